@@ -1,0 +1,231 @@
+/* JSON wrapper over json-c. */
+#include "base/json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static size_t utf8_seq_len(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) return 1;
+    size_t n;
+    unsigned min;
+    unsigned cp;
+    if ((c & 0xE0) == 0xC0) {
+        n = 2;
+        cp = c & 0x1F;
+        min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        n = 3;
+        cp = c & 0x0F;
+        min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        n = 4;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n > left) return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+bool cx_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = utf8_seq_len(p + i, len - i);
+        if (!n) return false;
+        i += n;
+    }
+    return true;
+}
+
+int cx_utf8_repair(const char *s, size_t len, cx_buf *out)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, run = 0;
+    while (i < len) {
+        size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+        if (n) {
+            i += n;
+            continue;
+        }
+        cx_buf_append(out, s + run, i - run);
+        cx_buf_append(out, "\xEF\xBF\xBD", 3);
+        i++;
+        run = i;
+    }
+    cx_buf_append(out, s + run, len - run);
+    return cx_buf_failed(out) ? CX_ENOMEM : 0;
+}
+
+json_object *cx_json_string_len(const char *s, size_t len)
+{
+    if (cx_utf8_valid(s, len)) return json_object_new_string_len(s, (int)len);
+    cx_buf b = CX_BUF_INIT;
+    cx_utf8_repair(s, len, &b);
+    json_object *o = cx_buf_failed(&b) ? NULL : json_object_new_string_len(cx_buf_str(&b), (int)b.len);
+    cx_buf_free(&b);
+    return o;
+}
+
+json_object *cx_json_string(const char *s)
+{
+    return s ? cx_json_string_len(s, strlen(s)) : NULL;
+}
+
+static void offset_to_line_col(const char *text, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+int cx_json_parse(const char *text, size_t len, json_object **out, cx_error *err)
+{
+    *out = NULL;
+    cx_buf fixed = CX_BUF_INIT;
+    if (!cx_utf8_valid(text, len)) {
+        if (cx_utf8_repair(text, len, &fixed)) return cx_error_set(err, CX_ENOMEM, "out of memory");
+        text = cx_buf_str(&fixed);
+        len = fixed.len;
+    }
+    json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+    if (!tok) {
+        cx_buf_free(&fixed);
+        return cx_error_set(err, CX_ENOMEM, "out of memory");
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t off = json_tokener_get_parse_end(tok);
+    int rc = 0;
+    if (jerr == json_tokener_continue) {
+        off = len;
+        rc = cx_error_set(err, CX_EPARSE, "unexpected end of JSON");
+    } else if (jerr != json_tokener_success) {
+        rc = cx_error_set(err, CX_EPARSE, "%s", json_tokener_error_desc(jerr));
+    } else {
+        while (off < len && strchr(" \t\r\n", text[off])) off++;
+        if (off < len) rc = cx_error_set(err, CX_EPARSE, "trailing data after JSON value");
+    }
+    if (rc) {
+        int line, col;
+        offset_to_line_col(text, off, &line, &col);
+        if (err) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            cx_error_set(err, CX_EPARSE, "%d:%d: %s", line, col, msg);
+        }
+        json_object_put(o);
+    } else {
+        *out = o;
+    }
+    json_tokener_free(tok);
+    cx_buf_free(&fixed);
+    return rc;
+}
+
+#define CX_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+int cx_json_dump(const json_object *o, cx_buf *out)
+{
+    size_t n = 0;
+    /* json-c's API is not const-correct; serialising does not change the value
+     * but caches the text inside the object. */
+    const char *s = json_object_to_json_string_length((json_object *)o, CX_JSON_FLAGS, &n);
+    if (!s) return CX_ENOMEM;
+    return cx_buf_append(out, s, n);
+}
+
+char *cx_json_to_string(const json_object *o)
+{
+    cx_buf b = CX_BUF_INIT;
+    cx_json_dump(o, &b);
+    return cx_buf_steal(&b);
+}
+
+json_object *cx_json_get(const json_object *obj, const char *key)
+{
+    json_object *v = NULL;
+    if (!obj || !json_object_is_type(obj, json_type_object)) return NULL;
+    if (!json_object_object_get_ex(obj, key, &v)) return NULL;
+    return v;
+}
+
+const char *cx_json_get_str(const json_object *obj, const char *key)
+{
+    json_object *v = cx_json_get(obj, key);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+bool cx_json_get_int(const json_object *obj, const char *key, int64_t *out)
+{
+    json_object *v = cx_json_get(obj, key);
+    if (!v) return false;
+    if (json_object_is_type(v, json_type_int)) {
+        *out = json_object_get_int64(v);
+        return true;
+    }
+    if (json_object_is_type(v, json_type_double)) {
+        double d = json_object_get_double(v);
+        if (d != d || d > 9.2e18 || d < -9.2e18) return false;
+        *out = (int64_t)d;
+        return true;
+    }
+    return false;
+}
+
+bool cx_json_get_bool(const json_object *obj, const char *key, bool *out)
+{
+    json_object *v = cx_json_get(obj, key);
+    if (!v || !json_object_is_type(v, json_type_boolean)) return false;
+    *out = json_object_get_boolean(v);
+    return true;
+}
+
+bool cx_json_get_double(const json_object *obj, const char *key, double *out)
+{
+    json_object *v = cx_json_get(obj, key);
+    if (!v) return false;
+    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
+        return false;
+    *out = json_object_get_double(v);
+    return true;
+}
+
+void cx_json_set(json_object *obj, const char *key, json_object *val)
+{
+    json_object_object_add(obj, key, val);
+}
+
+void cx_json_set_str(json_object *obj, const char *key, const char *val)
+{
+    json_object_object_add(obj, key, cx_json_string(val));
+}
+
+json_object *cx_json_copy(const json_object *o)
+{
+    json_object *copy = NULL;
+    if (!o) return NULL;
+    if (json_object_deep_copy((json_object *)o, &copy, NULL) != 0) return NULL;
+    return copy;
+}

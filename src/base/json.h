@@ -1,0 +1,50 @@
+/* A thin wrapper over json-c: the output format ccodex sends on the wire
+ * (compact, '/' unescaped, raw UTF-8), parse errors as line:column, and UTF-8
+ * repair for bytes that come from processes and files. */
+#ifndef CX_BASE_JSON_H
+#define CX_BASE_JSON_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "ccodex/error.h"
+
+/* Parses exactly one JSON value from text[0..len) (trailing white space
+ * allowed). Invalid UTF-8 in strings is repaired to U+FFFD. On success *out
+ * owns a new reference. Errors name line:column. */
+int cx_json_parse(const char *text, size_t len, json_object **out, cx_error *err);
+
+/* Appends o serialised compactly (no spaces, '/' not escaped). NULL is "null". */
+int cx_json_dump(const json_object *o, cx_buf *out);
+/* Returns o serialised compactly in a new allocation the caller frees, or NULL on OOM. */
+char *cx_json_to_string(const json_object *o);
+
+/* Appends s[0..len) to out with every invalid UTF-8 sequence replaced by
+ * U+FFFD. Returns 0 or CX_ENOMEM. */
+int cx_utf8_repair(const char *s, size_t len, cx_buf *out);
+/* True if s[0..len) is valid UTF-8. */
+bool cx_utf8_valid(const char *s, size_t len);
+
+/* A new json string from s[0..len), repairing invalid UTF-8. */
+json_object *cx_json_string_len(const char *s, size_t len);
+/* Same for a NUL-terminated string; NULL s gives JSON null (NULL). */
+json_object *cx_json_string(const char *s);
+
+/* Borrowed lookups: NULL/false when obj is not an object, the key is absent,
+ * or the value has another type. */
+json_object *cx_json_get(const json_object *obj, const char *key);
+const char *cx_json_get_str(const json_object *obj, const char *key);
+bool cx_json_get_int(const json_object *obj, const char *key, int64_t *out);
+bool cx_json_get_bool(const json_object *obj, const char *key, bool *out);
+bool cx_json_get_double(const json_object *obj, const char *key, double *out);
+
+/* Adds key -> val to obj, taking ownership of val (json_object_object_add). */
+void cx_json_set(json_object *obj, const char *key, json_object *val);
+void cx_json_set_str(json_object *obj, const char *key, const char *val);
+
+/* Deep copy (new reference), or NULL on OOM. */
+json_object *cx_json_copy(const json_object *o);
+
+#endif

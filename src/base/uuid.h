@@ -1,0 +1,19 @@
+/* Random identifiers: UUIDv7 (time-ordered, as Codex uses for sessions and
+ * turns) from the kernel's random source. No global state. */
+#ifndef CX_BASE_UUID_H
+#define CX_BASE_UUID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CX_UUID_STRLEN 36
+
+/* Writes a UUIDv7 for the time now_ms (Unix ms) into out (37 bytes, NUL
+ * terminated). Returns 0, or CX_EIO if no randomness could be read. */
+int cx_uuid7_at(char out[CX_UUID_STRLEN + 1], uint64_t now_ms);
+/* Same with the current wall-clock time. */
+int cx_uuid7(char out[CX_UUID_STRLEN + 1]);
+/* Fills buf with n random bytes from getrandom(2). Returns 0 or CX_EIO. */
+int cx_random_bytes(void *buf, size_t n);
+
+#endif
