@@ -1,0 +1,87 @@
+/* The agent: one conversation (a "thread" in Codex's words) with its history,
+ * tools and model client, and the turn loop that drives it.
+ *
+ * cx_agent_run_turn is blocking and runs on the caller's thread; the other
+ * calls marked thread-safe may be made from any thread while a turn runs
+ * (that is how the CLI steers and interrupts). For a worker thread with
+ * steer/enqueue queues in front of the agent, see runtime.h. */
+#ifndef CCODEX_AGENT_H
+#define CCODEX_AGENT_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ccodex/config.h"
+#include "ccodex/error.h"
+#include "ccodex/events.h"
+#include "ccodex/tools.h"
+
+typedef struct cx_agent cx_agent;
+
+typedef enum cx_agent_mode {
+    CX_MODE_EXEC,        /* `ccodex exec` and one-shot: originator codex_exec */
+    CX_MODE_INTERACTIVE, /* the REPL: originator codex-tui, collaboration mode block */
+    CX_MODE_SUBAGENT,    /* spawned by spawn_agent */
+} cx_agent_mode;
+
+typedef struct cx_agent_options {
+    const cx_config *config; /* borrowed; must outlive the agent */
+    const char *cwd;         /* NULL: the process's working directory */
+    cx_agent_mode mode;
+    cx_event_fn on_event; /* may be NULL */
+    void *event_user;
+    /* Tools: NULL means the built-in set for the mode. When given, the agent
+     * borrows the registry (caller frees it after the agent). */
+    cx_tool_registry *tools;
+    const char *session_id;        /* NULL: a new UUIDv7 */
+    const char *subagent_header;   /* x-openai-subagent value, or NULL */
+    const char *base_instructions; /* an override that wins over config, or NULL */
+    void *services;                /* handed to tools (sub-agent runtime), may be NULL */
+} cx_agent_options;
+
+typedef struct cx_usage {
+    int64_t input_tokens;
+    int64_t cached_input_tokens;
+    int64_t output_tokens;
+    int64_t reasoning_output_tokens;
+    int64_t total_tokens;
+} cx_usage;
+
+/* Creates an agent. Returns NULL and fills err on failure. */
+cx_agent *cx_agent_new(const cx_agent_options *opts, cx_error *err);
+void cx_agent_free(cx_agent *agent);
+
+/* Runs one turn for the user's text: samples the model, runs the tools it
+ * calls, and samples again until a response has no tool call and no steer
+ * text is pending. Returns 0, CX_ECANCELED when interrupted, or the error that
+ * ended the turn (also reported as CX_EV_TURN_FAILED). */
+int cx_agent_run_turn(cx_agent *agent, const char *user_text, cx_error *err);
+
+/* Thread-safe: queues text that joins the next request of the running turn
+ * (at the next sampling boundary). Returns 0 or CX_ENOMEM. */
+int cx_agent_steer(cx_agent *agent, const char *text);
+/* Thread-safe: true while steer text waits to be inserted. */
+bool cx_agent_has_pending_steer(cx_agent *agent);
+/* Thread-safe: moves pending steer texts out (NULL-terminated, caller frees
+ * each string and the array), e.g. to start a new turn with them. */
+char **cx_agent_take_steer(cx_agent *agent);
+/* Thread-safe: asks the running turn to stop at the next safe point. */
+void cx_agent_interrupt(cx_agent *agent);
+
+const char *cx_agent_session_id(const cx_agent *agent);
+/* The conversation so far (borrowed JSON array of items; do not modify). */
+const json_object *cx_agent_history(const cx_agent *agent);
+/* Token usage summed over the agent's life. */
+cx_usage cx_agent_usage(const cx_agent *agent);
+/* The last assistant message of the last turn (borrowed; NULL if none). */
+const char *cx_agent_last_message(const cx_agent *agent);
+/* The registry in use (borrowed), e.g. to add tools before the first turn. */
+cx_tool_registry *cx_agent_tools(cx_agent *agent);
+/* Changes the model for later requests. Returns 0 or CX_ENOMEM. */
+int cx_agent_set_model(cx_agent *agent, const char *model);
+const char *cx_agent_model(const cx_agent *agent);
+/* "default" or "plan": the collaboration mode (interactive mode only). */
+int cx_agent_set_collaboration_mode(cx_agent *agent, const char *mode);
+
+#endif

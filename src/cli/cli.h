@@ -1,0 +1,40 @@
+/* Shared pieces of the ccodex command line: parsed options and the commands.
+ * Only the CLI prints; the library reports through errors and events. */
+#ifndef CX_CLI_CLI_H
+#define CX_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ccodex/agent.h"
+#include "ccodex/config.h"
+
+typedef struct cx_cli_opts {
+    const char *model;
+    const char *profile;
+    const char *sandbox;
+    const char *approval;
+    const char *cwd;
+    const char *codex_home;
+    const char *vllm_endpoint;
+    const char **overrides;
+    size_t n_overrides;
+    bool json;
+    const char *prompt; /* NULL: read stdin / interactive */
+} cx_cli_opts;
+
+/* Loads config per opts; prints the error itself and returns NULL on failure. */
+cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive);
+
+/* `ccodex exec` and the one-shot form: one turn, exit code 0 on success. */
+int cx_cli_exec(const cx_cli_opts *o, bool exec_mode);
+
+/* Maps agent events to upstream's `exec --json` JSONL lines. */
+typedef struct cx_jsonl cx_jsonl;
+cx_jsonl *cx_jsonl_new(FILE *out);
+void cx_jsonl_free(cx_jsonl *j);
+void cx_jsonl_thread_started(cx_jsonl *j, const char *thread_id);
+void cx_jsonl_event(cx_jsonl *j, const cx_event *ev);
+void cx_jsonl_error(cx_jsonl *j, const char *message);
+
+#endif

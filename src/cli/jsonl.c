@@ -1,0 +1,148 @@
+/* `exec --json`: agent events as upstream's JSONL thread events
+ * (thread.started, turn.started, item.started/updated/completed,
+ * turn.completed with usage, turn.failed, error). Item ids are item_0,
+ * item_1, ... in the order items first appear; an item that starts and
+ * completes keeps its id (correlated by the call_id the tools report). */
+#include "cli/cli.h"
+
+#include "base/buf.h"
+#include "base/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct cx_jsonl {
+    FILE *out;
+    unsigned next_id;
+    json_object *open; /* call_id -> item id */
+};
+
+cx_jsonl *cx_jsonl_new(FILE *out)
+{
+    cx_jsonl *j = calloc(1, sizeof *j);
+    if (!j) return NULL;
+    j->out = out;
+    j->open = json_object_new_object();
+    return j;
+}
+
+void cx_jsonl_free(cx_jsonl *j)
+{
+    if (!j) return;
+    json_object_put(j->open);
+    free(j);
+}
+
+static void put_line(cx_jsonl *j, json_object *o)
+{
+    cx_buf b = CX_BUF_INIT;
+    cx_json_dump(o, &b);
+    cx_buf_putc(&b, '\n');
+    fwrite(b.data, 1, b.len, j->out);
+    fflush(j->out);
+    cx_buf_free(&b);
+    json_object_put(o);
+}
+
+static json_object *typed(const char *type)
+{
+    json_object *o = json_object_new_object();
+    cx_json_set_str(o, "type", type);
+    return o;
+}
+
+void cx_jsonl_thread_started(cx_jsonl *j, const char *thread_id)
+{
+    json_object *o = typed("thread.started");
+    cx_json_set_str(o, "thread_id", thread_id);
+    put_line(j, o);
+}
+
+void cx_jsonl_error(cx_jsonl *j, const char *message)
+{
+    json_object *o = typed("error");
+    cx_json_set_str(o, "message", message);
+    put_line(j, o);
+}
+
+/* The item with "id" first and the tool's call_id left out. */
+static json_object *exec_item(const char *id, const json_object *data)
+{
+    json_object *item = json_object_new_object();
+    cx_json_set_str(item, "id", id);
+    json_object_object_foreach((json_object *)data, k, v)
+    {
+        if (strcmp(k, "call_id") != 0) cx_json_set(item, k, json_object_get(v));
+    }
+    return item;
+}
+
+static void item_event(cx_jsonl *j, const char *type, const json_object *data, bool closes)
+{
+    const char *call_id = cx_json_get_str(data, "call_id");
+    char id[32];
+    const char *known = call_id ? cx_json_get_str(j->open, call_id) : NULL;
+    if (known) {
+        snprintf(id, sizeof id, "%s", known);
+    } else {
+        snprintf(id, sizeof id, "item_%u", j->next_id++);
+        if (call_id && !closes) cx_json_set_str(j->open, call_id, id);
+    }
+    if (closes && known) json_object_object_del(j->open, call_id);
+    json_object *o = typed(type);
+    cx_json_set(o, "item", exec_item(id, data));
+    put_line(j, o);
+}
+
+void cx_jsonl_event(cx_jsonl *j, const cx_event *ev)
+{
+    switch (ev->kind) {
+    case CX_EV_TURN_STARTED:
+        put_line(j, typed("turn.started"));
+        break;
+    case CX_EV_ITEM_STARTED:
+        item_event(j, "item.started", ev->data, false);
+        break;
+    case CX_EV_ITEM_UPDATED:
+        item_event(j, "item.updated", ev->data, false);
+        break;
+    case CX_EV_ITEM_COMPLETED:
+        item_event(j, "item.completed", ev->data, true);
+        break;
+    case CX_EV_TURN_COMPLETED: {
+        json_object *o = typed("turn.completed");
+        json_object *u = cx_json_get(ev->data, "usage");
+        json_object *usage = json_object_new_object();
+        int64_t v = 0;
+        cx_json_set(usage, "input_tokens",
+                    json_object_new_int64(cx_json_get_int(u, "input_tokens", &v) ? v : 0));
+        cx_json_set(usage, "cached_input_tokens",
+                    json_object_new_int64(cx_json_get_int(u, "cached_input_tokens", &v) ? v : 0));
+        cx_json_set(usage, "output_tokens",
+                    json_object_new_int64(cx_json_get_int(u, "output_tokens", &v) ? v : 0));
+        cx_json_set(o, "usage", usage);
+        put_line(j, o);
+        break;
+    }
+    case CX_EV_TURN_FAILED: {
+        json_object *o = typed("turn.failed");
+        json_object *e = json_object_new_object();
+        cx_json_set_str(e, "message", cx_json_get_str(ev->data, "message"));
+        cx_json_set(o, "error", e);
+        put_line(j, o);
+        break;
+    }
+    case CX_EV_RETRY: {
+        char msg[512];
+        int64_t attempt = 0, max = 0;
+        cx_json_get_int(ev->data, "attempt", &attempt);
+        cx_json_get_int(ev->data, "max", &max);
+        snprintf(msg, sizeof msg, "Reconnecting... %lld/%lld (%s)", (long long)attempt,
+                 (long long)max, cx_json_get_str(ev->data, "message") ?: "stream error");
+        cx_jsonl_error(j, msg);
+        break;
+    }
+    default:
+        break;
+    }
+}
