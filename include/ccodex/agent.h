@@ -38,6 +38,9 @@ typedef struct cx_agent_options {
     const char *subagent_header;   /* x-openai-subagent value, or NULL */
     const char *base_instructions; /* an override that wins over config, or NULL */
     void *services;                /* handed to tools (sub-agent runtime), may be NULL */
+    const char *model;             /* overrides config->model, or NULL */
+    const char *reasoning_effort;  /* overrides config->model_reasoning_effort, or NULL */
+    const json_object *initial_history; /* items to start from (fork_context), or NULL */
 } cx_agent_options;
 
 typedef struct cx_usage {
