@@ -28,6 +28,14 @@ cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive);
 
 /* `ccodex exec` and the one-shot form: one turn, exit code 0 on success. */
 int cx_cli_exec(const cx_cli_opts *o, bool exec_mode);
+/* The interactive REPL. */
+int cx_cli_repl(const cx_cli_opts *o);
+/* The provider's model ids, comma separated (new string), or NULL with err. */
+char *cx_cli_list_models(const cx_config *cfg, cx_error *err);
+/* `ccodex serve ...` (argv[0] is "serve"). */
+int cx_cli_serve(int argc, char **argv);
+/* `ccodex doctor ...` (argv[0] is "doctor"). */
+int cx_cli_doctor(int argc, char **argv);
 
 /* Maps agent events to upstream's `exec --json` JSONL lines. */
 typedef struct cx_jsonl cx_jsonl;

@@ -1,12 +1,162 @@
-/* ccodex entry point (placeholder until the CLI module lands). */
+/* ccodex entry point: parses the command line and dispatches to a command.
+ * Start-up work stays minimal: nothing here touches the network or scans
+ * CODEX_HOME before a command needs it. */
+#include "cli/cli.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Commands that live in other files of the CLI and may be left out of a build. */
+#pragma weak cx_cli_serve
+#pragma weak cx_cli_doctor
+
+static int missing_command(const char *name)
+{
+    fprintf(stderr, "error: `ccodex %s` is not part of this build\n", name);
+    return 1;
+}
+
+static void usage(FILE *f)
+{
+    fputs("ccodex " CCODEX_VERSION " - a coding agent compatible with Codex CLI\n"
+          "\n"
+          "Usage:\n"
+          "  ccodex [OPTIONS] [PROMPT]         one turn (PROMPT or stdin); no prompt on a TTY: REPL\n"
+          "  ccodex exec [--json] [OPTIONS] [PROMPT|-]\n"
+          "                                    one non-interactive turn; --json prints JSONL events\n"
+          "  ccodex serve --downstream-base-url URL [--model-provider vllm|stepfun|openai]\n"
+          "               [--host 127.0.0.1] [--port N]\n"
+          "                                    Responses API server in front of Chat Completions\n"
+          "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
+          "\n"
+          "Options:\n"
+          "  -m, --model MODEL          model to use\n"
+          "  -p, --profile NAME         config profile (profiles.NAME in config.toml)\n"
+          "  -c, --config KEY=VALUE     override a config key (VALUE in TOML syntax); repeatable\n"
+          "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
+          "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
+          "  -C, --cd DIR               working directory for the agent\n"
+          "      --vllm-endpoint URL    run the responses server in-process in front of URL\n"
+          "      --json                 (exec) print events as JSON lines\n"
+          "      --skip-git-repo-check  accepted for compatibility\n"
+          "  -h, --help                 this help\n"
+          "  -V, --version              print the version\n"
+          "\n"
+          "Configuration: $CODEX_HOME/config.toml (default ~/.codex). See docs/CONFIG.md.\n",
+          f);
+}
+
+/* Returns the value for an option taking one, advancing *i; NULL when missing. */
+static const char *opt_value(int argc, char **argv, int *i, const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) == 0 && arg[n] == '=') return arg + n + 1;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "error: %s needs a value\n", name);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static bool is_opt(const char *arg, const char *s, const char *l)
+{
+    size_t n = l ? strlen(l) : 0;
+    return (s && !strcmp(arg, s)) || (l && (!strcmp(arg, l) || (!strncmp(arg, l, n) && arg[n] == '=')));
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("ccodex %s\n", CCODEX_VERSION);
+    cx_cli_opts o = {0};
+    const char *command = NULL;
+    int first = 1;
+    if (argc > 1 && (!strcmp(argv[1], "exec") || !strcmp(argv[1], "e"))) {
+        command = "exec";
+        first = 2;
+    } else if (argc > 1 && !strcmp(argv[1], "serve")) {
+        return cx_cli_serve ? cx_cli_serve(argc - 1, argv + 1) : missing_command("serve");
+    } else if (argc > 1 && !strcmp(argv[1], "doctor")) {
+        return cx_cli_doctor ? cx_cli_doctor(argc - 1, argv + 1) : missing_command("doctor");
+    } else if (argc > 1 && !strcmp(argv[1], "help")) {
+        usage(stdout);
         return 0;
     }
-    return 0;
+    const char **overrides = calloc((size_t)argc, sizeof *overrides);
+    if (!overrides) return 1;
+    o.overrides = overrides;
+    int rc = 0;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (!strcmp(a, "--")) {
+            if (i + 1 < argc) o.prompt = argv[i + 1];
+            break;
+        } else if (is_opt(a, "-h", "--help")) {
+            usage(stdout);
+            goto out;
+        } else if (is_opt(a, "-V", "--version")) {
+            printf("ccodex %s\n", CCODEX_VERSION);
+            goto out;
+        } else if (!strcmp(a, "--json")) {
+            o.json = true;
+            continue;
+        } else if (!strcmp(a, "--skip-git-repo-check") || !strcmp(a, "--full-auto")) {
+            if (!strcmp(a, "--full-auto")) o.sandbox = "workspace-write";
+            continue;
+        } else if (is_opt(a, "-m", "--model")) {
+            slot = &o.model;
+            a = "--model";
+        } else if (is_opt(a, "-p", "--profile")) {
+            slot = &o.profile;
+            a = "--profile";
+        } else if (is_opt(a, "-s", "--sandbox")) {
+            slot = &o.sandbox;
+            a = "--sandbox";
+        } else if (is_opt(a, "-a", "--ask-for-approval")) {
+            slot = &o.approval;
+            a = "--ask-for-approval";
+        } else if (is_opt(a, "-C", "--cd")) {
+            slot = &o.cwd;
+            a = "--cd";
+        } else if (is_opt(a, NULL, "--vllm-endpoint")) {
+            slot = &o.vllm_endpoint;
+            a = "--vllm-endpoint";
+        } else if (is_opt(a, "-c", "--config")) {
+            slot = &overrides[o.n_overrides];
+            a = "--config";
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "error: unknown option '%s' (see ccodex --help)\n", a);
+            rc = 2;
+            goto out;
+        } else {
+            if (o.prompt) {
+                fprintf(stderr, "error: unexpected argument '%s' (quote the prompt)\n", a);
+                rc = 2;
+                goto out;
+            }
+            o.prompt = a;
+            continue;
+        }
+        const char *orig = argv[i];
+        const char *v = (orig[0] == '-' && orig[1] == '-' && strchr(orig, '='))
+                            ? strchr(orig, '=') + 1
+                            : opt_value(argc, argv, &i, orig, a);
+        if (!v) {
+            rc = 2;
+            goto out;
+        }
+        *slot = v;
+        if (slot == &overrides[o.n_overrides]) o.n_overrides++;
+    }
+    if (command && !strcmp(command, "exec")) {
+        rc = cx_cli_exec(&o, true);
+    } else if (o.prompt || !isatty(STDIN_FILENO)) {
+        rc = cx_cli_exec(&o, false);
+    } else {
+        rc = cx_cli_repl(&o);
+    }
+out:
+    free(overrides);
+    return rc;
 }

@@ -20,6 +20,7 @@ struct cx_runtime {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     queue enqueued;
+    queue starting;    /* steer text submitted while idle: starts the next turn */
     bool running;      /* a turn is in progress */
     bool start_steer;  /* steer text waits in the agent with no turn running */
     bool stop;
@@ -66,15 +67,24 @@ static void *worker(void *arg)
     cx_runtime *rt = arg;
     pthread_mutex_lock(&rt->mu);
     for (;;) {
-        while (!rt->stop && !rt->start_steer && rt->enqueued.len == 0)
+        while (!rt->stop && !rt->start_steer && rt->starting.len == 0 && rt->enqueued.len == 0)
             pthread_cond_wait(&rt->cv, &rt->mu);
         if (rt->stop) break;
-        /* Steer has priority over queued turns, as in pycodex's runtime. */
+        /* Steer has priority over queued turns, as in pycodex's runtime. The
+         * first text submitted while idle opens the turn; more that arrived
+         * before it started join its first request. */
         char *text = NULL;
-        if (rt->start_steer)
+        if (rt->starting.len) {
+            text = queue_pop(&rt->starting);
+            for (char *more; (more = queue_pop(&rt->starting));) {
+                cx_agent_steer(rt->agent, more);
+                free(more);
+            }
+        } else if (rt->start_steer) {
             rt->start_steer = false;
-        else
+        } else {
             text = queue_pop(&rt->enqueued);
+        }
         rt->running = true;
         pthread_mutex_unlock(&rt->mu);
 
@@ -119,6 +129,7 @@ void cx_runtime_free(cx_runtime *rt)
     pthread_mutex_lock(&rt->mu);
     rt->stop = true;
     queue_clear(&rt->enqueued);
+    queue_clear(&rt->starting);
     if (rt->running) cx_agent_interrupt(rt->agent);
     pthread_cond_broadcast(&rt->cv);
     pthread_mutex_unlock(&rt->mu);
@@ -131,9 +142,8 @@ void cx_runtime_free(cx_runtime *rt)
 int cx_runtime_submit(cx_runtime *rt, const char *text, bool *steered)
 {
     pthread_mutex_lock(&rt->mu);
-    int rc = cx_agent_steer(rt->agent, text);
     bool into_turn = rt->running;
-    if (!rc && !rt->running) rt->start_steer = true;
+    int rc = into_turn ? cx_agent_steer(rt->agent, text) : queue_push(&rt->starting, text);
     pthread_cond_broadcast(&rt->cv);
     pthread_mutex_unlock(&rt->mu);
     if (steered) *steered = into_turn;
@@ -159,7 +169,7 @@ void cx_runtime_interrupt(cx_runtime *rt)
 bool cx_runtime_busy(cx_runtime *rt)
 {
     pthread_mutex_lock(&rt->mu);
-    bool busy = rt->running || rt->start_steer || rt->enqueued.len > 0;
+    bool busy = rt->running || rt->start_steer || rt->starting.len || rt->enqueued.len > 0;
     pthread_mutex_unlock(&rt->mu);
     return busy;
 }
@@ -167,7 +177,7 @@ bool cx_runtime_busy(cx_runtime *rt)
 void cx_runtime_wait_idle(cx_runtime *rt)
 {
     pthread_mutex_lock(&rt->mu);
-    while (!rt->stop && (rt->running || rt->start_steer || rt->enqueued.len > 0))
+    while (!rt->stop && (rt->running || rt->start_steer || rt->starting.len || rt->enqueued.len > 0))
         pthread_cond_wait(&rt->cv, &rt->mu);
     pthread_mutex_unlock(&rt->mu);
 }

@@ -97,6 +97,11 @@ def make_handler(state):
                 self.stream(k, entry)
             except (BrokenPipeError, ConnectionResetError):
                 pass
+            try:
+                with open(os.path.join(state.out, f"response-{k + 1:03d}.end"), "w") as f:
+                    f.write(repr(time.monotonic()))
+            except OSError:
+                pass  # the test already cleaned up
             self.close_connection = True
 
         def stream(self, k, entry):

@@ -55,7 +55,7 @@ class Env:
         out = []
         if not os.path.isdir(self.out):
             return out
-        for name in sorted(os.listdir(self.out)):
+        for name in sorted(n for n in os.listdir(self.out) if n.startswith("request-")):
             rec = json.load(open(os.path.join(self.out, name)))
             if posts_only and rec["method"] != "POST":
                 continue

@@ -1,0 +1,18 @@
+/* TOML 1.0 parser producing a json-c tree: tables are objects (document
+ * order), arrays are arrays, integers int64, floats double (inf/nan kept),
+ * booleans, strings; date/time values are kept as their text. */
+#ifndef CX_BASE_TOML_H
+#define CX_BASE_TOML_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "ccodex/error.h"
+
+/* Parses a document. On success *out is a new object. Errors read
+ * "line L, column C: message". */
+int cx_toml_parse(const char *text, size_t len, json_object **out, cx_error *err);
+/* Parses one TOML value (as on the right of `key = `). */
+int cx_toml_parse_value(const char *text, size_t len, json_object **out, cx_error *err);
+
+#endif

@@ -1,0 +1,87 @@
+/* Loading the configuration for a CLI command: .env first (so env_key can
+ * name a variable it sets), then config.toml with the command line's
+ * overrides. Errors are printed here, in one line, and the command exits. */
+#include "cli/cli.h"
+
+#include "base/json.h"
+#include "model/http.h"
+#include "model/request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive)
+{
+    cx_error err;
+    cx_error_clear(&err);
+    char *home = cx_config_home(o->codex_home);
+    if (!home) {
+        fprintf(stderr, "error: cannot determine CODEX_HOME (set CODEX_HOME or HOME)\n");
+        return NULL;
+    }
+    if (cx_dotenv_load(home, &err) != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        free(home);
+        return NULL;
+    }
+    cx_config_options co = {
+        .codex_home = home,
+        .profile = o->profile,
+        .overrides = o->overrides,
+        .n_overrides = o->n_overrides,
+        .model = o->model,
+        .sandbox_mode = o->sandbox,
+        .approval_policy = o->approval,
+        .interactive = interactive,
+    };
+    cx_config *cfg = NULL;
+    if (cx_config_load(&co, &cfg, &err) != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        free(home);
+        return NULL;
+    }
+    free(home);
+    return cfg;
+}
+
+char *cx_cli_list_models(const cx_config *cfg, cx_error *err)
+{
+    char *url = cx_request_url(&cfg->provider, "/models");
+    char *auth = NULL;
+    if (cfg->provider.api_key && asprintf(&auth, "authorization: Bearer %s", cfg->provider.api_key) < 0)
+        auth = NULL;
+    const char *headers[] = {"accept: application/json", auth, NULL};
+    cx_http_client *http = cx_http_client_new();
+    cx_buf body = CX_BUF_INIT;
+    int status = 0;
+    char *result = NULL;
+    if (!http || !url) {
+        cx_error_set(err, CX_ENOMEM, "out of memory");
+    } else if (cx_http_get(http, url, headers, 30000, &body, &status, err) == 0) {
+        json_object *doc = NULL;
+        if (cx_json_parse(body.data ? body.data : "", body.len, &doc, err) == 0) {
+            json_object *data = cx_json_get(doc, "data");
+            if (!data || !json_object_is_type(data, json_type_array)) {
+                cx_error_set(err, CX_EPARSE, "the models response has no `data` list");
+            } else {
+                cx_buf names = CX_BUF_INIT;
+                cx_buf_puts(&names, "");
+                size_t n = json_object_array_length(data);
+                for (size_t i = 0; i < n; i++) {
+                    const char *id = cx_json_get_str(json_object_array_get_idx(data, i), "id");
+                    if (!id || !*id) continue;
+                    if (names.len) cx_buf_puts(&names, ", ");
+                    cx_buf_puts(&names, id);
+                }
+                result = cx_buf_steal(&names);
+            }
+            json_object_put(doc);
+        }
+    }
+    cx_buf_free(&body);
+    cx_http_client_free(http);
+    free(url);
+    free(auth);
+    return result;
+}

@@ -1,0 +1,365 @@
+/* Event rendering for people. The line formats follow pycodex's CLI view
+ * (utils/visualize.py) so that users moving over see the same markers. */
+#include "cli/render.h"
+
+#include "base/buf.h"
+#include "base/json.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct qa {
+    char *user;
+    char *assistant;
+} qa;
+
+struct cx_render {
+    FILE *out;
+    bool interactive;
+    bool color;
+    pthread_mutex_t mu;
+    bool streaming;
+    bool prompt_open; /* a prompt was printed and no newline followed yet */
+    char *title;
+    char *pending_user; /* prompt of the running turn, for /history */
+    qa *history;
+    size_t n_history;
+};
+
+#define ANSI_RESET "\033[0m"
+
+static const char *color_for(const char *line)
+{
+    if (!strncmp(line, "[exec]", 6)) return "\033[1;33m";
+    if (!strncmp(line, "[plan]", 6) || !strncmp(line, "  [", 3)) return "\033[1;36m";
+    if (!strncmp(line, "[agent]", 7)) return "\033[1;34m";
+    if (!strncmp(line, "[web]", 5)) return "\033[1;35m";
+    if (!strncmp(line, "[error]", 7) || !strncmp(line, "Error:", 6)) return "\033[1;31m";
+    if (!strncmp(line, "[steer]", 7) || !strncmp(line, "[model]", 7)) return "\033[1;36m";
+    if (!strncmp(line, "[tool]", 6)) return "\033[2m";
+    return NULL;
+}
+
+cx_render *cx_render_new(FILE *out, bool interactive)
+{
+    cx_render *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->out = out;
+    r->interactive = interactive;
+    const char *nc = getenv("NO_COLOR");
+    const char *pnc = getenv("CCODEX_NO_COLOR");
+    r->color = interactive && isatty(fileno(out)) && !(nc && *nc) && !(pnc && *pnc);
+    pthread_mutex_init(&r->mu, NULL);
+    return r;
+}
+
+void cx_render_free(cx_render *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n_history; i++) {
+        free(r->history[i].user);
+        free(r->history[i].assistant);
+    }
+    free(r->history);
+    free(r->title);
+    free(r->pending_user);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+static void end_stream_locked(cx_render *r)
+{
+    if (r->prompt_open) {
+        fputc('\n', r->out);
+        r->prompt_open = false;
+    }
+    if (r->streaming) {
+        fputc('\n', r->out);
+        r->streaming = false;
+    }
+}
+
+static void line_locked(cx_render *r, const char *text)
+{
+    end_stream_locked(r);
+    const char *c = r->color ? color_for(text) : NULL;
+    if (c)
+        fprintf(r->out, "%s%s%s\n", c, text, ANSI_RESET);
+    else
+        fprintf(r->out, "%s\n", text);
+    fflush(r->out);
+}
+
+void cx_render_line(cx_render *r, const char *text)
+{
+    pthread_mutex_lock(&r->mu);
+    line_locked(r, text);
+    pthread_mutex_unlock(&r->mu);
+}
+
+void cx_render_finish(cx_render *r)
+{
+    pthread_mutex_lock(&r->mu);
+    end_stream_locked(r);
+    fflush(r->out);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* "Session: <first prompt, squeezed to 48 characters>" as pycodex shortens it. */
+static char *shorten(const char *text, size_t limit)
+{
+    cx_buf b = CX_BUF_INIT;
+    bool space = false;
+    for (const char *p = text; *p; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            space = b.len > 0;
+            continue;
+        }
+        if (space) cx_buf_putc(&b, ' ');
+        space = false;
+        cx_buf_putc(&b, *p);
+    }
+    if (b.len > limit) {
+        size_t cut = limit - 3;
+        while (cut > 0 && ((unsigned char)b.data[cut] & 0xC0) == 0x80) cut--;
+        cx_buf_truncate(&b, cut);
+        while (b.len && b.data[b.len - 1] == ' ') cx_buf_truncate(&b, b.len - 1);
+        cx_buf_puts(&b, "...");
+    }
+    return cx_buf_steal(&b);
+}
+
+void cx_render_prompt(cx_render *r, const char *prompt)
+{
+    pthread_mutex_lock(&r->mu);
+    end_stream_locked(r);
+    fputs(prompt, r->out);
+    fflush(r->out);
+    r->prompt_open = true;
+    pthread_mutex_unlock(&r->mu);
+}
+
+void cx_render_steer_queued(cx_render *r, const char *text)
+{
+    char *s = shorten(text, 72);
+    cx_buf b = CX_BUF_INIT;
+    cx_buf_printf(&b, "[steer] queued: %s", s ? s : "");
+    cx_render_line(r, cx_buf_str(&b));
+    cx_buf_free(&b);
+    free(s);
+}
+
+void cx_render_history(cx_render *r)
+{
+    pthread_mutex_lock(&r->mu);
+    end_stream_locked(r);
+    if (!r->n_history) {
+        line_locked(r, "No history yet.");
+    } else {
+        fprintf(r->out, "Session: %s\n", r->title ? r->title : "untitled");
+        for (size_t i = 0; i < r->n_history; i++) {
+            fprintf(r->out, "[%zu] user> %s\n", i + 1, r->history[i].user);
+            fprintf(r->out, "    assistant> %s\n", r->history[i].assistant);
+        }
+        fflush(r->out);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+void cx_render_title(cx_render *r)
+{
+    pthread_mutex_lock(&r->mu);
+    end_stream_locked(r);
+    fprintf(r->out, "Session: %s\n", r->title ? r->title : "untitled");
+    fflush(r->out);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void tool_completed_locked(cx_render *r, const json_object *d)
+{
+    const char *name = cx_json_get_str(d, "name");
+    bool ok = true;
+    cx_json_get_bool(d, "success", &ok);
+    if (!name) return;
+    cx_buf b = CX_BUF_INIT;
+    if (!strcmp(name, "update_plan")) {
+        /* The plan itself is shown from the todo_list item event. */
+        if (!ok) cx_buf_puts(&b, "[error] plan failed");
+    } else if (!strcmp(name, "exec_command") || !strcmp(name, "write_stdin") ||
+               !strcmp(name, "shell") || !strcmp(name, "shell_command") ||
+               !strcmp(name, "exec") || !strcmp(name, "wait")) {
+        if (!ok) cx_buf_printf(&b, "[error] exec failed: %s", name);
+    } else if (!strcmp(name, "spawn_agent") || !strcmp(name, "send_input") ||
+               !strcmp(name, "wait_agent") || !strcmp(name, "resume_agent") ||
+               !strcmp(name, "close_agent")) {
+        const char *verb = !strcmp(name, "spawn_agent")   ? "spawned"
+                           : !strcmp(name, "send_input")  ? "send"
+                           : !strcmp(name, "wait_agent")  ? "wait"
+                           : !strcmp(name, "resume_agent") ? "resume"
+                                                           : "close";
+        if (ok)
+            cx_buf_printf(&b, "[agent] %s", verb);
+        else
+            cx_buf_printf(&b, "[error] agent %s failed", verb);
+    } else if (ok) {
+        cx_buf_printf(&b, "[tool] %s", name);
+    } else {
+        cx_buf_printf(&b, "[error] %s failed", name);
+    }
+    if (b.len) line_locked(r, cx_buf_str(&b));
+    cx_buf_free(&b);
+}
+
+static void item_locked(cx_render *r, const json_object *d, bool started)
+{
+    const char *type = cx_json_get_str(d, "type");
+    if (!type) return;
+    cx_buf b = CX_BUF_INIT;
+    if (!strcmp(type, "command_execution") && started) {
+        cx_buf_printf(&b, "[exec] %s", cx_json_get_str(d, "command") ?: "");
+    } else if (!strcmp(type, "command_execution")) {
+        int64_t code = 0;
+        if (cx_json_get_int(d, "exit_code", &code) && code != 0)
+            cx_buf_printf(&b, "[exec] exited with code %lld", (long long)code);
+    } else if (!strcmp(type, "file_change") && !started) {
+        json_object *changes = cx_json_get(d, "changes");
+        size_t n = changes ? json_object_array_length(changes) : 0;
+        const char *status = cx_json_get_str(d, "status");
+        bool failed = status && !strcmp(status, "failed");
+        cx_buf_puts(&b, failed ? "[error] patch failed:" : "[patch]");
+        for (size_t i = 0; i < n; i++) {
+            json_object *c = json_object_array_get_idx(changes, i);
+            const char *kind = cx_json_get_str(c, "kind") ?: "update";
+            cx_buf_printf(&b, " %c %s", kind[0] == 'a' ? 'A' : kind[0] == 'd' ? 'D' : 'M',
+                          cx_json_get_str(c, "path") ?: "");
+        }
+    } else if (!strcmp(type, "todo_list")) {
+        json_object *items = cx_json_get(d, "items");
+        size_t n = items ? json_object_array_length(items) : 0;
+        line_locked(r, "[plan] Plan updated");
+        for (size_t i = 0; i < n; i++) {
+            json_object *it = json_object_array_get_idx(items, i);
+            bool done = false;
+            cx_json_get_bool(it, "completed", &done);
+            cx_buf_reset(&b);
+            cx_buf_printf(&b, "  %s %s", done ? "[x]" : "[ ]", cx_json_get_str(it, "text") ?: "");
+            line_locked(r, cx_buf_str(&b));
+        }
+        cx_buf_reset(&b);
+    } else if (!strcmp(type, "web_search")) {
+        const char *q = cx_json_get_str(d, "query");
+        cx_buf_printf(&b, q && *q ? "[web] searched: %s" : "[web] searched%s", q ? q : "");
+    }
+    if (b.len) line_locked(r, cx_buf_str(&b));
+    cx_buf_free(&b);
+}
+
+void cx_render_event(cx_render *r, const cx_event *ev)
+{
+    const json_object *d = ev->data;
+    pthread_mutex_lock(&r->mu);
+    switch (ev->kind) {
+    case CX_EV_TURN_STARTED: {
+        const char *user = cx_json_get_str(d, "user_text");
+        if (user && *user) {
+            if (!r->title) {
+                r->title = shorten(user, 48);
+                cx_buf b = CX_BUF_INIT;
+                cx_buf_printf(&b, "Session: %s", r->title ? r->title : "");
+                if (r->interactive) line_locked(r, cx_buf_str(&b));
+                cx_buf_free(&b);
+            }
+            free(r->pending_user);
+            r->pending_user = strdup(user);
+        }
+        break;
+    }
+    case CX_EV_SAMPLING:
+        if (r->interactive) {
+            const char *phase = cx_json_get_str(d, "phase");
+            if (phase && !strcmp(phase, "tool_results")) line_locked(r, "[model] looking at tool results");
+        }
+        break;
+    case CX_EV_TEXT_DELTA: {
+        const char *delta = cx_json_get_str(d, "delta");
+        if (!delta || !*delta) break;
+        if (!r->streaming) {
+            if (r->prompt_open) {
+                fputc('\n', r->out);
+                r->prompt_open = false;
+            }
+            if (r->interactive) fputs(r->color ? "\033[1;32massistant>\033[0m " : "assistant> ", r->out);
+            r->streaming = true;
+        }
+        fputs(delta, r->out);
+        fflush(r->out);
+        break;
+    }
+    case CX_EV_ITEM_STARTED:
+        item_locked(r, d, true);
+        break;
+    case CX_EV_ITEM_UPDATED:
+    case CX_EV_ITEM_COMPLETED:
+        item_locked(r, d, false);
+        break;
+    case CX_EV_TOOL_COMPLETED:
+        tool_completed_locked(r, d);
+        break;
+    case CX_EV_STEER_INSERTED: {
+        char *s = shorten(cx_json_get_str(d, "text") ?: "", 72);
+        cx_buf b = CX_BUF_INIT;
+        cx_buf_printf(&b, "[steer] inserted: %s", s ? s : "");
+        line_locked(r, cx_buf_str(&b));
+        cx_buf_free(&b);
+        free(s);
+        break;
+    }
+    case CX_EV_RETRY: {
+        cx_buf b = CX_BUF_INIT;
+        int64_t attempt = 0, max = 0;
+        cx_json_get_int(d, "attempt", &attempt);
+        cx_json_get_int(d, "max", &max);
+        cx_buf_printf(&b, "[model] reconnecting %lld/%lld: %s", (long long)attempt, (long long)max,
+                      cx_json_get_str(d, "message") ?: "");
+        line_locked(r, cx_buf_str(&b));
+        cx_buf_free(&b);
+        break;
+    }
+    case CX_EV_WARNING: {
+        cx_buf b = CX_BUF_INIT;
+        cx_buf_printf(&b, "[warning] %s", cx_json_get_str(d, "message") ?: "");
+        line_locked(r, cx_buf_str(&b));
+        cx_buf_free(&b);
+        break;
+    }
+    case CX_EV_TURN_COMPLETED: {
+        end_stream_locked(r);
+        const char *last = cx_json_get_str(d, "last_message");
+        qa *p = realloc(r->history, (r->n_history + 1) * sizeof *p);
+        if (p) {
+            r->history = p;
+            r->history[r->n_history].user = r->pending_user ? r->pending_user : strdup("");
+            r->history[r->n_history].assistant = strdup(last ? last : "");
+            r->n_history++;
+            r->pending_user = NULL;
+        }
+        fflush(r->out);
+        break;
+    }
+    case CX_EV_TURN_FAILED: {
+        cx_buf b = CX_BUF_INIT;
+        cx_buf_printf(&b, "Error: %s", cx_json_get_str(d, "message") ?: "turn failed");
+        line_locked(r, cx_buf_str(&b));
+        cx_buf_free(&b);
+        break;
+    }
+    case CX_EV_TURN_ABORTED:
+        line_locked(r, "[interrupted]");
+        break;
+    default:
+        break;
+    }
+    pthread_mutex_unlock(&r->mu);
+}

@@ -1,0 +1,313 @@
+/* The interactive REPL (`ccodex` on a terminal with no prompt). A runtime
+ * worker runs turns while this thread keeps reading lines, so a line typed
+ * during a turn steers it ([steer] queued/inserted), `/queue` enqueues a turn
+ * of its own, and Ctrl-C interrupts the running turn. Output from the worker
+ * (streamed text, tool lines, phase lines) is serialised by one lock. */
+#include "cli/cli.h"
+
+#include "base/buf.h"
+#include "base/json.h"
+#include "ccodex/runtime.h"
+#include "cli/render.h"
+
+#include <histedit.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct repl {
+    EditLine *el;
+    History *hist;
+    bool discard_line; /* ^C on an idle prompt: drop what was typed */
+    cx_render *view;
+    cx_agent *agent;
+    cx_runtime *rt;
+    cx_config *cfg;
+    char *history_path;
+} repl;
+
+#define PROMPT "ccodex> "
+
+static void on_event(void *user, const cx_event *ev)
+{
+    repl *r = user;
+    cx_render_event(r->view, ev);
+    bool turn_end = ev->kind == CX_EV_TURN_COMPLETED || ev->kind == CX_EV_TURN_FAILED ||
+                    ev->kind == CX_EV_TURN_ABORTED;
+    /* The pending readline has no prompt while work runs; show one when the
+     * last piece of work is done. */
+    if (turn_end && r->rt && cx_runtime_queued(r->rt) == 0 && !cx_agent_has_pending_steer(r->agent))
+        cx_render_prompt(r->view, PROMPT);
+}
+
+typedef struct sig_ctx {
+    sigset_t set;
+    repl *r;
+} sig_ctx;
+
+static void *signal_thread(void *arg)
+{
+    sig_ctx *s = arg;
+    int sig;
+    while (sigwait(&s->set, &sig) == 0) {
+        if (sig == SIGUSR1) break;
+        if (cx_runtime_busy(s->r->rt)) {
+            cx_runtime_interrupt(s->r->rt);
+            cx_render_line(s->r->view, "[interrupt] stopping the current turn");
+        } else {
+            cx_render_line(s->r->view, "(type /exit or press Ctrl-D to quit)");
+        }
+    }
+    return NULL;
+}
+
+/* Upstream keeps typed prompts in CODEX_HOME/history.jsonl, one JSON object
+ * per line: {"session_id","ts","text"}. We append to and read back the same file. */
+static void history_append(repl *r, const char *text)
+{
+    if (!r->history_path) return;
+    FILE *f = fopen(r->history_path, "a");
+    if (!f) return;
+    json_object *o = json_object_new_object();
+    cx_json_set_str(o, "session_id", cx_agent_session_id(r->agent));
+    cx_json_set(o, "ts", json_object_new_int64((int64_t)time(NULL)));
+    cx_json_set_str(o, "text", text);
+    cx_buf b = CX_BUF_INIT;
+    cx_json_dump(o, &b);
+    cx_buf_putc(&b, '\n');
+    fwrite(b.data, 1, b.len, f);
+    fclose(f);
+    cx_buf_free(&b);
+    json_object_put(o);
+}
+
+static void remember(repl *r, const char *text)
+{
+    HistEvent ev;
+    if (r->hist) history(r->hist, &ev, H_ENTER, text);
+}
+
+static void history_load(repl *r)
+{
+    if (!r->history_path) return;
+    FILE *f = fopen(r->history_path, "r");
+    if (!f) return;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        json_object *o = NULL;
+        if (cx_json_parse(line, (size_t)n, &o, NULL) == 0) {
+            const char *t = cx_json_get_str(o, "text");
+            if (t && *t) remember(r, t);
+        }
+        json_object_put(o);
+    }
+    free(line);
+    fclose(f);
+}
+
+static void show_help(repl *r)
+{
+    cx_render_line(r->view, "Commands:");
+    cx_render_line(r->view, "  /exit, /quit       leave");
+    cx_render_line(r->view, "  /history           prompts and answers of this session");
+    cx_render_line(r->view, "  /title             the session title");
+    cx_render_line(r->view, "  /model [NAME]      show the model and the provider's models, or switch");
+    cx_render_line(r->view, "  /queue TEXT        run TEXT as its own turn after the current one");
+    cx_render_line(r->view, "  /plan, /default    switch the collaboration mode");
+    cx_render_line(r->view, "  (any other line while a turn runs steers that turn)");
+}
+
+static void show_models(repl *r)
+{
+    char line[512];
+    snprintf(line, sizeof line, "Current model: %s", cx_agent_model(r->agent));
+    cx_render_line(r->view, line);
+    cx_error err;
+    char *models = cx_cli_list_models(r->cfg, &err);
+    if (models) {
+        cx_buf b = CX_BUF_INIT;
+        cx_buf_printf(&b, "Available models: %s", models);
+        cx_render_line(r->view, cx_buf_str(&b));
+        cx_buf_free(&b);
+        free(models);
+    } else {
+        cx_buf b = CX_BUF_INIT;
+        cx_buf_printf(&b, "Could not list models: %s", err.msg);
+        cx_render_line(r->view, cx_buf_str(&b));
+        cx_buf_free(&b);
+    }
+}
+
+/* Returns false when the REPL should end. */
+static bool handle_line(repl *r, const char *text)
+{
+    if (!strcmp(text, "/exit") || !strcmp(text, "/quit")) return false;
+    if (!strcmp(text, "/help")) {
+        show_help(r);
+    } else if (!strcmp(text, "/history")) {
+        cx_render_history(r->view);
+    } else if (!strcmp(text, "/title")) {
+        cx_render_title(r->view);
+    } else if (!strcmp(text, "/model")) {
+        show_models(r);
+    } else if (!strncmp(text, "/model ", 7)) {
+        const char *name = text + 7;
+        while (*name == ' ') name++;
+        if (!*name) {
+            cx_render_line(r->view, "Usage: /model <model>");
+        } else if (cx_runtime_busy(r->rt)) {
+            cx_render_line(r->view,
+                           "Cannot change model while work is running or queued in steer mode.");
+        } else {
+            cx_agent_set_model(r->agent, name);
+            char line[512];
+            snprintf(line, sizeof line, "Switched model to %s.", name);
+            cx_render_line(r->view, line);
+        }
+    } else if (!strcmp(text, "/queue") || !strncmp(text, "/queue ", 7)) {
+        const char *q = text + 6;
+        while (*q == ' ') q++;
+        if (!*q) {
+            cx_render_line(r->view, "Usage: /queue <message>");
+        } else {
+            cx_render_steer_queued(r->view, q);
+            cx_runtime_enqueue(r->rt, q);
+        }
+    } else if (!strcmp(text, "/plan") || !strcmp(text, "/default")) {
+        if (cx_runtime_busy(r->rt)) {
+            cx_render_line(r->view, "Cannot change mode while work is running.");
+        } else {
+            cx_agent_set_collaboration_mode(r->agent, text + 1);
+            cx_render_line(r->view, !strcmp(text, "/plan") ? "Switched to Plan mode."
+                                                           : "Switched to Default mode.");
+        }
+    } else if (text[0] == '/' && !strchr(text, ' ') && strlen(text) < 32) {
+        char line[96];
+        snprintf(line, sizeof line, "Unknown command %s (try /help)", text);
+        cx_render_line(r->view, line);
+    } else {
+        bool steered = false;
+        history_append(r, text);
+        if (cx_runtime_busy(r->rt)) cx_render_steer_queued(r->view, text);
+        cx_runtime_submit(r->rt, text, &steered);
+    }
+    return true;
+}
+
+static char *prompt_fn(EditLine *el)
+{
+    void *data = NULL;
+    el_get(el, EL_CLIENTDATA, &data);
+    repl *r = data;
+    static char empty[] = "", prompt[] = PROMPT;
+    return r && r->rt && cx_runtime_busy(r->rt) ? empty : prompt;
+}
+
+/* ^C while editing: interrupts the running turn, or drops the typed line. */
+static unsigned char on_ctrl_c(EditLine *el, int ch)
+{
+    (void)ch;
+    void *data = NULL;
+    el_get(el, EL_CLIENTDATA, &data);
+    repl *r = data;
+    if (cx_runtime_busy(r->rt)) {
+        cx_runtime_interrupt(r->rt);
+        return CC_NORM;
+    }
+    r->discard_line = true;
+    return CC_NEWLINE;
+}
+
+int cx_cli_repl(const cx_cli_opts *o)
+{
+    repl r = {0};
+    r.cfg = cx_cli_load_config(o, true);
+    if (!r.cfg) return 1;
+    sig_ctx sc;
+    sigemptyset(&sc.set);
+    sigaddset(&sc.set, SIGINT);
+    sigaddset(&sc.set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
+
+    r.view = cx_render_new(stdout, true);
+    cx_agent_options ao = {
+        .config = r.cfg,
+        .cwd = o->cwd,
+        .mode = CX_MODE_INTERACTIVE,
+        .on_event = on_event,
+        .event_user = &r,
+    };
+    cx_error err;
+    r.agent = cx_agent_new(&ao, &err);
+    if (!r.agent || !r.view) {
+        fprintf(stderr, "error: %s\n", r.agent ? "out of memory" : err.msg);
+        cx_agent_free(r.agent);
+        cx_render_free(r.view);
+        cx_config_free(r.cfg);
+        return 1;
+    }
+    r.rt = cx_runtime_new(r.agent);
+    if (asprintf(&r.history_path, "%s/history.jsonl", r.cfg->codex_home) < 0) r.history_path = NULL;
+    r.el = el_init("ccodex", stdin, stdout, stderr);
+    r.hist = history_init();
+    if (r.hist) {
+        HistEvent hev;
+        history(r.hist, &hev, H_SETSIZE, 1000);
+        el_set(r.el, EL_HIST, history, r.hist);
+    }
+    el_set(r.el, EL_CLIENTDATA, &r);
+    el_set(r.el, EL_EDITOR, "emacs");
+    el_set(r.el, EL_PROMPT, prompt_fn);
+    el_set(r.el, EL_ADDFN, "ccodex-interrupt", "interrupt the turn or drop the line", on_ctrl_c);
+    el_set(r.el, EL_BIND, "^C", "ccodex-interrupt", NULL);
+    el_source(r.el, NULL); /* the user's ~/.editrc */
+    history_load(&r);
+    sc.r = &r;
+    pthread_t sig_tid;
+    bool have_sig = pthread_create(&sig_tid, NULL, signal_thread, &sc) == 0;
+
+    cx_render_line(r.view, "ccodex interactive mode. Type /exit to quit.");
+    cx_render_line(r.view, "Extra commands: /history, /title, /model, /queue, /plan, /help");
+    for (;;) {
+        int count = 0;
+        const char *got = el_gets(r.el, &count);
+        if (!got || count <= 0) break; /* EOF (Ctrl-D) */
+        if (r.discard_line) {
+            r.discard_line = false;
+            continue;
+        }
+        char *line = strdup(got);
+        if (!line) break;
+        char *t = line;
+        while (*t == ' ' || *t == '\t') t++;
+        size_t len = strlen(t);
+        while (len && (t[len - 1] == ' ' || t[len - 1] == '\t' || t[len - 1] == '\r' || t[len - 1] == '\n'))
+            t[--len] = '\0';
+        bool go_on = true;
+        if (*t) {
+            remember(&r, t);
+            go_on = handle_line(&r, t);
+        }
+        free(line);
+        if (!go_on) break;
+    }
+    cx_runtime_free(r.rt);
+    if (have_sig) {
+        pthread_kill(sig_tid, SIGUSR1);
+        pthread_join(sig_tid, NULL);
+    }
+    cx_render_finish(r.view);
+    if (r.hist) history_end(r.hist);
+    if (r.el) el_end(r.el);
+    cx_agent_free(r.agent);
+    cx_render_free(r.view);
+    cx_config_free(r.cfg);
+    free(r.history_path);
+    return 0;
+}

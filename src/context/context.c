@@ -1,0 +1,507 @@
+/* Context assembly (upstream: project_doc.rs, environment_context.rs,
+ * skills, models.rs permissions; pycodex context.py). */
+#include "context/context.h"
+
+#include "base/buf.h"
+#include "base/json.h"
+#include "context/prompts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROJECT_DOC_MAX_BYTES (32 * 1024)
+
+struct cx_context_cache {
+    const cx_config *cfg;
+    char *cwd;
+    bool loaded;
+    char *git_root;      /* nearest ancestor with .git, or NULL */
+    json_object *agents; /* array of input_text items for AGENTS.md, or NULL */
+    char *skills_text;   /* the <skills_instructions> block, or NULL */
+};
+
+cx_context_cache *cx_context_cache_new(const cx_config *cfg, const char *cwd)
+{
+    cx_context_cache *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->cfg = cfg;
+    c->cwd = strdup(cwd ? cwd : ".");
+    if (!c->cwd) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void cx_context_cache_free(cx_context_cache *c)
+{
+    if (!c) return;
+    free(c->cwd);
+    free(c->git_root);
+    json_object_put(c->agents);
+    free(c->skills_text);
+    free(c);
+}
+
+static char *slurp(const char *path, size_t max, bool *exists)
+{
+    FILE *f = fopen(path, "rb");
+    if (exists) *exists = f != NULL;
+    if (!f) return NULL;
+    cx_buf b = CX_BUF_INIT;
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < max) cx_buf_append(&b, chunk, n);
+    fclose(f);
+    if (b.len > max) cx_buf_truncate(&b, max);
+    cx_buf_puts(&b, "");
+    return cx_buf_steal(&b);
+}
+
+char *cx_context_base_instructions(cx_context_cache *c, const char *model, const char *override,
+                                   cx_error *err)
+{
+    if (override) return strdup(override);
+    if (c->cfg->base_instructions) return strdup(c->cfg->base_instructions);
+    if (c->cfg->model_instructions_file) {
+        bool exists;
+        char *text = slurp(c->cfg->model_instructions_file, 1 << 24, &exists);
+        if (!text)
+            cx_error_set(err, CX_ECONFIG, "cannot read model_instructions_file %s: %s",
+                         c->cfg->model_instructions_file, strerror(errno));
+        return text;
+    }
+    return strdup(cx__prompt_base);
+}
+
+void cx_context_model_info(const char *model, cx_model_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!model) return;
+    static const char *const reasoning_prefixes[] = {"gpt-5", "o1", "o3", "o4", "codex-", "gpt-oss", NULL};
+    for (const char *const *p = reasoning_prefixes; *p; p++)
+        if (!strncmp(model, *p, strlen(*p))) {
+            out->supports_reasoning = true;
+            out->default_effort = "medium";
+        }
+    /* gpt-5 family chat models accept text.verbosity; the codex variants do not */
+    out->supports_verbosity = !strncmp(model, "gpt-5", 5) && !strstr(model, "codex");
+    out->supports_parallel_tool_calls = false;
+}
+
+/* ---- developer message --------------------------------------------------- */
+
+static void permissions_text(const cx_config *cfg, cx_buf *b)
+{
+    const char *sb = cfg->sandbox_mode ? cfg->sandbox_mode : "read-only";
+    const char *ap = cfg->approval_policy ? cfg->approval_policy : "never";
+    cx_buf_puts(b, "<permissions instructions>\n");
+    if (!strcmp(sb, "danger-full-access"))
+        cx_buf_puts(b, "`sandbox_mode` is `danger-full-access`: commands run without a file-system "
+                       "sandbox and with network access.");
+    else if (!strcmp(sb, "workspace-write"))
+        cx_buf_puts(b, "`sandbox_mode` is `workspace-write`: commands may read any file and write "
+                       "inside the working directory and the temp directory; other writes and the "
+                       "network are blocked.");
+    else
+        cx_buf_puts(b, "`sandbox_mode` is `read-only`: commands may read files but not write "
+                       "them, and the network is blocked.");
+    cx_buf_puts(b, "\n");
+    if (!strcmp(ap, "never"))
+        cx_buf_puts(b, "Approval policy is `never`: you cannot ask the user to approve anything, "
+                       "so never set `sandbox_permissions`; work within the sandbox, and when it "
+                       "stops you, say so in your answer.");
+    else if (!strcmp(ap, "on-failure"))
+        cx_buf_puts(b, "Approval policy is `on-failure`: commands run in the sandbox first; if one "
+                       "fails because of it, the user is asked whether to run it without.");
+    else if (!strcmp(ap, "untrusted"))
+        cx_buf_puts(b, "Approval policy is `untrusted`: commands beyond a small set of safe reads "
+                       "need the user's approval.");
+    else
+        cx_buf_puts(b, "Approval policy is `on-request`: run commands in the sandbox; when one "
+                       "truly needs more (network, writes elsewhere), set `sandbox_permissions` to "
+                       "`require_escalated` with a one-sentence `justification`, and the user "
+                       "decides.");
+    cx_buf_puts(b, "\n</permissions instructions>");
+}
+
+typedef struct skill {
+    char *name;
+    char *description;
+    char *path;
+} skill;
+
+/* Reads `name:` and `description:` from a SKILL.md's YAML front matter. */
+static bool parse_front_matter(const char *text, char **name, char **desc)
+{
+    *name = *desc = NULL;
+    if (strncmp(text, "---", 3) != 0) return false;
+    const char *p = strchr(text, '\n');
+    while (p) {
+        p++;
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n >= 3 && !strncmp(p, "---", 3)) break;
+        char **slot = !strncmp(p, "name:", 5) ? name : !strncmp(p, "description:", 12) ? desc : NULL;
+        if (slot) {
+            const char *v = strchr(p, ':') + 1;
+            while (v < p + n && (*v == ' ' || *v == '\t')) v++;
+            size_t vl = (size_t)(p + n - v);
+            while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r')) vl--;
+            if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
+                v++;
+                vl -= 2;
+            }
+            free(*slot);
+            *slot = strndup(v, vl);
+        }
+        p = end;
+    }
+    if (*name && *desc && **name) return true;
+    free(*name);
+    free(*desc);
+    *name = *desc = NULL;
+    return false;
+}
+
+static void scan_skills(const char *dir, int depth, skill **list, size_t *n)
+{
+    if (depth > 4) return;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, e->d_name) < 0) continue;
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            scan_skills(path, depth + 1, list, n);
+        } else if (!strcmp(e->d_name, "SKILL.md")) {
+            char *text = slurp(path, 64 * 1024, NULL);
+            char *name, *desc;
+            if (text && parse_front_matter(text, &name, &desc)) {
+                skill *p = realloc(*list, (*n + 1) * sizeof *p);
+                if (p) {
+                    *list = p;
+                    (*list)[(*n)++] = (skill){name, desc, strdup(path)};
+                } else {
+                    free(name);
+                    free(desc);
+                }
+            }
+            free(text);
+        }
+        free(path);
+    }
+    closedir(d);
+}
+
+static int skill_cmp(const void *a, const void *b)
+{
+    return strcmp(((const skill *)a)->name, ((const skill *)b)->name);
+}
+
+static void load_skills(cx_context_cache *c)
+{
+    char *dir = NULL;
+    if (asprintf(&dir, "%s/skills", c->cfg->codex_home) < 0) return;
+    skill *list = NULL;
+    size_t n = 0;
+    scan_skills(dir, 0, &list, &n);
+    free(dir);
+    if (!n) return;
+    qsort(list, n, sizeof *list, skill_cmp);
+    cx_buf b = CX_BUF_INIT;
+    cx_buf_puts(&b, "<skills_instructions>\n## Skills\n"
+                    "Skills are instruction files (`SKILL.md`) on this machine for particular kinds "
+                    "of work. The ones available now:\n### Available skills\n");
+    for (size_t i = 0; i < n; i++) {
+        cx_buf_printf(&b, "- %s: %s (file: %s)\n", list[i].name, list[i].description, list[i].path);
+        free(list[i].name);
+        free(list[i].description);
+        free(list[i].path);
+    }
+    free(list);
+    cx_buf_puts(&b, "### Using skills\n"
+                    "- Use a skill when the user names it (`$name` or plainly) or when the task "
+                    "clearly matches its description; a skill applies to the turn it was chosen "
+                    "in.\n"
+                    "- Open its `SKILL.md` and read only as much as you need; resolve relative "
+                    "paths against the skill's folder, and prefer its scripts and templates over "
+                    "writing your own.\n"
+                    "- If a skill is missing or unreadable, say so briefly and carry on without "
+                    "it.\n"
+                    "</skills_instructions>");
+    c->skills_text = cx_buf_steal(&b);
+}
+
+/* ---- AGENTS.md ------------------------------------------------------------ */
+
+static char *find_git_root(const char *cwd)
+{
+    char *dir = strdup(cwd);
+    while (dir) {
+        char *probe = NULL;
+        struct stat st;
+        if (asprintf(&probe, "%s/.git", dir) >= 0 && stat(probe, &st) == 0) {
+            free(probe);
+            return dir;
+        }
+        free(probe);
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir) break;
+        *slash = '\0';
+    }
+    free(dir);
+    return NULL;
+}
+
+/* Reads AGENTS.override.md, else AGENTS.md, in dir; appends its text. */
+static bool read_doc(const char *dir, cx_buf *out, size_t *budget)
+{
+    static const char *const names[] = {"AGENTS.override.md", "AGENTS.md"};
+    for (int i = 0; i < 2; i++) {
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, names[i]) < 0) return false;
+        char *text = slurp(path, *budget, NULL);
+        free(path);
+        if (text) {
+            bool blank = strspn(text, " \t\r\n") == strlen(text);
+            if (!blank) {
+                if (out->len) cx_buf_puts(out, "\n\n");
+                cx_buf_puts(out, text);
+                *budget -= strlen(text) < *budget ? strlen(text) : *budget;
+            }
+            free(text);
+            return !blank;
+        }
+    }
+    return false;
+}
+
+static void load_once(cx_context_cache *c)
+{
+    if (c->loaded) return;
+    c->loaded = true;
+    c->git_root = find_git_root(c->cwd);
+    load_skills(c);
+    cx_buf global = CX_BUF_INIT, project = CX_BUF_INIT;
+    size_t budget = PROJECT_DOC_MAX_BYTES;
+    size_t gbudget = PROJECT_DOC_MAX_BYTES;
+    read_doc(c->cfg->codex_home, &global, &gbudget);
+    /* project docs: from the repository root down to cwd */
+    const char *root = c->git_root ? c->git_root : c->cwd;
+    size_t rl = strlen(root);
+    char *walk = strdup(c->cwd);
+    if (walk && !strncmp(walk, root, rl)) {
+        size_t pos = rl;
+        for (;;) {
+            char save = walk[pos];
+            walk[pos] = '\0';
+            read_doc(walk, &project, &budget);
+            walk[pos] = save;
+            if (!save) break;
+            char *next = strchr(walk + pos + 1, '/');
+            pos = next ? (size_t)(next - walk) : strlen(walk);
+        }
+    }
+    free(walk);
+    if (global.len || project.len) {
+        cx_buf text = CX_BUF_INIT;
+        cx_buf_printf(&text, "# AGENTS.md instructions for %s\n\n<INSTRUCTIONS>\n", c->cwd);
+        cx_buf_puts(&text, cx_buf_str(&global));
+        if (global.len && project.len) cx_buf_puts(&text, "\n\n--- project-doc ---\n\n");
+        cx_buf_puts(&text, cx_buf_str(&project));
+        cx_buf_puts(&text, "\n</INSTRUCTIONS>");
+        c->agents = json_object_new_array();
+        json_object *item = json_object_new_object();
+        cx_json_set_str(item, "type", "input_text");
+        cx_json_set_str(item, "text", cx_buf_str(&text));
+        json_object_array_add(c->agents, item);
+        cx_buf_free(&text);
+    }
+    cx_buf_free(&global);
+    cx_buf_free(&project);
+}
+
+static json_object *text_item(const char *text)
+{
+    json_object *o = json_object_new_object();
+    cx_json_set_str(o, "type", "input_text");
+    cx_json_set_str(o, "text", text);
+    return o;
+}
+
+static json_object *message(const char *role, json_object *content)
+{
+    json_object *m = json_object_new_object();
+    cx_json_set_str(m, "type", "message");
+    cx_json_set_str(m, "role", role);
+    cx_json_set(m, "content", content);
+    return m;
+}
+
+json_object *cx_context_developer_message(cx_context_cache *c, const cx_context_request_opts *o)
+{
+    load_once(c);
+    json_object *content = json_object_new_array();
+    cx_buf b = CX_BUF_INIT;
+    permissions_text(c->cfg, &b);
+    json_object_array_add(content, text_item(cx_buf_str(&b)));
+    cx_buf_free(&b);
+    if (o && o->collaboration_mode)
+        json_object_array_add(content, text_item(!strcmp(o->collaboration_mode, "plan")
+                                                     ? cx__prompt_collab_plan
+                                                     : cx__prompt_collab_default));
+    if (c->skills_text) json_object_array_add(content, text_item(c->skills_text));
+    return message("developer", content);
+}
+
+static void timezone_name(char *out, size_t size)
+{
+    const char *tz = getenv("TZ");
+    if (tz && *tz) {
+        snprintf(out, size, "%s", tz[0] == ':' ? tz + 1 : tz);
+        return;
+    }
+    char link[PATH_MAX];
+    ssize_t n = readlink("/etc/localtime", link, sizeof link - 1);
+    if (n > 0) {
+        link[n] = '\0';
+        const char *z = strstr(link, "zoneinfo/");
+        if (z) {
+            snprintf(out, size, "%s", z + 9);
+            return;
+        }
+    }
+    FILE *f = fopen("/etc/timezone", "r");
+    if (f) {
+        if (fgets(out, (int)size, f)) out[strcspn(out, "\r\n")] = '\0';
+        fclose(f);
+        if (*out) return;
+    }
+    snprintf(out, size, "Etc/UTC");
+}
+
+json_object *cx_context_user_message(cx_context_cache *c, const cx_context_request_opts *o)
+{
+    load_once(c);
+    json_object *content = json_object_new_array();
+    size_t n = c->agents ? json_object_array_length(c->agents) : 0;
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(content, json_object_get(json_object_array_get_idx(c->agents, i)));
+    const char *shell = o && o->shell ? o->shell : "/bin/bash";
+    const char *base = strrchr(shell, '/');
+    base = base ? base + 1 : shell;
+    char date[32] = "", tz[128];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    timezone_name(tz, sizeof tz);
+    cx_buf b = CX_BUF_INIT;
+    cx_buf_printf(&b,
+                  "<environment_context>\n  <cwd>%s</cwd>\n  <shell>%s</shell>\n"
+                  "  <current_date>%s</current_date>\n  <timezone>%s</timezone>\n"
+                  "</environment_context>",
+                  c->cwd, base, date, tz);
+    json_object_array_add(content, text_item(cx_buf_str(&b)));
+    cx_buf_free(&b);
+    return message("user", content);
+}
+
+/* HEAD's commit hash, read from the repository files directly. */
+static char *git_head(const char *root)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/.git/HEAD", root) < 0) return NULL;
+    char *head = slurp(path, 4096, NULL);
+    free(path);
+    if (!head) return NULL;
+    head[strcspn(head, "\r\n")] = '\0';
+    if (strncmp(head, "ref: ", 5) != 0) return head; /* detached: the hash itself */
+    const char *ref = head + 5;
+    char *hash = NULL;
+    if (asprintf(&path, "%s/.git/%s", root, ref) >= 0) {
+        hash = slurp(path, 256, NULL);
+        free(path);
+    }
+    if (!hash && asprintf(&path, "%s/.git/packed-refs", root) >= 0) {
+        char *packed = slurp(path, 1 << 24, NULL);
+        free(path);
+        for (char *line = packed ? strtok(packed, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+            char *sp = strchr(line, ' ');
+            if (sp && !strcmp(sp + 1, ref)) {
+                hash = strndup(line, (size_t)(sp - line));
+                break;
+            }
+        }
+        free(packed);
+    }
+    free(head);
+    if (hash) hash[strcspn(hash, "\r\n")] = '\0';
+    return hash;
+}
+
+/* True when `git status --porcelain` prints anything. */
+static bool git_has_changes(const char *root)
+{
+    int fds[2];
+    if (pipe(fds) != 0) return false;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return false;
+    }
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) dup2(devnull, 2);
+        close(fds[0]);
+        close(fds[1]);
+        execlp("git", "git", "-C", root, "status", "--porcelain", "--untracked-files=normal", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char buf[64];
+    bool any = false;
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) any = true;
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return any && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+char *cx_context_turn_metadata(cx_context_cache *c, const char *turn_id)
+{
+    load_once(c);
+    json_object *o = json_object_new_object();
+    cx_json_set_str(o, "turn_id", turn_id);
+    if (c->git_root) {
+        char *head = git_head(c->git_root);
+        json_object *ws = json_object_new_object();
+        json_object *w = json_object_new_object();
+        if (head) cx_json_set_str(w, "latest_git_commit_hash", head);
+        cx_json_set(w, "has_changes", json_object_new_boolean(git_has_changes(c->git_root)));
+        cx_json_set(ws, c->git_root, w);
+        cx_json_set(o, "workspaces", ws);
+        free(head);
+    }
+    const char *sb = c->cfg->sandbox_mode ? c->cfg->sandbox_mode : "read-only";
+    cx_json_set_str(o, "sandbox", !strcmp(sb, "danger-full-access") ? "none" : "seccomp");
+    char *s = cx_json_to_string(o);
+    json_object_put(o);
+    return s;
+}

@@ -1,0 +1,624 @@
+/* The agent and its turn loop (upstream: codex-rs/core/src/codex.rs
+ * run_turn / run_sampling_request). One turn: insert the user's text, then
+ * sample -> run tools -> sample again until a response carries no tool call
+ * and no steer text waits. Context (instructions, developer and environment
+ * messages) is rebuilt for every request and never stored in history. */
+#include "ccodex/agent.h"
+
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/uuid.h"
+#include "ccodex/items.h"
+#include "context/context.h"
+#include "core/builtin.h"
+#include "core/turn_tools.h"
+#include "model/http.h"
+#include "model/request.h"
+#include "model/stream.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct cx_agent {
+    const cx_config *cfg;
+    cx_agent_mode mode;
+    char *cwd;
+    char *shell;
+    char *model;
+    char *effort_override;
+    char *base_override;
+    char *subagent_header;
+    char *collab_mode;
+    char session_id[CX_UUID_STRLEN + 1];
+    char *user_agent;
+    const char *originator;
+    cx_event_fn on_event;
+    void *event_user;
+    void *services;
+    cx_tool_registry *tools;
+    bool own_tools;
+    cx_builtin *builtin; /* state of the built-in tools (exec sessions ...) */
+    cx_http_client *http;
+    cx_context_cache *ctx;
+    json_object *history;
+    cx_usage usage;
+    char *last_message;
+    atomic_bool cancel;
+    pthread_mutex_t lock; /* guards steer */
+    char **steer;
+    size_t n_steer;
+};
+
+static void emit(cx_agent *a, cx_event_kind kind, json_object *data)
+{
+    if (a->on_event) {
+        cx_event ev = {kind, data};
+        a->on_event(a->event_user, &ev);
+    }
+    json_object_put(data);
+}
+
+static void emit_tool_event(void *user, const cx_event *ev)
+{
+    cx_agent *a = user;
+    if (a->on_event) a->on_event(a->event_user, ev);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static char *user_shell(void)
+{
+    const char *s = getenv("SHELL");
+    if (s && *s == '/' && access(s, X_OK) == 0) return strdup(s);
+    return strdup(access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh");
+}
+
+cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
+{
+    if (!o || !o->config) {
+        cx_error_set(err, CX_EINVAL, "agent needs a configuration");
+        return NULL;
+    }
+    cx_agent *a = calloc(1, sizeof *a);
+    if (!a) {
+        cx_error_set(err, CX_ENOMEM, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&a->lock, NULL);
+    a->cfg = o->config;
+    a->mode = o->mode;
+    a->cwd = o->cwd ? realpath(o->cwd, NULL) : getcwd(NULL, 0);
+    a->shell = user_shell();
+    a->model = dup_or_null(o->model ? o->model
+                                    : o->config->model ? o->config->model
+                                                       : "gpt-5.1-codex");
+    a->effort_override = dup_or_null(o->reasoning_effort);
+    a->base_override = dup_or_null(o->base_instructions);
+    a->subagent_header = dup_or_null(o->subagent_header);
+    a->collab_mode = o->mode == CX_MODE_INTERACTIVE ? strdup("default") : NULL;
+    a->on_event = o->on_event;
+    a->event_user = o->event_user;
+    a->services = o->services;
+    a->history = o->initial_history ? cx_json_copy(o->initial_history) : json_object_new_array();
+    a->http = cx_http_client_new();
+    a->originator = o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex_exec";
+    a->user_agent = cx_request_user_agent(a->originator,
+                                          o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex-exec");
+    if (o->session_id)
+        snprintf(a->session_id, sizeof a->session_id, "%s", o->session_id);
+    else
+        cx_uuid7(a->session_id);
+    if (!a->cwd) {
+        cx_error_set(err, CX_EIO, "cannot resolve the working directory");
+        cx_agent_free(a);
+        return NULL;
+    }
+    a->ctx = cx_context_cache_new(a->cfg, a->cwd);
+    if (o->tools) {
+        a->tools = o->tools;
+    } else {
+        a->tools = cx_tools_new();
+        a->own_tools = true;
+        a->builtin = cx_builtin_new(a->cfg, a->cwd);
+        if (a->tools && a->builtin && cx_builtin_register(a->builtin, a->tools, o->mode) != 0) {
+            cx_error_set(err, CX_ENOMEM, "cannot register the built-in tools");
+            cx_agent_free(a);
+            return NULL;
+        }
+    }
+    if (!a->shell || !a->model || !a->history || !a->http || !a->user_agent || !a->tools ||
+        !a->ctx || (a->own_tools && !a->builtin)) {
+        cx_error_set(err, CX_ENOMEM, "out of memory");
+        cx_agent_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void cx_agent_free(cx_agent *a)
+{
+    if (!a) return;
+    if (a->own_tools) cx_tools_free(a->tools);
+    cx_builtin_free(a->builtin); /* after the registry: handlers borrow it */
+    cx_http_client_free(a->http);
+    cx_context_cache_free(a->ctx);
+    json_object_put(a->history);
+    for (size_t i = 0; i < a->n_steer; i++) free(a->steer[i]);
+    free(a->steer);
+    free(a->cwd);
+    free(a->shell);
+    free(a->model);
+    free(a->effort_override);
+    free(a->base_override);
+    free(a->subagent_header);
+    free(a->collab_mode);
+    free(a->user_agent);
+    free(a->last_message);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+int cx_agent_steer(cx_agent *a, const char *text)
+{
+    char *copy = strdup(text);
+    if (!copy) return CX_ENOMEM;
+    pthread_mutex_lock(&a->lock);
+    char **p = realloc(a->steer, (a->n_steer + 2) * sizeof *p);
+    if (!p) {
+        pthread_mutex_unlock(&a->lock);
+        free(copy);
+        return CX_ENOMEM;
+    }
+    a->steer = p;
+    a->steer[a->n_steer++] = copy;
+    a->steer[a->n_steer] = NULL;
+    pthread_mutex_unlock(&a->lock);
+    return 0;
+}
+
+bool cx_agent_has_pending_steer(cx_agent *a)
+{
+    pthread_mutex_lock(&a->lock);
+    bool any = a->n_steer > 0;
+    pthread_mutex_unlock(&a->lock);
+    return any;
+}
+
+char **cx_agent_take_steer(cx_agent *a)
+{
+    pthread_mutex_lock(&a->lock);
+    char **out = a->steer;
+    a->steer = NULL;
+    a->n_steer = 0;
+    pthread_mutex_unlock(&a->lock);
+    return out;
+}
+
+void cx_agent_interrupt(cx_agent *a)
+{
+    atomic_store(&a->cancel, true);
+}
+
+const char *cx_agent_session_id(const cx_agent *a)
+{
+    return a->session_id;
+}
+
+const json_object *cx_agent_history(const cx_agent *a)
+{
+    return a->history;
+}
+
+cx_usage cx_agent_usage(const cx_agent *a)
+{
+    return a->usage;
+}
+
+const char *cx_agent_last_message(const cx_agent *a)
+{
+    return a->last_message;
+}
+
+cx_tool_registry *cx_agent_tools(cx_agent *a)
+{
+    return a->tools;
+}
+
+int cx_agent_set_model(cx_agent *a, const char *model)
+{
+    char *m = strdup(model);
+    if (!m) return CX_ENOMEM;
+    free(a->model);
+    a->model = m;
+    return 0;
+}
+
+const char *cx_agent_model(const cx_agent *a)
+{
+    return a->model;
+}
+
+int cx_agent_set_collaboration_mode(cx_agent *a, const char *mode)
+{
+    char *m = strdup(mode);
+    if (!m) return CX_ENOMEM;
+    free(a->collab_mode);
+    a->collab_mode = m;
+    return 0;
+}
+
+/* Moves pending steer texts into history as user messages. */
+static void insert_steer(cx_agent *a)
+{
+    char **texts = cx_agent_take_steer(a);
+    if (!texts) return;
+    for (char **t = texts; *t; t++) {
+        json_object_array_add(a->history, cx_item_user_text("user", *t));
+        json_object *d = json_object_new_object();
+        cx_json_set_str(d, "text", *t);
+        emit(a, CX_EV_STEER_INSERTED, d);
+        free(*t);
+    }
+    free(texts);
+}
+
+/* ---- one sampling request ---------------------------------------------- */
+
+typedef struct sample_state {
+    cx_agent *a;
+    json_object *items; /* canonical output items of this response */
+} sample_state;
+
+static int on_stream_event(void *user, const json_object *ev)
+{
+    sample_state *s = user;
+    const char *type = cx_json_get_str(ev, "type");
+    if (!type) return 0;
+    if (!strcmp(type, "response.output_text.delta")) {
+        json_object *d = json_object_new_object();
+        cx_json_set_str(d, "item_id", cx_json_get_str(ev, "item_id"));
+        cx_json_set_str(d, "delta", cx_json_get_str(ev, "delta"));
+        emit(s->a, CX_EV_TEXT_DELTA, d);
+    } else if (!strcmp(type, "response.reasoning_summary_text.delta") ||
+               !strcmp(type, "response.reasoning_text.delta")) {
+        json_object *d = json_object_new_object();
+        cx_json_set_str(d, "item_id", cx_json_get_str(ev, "item_id"));
+        cx_json_set_str(d, "delta", cx_json_get_str(ev, "delta"));
+        emit(s->a, CX_EV_REASONING_DELTA, d);
+    } else if (!strcmp(type, "response.output_item.done")) {
+        json_object *item = cx_json_get(ev, "item");
+        if (!item) return 0;
+        json_object *canon = cx_item_from_model(item);
+        if (!canon) return CX_ENOMEM;
+        json_object_array_add(s->items, canon);
+    }
+    return 0;
+}
+
+static void add_usage(cx_usage *u, const json_object *usage)
+{
+    int64_t v;
+    if (cx_json_get_int(usage, "input_tokens", &v)) u->input_tokens += v;
+    if (cx_json_get_int(usage, "output_tokens", &v)) u->output_tokens += v;
+    if (cx_json_get_int(usage, "total_tokens", &v)) u->total_tokens += v;
+    if (cx_json_get_int(cx_json_get(usage, "input_tokens_details"), "cached_tokens", &v))
+        u->cached_input_tokens += v;
+    if (cx_json_get_int(cx_json_get(usage, "output_tokens_details"), "reasoning_tokens", &v))
+        u->reasoning_output_tokens += v;
+}
+
+/* Builds the request input: fresh context items, then the history. */
+static json_object *build_input(cx_agent *a, cx_error *err)
+{
+    json_object *input = json_object_new_array();
+    cx_context_request_opts co = {
+        .collaboration_mode = a->collab_mode,
+        .shell = a->shell,
+    };
+    json_object *dev = cx_context_developer_message(a->ctx, &co);
+    json_object *user = cx_context_user_message(a->ctx, &co);
+    if (dev) json_object_array_add(input, dev);
+    if (user) json_object_array_add(input, user);
+    size_t n = json_object_array_length(a->history);
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(input, json_object_get(json_object_array_get_idx(a->history, i)));
+    (void)err;
+    return input;
+}
+
+static long backoff_ms(int attempt)
+{
+    long base = 200L << (attempt > 10 ? 10 : attempt - 1);
+    unsigned char r = 0;
+    cx_random_bytes(&r, 1);
+    return base * (90 + r % 21) / 100;
+}
+
+static void sleep_ms_cancellable(cx_agent *a, long ms)
+{
+    while (ms > 0 && !atomic_load(&a->cancel)) {
+        long step = ms > 50 ? 50 : ms;
+        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+/* Sends one request (with stream retries) and returns its output items. */
+static int sample(cx_agent *a, const char *turn_metadata, json_object **items_out,
+                  cx_error *err)
+{
+    const cx_provider *p = &a->cfg->provider;
+    cx_model_info info;
+    cx_context_model_info(a->model, &info);
+    char *instructions = cx_context_base_instructions(a->ctx, a->model, a->base_override, err);
+    if (!instructions) return err ? err->code : CX_ECONFIG;
+    json_object *input = build_input(a, err);
+    json_object *tools = cx_tools_specs(a->tools);
+    const char *effort = a->effort_override          ? a->effort_override
+                         : a->cfg->model_reasoning_effort ? a->cfg->model_reasoning_effort
+                                                          : info.default_effort;
+    const char *summary =
+        a->cfg->model_reasoning_summary ? a->cfg->model_reasoning_summary : "auto";
+    if (summary && !strcmp(summary, "none")) summary = NULL;
+    cx_request_body_opts bo = {
+        .model = a->model,
+        .instructions = instructions,
+        .input = input,
+        .tools = tools,
+        .parallel_tool_calls = info.supports_parallel_tool_calls,
+        .reasoning = info.supports_reasoning,
+        .reasoning_effort = effort,
+        .reasoning_summary = summary,
+        .service_tier = a->cfg->service_tier,
+        .prompt_cache_key = a->session_id, /* a sub-agent's session id is its agent id */
+        .verbosity = info.supports_verbosity ? a->cfg->model_verbosity : NULL,
+    };
+    cx_buf body = CX_BUF_INIT;
+    int rc = cx_request_body(&bo, &body);
+    free(instructions);
+    json_object_put(input);
+    json_object_put(tools);
+    cx_request_header_opts ho = {
+        .provider = p,
+        .originator = a->originator,
+        .user_agent = a->user_agent,
+        .session_id = a->session_id,
+        .turn_metadata = turn_metadata,
+        .subagent = a->subagent_header,
+    };
+    char **headers = rc ? NULL : cx_request_headers(&ho);
+    char *url = cx_request_url(p, "/responses");
+    if (rc || !headers || !url) {
+        cx_buf_free(&body);
+        cx_request_headers_free(headers);
+        free(url);
+        return cx_error_set(err, CX_ENOMEM, "out of memory building the request");
+    }
+    cx_http_request req = {
+        .url = url,
+        .headers = (const char *const *)headers,
+        .body = body.data,
+        .body_len = body.len,
+        .max_retries = p->request_max_retries,
+        .idle_timeout_ms = p->stream_idle_timeout_ms,
+        .cancel = &a->cancel,
+        .redact = p->api_key,
+    };
+    int max_stream_retries = p->stream_max_retries;
+    for (int attempt = 0;; attempt++) {
+        sample_state st = {a, json_object_new_array()};
+        cx_model_stream_result res = {0};
+        cx_error_clear(err);
+        rc = cx_model_stream(a->http, &req, on_stream_event, &st, &res, err);
+        if (rc == 0) {
+            if (res.usage) add_usage(&a->usage, res.usage);
+            cx_model_stream_result_clear(&res);
+            *items_out = st.items;
+            break;
+        }
+        cx_model_stream_result_clear(&res);
+        json_object_put(st.items);
+        bool retryable = (rc == CX_ENET || rc == CX_ETIMEOUT) && !atomic_load(&a->cancel);
+        if (!retryable || attempt >= max_stream_retries) break;
+        long delay = backoff_ms(attempt + 1);
+        json_object *d = json_object_new_object();
+        cx_json_set(d, "attempt", json_object_new_int(attempt + 1));
+        cx_json_set(d, "max", json_object_new_int(max_stream_retries));
+        cx_json_set(d, "delay_ms", json_object_new_int64(delay));
+        cx_json_set_str(d, "message", err ? err->msg : "stream error");
+        emit(a, CX_EV_RETRY, d);
+        sleep_ms_cancellable(a, delay);
+    }
+    if (atomic_load(&a->cancel) && rc) rc = cx_error_set(err, CX_ECANCELED, "turn interrupted");
+    cx_buf_free(&body);
+    cx_request_headers_free(headers);
+    free(url);
+    return rc;
+}
+
+/* Reports the assistant messages and reasoning of a response as items. */
+static void emit_response_items(cx_agent *a, const json_object *items)
+{
+    size_t n = json_object_array_length(items);
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        const char *type = cx_json_get_str(it, "type");
+        if (!type) continue;
+        if (!strcmp(type, "message") && cx_json_get_str(it, "role") &&
+            !strcmp(cx_json_get_str(it, "role"), "assistant")) {
+            char *text = cx_item_message_text(it);
+            json_object *d = json_object_new_object();
+            cx_json_set_str(d, "type", "agent_message");
+            cx_json_set_str(d, "text", text ? text : "");
+            emit(a, CX_EV_ITEM_COMPLETED, d);
+            free(a->last_message);
+            a->last_message = text;
+        } else if (!strcmp(type, "reasoning")) {
+            json_object *summary = cx_json_get(it, "summary");
+            cx_buf b = CX_BUF_INIT;
+            size_t m = summary ? json_object_array_length(summary) : 0;
+            for (size_t k = 0; k < m; k++) {
+                const char *t = cx_json_get_str(json_object_array_get_idx(summary, k), "text");
+                if (!t) continue;
+                if (b.len) cx_buf_putc(&b, '\n');
+                cx_buf_puts(&b, t);
+            }
+            if (b.len) {
+                json_object *d = json_object_new_object();
+                cx_json_set_str(d, "type", "reasoning");
+                cx_json_set_str(d, "text", cx_buf_str(&b));
+                emit(a, CX_EV_ITEM_COMPLETED, d);
+            }
+            cx_buf_free(&b);
+        }
+    }
+}
+
+/* Appends the <subagent_notification> user messages wait_agent results call
+ * for (pycodex agent.py _build_follow_up_messages). */
+static void add_subagent_notifications(cx_agent *a, const json_object *items,
+                                       const json_object *results)
+{
+    size_t n = json_object_array_length(items);
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        const char *name = cx_json_get_str(it, "name");
+        if (!name || strcmp(name, "wait_agent") != 0) continue;
+        const char *call_id = cx_json_get_str(it, "call_id");
+        size_t m = json_object_array_length(results);
+        for (size_t k = 0; k < m; k++) {
+            json_object *r = json_object_array_get_idx(results, k);
+            const char *rid = cx_json_get_str(r, "call_id");
+            const char *out = cx_json_get_str(r, "output");
+            if (!rid || !call_id || strcmp(rid, call_id) || !out) continue;
+            json_object *parsed = NULL;
+            if (cx_json_parse(out, strlen(out), &parsed, NULL) != 0) continue;
+            json_object *status = cx_json_get(parsed, "status");
+            if (status && json_object_is_type(status, json_type_object)) {
+                json_object_object_foreach(status, agent_id, st)
+                {
+                    if (!json_object_is_type(st, json_type_object)) continue;
+                    json_object *payload = json_object_new_object();
+                    cx_json_set_str(payload, "agent_id", agent_id);
+                    cx_json_set(payload, "status", json_object_get(st));
+                    cx_buf b = CX_BUF_INIT;
+                    cx_buf_puts(&b, "<subagent_notification>\n");
+                    cx_json_dump(payload, &b);
+                    cx_buf_puts(&b, "\n</subagent_notification>");
+                    json_object_array_add(a->history, cx_item_user_text("user", cx_buf_str(&b)));
+                    cx_buf_free(&b);
+                    json_object_put(payload);
+                }
+            }
+            json_object_put(parsed);
+        }
+    }
+}
+
+int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
+{
+    cx_error local;
+    if (!err) err = &local;
+    cx_error_clear(err);
+    atomic_store(&a->cancel, false);
+    free(a->last_message);
+    a->last_message = NULL;
+    char turn_id[CX_UUID_STRLEN + 1];
+    cx_uuid7(turn_id);
+    json_object *d = json_object_new_object();
+    cx_json_set_str(d, "turn_id", turn_id);
+    if (user_text) cx_json_set_str(d, "user_text", user_text);
+    emit(a, CX_EV_TURN_STARTED, d);
+
+    /* Git facts are gathered once per turn, as upstream does. */
+    char *metadata = cx_context_turn_metadata(a->ctx, turn_id);
+    if (user_text) json_object_array_add(a->history, cx_item_user_text("user", user_text));
+    cx_usage before = a->usage;
+    int rc = 0;
+    cx_tool_env env = {
+        .cwd = a->cwd,
+        .shell = a->shell,
+        .config = a->cfg,
+        .cancel = &a->cancel,
+        .emit = emit_tool_event,
+        .emit_user = a,
+        .collaboration_mode = a->collab_mode,
+        .services = a->services,
+        .history = a->history,
+    };
+    bool after_tools = false;
+    for (;;) {
+        insert_steer(a);
+        if (atomic_load(&a->cancel)) {
+            rc = cx_error_set(err, CX_ECANCELED, "turn interrupted");
+            break;
+        }
+        json_object *d2 = json_object_new_object();
+        cx_json_set_str(d2, "phase", after_tools ? "tool_results" : "request");
+        emit(a, CX_EV_SAMPLING, d2);
+        json_object *items = NULL;
+        rc = sample(a, metadata, &items, err);
+        if (rc) break;
+        size_t n = json_object_array_length(items);
+        bool any_call = false;
+        for (size_t i = 0; i < n; i++) {
+            json_object *it = json_object_array_get_idx(items, i);
+            json_object_array_add(a->history, json_object_get(it));
+            any_call |= cx_item_is_tool_call(it);
+        }
+        emit_response_items(a, items);
+        if (any_call) {
+            json_object *results = json_object_new_array();
+            rc = cx__turn_run_tools(a->tools, items, &env, results);
+            size_t m = json_object_array_length(results);
+            for (size_t i = 0; i < m; i++)
+                json_object_array_add(a->history,
+                                      json_object_get(json_object_array_get_idx(results, i)));
+            add_subagent_notifications(a, items, results);
+            after_tools = true;
+            json_object_put(results);
+        }
+        json_object_put(items);
+        if (rc) {
+            if (rc == CX_ECANCELED) cx_error_set(err, CX_ECANCELED, "turn interrupted");
+            else if (!err->msg[0]) cx_error_set(err, rc, "tool failed: %s", cx_error_name(rc));
+            break;
+        }
+        if (!any_call && !cx_agent_has_pending_steer(a)) break;
+    }
+    free(metadata);
+
+    json_object *done = json_object_new_object();
+    cx_json_set_str(done, "turn_id", turn_id);
+    if (rc == 0) {
+        json_object *u = json_object_new_object();
+        cx_json_set(u, "input_tokens", json_object_new_int64(a->usage.input_tokens - before.input_tokens));
+        cx_json_set(u, "cached_input_tokens",
+                    json_object_new_int64(a->usage.cached_input_tokens - before.cached_input_tokens));
+        cx_json_set(u, "output_tokens",
+                    json_object_new_int64(a->usage.output_tokens - before.output_tokens));
+        cx_json_set(u, "reasoning_output_tokens",
+                    json_object_new_int64(a->usage.reasoning_output_tokens -
+                                          before.reasoning_output_tokens));
+        cx_json_set(u, "total_tokens", json_object_new_int64(a->usage.total_tokens - before.total_tokens));
+        cx_json_set(done, "usage", u);
+        cx_json_set_str(done, "last_message", a->last_message);
+        emit(a, CX_EV_TURN_COMPLETED, done);
+    } else if (rc == CX_ECANCELED) {
+        cx_json_set_str(done, "reason", "interrupted");
+        emit(a, CX_EV_TURN_ABORTED, done);
+    } else {
+        cx_json_set_str(done, "message", err->msg[0] ? err->msg : cx_error_name(rc));
+        emit(a, CX_EV_TURN_FAILED, done);
+    }
+    return rc;
+}

@@ -1,0 +1,25 @@
+/* The built-in tool set of each mode, and the state those tools share
+ * (unified exec sessions, plan store, sub-agent manager). Internal to core. */
+#ifndef CX_CORE_BUILTIN_H
+#define CX_CORE_BUILTIN_H
+
+#include "ccodex/agent.h"
+#include "ccodex/tools.h"
+
+typedef struct cx_builtin cx_builtin;
+
+/* cfg is borrowed; cwd copied. */
+cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd);
+/* Kills live exec sessions and closes sub-agents. Free the registry first. */
+void cx_builtin_free(cx_builtin *b);
+/* Registers the tools of mode in upstream 0.115.0's order:
+ * exec and interactive: exec_command, write_stdin, update_plan,
+ *   request_user_input, apply_patch, web_search, view_image, spawn_agent,
+ *   send_input, resume_agent, wait_agent, close_agent;
+ * sub-agent: exec_command, write_stdin, update_plan, apply_patch,
+ *   web_search, view_image.
+ * Extra tools named in config `experimental_tools` (read_file, list_dir,
+ * grep_files, shell, shell_command, request_permissions) follow. */
+int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode);
+
+#endif

@@ -1,0 +1,344 @@
+/* libcurl transport. Transfers run through a private multi handle polled in
+ * 50 ms steps so cancellation and the idle watchdog react promptly even when
+ * the server sends nothing (curl's progress callback alone may wait a second). */
+#include "model/http.h"
+
+#include "base/uuid.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct cx_http_client {
+    CURL *easy;
+    CURLM *multi;
+};
+
+typedef struct xfer {
+    cx_http_data_fn on_data;
+    void *user;
+    bool ok_status;     /* known 2xx once headers are in */
+    bool delivered;     /* some body bytes went to on_data */
+    int cb_rc;          /* on_data's abort value */
+    cx_buf err_body;    /* body of an error response (kept short) */
+    long retry_after_ms;
+    long long last_byte_ms;
+    CURL *easy;
+} xfer;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cx_http_global_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+cx_http_client *cx_http_client_new(void)
+{
+    cx_http_client *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->easy = curl_easy_init();
+    c->multi = curl_multi_init();
+    if (!c->easy || !c->multi) {
+        cx_http_client_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void cx_http_client_free(cx_http_client *c)
+{
+    if (!c) return;
+    if (c->multi) curl_multi_cleanup(c->multi);
+    if (c->easy) curl_easy_cleanup(c->easy);
+    free(c);
+}
+
+long cx_http_backoff_ms(int attempt)
+{
+    if (attempt < 1) attempt = 1;
+    if (attempt > 10) attempt = 10;
+    long base = 200L << (attempt - 1);
+    unsigned char r = 0;
+    cx_random_bytes(&r, 1);
+    return base * (90 + r % 21) / 100;
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    xfer *x = ud;
+    size_t n = size * nmemb;
+    x->last_byte_ms = now_ms();
+    if (!x->ok_status) {
+        long code = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+        x->ok_status = code >= 200 && code < 300;
+    }
+    if (!x->ok_status) {
+        if (x->err_body.len < 4096) cx_buf_append(&x->err_body, ptr, n);
+        return n;
+    }
+    x->delivered = true;
+    if (x->on_data) {
+        int rc = x->on_data(x->user, ptr, n);
+        if (rc) {
+            x->cb_rc = rc;
+            return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+        }
+    }
+    return n;
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
+{
+    xfer *x = ud;
+    size_t n = size * nitems;
+    x->last_byte_ms = now_ms();
+    if (n > 12 && !strncasecmp(buf, "retry-after:", 12)) {
+        char tmp[64];
+        size_t len = n - 12 < sizeof tmp - 1 ? n - 12 : sizeof tmp - 1;
+        memcpy(tmp, buf + 12, len);
+        tmp[len] = '\0';
+        char *end;
+        double secs = strtod(tmp, &end);
+        if (end != tmp && secs >= 0 && secs < 3600) x->retry_after_ms = (long)(secs * 1000);
+    }
+    return n;
+}
+
+/* Copies s into out with every occurrence of secret replaced by "***". */
+static void redact_into(cx_buf *out, const char *s, size_t n, const char *secret)
+{
+    size_t sl = secret ? strlen(secret) : 0;
+    for (size_t i = 0; i < n;) {
+        if (sl >= 4 && i + sl <= n && !memcmp(s + i, secret, sl)) {
+            cx_buf_puts(out, "***");
+            i += sl;
+        } else {
+            cx_buf_putc(out, s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
+            i++;
+        }
+    }
+}
+
+static bool retryable_status(long code)
+{
+    return code == 429 || code >= 500;
+}
+
+static bool retryable_curl(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SSL_CONNECT_ERROR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Sleeps up to ms, returning early (true) when cancelled. */
+static bool sleep_cancellable(long ms, const atomic_bool *cancel)
+{
+    long long end = now_ms() + ms;
+    while (now_ms() < end) {
+        if (cancel && atomic_load(cancel)) return true;
+        long left = (long)(end - now_ms());
+        struct timespec ts = {0, (left > 50 ? 50 : left) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return cancel && atomic_load(cancel);
+}
+
+typedef enum { RUN_DONE, RUN_CANCEL, RUN_IDLE } run_end;
+
+/* Drives one transfer on the multi handle. */
+static run_end run_transfer(cx_http_client *c, xfer *x, long idle_ms, const atomic_bool *cancel,
+                            CURLcode *result)
+{
+    curl_multi_add_handle(c->multi, c->easy);
+    run_end end = RUN_DONE;
+    *result = CURLE_OK;
+    for (;;) {
+        int running = 0;
+        curl_multi_perform(c->multi, &running);
+        if (!running) break;
+        if (cancel && atomic_load(cancel)) {
+            end = RUN_CANCEL;
+            break;
+        }
+        if (idle_ms > 0 && now_ms() - x->last_byte_ms > idle_ms) {
+            end = RUN_IDLE;
+            break;
+        }
+        curl_multi_poll(c->multi, NULL, 0, 50, NULL);
+    }
+    if (end == RUN_DONE) {
+        int left;
+        CURLMsg *m;
+        while ((m = curl_multi_info_read(c->multi, &left)))
+            if (m->msg == CURLMSG_DONE) *result = m->data.result;
+    }
+    curl_multi_remove_handle(c->multi, c->easy);
+    return end;
+}
+
+static void setup_easy(cx_http_client *c, xfer *x, const char *url, struct curl_slist *hdrs)
+{
+    CURL *e = c->easy;
+    curl_easy_reset(e);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    x->easy = e;
+}
+
+static struct curl_slist *make_headers(const char *const *headers)
+{
+    struct curl_slist *l = NULL;
+    for (const char *const *h = headers; h && *h; h++) {
+        struct curl_slist *n = curl_slist_append(l, *h);
+        if (!n) {
+            curl_slist_free_all(l);
+            return NULL;
+        }
+        l = n;
+    }
+    /* curl would otherwise add "Expect: 100-continue" to large bodies. */
+    struct curl_slist *n = curl_slist_append(l, "Expect:");
+    return n ? n : l;
+}
+
+static int status_error(cx_error *err, long code, const char *url, const xfer *x,
+                        const char *secret)
+{
+    cx_buf b = CX_BUF_INIT;
+    cx_buf_printf(&b, "unexpected status %ld from ", code);
+    redact_into(&b, url, strlen(url), secret);
+    if (x->err_body.len) {
+        cx_buf_puts(&b, ": ");
+        size_t n = x->err_body.len > 500 ? 500 : x->err_body.len;
+        redact_into(&b, x->err_body.data, n, secret);
+    }
+    cx_error_set(err, CX_EHTTP, "%s", cx_buf_str(&b));
+    if (err) err->http_status = (int)code;
+    cx_buf_free(&b);
+    return CX_EHTTP;
+}
+
+static int curl_error(cx_error *err, CURLcode rc, const char *url, const char *secret,
+                      bool delivered)
+{
+    cx_buf b = CX_BUF_INIT;
+    if (delivered)
+        cx_buf_puts(&b, "stream disconnected before completion: ");
+    else
+        cx_buf_puts(&b, "request to ");
+    if (!delivered) {
+        redact_into(&b, url, strlen(url), secret);
+        cx_buf_puts(&b, " failed: ");
+    }
+    cx_buf_puts(&b, curl_easy_strerror(rc));
+    cx_error_set(err, CX_ENET, "%s", cx_buf_str(&b));
+    cx_buf_free(&b);
+    return CX_ENET;
+}
+
+int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_data_fn on_data,
+                        cx_http_retry_fn on_retry, void *user, int *status_out, cx_error *err)
+{
+    struct curl_slist *hdrs = make_headers(req->headers);
+    if (!hdrs) return cx_error_set(err, CX_ENOMEM, "out of memory");
+    int rc = 0;
+    for (int attempt = 0;; attempt++) {
+        xfer x = {.on_data = on_data, .user = user, .last_byte_ms = now_ms(), .retry_after_ms = -1};
+        setup_easy(c, &x, req->url, hdrs);
+        curl_easy_setopt(c->easy, CURLOPT_POST, 1L);
+        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        CURLcode cres;
+        run_end end = run_transfer(c, &x, req->idle_timeout_ms, req->cancel, &cres);
+        long code = 0;
+        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (status_out) *status_out = (int)code;
+        char reason[160] = "";
+        bool retry = false;
+        if (end == RUN_CANCEL) {
+            rc = cx_error_set(err, CX_ECANCELED, "request cancelled");
+        } else if (end == RUN_IDLE) {
+            rc = cx_error_set(err, CX_ETIMEOUT, "idle timeout waiting for SSE (no data for %ld ms)",
+                              req->idle_timeout_ms);
+        } else if (x.cb_rc) {
+            rc = x.cb_rc;
+        } else if (cres != CURLE_OK && !(code >= 400 && !x.delivered)) {
+            rc = curl_error(err, cres, req->url, req->redact, x.delivered);
+            retry = !x.delivered && retryable_curl(cres);
+            snprintf(reason, sizeof reason, "%s", curl_easy_strerror(cres));
+        } else if (code < 200 || code >= 300) {
+            rc = status_error(err, code, req->url, &x, req->redact);
+            retry = retryable_status(code);
+            snprintf(reason, sizeof reason, "status %ld", code);
+        } else {
+            rc = 0;
+        }
+        cx_buf_free(&x.err_body);
+        if (!retry || attempt >= req->max_retries) break;
+        long delay = x.retry_after_ms >= 0 ? x.retry_after_ms : cx_http_backoff_ms(attempt + 1);
+        if (on_retry) on_retry(user, attempt + 1, delay, reason);
+        if (sleep_cancellable(delay, req->cancel)) {
+            rc = cx_error_set(err, CX_ECANCELED, "request cancelled");
+            break;
+        }
+    }
+    curl_slist_free_all(hdrs);
+    return rc;
+}
+
+static int append_body(void *user, const char *data, size_t len)
+{
+    return cx_buf_append(user, data, len);
+}
+
+int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, long timeout_ms,
+                cx_buf *body, int *status_out, cx_error *err)
+{
+    struct curl_slist *hdrs = make_headers(headers);
+    if (!hdrs) return cx_error_set(err, CX_ENOMEM, "out of memory");
+    xfer x = {.on_data = append_body, .user = body, .last_byte_ms = now_ms(), .retry_after_ms = -1};
+    setup_easy(c, &x, url, hdrs);
+    curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
+    if (timeout_ms > 0) curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    CURLcode cres;
+    run_transfer(c, &x, 0, NULL, &cres);
+    long code = 0;
+    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (status_out) *status_out = (int)code;
+    int rc = 0;
+    if (cres != CURLE_OK && !(code >= 400))
+        rc = curl_error(err, cres, url, NULL, false);
+    else if (code < 200 || code >= 300)
+        rc = status_error(err, code, url, &x, NULL);
+    cx_buf_free(&x.err_body);
+    curl_slist_free_all(hdrs);
+    return rc;
+}

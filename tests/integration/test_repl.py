@@ -1,0 +1,149 @@
+"""The interactive REPL on a pseudo-terminal: two turns replayed against upstream's tui_two_turns
+capture, steering during a turn, /queue, slash commands, and Ctrl-C."""
+import json, os, sys, unittest
+
+from harness import BIN, SHARED, Env
+from ptyrun import PtyProc
+
+sys.path.insert(0, os.path.join(SHARED, "conformance", "tools"))
+import capture_upstream  # noqa: E402
+import compare_requests  # noqa: E402
+
+UPSTREAM = os.path.join(SHARED, "conformance", "upstream-0.115.0", "tui_two_turns")
+PROMPT = r"ccodex> "
+
+
+class ReplTests(unittest.TestCase):
+    def start(self, script, **kw):
+        w = Env(script, **kw)
+        self.addCleanup(w.close)
+        p = PtyProc([BIN], w.cwd, w.env(TERM="xterm", NO_COLOR="1"))
+        self.addCleanup(p.close)
+        return w, p
+
+    def test_two_turns_match_upstream_tui_capture(self):
+        w, p = self.start([[{"type": "message", "text": "FIRST"}], [{"type": "message", "text": "SECOND"}]])
+        # Upstream's capture home had skills; plant one so the developer message has the same shape.
+        os.makedirs(os.path.join(w.home, "skills", "demo"))
+        with open(os.path.join(w.home, "skills", "demo", "SKILL.md"), "w") as f:
+            f.write("---\nname: demo\ndescription: demo skill\n---\nbody\n")
+        p.expect(PROMPT)
+        p.send("Say FIRST.\r")
+        m = p.expect(r"assistant> FIRST")
+        p.expect(PROMPT, start=m.end())
+        p.send("Say SECOND.\r")
+        m = p.expect(r"assistant> SECOND")
+        p.send("/exit\r")
+        self.assertEqual(p.wait(), 0)
+        githash = os.popen(f"git -C {w.cwd} rev-parse HEAD").read().strip()
+        norm = capture_upstream.normaliser(w.cwd, w.home, w.port, githash)
+        reqs = w.requests()
+        self.assertEqual(len(reqs), 2)
+        problems = []
+        for i, rec in enumerate(reqs, start=1):
+            rec = dict(rec)
+            rec.pop("arrival", None)
+            rec["headers"]["authorization"] = "Bearer {KEY}"
+            rec["headers"].pop("content-length", None)
+            ours = capture_upstream.deep(rec, norm)
+            up = json.load(open(os.path.join(UPSTREAM, f"request-{i:03d}.json")))
+            problems += compare_requests.compare(up, ours)
+        self.assertEqual(problems, [])
+        self.assertEqual(reqs[0]["headers"]["originator"], "codex-tui")
+        self.assertIn("(codex-tui; ", reqs[0]["headers"]["user-agent"])
+        dev = reqs[0]["body"]["input"][0]["content"]
+        self.assertTrue(dev[1]["text"].startswith("<collaboration_mode>"))
+
+    def test_history_title_and_unknown_command(self):
+        w, p = self.start([[{"type": "message", "text": "ANSWER"}]])
+        p.expect(PROMPT)
+        p.send("/history\r")
+        p.expect("No history yet.")
+        p.send("what is the answer\r")
+        p.expect("Session: what is the answer")
+        m = p.expect("assistant> ANSWER")
+        p.expect(PROMPT, start=m.end())
+        p.send("/history\r")
+        p.expect(r"\[1\] user> what is the answer")
+        p.expect(r"assistant> ANSWER")
+        p.send("/title\r")
+        p.expect("Session: what is the answer")
+        p.send("/bogus\r")
+        p.expect(r"Unknown command /bogus")
+        p.send("/queue\r")
+        p.expect(r"Usage: /queue <message>")
+        p.send("/model other-model\r")
+        p.expect(r"Switched model to other-model\.")
+        p.send("/quit\r")
+        self.assertEqual(p.wait(), 0)
+
+    def test_model_lists_provider_models(self):
+        w, p = self.start([])
+        p.expect(PROMPT)
+        p.send("/model\r")
+        p.expect("Current model: gpt-5.1-codex")
+        p.expect("Available models: gpt-5.1-codex")
+        p.send("/exit\r")
+        self.assertEqual(p.wait(), 0)
+
+    def test_steer_joins_next_request(self):
+        slow = {"type": "function_call", "name": "exec_command", "call_id": "call_1",
+                "arguments": json.dumps({"cmd": "sleep 2; echo slept", "yield_time_ms": 10000})}
+        w, p = self.start([[slow], [{"type": "message", "text": "DONE"}]])
+        p.expect(PROMPT)
+        p.send("run the slow thing\r")
+        p.expect(r"\[exec\] ")
+        p.send("and also say hi\r")
+        p.expect(r"\[steer\] queued: and also say hi")
+        p.expect(r"\[steer\] inserted: and also say hi")
+        p.expect("assistant> DONE")
+        p.send("/exit\r")
+        self.assertEqual(p.wait(), 0)
+        reqs = w.requests()
+        self.assertEqual(len(reqs), 2)
+        tail = reqs[1]["body"]["input"][-3:]
+        self.assertEqual([t["type"] for t in tail], ["function_call", "function_call_output", "message"])
+        self.assertEqual(tail[2]["content"][0]["text"], "and also say hi")
+
+    def test_queue_runs_a_turn_of_its_own(self):
+        slow = {"type": "function_call", "name": "exec_command", "call_id": "call_1",
+                "arguments": json.dumps({"cmd": "sleep 2", "yield_time_ms": 10000})}
+        w, p = self.start([[slow], [{"type": "message", "text": "ONE"}], [{"type": "message", "text": "TWO"}]])
+        p.expect(PROMPT)
+        p.send("first\r")
+        p.expect(r"\[exec\] ")
+        p.send("/queue second\r")
+        p.expect(r"\[steer\] queued: second")
+        p.expect("assistant> ONE")
+        p.expect("assistant> TWO")
+        p.send("/exit\r")
+        self.assertEqual(p.wait(), 0)
+        reqs = w.requests()
+        self.assertEqual(len(reqs), 3)
+        # the queued text is not in request 2 (same turn) but starts request 3
+        texts2 = [c.get("text") for it in reqs[1]["body"]["input"] for c in it.get("content", []) if isinstance(c, dict)]
+        self.assertNotIn("second", texts2)
+        self.assertEqual(reqs[2]["body"]["input"][-1]["content"][0]["text"], "second")
+
+    def test_ctrl_c_interrupts_the_turn(self):
+        w, p = self.start([{"items": [{"type": "message", "text": "x"}], "stall_after_events": 1,
+                            "stall_seconds": 20}])
+        p.expect(PROMPT)
+        p.send("hang please\r")
+        p.expect(r"ccodex> ", start=p.buf.find("hang please"))
+        import time
+        time.sleep(0.5)
+        p.interrupt()
+        p.expect(r"\[interrupted\]", timeout=5)
+        p.send("/exit\r")
+        self.assertEqual(p.wait(), 0)
+
+    def test_eof_exits(self):
+        w, p = self.start([])
+        p.expect(PROMPT)
+        p.send("\x04")
+        self.assertEqual(p.wait(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
