@@ -1,7 +1,9 @@
 /* JSON wrapper over json-c. */
 #include "base/json.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static size_t utf8_seq_len(const unsigned char *p, size_t left)
@@ -228,4 +230,236 @@ json_object *cx_json_copy(const json_object *o)
     if (!o) return NULL;
     if (json_object_deep_copy((json_object *)o, &copy, NULL) != 0) return NULL;
     return copy;
+}
+
+/* ---- flat-object fast path ------------------------------------------------ */
+
+static void put_cp(cx_buf *b, unsigned cp)
+{
+    char u[4];
+    if (cp < 0x80) {
+        cx_buf_putc(b, (char)cp);
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        cx_buf_append(b, u, 2);
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        cx_buf_append(b, u, 3);
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        cx_buf_append(b, u, 4);
+    }
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Scans a JSON string starting after the opening quote; appends its value. */
+static int scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
+{
+    size_t k = *i, run = k;
+    while (k < len) {
+        unsigned char c = (unsigned char)s[k];
+        if (c == '"') {
+            cx_buf_append(out, s + run, k - run);
+            *i = k + 1;
+            return 0;
+        }
+        if (c < 0x20) return CX_EPARSE;
+        if (c != '\\') {
+            k++;
+            continue;
+        }
+        cx_buf_append(out, s + run, k - run);
+        if (k + 1 >= len) return CX_EPARSE;
+        char e = s[k + 1];
+        k += 2;
+        switch (e) {
+        case '"': cx_buf_putc(out, '"'); break;
+        case '\\': cx_buf_putc(out, '\\'); break;
+        case '/': cx_buf_putc(out, '/'); break;
+        case 'b': cx_buf_putc(out, '\b'); break;
+        case 'f': cx_buf_putc(out, '\f'); break;
+        case 'n': cx_buf_putc(out, '\n'); break;
+        case 'r': cx_buf_putc(out, '\r'); break;
+        case 't': cx_buf_putc(out, '\t'); break;
+        case 'u': {
+            unsigned cp;
+            if (k + 4 > len || hex4(s + k, &cp)) return CX_EPARSE;
+            k += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                unsigned lo;
+                if (k + 6 <= len && s[k] == '\\' && s[k + 1] == 'u' && !hex4(s + k + 2, &lo) &&
+                    lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    k += 6;
+                } else {
+                    cp = 0xFFFD; /* lone surrogate */
+                }
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = 0xFFFD;
+            }
+            put_cp(out, cp);
+            break;
+        }
+        default: return CX_EPARSE;
+        }
+        run = k;
+    }
+    return CX_EPARSE;
+}
+
+static void skip_sp(const char *s, size_t len, size_t *i)
+{
+    while (*i < len && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' || s[*i] == '\r')) (*i)++;
+}
+
+static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reuse, size_t *nkeys)
+{
+    size_t i = 0;
+    *nkeys = 0;
+    skip_sp(s, len, &i);
+    if (i >= len || s[i] != '{') return 1;
+    i++;
+    cx_buf key = CX_BUF_INIT, val = CX_BUF_INIT;
+    int rc = 0;
+    skip_sp(s, len, &i);
+    if (i < len && s[i] == '}') {
+        i++;
+        goto end;
+    }
+    for (;;) {
+        skip_sp(s, len, &i);
+        if (i >= len || s[i] != '"') { rc = CX_EPARSE; break; }
+        i++;
+        cx_buf_reset(&key);
+        if (scan_string(s, len, &i, &key)) { rc = CX_EPARSE; break; }
+        cx_buf_puts(&key, "");
+        skip_sp(s, len, &i);
+        if (i >= len || s[i] != ':') { rc = CX_EPARSE; break; }
+        i++;
+        skip_sp(s, len, &i);
+        if (i >= len) { rc = CX_EPARSE; break; }
+        json_object *v = NULL;
+        char c = s[i];
+        if (c == '"') {
+            i++;
+            cx_buf_reset(&val);
+            if (scan_string(s, len, &i, &val)) { rc = CX_EPARSE; break; }
+            json_object *old = reuse ? cx_json_get(obj, key.data) : NULL;
+            if (old && json_object_is_type(old, json_type_string) && cx_utf8_valid(val.data ? val.data : "", val.len)) {
+                /* same key, string again: overwrite in place, no new object */
+                json_object_set_string_len(old, val.data ? val.data : "", (int)val.len);
+                (*nkeys)++;
+                goto next;
+            }
+            v = cx_json_string_len(val.data ? val.data : "", val.len);
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t st = i;
+            bool frac = false;
+            while (i < len && strchr("0123456789+-.eE", s[i])) {
+                frac |= s[i] == '.' || s[i] == 'e' || s[i] == 'E';
+                i++;
+            }
+            char num[64];
+            if (i - st >= sizeof num) { rc = 1; break; }
+            memcpy(num, s + st, i - st);
+            num[i - st] = '\0';
+            char *end;
+            if (frac) {
+                double d = strtod(num, &end);
+                v = json_object_new_double(d);
+            } else {
+                errno = 0;
+                long long n = strtoll(num, &end, 10);
+                if (errno) { rc = 1; break; }
+                v = json_object_new_int64(n);
+            }
+            if (*end) { json_object_put(v); rc = CX_EPARSE; break; }
+        } else if (len - i >= 4 && !memcmp(s + i, "true", 4)) {
+            v = json_object_new_boolean(1);
+            i += 4;
+        } else if (len - i >= 5 && !memcmp(s + i, "false", 5)) {
+            v = json_object_new_boolean(0);
+            i += 5;
+        } else if (len - i >= 4 && !memcmp(s + i, "null", 4)) {
+            v = NULL;
+            i += 4;
+        } else if (c == '[' || c == '{') {
+            size_t k = i + 1;
+            skip_sp(s, len, &k);
+            if (k < len && s[k] == (c == '[' ? ']' : '}')) {
+                v = c == '[' ? json_object_new_array() : json_object_new_object();
+                i = k + 1;
+            } else {
+                rc = 1; /* nested data: not flat */
+                break;
+            }
+        } else {
+            rc = CX_EPARSE;
+            break;
+        }
+        json_object_object_add(obj, key.data, v);
+        (*nkeys)++;
+    next:
+        skip_sp(s, len, &i);
+        if (i < len && s[i] == ',') {
+            i++;
+            continue;
+        }
+        if (i < len && s[i] == '}') {
+            i++;
+            break;
+        }
+        rc = CX_EPARSE;
+        break;
+    }
+end:
+    skip_sp(s, len, &i);
+    if (!rc && i != len) rc = CX_EPARSE;
+    cx_buf_free(&key);
+    cx_buf_free(&val);
+    /* on failure the full parser gives the precise error message */
+    return rc ? 1 : 0;
+}
+
+int cx_json_parse_flat(const char *s, size_t len, json_object **out)
+{
+    json_object *obj = json_object_new_object();
+    size_t n;
+    int rc = parse_flat_into(s, len, obj, false, &n);
+    if (rc) {
+        json_object_put(obj);
+        *out = NULL;
+        return rc;
+    }
+    *out = obj;
+    return 0;
+}
+
+int cx_json_parse_flat_reuse(const char *s, size_t len, json_object *obj)
+{
+    size_t n;
+    int rc = parse_flat_into(s, len, obj, true, &n);
+    if (rc) return rc;
+    /* the same key set as before, or the object holds stale keys */
+    return (int)n == json_object_object_length(obj) ? 0 : 1;
 }

@@ -16,6 +16,18 @@
  * owns a new reference. Errors name line:column. */
 int cx_json_parse(const char *text, size_t len, json_object **out, cx_error *err);
 
+/* A fast path for the small flat objects that make up most of a stream
+ * (text deltas): parses an object whose values are strings, numbers,
+ * booleans, null, or empty arrays/objects. Returns 0 with *out set, 1 when
+ * the text is not such an object (use cx_json_parse), or CX_EPARSE. Strings
+ * are checked and repaired as UTF-8 as by cx_json_parse. */
+int cx_json_parse_flat(const char *text, size_t len, json_object **out);
+/* Like cx_json_parse_flat, but parses into obj (an object from an earlier
+ * parse of the same shape), overwriting string values in place so a stream
+ * of same-shaped events costs no allocations. Returns 0, or 1 when the text
+ * does not have obj's exact key set (obj is then unusable: drop it). */
+int cx_json_parse_flat_reuse(const char *text, size_t len, json_object *obj);
+
 /* Appends o serialised compactly (no spaces, '/' not escaped). NULL is "null". */
 int cx_json_dump(const json_object *o, cx_buf *out);
 /* Returns o serialised compactly in a new allocation the caller frees, or NULL on OOM. */

@@ -275,6 +275,7 @@ static void insert_steer(cx_agent *a)
 typedef struct sample_state {
     cx_agent *a;
     json_object *items; /* canonical output items of this response */
+    json_object *delta; /* CX_EV_TEXT_DELTA data, reused across deltas */
 } sample_state;
 
 static int on_stream_event(void *user, const json_object *ev)
@@ -283,10 +284,21 @@ static int on_stream_event(void *user, const json_object *ev)
     const char *type = cx_json_get_str(ev, "type");
     if (!type) return 0;
     if (!strcmp(type, "response.output_text.delta")) {
-        json_object *d = json_object_new_object();
-        cx_json_set_str(d, "item_id", cx_json_get_str(ev, "item_id"));
-        cx_json_set_str(d, "delta", cx_json_get_str(ev, "delta"));
-        emit(s->a, CX_EV_TEXT_DELTA, d);
+        /* Thousands of these arrive per answer: refill one object rather than
+         * building a new one per delta (events are borrowed by subscribers). */
+        const char *item_id = cx_json_get_str(ev, "item_id");
+        const char *delta = cx_json_get_str(ev, "delta");
+        if (!s->delta) {
+            s->delta = json_object_new_object();
+            cx_json_set(s->delta, "item_id", json_object_new_string(""));
+            cx_json_set(s->delta, "delta", json_object_new_string(""));
+        }
+        json_object_set_string(cx_json_get(s->delta, "item_id"), item_id ? item_id : "");
+        json_object_set_string(cx_json_get(s->delta, "delta"), delta ? delta : "");
+        if (s->a->on_event) {
+            cx_event e = {CX_EV_TEXT_DELTA, s->delta};
+            s->a->on_event(s->a->event_user, &e);
+        }
     } else if (!strcmp(type, "response.reasoning_summary_text.delta") ||
                !strcmp(type, "response.reasoning_text.delta")) {
         json_object *d = json_object_new_object();
@@ -415,10 +427,11 @@ static int sample(cx_agent *a, const char *turn_metadata, json_object **items_ou
     };
     int max_stream_retries = p->stream_max_retries;
     for (int attempt = 0;; attempt++) {
-        sample_state st = {a, json_object_new_array()};
+        sample_state st = {a, json_object_new_array(), NULL};
         cx_model_stream_result res = {0};
         cx_error_clear(err);
         rc = cx_model_stream(a->http, &req, on_stream_event, &st, &res, err);
+        json_object_put(st.delta);
         if (rc == 0) {
             if (res.usage) add_usage(&a->usage, res.usage);
             cx_model_stream_result_clear(&res);

@@ -14,6 +14,7 @@ typedef struct reader {
     cx_error *err;
     int rc;    /* terminal status decided by an event */
     bool done; /* response.completed (or a terminal failure) seen */
+    json_object *delta; /* the last text delta event, reused for the next one */
 } reader;
 
 void cx_model_stream_result_clear(cx_model_stream_result *r)
@@ -42,10 +43,21 @@ static int on_sse(void *user, const cx_sse_event *sse)
     if (sse->data_len == 0) return 0;
     json_object *ev = NULL;
     cx_error perr;
-    if (cx_json_parse(sse->data, sse->data_len, &ev, &perr) != 0) {
+    /* Most events of a stream are small flat text deltas of one shape: parse
+     * them into the previous delta's object instead of building a new one. */
+    bool is_delta = !strcmp(sse->event, "response.output_text.delta");
+    if (is_delta && r->delta &&
+        cx_json_parse_flat_reuse(sse->data, sse->data_len, r->delta) == 0) {
+        ev = json_object_get(r->delta);
+    } else if (cx_json_parse_flat(sse->data, sse->data_len, &ev) != 0 &&
+               cx_json_parse(sse->data, sse->data_len, &ev, &perr) != 0) {
         r->rc = cx_error_set(r->err, CX_EPARSE, "malformed event '%s' in the response stream: %s",
                              sse->event, perr.msg);
         return r->rc;
+    }
+    if (is_delta && ev != r->delta) {
+        json_object_put(r->delta);
+        r->delta = json_object_get(ev);
     }
     const char *type = cx_json_get_str(ev, "type");
     if (!type) type = sse->event;
@@ -87,12 +99,13 @@ int cx_model_stream(cx_http_client *c, const cx_http_request *req, cx_model_even
                     void *user, cx_model_stream_result *res, cx_error *err)
 {
     memset(res, 0, sizeof *res);
-    reader r = {on_event, user, res, err, 0, false};
+    reader r = {on_event, user, res, err, 0, false, NULL};
     cx_sse_parser *p = cx_sse_new(on_sse, &r);
     if (!p) return cx_error_set(err, CX_ENOMEM, "out of memory");
     int rc = cx_http_post_stream(c, req, on_bytes, NULL, p, NULL, err);
     bool cut = cx_sse_finish(p);
     cx_sse_free(p);
+    json_object_put(r.delta);
     if (r.rc) return r.rc;
     if (rc) return rc;
     if (!r.done)

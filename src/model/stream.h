@@ -7,7 +7,9 @@
 
 #include "model/http.h"
 
-/* Called for each event object in order (borrowed). Non-zero aborts. */
+/* Called for each event object in order. The object is borrowed and only
+ * valid during the call (a text delta object is reused for the next delta):
+ * copy what you keep. Non-zero aborts. */
 typedef int (*cx_model_event_fn)(void *user, const json_object *event);
 
 typedef struct cx_model_stream_result {
