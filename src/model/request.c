@@ -110,6 +110,13 @@ char **cx_request_headers(const cx_request_header_opts *o)
     size_t n = 0, cap = 0;
     int rc = 0;
     const cx_provider *p = o->provider;
+    /* The order upstream 0.115.0 puts them on the wire. */
+    if (o->turn_metadata)
+        rc |= push(&arr, &n, &cap, header("x-codex-turn-metadata", o->turn_metadata));
+    if (o->session_id) {
+        rc |= push(&arr, &n, &cap, header("x-client-request-id", o->session_id));
+        rc |= push(&arr, &n, &cap, header("session_id", o->session_id));
+    }
     if (p && p->api_key && *p->api_key) {
         char *v = NULL;
         if (asprintf(&v, "Bearer %s", p->api_key) < 0) v = NULL;
@@ -118,15 +125,9 @@ char **cx_request_headers(const cx_request_header_opts *o)
     }
     rc |= push(&arr, &n, &cap, header("accept", "text/event-stream"));
     rc |= push(&arr, &n, &cap, header("content-type", "application/json"));
-    if (o->originator) rc |= push(&arr, &n, &cap, header("originator", o->originator));
     if (o->user_agent) rc |= push(&arr, &n, &cap, header("user-agent", o->user_agent));
-    if (o->session_id) {
-        rc |= push(&arr, &n, &cap, header("session_id", o->session_id));
-        rc |= push(&arr, &n, &cap, header("x-client-request-id", o->session_id));
-    }
+    if (o->originator) rc |= push(&arr, &n, &cap, header("originator", o->originator));
     if (o->subagent) rc |= push(&arr, &n, &cap, header("x-openai-subagent", o->subagent));
-    if (o->turn_metadata)
-        rc |= push(&arr, &n, &cap, header("x-codex-turn-metadata", o->turn_metadata));
     if (p && p->http_headers && json_object_is_type(p->http_headers, json_type_object)) {
         json_object_object_foreach(p->http_headers, k, v)
         {

@@ -61,11 +61,11 @@ static void headers_carry_session_and_metadata(void **state)
     setenv("CX_TEST_HEADER_VALUE", "envval", 1);
     cx_request_header_opts o = {&p, "codex_exec", "ua/1", "S-1", "{\"turn_id\":\"t\"}", NULL};
     char **h = cx_request_headers(&o);
-    const char *want[] = {"authorization: Bearer sk-1", "accept: text/event-stream",
-                          "content-type: application/json", "originator: codex_exec",
-                          "user-agent: ua/1", "session_id: S-1", "x-client-request-id: S-1",
-                          "x-codex-turn-metadata: {\"turn_id\":\"t\"}", "x-extra: 1",
-                          "x-from-env: envval", NULL};
+    const char *want[] = {"x-codex-turn-metadata: {\"turn_id\":\"t\"}",
+                          "x-client-request-id: S-1", "session_id: S-1",
+                          "authorization: Bearer sk-1", "accept: text/event-stream",
+                          "content-type: application/json", "user-agent: ua/1",
+                          "originator: codex_exec", "x-extra: 1", "x-from-env: envval", NULL};
     for (int i = 0; want[i]; i++) assert_string_equal(h[i], want[i]);
     assert_null(h[10]);
     cx_request_headers_free(h);

@@ -1,0 +1,273 @@
+/* update_plan, request_user_input, view_image, web_search. */
+#include "tools/basic_tools.h"
+
+#include "base/buf.h"
+#include "base/json.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_IMAGE_BYTES (20 * 1024 * 1024)
+
+static int add_spec(cx_tool_registry *reg, const char *name, const char *json, cx_tool_kind kind,
+                    cx_tool_handler h, void *state, void (*state_free)(void *))
+{
+    json_object *spec = NULL;
+    if (cx_json_parse(json, strlen(json), &spec, NULL) != 0) return CX_ENOMEM;
+    cx_tool_def d = {name, kind, false, spec, h, state, state_free};
+    return cx_tools_add(reg, &d);
+}
+
+static json_object *args_object(const cx_tool_call *call, cx_tool_output *out)
+{
+    json_object *args = NULL;
+    cx_error err;
+    if (cx_json_parse(call->input, strlen(call->input), &args, &err) != 0 ||
+        !json_object_is_type(args, json_type_object)) {
+        json_object_put(args);
+        cx_tool_output_setf(out, false, "failed to parse function arguments: %s",
+                            err.msg[0] ? err.msg : "expected a JSON object");
+        return NULL;
+    }
+    return args;
+}
+
+/* ---- update_plan ------------------------------------------------------------ */
+
+typedef struct plan_state {
+    bool started;
+} plan_state;
+
+static int plan_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
+                        cx_tool_output *out)
+{
+    plan_state *ps = state;
+    json_object *args = args_object(call, out);
+    if (!args) return 0;
+    json_object *plan = cx_json_get(args, "plan");
+    if (!plan || !json_object_is_type(plan, json_type_array)) {
+        json_object_put(args);
+        return cx_tool_output_setf(out, false, "failed to parse function arguments: missing field `plan`");
+    }
+    size_t n = json_object_array_length(plan);
+    int in_progress = 0;
+    json_object *items = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        json_object *st = json_object_array_get_idx(plan, i);
+        const char *step = cx_json_get_str(st, "step");
+        const char *status = cx_json_get_str(st, "status");
+        if (!step || !status ||
+            (strcmp(status, "pending") && strcmp(status, "in_progress") && strcmp(status, "completed"))) {
+            json_object_put(items);
+            json_object_put(args);
+            return cx_tool_output_setf(out, false,
+                                       "failed to parse function arguments: each plan item needs a "
+                                       "`step` and a `status` of pending, in_progress or completed");
+        }
+        in_progress += !strcmp(status, "in_progress");
+        json_object *it = json_object_new_object();
+        cx_json_set_str(it, "text", step);
+        cx_json_set(it, "completed", json_object_new_boolean(!strcmp(status, "completed")));
+        json_object_array_add(items, it);
+    }
+    if (in_progress > 1) {
+        json_object_put(items);
+        json_object_put(args);
+        return cx_tool_output_setf(out, false, "at most one plan step can be in_progress");
+    }
+    if (env->emit) {
+        json_object *d = json_object_new_object();
+        cx_json_set_str(d, "type", "todo_list");
+        cx_json_set_str(d, "call_id", "update_plan");
+        cx_json_set(d, "items", json_object_get(items));
+        cx_event ev = {ps->started ? CX_EV_ITEM_UPDATED : CX_EV_ITEM_STARTED, d};
+        env->emit(env->emit_user, &ev);
+        json_object_put(d);
+    }
+    ps->started = true;
+    json_object_put(items);
+    json_object_put(args);
+    return cx_tool_output_setf(out, true, "Plan updated");
+}
+
+int cx_plan_tool_register(cx_tool_registry *reg)
+{
+    static const char spec[] =
+        "{\"type\":\"function\",\"name\":\"update_plan\",\"description\":\"Record the task plan: "
+        "an optional note and the list of steps with their status. Keep at most one step "
+        "in_progress.\",\"strict\":false,\"parameters\":{\"type\":\"object\",\"properties\":{"
+        "\"explanation\":{\"type\":\"string\"},\"plan\":{\"type\":\"array\",\"items\":{\"type\":"
+        "\"object\",\"properties\":{\"status\":{\"type\":\"string\",\"description\":\"pending, "
+        "in_progress or completed\"},\"step\":{\"type\":\"string\"}},\"required\":[\"step\","
+        "\"status\"],\"additionalProperties\":false},\"description\":\"The steps, in order\"}},"
+        "\"required\":[\"plan\"],\"additionalProperties\":false}}";
+    plan_state *ps = calloc(1, sizeof *ps);
+    if (!ps) return CX_ENOMEM;
+    return add_spec(reg, "update_plan", spec, CX_TOOL_FUNCTION, plan_handler, ps, free);
+}
+
+/* ---- request_user_input --------------------------------------------------------- */
+
+typedef struct ask_state {
+    cx_ask_user_fn ask;
+    void *user;
+} ask_state;
+
+static int user_input_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
+                              cx_tool_output *out)
+{
+    ask_state *as = state;
+    const char *mode = env->collaboration_mode;
+    if (!mode || strcmp(mode, "plan") != 0)
+        return cx_tool_output_setf(out, false, "request_user_input is unavailable in Default mode");
+    json_object *args = args_object(call, out);
+    if (!args) return 0;
+    json_object *questions = cx_json_get(args, "questions");
+    size_t n = questions && json_object_is_type(questions, json_type_array)
+                   ? json_object_array_length(questions) : 0;
+    if (!n) {
+        json_object_put(args);
+        return cx_tool_output_setf(out, false, "request_user_input requires at least one question");
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_object *q = json_object_array_get_idx(questions, i);
+        json_object *opts = cx_json_get(q, "options");
+        if (!opts || !json_object_is_type(opts, json_type_array) || !json_object_array_length(opts)) {
+            json_object_put(args);
+            return cx_tool_output_setf(out, false,
+                                       "request_user_input requires non-empty options for every question");
+        }
+        /* the client always offers a free-form answer */
+        cx_json_set(q, "isOther", json_object_new_boolean(1));
+    }
+    json_object *answer = as->ask ? as->ask(as->user, args) : NULL;
+    json_object_put(args);
+    if (!answer)
+        return cx_tool_output_setf(out, false, "request_user_input was cancelled: no answer from the user");
+    char *s = cx_json_to_string(answer);
+    json_object_put(answer);
+    int rc = cx_tool_output_setf(out, true, "%s", s ? s : "{}");
+    free(s);
+    return rc;
+}
+
+int cx_user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user)
+{
+    static const char spec[] =
+        "{\"type\":\"function\",\"name\":\"request_user_input\",\"description\":\"Ask the user one "
+        "to three short multiple-choice questions and wait for the answers. Only works in Plan "
+        "mode.\",\"strict\":false,\"parameters\":{\"type\":\"object\",\"properties\":{"
+        "\"questions\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
+        "\"header\":{\"type\":\"string\",\"description\":\"A label of at most 12 characters.\"},"
+        "\"id\":{\"type\":\"string\",\"description\":\"snake_case id the answer comes back "
+        "under.\"},"
+        "\"options\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
+        "\"description\":{\"type\":\"string\",\"description\":\"One sentence on what choosing "
+        "it means.\"},\"label\":{\"type\":\"string\",\"description\":\"One to five words.\"}},"
+        "\"required\":[\"label\",\"description\"],\"additionalProperties\":false},"
+        "\"description\":\"Two or three exclusive choices, the recommended one first with "
+        "\\\"(Recommended)\\\" after its label. No \\\"Other\\\": the client adds it.\"},"
+        "\"question\":{\"type\":\"string\",\"description\":\"The question, one sentence.\"}},"
+        "\"required\":[\"id\",\"header\",\"question\",\"options\"],\"additionalProperties\":false},"
+        "\"description\":\"The questions; one is best, three at most.\"}},"
+        "\"required\":[\"questions\"],\"additionalProperties\":false}}";
+    ask_state *as = calloc(1, sizeof *as);
+    if (!as) return CX_ENOMEM;
+    as->ask = ask;
+    as->user = ask_user;
+    return add_spec(reg, "request_user_input", spec, CX_TOOL_FUNCTION, user_input_handler, as, free);
+}
+
+/* ---- view_image -------------------------------------------------------------- */
+
+static const char *image_mime(const unsigned char *b, size_t n)
+{
+    if (n >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8)) return "image/png";
+    if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return "image/jpeg";
+    if (n >= 6 && (!memcmp(b, "GIF87a", 6) || !memcmp(b, "GIF89a", 6))) return "image/gif";
+    if (n >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "WEBP", 4)) return "image/webp";
+    return NULL;
+}
+
+static int view_image_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
+                              cx_tool_output *out)
+{
+    json_object *args = args_object(call, out);
+    if (!args) return 0;
+    const char *path = cx_json_get_str(args, "path");
+    if (!path || !*path) {
+        json_object_put(args);
+        return cx_tool_output_setf(out, false, "failed to parse function arguments: missing field `path`");
+    }
+    char *abs = NULL;
+    if (path[0] == '/' || !env->cwd) abs = strdup(path);
+    else if (asprintf(&abs, "%s/%s", env->cwd, path) < 0) abs = NULL;
+    json_object_put(args);
+    if (!abs) return CX_ENOMEM;
+    struct stat st;
+    int rc = 0;
+    if (stat(abs, &st) != 0) {
+        rc = cx_tool_output_setf(out, false, "unable to locate image at `%s`: %s", abs, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = cx_tool_output_setf(out, false, "image path `%s` is not a file", abs);
+    } else if (st.st_size > MAX_IMAGE_BYTES) {
+        rc = cx_tool_output_setf(out, false, "image `%s` is too large (%lld bytes; the limit is %d)",
+                                 abs, (long long)st.st_size, MAX_IMAGE_BYTES);
+    } else {
+        FILE *f = fopen(abs, "rb");
+        unsigned char *data = malloc((size_t)st.st_size + 1);
+        size_t n = f && data ? fread(data, 1, (size_t)st.st_size, f) : 0;
+        if (f) fclose(f);
+        const char *mime = data ? image_mime(data, n) : NULL;
+        if (!f || !data) {
+            rc = cx_tool_output_setf(out, false, "unable to read image at `%s`: %s", abs, strerror(errno));
+        } else if (!mime) {
+            rc = cx_tool_output_setf(out, false, "`%s` is not a supported image (PNG, JPEG, GIF or WebP)", abs);
+        } else {
+            size_t enc_len = 4 * ((n + 2) / 3);
+            cx_buf url = CX_BUF_INIT;
+            cx_buf_printf(&url, "data:%s;base64,", mime);
+            if (cx_buf_reserve(&url, enc_len + 1) == 0) {
+                EVP_EncodeBlock((unsigned char *)url.data + url.len, data, (int)n);
+                url.len += enc_len;
+                url.data[url.len] = '\0';
+            }
+            json_object *item = json_object_new_object();
+            cx_json_set_str(item, "type", "input_image");
+            cx_json_set_str(item, "image_url", cx_buf_str(&url));
+            json_object *content = json_object_new_array();
+            json_object_array_add(content, item);
+            json_object_put(out->content);
+            out->content = content;
+            out->success = true;
+            cx_buf_free(&url);
+        }
+        free(data);
+    }
+    free(abs);
+    return rc;
+}
+
+int cx_view_image_tool_register(cx_tool_registry *reg)
+{
+    static const char spec[] =
+        "{\"type\":\"function\",\"name\":\"view_image\",\"description\":\"Look at an image file "
+        "on this machine (PNG, JPEG, GIF or WebP) when the user gives its path.\",\"strict\":false,"
+        "\"parameters\":{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\","
+        "\"description\":\"Path of the image file\"}},\"required\":[\"path\"],"
+        "\"additionalProperties\":false}}";
+    return add_spec(reg, "view_image", spec, CX_TOOL_FUNCTION, view_image_handler, NULL, NULL);
+}
+
+int cx_web_search_tool_register(cx_tool_registry *reg, bool external_web_access)
+{
+    json_object *spec = json_object_new_object();
+    cx_json_set_str(spec, "type", "web_search");
+    cx_json_set(spec, "external_web_access", json_object_new_boolean(external_web_access));
+    cx_tool_def d = {"web_search", CX_TOOL_PROVIDER, false, spec, NULL, NULL, NULL};
+    return cx_tools_add(reg, &d);
+}

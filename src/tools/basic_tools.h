@@ -1,0 +1,21 @@
+/* The smaller built-in tools: update_plan, request_user_input, view_image
+ * and the provider-side web_search declaration. */
+#ifndef CX_TOOLS_BASIC_TOOLS_H
+#define CX_TOOLS_BASIC_TOOLS_H
+
+#include <json-c/json.h>
+
+#include "ccodex/tools.h"
+
+/* Asks the user the questions of a request_user_input call ({"questions":[..]},
+ * borrowed) and returns the answer object ({"answers":{id:{"answers":[..]}}},
+ * new reference), or NULL when the user gave none. */
+typedef json_object *(*cx_ask_user_fn)(void *user, const json_object *request);
+
+int cx_plan_tool_register(cx_tool_registry *reg);
+/* ask may be NULL: Plan-mode calls then report that no user can be asked. */
+int cx_user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user);
+int cx_view_image_tool_register(cx_tool_registry *reg);
+int cx_web_search_tool_register(cx_tool_registry *reg, bool external_web_access);
+
+#endif

@@ -1,0 +1,31 @@
+/* Unified exec (upstream's exec_command / write_stdin): commands run in a
+ * session on a PTY (tty=true) or pipes; a call waits up to yield_time_ms and
+ * returns what the command printed, plus either its exit code or a session id
+ * to keep talking to it. A reader thread per session drains output into a
+ * buffer capped at 1 MiB (head and tail kept). The manager owns every child:
+ * freeing it kills their process groups, so nothing outlives ccodex. */
+#ifndef CX_TOOLS_UEXEC_H
+#define CX_TOOLS_UEXEC_H
+
+#include "base/buf.h"
+#include "ccodex/tools.h"
+
+typedef struct cx_uexec cx_uexec;
+
+cx_uexec *cx_uexec_new(void);
+/* Kills all live sessions (SIGKILL to their process groups) and frees. */
+void cx_uexec_free(cx_uexec *ux);
+/* Adds exec_command then write_stdin to reg; handlers borrow ux. */
+int cx_uexec_register(cx_uexec *ux, cx_tool_registry *reg);
+/* Live sessions (for tests). */
+size_t cx_uexec_count(cx_uexec *ux);
+
+/* Shell-quotes argv the way Python's shlex.join does (new string). */
+char *cx_shlex_join(const char *const *argv);
+/* Upstream's rough token estimate: bytes / 4, rounded up. */
+size_t cx_approx_tokens(size_t bytes);
+/* Cuts text to about max_tokens tokens, keeping head and tail around a
+ * "…N tokens truncated…" marker. Appends to out. */
+void cx_truncate_middle(const char *text, size_t len, size_t max_tokens, cx_buf *out);
+
+#endif
