@@ -182,6 +182,7 @@ static int parse_string(P *p, cx_buf *out)
         }
         if (!multi && (c == '\n' || c == '\r')) return fail(p, "newline in a single-line string");
         if (c == '\\' && !literal) {
+            size_t backslash = p->i;
             p->i++;
             char e = cur(p);
             switch (e) {
@@ -218,6 +219,7 @@ static int parse_string(P *p, cx_buf *out)
                     p->i = k;
                     continue;
                 }
+                p->i = backslash;
                 return fail(p, "invalid escape '\\%c'", e ? e : ' ');
             }
         }
@@ -323,9 +325,9 @@ static json_object *parse_inline_table(P *p, int depth)
                 json_object_object_add(tbl, name, next);
                 add_ptr(implicit, next);
             } else if (!json_object_is_type(next, json_type_object) || !has_ptr(implicit, next)) {
+                fail(p, "key '%s' is already defined", name);
                 json_object_put(key);
                 json_object_put(v);
-                fail(p, "key '%s' is already defined", name);
                 goto bad;
             }
             tbl = next;
@@ -414,6 +416,69 @@ static bool digits_ok(const char *s, size_t n, int base)
     return true;
 }
 
+static bool two_digits(const char *s, int *v)
+{
+    if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1])) return false;
+    *v = (s[0] - '0') * 10 + (s[1] - '0');
+    return true;
+}
+
+/* Validates HH:MM:SS(.frac)? at s; returns the length consumed, or 0. */
+static size_t parse_time(const char *s)
+{
+    int h, m, sec;
+    if (!two_digits(s, &h) || s[2] != ':' || !two_digits(s + 3, &m) || s[5] != ':' ||
+        !two_digits(s + 6, &sec))
+        return 0;
+    if (h > 23 || m > 59 || sec > 60) return 0;
+    size_t k = 8;
+    if (s[k] == '.') {
+        k++;
+        if (!isdigit((unsigned char)s[k])) return 0;
+        while (isdigit((unsigned char)s[k])) k++;
+    }
+    return k;
+}
+
+static bool leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* "datetime", "datetime-local", "date-local", "time-local", or NULL when invalid. */
+static const char *datetime_kind(const char *s)
+{
+    size_t t = parse_time(s);
+    if (t) return s[t] == '\0' ? "time-local" : NULL;
+    int y1, y2, mo, d;
+    if (!two_digits(s, &y1) || !two_digits(s + 2, &y2) || s[4] != '-' || !two_digits(s + 5, &mo) ||
+        s[7] != '-' || !two_digits(s + 8, &d))
+        return NULL;
+    int y = y1 * 100 + y2;
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1) return NULL;
+    if (d > days[mo - 1] + (mo == 2 && leap(y))) return NULL;
+    if (s[10] == '\0') return "date-local";
+    if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return NULL;
+    t = parse_time(s + 11);
+    if (!t) return NULL;
+    const char *z = s + 11 + t;
+    if (*z == '\0') return "datetime-local";
+    if ((*z == 'Z' || *z == 'z') && z[1] == '\0') return "datetime";
+    int oh, om;
+    if ((*z == '+' || *z == '-') && two_digits(z + 1, &oh) && z[3] == ':' && two_digits(z + 4, &om) &&
+        z[6] == '\0' && oh <= 23 && om <= 59)
+        return "datetime";
+    return NULL;
+}
+
+const char *cx_toml_datetime_kind(const json_object *o)
+{
+    return o && json_object_is_type(o, json_type_string)
+               ? (const char *)json_object_get_userdata((json_object *)o)
+               : NULL;
+}
+
 static json_object *parse_scalar(P *p)
 {
     size_t start = p->i;
@@ -442,14 +507,16 @@ static json_object *parse_scalar(P *p)
     }
     /* date / time: digits with '-' at 4 or ':' at 2 */
     if ((n >= 10 && isdigit((unsigned char)buf[0]) && buf[4] == '-') || (n >= 8 && buf[2] == ':')) {
-        /* light validation: digits in the right places */
-        for (size_t k = 0; k < n; k++)
-            if (!isdigit((unsigned char)buf[k]) && !strchr("-:.TtZz+ ", buf[k])) {
-                p->i = start;
-                fail(p, "invalid date-time '%s'", buf);
-                return NULL;
-            }
-        return json_object_new_string(buf);
+        const char *kind = datetime_kind(buf);
+        if (!kind) {
+            p->i = start;
+            fail(p, "invalid date-time '%s'", buf);
+            return NULL;
+        }
+        json_object *o = json_object_new_string(buf);
+        /* the kind travels as userdata so toml-test style typing can be recovered */
+        json_object_set_userdata(o, (void *)kind, NULL);
+        return o;
     }
     if (buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'o' || buf[1] == 'b')) {
         int base = buf[1] == 'x' ? 16 : buf[1] == 'o' ? 8 : 2;
@@ -467,7 +534,7 @@ static json_object *parse_scalar(P *p)
     bool is_float = strpbrk(u, ".eE") != NULL;
     const char *mant = u;
     /* leading zeros are not allowed */
-    if (mant[0] == '0' && isdigit((unsigned char)mant[1])) goto bad_number;
+    if (mant[0] == '0' && (isdigit((unsigned char)mant[1]) || mant[1] == '_')) goto bad_number;
     char clean[128];
     size_t m = 0;
     for (size_t k = 0; k < n; k++) {
@@ -587,8 +654,8 @@ static int parse_document(P *p, json_object *root)
                     existing = json_object_new_array();
                     json_object_object_add(parent, last, existing);
                 } else if (!json_object_is_type(existing, json_type_array) || has_ptr(p->sealed, existing)) {
-                    json_object_put(key);
                     fail(p, "'%s' is not an array of tables", last);
+                    json_object_put(key);
                     break;
                 }
                 table = json_object_new_object();
@@ -599,8 +666,8 @@ static int parse_document(P *p, json_object *root)
                     json_object_object_add(parent, last, table);
                 } else if (!json_object_is_type(existing, json_type_object) || has_ptr(p->defined, existing) ||
                            has_ptr(p->sealed, existing) || has_ptr(dotted, existing)) {
-                    json_object_put(key);
                     fail(p, "table '%s' is already defined", last);
+                    json_object_put(key);
                     break;
                 } else {
                     table = existing;
@@ -628,7 +695,13 @@ static int parse_document(P *p, json_object *root)
         size_t n = json_object_array_length(key);
         json_object *t = descend(p, table, key, n - 1, false);
         if (t) {
-            for (json_object *w = t; w != table; w = NULL) add_ptr(dotted, w);
+            /* remember every table a dotted key created or walked through: a later
+               [header] may not reopen them */
+            json_object *w = table;
+            for (size_t k = 0; k + 1 < n; k++) {
+                w = cx_json_get(w, json_object_get_string(json_object_array_get_idx(key, k)));
+                add_ptr(dotted, w);
+            }
             const char *last = json_object_get_string(json_object_array_get_idx(key, n - 1));
             if (cx_json_get(t, last)) {
                 fail(p, "duplicate key '%s'", last);
@@ -660,6 +733,7 @@ int cx_toml_parse(const char *text, size_t len, json_object **out, cx_error *err
         p.i = (size_t)((const char *)memchr(text, '\0', len) - text);
         fail(&p, "NUL byte in document");
     }
+    if (!p.rc && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) p.i = 3; /* a UTF-8 byte order mark */
     json_object *root = json_object_new_object();
     if (!p.rc) parse_document(&p, root);
     json_object_put(p.defined);

@@ -25,7 +25,7 @@
 #include "ccodex/items.h"
 #include "ccodex/runtime.h"
 
-#define FAKESERVER CX_TEST_FIXTURES "/../integration/fakeserver.py"
+#define FAKESERVER CX_TEST_DIR "/integration/fakeserver.py"
 
 typedef struct world {
     char root[256];
