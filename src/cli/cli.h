@@ -17,6 +17,8 @@ typedef struct cx_cli_opts {
     const char *cwd;
     const char *codex_home;
     const char *vllm_endpoint;
+    const char *put;  /* --put [PATH]@HOST:PORT */
+    const char *call; /* --call SECRET-CALLID@HOST:PORT */
     const char **overrides;
     size_t n_overrides;
     bool json;
@@ -36,6 +38,16 @@ char *cx_cli_list_models(const cx_config *cfg, cx_error *err);
 int cx_cli_serve(int argc, char **argv);
 /* `ccodex doctor ...` (argv[0] is "doctor"). */
 int cx_cli_doctor(int argc, char **argv);
+/* `ccodex --put [PATH]@HOST:PORT`: uploads a CODEX_HOME bundle, checks it with
+ * a real call and prints the `ccodex --call ...` line. Returns the exit code. */
+int cx_cli_portable_put(const char *spec);
+/* `ccodex --call TOKEN`: downloads and unpacks the bundle into a fresh
+ * directory; on success returns 0 and sets *home to that directory (malloc'd),
+ * which the caller uses as CODEX_HOME. Prints its own error otherwise. */
+int cx_cli_portable_call(const char *token, char **home);
+/* `ccodex storage-server ...` (argv[0] is "storage-server"): the portable-mode
+ * storage server. */
+int cx_cli_storage_server(int argc, char **argv);
 
 /* Maps agent events to upstream's `exec --json` JSONL lines. */
 typedef struct cx_jsonl cx_jsonl;

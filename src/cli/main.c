@@ -11,6 +11,9 @@
 /* Commands that live in other files of the CLI and may be left out of a build. */
 #pragma weak cx_cli_serve
 #pragma weak cx_cli_doctor
+#pragma weak cx_cli_portable_put
+#pragma weak cx_cli_portable_call
+#pragma weak cx_cli_storage_server
 
 static int missing_command(const char *name)
 {
@@ -30,6 +33,10 @@ static void usage(FILE *f)
           "               [--host 127.0.0.1] [--port N]\n"
           "                                    Responses API server in front of Chat Completions\n"
           "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
+          "  ccodex --put [PATH]@HOST:PORT     upload CODEX_HOME (or PATH) for portable use\n"
+          "  ccodex --call TOKEN [PROMPT]      run with a home fetched from a storage server\n"
+          "  ccodex storage-server [--host H] [--port N] [--root DIR]\n"
+          "                                    the storage server --put/--call talk to\n"
           "\n"
           "Options:\n"
           "  -m, --model MODEL          model to use\n"
@@ -69,6 +76,7 @@ static bool is_opt(const char *arg, const char *s, const char *l)
 int main(int argc, char **argv)
 {
     cx_cli_opts o = {0};
+    char *called_home = NULL;
     const char *command = NULL;
     int first = 1;
     if (argc > 1 && (!strcmp(argv[1], "exec") || !strcmp(argv[1], "e"))) {
@@ -78,6 +86,9 @@ int main(int argc, char **argv)
         return cx_cli_serve ? cx_cli_serve(argc - 1, argv + 1) : missing_command("serve");
     } else if (argc > 1 && !strcmp(argv[1], "doctor")) {
         return cx_cli_doctor ? cx_cli_doctor(argc - 1, argv + 1) : missing_command("doctor");
+    } else if (argc > 1 && !strcmp(argv[1], "storage-server")) {
+        return cx_cli_storage_server ? cx_cli_storage_server(argc - 1, argv + 1)
+                                     : missing_command("storage-server");
     } else if (argc > 1 && !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
@@ -122,6 +133,12 @@ int main(int argc, char **argv)
         } else if (is_opt(a, NULL, "--vllm-endpoint")) {
             slot = &o.vllm_endpoint;
             a = "--vllm-endpoint";
+        } else if (is_opt(a, NULL, "--put")) {
+            slot = &o.put;
+            a = "--put";
+        } else if (is_opt(a, NULL, "--call")) {
+            slot = &o.call;
+            a = "--call";
         } else if (is_opt(a, "-c", "--config")) {
             slot = &overrides[o.n_overrides];
             a = "--config";
@@ -149,6 +166,28 @@ int main(int argc, char **argv)
         *slot = v;
         if (slot == &overrides[o.n_overrides]) o.n_overrides++;
     }
+    if (o.put && o.call) {
+        fprintf(stderr, "error: --put and --call cannot be combined\n");
+        rc = 2;
+        goto out;
+    }
+    if (o.put) {
+        if (o.prompt) {
+            fprintf(stderr, "error: --put does not take a prompt\n");
+            rc = 2;
+        } else {
+            rc = cx_cli_portable_put ? cx_cli_portable_put(o.put) : missing_command("--put");
+        }
+        goto out;
+    }
+    if (o.call) {
+        if (!cx_cli_portable_call) {
+            rc = missing_command("--call");
+            goto out;
+        }
+        if ((rc = cx_cli_portable_call(o.call, &called_home)) != 0) goto out;
+        o.codex_home = called_home;
+    }
     if (command && !strcmp(command, "exec")) {
         rc = cx_cli_exec(&o, true);
     } else if (o.prompt || !isatty(STDIN_FILENO)) {
@@ -157,6 +196,7 @@ int main(int argc, char **argv)
         rc = cx_cli_repl(&o);
     }
 out:
+    free(called_home);
     free(overrides);
     return rc;
 }
