@@ -71,7 +71,8 @@ typedef struct cx_tool_def {
     const char *name;
     cx_tool_kind kind;
     bool parallel;              /* may run concurrently with other parallel-safe calls */
-    json_object *spec;          /* owned by the registry once added */
+    json_object *spec;          /* owned by the registry once added; NULL: handled
+                                   when called but not declared (upstream's aliases) */
     cx_tool_handler handler;    /* NULL for CX_TOOL_PROVIDER */
     void *state;                /* handed to handler */
     void (*state_free)(void *); /* called on registry free, may be NULL */

@@ -6,6 +6,7 @@
 #include "core/subagents.h"
 #include "tools/basic_tools.h"
 #include "tools/patch.h"
+#include "tools/shell.h"
 #include "tools/uexec.h"
 
 #include <stdlib.h>
@@ -47,15 +48,51 @@ static bool web_access(const cx_config *cfg)
     return mode && !strcmp(mode, "live");
 }
 
+static bool feature(const cx_config *cfg, const char *name, bool dflt)
+{
+    bool v = dflt;
+    if (cfg && cfg->features) cx_json_get_bool(cfg->features, name, &v);
+    return v;
+}
+
+/* Whether config.toml's `experimental_supported_tools` array names tool. */
+static bool extra_tool(const cx_config *cfg, const char *tool)
+{
+    json_object *list = cfg && cfg->root ? cx_json_get(cfg->root, "experimental_supported_tools") : NULL;
+    if (!list || !json_object_is_type(list, json_type_array)) return false;
+    size_t n = json_object_array_length(list);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = json_object_get_string(json_object_array_get_idx(list, i));
+        if (name && !strcmp(name, tool)) return true;
+    }
+    return false;
+}
+
 int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode)
 {
     bool sub = mode == CX_MODE_SUBAGENT;
-    int rc = cx_uexec_register(b->uexec, reg);
+    const cx_config *cfg = b->cfg;
+    /* the shell tool type: unified exec (upstream's default here), the
+     * shell_command tool when [features] unified_exec = false, or none when
+     * shell_tool = false */
+    bool shell_on = feature(cfg, "shell_tool", true);
+    bool unified = shell_on && feature(cfg, "unified_exec", true);
+    int rc = 0;
+    if (unified)
+        rc = cx_uexec_register(b->uexec, reg);
+    else if (shell_on)
+        rc = cx_shell_command_tool_register(reg, true);
     if (!rc) rc = cx_plan_tool_register(reg);
     if (!rc && !sub) rc = cx_user_input_tool_register(reg, NULL, NULL);
     if (!rc) rc = cx_patch_register(reg);
-    if (!rc) rc = cx_web_search_tool_register(reg, web_access(b->cfg));
+    if (!rc) rc = cx_web_search_tool_register(reg, web_access(cfg));
     if (!rc) rc = cx_view_image_tool_register(reg);
     if (!rc && !sub) rc = cx_subagents_register(b->subagents, reg);
+    if (!rc && shell_on && extra_tool(cfg, "shell")) rc = cx_shell_tool_register(reg, true);
+    if (!rc && shell_on && unified && extra_tool(cfg, "shell_command")) rc = cx_shell_command_tool_register(reg, true);
+    /* like upstream, calls to the older shell tool names are still served
+     * when they are not declared */
+    if (!rc && shell_on && !cx_tools_find(reg, "shell")) rc = cx_shell_tool_register(reg, false);
+    if (!rc && shell_on && !cx_tools_find(reg, "shell_command")) rc = cx_shell_command_tool_register(reg, false);
     return rc;
 }

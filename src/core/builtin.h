@@ -18,8 +18,11 @@ void cx_builtin_free(cx_builtin *b);
  *   send_input, resume_agent, wait_agent, close_agent;
  * sub-agent: exec_command, write_stdin, update_plan, apply_patch,
  *   web_search, view_image.
- * Extra tools named in config `experimental_tools` (read_file, list_dir,
- * grep_files, shell, shell_command, request_permissions) follow. */
+ * [features] unified_exec = false puts shell_command in place of
+ * exec_command/write_stdin; shell_tool = false drops the shell tools.
+ * Extra tools named in config.toml's `experimental_supported_tools` array
+ * (shell, shell_command, read_file, list_dir, grep_files) follow. Calls to
+ * `shell` and `shell_command` are served even when they are not declared. */
 int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode);
 
 #endif

@@ -1,6 +1,7 @@
 /* apply_patch parsing, matching and writing. Messages follow upstream's
  * texts so models trained on them recognise what went wrong. */
 #include "tools/patch.h"
+#include "tools/shell.h"
 
 #include "base/json.h"
 
@@ -705,9 +706,10 @@ int cx_patch_run(const char *input, const char *cwd, const char *call_id, const 
     double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     emit_change(env, CX_EV_ITEM_COMPLETED, call_id ? call_id : "", changes,
                 rc ? "failed" : "completed");
+    char secs[32];
     if (rc == 0)
-        cx_tool_output_setf(out, true, "Exit code: 0\nWall time: %.1f seconds\nOutput:\n%s", wall,
-                            cx_buf_str(&summary));
+        cx_tool_output_setf(out, true, "Exit code: 0\nWall time: %s seconds\nOutput:\n%s",
+                            cx_shell_format_seconds(wall, secs, sizeof secs), cx_buf_str(&summary));
     else
         cx_tool_output_setf(out, false, "apply_patch verification failed: %s", err.msg);
     cx_buf_free(&summary);

@@ -123,6 +123,6 @@ json_object *cx_tools_specs(const cx_tool_registry *reg)
     json_object *arr = json_object_new_array();
     if (!arr) return NULL;
     for (size_t i = 0; i < reg->len; i++)
-        json_object_array_add(arr, json_object_get(reg->defs[i].spec));
+        if (reg->defs[i].spec) json_object_array_add(arr, json_object_get(reg->defs[i].spec));
     return arr;
 }

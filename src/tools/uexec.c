@@ -4,6 +4,8 @@
 #include "base/json.h"
 #include "base/uuid.h"
 #include "tools/patch.h"
+#include "tools/shell_env.h"
+#include "ccodex/config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -206,36 +208,28 @@ size_t cx_uexec_count(cx_uexec *ux)
     return n;
 }
 
-/* Environment for commands: the user's, plus what keeps tools from paging
- * or colouring (upstream sets the same for unified exec). */
-static char **command_env(void)
+/* Environment for commands: the shell_environment_policy result, plus what
+ * keeps tools from paging or colouring (upstream sets the same for unified
+ * exec). Free with cx_shell_env_free. */
+static char **command_env(const cx_tool_env *tenv)
 {
     static const char *const extra[] = {"NO_COLOR=1", "TERM=dumb", "LANG=C.UTF-8",
                                         "LC_CTYPE=C.UTF-8", "LC_ALL=C.UTF-8", "COLORTERM=",
                                         "PAGER=cat", "GIT_PAGER=cat", "GH_PAGER=cat",
                                         "CODEX_CI=1", NULL};
-    size_t n = 0, m = 0;
-    while (environ[n]) n++;
-    while (extra[m]) m++;
-    char **env = calloc(n + m + 1, sizeof *env);
-    if (!env) return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool overridden = false;
-        for (size_t j = 0; j < m; j++) {
-            size_t kl = strchr(extra[j], '=') - extra[j] + 1;
-            if (!strncmp(environ[i], extra[j], kl)) overridden = true;
-        }
-        if (!overridden) env[k++] = environ[i];
-    }
-    for (size_t j = 0; j < m; j++) env[k++] = (char *)extra[j];
-    env[k] = NULL;
-    return env;
+    static const char *const extra_offline[] = {"NO_COLOR=1", "TERM=dumb", "LANG=C.UTF-8",
+                                                "LC_CTYPE=C.UTF-8", "LC_ALL=C.UTF-8", "COLORTERM=",
+                                                "PAGER=cat", "GIT_PAGER=cat", "GH_PAGER=cat",
+                                                "CODEX_CI=1", "CODEX_SANDBOX_NETWORK_DISABLED=1", NULL};
+    const cx_config *cfg = tenv ? tenv->config : NULL;
+    return cx_shell_env_build(environ, cx_shell_env_policy(cfg),
+                              cx_shell_env_network_disabled(cfg) ? extra_offline : extra);
 }
 
-static int spawn(session *s, char *const argv[], const char *cwd, bool tty, cx_error *err)
+static int spawn(session *s, char *const argv[], const char *cwd, bool tty, const cx_tool_env *tenv,
+                 cx_error *err)
 {
-    char **env = command_env();
+    char **env = command_env(tenv);
     if (!env) return cx_error_set(err, CX_ENOMEM, "out of memory");
     pid_t pid;
     if (tty) {
@@ -256,13 +250,13 @@ static int spawn(session *s, char *const argv[], const char *cwd, bool tty, cx_e
     } else {
         int in[2], out[2];
         if (pipe2(in, O_CLOEXEC) != 0) {
-            free(env);
+            cx_shell_env_free(env);
             return cx_error_set(err, CX_EIO, "pipe: %s", strerror(errno));
         }
         if (pipe2(out, O_CLOEXEC) != 0) {
             close(in[0]);
             close(in[1]);
-            free(env);
+            cx_shell_env_free(env);
             return cx_error_set(err, CX_EIO, "pipe: %s", strerror(errno));
         }
         pid = fork();
@@ -294,7 +288,7 @@ static int spawn(session *s, char *const argv[], const char *cwd, bool tty, cx_e
         fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
-    free(env);
+    cx_shell_env_free(env);
     if (pid < 0) return cx_error_set(err, CX_EIO, "fork: %s", strerror(errno));
     s->pid = pid;
     return 0;
@@ -483,7 +477,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     emit_item(env, CX_EV_ITEM_STARTED, s, "", false, 0);
     long long t0 = now_ms();
     cx_error err;
-    if (spawn(s, (char *const *)argv, cwd, tty, &err) != 0) {
+    if (spawn(s, (char *const *)argv, cwd, tty, env, &err) != 0) {
         emit_item(env, CX_EV_ITEM_COMPLETED, s, err.msg, true, -1);
         cx_tool_output_setf(out, false, "exec_command failed: %s", err.msg);
         pthread_mutex_destroy(&s->mu);
@@ -658,7 +652,8 @@ int cx_uexec_register(cx_uexec *ux, cx_tool_registry *reg)
 {
     json_object *spec = NULL;
     if (cx_json_parse(EXEC_SPEC, sizeof EXEC_SPEC - 1, &spec, NULL)) return CX_ENOMEM;
-    cx_tool_def d = {"exec_command", CX_TOOL_FUNCTION, false, spec, exec_command, ux, NULL};
+    /* upstream lets exec_command calls of one response run side by side */
+    cx_tool_def d = {"exec_command", CX_TOOL_FUNCTION, true, spec, exec_command, ux, NULL};
     int rc = cx_tools_add(reg, &d);
     if (rc) return rc;
     if (cx_json_parse(WRITE_SPEC, sizeof WRITE_SPEC - 1, &spec, NULL)) return CX_ENOMEM;

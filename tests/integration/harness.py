@@ -56,7 +56,8 @@ class Env:
         if not os.path.isdir(self.out):
             return out
         for name in sorted(n for n in os.listdir(self.out) if n.startswith("request-")):
-            rec = json.load(open(os.path.join(self.out, name)))
+            with open(os.path.join(self.out, name)) as f:
+                rec = json.load(f)
             if posts_only and rec["method"] != "POST":
                 continue
             out.append(rec)

@@ -1,0 +1,516 @@
+/* shell and shell_command: see shell.h. */
+#include "tools/shell.h"
+
+#include "base/buf.h"
+#include "base/json.h"
+#include "ccodex/config.h"
+#include "tools/patch.h"
+#include "tools/shell_env.h"
+#include "tools/uexec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define TIMEOUT_EXIT_CODE 124
+#define CAPTURE_CAP (1024 * 1024)
+#define DEFAULT_MAX_TOKENS 10000
+/* After the command exits, background children may still hold the pipe:
+ * read on for this long, then stop waiting for them. */
+#define DRAIN_MS 2000
+
+extern char **environ;
+
+typedef struct run_result {
+    int exit_code;
+    bool timed_out;
+    bool cancelled;
+    long long elapsed_ms;
+    cx_buf head; /* the first half of the capture */
+    cx_buf tail; /* a ring of the last bytes once head is full */
+    size_t tail_start;
+    size_t total;
+} run_result;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *cx_shell_format_seconds(double seconds, char *buf, unsigned size)
+{
+    double r = round(seconds * 10.0) / 10.0;
+    if (r == floor(r))
+        snprintf(buf, size, "%.0f", r);
+    else
+        snprintf(buf, size, "%.1f", r);
+    return buf;
+}
+
+static void capture(run_result *r, const char *data, size_t n)
+{
+    const size_t half = CAPTURE_CAP / 2;
+    r->total += n;
+    if (r->head.len < half) {
+        size_t take = n < half - r->head.len ? n : half - r->head.len;
+        cx_buf_append(&r->head, data, take);
+        data += take;
+        n -= take;
+    }
+    for (; n > 0; data++, n--) {
+        if (r->tail.len < half) {
+            cx_buf_putc(&r->tail, *data);
+        } else {
+            r->tail.data[r->tail_start] = *data;
+            r->tail_start = (r->tail_start + 1) % half;
+        }
+    }
+}
+
+/* The kept output in order: head, then the tail ring unrolled. */
+static void captured(const run_result *r, cx_buf *out)
+{
+    cx_buf_append(out, r->head.data, r->head.len);
+    if (r->tail.len) {
+        cx_buf_append(out, r->tail.data + r->tail_start, r->tail.len - r->tail_start);
+        cx_buf_append(out, r->tail.data, r->tail_start);
+    }
+}
+
+/* Runs argv and fills r. Returns 0, or an errno value when the program could
+ * not be started (err_msg then says why). */
+static int run(char *const argv[], const char *cwd, char **envp, long timeout_ms,
+               const atomic_bool *cancel, run_result *r, char *err_msg, size_t err_size)
+{
+    int out[2], report[2];
+    if (pipe2(out, O_CLOEXEC) != 0) return errno;
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        int e = errno;
+        close(out[0]);
+        close(out[1]);
+        return e;
+    }
+    long long t0 = now_ms();
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, 0);
+        dup2(out[1], 1);
+        dup2(out[1], 2);
+        signal(SIGPIPE, SIG_DFL);
+        int e = 0;
+        if (cwd && chdir(cwd) != 0) {
+            e = errno;
+        } else {
+            if (strchr(argv[0], '/'))
+                execve(argv[0], argv, envp);
+            else
+                execvpe(argv[0], argv, envp);
+            e = errno;
+        }
+        /* tell the parent why, through the close-on-exec pipe */
+        int tag = cwd && e && access(cwd, F_OK) != 0 ? 1 : 0;
+        int msg[2] = {tag, e};
+        if (write(report[1], msg, sizeof msg) < 0) _exit(127);
+        _exit(127);
+    }
+    close(out[1]);
+    close(report[1]);
+    if (pid < 0) {
+        int e = errno;
+        close(out[0]);
+        close(report[0]);
+        return e;
+    }
+    int msg[2];
+    ssize_t got = read(report[0], msg, sizeof msg);
+    close(report[0]);
+    if (got == (ssize_t)sizeof msg) {
+        waitpid(pid, NULL, 0);
+        close(out[0]);
+        if (msg[0] == 1)
+            snprintf(err_msg, err_size, "working directory %s: %s", cwd, strerror(msg[1]));
+        else
+            snprintf(err_msg, err_size, "%s: %s", argv[0], strerror(msg[1]));
+        return msg[1] ? msg[1] : EIO;
+    }
+
+    long long deadline = t0 + timeout_ms;
+    long long drain_until = -1;
+    bool exited = false;
+    int status = 0;
+    char chunk[65536];
+    for (;;) {
+        if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
+            exited = true;
+            drain_until = now_ms() + DRAIN_MS;
+        }
+        long long now = now_ms();
+        if (!exited && now >= deadline) {
+            r->timed_out = true;
+            kill(-pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        if (cancel && atomic_load(cancel)) {
+            r->cancelled = true;
+            kill(-pid, SIGKILL);
+            if (!exited) waitpid(pid, &status, 0);
+            break;
+        }
+        if (exited && now >= drain_until) {
+            kill(-pid, SIGKILL); /* stragglers holding the pipe */
+            break;
+        }
+        long long until = exited ? drain_until : deadline;
+        long wait = (long)(until - now);
+        if (wait > 50) wait = 50; /* keep noticing cancel and exit promptly */
+        struct pollfd p = {out[0], POLLIN, 0};
+        int pr = poll(&p, 1, (int)wait);
+        if (pr > 0) {
+            ssize_t n = read(out[0], chunk, sizeof chunk);
+            if (n > 0) {
+                capture(r, chunk, (size_t)n);
+                continue;
+            }
+            if (n == 0) { /* every writer is gone */
+                if (!exited) {
+                    waitpid(pid, &status, 0);
+                    exited = true;
+                }
+                break;
+            }
+            if (errno != EINTR && errno != EAGAIN) break;
+        }
+    }
+    close(out[0]);
+    r->elapsed_ms = now_ms() - t0;
+    if (r->timed_out)
+        r->exit_code = TIMEOUT_EXIT_CODE;
+    else if (WIFEXITED(status))
+        r->exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        r->exit_code = 128 + WTERMSIG(status);
+    else
+        r->exit_code = -1;
+    return 0;
+}
+
+/* The text the model sees: timeout note + output, cut to the token budget. */
+static void model_text(const run_result *r, cx_buf *content, cx_buf *cut)
+{
+    if (r->timed_out) cx_buf_printf(content, "command timed out after %lld milliseconds\n", r->elapsed_ms);
+    captured(r, content);
+    cx_buf_puts(content, "");
+    cx_buf repaired = CX_BUF_INIT;
+    cx_utf8_repair(content->data, content->len, &repaired);
+    cx_buf_reset(content);
+    cx_buf_append(content, repaired.data, repaired.len);
+    cx_buf_puts(content, "");
+    cx_buf_free(&repaired);
+    cx_truncate_middle(content->data, content->len, DEFAULT_MAX_TOKENS, cut);
+    cx_buf_puts(cut, "");
+}
+
+static size_t count_lines(const char *s, size_t len)
+{
+    /* str::lines(): a final line without '\n' counts, a trailing '\n' adds none */
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '\n') n++;
+    if (len > 0 && s[len - 1] != '\n') n++;
+    return n;
+}
+
+static void emit_command(const cx_tool_env *env, cx_event_kind kind, const char *call_id,
+                         const char *command, const char *output, bool done, int code)
+{
+    if (!env->emit) return;
+    json_object *d = json_object_new_object();
+    cx_json_set_str(d, "type", "command_execution");
+    cx_json_set_str(d, "call_id", call_id ? call_id : "");
+    cx_json_set_str(d, "command", command);
+    cx_json_set(d, "aggregated_output", cx_json_string(output ? output : ""));
+    cx_json_set(d, "exit_code", done ? json_object_new_int(code) : NULL);
+    cx_json_set_str(d, "status", !done ? "in_progress" : code == 0 ? "completed" : "failed");
+    cx_event ev = {kind, d};
+    env->emit(env->emit_user, &ev);
+    json_object_put(d);
+}
+
+static char *resolve_dir(const cx_tool_env *env, const char *workdir)
+{
+    char *dir = NULL;
+    if (workdir && *workdir) {
+        if (workdir[0] == '/' || !env->cwd)
+            dir = strdup(workdir);
+        else if (asprintf(&dir, "%s/%s", env->cwd, workdir) < 0)
+            dir = NULL;
+    } else if (env->cwd) {
+        dir = strdup(env->cwd);
+    }
+    return dir;
+}
+
+static char **tool_env(const cx_tool_env *env)
+{
+    const char *net[] = {"CODEX_SANDBOX_NETWORK_DISABLED=1", NULL};
+    return cx_shell_env_build(environ, cx_shell_env_policy(env->config),
+                              cx_shell_env_network_disabled(env->config) ? net : NULL);
+}
+
+/* Runs the command and writes the answer; freeform picks shell_command's text
+ * form over shell's JSON form. */
+static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, bool freeform,
+                   const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
+{
+    char *cwd = resolve_dir(env, workdir);
+    char *display = cx_shlex_join((const char *const *)argv);
+    char **envp = tool_env(env);
+    if (!display || !envp || (!cwd && env->cwd)) {
+        free(cwd);
+        free(display);
+        cx_shell_env_free(envp);
+        return CX_ENOMEM;
+    }
+    emit_command(env, CX_EV_ITEM_STARTED, call->call_id, display, "", false, 0);
+    run_result r = {.head = CX_BUF_INIT, .tail = CX_BUF_INIT};
+    char err[512] = "";
+    long timeout = timeout_ms > 0 ? (timeout_ms > 86400000 ? 86400000 : (long)timeout_ms) : DEFAULT_TIMEOUT_MS;
+    int e = run(argv, cwd, envp, timeout, env->cancel, &r, err, sizeof err);
+    cx_shell_env_free(envp);
+    free(cwd);
+    int rc = 0;
+    if (e) {
+        /* the process never ran: upstream reports an execution error */
+        emit_command(env, CX_EV_ITEM_COMPLETED, call->call_id, display, err, true, -1);
+        rc = cx_tool_output_setf(out, false, "execution error: %s", err[0] ? err : strerror(e));
+    } else if (r.cancelled) {
+        emit_command(env, CX_EV_ITEM_COMPLETED, call->call_id, display, "", true, r.exit_code);
+        rc = CX_ECANCELED;
+    } else {
+        cx_buf content = CX_BUF_INIT, cut = CX_BUF_INIT, text = CX_BUF_INIT;
+        model_text(&r, &content, &cut);
+        char secs[32];
+        cx_shell_format_seconds((double)r.elapsed_ms / 1000.0, secs, sizeof secs);
+        if (freeform) {
+            cx_buf_printf(&text, "Exit code: %d\nWall time: %s seconds\n", r.exit_code, secs);
+            size_t total = count_lines(content.data, content.len);
+            if (total != count_lines(cut.data, cut.len)) cx_buf_printf(&text, "Total output lines: %zu\n", total);
+            cx_buf_puts(&text, "Output:\n");
+            cx_buf_append(&text, cut.data, cut.len);
+        } else {
+            /* formatted_truncate_text: a line count ahead of a cut body */
+            cx_buf body = CX_BUF_INIT;
+            if (cut.len != content.len)
+                cx_buf_printf(&body, "Total output lines: %zu\n\n", count_lines(content.data, content.len));
+            cx_buf_append(&body, cut.data, cut.len);
+            json_object *o = json_object_new_object();
+            cx_json_set(o, "output", cx_json_string_len(body.data, body.len));
+            json_object *meta = json_object_new_object();
+            cx_json_set(meta, "exit_code", json_object_new_int(r.exit_code));
+            /* serde prints the f32 with a decimal point: 0.0, 1.5 */
+            char num[40];
+            double d = round((double)r.elapsed_ms / 100.0) / 10.0;
+            snprintf(num, sizeof num, "%.1f", d);
+            cx_json_set(meta, "duration_seconds", json_object_new_double_s(d, num));
+            cx_json_set(o, "metadata", meta);
+            cx_json_dump(o, &text);
+            json_object_put(o);
+            cx_buf_free(&body);
+        }
+        cx_buf all = CX_BUF_INIT;
+        captured(&r, &all);
+        cx_buf_puts(&all, "");
+        emit_command(env, CX_EV_ITEM_COMPLETED, call->call_id, display, all.data, true, r.exit_code);
+        cx_buf_free(&all);
+        free(out->text);
+        out->text = cx_buf_steal(&text);
+        /* a non-zero exit is reported to the model as a failed call */
+        out->success = r.exit_code == 0;
+        rc = out->text ? 0 : CX_ENOMEM;
+        cx_buf_free(&content);
+        cx_buf_free(&cut);
+    }
+    cx_buf_free(&r.head);
+    cx_buf_free(&r.tail);
+    free(display);
+    return rc;
+}
+
+static int parse(const cx_tool_call *call, json_object **args, cx_tool_output *out)
+{
+    cx_error err = {0};
+    if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0, args, &err) ||
+        !json_object_is_type(*args, json_type_object)) {
+        if (*args) json_object_put(*args);
+        *args = NULL;
+        int rc = cx_tool_output_setf(out, false, "failed to parse function arguments: %s",
+                                     err.msg[0] ? err.msg : "expected a JSON object");
+        return rc ? rc : 1;
+    }
+    return 0;
+}
+
+/* `apply_patch <<'EOF' ... EOF` written as a command runs as apply_patch. */
+static bool intercept_patch(const char *script, const char *workdir, const cx_tool_call *call,
+                            const cx_tool_env *env, cx_tool_output *out, int *rc)
+{
+    char *patch = NULL, *dir = NULL;
+    if (!cx_patch_from_heredoc(script, &patch, &dir)) return false;
+    char *base = resolve_dir(env, workdir);
+    char *where = NULL;
+    if (dir && dir[0] == '/')
+        where = strdup(dir);
+    else if (dir && asprintf(&where, "%s/%s", base ? base : ".", dir) < 0)
+        where = NULL;
+    else if (!dir)
+        where = strdup(base ? base : ".");
+    *rc = where ? cx_patch_run(patch, where, call->call_id, env, out) : CX_ENOMEM;
+    free(where);
+    free(base);
+    free(patch);
+    free(dir);
+    return true;
+}
+
+static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
+{
+    (void)state;
+    json_object *args = NULL;
+    int prc = parse(call, &args, out);
+    if (prc) return prc < 0 ? prc : 0;
+    json_object *cmd = cx_json_get(args, "command");
+    size_t n = cmd && json_object_is_type(cmd, json_type_array) ? json_object_array_length(cmd) : 0;
+    if (!n) {
+        json_object_put(args);
+        return cx_tool_output_setf(out, false, "failed to parse function arguments: %s",
+                                   cmd ? "`command` must be a non-empty array of strings"
+                                       : "missing field `command`");
+    }
+    char **argv = calloc(n + 1, sizeof *argv);
+    if (!argv) {
+        json_object_put(args);
+        return CX_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) argv[i] = (char *)json_object_get_string(json_object_array_get_idx(cmd, i));
+    const char *workdir = cx_json_get_str(args, "workdir");
+    int64_t timeout = 0;
+    cx_json_get_int(args, "timeout_ms", &timeout);
+    int rc = 0;
+    /* ["bash", "-lc", "apply_patch <<'EOF' ..."] is a patch, not a command */
+    if (n == 3 && (!strcmp(argv[1], "-lc") || !strcmp(argv[1], "-c")) &&
+        intercept_patch(argv[2], workdir, call, env, out, &rc)) {
+        free(argv);
+        json_object_put(args);
+        return rc;
+    }
+    if (n == 1 && intercept_patch(argv[0], workdir, call, env, out, &rc)) {
+        free(argv);
+        json_object_put(args);
+        return rc;
+    }
+    rc = execute(argv, workdir, timeout, false, call, env, out);
+    free(argv);
+    json_object_put(args);
+    return rc;
+}
+
+static int shell_command_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
+                                 cx_tool_output *out)
+{
+    (void)state;
+    json_object *args = NULL;
+    int prc = parse(call, &args, out);
+    if (prc) return prc < 0 ? prc : 0;
+    const char *script = cx_json_get_str(args, "command");
+    if (!script) {
+        json_object_put(args);
+        return cx_tool_output_setf(out, false, "failed to parse function arguments: missing field `command`");
+    }
+    const char *workdir = cx_json_get_str(args, "workdir");
+    int64_t timeout = 0;
+    cx_json_get_int(args, "timeout_ms", &timeout);
+    bool login = true;
+    cx_json_get_bool(args, "login", &login);
+    int rc = 0;
+    if (intercept_patch(script, workdir, call, env, out, &rc)) {
+        json_object_put(args);
+        return rc;
+    }
+    const char *shell = env->shell && *env->shell ? env->shell : "/bin/bash";
+    char *argv[] = {(char *)shell, login ? "-lc" : "-c", (char *)script, NULL};
+    rc = execute(argv, workdir, timeout, true, call, env, out);
+    json_object_put(args);
+    return rc;
+}
+
+/* Parameter names and types as upstream declares them; the texts are ours. */
+#define APPROVAL_PROPS                                                                           \
+    "\"justification\":{\"type\":\"string\",\"description\":\"With sandbox_permissions set to "  \
+    "require_escalated: one short question asking the user to allow the command outside the "    \
+    "sandbox, saying why.\"},"                                                                   \
+    "\"prefix_rule\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"With " \
+    "require_escalated only: a command prefix the user could approve once for similar "          \
+    "commands.\"},"                                                                              \
+    "\"sandbox_permissions\":{\"type\":\"string\",\"description\":\"\\\"use_default\\\" (the "    \
+    "default) or \\\"require_escalated\\\" to ask for running outside the sandbox.\"},"
+
+static const char SHELL_SPEC[] =
+    "{\"type\":\"function\",\"name\":\"shell\",\"description\":\"Run a program given as an argv "
+    "array (use [\\\"bash\\\", \\\"-lc\\\", \\\"...\\\"] for shell syntax) and return its exit "
+    "code, wall time and combined output as JSON.\",\"strict\":false,\"parameters\":{\"type\":"
+    "\"object\",\"properties\":{"
+    "\"command\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"The "
+    "program and its arguments.\"}," APPROVAL_PROPS
+    "\"timeout_ms\":{\"type\":\"number\",\"description\":\"Kill the command after this many "
+    "milliseconds (10000 if left out).\"},"
+    "\"workdir\":{\"type\":\"string\",\"description\":\"Directory to run in; the turn's working "
+    "directory if left out.\"}},"
+    "\"required\":[\"command\"],\"additionalProperties\":false}}";
+
+static const char SHELL_COMMAND_SPEC[] =
+    "{\"type\":\"function\",\"name\":\"shell_command\",\"description\":\"Run a script with the "
+    "user's shell and return its exit code, wall time and combined output.\",\"strict\":false,"
+    "\"parameters\":{\"type\":\"object\",\"properties\":{"
+    "\"command\":{\"type\":\"string\",\"description\":\"The script to run.\"}," APPROVAL_PROPS
+    "\"login\":{\"type\":\"boolean\",\"description\":\"Run the shell as a login shell (-l). "
+    "True unless set.\"},"
+    "\"timeout_ms\":{\"type\":\"number\",\"description\":\"Kill the command after this many "
+    "milliseconds (10000 if left out).\"},"
+    "\"workdir\":{\"type\":\"string\",\"description\":\"Directory to run in; the turn's working "
+    "directory if left out.\"}},"
+    "\"required\":[\"command\"],\"additionalProperties\":false}}";
+
+static int add(cx_tool_registry *reg, const char *name, const char *spec_text, size_t len, bool declared,
+               cx_tool_handler h)
+{
+    json_object *spec = NULL;
+    if (declared && cx_json_parse(spec_text, len, &spec, NULL)) return CX_ENOMEM;
+    /* upstream runs shell calls of one response side by side */
+    cx_tool_def d = {name, CX_TOOL_FUNCTION, true, spec, h, NULL, NULL};
+    return cx_tools_add(reg, &d);
+}
+
+int cx_shell_tool_register(cx_tool_registry *reg, bool declared)
+{
+    return add(reg, "shell", SHELL_SPEC, sizeof SHELL_SPEC - 1, declared, shell_handler);
+}
+
+int cx_shell_command_tool_register(cx_tool_registry *reg, bool declared)
+{
+    return add(reg, "shell_command", SHELL_COMMAND_SPEC, sizeof SHELL_COMMAND_SPEC - 1, declared,
+               shell_command_handler);
+}

@@ -1,0 +1,24 @@
+/* The one-shot command tools: `shell` (argv form, structured JSON answer) and
+ * `shell_command` (a script run by the user's shell, plain-text answer). The
+ * command runs with stdin on /dev/null and stdout+stderr merged in arrival
+ * order, in its own process group, killed when timeout_ms (default 10 s)
+ * passes or the turn is interrupted. Output is kept up to 1 MiB (head and
+ * tail) and cut to the 10,000-token budget in the middle, as upstream. */
+#ifndef CX_TOOLS_SHELL_H
+#define CX_TOOLS_SHELL_H
+
+#include <stdbool.h>
+
+#include "ccodex/tools.h"
+
+/* Adds `shell`; declared=false registers only the handler (upstream keeps
+ * handling calls to `shell` when it does not declare it). */
+int cx_shell_tool_register(cx_tool_registry *reg, bool declared);
+/* Adds `shell_command` (same meaning of declared). */
+int cx_shell_command_tool_register(cx_tool_registry *reg, bool declared);
+
+/* Rust's Display of an f32 rounded to one decimal ("0", "1.5", "12"), the form
+ * upstream prints wall times in. Writes into buf (size ≥ 32). */
+const char *cx_shell_format_seconds(double seconds, char *buf, unsigned size);
+
+#endif
