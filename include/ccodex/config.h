@@ -63,9 +63,9 @@ void cx_config_free(cx_config *cfg);
 /* The CODEX_HOME path: opts value, $CODEX_HOME, else $HOME/.codex. New string. */
 char *cx_config_home(const char *override);
 
-/* Reads CODEX_HOME/.env and sets each variable not already set in the process
- * environment, skipping names that start with "CODEX_". A missing file is not
- * an error. Changes the process environment: call it from main, before
+/* Reads CODEX_HOME/.env and sets each variable in the process environment
+ * (replacing a value already there, as upstream does), skipping names that
+ * start with "CODEX_" in any case. A missing file is not an error. Changes the process environment: call it from main, before
  * threads start. */
 int cx_dotenv_load(const char *codex_home, cx_error *err);
 

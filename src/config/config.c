@@ -48,6 +48,8 @@ static char *read_file(const char *path, size_t *len, bool *missing)
 
 /* ---- .env ----------------------------------------------------------------- */
 
+/* One value of a .env line: quoted ('' literal, "" with escapes) up to the
+ * closing quote, or bare up to a " #" comment, trailing blanks trimmed. */
 static char *dotenv_value(const char *raw)
 {
     size_t n = strlen(raw);
@@ -55,9 +57,8 @@ static char *dotenv_value(const char *raw)
     cx_buf_puts(&b, "");
     if (n && (raw[0] == '"' || raw[0] == '\'')) {
         char q = raw[0];
-        size_t end = n >= 2 && raw[n - 1] == q ? n - 1 : n;
-        for (size_t i = 1; i < end; i++) {
-            if (q == '"' && raw[i] == '\\' && i + 1 < end) {
+        for (size_t i = 1; i < n && raw[i] != q; i++) {
+            if (q == '"' && raw[i] == '\\' && i + 1 < n) {
                 char e = raw[++i];
                 cx_buf_putc(&b, e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e);
             } else {
@@ -65,7 +66,11 @@ static char *dotenv_value(const char *raw)
             }
         }
     } else {
-        cx_buf_puts(&b, raw);
+        size_t end = 0;
+        while (end < n && !(raw[end] == '#' && end > 0 && isspace((unsigned char)raw[end - 1]))) end++;
+        while (end > 0 && isspace((unsigned char)raw[end - 1])) end--;
+        cx_buf_append(&b, raw, end);
+        cx_buf_puts(&b, "");
     }
     return cx_buf_steal(&b);
 }
@@ -166,16 +171,61 @@ typedef struct loader {
     const char *path;
     cx_error *err;
     int rc;
+    const char *text; /* the file's text, to point at a bad key; may be NULL */
 } loader;
+
+/* Finds where `key` is assigned in the file ("line L, column C: "), looking
+ * below the [table] header that `where` ("a.b.") names when there is one.
+ * Empty when the key came from a profile, an override or a dotted form we do
+ * not recognise: the message then names the key only. */
+static void locate(const loader *l, const char *key, const char *where, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (!l->text) return;
+    char header[300] = "";
+    size_t wl = strlen(where);
+    if (wl > 1) snprintf(header, sizeof header, "[%.*s]", (int)(wl - 1), where);
+    bool in_table = header[0] == '\0';
+    size_t kl = strlen(key);
+    int line = 1;
+    for (const char *p = l->text; *p; line++) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        const char *q = p;
+        while (q < p + n && (*q == ' ' || *q == '\t')) q++;
+        if (*q == '[') {
+            in_table = header[0] && !strncmp(q, header, strlen(header));
+        } else if (in_table) {
+            const char *k = q;
+            bool quoted = *k == '"';
+            if (quoted) k++;
+            if ((size_t)(p + n - k) > kl && !strncmp(k, key, kl)) {
+                const char *r = k + kl + (quoted && k[kl] == '"');
+                while (r < p + n && (*r == ' ' || *r == '\t')) r++;
+                if (r < p + n && *r == '=') {
+                    snprintf(out, size, "line %d, column %d: ", line, (int)(q - p) + 1);
+                    return;
+                }
+            }
+        }
+        if (!eol) break;
+        p = eol + 1;
+    }
+}
+
+static int type_error(loader *l, const char *key, const char *where, const char *what)
+{
+    char at[64];
+    locate(l, key, where, at, sizeof at);
+    return l->rc = cx_error_set(l->err, CX_ECONFIG, "%s: %skey '%s%s' must be %s", l->path, at, where, key, what);
+}
 
 static char *get_string(loader *l, json_object *obj, const char *key, const char *where)
 {
     json_object *v = cx_json_get(obj, key);
     if (!v) return NULL;
     if (!json_object_is_type(v, json_type_string)) {
-        if (!l->rc)
-            l->rc = cx_error_set(l->err, CX_ECONFIG, "%s: key '%s%s' must be a string", l->path,
-                                 where, key);
+        if (!l->rc) type_error(l, key, where, "a string");
         return NULL;
     }
     return strdup(json_object_get_string(v));
@@ -186,9 +236,7 @@ static long long get_int(loader *l, json_object *obj, const char *key, const cha
     json_object *v = cx_json_get(obj, key);
     if (!v) return def;
     if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
-        if (!l->rc)
-            l->rc = cx_error_set(l->err, CX_ECONFIG, "%s: key '%s%s' must be a non-negative integer",
-                                 l->path, where, key);
+        if (!l->rc) type_error(l, key, where, "a non-negative integer");
         return def;
     }
     return json_object_get_int64(v);
@@ -199,8 +247,7 @@ static json_object *get_table(loader *l, json_object *obj, const char *key, cons
     json_object *v = cx_json_get(obj, key);
     if (!v) return NULL;
     if (!json_object_is_type(v, json_type_object)) {
-        if (!l->rc)
-            l->rc = cx_error_set(l->err, CX_ECONFIG, "%s: key '%s%s' must be a table", l->path, where, key);
+        if (!l->rc) type_error(l, key, where, "a table");
         return NULL;
     }
     return json_object_get(v);
@@ -320,10 +367,11 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
     }
     char *path = NULL;
     if (asprintf(&path, "%s/config.toml", c->codex_home) < 0) path = NULL;
-    loader l = {path, err, 0};
+    loader l = {path, err, 0, NULL};
     size_t len = 0;
     bool missing = false;
     char *text = path ? read_file(path, &len, &missing) : NULL;
+    l.text = text;
     json_object *root = NULL;
     if (!text && !missing) {
         l.rc = cx_error_set(err, CX_EIO, "%s: cannot read: %s", path, strerror(errno));
@@ -332,7 +380,6 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
         if (cx_toml_parse(text, len, &root, &perr) != 0)
             l.rc = cx_error_set(err, CX_ECONFIG, "%s: %s", path, perr.msg);
     }
-    free(text);
     if (!root && !l.rc) root = json_object_new_object();
     if (!l.rc) {
         const char *profile = o && o->profile ? o->profile : NULL;
@@ -398,6 +445,7 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
         }
     }
     if (!l.rc) load_provider(&l, root, c->model_provider_id, &c->provider);
+    free(text);
     free(path);
     if (l.rc) {
         json_object_put(root);

@@ -296,14 +296,17 @@ static void load_once(cx_context_cache *c)
     c->git_root = find_git_root(c->cwd);
     load_skills(c);
     cx_buf global = CX_BUF_INIT, project = CX_BUF_INIT;
-    size_t budget = PROJECT_DOC_MAX_BYTES;
+    /* project_doc_max_bytes bounds the project docs together (0 turns them off) */
+    int64_t limit = PROJECT_DOC_MAX_BYTES;
+    if (c->cfg->root) cx_json_get_int(c->cfg->root, "project_doc_max_bytes", &limit);
+    size_t budget = limit > 0 ? (size_t)limit : 0;
     size_t gbudget = PROJECT_DOC_MAX_BYTES;
     read_doc(c->cfg->codex_home, &global, &gbudget);
     /* project docs: from the repository root down to cwd */
     const char *root = c->git_root ? c->git_root : c->cwd;
     size_t rl = strlen(root);
     char *walk = strdup(c->cwd);
-    if (walk && !strncmp(walk, root, rl)) {
+    if (walk && budget > 0 && !strncmp(walk, root, rl)) {
         size_t pos = rl;
         for (;;) {
             char save = walk[pos];

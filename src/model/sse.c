@@ -62,8 +62,8 @@ static int dispatch(cx_sse_parser *p)
 static int process_line(cx_sse_parser *p, const char *s, size_t n)
 {
     if (n == 0) return dispatch(p);
+    if (s[0] == ':') return 0; /* a comment (keep-alive) is not part of an event */
     p->pending = true;
-    if (s[0] == ':') return 0;
     const char *colon = memchr(s, ':', n);
     size_t flen = colon ? (size_t)(colon - s) : n;
     const char *val = colon ? colon + 1 : s + n;
