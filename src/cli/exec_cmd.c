@@ -112,6 +112,7 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
         free(prompt);
         return 1;
     }
+    cx_agent_global_init(cfg);
     exec_ui ui = {.json = o->json, .stream_text = !exec_mode && !o->json};
     if (ui.json) ui.jsonl = cx_jsonl_new(stdout);
     cx_agent_options ao = {

@@ -229,6 +229,7 @@ int cx_cli_repl(const cx_cli_opts *o)
     repl r = {0};
     r.cfg = cx_cli_load_config(o, true);
     if (!r.cfg) return 1;
+    cx_agent_global_init(r.cfg);
     sig_ctx sc;
     sigemptyset(&sc.set);
     sigaddset(&sc.set, SIGINT);

@@ -81,6 +81,12 @@ static char *user_shell(void)
     return strdup(access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh");
 }
 
+void cx_agent_global_init(const cx_config *cfg)
+{
+    const char *url = cfg && cfg->provider.base_url ? cfg->provider.base_url : "https://";
+    cx_http_global_init(strncmp(url, "http://", 7) != 0);
+}
+
 cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
 {
     if (!o || !o->config) {

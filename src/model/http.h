@@ -31,8 +31,9 @@ typedef int (*cx_http_data_fn)(void *user, const char *data, size_t len);
 /* Told before each retry (may be NULL). */
 typedef void (*cx_http_retry_fn)(void *user, int attempt, long delay_ms, const char *reason);
 
-/* Call once from main before threads start (curl's global init). */
-void cx_http_global_init(void);
+/* Call once from main before threads start (curl's global init). tls=false
+ * when every URL of the session is plain http: skips OpenSSL's set-up. */
+void cx_http_global_init(bool tls);
 
 cx_http_client *cx_http_client_new(void);
 void cx_http_client_free(cx_http_client *c);
