@@ -12,6 +12,11 @@ object with any of:
   stall_after_events stop sending (keep the socket open) after this many events, for `stall_seconds`
   raw                send this text as the SSE body verbatim (malformed streams)
   failed             end with response.failed carrying this message
+  {{agent_id}}       anywhere in an entry: the agent_id of the latest spawn_agent output the
+                     request carries
+  lane               "subagent": this entry answers only requests that carry the
+                     x-openai-subagent header (sub-agents), in their own order; other entries
+                     answer only the main agent's requests
 Requests are recorded as OUT/request-NNN.json. Binds 127.0.0.1 only; exits after --timeout seconds.
 Usable as a module: start(script, out_dir) -> (port, stop_function).
 """
@@ -27,6 +32,7 @@ class State:
         self.posts = 0
         self.recorded = 0
         self.connections = 0
+        self.lane_posts = {}
 
 
 def make_handler(state):
@@ -75,10 +81,17 @@ def make_handler(state):
             if not self.path.rstrip("/").endswith("/responses"):
                 self.send_json(404, {"error": {"message": "not found"}})
                 return
+            sub = self.headers.get("x-openai-subagent") is not None
             with state.lock:
                 k = state.posts
                 state.posts += 1
-            entry = state.script[k] if k < len(state.script) else [{"type": "message", "text": "DONE"}]
+                lane = [e for e in state.script
+                        if isinstance(e, dict) and e.get("lane") == "subagent"] if sub else \
+                       [e for e in state.script
+                        if not (isinstance(e, dict) and e.get("lane") == "subagent")]
+                n = state.lane_posts.get(sub, 0)
+                state.lane_posts[sub] = n + 1
+            entry = lane[n] if n < len(lane) else [{"type": "message", "text": "DONE"}]
             if isinstance(entry, list):
                 entry = {"items": entry}
             if entry.get("status"):
@@ -93,6 +106,8 @@ def make_handler(state):
             self.send_header("Cache-Control", "no-cache")
             self.send_header("Connection", "close")
             self.end_headers()
+            if "{{agent_id}}" in json.dumps(entry):
+                entry = fill_agent_id(entry, body)
             try:
                 self.stream(k, entry)
             except (BrokenPipeError, ConnectionResetError):
@@ -155,6 +170,24 @@ def make_handler(state):
                      "total_tokens": 110}
             sse("response.completed", {"response": {"id": rid, "status": "completed", "usage": usage}})
     return Handler
+
+
+def fill_agent_id(entry, body):
+    """Replaces {{agent_id}} in an entry by the agent_id of the latest spawn_agent output in the
+    request's input, so a script can address an agent whose id it cannot know in advance."""
+    agent = ""
+    try:
+        for item in json.loads(body).get("input", []):
+            if item.get("type") == "function_call_output":
+                try:
+                    out = json.loads(item.get("output") or "")
+                except (ValueError, TypeError):
+                    continue
+                if isinstance(out, dict) and out.get("agent_id"):
+                    agent = out["agent_id"]
+    except ValueError:
+        pass
+    return json.loads(json.dumps(entry).replace("{{agent_id}}", agent))
 
 
 def start(script, out):
