@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct qa {
@@ -26,6 +27,16 @@ struct cx_render {
     char *pending_user; /* prompt of the running turn, for /history */
     qa *history;
     size_t n_history;
+    /* the spinner: shown on a terminal while the model is being asked and
+     * nothing streams yet; erased before any other output */
+    bool spin_enabled;
+    bool waiting;
+    bool spin_shown;
+    bool spin_stop;
+    unsigned frame;
+    struct timespec wait_since;
+    pthread_t spin_thread;
+    pthread_cond_t spin_cv;
 };
 
 #define ANSI_RESET "\033[0m"
@@ -42,6 +53,48 @@ static const char *color_for(const char *line)
     return NULL;
 }
 
+static void clear_spin_locked(cx_render *r)
+{
+    if (!r->spin_shown) return;
+    fputs("\r\033[K", r->out);
+    r->spin_shown = false;
+}
+
+static void *spin_main(void *arg)
+{
+    static const char *const frames[] = {"-", "\\", "|", "/"};
+    cx_render *r = arg;
+    pthread_mutex_lock(&r->mu);
+    while (!r->spin_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 120 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&r->spin_cv, &r->mu, &until);
+        if (r->spin_stop || !r->waiting || r->streaming || r->prompt_open) continue;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long secs = (long)(now.tv_sec - r->wait_since.tv_sec);
+        fprintf(r->out, "\r\033[K%s working (%lds)", frames[r->frame++ % 4], secs);
+        fflush(r->out);
+        r->spin_shown = true;
+    }
+    clear_spin_locked(r);
+    fflush(r->out);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+static void set_waiting_locked(cx_render *r, bool waiting)
+{
+    if (waiting && !r->waiting) clock_gettime(CLOCK_MONOTONIC, &r->wait_since);
+    r->waiting = waiting;
+    if (!waiting) clear_spin_locked(r);
+}
+
 cx_render *cx_render_new(FILE *out, bool interactive)
 {
     cx_render *r = calloc(1, sizeof *r);
@@ -52,12 +105,24 @@ cx_render *cx_render_new(FILE *out, bool interactive)
     const char *pnc = getenv("CCODEX_NO_COLOR");
     r->color = interactive && isatty(fileno(out)) && !(nc && *nc) && !(pnc && *pnc);
     pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->spin_cv, NULL);
+    const char *ns = getenv("CCODEX_NO_SPINNER");
+    r->spin_enabled = interactive && isatty(fileno(out)) && !(ns && *ns);
+    if (r->spin_enabled && pthread_create(&r->spin_thread, NULL, spin_main, r) != 0) r->spin_enabled = false;
     return r;
 }
 
 void cx_render_free(cx_render *r)
 {
     if (!r) return;
+    if (r->spin_enabled) {
+        pthread_mutex_lock(&r->mu);
+        r->spin_stop = true;
+        pthread_cond_signal(&r->spin_cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->spin_thread, NULL);
+    }
+    pthread_cond_destroy(&r->spin_cv);
     for (size_t i = 0; i < r->n_history; i++) {
         free(r->history[i].user);
         free(r->history[i].assistant);
@@ -71,6 +136,7 @@ void cx_render_free(cx_render *r)
 
 static void end_stream_locked(cx_render *r)
 {
+    clear_spin_locked(r);
     if (r->prompt_open) {
         fputc('\n', r->out);
         r->prompt_open = false;
@@ -277,6 +343,7 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         break;
     }
     case CX_EV_SAMPLING:
+        set_waiting_locked(r, true);
         if (r->interactive) {
             const char *phase = cx_json_get_str(d, "phase");
             if (phase && !strcmp(phase, "tool_results")) line_locked(r, "[model] looking at tool results");
@@ -285,6 +352,7 @@ void cx_render_event(cx_render *r, const cx_event *ev)
     case CX_EV_TEXT_DELTA: {
         const char *delta = cx_json_get_str(d, "delta");
         if (!delta || !*delta) break;
+        set_waiting_locked(r, false);
         if (!r->streaming) {
             if (r->prompt_open) {
                 fputc('\n', r->out);
@@ -298,7 +366,11 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         break;
     }
     case CX_EV_ITEM_STARTED:
+        set_waiting_locked(r, false);
         item_locked(r, d, true);
+        break;
+    case CX_EV_TOOL_STARTED:
+        set_waiting_locked(r, false);
         break;
     case CX_EV_ITEM_UPDATED:
     case CX_EV_ITEM_COMPLETED:
@@ -335,6 +407,7 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         break;
     }
     case CX_EV_TURN_COMPLETED: {
+        set_waiting_locked(r, false);
         end_stream_locked(r);
         const char *last = cx_json_get_str(d, "last_message");
         qa *p = realloc(r->history, (r->n_history + 1) * sizeof *p);
@@ -349,6 +422,7 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         break;
     }
     case CX_EV_TURN_FAILED: {
+        set_waiting_locked(r, false);
         cx_buf b = CX_BUF_INIT;
         cx_buf_printf(&b, "Error: %s", cx_json_get_str(d, "message") ?: "turn failed");
         line_locked(r, cx_buf_str(&b));
@@ -356,6 +430,7 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         break;
     }
     case CX_EV_TURN_ABORTED:
+        set_waiting_locked(r, false);
         line_locked(r, "[interrupted]");
         break;
     default:

@@ -12,6 +12,7 @@ object with any of:
   stall_after_events stop sending (keep the socket open) after this many events, for `stall_seconds`
   raw                send this text as the SSE body verbatim (malformed streams)
   failed             end with response.failed carrying this message
+  delay              wait this many seconds before the first event
   {{agent_id}}       anywhere in an entry: the agent_id of the latest spawn_agent output the
                      request carries
   lane               "subagent": this entry answers only requests that carry the
@@ -139,6 +140,8 @@ def make_handler(state):
                 self.wfile.flush()
                 count[0] += 1
 
+            if entry.get("delay"):
+                time.sleep(entry["delay"])
             rid = f"resp_{k}"
             sse("response.created", {"response": {"id": rid, "status": "in_progress"}})
             for i, item in enumerate(entry.get("items", [])):

@@ -138,6 +138,28 @@ class ReplTests(unittest.TestCase):
         p.send("/exit\r")
         self.assertEqual(p.wait(), 0)
 
+    def test_spinner_while_the_model_thinks(self):
+        w, p = self.start([{"delay": 1.5, "items": [{"type": "message", "text": "slow answer"}]}])
+        p.expect(PROMPT)
+        p.send("think\r")
+        # a spinner frame with the elapsed time, erased before the answer streams
+        p.expect(r"[-\\|/] working \(\ds\)")
+        p.expect(r"\r\x1b\[Kassistant> slow answer")
+        p.send("\x04")
+        self.assertEqual(p.wait(), 0)
+
+    def test_no_spinner_when_disabled(self):
+        w = Env([{"delay": 1.0, "items": [{"type": "message", "text": "plain"}]}])
+        self.addCleanup(w.close)
+        p = PtyProc([BIN], w.cwd, w.env(TERM="xterm", NO_COLOR="1", CCODEX_NO_SPINNER="1"))
+        self.addCleanup(p.close)
+        p.expect(PROMPT)
+        p.send("hi\r")
+        p.expect("assistant> plain")
+        self.assertNotIn("working (", p.buf)
+        p.send("\x04")
+        self.assertEqual(p.wait(), 0)
+
     def test_eof_exits(self):
         w, p = self.start([])
         p.expect(PROMPT)
