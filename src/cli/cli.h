@@ -17,6 +17,7 @@ typedef struct cx_cli_opts {
     const char *cwd;
     const char *codex_home;
     const char *vllm_endpoint;
+    bool use_chat_completion; /* reach the provider through the in-process responses server */
     const char *put;  /* --put [PATH]@HOST:PORT */
     const char *call; /* --call SECRET-CALLID@HOST:PORT */
     const char **overrides;
@@ -25,8 +26,13 @@ typedef struct cx_cli_opts {
     const char *prompt; /* NULL: read stdin / interactive */
 } cx_cli_opts;
 
-/* Loads config per opts; prints the error itself and returns NULL on failure. */
-cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive);
+struct cx_rserver;
+/* Loads config per opts; prints the error itself and returns NULL on failure.
+ * When the session needs the responses server (--vllm-endpoint,
+ * --use-chat-completion, or a provider with wire_api = "chat"), starts it
+ * in-process on a free loopback port, points the provider at it and sets
+ * *bridge (free it with cx_rserver_free after the agent); else *bridge = NULL. */
+cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, struct cx_rserver **bridge);
 
 /* `ccodex exec` and the one-shot form: one turn, exit code 0 on success. */
 int cx_cli_exec(const cx_cli_opts *o, bool exec_mode);

@@ -6,13 +6,48 @@
 #include "base/json.h"
 #include "model/http.h"
 #include "model/request.h"
+#include "server/rserver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive)
+/* Puts the responses server in front of a chat completions backend. */
+static int start_bridge(const cx_cli_opts *o, cx_config *cfg, cx_rserver **bridge)
 {
+    bool chat = cfg->provider.wire_api && !strcmp(cfg->provider.wire_api, "chat");
+    if (!o->vllm_endpoint && !o->use_chat_completion && !chat) return 0;
+    cx_rserver_options so = {
+        .host = "127.0.0.1",
+        .port = 0,
+        .downstream_base_url = o->vllm_endpoint ? o->vllm_endpoint : cfg->provider.base_url,
+        .provider = o->vllm_endpoint ? "vllm" : cfg->provider.id,
+        .api_key = o->vllm_endpoint ? NULL : cfg->provider.api_key,
+    };
+    cx_error err;
+    cx_rserver *s = cx_rserver_new(&so, &err);
+    if (!s || cx_rserver_start(s) != 0) {
+        fprintf(stderr, "error: cannot start the responses server for %s: %s\n", so.downstream_base_url,
+                s ? "no thread" : err.msg);
+        cx_rserver_free(s);
+        return 1;
+    }
+    char *url = NULL;
+    if (asprintf(&url, "http://127.0.0.1:%d/v1", cx_rserver_port(s)) < 0) {
+        cx_rserver_free(s);
+        return 1;
+    }
+    free(cfg->provider.base_url);
+    cfg->provider.base_url = url;
+    free(cfg->provider.wire_api);
+    cfg->provider.wire_api = strdup("responses");
+    *bridge = s;
+    return 0;
+}
+
+cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver **bridge)
+{
+    *bridge = NULL;
     cx_error err;
     cx_error_clear(&err);
     char *home = cx_config_home(o->codex_home);
@@ -42,6 +77,10 @@ cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive)
         return NULL;
     }
     free(home);
+    if (start_bridge(o, cfg, bridge)) {
+        cx_config_free(cfg);
+        return NULL;
+    }
     return cfg;
 }
 

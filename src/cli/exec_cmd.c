@@ -3,6 +3,7 @@
  * message goes to stdout (streamed as it arrives in one-shot mode); progress
  * lines go to stderr; with --json, stdout carries upstream's JSONL events. */
 #include "cli/cli.h"
+#include "server/rserver.h"
 
 #include "base/buf.h"
 #include "base/json.h"
@@ -107,7 +108,8 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
         free(prompt);
         return 2;
     }
-    cx_config *cfg = cx_cli_load_config(o, false);
+    cx_rserver *bridge = NULL;
+    cx_config *cfg = cx_cli_load_config(o, false, &bridge);
     if (!cfg) {
         free(prompt);
         return 1;
@@ -127,6 +129,7 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
     if (!agent) {
         fprintf(stderr, "error: %s\n", err.msg);
         cx_jsonl_free(ui.jsonl);
+        cx_rserver_free(bridge);
         cx_config_free(cfg);
         free(prompt);
         return 1;
@@ -168,6 +171,7 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
     fflush(stdout);
     cx_agent_free(agent);
     cx_jsonl_free(ui.jsonl);
+    cx_rserver_free(bridge);
     cx_config_free(cfg);
     free(prompt);
     return exit_code;

@@ -45,7 +45,10 @@ static void usage(FILE *f)
           "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
           "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
           "  -C, --cd DIR               working directory for the agent\n"
-          "      --vllm-endpoint URL    run the responses server in-process in front of URL\n"
+          "      --vllm-endpoint URL    run the responses server in-process in front of the vLLM\n"
+          "                             (chat completions) server at URL; no path means /v1\n"
+          "      --use-chat-completion  reach the configured provider through that server (as\n"
+          "                             a provider with wire_api = \"chat\" always is)\n"
           "      --json                 (exec) print events as JSON lines\n"
           "      --skip-git-repo-check  accepted for compatibility\n"
           "  -h, --help                 this help\n"
@@ -111,6 +114,9 @@ int main(int argc, char **argv)
             goto out;
         } else if (!strcmp(a, "--json")) {
             o.json = true;
+            continue;
+        } else if (!strcmp(a, "--use-chat-completion")) {
+            o.use_chat_completion = true;
             continue;
         } else if (!strcmp(a, "--skip-git-repo-check") || !strcmp(a, "--full-auto")) {
             if (!strcmp(a, "--full-auto")) o.sandbox = "workspace-write";

@@ -4,6 +4,7 @@
  * of its own, and Ctrl-C interrupts the running turn. Output from the worker
  * (streamed text, tool lines, phase lines) is serialised by one lock. */
 #include "cli/cli.h"
+#include "server/rserver.h"
 
 #include "base/buf.h"
 #include "base/json.h"
@@ -28,6 +29,7 @@ typedef struct repl {
     cx_runtime *rt;
     cx_config *cfg;
     char *history_path;
+    struct cx_rserver *bridge; /* in-process responses server, or NULL */
 } repl;
 
 #define PROMPT "ccodex> "
@@ -227,7 +229,7 @@ static unsigned char on_ctrl_c(EditLine *el, int ch)
 int cx_cli_repl(const cx_cli_opts *o)
 {
     repl r = {0};
-    r.cfg = cx_cli_load_config(o, true);
+    r.cfg = cx_cli_load_config(o, true, &r.bridge);
     if (!r.cfg) return 1;
     cx_agent_global_init(r.cfg);
     sig_ctx sc;
@@ -250,6 +252,7 @@ int cx_cli_repl(const cx_cli_opts *o)
         fprintf(stderr, "error: %s\n", r.agent ? "out of memory" : err.msg);
         cx_agent_free(r.agent);
         cx_render_free(r.view);
+        cx_rserver_free(r.bridge);
         cx_config_free(r.cfg);
         return 1;
     }
@@ -308,6 +311,7 @@ int cx_cli_repl(const cx_cli_opts *o)
     if (r.el) el_end(r.el);
     cx_agent_free(r.agent);
     cx_render_free(r.view);
+    cx_rserver_free(r.bridge);
     cx_config_free(r.cfg);
     free(r.history_path);
     return 0;

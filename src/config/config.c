@@ -313,10 +313,11 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         }
         if (!p->name) p->name = strdup(id);
         if (!p->wire_api) p->wire_api = strdup("responses");
-        if (!l->rc && strcmp(p->wire_api, "responses") != 0)
+        /* "chat" providers are reached through the responses server, which the
+           CLI starts in-process */
+        if (!l->rc && strcmp(p->wire_api, "responses") != 0 && strcmp(p->wire_api, "chat") != 0)
             return l->rc = cx_error_set(l->err, CX_ECONFIG,
-                                        "%s: model provider '%s' uses wire_api '%s'; ccodex speaks 'responses' "
-                                        "(use `ccodex serve` in front of a chat completions backend)",
+                                        "%s: model provider '%s' has wire_api '%s'; use 'responses' or 'chat'",
                                         l->path, id, p->wire_api);
     }
     if (p->env_key) {

@@ -151,8 +151,13 @@ static void providers_and_keys(void **state)
     assert_non_null(strstr(err.msg, "model provider 'missing' not found"));
     write_file("config.toml", "model_provider = \"c\"\n[model_providers.c]\nbase_url = \"http://x\"\n"
                               "wire_api = \"chat\"\n");
+    cx_config *chat = load(NULL, &err, 0); /* reached through the in-process responses server */
+    assert_string_equal(chat->provider.wire_api, "chat");
+    cx_config_free(chat);
+    write_file("config.toml", "model_provider = \"c\"\n[model_providers.c]\nbase_url = \"http://x\"\n"
+                              "wire_api = \"grpc\"\n");
     load(NULL, &err, CX_ECONFIG);
-    assert_non_null(strstr(err.msg, "ccodex serve"));
+    assert_non_null(strstr(err.msg, "use 'responses' or 'chat'"));
     unsetenv("CX_TEST_KEY");
 }
 
