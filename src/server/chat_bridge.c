@@ -526,8 +526,148 @@ static int message_index(const cx_chat_stream *s)
     return s->reasoning.len ? 1 : 0;
 }
 
+/* Appends s as a JSON string, escaped the way cx_json_dump does. */
+static void json_quote(cx_buf *out, const char *str, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    cx_buf_putc(out, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)str[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        cx_buf_append(out, str + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"': cx_buf_puts(out, "\\\""); break;
+        case '\\': cx_buf_puts(out, "\\\\"); break;
+        case '\b': cx_buf_puts(out, "\\b"); break;
+        case '\f': cx_buf_puts(out, "\\f"); break;
+        case '\n': cx_buf_puts(out, "\\n"); break;
+        case '\r': cx_buf_puts(out, "\\r"); break;
+        case '\t': cx_buf_puts(out, "\\t"); break;
+        default: {
+            char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+            cx_buf_puts(out, u);
+        }
+        }
+    }
+    cx_buf_append(out, str + run, len - run);
+    cx_buf_putc(out, '"');
+}
+
+/* Decodes the JSON string whose opening quote is at *p (bounded by end) into
+ * out; advances *p past the closing quote. False on malformed input. */
+static bool json_unquote(const char **p, const char *end, cx_buf *out)
+{
+    const char *q = *p + 1;
+    while (q < end) {
+        const char *stop = q;
+        while (stop < end && *stop != '"' && *stop != '\\') stop++;
+        cx_buf_append(out, q, (size_t)(stop - q));
+        if (stop >= end) return false;
+        if (*stop == '"') {
+            *p = stop + 1;
+            return true;
+        }
+        if (stop + 1 >= end) return false;
+        char e = stop[1];
+        q = stop + 2;
+        switch (e) {
+        case '"': cx_buf_putc(out, '"'); break;
+        case '\\': cx_buf_putc(out, '\\'); break;
+        case '/': cx_buf_putc(out, '/'); break;
+        case 'b': cx_buf_putc(out, '\b'); break;
+        case 'f': cx_buf_putc(out, '\f'); break;
+        case 'n': cx_buf_putc(out, '\n'); break;
+        case 'r': cx_buf_putc(out, '\r'); break;
+        case 't': cx_buf_putc(out, '\t'); break;
+        case 'u': {
+            /* the rare case: let the full parser deal with \u escapes */
+            return false;
+        }
+        default: return false;
+        }
+    }
+    return false;
+}
+
+static bool contains(const char *data, size_t len, const char *needle)
+{
+    return memmem(data, len, needle, strlen(needle)) != NULL;
+}
+
+static void emit_text_delta(cx_chat_stream *s, const char *content, size_t len, cx_buf *out);
+
+/* The common chunk, a plain content delta, handled without building a JSON
+ * tree: only when nothing else of interest can be in it (no usage, error,
+ * reasoning or tool calls, one content field). False: use the full path. */
+static bool fast_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out)
+{
+    if (contains(data, len, "\"tool_calls\"") || contains(data, len, "\"usage\":{") ||
+        contains(data, len, "\"error\"") || contains(data, len, "\"reasoning") || contains(data, len, "\"logprobs\":{"))
+        return false;
+    const char *key = memmem(data, len, "\"content\":", 10);
+    if (!key || memmem(key + 10, len - (size_t)(key + 10 - data), "\"content\":", 10)) return false;
+    const char *p = key + 10, *end = data + len;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    cx_buf text = CX_BUF_INIT;
+    if (p < end && *p == '"') {
+        if (!json_unquote(&p, end, &text)) {
+            cx_buf_free(&text);
+            return false;
+        }
+    } else if (!(end - p >= 4 && !memcmp(p, "null", 4))) {
+        cx_buf_free(&text);
+        return false;
+    }
+    const char *fin = memmem(data, len, "\"finish_reason\":", 16);
+    if (fin) {
+        const char *f = fin + 16;
+        while (f < end && *f == ' ') f++;
+        if (f < end && *f == '"' && f + 1 < end && f[1] != '"') s->finished = true;
+    }
+    if (text.len) {
+        if (!cx_utf8_valid(text.data, text.len)) {
+            cx_buf fixed = CX_BUF_INIT;
+            cx_utf8_repair(text.data, text.len, &fixed);
+            emit_text_delta(s, fixed.data, fixed.len, out);
+            cx_buf_free(&fixed);
+        } else {
+            emit_text_delta(s, text.data, text.len, out);
+        }
+    }
+    cx_buf_free(&text);
+    return true;
+}
+
+static void emit_text_delta(cx_chat_stream *s, const char *content, size_t len, cx_buf *out)
+{
+    if (!s->message_open) {
+        json_object *item = json_object_new_object();
+        cx_json_set_str(item, "type", "message");
+        cx_json_set_str(item, "id", s->message_id);
+        cx_json_set_str(item, "role", "assistant");
+        cx_json_set_str(item, "status", "in_progress");
+        cx_json_set(item, "content", json_object_new_array());
+        json_object *p = json_object_new_object();
+        cx_json_set(p, "output_index", json_object_new_int(message_index(s)));
+        cx_json_set(p, "item", item);
+        emit(out, "response.output_item.added", p);
+        s->message_open = true;
+    }
+    cx_buf_append(&s->text, content, len);
+    /* the hot path of a stream: written directly, same bytes as emit() would give */
+    cx_buf_printf(out,
+                  "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\","
+                  "\"item_id\":\"%s\",\"output_index\":%d,\"content_index\":0,\"delta\":",
+                  s->message_id, message_index(s));
+    json_quote(out, content, len);
+    cx_buf_puts(out, "}\n\n");
+}
+
 int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out, cx_error *err)
 {
+    if (fast_chunk(s, data, len, out)) return 0;
     json_object *chunk = NULL;
     if (cx_json_parse(data, len, &chunk, err)) return cx_error_set(err, CX_EPARSE, "backend sent a chunk that is not JSON: %s", err->msg);
     json_object *usage = cx_json_get(chunk, "usage");
@@ -551,29 +691,9 @@ int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf
         const char *r2 = cx_json_get_str(delta, "reasoning_content");
         if (r1) cx_buf_puts(&s->reasoning, r1);
         if (r2) cx_buf_puts(&s->reasoning, r2);
-        const char *content = cx_json_get_str(delta, "content");
-        if (content && *content) {
-            if (!s->message_open) {
-                json_object *item = json_object_new_object();
-                cx_json_set_str(item, "type", "message");
-                cx_json_set_str(item, "id", s->message_id);
-                cx_json_set_str(item, "role", "assistant");
-                cx_json_set_str(item, "status", "in_progress");
-                cx_json_set(item, "content", json_object_new_array());
-                json_object *p = json_object_new_object();
-                cx_json_set(p, "output_index", json_object_new_int(message_index(s)));
-                cx_json_set(p, "item", item);
-                emit(out, "response.output_item.added", p);
-                s->message_open = true;
-            }
-            cx_buf_puts(&s->text, content);
-            json_object *p = json_object_new_object();
-            cx_json_set_str(p, "item_id", s->message_id);
-            cx_json_set(p, "output_index", json_object_new_int(message_index(s)));
-            cx_json_set(p, "content_index", json_object_new_int(0));
-            cx_json_set_str(p, "delta", content);
-            emit(out, "response.output_text.delta", p);
-        }
+        json_object *cv = cx_json_get(delta, "content");
+        if (cv && json_object_is_type(cv, json_type_string) && json_object_get_string_len(cv) > 0)
+            emit_text_delta(s, json_object_get_string(cv), (size_t)json_object_get_string_len(cv), out);
         json_object *calls = cx_json_get(delta, "tool_calls");
         size_t m = calls && json_object_is_type(calls, json_type_array) ? json_object_array_length(calls) : 0;
         for (size_t k = 0; k < m; k++) {

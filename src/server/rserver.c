@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -27,6 +28,10 @@
 #define LISTEN_BACKLOG 511
 #define MAX_BODY (64L * 1024 * 1024)
 #define ERROR_BODY_CAP 2048
+/* A client that reads slower than the backend writes: past this many bytes
+ * waiting in its socket buffer, the backend transfer is paused until they
+ * have been sent, so memory stays bounded per stream. */
+#define CLIENT_HIGH_WATER (8 * 1024)
 
 typedef enum { XFER_STREAM, XFER_MODELS } xfer_kind;
 
@@ -46,6 +51,7 @@ typedef struct xfer {
     bool done_seen;  /* [DONE] arrived */
     bool failed;     /* we ended the client's stream already */
     bool aborting;   /* the write callback asked curl to stop */
+    bool paused;     /* the backend transfer waits for the client to drain */
     long long last_byte;
     struct xfer *prev, *next;
 } xfer;
@@ -94,6 +100,25 @@ static void reply_json(struct evhttp_request *req, int status, const char *reaso
     evbuffer_free(b);
 }
 
+/* Bytes still waiting to be written to the client. */
+static size_t client_backlog(const xfer *x)
+{
+    struct evhttp_connection *conn = x->req ? evhttp_request_get_connection(x->req) : NULL;
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
+/* The client's socket buffer drained: let a paused backend transfer go on. */
+static void client_drained(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    xfer *x = arg;
+    if (x->paused && client_backlog(x) < CLIENT_HIGH_WATER) {
+        x->paused = false;
+        curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    }
+}
+
 /* Sends what x->out holds as one chunk of the streamed reply. */
 static void flush_out(xfer *x)
 {
@@ -101,7 +126,7 @@ static void flush_out(xfer *x)
     if (x->req) {
         struct evbuffer *b = evbuffer_new();
         evbuffer_add(b, x->out.data, x->out.len);
-        evhttp_send_reply_chunk(x->req, b);
+        evhttp_send_reply_chunk_with_cb(x->req, b, client_drained, x);
         evbuffer_free(b);
     }
     cx_buf_reset(&x->out);
@@ -184,6 +209,11 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
         x->aborting = true;
         return 0;
     }
+    if (client_backlog(x) >= CLIENT_HIGH_WATER) {
+        /* curl hands these bytes again once the transfer is unpaused */
+        x->paused = true;
+        return CURL_WRITEFUNC_PAUSE;
+    }
     if (cx_sse_feed(x->sse, data, len) != 0 || x->failed) {
         x->aborting = true;
         return 0;
@@ -227,6 +257,9 @@ static xfer *xfer_new(cx_rserver *s, xfer_kind kind, struct evhttp_request *req,
     curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(x->easy, CURLOPT_TCP_NODELAY, 1L);
+    /* hundreds of transfers at once: keep curl's per-handle buffers small */
+    curl_easy_setopt(x->easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+    curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 4096L);
     if (body) {
         curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -268,9 +301,28 @@ static xfer *start_stream(cx_rserver *s, struct evhttp_request *req, json_object
     return x;
 }
 
-static void stream_done(xfer *x, CURLcode rc)
+/* Sends a new request body on x's handle (a follow-up); takes body. */
+static int restart(xfer *x, char *body)
 {
     cx_rserver *s = x->srv;
+    curl_multi_remove_handle(s->multi, x->easy);
+    free(x->body);
+    x->body = body;
+    curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    cx_sse_free(x->sse);
+    x->sse = cx_sse_new(on_sse, x);
+    x->status = 0;
+    x->done_seen = x->aborting = x->paused = false;
+    x->errbuf[0] = '\0';
+    cx_buf_reset(&x->raw);
+    x->last_byte = now_ms();
+    if (!x->sse || curl_multi_add_handle(s->multi, x->easy) != CURLM_OK) return -1;
+    return 0;
+}
+
+static void stream_done(xfer *x, CURLcode rc)
+{
     if (!x->req || x->failed) {
         xfer_free(x);
         return;
@@ -308,20 +360,14 @@ static void stream_done(xfer *x, CURLcode rc)
     }
     flush_out(x);
     if (r == 1) {
-        /* the mock search answered: carry on with the follow-up in the same stream */
-        struct evhttp_request *req = x->req;
-        cx_chat_stream *cs = x->cs;
-        x->cs = NULL;
-        x->req = NULL;
-        xfer_free(x);
-        xfer *y = start_stream(s, req, next, cs);
+        /* the mock search answered: the same transfer carries on with the
+           follow-up request, so the client's stream (and the callbacks evhttp
+           holds for it) keep pointing at a live xfer */
+        char *body = cx_json_to_string(next);
         json_object_put(next);
-        if (!y) {
-            /* cannot continue: tell the client through a stream of our own */
-            xfer tmp = {.srv = s, .req = req, .cs = cs, .out = CX_BUF_INIT};
-            fail_stream(&tmp, "cannot start the follow-up request to the backend");
-            cx_buf_free(&tmp.out);
-            cx_chat_stream_free(cs);
+        if (!body || restart(x, body)) {
+            fail_stream(x, "cannot start the follow-up request to the chat completions backend");
+            xfer_free(x);
         }
         return;
     }

@@ -1,0 +1,139 @@
+/* chat_bridge: the hand-written fast path for content deltas must produce the
+ * same bytes as the general path; request translation edge cases. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "server/chat_bridge.h"
+
+static json_object *parse(const char *text)
+{
+    json_object *o = NULL;
+    assert_int_equal(cx_json_parse(text, strlen(text), &o, NULL), 0);
+    return o;
+}
+
+/* Replaces every "msg_<hex>" / "resp_<hex>" / "rs_<hex>" id by a fixed word. */
+static void scrub_ids(char *s)
+{
+    static const char *const prefixes[] = {"\"msg_", "\"resp_", "\"rs_"};
+    for (int k = 0; k < 3; k++) {
+        size_t pl = strlen(prefixes[k]);
+        for (char *p = strstr(s, prefixes[k]); p; p = strstr(p + 1, prefixes[k]))
+            for (char *q = p + pl; *q && *q != '"'; q++) *q = 'x';
+    }
+}
+
+static char *run(const char *const *chunks, size_t n, bool force_slow)
+{
+    json_object *req = parse("{\"model\":\"m\",\"input\":[],\"stream\":true}");
+    json_object *chat = NULL;
+    cx_error err;
+    assert_int_equal(cx_chat_bridge_request(req, NULL, &chat, &err), 0);
+    cx_chat_stream *s = cx_chat_stream_new(req, chat, NULL);
+    cx_buf out = CX_BUF_INIT;
+    cx_chat_stream_begin(s, &out);
+    for (size_t i = 0; i < n; i++) {
+        cx_buf c = CX_BUF_INIT;
+        cx_buf_puts(&c, chunks[i]);
+        if (force_slow) {
+            /* a logprobs object sends the chunk down the general path */
+            cx_buf_truncate(&c, c.len - 1);
+            cx_buf_puts(&c, ",\"logprobs\":{\"content\":null}}");
+        }
+        assert_int_equal(cx_chat_stream_chunk(s, c.data, c.len, &out, &err), 0);
+        cx_buf_free(&c);
+    }
+    json_object *next = NULL;
+    assert_int_equal(cx_chat_stream_end(s, &out, &next, &err), 0);
+    assert_null(next);
+    cx_chat_stream_free(s);
+    json_object_put(chat);
+    json_object_put(req);
+    char *r = cx_buf_steal(&out);
+    scrub_ids(r);
+    return r;
+}
+
+static void fast_and_general_paths_agree(void **state)
+{
+    (void)state;
+    const char *chunks[] = {
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello \\\"quoted\\\" \\\\ back\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tab\\there\\nnew line / slash\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ctl \\u0001 and é ✓ \\ud83d\\ude00\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"raw \xc3\xa9 utf8 and bad \xff byte\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"text with \\\"usage\\\":{ inside\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":null},\"finish_reason\":\"stop\"}]}",
+    };
+    size_t n = sizeof chunks / sizeof *chunks;
+    char *fast = run(chunks, n, false);
+    char *slow = run(chunks, n, true);
+    assert_string_equal(fast, slow);
+    /* and the text came through intact */
+    assert_non_null(strstr(fast, "\"text\":\"Hello \\\"quoted\\\" \\\\ backtab\\there\\nnew line / slashctl \\u0001 and é ✓ 😀"
+                                 "raw é utf8 and bad \xef\xbf\xbd bytetext with \\\"usage\\\":{ inside\""));
+    free(fast);
+    free(slow);
+}
+
+static void requests_refuse_what_chat_cannot_carry(void **state)
+{
+    (void)state;
+    const char *bad[][2] = {
+        {"{\"input\":[]}", "no `model`"},
+        {"{\"model\":\"m\",\"stream\":false,\"input\":[]}", "only streaming"},
+        {"{\"model\":\"m\",\"input\":{}}", "`input` must be a list"},
+        {"{\"model\":\"m\",\"input\":[{\"type\":\"message\",\"role\":\"tool\",\"content\":\"x\"}]}", "role 'tool'"},
+        {"{\"model\":\"m\",\"input\":[{\"type\":\"local_shell_call\"}]}", "'local_shell_call'"},
+        {"{\"model\":\"m\",\"input\":[],\"tools\":[{\"type\":\"file_search\"}]}", "tool type 'file_search'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_object *req = parse(bad[i][0]);
+        json_object *chat = NULL;
+        cx_error err;
+        assert_int_equal(cx_chat_bridge_request(req, "vllm", &chat, &err), CX_EINVAL);
+        if (!strstr(err.msg, bad[i][1])) fail_msg("%s: got '%s'", bad[i][0], err.msg);
+        assert_null(chat);
+        json_object_put(req);
+    }
+}
+
+static void assistant_turn_is_merged(void **state)
+{
+    (void)state;
+    json_object *req = parse(
+        "{\"model\":\"m\",\"input\":["
+        "{\"type\":\"reasoning\",\"summary\":[{\"type\":\"summary_text\",\"text\":\"plan\"}]},"
+        "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"a\"}]},"
+        "{\"type\":\"function_call\",\"call_id\":\"c1\",\"name\":\"f\",\"arguments\":\"\"},"
+        "{\"type\":\"function_call_output\",\"call_id\":\"c1\",\"output\":{\"ok\":true}}]}");
+    json_object *chat = NULL;
+    cx_error err;
+    assert_int_equal(cx_chat_bridge_request(req, NULL, &chat, &err), 0);
+    char *s = cx_json_to_string(cx_json_get(chat, "messages"));
+    assert_string_equal(s, "[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":"
+                           "{\"name\":\"f\",\"arguments\":\"{}\"}}],\"content\":\"a\",\"reasoning\":\"plan\"},"
+                           "{\"role\":\"tool\",\"content\":\"{\\\"ok\\\":true}\",\"tool_call_id\":\"c1\"}]");
+    free(s);
+    json_object_put(chat);
+    json_object_put(req);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fast_and_general_paths_agree),
+        cmocka_unit_test(requests_refuse_what_chat_cannot_carry),
+        cmocka_unit_test(assistant_turn_is_merged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
