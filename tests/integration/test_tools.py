@@ -50,13 +50,16 @@ class ToolTests(unittest.TestCase):
         self.assertEqual(out["metadata"]["exit_code"], 0)
 
     def test_experimental_tools_are_declared_after_the_defaults(self):
-        w = self.world([[{"type": "message", "text": "hi"}]],
-                       config_extra='experimental_supported_tools = ["shell"]')
+        w = self.world([[call("read_file", {"file_path": "REPLACE"}, "r1")], [{"type": "message", "text": "hi"}]],
+                       config_extra='experimental_supported_tools = ["list_dir", "shell", "read_file", "grep_files"]')
+        # the script cannot know the temp path in advance: point read_file at a.txt now
+        w.state.script[0][0]["arguments"] = json.dumps({"file_path": os.path.join(w.cwd, "a.txt"), "offset": 2})
         p = w.run(["exec", "go"])
         self.assertEqual(p.returncode, 0, p.stderr)
         names = tool_names(w.requests()[0])
-        self.assertEqual(names[-1], "shell")
         self.assertEqual(names[0], "exec_command")
+        self.assertEqual(names[-4:], ["shell", "grep_files", "read_file", "list_dir"])
+        self.assertEqual(outputs(w.requests()[1])["r1"]["output"], "L2: two\nL3: three")
 
     def test_failing_command_through_exec_command(self):
         w = self.world([[call("exec_command", {"cmd": "echo nope >&2; exit 2", "login": False})],
