@@ -12,3 +12,6 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCCODEX_SANITIZE=ON 
 cmake --build build-asan
 cd build-asan
 ctest --output-on-failure -j2 "$@"
+cd ..
+# the libFuzzer targets, a short bounded run each (see fuzz/ and scripts/fuzz_smoke.sh)
+scripts/fuzz_smoke.sh

@@ -207,7 +207,14 @@ static int parse_patch(const char *text, patch *p, cx_error *err)
 {
     strv lines = {0};
     split_lines(text, &lines);
+    /* upstream trims the whole text first: blank lines around the envelope do not count */
     while (lines.n && trim_start(lines.v[lines.n - 1])[0] == '\0') free(lines.v[--lines.n]);
+    size_t lead = 0;
+    while (lead < lines.n && trim_start(lines.v[lead])[0] == '\0') free(lines.v[lead++]);
+    if (lead) {
+        memmove(lines.v, lines.v + lead, (lines.n - lead) * sizeof *lines.v);
+        lines.n -= lead;
+    }
     strip_heredoc(&lines);
     int rc = 0;
     if (!lines.n || !line_is(lines.v[0], "*** Begin Patch")) {
@@ -436,6 +443,15 @@ out:
     return result;
 }
 
+/* Rust's io::Error display ("No such file or directory (os error 2)"), which
+ * upstream's messages carry; the buffer is a compound literal of the caller. */
+static const char *os_error_text(int e, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s (os error %d)", strerror(e), e);
+    return buf;
+}
+#define OSERR(e) os_error_text((e), (char[128]){0}, 128)
+
 static char *resolve(const char *cwd, const char *path)
 {
     char *s = NULL;
@@ -448,7 +464,7 @@ static char *read_all(const char *path, cx_error *err, const char *what)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        cx_error_set(err, CX_EIO, "Failed to read file to %s %s: %s", what, path, strerror(errno));
+        cx_error_set(err, CX_EIO, "Failed to read file to %s %s: %s", what, path, OSERR(errno));
         return NULL;
     }
     cx_buf b = CX_BUF_INIT;
@@ -484,13 +500,13 @@ static int write_all(const char *path, const char *text, cx_error *err)
 {
     if (mkdirs_for(path) != 0)
         return cx_error_set(err, CX_EIO, "Failed to create parent directories for %s: %s", path,
-                            strerror(errno));
+                            OSERR(errno));
     FILE *f = fopen(path, "wb");
-    if (!f) return cx_error_set(err, CX_EIO, "Failed to write file %s: %s", path, strerror(errno));
+    if (!f) return cx_error_set(err, CX_EIO, "Failed to write file %s: %s", path, OSERR(errno));
     size_t n = strlen(text);
     bool ok = fwrite(text, 1, n, f) == n;
     ok &= fclose(f) == 0;
-    return ok ? 0 : cx_error_set(err, CX_EIO, "Failed to write file %s: %s", path, strerror(errno));
+    return ok ? 0 : cx_error_set(err, CX_EIO, "Failed to write file %s: %s", path, OSERR(errno));
 }
 
 typedef struct planned {
@@ -498,6 +514,21 @@ typedef struct planned {
     char *content;  /* new content; NULL: delete */
     char *remove;   /* old path of a move, deleted after the write */
 } planned;
+
+int cx_patch_check(const char *text, const char *original, cx_error *err)
+{
+    patch p = {0};
+    int rc = parse_patch(text, &p, err);
+    for (size_t i = 0; !rc && original && i < p.n; i++) {
+        if (p.hunks[i].kind != H_UPDATE) continue;
+        char *out = apply_chunks(original, &p.hunks[i], "(text)", err);
+        if (!out) rc = CX_EIO;
+        free(out);
+    }
+    size_t n = p.n;
+    patch_free(&p);
+    return rc ? rc : (int)n;
+}
 
 int cx_patch_apply(const char *text, const char *cwd, cx_buf *summary, json_object *changes,
                    cx_error *err)
@@ -513,9 +544,10 @@ int cx_patch_apply(const char *text, const char *cwd, cx_buf *summary, json_obje
             plan[i].content = strdup(h->contents);
         } else if (h->kind == H_DELETE) {
             struct stat st;
-            if (stat(abs, &st) != 0 || S_ISDIR(st.st_mode))
-                rc = cx_error_set(err, CX_EIO, "Failed to read file to delete %s: %s", abs,
-                                  S_ISDIR(st.st_mode) ? "Is a directory" : strerror(errno));
+            if (stat(abs, &st) != 0)
+                rc = cx_error_set(err, CX_EIO, "Failed to read file to delete %s: %s", abs, OSERR(errno));
+            else if (S_ISDIR(st.st_mode))
+                rc = cx_error_set(err, CX_EIO, "Failed to read file to delete %s: %s", abs, OSERR(EISDIR));
         } else {
             char *orig = read_all(abs, err, "update");
             if (!orig) {
@@ -539,7 +571,7 @@ int cx_patch_apply(const char *text, const char *cwd, cx_buf *summary, json_obje
         if (plan[i].content)
             rc = write_all(plan[i].abs, plan[i].content, err);
         else if (unlink(plan[i].abs) != 0)
-            rc = cx_error_set(err, CX_EIO, "Failed to delete file %s: %s", plan[i].abs, strerror(errno));
+            rc = cx_error_set(err, CX_EIO, "Failed to delete file %s: %s", plan[i].abs, OSERR(errno));
         if (!rc && plan[i].remove && strcmp(plan[i].remove, plan[i].abs) != 0) unlink(plan[i].remove);
     }
     if (!rc) {

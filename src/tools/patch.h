@@ -19,6 +19,11 @@
 int cx_patch_apply(const char *patch, const char *cwd, cx_buf *summary, json_object *changes,
                    cx_error *err);
 
+/* Parses patch without touching any file and, when original is given, applies
+ * every Update hunk to that text in memory (for the fuzzer and tests).
+ * Returns the number of hunks, or CX_EPARSE / CX_EIO with err. */
+int cx_patch_check(const char *patch, const char *original, cx_error *err);
+
 /* Recognises `apply_patch <<'EOF' ... EOF` (optionally after `cd DIR &&`)
  * in a shell script. On a match sets *patch (and *dir, or NULL) to new
  * strings and returns true. */

@@ -1,0 +1,37 @@
+/* The responses server's chat chunk translation, fast path included: every
+ * input line is one chunk of a backend stream, then the stream ends. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "server/chat_bridge.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char req_text[] = "{\"model\":\"m\",\"input\":[],\"tools\":[{\"type\":\"web_search\"},"
+                                   "{\"type\":\"custom\",\"name\":\"apply_patch\"}]}";
+    json_object *req = NULL, *chat = NULL;
+    cx_error err;
+    if (cx_json_parse(req_text, sizeof req_text - 1, &req, &err)) return 0;
+    if (cx_chat_bridge_request(req, "vllm", &chat, &err)) {
+        json_object_put(req);
+        return 0;
+    }
+    cx_chat_stream *s = cx_chat_stream_new(req, chat, "vllm");
+    cx_buf out = CX_BUF_INIT;
+    const char *p = (const char *)data, *end = p + size;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        cx_chat_stream_chunk(s, p, len, &out, &err);
+        p += len + (nl ? 1 : 0);
+    }
+    json_object *next = NULL;
+    if (cx_chat_stream_end(s, &out, &next, &err) == 1) json_object_put(next);
+    cx_buf_free(&out);
+    cx_chat_stream_free(s);
+    json_object_put(chat);
+    json_object_put(req);
+    return 0;
+}
