@@ -51,12 +51,12 @@ typedef struct cx_usage {
     int64_t total_tokens;
 } cx_usage;
 
-/* Creates an agent. Returns NULL and fills err on failure. */
 /* Process-wide set-up of the HTTP stack for the provider of cfg (NULL: full
  * set-up). Call once from main before any thread starts; optional (the first
  * request would do it), but only main can do it thread-safely. */
 void cx_agent_global_init(const cx_config *cfg);
 
+/* Creates an agent. Returns NULL and fills err on failure. */
 cx_agent *cx_agent_new(const cx_agent_options *opts, cx_error *err);
 void cx_agent_free(cx_agent *agent);
 
