@@ -41,6 +41,13 @@ typedef struct cx_agent_options {
     const char *model;             /* overrides config->model, or NULL */
     const char *reasoning_effort;  /* overrides config->model_reasoning_effort, or NULL */
     const json_object *initial_history; /* items to start from (fork_context), or NULL */
+    /* Plan-mode request_user_input: shows the user the questions of request
+     * ({"questions":[...]}, borrowed) and returns {"answers":{ID:{"answers":
+     * [TEXT]}}} (new reference), or NULL when there is no answer (interrupted).
+     * Called on the turn's thread; NULL: the tool reports that no user can be
+     * asked. */
+    json_object *(*ask_user)(void *user, const json_object *request);
+    void *ask_user_data;
 } cx_agent_options;
 
 typedef struct cx_usage {

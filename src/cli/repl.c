@@ -30,6 +30,15 @@ typedef struct repl {
     cx_config *cfg;
     char *history_path;
     struct cx_rserver *bridge; /* in-process responses server, or NULL */
+    /* a Plan-mode question waiting for the user: the turn's thread blocks in
+     * ask_user while this thread routes typed lines to it */
+    pthread_mutex_t ask_mu;
+    pthread_cond_t ask_cv;
+    const json_object *ask_req; /* the questions, or NULL when nothing is asked */
+    size_t ask_index;
+    json_object *ask_answers;
+    bool ask_done, ask_cancel;
+    bool closing; /* the REPL is ending: questions get no answer */
 } repl;
 
 #define PROMPT "ccodex> "
@@ -46,6 +55,108 @@ static void on_event(void *user, const cx_event *ev)
         cx_render_prompt(r->view, PROMPT);
 }
 
+static void show_question(repl *r)
+{
+    json_object *q = json_object_array_get_idx(cx_json_get(r->ask_req, "questions"), r->ask_index);
+    cx_buf b = CX_BUF_INIT;
+    const char *header = cx_json_get_str(q, "header"), *text = cx_json_get_str(q, "question");
+    cx_buf_printf(&b, "[question] %s%s%s", header ? header : "", header ? ": " : "", text ? text : "");
+    cx_render_line(r->view, cx_buf_str(&b));
+    json_object *opts = cx_json_get(q, "options");
+    size_t n = json_object_array_length(opts);
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_array_get_idx(opts, i);
+        cx_buf_reset(&b);
+        const char *d = cx_json_get_str(o, "description");
+        cx_buf_printf(&b, "  %zu. %s%s%s", i + 1, cx_json_get_str(o, "label") ? cx_json_get_str(o, "label") : "",
+                      d ? " - " : "", d ? d : "");
+        cx_render_line(r->view, cx_buf_str(&b));
+    }
+    cx_buf_reset(&b);
+    cx_buf_printf(&b, "  %zu. Other: type your own answer", n + 1);
+    cx_render_line(r->view, cx_buf_str(&b));
+    cx_render_prompt(r->view, "answer> ");
+    cx_buf_free(&b);
+}
+
+/* cx_agent_options.ask_user: runs on the turn's thread. */
+static json_object *ask_user(void *user, const json_object *request)
+{
+    repl *r = user;
+    pthread_mutex_lock(&r->ask_mu);
+    if (r->closing) {
+        pthread_mutex_unlock(&r->ask_mu);
+        return NULL;
+    }
+    r->ask_req = request;
+    r->ask_index = 0;
+    r->ask_answers = json_object_new_object();
+    r->ask_done = r->ask_cancel = false;
+    show_question(r);
+    while (!r->ask_done && !r->ask_cancel) pthread_cond_wait(&r->ask_cv, &r->ask_mu);
+    json_object *answers = NULL;
+    if (r->ask_done) {
+        answers = json_object_new_object();
+        cx_json_set(answers, "answers", r->ask_answers);
+    } else {
+        json_object_put(r->ask_answers);
+    }
+    r->ask_answers = NULL;
+    r->ask_req = NULL;
+    pthread_mutex_unlock(&r->ask_mu);
+    return answers;
+}
+
+/* Wakes a pending question without an answer (interrupt, end of input). */
+static void ask_cancel(repl *r)
+{
+    pthread_mutex_lock(&r->ask_mu);
+    if (r->ask_req) {
+        r->ask_cancel = true;
+        pthread_cond_broadcast(&r->ask_cv);
+    }
+    pthread_mutex_unlock(&r->ask_mu);
+}
+
+/* A typed line while a question waits: an option number, or free text.
+ * Returns false when no question was waiting. */
+static bool take_answer(repl *r, const char *text)
+{
+    pthread_mutex_lock(&r->ask_mu);
+    if (!r->ask_req) {
+        pthread_mutex_unlock(&r->ask_mu);
+        return false;
+    }
+    json_object *qs = cx_json_get(r->ask_req, "questions");
+    json_object *q = json_object_array_get_idx(qs, r->ask_index);
+    json_object *opts = cx_json_get(q, "options");
+    size_t n = json_object_array_length(opts);
+    char *end;
+    long pick = strtol(text, &end, 10);
+    const char *answer = text;
+    if (*end == '\0' && pick >= 1 && (size_t)pick <= n)
+        answer = cx_json_get_str(json_object_array_get_idx(opts, (size_t)pick - 1), "label");
+    if (*end == '\0' && (size_t)pick == n + 1) {
+        cx_render_prompt(r->view, "your answer> ");
+        pthread_mutex_unlock(&r->ask_mu);
+        return true;
+    }
+    json_object *entry = json_object_new_object();
+    json_object *list = json_object_new_array();
+    json_object_array_add(list, json_object_new_string(answer ? answer : text));
+    cx_json_set(entry, "answers", list);
+    const char *id = cx_json_get_str(q, "id");
+    cx_json_set(r->ask_answers, id ? id : "answer", entry);
+    if (++r->ask_index < json_object_array_length(qs)) {
+        show_question(r);
+    } else {
+        r->ask_done = true;
+        pthread_cond_broadcast(&r->ask_cv);
+    }
+    pthread_mutex_unlock(&r->ask_mu);
+    return true;
+}
+
 typedef struct sig_ctx {
     sigset_t set;
     repl *r;
@@ -59,6 +170,7 @@ static void *signal_thread(void *arg)
         if (sig == SIGUSR1) break;
         if (cx_runtime_busy(s->r->rt)) {
             cx_runtime_interrupt(s->r->rt);
+            ask_cancel(s->r);
             cx_render_line(s->r->view, "[interrupt] stopping the current turn");
         } else {
             cx_render_line(s->r->view, "(type /exit or press Ctrl-D to quit)");
@@ -208,6 +320,7 @@ static char *prompt_fn(EditLine *el)
     el_get(el, EL_CLIENTDATA, &data);
     repl *r = data;
     static char empty[] = "", prompt[] = PROMPT;
+    if (r && r->ask_req) return empty; /* the question printed its own prompt */
     return r && r->rt && cx_runtime_busy(r->rt) ? empty : prompt;
 }
 
@@ -220,6 +333,7 @@ static unsigned char on_ctrl_c(EditLine *el, int ch)
     repl *r = data;
     if (cx_runtime_busy(r->rt)) {
         cx_runtime_interrupt(r->rt);
+        ask_cancel(r);
         return CC_NORM;
     }
     r->discard_line = true;
@@ -229,6 +343,8 @@ static unsigned char on_ctrl_c(EditLine *el, int ch)
 int cx_cli_repl(const cx_cli_opts *o)
 {
     repl r = {0};
+    pthread_mutex_init(&r.ask_mu, NULL);
+    pthread_cond_init(&r.ask_cv, NULL);
     r.cfg = cx_cli_load_config(o, true, &r.bridge);
     if (!r.cfg) return 1;
     cx_agent_global_init(r.cfg);
@@ -245,6 +361,8 @@ int cx_cli_repl(const cx_cli_opts *o)
         .mode = CX_MODE_INTERACTIVE,
         .on_event = on_event,
         .event_user = &r,
+        .ask_user = ask_user,
+        .ask_user_data = &r,
     };
     cx_error err;
     r.agent = cx_agent_new(&ao, &err);
@@ -294,13 +412,20 @@ int cx_cli_repl(const cx_cli_opts *o)
         while (len && (t[len - 1] == ' ' || t[len - 1] == '\t' || t[len - 1] == '\r' || t[len - 1] == '\n'))
             t[--len] = '\0';
         bool go_on = true;
-        if (*t) {
+        if (*t && take_answer(&r, t)) {
+            /* the line answered a question of the running turn */
+        } else if (*t) {
             remember(&r, t);
             go_on = handle_line(&r, t);
         }
         free(line);
         if (!go_on) break;
     }
+    /* a question nobody will answer must not hold the worker */
+    pthread_mutex_lock(&r.ask_mu);
+    r.closing = true;
+    pthread_mutex_unlock(&r.ask_mu);
+    ask_cancel(&r);
     cx_runtime_free(r.rt);
     if (have_sig) {
         pthread_kill(sig_tid, SIGUSR1);
@@ -314,5 +439,7 @@ int cx_cli_repl(const cx_cli_opts *o)
     cx_rserver_free(r.bridge);
     cx_config_free(r.cfg);
     free(r.history_path);
+    pthread_cond_destroy(&r.ask_cv);
+    pthread_mutex_destroy(&r.ask_mu);
     return 0;
 }

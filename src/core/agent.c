@@ -133,7 +133,7 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
     } else {
         a->tools = cx_tools_new();
         a->own_tools = true;
-        a->builtin = cx_builtin_new(a->cfg, a->cwd);
+        a->builtin = cx_builtin_new(a->cfg, a->cwd, o->ask_user, o->ask_user_data);
         if (a->tools && a->builtin && cx_builtin_register(a->builtin, a->tools, o->mode) != 0) {
             cx_error_set(err, CX_ENOMEM, "cannot register the built-in tools");
             cx_agent_free(a);

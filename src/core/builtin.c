@@ -15,15 +15,20 @@
 
 struct cx_builtin {
     const cx_config *cfg;
+    json_object *(*ask)(void *user, const json_object *request);
+    void *ask_user;
     cx_uexec *uexec;
     cx_subagents *subagents;
 };
 
-cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd)
+cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
+                           json_object *(*ask)(void *user, const json_object *request), void *ask_user)
 {
     cx_builtin *b = calloc(1, sizeof *b);
     if (!b) return NULL;
     b->cfg = cfg;
+    b->ask = ask;
+    b->ask_user = ask_user;
     b->uexec = cx_uexec_new();
     b->subagents = cx_subagents_new(cfg, cwd);
     if (!b->uexec || !b->subagents) {
@@ -84,7 +89,7 @@ int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode
     else if (shell_on)
         rc = cx_shell_command_tool_register(reg, true);
     if (!rc) rc = cx_plan_tool_register(reg);
-    if (!rc && !sub) rc = cx_user_input_tool_register(reg, NULL, NULL);
+    if (!rc && !sub) rc = cx_user_input_tool_register(reg, b->ask, b->ask_user);
     if (!rc) rc = cx_patch_register(reg);
     if (!rc) rc = cx_web_search_tool_register(reg, web_access(cfg));
     if (!rc) rc = cx_view_image_tool_register(reg);

@@ -8,8 +8,10 @@
 
 typedef struct cx_builtin cx_builtin;
 
-/* cfg is borrowed; cwd copied. */
-cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd);
+/* cfg is borrowed; cwd copied. ask (may be NULL) answers Plan-mode
+ * request_user_input calls (see cx_agent_options.ask_user). */
+cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
+                           json_object *(*ask)(void *user, const json_object *request), void *ask_user);
 /* Kills live exec sessions and closes sub-agents. Free the registry first. */
 void cx_builtin_free(cx_builtin *b);
 /* Registers the tools of mode in upstream 0.115.0's order:

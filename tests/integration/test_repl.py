@@ -160,6 +160,35 @@ class ReplTests(unittest.TestCase):
         p.send("\x04")
         self.assertEqual(p.wait(), 0)
 
+    def test_plan_mode_question_is_answered_at_the_prompt(self):
+        questions = {"questions": [
+            {"id": "db", "header": "Database", "question": "Which database?",
+             "options": [{"label": "Postgres (Recommended)", "description": "the usual"},
+                         {"label": "SQLite", "description": "a file"}]},
+            {"id": "name", "header": "Name", "question": "Project name?",
+             "options": [{"label": "demo", "description": "short"}]}]}
+        call = {"type": "function_call", "name": "request_user_input", "call_id": "q1",
+                "arguments": json.dumps(questions)}
+        w, p = self.start([[call], [{"type": "message", "text": "noted"}]])
+        p.expect(PROMPT)
+        p.send("/plan\r")
+        p.expect("Switched to Plan mode.")
+        p.send("plan it\r")
+        p.expect(r"\[question\] Database: Which database\?")
+        p.expect(r"2\. SQLite - a file")
+        p.expect(r"3\. Other: type your own answer")
+        p.send("2\r")
+        p.expect(r"\[question\] Name: Project name\?")
+        p.send("2\r")
+        p.expect("your answer> ")
+        p.send("my-own-name\r")
+        p.expect("assistant> noted")
+        p.send("\x04")
+        self.assertEqual(p.wait(), 0)
+        out = [i for i in w.requests()[1]["body"]["input"] if i.get("type") == "function_call_output"][0]
+        self.assertEqual(json.loads(out["output"]),
+                         {"answers": {"db": {"answers": ["SQLite"]}, "name": {"answers": ["my-own-name"]}}})
+
     def test_eof_exits(self):
         w, p = self.start([])
         p.expect(PROMPT)
