@@ -272,8 +272,7 @@ static int hex4(const char *p, unsigned *out)
     return 0;
 }
 
-/* Scans a JSON string starting after the opening quote; appends its value. */
-static int scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
+int cx_json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
 {
     size_t k = *i, run = k;
     while (k < len) {
@@ -351,7 +350,7 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
         if (i >= len || s[i] != '"') { rc = CX_EPARSE; break; }
         i++;
         cx_buf_reset(&key);
-        if (scan_string(s, len, &i, &key)) { rc = CX_EPARSE; break; }
+        if (cx_json_scan_string(s, len, &i, &key)) { rc = CX_EPARSE; break; }
         cx_buf_puts(&key, "");
         skip_sp(s, len, &i);
         if (i >= len || s[i] != ':') { rc = CX_EPARSE; break; }
@@ -363,7 +362,7 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
         if (c == '"') {
             i++;
             cx_buf_reset(&val);
-            if (scan_string(s, len, &i, &val)) { rc = CX_EPARSE; break; }
+            if (cx_json_scan_string(s, len, &i, &val)) { rc = CX_EPARSE; break; }
             json_object *old = reuse ? cx_json_get(obj, key.data) : NULL;
             if (old && json_object_is_type(old, json_type_string) && cx_utf8_valid(val.data ? val.data : "", val.len)) {
                 /* same key, string again: overwrite in place, no new object */

@@ -28,6 +28,12 @@ int cx_json_parse_flat(const char *text, size_t len, json_object **out);
  * does not have obj's exact key set (obj is then unusable: drop it). */
 int cx_json_parse_flat_reuse(const char *text, size_t len, json_object *obj);
 
+/* Decodes the JSON string whose content starts at s[*i] (just after the
+ * opening quote), appending its value to out (escapes resolved, \u pairs
+ * joined, lone surrogates as U+FFFD) and leaving *i after the closing quote.
+ * Returns 0 or CX_EPARSE. */
+int cx_json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out);
+
 /* Appends o serialised compactly (no spaces, '/' not escaped). NULL is "null". */
 int cx_json_dump(const json_object *o, cx_buf *out);
 /* Returns o serialised compactly in a new allocation the caller frees, or NULL on OOM. */

@@ -3,9 +3,9 @@
 #include "portable/portable.h"
 
 #include "base/json.h"
+#include "base/net.h"
 #include "base/uuid.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <stdarg.h>
@@ -15,13 +15,11 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -193,23 +191,11 @@ cx_storage_server *cx_storage_server_new(const char *host, int port, const char 
         cx_storage_server_free(s);
         return NULL;
     }
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        cx_error_set(err, CX_EINVAL, "cannot listen on '%s': give an IPv4 address", host);
+    int fd = cx_net_listen(host, port, &s->port, err);
+    if (fd < 0) {
         cx_storage_server_free(s);
         return NULL;
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 511) != 0) {
-        cx_error_set(err, CX_EIO, "cannot listen on %s:%d: %s", host, port, strerror(errno));
-        if (fd >= 0) close(fd);
-        cx_storage_server_free(s);
-        return NULL;
-    }
-    socklen_t sl = sizeof sa;
-    getsockname(fd, (struct sockaddr *)&sa, &sl);
-    s->port = ntohs(sa.sin_port);
     if (asprintf(&s->address, "%s:%d", host, s->port) < 0) s->address = NULL;
     s->base = event_base_new();
     s->http = evhttp_new(s->base);

@@ -555,42 +555,6 @@ static void json_quote(cx_buf *out, const char *str, size_t len)
     cx_buf_putc(out, '"');
 }
 
-/* Decodes the JSON string whose opening quote is at *p (bounded by end) into
- * out; advances *p past the closing quote. False on malformed input. */
-static bool json_unquote(const char **p, const char *end, cx_buf *out)
-{
-    const char *q = *p + 1;
-    while (q < end) {
-        const char *stop = q;
-        while (stop < end && *stop != '"' && *stop != '\\') stop++;
-        cx_buf_append(out, q, (size_t)(stop - q));
-        if (stop >= end) return false;
-        if (*stop == '"') {
-            *p = stop + 1;
-            return true;
-        }
-        if (stop + 1 >= end) return false;
-        char e = stop[1];
-        q = stop + 2;
-        switch (e) {
-        case '"': cx_buf_putc(out, '"'); break;
-        case '\\': cx_buf_putc(out, '\\'); break;
-        case '/': cx_buf_putc(out, '/'); break;
-        case 'b': cx_buf_putc(out, '\b'); break;
-        case 'f': cx_buf_putc(out, '\f'); break;
-        case 'n': cx_buf_putc(out, '\n'); break;
-        case 'r': cx_buf_putc(out, '\r'); break;
-        case 't': cx_buf_putc(out, '\t'); break;
-        case 'u': {
-            /* the rare case: let the full parser deal with \u escapes */
-            return false;
-        }
-        default: return false;
-        }
-    }
-    return false;
-}
-
 static bool contains(const char *data, size_t len, const char *needle)
 {
     return memmem(data, len, needle, strlen(needle)) != NULL;
@@ -612,7 +576,8 @@ static bool fast_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *
     while (p < end && (*p == ' ' || *p == '\t')) p++;
     cx_buf text = CX_BUF_INIT;
     if (p < end && *p == '"') {
-        if (!json_unquote(&p, end, &text)) {
+        size_t at = (size_t)(p + 1 - data);
+        if (cx_json_scan_string(data, len, &at, &text) != 0) {
             cx_buf_free(&text);
             return false;
         }

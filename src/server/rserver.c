@@ -4,6 +4,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "base/net.h"
 #include "model/sse.h"
 #include "server/chat_bridge.h"
 
@@ -15,17 +16,13 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#define LISTEN_BACKLOG 511
 #define MAX_BODY (64L * 1024 * 1024)
 #define ERROR_BODY_CAP 2048
 /* A client that reads slower than the backend writes: past this many bytes
@@ -653,23 +650,11 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
     s->idle_ms = o->idle_timeout_ms > 0 ? o->idle_timeout_ms : 300000;
 
     const char *host = o->host && *o->host ? o->host : "127.0.0.1";
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        cx_error_set(err, CX_EINVAL, "cannot listen on '%s': give an IPv4 address such as 127.0.0.1", host);
+    s->fd = cx_net_listen(host, o->port, &s->port, err);
+    if (s->fd < 0) {
         cx_rserver_free(s);
         return NULL;
     }
-    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int one = 1;
-    if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(s->fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s->fd, LISTEN_BACKLOG) != 0) {
-        cx_error_set(err, CX_EIO, "cannot listen on %s:%d: %s", host, o->port, strerror(errno));
-        cx_rserver_free(s);
-        return NULL;
-    }
-    socklen_t sl = sizeof sa;
-    getsockname(s->fd, (struct sockaddr *)&sa, &sl);
-    s->port = ntohs(sa.sin_port);
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s->base = event_base_new();

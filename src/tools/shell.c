@@ -252,16 +252,7 @@ static void emit_command(const cx_tool_env *env, cx_event_kind kind, const char 
 
 static char *resolve_dir(const cx_tool_env *env, const char *workdir)
 {
-    char *dir = NULL;
-    if (workdir && *workdir) {
-        if (workdir[0] == '/' || !env->cwd)
-            dir = strdup(workdir);
-        else if (asprintf(&dir, "%s/%s", env->cwd, workdir) < 0)
-            dir = NULL;
-    } else if (env->cwd) {
-        dir = strdup(env->cwd);
-    }
-    return dir;
+    return cx_shell_env_workdir(env->cwd, workdir);
 }
 
 static char **tool_env(const cx_tool_env *env)

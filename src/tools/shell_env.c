@@ -177,3 +177,15 @@ bool cx_shell_env_network_disabled(const cx_config *cfg)
     }
     return true;
 }
+
+char *cx_shell_env_workdir(const char *cwd, const char *workdir)
+{
+    char *dir = NULL;
+    if (workdir && *workdir) {
+        if (workdir[0] == '/' || !cwd) dir = strdup(workdir);
+        else if (asprintf(&dir, "%s/%s", cwd, workdir) < 0) dir = NULL;
+    } else if (cwd) {
+        dir = strdup(cwd);
+    }
+    return dir;
+}

@@ -27,6 +27,9 @@ const json_object *cx_shell_env_policy(const struct cx_config *cfg);
  * them so with CODEX_SANDBOX_NETWORK_DISABLED=1. */
 bool cx_shell_env_network_disabled(const struct cx_config *cfg);
 void cx_shell_env_free(char **env);
+/* The directory a command runs in: workdir (absolute, or relative to cwd),
+ * else cwd; NULL when neither is given. New string. */
+char *cx_shell_env_workdir(const char *cwd, const char *workdir);
 /* Case-insensitive glob match with `*` and `?` (exposed for tests). */
 bool cx_shell_env_match(const char *pattern, const char *name);
 

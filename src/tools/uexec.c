@@ -439,15 +439,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     cx_json_get_int(args, "yield_time_ms", &yield);
     cx_json_get_int(args, "max_output_tokens", &max_tokens);
     const char *workdir = cx_json_get_str(args, "workdir");
-    char *cwd = NULL;
-    if (workdir && *workdir) {
-        if (workdir[0] == '/' || !env->cwd)
-            cwd = strdup(workdir);
-        else if (asprintf(&cwd, "%s/%s", env->cwd, workdir) < 0)
-            cwd = NULL;
-    } else if (env->cwd) {
-        cwd = strdup(env->cwd);
-    }
+    char *cwd = cx_shell_env_workdir(env->cwd, workdir);
     /* `apply_patch <<'EOF' ... EOF` runs as the apply_patch tool, as upstream intercepts it. */
     char *heredoc = NULL, *hdir = NULL;
     if (cx_patch_from_heredoc(cmd, &heredoc, &hdir)) {

@@ -1,0 +1,13 @@
+/* Listening sockets for ccodex's servers (responses server, storage server). */
+#ifndef CX_BASE_NET_H
+#define CX_BASE_NET_H
+
+#include "ccodex/error.h"
+
+/* Opens a non-blocking, close-on-exec TCP socket listening on host (an IPv4
+ * address) and port (0: any free port) with a backlog large enough for
+ * hundreds of clients (511). Returns the descriptor and sets *bound to the
+ * port, or -1 with err. */
+int cx_net_listen(const char *host, int port, int *bound, cx_error *err);
+
+#endif
