@@ -414,10 +414,23 @@ static char *apply_chunks(const char *original, const hunk *h, const char *abs, 
         reps[nreps++] = (repl){(size_t)idx, olen, &ch->new_lines};
         line_index = (size_t)idx + olen;
     }
-    /* apply from the bottom up so indexes stay valid */
+    /* apply from the bottom up so indexes stay valid: in file order first, as
+       upstream sorts them (an addition-only chunk lands at the end of the file
+       whatever its place in the patch) */
+    for (size_t i = 1; i < nreps; i++)
+        for (size_t j = i; j > 0 && reps[j - 1].start > reps[j].start; j--) {
+            repl t = reps[j];
+            reps[j] = reps[j - 1];
+            reps[j - 1] = t;
+        }
     for (size_t r = nreps; r-- > 0;) {
         repl *x = &reps[r];
         size_t add = x->new_lines->n;
+        if (x->start > lines.n || x->old_len > lines.n - x->start) {
+            /* chunks that overlap cannot all apply */
+            cx_error_set(err, CX_EIO, "Failed to apply overlapping changes in %s", abs);
+            goto out;
+        }
         for (size_t k = 0; k < x->old_len; k++) free(lines.v[x->start + k]);
         size_t tail = lines.n - x->start - x->old_len;
         if (lines.n - x->old_len + add > lines.cap) {
