@@ -368,7 +368,6 @@ char *cx_portable_put(const char *home_arg, const char *server, cx_portable_prog
         if (env && *env) guess = strdup(env);
         else if (asprintf(&guess, "%s/.codex", hd ? hd : ".") < 0) guess = NULL;
         home = guess ? realpath(guess, NULL) : NULL;
-        if (!home && guess) home_arg = guess;
         if (!home) {
             cx_error_set(err, CX_ENOTFOUND, "Codex home is not a directory: %s", guess ? guess : "~/.codex");
             free(guess);

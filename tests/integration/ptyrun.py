@@ -51,11 +51,15 @@ class PtyProc:
     def interrupt(self):
         self.send("\x03")
 
-    def wait(self, timeout=20):
+    def wait(self, timeout=20, kill=True):
+        """Waits for the exit status; on timeout kills the process and fails, or with
+        kill=False raises TimeoutError and leaves it running."""
         deadline = time.time() + timeout
         while self.proc.poll() is None and time.time() < deadline:
             self._read(0.1)
         if self.proc.poll() is None:
+            if not kill:
+                raise TimeoutError()
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
             raise AssertionError("process did not exit")

@@ -1,6 +1,6 @@
 """The interactive REPL on a pseudo-terminal: two turns replayed against upstream's tui_two_turns
 capture, steering during a turn, /queue, slash commands, and Ctrl-C."""
-import json, os, sys, unittest
+import json, os, sys, time, unittest
 
 from harness import BIN, SHARED, Env
 from ptyrun import PtyProc
@@ -192,6 +192,10 @@ class ReplTests(unittest.TestCase):
     def test_eof_exits(self):
         w, p = self.start([])
         p.expect(PROMPT)
+        # A Ctrl-D that reaches the terminal before libedit has switched it out of canonical
+        # mode is taken by the kernel as end-of-file and never reaches the REPL; no person
+        # types within that first instant, a test does, so it waits for the editor first
+        time.sleep(0.5)
         p.send("\x04")
         self.assertEqual(p.wait(), 0)
 
