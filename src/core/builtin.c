@@ -96,6 +96,7 @@ int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode
     if (!rc && !sub) rc = cx_subagents_register(b->subagents, reg);
     if (!rc && shell_on && extra_tool(cfg, "shell")) rc = cx_shell_tool_register(reg, true);
     if (!rc && shell_on && unified && extra_tool(cfg, "shell_command")) rc = cx_shell_command_tool_register(reg, true);
+    if (!rc && !sub && extra_tool(cfg, "request_permissions")) rc = cx_permissions_tool_register(reg, b->ask, b->ask_user);
     if (!rc && extra_tool(cfg, "grep_files")) rc = cx_grep_files_tool_register(reg);
     if (!rc && extra_tool(cfg, "read_file")) rc = cx_read_file_tool_register(reg);
     if (!rc && extra_tool(cfg, "list_dir")) rc = cx_list_dir_tool_register(reg);

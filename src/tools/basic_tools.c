@@ -25,7 +25,7 @@ static int add_spec(cx_tool_registry *reg, const char *name, const char *json, c
 static json_object *args_object(const cx_tool_call *call, cx_tool_output *out)
 {
     json_object *args = NULL;
-    cx_error err;
+    cx_error err = {0};
     if (cx_json_parse(call->input, strlen(call->input), &args, &err) != 0 ||
         !json_object_is_type(args, json_type_object)) {
         json_object_put(args);
@@ -250,6 +250,97 @@ static int view_image_handler(void *state, const cx_tool_call *call, const cx_to
     }
     free(abs);
     return rc;
+}
+
+/* ---- request_permissions ------------------------------------------------------ */
+
+/* pycodex's request_permissions: asks the user to grant more file-system or
+ * network access for the turn or the session. The question goes through the
+ * same callback as request_user_input, as one multiple-choice question. */
+static int permissions_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
+                               cx_tool_output *out)
+{
+    (void)env;
+    ask_state *as = state;
+    json_object *args = args_object(call, out);
+    if (!args) return 0;
+    json_object *perms = cx_json_get(args, "permissions");
+    int rc = 0;
+    if (!perms || !json_object_is_type(perms, json_type_object)) {
+        rc = cx_tool_output_setf(out, false, "Error: `permissions` must be an object.");
+    } else if (json_object_object_length(perms) == 0) {
+        rc = cx_tool_output_setf(out, false, "Error: request_permissions requires at least one permission.");
+    } else {
+        const char *reason = cx_json_get_str(args, "reason");
+        char *wanted = cx_json_to_string(perms);
+        cx_buf q = CX_BUF_INIT;
+        if (reason && *reason)
+            cx_buf_printf(&q, "Grant these permissions (%s)? %s", reason, wanted ? wanted : "{}");
+        else
+            cx_buf_printf(&q, "Grant these permissions? %s", wanted ? wanted : "{}");
+        free(wanted);
+        static const char opts[] =
+            "[{\"label\":\"Deny\",\"description\":\"keep the current permissions\"},"
+            "{\"label\":\"Grant for this turn\",\"description\":\"until the turn ends\"},"
+            "{\"label\":\"Grant for the session\",\"description\":\"until ccodex exits\"}]";
+        json_object *question = json_object_new_object();
+        cx_json_set_str(question, "id", "permissions");
+        cx_json_set_str(question, "header", "Permissions");
+        cx_json_set_str(question, "question", cx_buf_str(&q));
+        json_object *o = NULL;
+        cx_json_parse(opts, sizeof opts - 1, &o, NULL);
+        cx_json_set(question, "options", o);
+        json_object *request = json_object_new_object();
+        json_object *list = json_object_new_array();
+        json_object_array_add(list, question);
+        cx_json_set(request, "questions", list);
+        json_object *answer = as->ask ? as->ask(as->user, request) : NULL;
+        json_object_put(request);
+        cx_buf_free(&q);
+        if (!answer) {
+            rc = cx_tool_output_setf(out, false, "Error: request_permissions was cancelled before receiving a response.");
+        } else {
+            json_object *a = cx_json_get(cx_json_get(cx_json_get(answer, "answers"), "permissions"), "answers");
+            const char *pick = a && json_object_array_length(a) ? json_object_get_string(json_object_array_get_idx(a, 0)) : "";
+            bool session = pick && !strcmp(pick, "Grant for the session");
+            bool turn = pick && !strcmp(pick, "Grant for this turn");
+            json_object *result = json_object_new_object();
+            cx_json_set(result, "permissions", (session || turn) ? json_object_get(perms) : json_object_new_object());
+            cx_json_set_str(result, "scope", session ? "session" : "turn");
+            char *text = cx_json_to_string(result);
+            rc = cx_tool_output_setf(out, true, "%s", text ? text : "{}");
+            free(text);
+            json_object_put(result);
+            json_object_put(answer);
+        }
+    }
+    json_object_put(args);
+    return rc;
+}
+
+int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user)
+{
+    static const char spec[] =
+        "{\"type\":\"function\",\"name\":\"request_permissions\",\"description\":\"Ask the user for "
+        "more file-system or network access and wait for the answer: the granted permissions and "
+        "whether they hold for this turn or the session.\",\"strict\":false,\"parameters\":{\"type\":"
+        "\"object\",\"properties\":{"
+        "\"reason\":{\"type\":\"string\",\"description\":\"Why the access is needed, in a few "
+        "words.\"},"
+        "\"permissions\":{\"type\":\"object\",\"properties\":{"
+        "\"network\":{\"type\":\"object\",\"properties\":{\"enabled\":{\"type\":\"boolean\","
+        "\"description\":\"true to ask for network access.\"}},\"additionalProperties\":false},"
+        "\"file_system\":{\"type\":\"object\",\"properties\":{"
+        "\"read\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Absolute "
+        "paths to read.\"},"
+        "\"write\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Absolute "
+        "paths to write.\"}},\"additionalProperties\":false}},\"additionalProperties\":false}},"
+        "\"required\":[\"permissions\"],\"additionalProperties\":false}}";
+    ask_state *as = calloc(1, sizeof *as);
+    if (!as) return CX_ENOMEM;
+    as->ask = ask;
+    as->user = ask_user;
+    return add_spec(reg, "request_permissions", spec, CX_TOOL_FUNCTION, permissions_handler, as, free);
 }
 
 int cx_view_image_tool_register(cx_tool_registry *reg)

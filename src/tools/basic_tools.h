@@ -15,6 +15,9 @@ typedef json_object *(*cx_ask_user_fn)(void *user, const json_object *request);
 int cx_plan_tool_register(cx_tool_registry *reg);
 /* ask may be NULL: Plan-mode calls then report that no user can be asked. */
 int cx_user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user);
+/* pycodex's request_permissions; the question reaches the user through ask
+ * (NULL: the call reports it was cancelled). */
+int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user);
 int cx_view_image_tool_register(cx_tool_registry *reg);
 int cx_web_search_tool_register(cx_tool_registry *reg, bool external_web_access);
 

@@ -189,6 +189,25 @@ class ReplTests(unittest.TestCase):
         self.assertEqual(json.loads(out["output"]),
                          {"answers": {"db": {"answers": ["SQLite"]}, "name": {"answers": ["my-own-name"]}}})
 
+    def test_request_permissions_is_asked_at_the_prompt(self):
+        call = {"type": "function_call", "name": "request_permissions", "call_id": "rp",
+                "arguments": json.dumps({"reason": "fetch deps", "permissions": {"network": {"enabled": True}}})}
+        w, p = self.start([[call], [{"type": "message", "text": "thanks"}]],
+                          config_extra='experimental_supported_tools = ["request_permissions"]')
+        p.expect(PROMPT)
+        p.send("install\r")
+        p.expect(r"\[question\] Permissions: Grant these permissions \(fetch deps\)\? \{\"network\"")
+        p.expect(r"3\. Grant for the session")
+        p.send("3\r")
+        p.expect("assistant> thanks")
+        time.sleep(0.2)
+        p.send("\x04")
+        self.assertEqual(p.wait(), 0)
+        reqs = w.requests()
+        self.assertIn("request_permissions", [t.get("name") for t in reqs[0]["body"]["tools"]])
+        out = [i for i in reqs[1]["body"]["input"] if i.get("type") == "function_call_output"][0]
+        self.assertEqual(json.loads(out["output"]), {"permissions": {"network": {"enabled": True}}, "scope": "session"})
+
     def test_eof_exits(self):
         w, p = self.start([])
         p.expect(PROMPT)
