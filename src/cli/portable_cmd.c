@@ -1,16 +1,17 @@
 /* Portable mode commands: --put, --call and storage-server. The formats and
- * the protocol live in src/portable; this file only parses and prints. */
+ * the protocol live in src/portable; this file parses arguments and prints,
+ * with pycodex's lines where pycodex prints something. */
 #include "cli/cli.h"
-#include "portable/portable.h"
+#include "portable/bundle.h"
+#include "portable/client.h"
+#include "portable/storage_server.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static void print_line(void *user, const char *line)
 {
@@ -19,41 +20,39 @@ static void print_line(void *user, const char *line)
     fflush(stdout);
 }
 
-static void remove_tree(const char *path)
+/* shlex.quote, so the last line of --put pastes into any POSIX shell as
+ * pycodex's does (tokens are normally plain and come out unquoted). */
+static void print_shell_word(const char *s)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        execlp("rm", "rm", "-rf", "--", path, (char *)NULL);
-        _exit(127);
+    bool plain = *s != '\0';
+    for (const char *p = s; *p && plain; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("_@%+=:,./-", *p) != NULL;
+    if (plain) {
+        fputs(s, stdout);
+        return;
     }
-    if (pid > 0) {
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-        }
+    putchar('\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            fputs("'\"'\"'", stdout);
+        else
+            putchar(*p);
     }
+    putchar('\'');
 }
 
 int cx_cli_portable_put(const char *spec)
 {
-    /* "[PATH]@HOST:PORT", or a bare PATH for the default server */
-    char *copy = strdup(spec ? spec : "");
-    char *at = strrchr(copy, '@');
-    const char *home = NULL, *server = NULL;
-    if (at) {
-        *at = '\0';
-        home = *copy ? copy : NULL;
-        server = at + 1;
-        if (!*server) {
-            fprintf(stderr, "error: put spec is missing the server after @\n");
-            free(copy);
-            return 2;
-        }
-    } else {
-        home = *copy ? copy : NULL;
-    }
+    char *home = NULL, *server = NULL;
     cx_error err;
+    if (cx_portable_put_spec(spec, &home, &server, &err)) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return 2;
+    }
     char *token = cx_portable_put(home, server, print_line, NULL, &err);
-    free(copy);
+    free(home);
+    free(server);
     if (!token) {
         fprintf(stderr, "error: %s\n", err.msg);
         return 1;
@@ -61,24 +60,29 @@ int cx_cli_portable_put(const char *spec)
     /* prove the token works before handing it out: a real download and unpack */
     printf("[put] testing call: %s\n", token);
     fflush(stdout);
-    char root[] = "/tmp/ccodex-put-call-test-XXXXXX";
-    int rc = 0;
-    if (!mkdtemp(root)) {
+    const char *tmp = getenv("TMPDIR");
+    char *root = NULL;
+    int rc = 1;
+    if (asprintf(&root, "%s/ccodex-put-call-test-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+        root = NULL;
+    if (!root || !mkdtemp(root)) {
         fprintf(stderr, "error: cannot create a temporary folder for the call test\n");
-        rc = 1;
     } else {
-        char *home_dir = cx_portable_call(token, root, &err);
-        if (!home_dir) {
+        char *called = cx_portable_call(token, root, &err);
+        if (!called) {
             fprintf(stderr, "error: call test failed: %s\n", err.msg);
-            rc = 1;
         } else {
             printf("[put] call test ok: config.toml\n");
             printf("[put] one-click start:\n");
-            printf("ccodex --call %s\n", token);
+            fputs("ccodex --call ", stdout);
+            print_shell_word(token);
+            putchar('\n');
+            rc = 0;
         }
-        free(home_dir);
-        remove_tree(root);
+        free(called);
+        cx_bundle_rmtree(root);
     }
+    free(root);
     free(token);
     fflush(stdout);
     return rc;
@@ -95,7 +99,7 @@ int cx_cli_portable_call(const char *token, char **home)
     return 0;
 }
 
-static void *wait_signal(void *arg)
+static void *wait_for_signal(void *arg)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -107,34 +111,55 @@ static void *wait_signal(void *arg)
     return NULL;
 }
 
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=') return argv[*i] + n + 1;
+    if (strcmp(argv[*i], name)) return NULL;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "error: %s needs a value\n", name);
+        return "";
+    }
+    return argv[++*i];
+}
+
 int cx_cli_storage_server(int argc, char **argv)
 {
-    const char *host = "127.0.0.1", *root = ".ccodex-storage";
-    int port = 5577;
+    const char *host = "127.0.0.1", *root = ".ccodex-storage", *port_text = "5577";
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            puts("Usage: ccodex storage-server [--host 127.0.0.1] [--port 5577] [--root .ccodex-storage]\n"
-                 "Stores encrypted portable bundles for `ccodex --put` / `ccodex --call` (and pycodex's).");
+        const char *v;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            puts("Usage: ccodex storage-server [--host 127.0.0.1] [--port 5577] [--root "
+                 ".ccodex-storage]\n"
+                 "Keeps the encrypted bundles of `ccodex --put` (and pycodex's) for `--call`.\n"
+                 "--port 0 picks a free port; objects go to ROOT/objects. Stops on Ctrl-C or "
+                 "SIGTERM.");
             return 0;
-        }
-        if (i + 1 >= argc || (strcmp(a, "--host") && strcmp(a, "--port") && strcmp(a, "--root"))) {
-            fprintf(stderr, "error: unknown option or missing value '%s' (see ccodex storage-server --help)\n", a);
+        } else if ((v = option_value(argc, argv, &i, "--host"))) {
+            host = v;
+        } else if ((v = option_value(argc, argv, &i, "--port"))) {
+            port_text = v;
+        } else if ((v = option_value(argc, argv, &i, "--root"))) {
+            root = v;
+        } else {
+            fprintf(stderr, "error: unknown argument '%s' (see ccodex storage-server --help)\n",
+                    argv[i]);
             return 2;
         }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--host")) host = v;
-        else if (!strcmp(a, "--root")) root = v;
-        else {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end || n < 0 || n > 65535) {
-                fprintf(stderr, "error: --port wants a number, not '%s'\n", v);
-                return 2;
-            }
-            port = (int)n;
+        if (!*v) {
+            if (i < argc && strchr(argv[i], '='))
+                fprintf(stderr, "error: %.*s needs a value\n",
+                        (int)(strchr(argv[i], '=') - argv[i]), argv[i]);
+            return 2;
         }
     }
+    char *end;
+    long port = strtol(port_text, &end, 10);
+    if (*end || end == port_text || port < 0 || port > 65535) {
+        fprintf(stderr, "error: --port wants a number from 0 to 65535, not '%s'\n", port_text);
+        return 2;
+    }
+    /* signals go to one waiting thread, which stops the loop cleanly */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -142,18 +167,23 @@ int cx_cli_storage_server(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     cx_error err;
-    cx_storage_server *s = cx_storage_server_new(host, port, root, &err);
+    cx_storage_server *s = cx_storage_server_new(host, (int)port, root, print_line, NULL, &err);
     if (!s) {
         fprintf(stderr, "error: %s\n", err.msg);
         return 1;
     }
     pthread_t waiter;
-    if (pthread_create(&waiter, NULL, wait_signal, s) != 0) {
+    if (pthread_create(&waiter, NULL, wait_for_signal, s) != 0) {
+        fprintf(stderr, "error: cannot start the signal thread\n");
         cx_storage_server_free(s);
         return 1;
     }
-    fprintf(stderr, "ccodex storage-server: listening on http://%s:%d (root %s)\n", host, cx_storage_server_port(s),
-            root);
+    int bound = cx_storage_server_port(s);
+    printf("storage server listening on http://%s:%d/v1/storage\n", host, bound);
+    printf("storage root: %s\n", cx_storage_server_root(s));
+    printf("put current home: ccodex --put @%s:%d\n", host, bound);
+    printf("put custom home: ccodex --put /data/.codex/@%s:%d\n", host, bound);
+    fflush(stdout);
     cx_storage_server_run(s);
     pthread_join(waiter, NULL);
     cx_storage_server_free(s);

@@ -1,0 +1,391 @@
+/* The storage server: evhttp on one loop, objects as files. See
+ * storage_server.h. */
+#include "portable/storage_server.h"
+
+#include "base/buf.h"
+#include "base/net.h"
+#include "portable/bundle.h"
+#include "portable/seal.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define API_PREFIX "/v1/storage"
+#define CALL_PREFIX API_PREFIX "/call/"
+
+struct cx_storage_server {
+    struct event_base *base;
+    struct evhttp *http;
+    struct event *wake;
+    int wake_fds[2];
+    int port;
+    char *root, *objects;
+    char *address; /* host:port, the "call" field's fallback when no Host header came */
+    cx_storage_log log;
+    void *log_user;
+    pthread_t thread;
+    bool threaded;
+};
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 501:
+        return "Not Implemented";
+    default:
+        return "Internal Server Error";
+    }
+}
+
+/* A JSON string the way Python's json.dumps writes it (ensure_ascii): the
+ * server's answers then match pycodex's byte for byte. Header bytes above
+ * 0x7f are Latin-1 to Python's http.server, hence one \u00XX each. */
+static void json_str(cx_buf *b, const char *s)
+{
+    cx_buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            cx_buf_puts(b, "\\\"");
+            break;
+        case '\\':
+            cx_buf_puts(b, "\\\\");
+            break;
+        case '\n':
+            cx_buf_puts(b, "\\n");
+            break;
+        case '\r':
+            cx_buf_puts(b, "\\r");
+            break;
+        case '\t':
+            cx_buf_puts(b, "\\t");
+            break;
+        case '\b':
+            cx_buf_puts(b, "\\b");
+            break;
+        case '\f':
+            cx_buf_puts(b, "\\f");
+            break;
+        default:
+            if (*p < 0x20 || *p >= 0x7f)
+                cx_buf_printf(b, "\\u%04x", *p);
+            else
+                cx_buf_putc(b, (char)*p);
+        }
+    }
+    cx_buf_putc(b, '"');
+}
+
+static void send_json(struct evhttp_request *req, int status, const char *json)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (b) evbuffer_add(b, json, strlen(json));
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, status, reason(status), b);
+    if (b) evbuffer_free(b);
+}
+
+static void send_error(struct evhttp_request *req, int status, const char *message)
+{
+    cx_buf b = CX_BUF_INIT;
+    cx_buf_puts(&b, "{\"error\": ");
+    json_str(&b, message);
+    cx_buf_putc(&b, '}');
+    send_json(req, status, cx_buf_str(&b));
+    cx_buf_free(&b);
+}
+
+static void say(cx_storage_server *s, struct evhttp_request *req, const char *what, const char *id,
+                const char *status, const char *path)
+{
+    if (!s->log) return;
+    char *peer = NULL;
+    ev_uint16_t port = 0;
+    evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &port);
+    cx_buf line = CX_BUF_INIT;
+    cx_buf_printf(&line, "[server] %s: client=%s call_id=%s", what, peer ? peer : "?", id);
+    if (status) cx_buf_printf(&line, " status=%s", status);
+    cx_buf_printf(&line, " path=%s", path);
+    if (!cx_buf_failed(&line)) s->log(s->log_user, line.data);
+    cx_buf_free(&line);
+}
+
+static void serve_call(cx_storage_server *s, struct evhttp_request *req, const char *raw_id)
+{
+    char *id = evhttp_uridecode(raw_id, 0, NULL);
+    /* pycodex strips the decoded id; do the same before judging it */
+    char *start = id, *end = id ? id + strlen(id) : NULL;
+    while (start && (*start == ' ' || *start == '\t' || *start == '\r' || *start == '\n'))
+        start++;
+    while (end && end > start &&
+           (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+        *--end = '\0';
+    char *path = NULL;
+    int fd = -1;
+    struct stat st;
+    bool found = false;
+    if (start && cx_seal_is_base58(start) && strlen(start) <= 64) {
+        if (asprintf(&path, "%s/%s.bin", s->objects, start) < 0) path = NULL;
+        if (path && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
+            found = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    }
+    if (!start || !*start) {
+        send_error(req, 400, "missing call_id");
+    } else if (!found) {
+        send_error(req, 404, "not found");
+    } else {
+        cx_buf data = CX_BUF_INIT;
+        char chunk[65536];
+        ssize_t n;
+        while ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
+            if (n > 0) cx_buf_append(&data, chunk, (size_t)n);
+        if (n < 0 || cx_buf_failed(&data)) {
+            send_error(req, 500, "cannot read the object");
+        } else {
+            char sha[65];
+            cx_seal_sha256_hex(data.data ? data.data : "", data.len, sha);
+            say(s, req, "call", start, NULL, path);
+            struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+            evhttp_add_header(h, "Content-Type", "application/octet-stream");
+            evhttp_add_header(h, "X-Pycodex-Sha256", sha);
+            evhttp_add_header(h, "X-Pycodex-Call-Id", start);
+            struct evbuffer *b = evbuffer_new();
+            if (b) evbuffer_add(b, data.data ? data.data : "", data.len);
+            evhttp_send_reply(req, 200, "OK", b);
+            if (b) evbuffer_free(b);
+        }
+        cx_buf_free(&data);
+    }
+    if (fd >= 0) close(fd);
+    free(path);
+    free(id);
+}
+
+/* Writes next to the final name and renames, so a reader never sees half an
+ * object. Returns true when path holds payload afterwards. */
+static bool store(const char *path, const unsigned char *payload, size_t len)
+{
+    char *tmp = NULL;
+    if (asprintf(&tmp, "%s.partial-%d", path, (int)getpid()) < 0) return false;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = fd >= 0;
+    for (size_t done = 0; ok && done < len;) {
+        ssize_t n = write(fd, payload + done, len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+            ok = false;
+        else
+            done += (size_t)n;
+    }
+    if (fd >= 0 && close(fd) != 0) ok = false;
+    if (ok) ok = rename(tmp, path) == 0;
+    if (!ok) unlink(tmp);
+    free(tmp);
+    return ok;
+}
+
+static void serve_put(cx_storage_server *s, struct evhttp_request *req)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    if (!len) {
+        send_error(req, 400, "empty body");
+        return;
+    }
+    const unsigned char *payload = evbuffer_pullup(in, -1);
+    if (!payload) {
+        send_error(req, 500, "out of memory");
+        return;
+    }
+    char sha[65];
+    cx_seal_sha256_hex(payload, len, sha);
+    const char *want =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "X-Pycodex-Sha256");
+    while (want && *want == ' ')
+        want++;
+    if (want && *want && strcasecmp(want, sha)) {
+        send_error(req, 400, "checksum mismatch");
+        return;
+    }
+    cx_buf id = CX_BUF_INIT, answer = CX_BUF_INIT, call = CX_BUF_INIT;
+    char *path = NULL;
+    struct stat st;
+    if (cx_seal_call_id(payload, len, &id) ||
+        asprintf(&path, "%s/%s.bin", s->objects, cx_buf_str(&id)) < 0) {
+        path = NULL;
+        send_error(req, 500, "out of memory");
+    } else {
+        bool exists = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+        if (!exists && !store(path, payload, len)) {
+            send_error(req, 500, "cannot store the object");
+        } else {
+            say(s, req, "put", id.data, exists ? "reused" : "stored", path);
+            const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+            cx_buf_printf(&call, "%s@%s", id.data, host && *host ? host : s->address);
+            cx_buf_puts(&answer, "{\"call_id\": ");
+            json_str(&answer, id.data);
+            cx_buf_puts(&answer, ", \"call\": ");
+            json_str(&answer, cx_buf_str(&call));
+            cx_buf_putc(&answer, '}');
+            if (cx_buf_failed(&answer))
+                send_error(req, 500, "out of memory");
+            else
+                send_json(req, 200, answer.data);
+        }
+    }
+    free(path);
+    cx_buf_free(&id);
+    cx_buf_free(&answer);
+    cx_buf_free(&call);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    cx_storage_server *s = arg;
+    const char *uri = evhttp_request_get_uri(req);
+    size_t plen = strcspn(uri, "?#");
+    char *path = strndup(uri, plen);
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (!path)
+        send_error(req, 500, "out of memory");
+    else if (cmd == EVHTTP_REQ_GET && !strcmp(path, "/healthz"))
+        send_json(req, 200, "{\"ok\": true}");
+    else if (cmd == EVHTTP_REQ_GET && !strncmp(path, CALL_PREFIX, strlen(CALL_PREFIX)))
+        serve_call(s, req, path + strlen(CALL_PREFIX));
+    else if (cmd == EVHTTP_REQ_POST && !strcmp(path, API_PREFIX "/put"))
+        serve_put(s, req);
+    else if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST)
+        send_error(req, 501, "unsupported method");
+    else
+        send_error(req, 404, "not found");
+    free(path);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    cx_storage_server *s = arg;
+    char b[16];
+    while (read(fd, b, sizeof b) > 0) {
+    }
+    event_base_loopbreak(s->base);
+}
+
+cx_storage_server *cx_storage_server_new(const char *host, int port, const char *root,
+                                         cx_storage_log log, void *user, cx_error *err)
+{
+    cx_storage_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        cx_error_set(err, CX_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->wake_fds[0] = s->wake_fds[1] = -1;
+    s->log = log;
+    s->log_user = user;
+    char *objects = NULL;
+    if (asprintf(&objects, "%s/objects", root) < 0) objects = NULL;
+    int e = objects ? cx_bundle_mkdirs(objects, 0755) : ENOMEM;
+    free(objects);
+    if (e || !(s->root = realpath(root, NULL)) ||
+        asprintf(&s->objects, "%s/objects", s->root) < 0) {
+        s->objects = NULL;
+        cx_error_set(err, CX_EIO, "cannot create the storage folder %s/objects: %s", root,
+                     strerror(e ? e : errno));
+        cx_storage_server_free(s);
+        return NULL;
+    }
+    int fd = cx_net_listen(host, port, &s->port, err);
+    if (fd < 0) {
+        cx_storage_server_free(s);
+        return NULL;
+    }
+    if (asprintf(&s->address, "%s:%d", host, s->port) < 0) s->address = NULL;
+    s->base = event_base_new();
+    s->http = s->base ? evhttp_new(s->base) : NULL;
+    bool listening = s->address && s->http && pipe2(s->wake_fds, O_CLOEXEC | O_NONBLOCK) == 0 &&
+                     evhttp_accept_socket_with_handle(s->http, fd) != NULL;
+    if (!listening) close(fd); /* evhttp owns it only once accepted */
+    if (!listening ||
+        !(s->wake = event_new(s->base, s->wake_fds[0], EV_READ | EV_PERSIST, on_wake, s)) ||
+        event_add(s->wake, NULL) != 0) {
+        cx_error_set(err, CX_EIO, "cannot set up the storage server");
+        cx_storage_server_free(s);
+        return NULL;
+    }
+    evhttp_set_max_body_size(s->http, CX_STORAGE_MAX_BODY);
+    evhttp_set_timeout(s->http, 120);
+    evhttp_set_gencb(s->http, on_request, s);
+    return s;
+}
+
+int cx_storage_server_port(const cx_storage_server *s)
+{
+    return s->port;
+}
+
+const char *cx_storage_server_root(const cx_storage_server *s)
+{
+    return s->root;
+}
+
+void cx_storage_server_run(cx_storage_server *s)
+{
+    event_base_dispatch(s->base);
+}
+
+static void *serve_thread(void *arg)
+{
+    cx_storage_server_run(arg);
+    return NULL;
+}
+
+int cx_storage_server_start(cx_storage_server *s)
+{
+    if (pthread_create(&s->thread, NULL, serve_thread, s) != 0) return CX_EIO;
+    s->threaded = true;
+    return 0;
+}
+
+void cx_storage_server_stop(cx_storage_server *s)
+{
+    if (s && s->wake_fds[1] >= 0) {
+        ssize_t w = write(s->wake_fds[1], "x", 1); /* async-signal-safe */
+        (void)w;
+    }
+}
+
+void cx_storage_server_free(cx_storage_server *s)
+{
+    if (!s) return;
+    if (s->threaded) {
+        cx_storage_server_stop(s);
+        pthread_join(s->thread, NULL);
+    }
+    if (s->wake) event_free(s->wake);
+    if (s->http) evhttp_free(s->http);
+    if (s->base) event_base_free(s->base);
+    if (s->wake_fds[0] >= 0) close(s->wake_fds[0]);
+    if (s->wake_fds[1] >= 0) close(s->wake_fds[1]);
+    free(s->root);
+    free(s->objects);
+    free(s->address);
+    free(s);
+}
