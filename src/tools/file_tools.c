@@ -1,765 +1,930 @@
-/* read_file, list_dir, grep_files: see file_tools.h. */
+/* What read_file, list_dir and grep_files share: argument decoding that
+ * fails the way serde_json fails (upstream hands its error's Debug text to
+ * the model), Rust's wording of OS errors, and the lossy-UTF-8 helpers.
+ *
+ * The decoder is a small recursive-descent reader over the raw argument
+ * text. It tracks the byte offset serde_json would report for each error:
+ * `consumed` errors sit after the bytes read so far, `peek` errors one byte
+ * further, and errors raised by the derived struct itself (missing or
+ * duplicate fields, short arrays) get the offset where the enclosing struct
+ * stopped reading, as serde_json's fix_position does. */
 #include "tools/file_tools.h"
 
-#include "base/buf.h"
 #include "base/json.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#define MAX_LINE_LENGTH 500
-#define MAX_ENTRY_LENGTH 500
-#define TAB_WIDTH 4
-#define GREP_DEFAULT_LIMIT 100
-#define GREP_MAX_LIMIT 2000
-#define GREP_TIMEOUT_MS 30000
+/* serde_json's ErrorCode texts */
+#define E_EOF_VALUE "EOF while parsing a value"
+#define E_EOF_OBJECT "EOF while parsing an object"
+#define E_EOF_LIST "EOF while parsing a list"
+#define E_EOF_STRING "EOF while parsing a string"
+#define E_VALUE "expected value"
+#define E_IDENT "expected ident"
+#define E_COLON "expected `:`"
+#define E_LIST_COMMA "expected `,` or `]`"
+#define E_OBJECT_COMMA "expected `,` or `}`"
+#define E_NUMBER "invalid number"
+#define E_RANGE "number out of range"
+#define E_ESCAPE "invalid escape"
+#define E_CONTROL "control character (\\u0000-\\u001F) found while parsing a string"
+#define E_KEY "key must be a string"
+#define E_TRAILING_COMMA "trailing comma"
+#define E_TRAILING "trailing characters"
+#define E_SURROGATE "lone leading surrogate in hex escape"
+#define E_HEX_END "unexpected end of hex escape"
 
-extern char **environ;
+typedef struct dec {
+    const char *s;
+    size_t len, i;
+    bool failed;     /* the first error wins, as `?` propagation does */
+    bool positioned; /* false until the enclosing struct fixes the position */
+    bool oom;
+    size_t pos;
+    cx_buf msg;
+} dec;
 
-/* ---- shared --------------------------------------------------------------------- */
-
-static int answer(cx_tool_output *out, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int answer(cx_tool_output *out, bool ok, const char *fmt, ...)
+static int fail(dec *d, bool positioned, size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(dec *d, bool positioned, size_t pos, const char *fmt, ...)
 {
+    if (d->failed) return -1;
+    d->failed = true;
+    d->positioned = positioned;
+    d->pos = pos;
     va_list ap;
     va_start(ap, fmt);
-    cx_buf b = CX_BUF_INIT;
-    cx_buf_vprintf(&b, fmt, ap);
+    cx_buf_vprintf(&d->msg, fmt, ap);
     va_end(ap);
-    cx_buf_puts(&b, "");
-    free(out->text);
-    out->text = cx_buf_steal(&b);
-    out->success = ok;
-    return out->text ? 0 : CX_ENOMEM;
+    return -1;
 }
 
-/* Rust's io::Error display, which upstream's messages carry. */
-static const char *os_error(int e, char *buf, size_t size)
+/* serde_json's self.error(): after what was consumed */
+#define ERR_AT(d, ...) fail((d), true, (d)->i, __VA_ARGS__)
+/* serde_json's self.peek_error(): one byte further, capped at the end */
+#define ERR_PEEK(d, ...) fail((d), true, (d)->i < (d)->len ? (d)->i + 1 : (d)->len, __VA_ARGS__)
+/* a Deserialize impl's own error: positioned later by the enclosing struct */
+#define ERR_DATA(d, ...) fail((d), false, 0, __VA_ARGS__)
+
+static void fix_position(dec *d)
 {
-    snprintf(buf, size, "%s (os error %d)", strerror(e), e);
+    if (d->failed && !d->positioned) {
+        d->positioned = true;
+        d->pos = d->i;
+    }
+}
+
+static int peek(const dec *d)
+{
+    return d->i < d->len ? (unsigned char)d->s[d->i] : -1;
+}
+
+static int skip_ws(dec *d)
+{
+    while (d->i < d->len) {
+        char c = d->s[d->i];
+        if (c != ' ' && c != '\n' && c != '\t' && c != '\r') break;
+        d->i++;
+    }
+    return peek(d);
+}
+
+static bool is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Rust's `{:?}` of a str, as serde puts it in "string \"..\"" and as the
+ * Error's Debug output quotes its whole message. */
+static void debug_quote(const char *s, size_t len, cx_buf *out)
+{
+    cx_buf_putc(out, '"');
+    for (size_t k = 0; k < len; k++) {
+        unsigned char c = (unsigned char)s[k];
+        switch (c) {
+        case '"':
+            cx_buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            cx_buf_puts(out, "\\\\");
+            break;
+        case '\n':
+            cx_buf_puts(out, "\\n");
+            break;
+        case '\r':
+            cx_buf_puts(out, "\\r");
+            break;
+        case '\t':
+            cx_buf_puts(out, "\\t");
+            break;
+        case '\0':
+            cx_buf_puts(out, "\\0");
+            break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                cx_buf_printf(out, "\\u{%x}", c);
+            else if (c == 0xC2 && k + 1 < len && (unsigned char)s[k + 1] >= 0x80 &&
+                     (unsigned char)s[k + 1] <= 0x9f)
+                cx_buf_printf(out, "\\u{%x}", (unsigned char)s[++k]); /* C1 controls */
+            else
+                cx_buf_putc(out, (char)c);
+        }
+    }
+    cx_buf_putc(out, '"');
+}
+
+/* ---- strings -------------------------------------------------------------------------------- */
+
+/* Four hex digits of a \u escape; like current serde_json, all four are
+ * consumed before a bad one is reported. */
+static int hex4(dec *d, unsigned *out)
+{
+    if (d->i + 4 > d->len) {
+        d->i = d->len;
+        return ERR_AT(d, E_EOF_STRING);
+    }
+    unsigned n = 0;
+    bool bad = false;
+    for (int k = 0; k < 4; k++) {
+        char c = d->s[d->i++];
+        int v = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        bad |= v < 0;
+        n = n << 4 | (unsigned)(v & 0xF);
+    }
+    if (bad) return ERR_AT(d, E_ESCAPE);
+    *out = n;
+    return 0;
+}
+
+static void put_utf8(cx_buf *b, unsigned cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | cp >> 6);
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | cp >> 12);
+        u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | cp >> 18);
+        u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    cx_buf_append(b, u, n);
+}
+
+/* Reads a string body (the opening quote already eaten) into out, or only
+ * checks it when out is NULL (serde_json's ignore_str, which neither pairs
+ * surrogates nor steps over a bad control byte before reporting it). */
+static int read_str(dec *d, cx_buf *out)
+{
+    for (;;) {
+        if (d->i >= d->len) return ERR_AT(d, E_EOF_STRING);
+        unsigned char c = (unsigned char)d->s[d->i];
+        if (c == '"') {
+            d->i++;
+            return 0;
+        }
+        if (c < 0x20) {
+            if (out) d->i++;
+            return ERR_AT(d, E_CONTROL);
+        }
+        d->i++;
+        if (c != '\\') {
+            if (out) cx_buf_putc(out, (char)c);
+            continue;
+        }
+        if (d->i >= d->len) return ERR_AT(d, E_EOF_STRING);
+        char e = d->s[d->i++];
+        const char *simple = strchr("\"\\/bfnrt", e);
+        if (e && simple) {
+            static const char to[] = "\"\\/\b\f\n\r\t";
+            if (out) cx_buf_putc(out, to[simple - "\"\\/bfnrt"]);
+            continue;
+        }
+        if (e != 'u') return ERR_AT(d, E_ESCAPE);
+        unsigned n1;
+        if (hex4(d, &n1)) return -1;
+        if (!out) continue;
+        if (n1 >= 0xDC00 && n1 <= 0xDFFF) return ERR_AT(d, E_SURROGATE);
+        if (n1 >= 0xD800 && n1 <= 0xDBFF) {
+            /* the byte that should continue the pair is consumed before the complaint */
+            for (const char *want = "\\u"; *want; want++) {
+                if (d->i >= d->len) return ERR_AT(d, E_EOF_STRING);
+                if (d->s[d->i++] != *want) return ERR_AT(d, E_HEX_END);
+            }
+            unsigned n2;
+            if (hex4(d, &n2)) return -1;
+            if (n2 < 0xDC00 || n2 > 0xDFFF) return ERR_AT(d, E_SURROGATE);
+            n1 = (((n1 - 0xD800) << 10) | (n2 - 0xDC00)) + 0x10000;
+        }
+        put_utf8(out, n1);
+    }
+}
+
+/* ---- numbers -------------------------------------------------------------------------------- */
+
+typedef struct number {
+    enum { NUM_U64, NUM_I64, NUM_F64 } kind;
+    uint64_t u;
+    int64_t i;
+    double f;
+} number;
+
+/* Rust's f64 formatting as the ryu crate does it (serde_json prints floats
+ * in messages that way): shortest round-trip digits, "1.0", "1e30". */
+static void put_float(cx_buf *b, double v)
+{
+    if (isnan(v)) {
+        cx_buf_puts(b, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        cx_buf_puts(b, v < 0 ? "-inf" : "inf");
+        return;
+    }
+    if (signbit(v)) cx_buf_putc(b, '-');
+    v = fabs(v);
+    if (v == 0) {
+        cx_buf_puts(b, "0.0");
+        return;
+    }
+    char sci[40];
+    for (int p = 0; p < 17; p++) {
+        snprintf(sci, sizeof sci, "%.*e", p, v);
+        if (strtod(sci, NULL) == v) break;
+    }
+    char digits[24];
+    size_t n = 0;
+    const char *p = sci;
+    for (; *p && *p != 'e'; p++)
+        if (is_digit(*p)) digits[n++] = *p;
+    int e10 = atoi(p + 1);
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    int len = (int)n, kk = e10 + 1, k = kk - len;
+    if (k >= 0 && kk <= 16) {
+        cx_buf_append(b, digits, n);
+        for (int z = 0; z < k; z++)
+            cx_buf_putc(b, '0');
+        cx_buf_puts(b, ".0");
+    } else if (kk > 0 && kk <= 16) {
+        cx_buf_append(b, digits, (size_t)kk);
+        cx_buf_putc(b, '.');
+        cx_buf_append(b, digits + kk, n - (size_t)kk);
+    } else if (kk > -5 && kk <= 0) {
+        cx_buf_puts(b, "0.");
+        for (int z = 0; z < -kk; z++)
+            cx_buf_putc(b, '0');
+        cx_buf_append(b, digits, n);
+    } else {
+        cx_buf_putc(b, digits[0]);
+        if (n > 1) {
+            cx_buf_putc(b, '.');
+            cx_buf_append(b, digits + 1, n - 1);
+        }
+        cx_buf_printf(b, "e%d", kk - 1);
+    }
+}
+
+static void put_unexpected_number(cx_buf *b, const number *n)
+{
+    if (n->kind == NUM_U64)
+        cx_buf_printf(b, "integer `%llu`", (unsigned long long)n->u);
+    else if (n->kind == NUM_I64)
+        cx_buf_printf(b, "integer `%lld`", (long long)n->i);
+    else {
+        cx_buf_puts(b, "floating point `");
+        put_float(b, n->f);
+        cx_buf_putc(b, '`');
+    }
+}
+
+/* Reads a number whose sign (if any) was eaten; start is where it began.
+ * With out NULL it only checks the syntax, worded as serde_json's
+ * ignore_integer words it (no "EOF" variants, no range check). */
+static int read_number(dec *d, bool positive, size_t start, number *out)
+{
+    bool ignoring = !out;
+    if (d->i >= d->len) return ERR_AT(d, ignoring ? E_NUMBER : E_EOF_VALUE);
+    char c = d->s[d->i++];
+    bool integral = true, overflow = false;
+    uint64_t sig = 0;
+    if (c == '0') {
+        if (is_digit(peek(d))) return ERR_PEEK(d, E_NUMBER);
+    } else if (c >= '1' && c <= '9') {
+        sig = (uint64_t)(c - '0');
+        while (is_digit(peek(d))) {
+            unsigned digit = (unsigned)(d->s[d->i++] - '0');
+            if (sig > (UINT64_MAX - digit) / 10)
+                overflow = true;
+            else if (!overflow)
+                sig = sig * 10 + digit;
+        }
+    } else {
+        return ERR_AT(d, E_NUMBER);
+    }
+    if (peek(d) == '.') {
+        integral = false;
+        d->i++;
+        if (!is_digit(peek(d)))
+            return d->i >= d->len && !ignoring ? ERR_PEEK(d, E_EOF_VALUE) : ERR_PEEK(d, E_NUMBER);
+        while (is_digit(peek(d)))
+            d->i++;
+    }
+    if (peek(d) == 'e' || peek(d) == 'E') {
+        integral = false;
+        d->i++;
+        if (peek(d) == '+' || peek(d) == '-') d->i++;
+        if (d->i >= d->len) return ERR_AT(d, ignoring ? E_NUMBER : E_EOF_VALUE);
+        if (!is_digit(d->s[d->i++])) return ERR_AT(d, E_NUMBER);
+        while (is_digit(peek(d)))
+            d->i++;
+    }
+    if (ignoring) return 0;
+    if (integral && !overflow) {
+        if (positive) {
+            *out = (number){.kind = NUM_U64, .u = sig};
+            return 0;
+        }
+        /* like serde_json: -0 and magnitudes past i64 become floats */
+        if (sig != 0 && sig <= (uint64_t)INT64_MAX + 1) {
+            *out = (number){.kind = NUM_I64,
+                            .i = sig == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)sig};
+            return 0;
+        }
+    }
+    char tmp[64];
+    size_t n = d->i - start;
+    char *text = n < sizeof tmp ? tmp : malloc(n + 1);
+    if (!text) {
+        d->oom = true;
+        return ERR_AT(d, "out of memory");
+    }
+    memcpy(text, d->s + start, n);
+    text[n] = '\0';
+    double f = strtod(text, NULL);
+    if (text != tmp) free(text);
+    if (isinf(f)) return ERR_AT(d, E_RANGE);
+    *out = (number){.kind = NUM_F64, .f = f};
+    return 0;
+}
+
+static int read_ident(dec *d, const char *rest)
+{
+    for (; *rest; rest++) {
+        if (d->i >= d->len) return ERR_AT(d, E_EOF_VALUE);
+        if (d->s[d->i++] != *rest) return ERR_AT(d, E_IDENT);
+    }
+    return 0;
+}
+
+/* serde_json's peek_invalid_type: reads the scalar that is there and reports
+ * it against what was expected; containers are named but not read. */
+static int invalid_type(dec *d, const char *expected)
+{
+    int c = peek(d);
+    cx_buf what = CX_BUF_INIT;
+    if (c == 'n' || c == 't' || c == 'f') {
+        d->i++;
+        if (read_ident(d, c == 'n' ? "ull" : c == 't' ? "rue" : "alse")) return -1;
+        cx_buf_puts(&what, c == 'n' ? "null" : c == 't' ? "boolean `true`" : "boolean `false`");
+    } else if (c == '-' || is_digit(c)) {
+        size_t start = d->i;
+        if (c == '-') d->i++;
+        number n;
+        if (read_number(d, c != '-', start, &n)) return -1;
+        put_unexpected_number(&what, &n);
+    } else if (c == '"') {
+        d->i++;
+        cx_buf s = CX_BUF_INIT;
+        if (read_str(d, &s)) {
+            cx_buf_free(&s);
+            return -1;
+        }
+        cx_buf_puts(&what, "string ");
+        debug_quote(s.data ? s.data : "", s.len, &what);
+        cx_buf_free(&s);
+    } else if (c == '[' || c == '{') {
+        cx_buf_puts(&what, c == '[' ? "sequence" : "map");
+    } else {
+        return ERR_PEEK(d, E_VALUE);
+    }
+    fail(d, true, d->i, "invalid type: %s, expected %s", cx_buf_str(&what), expected);
+    cx_buf_free(&what);
+    return -1;
+}
+
+/* serde_json's ignore_value: checks one value of any shape without recursion. */
+static int ignore_value(dec *d)
+{
+    cx_buf stack = CX_BUF_INIT; /* the open containers, '[' or '{' */
+    int rc = 0;
+    for (;;) {
+        int c = skip_ws(d);
+        bool opened = false;
+        if (c < 0) {
+            rc = ERR_PEEK(d, E_EOF_VALUE);
+            break;
+        } else if (c == 'n' || c == 't' || c == 'f') {
+            d->i++;
+            if ((rc = read_ident(d, c == 'n' ? "ull" : c == 't' ? "rue" : "alse"))) break;
+        } else if (c == '-' || is_digit(c)) {
+            size_t start = d->i;
+            if (c == '-') d->i++;
+            if ((rc = read_number(d, c != '-', start, NULL))) break;
+        } else if (c == '"') {
+            d->i++;
+            if ((rc = read_str(d, NULL))) break;
+        } else if (c == '[' || c == '{') {
+            d->i++;
+            cx_buf_putc(&stack, (char)c);
+            opened = true;
+        } else {
+            rc = ERR_PEEK(d, E_VALUE);
+            break;
+        }
+        /* after a value (or an opening bracket): close containers, or move
+         * to the next element / key */
+        bool accept_comma = !opened;
+        bool done = false, next = false;
+        while (!done && !next) {
+            if (!stack.len) {
+                done = true;
+                break;
+            }
+            char frame = stack.data[stack.len - 1];
+            c = skip_ws(d);
+            if (c == ',' && accept_comma) {
+                d->i++;
+                next = true;
+            } else if ((c == ']' && frame == '[') || (c == '}' && frame == '{')) {
+                d->i++;
+                cx_buf_truncate(&stack, stack.len - 1);
+                accept_comma = true;
+            } else if (c < 0) {
+                rc = ERR_PEEK(d, frame == '[' ? E_EOF_LIST : E_EOF_OBJECT);
+                break;
+            } else if (accept_comma) {
+                rc = ERR_PEEK(d, frame == '[' ? E_LIST_COMMA : E_OBJECT_COMMA);
+                break;
+            } else {
+                next = true;
+            }
+        }
+        if (rc || done) break;
+        if (stack.data[stack.len - 1] == '{') {
+            c = skip_ws(d);
+            if (c != '"') {
+                rc = c < 0 ? ERR_PEEK(d, E_EOF_OBJECT) : ERR_PEEK(d, E_KEY);
+                break;
+            }
+            d->i++;
+            if ((rc = read_str(d, NULL))) break;
+            c = skip_ws(d);
+            if (c != ':') {
+                rc = c < 0 ? ERR_PEEK(d, E_EOF_OBJECT) : ERR_PEEK(d, E_COLON);
+                break;
+            }
+            d->i++;
+        }
+    }
+    cx_buf_free(&stack);
+    return rc;
+}
+
+/* ---- typed values --------------------------------------------------------------------------- */
+
+static int decode_struct(dec *d, cx__ft_struct *st);
+
+static int object_colon(dec *d)
+{
+    int c = skip_ws(d);
+    if (c == ':') {
+        d->i++;
+        return 0;
+    }
+    return c < 0 ? ERR_PEEK(d, E_EOF_OBJECT) : ERR_PEEK(d, E_COLON);
+}
+
+static void one_of(cx_buf *b, const char *const *names)
+{
+    size_t n = 0;
+    while (names[n])
+        n++;
+    if (n == 1) {
+        cx_buf_printf(b, "`%s`", names[0]);
+    } else if (n == 2) {
+        cx_buf_printf(b, "`%s` or `%s`", names[0], names[1]);
+    } else {
+        cx_buf_puts(b, "one of ");
+        for (size_t k = 0; k < n; k++)
+            cx_buf_printf(b, "%s`%s`", k ? ", " : "", names[k]);
+    }
+}
+
+/* A variant name read as serde_json's deserialize_str reads identifiers. */
+static int variant_name(dec *d, cx__ft_field *f)
+{
+    int c = skip_ws(d);
+    if (c < 0) return ERR_PEEK(d, E_EOF_VALUE);
+    if (c != '"') return invalid_type(d, "variant identifier");
+    d->i++;
+    cx_buf s = CX_BUF_INIT;
+    if (read_str(d, &s)) {
+        cx_buf_free(&s);
+        return -1;
+    }
+    const char *name = cx_buf_str(&s);
+    for (int k = 0; f->variants[k]; k++) {
+        if (s.len == strlen(f->variants[k]) && !memcmp(name, f->variants[k], s.len)) {
+            f->variant = k;
+            cx_buf_free(&s);
+            return 0;
+        }
+    }
+    cx_buf list = CX_BUF_INIT;
+    one_of(&list, f->variants);
+    fail(d, true, d->i, "unknown variant `%s`, expected %s", name, cx_buf_str(&list));
+    cx_buf_free(&list);
+    cx_buf_free(&s);
+    return -1;
+}
+
+/* A unit-variant enum: "name", or the externally tagged {"name": null}. */
+static int decode_enum(dec *d, cx__ft_field *f)
+{
+    int c = skip_ws(d);
+    if (c == '"') return variant_name(d, f);
+    if (c < 0) return ERR_PEEK(d, E_EOF_VALUE);
+    if (c != '{') return ERR_PEEK(d, E_VALUE);
+    d->i++;
+    if (variant_name(d, f) || object_colon(d)) return -1;
+    c = skip_ws(d);
+    if (c < 0) return ERR_PEEK(d, E_EOF_VALUE);
+    if (c != 'n') return invalid_type(d, "unit");
+    d->i++;
+    if (read_ident(d, "ull")) return -1;
+    c = skip_ws(d);
+    if (c == '}') {
+        d->i++;
+        return 0;
+    }
+    return c < 0 ? ERR_AT(d, E_EOF_OBJECT) : ERR_AT(d, E_VALUE);
+}
+
+static int decode_value(dec *d, cx__ft_field *f)
+{
+    int c = skip_ws(d);
+    if (f->option && c == 'n') {
+        d->i++;
+        if (read_ident(d, "ull")) return -1;
+        f->set = false;
+        return 0;
+    }
+    switch (f->type) {
+    case CX__FT_STRING: {
+        if (c < 0) return ERR_PEEK(d, E_EOF_VALUE);
+        if (c != '"') return invalid_type(d, "a string");
+        d->i++;
+        cx_buf s = CX_BUF_INIT;
+        if (read_str(d, &s)) {
+            cx_buf_free(&s);
+            return -1;
+        }
+        cx_buf fixed = CX_BUF_INIT;
+        cx_utf8_repair(s.data ? s.data : "", s.len, &fixed);
+        cx_buf_free(&s);
+        free(f->str);
+        f->str = cx_buf_steal(&fixed);
+        if (!f->str) {
+            d->oom = true;
+            return ERR_AT(d, "out of memory");
+        }
+        break;
+    }
+    case CX__FT_USIZE: {
+        if (c < 0) return ERR_PEEK(d, E_EOF_VALUE);
+        if (c != '-' && !is_digit(c)) return invalid_type(d, "usize");
+        size_t start = d->i;
+        if (c == '-') d->i++;
+        number n;
+        if (read_number(d, c != '-', start, &n)) return -1;
+        if (n.kind != NUM_U64) {
+            cx_buf what = CX_BUF_INIT;
+            put_unexpected_number(&what, &n);
+            fail(d, true, d->i, "invalid %s: %s, expected usize",
+                 n.kind == NUM_I64 ? "value" : "type", cx_buf_str(&what));
+            cx_buf_free(&what);
+            return -1;
+        }
+#if SIZE_MAX < UINT64_MAX
+        if (n.u > SIZE_MAX)
+            return fail(d, true, d->i, "invalid value: integer `%llu`, expected usize",
+                        (unsigned long long)n.u);
+#endif
+        f->num = (size_t)n.u;
+        break;
+    }
+    case CX__FT_BOOL:
+        if (c < 0) return ERR_PEEK(d, E_EOF_VALUE);
+        if (c != 't' && c != 'f') return invalid_type(d, "a boolean");
+        d->i++;
+        if (read_ident(d, c == 't' ? "rue" : "alse")) return -1;
+        f->flag = c == 't';
+        break;
+    case CX__FT_ENUM:
+        if (decode_enum(d, f)) return -1;
+        break;
+    case CX__FT_STRUCT:
+        if (decode_struct(d, f->nested)) return -1;
+        break;
+    }
+    f->set = true;
+    return 0;
+}
+
+/* ---- structs -------------------------------------------------------------------------------- */
+
+static int visit_map(dec *d, cx__ft_struct *st)
+{
+    cx_buf key = CX_BUF_INIT;
+    bool first = true;
+    int rc = 0;
+    for (;;) {
+        int c = skip_ws(d);
+        if (c == '}') break;
+        if (c == ',' && !first) {
+            d->i++;
+            c = skip_ws(d);
+        } else if (c < 0) {
+            rc = ERR_PEEK(d, E_EOF_OBJECT);
+            break;
+        } else if (first) {
+            first = false;
+        } else {
+            rc = ERR_PEEK(d, E_OBJECT_COMMA);
+            break;
+        }
+        if (c != '"') {
+            rc = c == '}' ? ERR_PEEK(d, E_TRAILING_COMMA)
+                 : c < 0  ? ERR_PEEK(d, E_EOF_VALUE)
+                          : ERR_PEEK(d, E_KEY);
+            break;
+        }
+        d->i++;
+        cx_buf_reset(&key);
+        if ((rc = read_str(d, &key))) break;
+        cx__ft_field *f = NULL;
+        for (size_t k = 0; k < st->count && !f; k++)
+            if (strlen(st->fields[k].name) == key.len &&
+                !memcmp(st->fields[k].name, cx_buf_str(&key), key.len))
+                f = &st->fields[k];
+        if (f && f->seen) {
+            rc = ERR_DATA(d, "duplicate field `%s`", f->name);
+            break;
+        }
+        if (f) f->seen = true;
+        if ((rc = object_colon(d))) break;
+        if ((rc = f ? decode_value(d, f) : ignore_value(d))) break;
+    }
+    cx_buf_free(&key);
+    for (size_t k = 0; !rc && k < st->count; k++)
+        if (st->fields[k].required && !st->fields[k].seen)
+            rc = ERR_DATA(d, "missing field `%s`", st->fields[k].name);
+    return rc;
+}
+
+/* A derived struct also reads from an array, its fields in declaration order. */
+static int visit_seq(dec *d, cx__ft_struct *st)
+{
+    bool first = true, ended = false;
+    for (size_t k = 0; k < st->count; k++) {
+        cx__ft_field *f = &st->fields[k];
+        if (!ended) {
+            int c = skip_ws(d);
+            if (c == ']') {
+                ended = true;
+            } else {
+                if (c == ',' && !first) {
+                    d->i++;
+                    c = skip_ws(d);
+                } else if (c < 0) {
+                    return ERR_PEEK(d, E_EOF_LIST);
+                } else if (first) {
+                    first = false;
+                } else {
+                    return ERR_PEEK(d, E_LIST_COMMA);
+                }
+                if (c == ']') return ERR_PEEK(d, E_TRAILING_COMMA);
+                if (c < 0) return ERR_PEEK(d, E_EOF_VALUE);
+                f->seen = true;
+                if (decode_value(d, f)) return -1;
+            }
+        }
+        if (ended && f->required)
+            return ERR_DATA(d, "invalid length %zu, expected struct %s with %zu elements", k,
+                            st->name, st->count);
+    }
+    return 0;
+}
+
+static int decode_struct(dec *d, cx__ft_struct *st)
+{
+    int c = skip_ws(d);
+    if (c < 0) return ERR_PEEK(d, E_EOF_VALUE);
+    if (c != '{' && c != '[') {
+        char expected[128];
+        snprintf(expected, sizeof expected, "struct %s", st->name);
+        return invalid_type(d, expected);
+    }
+    d->i++;
+    int rc = c == '{' ? visit_map(d, st) : visit_seq(d, st);
+    /* serde_json runs end_map / end_seq even after a failure; its reading
+     * decides where an unpositioned error is reported */
+    int e = skip_ws(d);
+    if (c == '{') {
+        if (e == '}')
+            d->i++;
+        else if (!rc)
+            rc = e < 0      ? ERR_PEEK(d, E_EOF_OBJECT)
+                 : e == ',' ? ERR_PEEK(d, E_TRAILING_COMMA)
+                            : ERR_PEEK(d, E_TRAILING);
+    } else if (e == ']') {
+        d->i++;
+    } else if (e == ',') {
+        d->i++;
+        if (!rc) rc = skip_ws(d) == ']' ? ERR_PEEK(d, E_TRAILING_COMMA) : ERR_PEEK(d, E_TRAILING);
+    } else if (!rc) {
+        rc = e < 0 ? ERR_PEEK(d, E_EOF_LIST) : ERR_PEEK(d, E_TRAILING);
+    }
+    fix_position(d);
+    return rc;
+}
+
+static void clear_fields(cx__ft_struct *st, bool reset)
+{
+    if (!st) return;
+    for (size_t k = 0; k < st->count; k++) {
+        cx__ft_field *f = &st->fields[k];
+        free(f->str);
+        f->str = NULL;
+        if (reset) f->seen = f->set = false;
+        if (f->type == CX__FT_STRUCT) clear_fields(f->nested, reset);
+    }
+}
+
+void cx__ft_clear(cx__ft_struct *st)
+{
+    clear_fields(st, false);
+}
+
+int cx__ft_decode(const char *text, size_t len, cx__ft_struct *st, char **msg)
+{
+    *msg = NULL;
+    dec d = {.s = text ? text : "", .len = text ? len : 0};
+    clear_fields(st, true);
+    int rc = decode_struct(&d, st);
+    if (!rc && skip_ws(&d) >= 0) rc = ERR_PEEK(&d, E_TRAILING);
+    if (!rc) {
+        cx_buf_free(&d.msg);
+        return 0;
+    }
+    if (d.oom || cx_buf_failed(&d.msg)) {
+        cx_buf_free(&d.msg);
+        return CX_ENOMEM;
+    }
+    size_t line = 1, col_start = 0;
+    for (size_t k = 0; k < d.pos && k < d.len; k++)
+        if (d.s[k] == '\n') {
+            line++;
+            col_start = k + 1;
+        }
+    cx_buf out = CX_BUF_INIT;
+    cx_buf_puts(&out, "failed to parse function arguments: Error(");
+    debug_quote(cx_buf_str(&d.msg), d.msg.len, &out);
+    cx_buf_printf(&out, ", line: %zu, column: %zu)", line, d.pos - col_start);
+    cx_buf_free(&d.msg);
+    *msg = cx_buf_steal(&out);
+    return *msg ? 1 : CX_ENOMEM;
+}
+
+/* ---- text helpers --------------------------------------------------------------------------- */
+
+int cx__ft_answer(cx_tool_output *out, bool success, const char *fmt, ...)
+{
+    cx_buf b = CX_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    cx_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    char *text = cx_buf_steal(&b);
+    if (!text) return CX_ENOMEM;
+    cx_tool_output_clear(out);
+    out->text = text;
+    out->success = success;
+    return 0;
+}
+
+const char *cx__ft_os_error(int err, char *buf, size_t size)
+{
+    char text[256];
+    const char *s = strerror_r(err, text, sizeof text);
+    snprintf(buf, size, "%s (os error %d)", s, err);
     return buf;
 }
 
-static json_object *parse_args(const cx_tool_call *call, cx_tool_output *out, int *rc)
-{
-    json_object *args = NULL;
-    cx_error err = {0};
-    const char *in = call->input ? call->input : "";
-    if (cx_json_parse(in, strlen(in), &args, &err) || !json_object_is_type(args, json_type_object)) {
-        json_object_put(args);
-        *rc = answer(out, false, "failed to parse function arguments: %s",
-                     err.msg[0] ? err.msg : "expected a JSON object");
-        return NULL;
-    }
-    return args;
-}
-
-/* An optional non-negative integer argument; false (and the answer set) when
- * it is there but not one. */
-static bool get_count(json_object *args, const char *key, size_t dflt, size_t *out_v, cx_tool_output *out, int *rc)
-{
-    json_object *v = cx_json_get(args, key);
-    *out_v = dflt;
-    if (!v || json_object_is_type(v, json_type_null)) return true;
-    if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
-        *rc = answer(out, false, "failed to parse function arguments: `%s` must be a non-negative integer", key);
-        return false;
-    }
-    *out_v = (size_t)json_object_get_int64(v);
-    return true;
-}
-
-/* Lossy UTF-8 of a line, cut to max bytes on a character boundary. */
-static void display_text(const char *s, size_t len, size_t max, cx_buf *out)
+int cx__ft_lossy_prefix(const char *s, size_t len, size_t max, cx_buf *out)
 {
     cx_buf fixed = CX_BUF_INIT;
-    cx_utf8_repair(s, len, &fixed);
+    int rc = cx_utf8_repair(s, len, &fixed);
     size_t n = fixed.len;
     if (n > max) {
         n = max;
-        while (n > 0 && ((unsigned char)fixed.data[n] & 0xC0) == 0x80) n--;
+        while (n > 0 && ((unsigned char)fixed.data[n] & 0xC0) == 0x80)
+            n--;
     }
-    cx_buf_append(out, fixed.data ? fixed.data : "", n);
+    if (!rc) rc = cx_buf_append(out, fixed.data ? fixed.data : "", n);
     cx_buf_free(&fixed);
-}
-
-/* ---- read_file -------------------------------------------------------------------- */
-
-typedef struct line {
-    char *raw;    /* lossy UTF-8, no line end */
-    size_t len;
-    size_t indent;
-} line;
-
-static void lines_free(line *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) free(v[i].raw);
-    free(v);
-}
-
-/* Reads every line of path (a trailing "\r\n" or "\n" removed). */
-static int read_lines(const char *path, line **out, size_t *n, int *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *err = errno;
-        return -1;
-    }
-    line *v = NULL;
-    size_t cnt = 0, cap = 0;
-    char *buf = NULL;
-    size_t bcap = 0;
-    ssize_t got;
-    while ((got = getline(&buf, &bcap, f)) > 0) {
-        size_t len = (size_t)got;
-        if (buf[len - 1] == '\n') {
-            len--;
-            if (len && buf[len - 1] == '\r') len--;
-        }
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 256;
-            line *p = realloc(v, cap * sizeof *p);
-            if (!p) break;
-            v = p;
-        }
-        cx_buf fixed = CX_BUF_INIT;
-        cx_utf8_repair(buf, len, &fixed);
-        cx_buf_puts(&fixed, "");
-        size_t indent = 0;
-        for (size_t i = 0; i < fixed.len && (fixed.data[i] == ' ' || fixed.data[i] == '\t'); i++)
-            indent += fixed.data[i] == '\t' ? TAB_WIDTH : 1;
-        v[cnt].len = fixed.len;
-        v[cnt].raw = cx_buf_steal(&fixed);
-        v[cnt].indent = indent;
-        cnt++;
-    }
-    int e = ferror(f) ? errno : 0;
-    free(buf);
-    fclose(f);
-    if (e) {
-        lines_free(v, cnt);
-        *err = e;
-        return -1;
-    }
-    *out = v;
-    *n = cnt;
-    return 0;
-}
-
-static bool blank(const line *l)
-{
-    for (size_t i = 0; i < l->len; i++)
-        if (!isspace((unsigned char)l->raw[i])) return false;
-    return true;
-}
-
-static bool comment(const line *l)
-{
-    const char *p = l->raw;
-    while (isspace((unsigned char)*p)) p++;
-    return !strncmp(p, "#", 1) || !strncmp(p, "//", 2) || !strncmp(p, "--", 2);
-}
-
-static void put_line(cx_buf *b, size_t number, const line *l)
-{
-    if (b->len) cx_buf_putc(b, '\n');
-    cx_buf_printf(b, "L%zu: ", number);
-    display_text(l->raw, l->len, MAX_LINE_LENGTH, b);
-}
-
-typedef struct indent_opts {
-    size_t anchor, max_levels, max_lines;
-    bool has_anchor, include_siblings, include_header, has_max_lines;
-} indent_opts;
-
-/* Upstream's block expansion: grow up and down from the anchor while lines
- * are at least min_indent deep; at min_indent, take one boundary line on each
- * side unless siblings are wanted (comment headers above always count). */
-static int indentation_block(const line *v, size_t n, size_t offset, size_t limit, const indent_opts *o,
-                             cx_buf *out, const char **error)
-{
-    size_t anchor = o->has_anchor ? o->anchor : offset;
-    if (anchor == 0) return *error = "anchor_line must be a 1-indexed line number", -1;
-    size_t guard = o->has_max_lines ? o->max_lines : limit;
-    if (guard == 0) return *error = "max_lines must be greater than zero", -1;
-    if (n == 0 || anchor > n) return *error = "anchor_line exceeds file length", -1;
-    size_t *eff = malloc(n * sizeof *eff);
-    if (!eff) return *error = "out of memory", -1;
-    size_t prev = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!blank(&v[i])) prev = v[i].indent;
-        eff[i] = prev;
-    }
-    size_t ai = anchor - 1;
-    size_t aind = eff[ai];
-    size_t min_indent = o->max_levels == 0 ? 0 : (aind > o->max_levels * TAB_WIDTH ? aind - o->max_levels * TAB_WIDTH : 0);
-    size_t final_limit = limit < guard ? limit : guard;
-    if (final_limit > n) final_limit = n;
-    if (final_limit == 1) {
-        put_line(out, ai + 1, &v[ai]);
-        free(eff);
-        return 0;
-    }
-    /* the block is the index range [lo, hi] */
-    size_t lo = ai, hi = ai;
-    long i = (long)ai - 1;
-    size_t j = ai + 1;
-    int up_at_min = 0, down_at_min = 0;
-    while (hi - lo + 1 < final_limit) {
-        int progressed = 0;
-        if (i >= 0) {
-            size_t iu = (size_t)i;
-            if (eff[iu] >= min_indent) {
-                lo = iu;
-                progressed++;
-                i--;
-                if (eff[iu] == min_indent && !o->include_siblings) {
-                    bool header_comment = o->include_header && comment(&v[iu]);
-                    if (header_comment || up_at_min == 0) {
-                        up_at_min++;
-                    } else {
-                        lo = iu + 1; /* that line belongs to a sibling: give it back */
-                        progressed--;
-                        i = -1;
-                    }
-                }
-                if (hi - lo + 1 >= final_limit) break;
-            } else {
-                i = -1;
-            }
-        }
-        if (j < n) {
-            if (eff[j] >= min_indent) {
-                hi = j;
-                progressed++;
-                j++;
-                if (eff[hi] == min_indent && !o->include_siblings) {
-                    if (down_at_min > 0) {
-                        hi--;
-                        progressed--;
-                        j = n;
-                    }
-                    down_at_min++;
-                }
-            } else {
-                j = n;
-            }
-        }
-        if (progressed == 0) break;
-    }
-    while (lo < hi && blank(&v[lo])) lo++;
-    while (hi > lo && blank(&v[hi])) hi--;
-    if (!(lo == hi && blank(&v[lo])))
-        for (size_t k = lo; k <= hi; k++) put_line(out, k + 1, &v[k]);
-    free(eff);
-    return 0;
-}
-
-static int read_file_tool(void *state, const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
-{
-    (void)state;
-    (void)env;
-    int rc = 0;
-    json_object *args = parse_args(call, out, &rc);
-    if (!args) return rc;
-    const char *path = cx_json_get_str(args, "file_path");
-    size_t offset, limit;
-    if (!path) {
-        rc = answer(out, false, "failed to parse function arguments: missing field `file_path`");
-        goto done;
-    }
-    if (!get_count(args, "offset", 1, &offset, out, &rc) || !get_count(args, "limit", 2000, &limit, out, &rc))
-        goto done;
-    const char *mode = cx_json_get_str(args, "mode");
-    if (mode && strcmp(mode, "slice") && strcmp(mode, "indentation")) {
-        rc = answer(out, false, "failed to parse function arguments: unknown variant `%s`, expected `slice` or `indentation`",
-                    mode);
-        goto done;
-    }
-    indent_opts o = {.include_header = true};
-    json_object *ind = cx_json_get(args, "indentation");
-    if (ind && json_object_is_type(ind, json_type_object)) {
-        json_object *a = cx_json_get(ind, "anchor_line"), *m = cx_json_get(ind, "max_lines");
-        o.has_anchor = a && !json_object_is_type(a, json_type_null);
-        o.has_max_lines = m && !json_object_is_type(m, json_type_null);
-        if (!get_count(ind, "anchor_line", 0, &o.anchor, out, &rc) ||
-            !get_count(ind, "max_levels", 0, &o.max_levels, out, &rc) ||
-            !get_count(ind, "max_lines", 0, &o.max_lines, out, &rc))
-            goto done;
-        cx_json_get_bool(ind, "include_siblings", &o.include_siblings);
-        cx_json_get_bool(ind, "include_header", &o.include_header);
-    }
-    if (offset == 0) {
-        rc = answer(out, false, "offset must be a 1-indexed line number");
-        goto done;
-    }
-    if (limit == 0) {
-        rc = answer(out, false, "limit must be greater than zero");
-        goto done;
-    }
-    if (path[0] != '/') {
-        rc = answer(out, false, "file_path must be an absolute path");
-        goto done;
-    }
-    line *v = NULL;
-    size_t n = 0;
-    int e = 0;
-    char eb[128];
-    if (read_lines(path, &v, &n, &e)) {
-        rc = answer(out, false, "failed to read file: %s", os_error(e, eb, sizeof eb));
-        goto done;
-    }
-    cx_buf text = CX_BUF_INIT;
-    cx_buf_puts(&text, "");
-    if (mode && !strcmp(mode, "indentation")) {
-        const char *error = NULL;
-        if (indentation_block(v, n, offset, limit, &o, &text, &error))
-            rc = answer(out, false, "%s", error);
-        else
-            rc = answer(out, true, "%s", text.data);
-    } else if (n < offset) {
-        rc = answer(out, false, "offset exceeds file length");
-    } else {
-        for (size_t k = offset - 1; k < n && k - (offset - 1) < limit; k++) put_line(&text, k + 1, &v[k]);
-        rc = answer(out, true, "%s", text.data);
-    }
-    cx_buf_free(&text);
-    lines_free(v, n);
-done:
-    json_object_put(args);
     return rc;
 }
 
-/* ---- list_dir --------------------------------------------------------------------- */
-
-typedef struct entry {
-    char *name;    /* relative path: the sort key */
-    char *display; /* the last component */
-    size_t depth;
-    char mark; /* '/', '@', '?' or 0 */
-} entry;
-
-typedef struct entries {
-    entry *v;
-    size_t n, cap;
-} entries;
-
-static int by_name(const void *a, const void *b)
+int cx__ft_put_text(cx_buf *out, const char *s, size_t len)
 {
-    return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
+    size_t from = 0;
+    for (size_t k = 0; k < len; k++) {
+        if (s[k]) continue;
+        cx_buf_append(out, s + from, k - from);
+        cx_buf_puts(out, "\xEF\xBF\xBD");
+        from = k + 1;
+    }
+    return cx_buf_append(out, s + from, len - from);
 }
 
-typedef struct pending {
-    char *dir, *prefix;
-    size_t depth_left;
-} pending;
-
-static int collect(const char *root, size_t depth, entries *all, char *errbuf, size_t errsize)
+bool cx__ft_is_space(unsigned cp)
 {
-    pending *queue = malloc(sizeof *queue);
-    size_t head = 0, tail = 0, qcap = 1;
-    if (!queue) return -1;
-    queue[tail++] = (pending){strdup(root), strdup(""), depth};
-    int rc = 0;
-    while (head < tail) {
-        pending cur = queue[head++];
-        DIR *d = opendir(cur.dir);
-        if (!d) {
-            char eb[128];
-            snprintf(errbuf, errsize, "failed to read directory: %s", os_error(errno, eb, sizeof eb));
-            free(cur.dir);
-            free(cur.prefix);
-            rc = -1;
-            break;
-        }
-        entries here = {0};
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-            char *full = NULL, *rel = NULL;
-            if (asprintf(&full, "%s/%s", cur.dir, de->d_name) < 0) continue;
-            if (asprintf(&rel, "%s%s%s", cur.prefix, *cur.prefix ? "/" : "", de->d_name) < 0) {
-                free(full);
-                continue;
-            }
-            struct stat st;
-            char mark = '?';
-            if (lstat(full, &st) == 0)
-                mark = S_ISLNK(st.st_mode) ? '@' : S_ISDIR(st.st_mode) ? '/' : S_ISREG(st.st_mode) ? 0 : '?';
-            if (here.n == here.cap) {
-                here.cap = here.cap ? here.cap * 2 : 32;
-                here.v = realloc(here.v, here.cap * sizeof *here.v);
-            }
-            cx_buf disp = CX_BUF_INIT, key = CX_BUF_INIT;
-            display_text(de->d_name, strlen(de->d_name), MAX_ENTRY_LENGTH, &disp);
-            display_text(rel, strlen(rel), MAX_ENTRY_LENGTH, &key);
-            cx_buf_puts(&disp, "");
-            cx_buf_puts(&key, "");
-            size_t depth_of = 0;
-            for (const char *p = cur.prefix; *cur.prefix && p; p = strchr(p + 1, '/')) depth_of++;
-            here.v[here.n++] = (entry){cx_buf_steal(&key), cx_buf_steal(&disp), depth_of, mark};
-            if (mark == '/' && cur.depth_left > 1) {
-                if (tail == qcap) {
-                    qcap *= 2;
-                    queue = realloc(queue, qcap * sizeof *queue);
-                }
-                queue[tail++] = (pending){full, rel, cur.depth_left - 1};
-            } else {
-                free(full);
-                free(rel);
-            }
-        }
-        closedir(d);
-        free(cur.dir);
-        free(cur.prefix);
-        for (size_t k = 0; k < here.n; k++) {
-            if (all->n == all->cap) {
-                all->cap = all->cap ? all->cap * 2 : 64;
-                all->v = realloc(all->v, all->cap * sizeof *all->v);
-            }
-            all->v[all->n++] = here.v[k];
-        }
-        free(here.v);
-    }
-    for (size_t k = head; k < tail; k++) {
-        free(queue[k].dir);
-        free(queue[k].prefix);
-    }
-    free(queue);
-    return rc;
+    return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+           cp == 0x205F || cp == 0x3000;
 }
 
-static int list_dir_tool(void *state, const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
+/* Decodes the character at s[k] of valid UTF-8; sets *n to its length. */
+static unsigned utf8_at(const char *s, size_t len, size_t k, size_t *n)
 {
-    (void)state;
-    (void)env;
-    int rc = 0;
-    json_object *args = parse_args(call, out, &rc);
-    if (!args) return rc;
-    const char *path = cx_json_get_str(args, "dir_path");
-    size_t offset, limit, depth;
-    if (!path) {
-        rc = answer(out, false, "failed to parse function arguments: missing field `dir_path`");
-        goto done;
-    }
-    if (!get_count(args, "offset", 1, &offset, out, &rc) || !get_count(args, "limit", 25, &limit, out, &rc) ||
-        !get_count(args, "depth", 2, &depth, out, &rc))
-        goto done;
-    if (offset == 0) {
-        rc = answer(out, false, "offset must be a 1-indexed entry number");
-    } else if (limit == 0) {
-        rc = answer(out, false, "limit must be greater than zero");
-    } else if (depth == 0) {
-        rc = answer(out, false, "depth must be greater than zero");
-    } else if (path[0] != '/') {
-        rc = answer(out, false, "dir_path must be an absolute path");
-    } else {
-        entries all = {0};
-        char err[512];
-        if (collect(path, depth, &all, err, sizeof err)) {
-            rc = answer(out, false, "%s", err);
-        } else {
-            cx_buf b = CX_BUF_INIT;
-            cx_buf_printf(&b, "Absolute path: %s", path);
-            if (all.n) qsort(all.v, all.n, sizeof *all.v, by_name);
-            if (all.n && offset - 1 >= all.n) {
-                rc = answer(out, false, "offset exceeds directory entry count");
-            } else if (all.n) {
-                size_t start = offset - 1, take = limit < all.n - start ? limit : all.n - start;
-                for (size_t k = start; k < start + take; k++) {
-                    cx_buf_putc(&b, '\n');
-                    for (size_t s = 0; s < all.v[k].depth * 2; s++) cx_buf_putc(&b, ' ');
-                    cx_buf_puts(&b, all.v[k].display);
-                    if (all.v[k].mark) cx_buf_putc(&b, all.v[k].mark);
-                }
-                if (start + take < all.n) cx_buf_printf(&b, "\nMore than %zu entries found", take);
-            }
-            if (!out->text) rc = answer(out, true, "%s", cx_buf_str(&b));
-            cx_buf_free(&b);
-        }
-        for (size_t k = 0; k < all.n; k++) {
-            free(all.v[k].name);
-            free(all.v[k].display);
-        }
-        free(all.v);
-    }
-done:
-    json_object_put(args);
-    return rc;
+    unsigned char c = (unsigned char)s[k];
+    size_t want = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (k + want > len) want = 1;
+    unsigned cp = want == 1 ? c : want == 2 ? c & 0x1F : want == 3 ? c & 0x0F : c & 0x07;
+    for (size_t j = 1; j < want; j++)
+        cp = cp << 6 | ((unsigned char)s[k + j] & 0x3F);
+    *n = want;
+    return cp;
 }
 
-/* ---- grep_files ------------------------------------------------------------------- */
-
-static long long now_ms(void)
+size_t cx__ft_space_prefix(const char *s, size_t len)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    size_t k = 0, n;
+    while (k < len && cx__ft_is_space(utf8_at(s, len, k, &n)))
+        k += n;
+    return k;
 }
 
-/* Runs argv in cwd collecting stdout and stderr. Returns the exit status, -2
- * on timeout, -3 when cancelled, or -1 with *spawn_err when it could not
- * start. */
-static int run_capture(char *const argv[], const char *cwd, long timeout_ms, const atomic_bool *cancel, cx_buf *so,
-                       cx_buf *se, int *spawn_err)
+size_t cx__ft_space_suffix(const char *s, size_t len)
 {
-    int o[2], e[2];
-    if (pipe2(o, O_CLOEXEC)) return *spawn_err = errno, -1;
-    if (pipe2(e, O_CLOEXEC)) {
-        *spawn_err = errno;
-        close(o[0]);
-        close(o[1]);
-        return -1;
+    size_t end = len;
+    while (end > 0) {
+        size_t start = end - 1, n;
+        while (start > 0 && ((unsigned char)s[start] & 0xC0) == 0x80)
+            start--;
+        if (!cx__ft_is_space(utf8_at(s, len, start, &n))) break;
+        end = start;
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, o[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, e[1], 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&at, 0);
-    pid_t pid;
-    int r = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    close(o[1]);
-    close(e[1]);
-    if (r) {
-        close(o[0]);
-        close(e[0]);
-        *spawn_err = r;
-        return -1;
-    }
-    long long deadline = now_ms() + timeout_ms;
-    struct pollfd p[2] = {{o[0], POLLIN, 0}, {e[0], POLLIN, 0}};
-    int open_fds = 2, result = 0;
-    char chunk[16384];
-    while (open_fds > 0) {
-        if (cancel && atomic_load(cancel)) {
-            result = -3;
-            break;
-        }
-        long left = (long)(deadline - now_ms());
-        if (left <= 0) {
-            result = -2;
-            break;
-        }
-        if (poll(p, 2, left < 100 ? (int)left : 100) < 0 && errno != EINTR) break;
-        for (int k = 0; k < 2; k++) {
-            if (p[k].fd < 0 || !(p[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            ssize_t n = read(p[k].fd, chunk, sizeof chunk);
-            if (n > 0) {
-                cx_buf_append(k ? se : so, chunk, (size_t)n);
-            } else if (n == 0 || errno != EINTR) {
-                close(p[k].fd);
-                p[k].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    for (int k = 0; k < 2; k++)
-        if (p[k].fd >= 0) close(p[k].fd);
-    if (result < 0) kill(-pid, SIGKILL);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (result < 0) return result;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return len - end;
 }
 
-static int grep_files_tool(void *state, const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
-{
-    (void)state;
-    int rc = 0;
-    json_object *args = parse_args(call, out, &rc);
-    if (!args) return rc;
-    const char *raw = cx_json_get_str(args, "pattern");
-    size_t limit;
-    char *pattern = NULL, *search = NULL, *include = NULL;
-    if (!raw) {
-        rc = answer(out, false, "failed to parse function arguments: missing field `pattern`");
-        goto done;
-    }
-    if (!get_count(args, "limit", GREP_DEFAULT_LIMIT, &limit, out, &rc)) goto done;
-    /* trim, as upstream does, before deciding it is empty */
-    while (isspace((unsigned char)*raw)) raw++;
-    pattern = strdup(raw);
-    for (size_t n = strlen(pattern); n > 0 && isspace((unsigned char)pattern[n - 1]); n--) pattern[n - 1] = '\0';
-    if (!*pattern) {
-        rc = answer(out, false, "pattern must not be empty");
-        goto done;
-    }
-    if (limit == 0) {
-        rc = answer(out, false, "limit must be greater than zero");
-        goto done;
-    }
-    if (limit > GREP_MAX_LIMIT) limit = GREP_MAX_LIMIT;
-    const char *p = cx_json_get_str(args, "path");
-    const char *cwd = env->cwd ? env->cwd : ".";
-    if (p && *p && p[0] == '/')
-        search = strdup(p);
-    else if (p && *p)
-        rc = asprintf(&search, "%s/%s", cwd, p) < 0 ? CX_ENOMEM : 0;
-    else
-        search = strdup(cwd);
-    if (rc || !search) {
-        rc = CX_ENOMEM;
-        goto done;
-    }
-    struct stat st;
-    char eb[128];
-    if (stat(search, &st) != 0) {
-        rc = answer(out, false, "unable to access `%s`: %s", search, os_error(errno, eb, sizeof eb));
-        goto done;
-    }
-    const char *inc = cx_json_get_str(args, "include");
-    if (inc) {
-        while (isspace((unsigned char)*inc)) inc++;
-        include = strdup(inc);
-        for (size_t n = strlen(include); n > 0 && isspace((unsigned char)include[n - 1]); n--) include[n - 1] = '\0';
-    }
-    char *argv[12];
-    int k = 0;
-    argv[k++] = "rg";
-    argv[k++] = "--files-with-matches";
-    argv[k++] = "--sortr=modified";
-    argv[k++] = "--regexp";
-    argv[k++] = pattern;
-    argv[k++] = "--no-messages";
-    if (include && *include) {
-        argv[k++] = "--glob";
-        argv[k++] = include;
-    }
-    argv[k++] = "--";
-    argv[k++] = search;
-    argv[k] = NULL;
-    cx_buf so = CX_BUF_INIT, se = CX_BUF_INIT;
-    int spawn_err = 0;
-    int status = run_capture(argv, cwd, GREP_TIMEOUT_MS, env->cancel, &so, &se, &spawn_err);
-    cx_buf_puts(&so, "");
-    cx_buf_puts(&se, "");
-    if (status == -1) {
-        rc = answer(out, false, "failed to launch ripgrep (`rg`): %s. Install ripgrep and make sure `rg` is on PATH.",
-                    os_error(spawn_err, eb, sizeof eb));
-    } else if (status == -2) {
-        rc = answer(out, false, "rg timed out after 30 seconds");
-    } else if (status == -3) {
-        rc = CX_ECANCELED;
-    } else if (status == 1 || (status == 0 && !so.len)) {
-        rc = answer(out, false, "No matches found.");
-    } else if (status != 0) {
-        cx_buf msg = CX_BUF_INIT;
-        display_text(se.data, se.len, 4096, &msg);
-        cx_buf_puts(&msg, "");
-        rc = answer(out, false, "rg failed: %s", msg.data);
-        cx_buf_free(&msg);
-    } else {
-        cx_buf list = CX_BUF_INIT;
-        size_t count = 0;
-        for (char *ln = so.data, *nl; ln && *ln && count < limit; ln = nl ? nl + 1 : NULL) {
-            nl = strchr(ln, '\n');
-            size_t len = nl ? (size_t)(nl - ln) : strlen(ln);
-            if (!len || !cx_utf8_valid(ln, len)) continue; /* upstream skips non-UTF-8 paths */
-            if (count++) cx_buf_putc(&list, '\n');
-            cx_buf_append(&list, ln, len);
-        }
-        cx_buf_puts(&list, "");
-        rc = count ? answer(out, true, "%s", list.data) : answer(out, false, "No matches found.");
-        cx_buf_free(&list);
-    }
-    cx_buf_free(&so);
-    cx_buf_free(&se);
-done:
-    free(pattern);
-    free(search);
-    free(include);
-    json_object_put(args);
-    return rc;
-}
-
-/* ---- specs --------------------------------------------------------------------------- */
-
-static const char READ_FILE_SPEC[] =
-    "{\"type\":\"function\",\"name\":\"read_file\",\"description\":\"Read lines of a local file, each "
-    "prefixed with its number as `L<n>: `. In `slice` mode it returns `limit` lines from `offset`; in "
-    "`indentation` mode it returns the code block around an anchor line, following indentation to "
-    "parents (and optionally siblings).\",\"strict\":false,\"parameters\":{\"type\":\"object\","
-    "\"properties\":{"
-    "\"file_path\":{\"type\":\"string\",\"description\":\"Absolute path of the file.\"},"
-    "\"indentation\":{\"type\":\"object\",\"properties\":{"
-    "\"anchor_line\":{\"type\":\"number\",\"description\":\"Line the block is built around; offset "
-    "if left out.\"},"
-    "\"include_header\":{\"type\":\"boolean\",\"description\":\"Also take comment lines just above "
-    "the block (true unless set).\"},"
-    "\"include_siblings\":{\"type\":\"boolean\",\"description\":\"Also take neighbouring blocks at "
-    "the same depth.\"},"
-    "\"max_levels\":{\"type\":\"number\",\"description\":\"How many indentation levels to climb; 0 "
-    "for no bound.\"},"
-    "\"max_lines\":{\"type\":\"number\",\"description\":\"Upper bound on lines returned; limit if "
-    "left out.\"}},\"additionalProperties\":false},"
-    "\"limit\":{\"type\":\"number\",\"description\":\"Most lines to return (2000 if left out).\"},"
-    "\"mode\":{\"type\":\"string\",\"description\":\"`slice` (the default) or `indentation`.\"},"
-    "\"offset\":{\"type\":\"number\",\"description\":\"First line to return, counting from 1.\"}},"
-    "\"required\":[\"file_path\"],\"additionalProperties\":false}}";
-
-static const char LIST_DIR_SPEC[] =
-    "{\"type\":\"function\",\"name\":\"list_dir\",\"description\":\"List a local directory's entries, "
-    "nested folders indented, with `/` after directories, `@` after symlinks and `?` after other "
-    "special files.\",\"strict\":false,\"parameters\":{\"type\":\"object\",\"properties\":{"
-    "\"depth\":{\"type\":\"number\",\"description\":\"How many levels to descend (2 if left out).\"},"
-    "\"dir_path\":{\"type\":\"string\",\"description\":\"Absolute path of the directory.\"},"
-    "\"limit\":{\"type\":\"number\",\"description\":\"Most entries to return (25 if left out).\"},"
-    "\"offset\":{\"type\":\"number\",\"description\":\"First entry to return, counting from 1.\"}},"
-    "\"required\":[\"dir_path\"],\"additionalProperties\":false}}";
-
-static const char GREP_FILES_SPEC[] =
-    "{\"type\":\"function\",\"name\":\"grep_files\",\"description\":\"Find files whose contents match "
-    "a regular expression (ripgrep syntax); returns their paths, most recently modified "
-    "first.\",\"strict\":false,\"parameters\":{\"type\":\"object\",\"properties\":{"
-    "\"include\":{\"type\":\"string\",\"description\":\"Only search files matching this glob, e.g. "
-    "`*.rs`.\"},"
-    "\"limit\":{\"type\":\"number\",\"description\":\"Most paths to return (100 if left out, at most "
-    "2000).\"},"
-    "\"path\":{\"type\":\"string\",\"description\":\"File or directory to search; the working "
-    "directory if left out.\"},"
-    "\"pattern\":{\"type\":\"string\",\"description\":\"The regular expression.\"}},"
-    "\"required\":[\"pattern\"],\"additionalProperties\":false}}";
-
-static int add(cx_tool_registry *reg, const char *name, const char *spec_text, size_t len, cx_tool_handler h)
+int cx__ft_register(cx_tool_registry *reg, const char *name, const char *spec_json,
+                    cx_tool_handler handler)
 {
     json_object *spec = NULL;
-    if (cx_json_parse(spec_text, len, &spec, NULL)) return CX_ENOMEM;
-    cx_tool_def d = {name, CX_TOOL_FUNCTION, true, spec, h, NULL, NULL};
+    if (cx_json_parse(spec_json, strlen(spec_json), &spec, NULL)) return CX_ENOMEM;
+    cx_tool_def d = {name, CX_TOOL_FUNCTION, true, spec, handler, NULL, NULL};
     return cx_tools_add(reg, &d);
-}
-
-int cx_read_file_tool_register(cx_tool_registry *reg)
-{
-    return add(reg, "read_file", READ_FILE_SPEC, sizeof READ_FILE_SPEC - 1, read_file_tool);
-}
-
-int cx_list_dir_tool_register(cx_tool_registry *reg)
-{
-    return add(reg, "list_dir", LIST_DIR_SPEC, sizeof LIST_DIR_SPEC - 1, list_dir_tool);
-}
-
-int cx_grep_files_tool_register(cx_tool_registry *reg)
-{
-    return add(reg, "grep_files", GREP_FILES_SPEC, sizeof GREP_FILES_SPEC - 1, grep_files_tool);
 }

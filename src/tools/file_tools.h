@@ -1,18 +1,124 @@
 /* read_file, list_dir and grep_files: upstream's read-only file tools
  * (declared when config.toml's experimental_supported_tools names them).
- * Function tools, parallel-safe; errors go back to the model as text. */
+ *
+ * All three are function tools and parallel-safe, as upstream registers
+ * them. They keep no state between calls. Failures the model should hear
+ * about (bad arguments, missing files, rg errors) come back as the call's
+ * output with success = false, worded as upstream words them; handlers return
+ * a negative CX_E* code only for out-of-memory and cancellation.
+ *
+ * The code is split by tool: read_file.c, list_dir.c, grep_files.c, with the
+ * pieces they share in file_tools.c (declared in the second half of this
+ * header, `cx__ft_` prefix: library-internal, not API). */
 #ifndef CX_TOOLS_FILE_TOOLS_H
 #define CX_TOOLS_FILE_TOOLS_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "ccodex/error.h"
 #include "ccodex/tools.h"
 
-/* read_file: `L<n>: ` numbered lines of an absolute path, as a slice
- * (offset/limit) or as the indentation block around an anchor line. */
+/* read_file {file_path, offset?, limit?, mode?, indentation?}: `L<n>: `
+ * numbered lines of an absolute path, as a slice or as the indentation block
+ * around an anchor line. Returns 0, CX_ENOMEM or CX_EINVAL (see cx_tools_add). */
 int cx_read_file_tool_register(cx_tool_registry *reg);
-/* list_dir: entries of an absolute directory, breadth first to `depth`,
- * sorted by relative path, with / @ ? markers for dirs, symlinks, others. */
+/* list_dir {dir_path, offset?, limit?, depth?}: entries of an absolute
+ * directory, breadth first to `depth`, with / @ ? markers. */
 int cx_list_dir_tool_register(cx_tool_registry *reg);
-/* grep_files: files whose contents match a regex, newest first, via `rg`. */
+/* grep_files {pattern, include?, path?, limit?}: the files whose contents
+ * match a regex, newest first, found by running `rg`. */
 int cx_grep_files_tool_register(cx_tool_registry *reg);
+
+/* ---- shared by the file tools; library-internal ------------------------------------------ */
+
+/* Argument decoding with serde_json's semantics, so that a bad call gets the
+ * same "failed to parse function arguments: Error(\"...\", line: L, column:
+ * C)" text upstream's derived structs produce: fields in document order,
+ * unknown keys ignored, duplicate keys refused, defaults for absent fields,
+ * `null` accepted only by Option fields, and the array form of a struct. */
+typedef enum cx__ft_type {
+    CX__FT_STRING, /* String */
+    CX__FT_USIZE,  /* usize (64-bit) */
+    CX__FT_BOOL,   /* bool */
+    CX__FT_ENUM,   /* a unit-variant enum named by snake_case strings */
+    CX__FT_STRUCT, /* a nested derived struct */
+} cx__ft_type;
+
+struct cx__ft_struct;
+
+typedef struct cx__ft_field {
+    /* description, set by the caller */
+    const char *name;
+    cx__ft_type type;
+    bool required;                /* no serde default: absence is "missing field" */
+    bool option;                  /* Option<T>: JSON null counts as absent */
+    const char *const *variants;  /* CX__FT_ENUM: NULL-terminated names */
+    struct cx__ft_struct *nested; /* CX__FT_STRUCT: its fields (caller-owned) */
+    /* result, filled by cx__ft_decode (holding the caller's default when absent) */
+    bool seen;   /* the key appeared */
+    bool set;    /* it carried a value (false for an absent key or an Option's null) */
+    char *str;   /* CX__FT_STRING: owned, freed by cx__ft_clear */
+    size_t num;  /* CX__FT_USIZE */
+    bool flag;   /* CX__FT_BOOL */
+    int variant; /* CX__FT_ENUM: index into variants */
+} cx__ft_field;
+
+typedef struct cx__ft_struct {
+    const char *name; /* the Rust type name, e.g. "ReadFileArgs" (it shows in messages) */
+    cx__ft_field *fields;
+    size_t count;
+} cx__ft_struct;
+
+/* Decodes text[0..len) into st. Returns 0, 1 with *msg set to the message
+ * for the model (malloc'd, the caller frees), or CX_ENOMEM. Strings decoded
+ * into fields must be released with cx__ft_clear, also after a failure. */
+int cx__ft_decode(const char *text, size_t len, cx__ft_struct *st, char **msg);
+void cx__ft_clear(cx__ft_struct *st);
+
+/* Sets out to a copy of the formatted text with the given success flag.
+ * Returns 0 or CX_ENOMEM. */
+int cx__ft_answer(cx_tool_output *out, bool success, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Rust's io::Error display for an OS error: "<strerror> (os error <n>)". */
+const char *cx__ft_os_error(int err, char *buf, size_t size);
+
+/* Appends s[0..len) decoded lossily (invalid UTF-8 as U+FFFD) and cut to at
+ * most max bytes on a character boundary, as upstream's
+ * take_bytes_at_char_boundary(from_utf8_lossy(..)) does. */
+int cx__ft_lossy_prefix(const char *s, size_t len, size_t max, cx_buf *out);
+
+/* Appends text for the model: NUL bytes, which a C string output cannot
+ * carry, become U+FFFD. */
+int cx__ft_put_text(cx_buf *out, const char *s, size_t len);
+
+/* Unicode White_Space (what Rust's char::is_whitespace and str::trim use). */
+bool cx__ft_is_space(unsigned cp);
+/* Length of the run of Unicode white space at the start / end of the valid
+ * UTF-8 s[0..len). */
+size_t cx__ft_space_prefix(const char *s, size_t len);
+size_t cx__ft_space_suffix(const char *s, size_t len);
+
+/* Parses a JSON tool spec and adds it as a parallel-safe function tool. */
+int cx__ft_register(cx_tool_registry *reg, const char *name, const char *spec_json,
+                    cx_tool_handler handler);
+
+/* Runs argv (argv[0] looked up in PATH, no shell) in cwd with stdin on
+ * /dev/null, collecting stdout and stderr. Returns the exit status (0..255),
+ * CX__FT_SIGNALED when a signal ended it, CX__FT_TIMEOUT when it ran past
+ * timeout_ms, CX__FT_CANCELED when *cancel was set (in both cases its process
+ * group is killed and reaped), CX_ENOMEM, or CX__FT_SPAWN with *spawn_err
+ * when it could not be started (e.g. ENOENT: no such program). */
+enum {
+    CX__FT_SIGNALED = 1000,
+    CX__FT_TIMEOUT = -1001,
+    CX__FT_CANCELED = -1002,
+    CX__FT_SPAWN = -1003
+};
+int cx__ft_run(char *const argv[], const char *cwd, long timeout_ms, const atomic_bool *cancel,
+               cx_buf *out, cx_buf *err, int *spawn_err);
 
 #endif

@@ -1,0 +1,309 @@
+/* grep_files: the files under a path whose contents match a regex, most
+ * recently modified first, found the way upstream finds them: by running
+ * `rg --files-with-matches --sortr=modified` (no shell; 30 s limit). */
+#include "tools/file_tools.h"
+
+#include "base/json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_LIMIT 100
+#define MAX_LIMIT 2000
+#define COMMAND_TIMEOUT_MS 30000
+#define CANCEL_POLL_MS 50
+
+extern char **environ;
+
+/* ---- running rg ----------------------------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void close_pair(int p[2])
+{
+    if (p[0] >= 0) close(p[0]);
+    if (p[1] >= 0) close(p[1]);
+}
+
+int cx__ft_run(char *const argv[], const char *cwd, long timeout_ms, const atomic_bool *cancel,
+               cx_buf *out, cx_buf *err, int *spawn_err)
+{
+    int po[2] = {-1, -1}, pe[2] = {-1, -1};
+    if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)) {
+        *spawn_err = errno;
+        close_pair(po);
+        close_pair(pe);
+        return CX__FT_SPAWN;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+    if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    /* its own process group, so a timeout or an interrupt can kill all of it */
+    posix_spawnattr_setpgroup(&at, 0);
+    /* no inherited blocked signals, and SIGPIPE back to its default, as
+     * Rust's Command leaves a child */
+    sigset_t none, dfl;
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGPIPE);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dfl);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+    pid_t pid;
+    int r = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    close(po[1]);
+    close(pe[1]);
+    if (r) {
+        close(po[0]);
+        close(pe[0]);
+        *spawn_err = r;
+        return CX__FT_SPAWN;
+    }
+    long long deadline = now_ms() + timeout_ms;
+    struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+    cx_buf *sinks[2] = {out, err};
+    int open_fds = 2, verdict = 0;
+    char chunk[16384];
+    while (open_fds > 0) {
+        if (cancel && atomic_load(cancel)) {
+            verdict = CX__FT_CANCELED;
+            break;
+        }
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            verdict = CX__FT_TIMEOUT;
+            break;
+        }
+        int wait = left < CANCEL_POLL_MS ? (int)left : CANCEL_POLL_MS;
+        if (poll(fds, 2, wait) < 0) {
+            if (errno == EINTR) continue;
+            verdict = CX__FT_TIMEOUT; /* cannot watch it any more: treat as stuck */
+            break;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = read(fds[k].fd, chunk, sizeof chunk);
+            if (n > 0) {
+                if (cx_buf_append(sinks[k], chunk, (size_t)n)) verdict = CX_ENOMEM;
+            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                close(fds[k].fd);
+                fds[k].fd = -1;
+                open_fds--;
+            }
+        }
+        if (verdict) break;
+    }
+    for (int k = 0; k < 2; k++)
+        if (fds[k].fd >= 0) close(fds[k].fd);
+    if (verdict) kill(-pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (verdict) return verdict;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : CX__FT_SIGNALED;
+}
+
+/* ---- the tool ------------------------------------------------------------------------------- */
+
+/* A copy of s without leading and trailing Unicode white space (Rust's trim). */
+static char *trimmed(const char *s)
+{
+    size_t len = strlen(s);
+    size_t lead = cx__ft_space_prefix(s, len);
+    size_t tail = lead < len ? cx__ft_space_suffix(s + lead, len - lead) : 0;
+    return strndup(s + lead, len - lead - tail);
+}
+
+/* upstream's turn.resolve_path: the cwd for no path, else cwd.join(path)
+ * (an absolute path replaces the cwd; "" leaves a trailing separator). */
+static char *resolve(const char *cwd, const char *path)
+{
+    if (!path) return strdup(cwd);
+    if (path[0] == '/') return strdup(path);
+    size_t cl = strlen(cwd);
+    cx_buf b = CX_BUF_INIT;
+    cx_buf_append(&b, cwd, cl);
+    if (cl && cwd[cl - 1] != '/') cx_buf_putc(&b, '/');
+    cx_buf_puts(&b, path);
+    return cx_buf_steal(&b);
+}
+
+/* The paths rg printed, one per line, skipping empty and non-UTF-8 lines. */
+static int format_results(const cx_buf *so, size_t limit, cx_buf *list)
+{
+    size_t count = 0, at = 0;
+    while (at < so->len && count < limit) {
+        const char *ln = so->data + at;
+        const char *nl = memchr(ln, '\n', so->len - at);
+        size_t len = nl ? (size_t)(nl - ln) : so->len - at;
+        at += len + 1;
+        if (!len || !cx_utf8_valid(ln, len)) continue;
+        if (count++) cx_buf_putc(list, '\n');
+        cx__ft_put_text(list, ln, len);
+    }
+    return (int)count;
+}
+
+static int search(const char *pattern, const char *include, const char *search_path, size_t limit,
+                  const cx_tool_env *env, const char *cwd, cx_tool_output *out)
+{
+    char *argv[12];
+    int k = 0;
+    argv[k++] = "rg";
+    argv[k++] = "--files-with-matches";
+    argv[k++] = "--sortr=modified";
+    argv[k++] = "--regexp";
+    argv[k++] = (char *)pattern;
+    argv[k++] = "--no-messages";
+    if (include) {
+        argv[k++] = "--glob";
+        argv[k++] = (char *)include;
+    }
+    argv[k++] = "--";
+    argv[k++] = (char *)search_path;
+    argv[k] = NULL;
+    cx_buf so = CX_BUF_INIT, se = CX_BUF_INIT;
+    int spawn_err = 0;
+    int status = cx__ft_run(argv, cwd, COMMAND_TIMEOUT_MS, env->cancel, &so, &se, &spawn_err);
+    char eb[256];
+    int rc;
+    if (status == CX__FT_SPAWN) {
+        rc = cx__ft_answer(out, false,
+                           "failed to launch rg: %s. Ensure ripgrep is installed and on PATH.",
+                           cx__ft_os_error(spawn_err, eb, sizeof eb));
+    } else if (status == CX__FT_TIMEOUT) {
+        rc = cx__ft_answer(out, false, "rg timed out after 30 seconds");
+    } else if (status == CX__FT_CANCELED) {
+        rc = CX_ECANCELED;
+    } else if (status == CX_ENOMEM) {
+        rc = CX_ENOMEM;
+    } else if (status == 0 || status == 1) {
+        cx_buf list = CX_BUF_INIT;
+        int count = status == 0 ? format_results(&so, limit, &list) : 0;
+        if (cx_buf_failed(&list))
+            rc = CX_ENOMEM;
+        else if (count == 0)
+            rc = cx__ft_answer(out, false, "No matches found.");
+        else
+            rc = cx__ft_answer(out, true, "%s", cx_buf_str(&list));
+        cx_buf_free(&list);
+    } else {
+        cx_buf msg = CX_BUF_INIT;
+        cx__ft_lossy_prefix(se.data ? se.data : "", se.len, (size_t)-1, &msg);
+        cx_buf text = CX_BUF_INIT;
+        cx__ft_put_text(&text, cx_buf_str(&msg), msg.len);
+        rc = cx_buf_failed(&text) ? CX_ENOMEM
+                                  : cx__ft_answer(out, false, "rg failed: %s", cx_buf_str(&text));
+        cx_buf_free(&text);
+        cx_buf_free(&msg);
+    }
+    cx_buf_free(&so);
+    cx_buf_free(&se);
+    return rc;
+}
+
+static int grep_files_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
+                              cx_tool_output *out)
+{
+    (void)state;
+    /* upstream's GrepFilesArgs, in declaration order, with its defaults */
+    cx__ft_field fields[] = {
+        {.name = "pattern", .type = CX__FT_STRING, .required = true},
+        {.name = "include", .type = CX__FT_STRING, .option = true},
+        {.name = "path", .type = CX__FT_STRING, .option = true},
+        {.name = "limit", .type = CX__FT_USIZE, .num = DEFAULT_LIMIT},
+    };
+    cx__ft_struct args = {"GrepFilesArgs", fields, sizeof fields / sizeof *fields};
+    const char *in = call->input ? call->input : "";
+    char *msg = NULL, *pattern = NULL, *include = NULL, *search_path = NULL, *cwd_buf = NULL;
+    int rc = cx__ft_decode(in, strlen(in), &args, &msg);
+    if (rc == 1) {
+        rc = cx__ft_answer(out, false, "%s", msg);
+        free(msg);
+        goto done;
+    }
+    if (rc) goto done;
+    const char *cwd = env && env->cwd ? env->cwd : (cwd_buf = getcwd(NULL, 0));
+    pattern = trimmed(fields[0].str);
+    if (!pattern || !cwd) {
+        rc = CX_ENOMEM;
+        goto done;
+    }
+    if (!*pattern) {
+        rc = cx__ft_answer(out, false, "pattern must not be empty");
+        goto done;
+    }
+    if (fields[3].num == 0) {
+        rc = cx__ft_answer(out, false, "limit must be greater than zero");
+        goto done;
+    }
+    size_t limit = fields[3].num < MAX_LIMIT ? fields[3].num : MAX_LIMIT;
+    search_path = resolve(cwd, fields[2].set ? fields[2].str : NULL);
+    if (!search_path) {
+        rc = CX_ENOMEM;
+        goto done;
+    }
+    struct stat st;
+    if (stat(search_path, &st)) {
+        char eb[256];
+        rc = cx__ft_answer(out, false, "unable to access `%s`: %s", search_path,
+                           cx__ft_os_error(errno, eb, sizeof eb));
+        goto done;
+    }
+    if (fields[1].set && !(include = trimmed(fields[1].str))) {
+        rc = CX_ENOMEM;
+        goto done;
+    }
+    cx_tool_env none = {0};
+    rc = search(pattern, include && *include ? include : NULL, search_path, limit,
+                env ? env : &none, cwd, out);
+done:
+    free(pattern);
+    free(include);
+    free(search_path);
+    free(cwd_buf);
+    cx__ft_clear(&args);
+    return rc;
+}
+
+/* Names, types and the required list are upstream's; the wording is ours. */
+static const char GREP_FILES_SPEC[] =
+    "{\"type\":\"function\",\"name\":\"grep_files\","
+    "\"description\":\"Search file contents for a regular expression (ripgrep syntax) and return "
+    "the paths of the files that contain a match, most recently changed first.\","
+    "\"strict\":false,\"parameters\":{\"type\":\"object\",\"properties\":{"
+    "\"include\":{\"type\":\"string\",\"description\":\"Glob restricting which files are searched, "
+    "such as `*.c` or `*.{h,c}`.\"},"
+    "\"limit\":{\"type\":\"number\",\"description\":\"Most paths to return (100 unless given).\"},"
+    "\"path\":{\"type\":\"string\",\"description\":\"File or directory to search in; the working "
+    "directory unless given.\"},"
+    "\"pattern\":{\"type\":\"string\",\"description\":\"The regular expression to look for.\"}},"
+    "\"required\":[\"pattern\"],\"additionalProperties\":false}}";
+
+int cx_grep_files_tool_register(cx_tool_registry *reg)
+{
+    return cx__ft_register(reg, "grep_files", GREP_FILES_SPEC, grep_files_handler);
+}
