@@ -666,6 +666,10 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
         return NULL;
     }
     evhttp_set_max_body_size(s->http, MAX_BODY);
+    /* evhttp drops a connection idle for 50 s by default; a backend may think
+       longer than that before its first token, and the idle watchdog above
+       already bounds a silent backend */
+    evhttp_set_timeout(s->http, (int)(s->idle_ms / 1000) + 60);
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                             EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(s->http, on_request, s);
