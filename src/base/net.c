@@ -3,10 +3,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <pthread.h>
 #include <unistd.h>
 
 /* with libevent's default backlog, 50 clients connecting at once took seconds */
@@ -30,4 +33,34 @@ int cx_net_listen(const char *host, int port, int *bound, cx_error *err)
     getsockname(fd, (struct sockaddr *)&sa, &sl);
     *bound = ntohs(sa.sin_port);
     return fd;
+}
+
+int cx_net_write_all(int fd, const void *data, size_t len)
+{
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    const char *p = data;
+    int rc = 0, saved = 0;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            rc = -1;
+            saved = errno;
+            break;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (rc && saved == EPIPE) {
+        /* take the SIGPIPE this write raised before unblocking */
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_only, NULL, &zero) > 0) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return rc;
 }

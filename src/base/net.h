@@ -10,4 +10,14 @@
  * port, or -1 with err. */
 int cx_net_listen(const char *host, int port, int *bound, cx_error *err);
 
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes all of data to a pipe or socket without letting a closed reader
+ * raise SIGPIPE in the process (the signal is blocked for this thread during
+ * the write and a pending one consumed), so library code never depends on the
+ * program's SIGPIPE setting. Returns 0, or -1 with errno (EPIPE when the
+ * reader is gone). */
+int cx_net_write_all(int fd, const void *data, size_t len);
+
 #endif

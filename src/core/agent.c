@@ -152,6 +152,7 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
 void cx_agent_free(cx_agent *a)
 {
     if (!a) return;
+    cx_builtin_stop_cells(a->builtin); /* code-mode cells call into the registry */
     if (a->own_tools) cx_tools_free(a->tools);
     cx_builtin_free(a->builtin); /* after the registry: handlers borrow it */
     cx_http_client_free(a->http);

@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "core/subagents.h"
 #include "tools/basic_tools.h"
+#include "tools/code_mode.h"
 #include "tools/file_tools.h"
 #include "tools/patch.h"
 #include "tools/shell.h"
@@ -19,6 +20,7 @@ struct cx_builtin {
     void *ask_user;
     cx_uexec *uexec;
     cx_subagents *subagents;
+    cx_code_mode *code; /* exec/wait cells, when declared */
 };
 
 cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
@@ -38,9 +40,17 @@ cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
     return b;
 }
 
+void cx_builtin_stop_cells(cx_builtin *b)
+{
+    if (!b) return;
+    cx_code_mode_free(b->code);
+    b->code = NULL;
+}
+
 void cx_builtin_free(cx_builtin *b)
 {
     if (!b) return;
+    cx_builtin_stop_cells(b);
     cx_subagents_free(b->subagents);
     cx_uexec_free(b->uexec);
     free(b);
@@ -97,6 +107,11 @@ int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode
     if (!rc && shell_on && extra_tool(cfg, "shell")) rc = cx_shell_tool_register(reg, true);
     if (!rc && shell_on && unified && extra_tool(cfg, "shell_command")) rc = cx_shell_command_tool_register(reg, true);
     if (!rc && !sub && extra_tool(cfg, "request_permissions")) rc = cx_permissions_tool_register(reg, b->ask, b->ask_user);
+    if (!rc && !sub && extra_tool(cfg, "exec") && !b->code) {
+        /* pycodex's code mode: JavaScript cells that call the other tools of reg */
+        b->code = cx_code_mode_new(reg, NULL);
+        rc = b->code ? cx_code_mode_register(b->code, reg) : CX_ENOMEM;
+    }
     if (!rc && extra_tool(cfg, "grep_files")) rc = cx_grep_files_tool_register(reg);
     if (!rc && extra_tool(cfg, "read_file")) rc = cx_read_file_tool_register(reg);
     if (!rc && extra_tool(cfg, "list_dir")) rc = cx_list_dir_tool_register(reg);

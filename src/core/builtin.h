@@ -12,6 +12,8 @@ typedef struct cx_builtin cx_builtin;
  * request_user_input calls (see cx_agent_options.ask_user). */
 cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
                            json_object *(*ask)(void *user, const json_object *request), void *ask_user);
+/* Stops code-mode cells, which call into the registry: before freeing it. */
+void cx_builtin_stop_cells(cx_builtin *b);
 /* Kills live exec sessions and closes sub-agents. Free the registry first. */
 void cx_builtin_free(cx_builtin *b);
 /* Registers the tools of mode in upstream 0.115.0's order:
@@ -23,7 +25,8 @@ void cx_builtin_free(cx_builtin *b);
  * [features] unified_exec = false puts shell_command in place of
  * exec_command/write_stdin; shell_tool = false drops the shell tools.
  * Extra tools named in config.toml's `experimental_supported_tools` array
- * (shell, shell_command, read_file, list_dir, grep_files) follow. Calls to
+ * (shell, shell_command, request_permissions, exec (code mode: exec + wait),
+ * grep_files, read_file, list_dir) follow. Calls to
  * `shell` and `shell_command` are served even when they are not declared. */
 int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode);
 

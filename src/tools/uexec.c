@@ -2,6 +2,7 @@
 #include "tools/uexec.h"
 
 #include "base/json.h"
+#include "base/net.h"
 #include "base/uuid.h"
 #include "tools/patch.h"
 #include "tools/shell_env.h"
@@ -562,13 +563,8 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
             json_object_put(args);
             return cx_tool_output_setf(out, false, "write_stdin failed: stdin is closed for this session");
         }
-        size_t off = 0;
-        while (off < clen) {
-            ssize_t w = write(s->in_fd, chars + off, clen - off);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) break;
-            off += (size_t)w;
-        }
+        /* a process that closed its input must not take ccodex down with SIGPIPE */
+        cx_net_write_all(s->in_fd, chars, clen);
     }
     /* An empty write is a poll: it waits at least 5 s (returning early if the
      * process exits), as upstream does, so polling loops stay cheap. */

@@ -61,6 +61,21 @@ class ToolTests(unittest.TestCase):
         self.assertEqual(names[-4:], ["shell", "grep_files", "read_file", "list_dir"])
         self.assertEqual(outputs(w.requests()[1])["r1"]["output"], "L2: two\nL3: three")
 
+    def test_code_mode_cell_calls_other_tools(self):
+        js = ("const out = await tools.exec_command({cmd: 'echo from-js', login: false});\n"
+              "text(out.includes('from-js') ? 'saw it' : out);")
+        w = self.world([[{"type": "custom_tool_call", "name": "exec", "call_id": "js1", "input": js}],
+                        [{"type": "message", "text": "done"}]],
+                       config_extra='experimental_supported_tools = ["exec"]')
+        p = w.run(["exec", "go"], timeout=90)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        reqs = w.requests()
+        names = tool_names(reqs[0])
+        self.assertEqual(names[-2:], ["exec", "wait"])
+        out = outputs(reqs[1])["js1"]
+        self.assertEqual(out["type"], "custom_tool_call_output")
+        self.assertRegex(out["output"], r"^Script completed\nWall time \d+\.\d seconds\nOutput:\n\nsaw it$")
+
     def test_failing_command_through_exec_command(self):
         w = self.world([[call("exec_command", {"cmd": "echo nope >&2; exit 2", "login": False})],
                         [{"type": "message", "text": "done"}]])
