@@ -119,6 +119,13 @@ int cx_json_parse(const char *text, size_t len, json_object **out, cx_error *err
     json_object *o = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t off = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue && len > 0) {
+        /* a bare number (or true/null) at the very end only completes when the
+           tokener sees a terminator: give it the NUL json-c expects */
+        o = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        off = len;
+    }
     int rc = 0;
     if (jerr == json_tokener_continue) {
         off = len;
@@ -126,7 +133,8 @@ int cx_json_parse(const char *text, size_t len, json_object **out, cx_error *err
     } else if (jerr != json_tokener_success) {
         rc = cx_error_set(err, CX_EPARSE, "%s", json_tokener_error_desc(jerr));
     } else {
-        while (off < len && strchr(" \t\r\n", text[off])) off++;
+        /* strchr would also match the string's own NUL: test the bytes one by one */
+        while (off < len && (text[off] == ' ' || text[off] == '\t' || text[off] == '\r' || text[off] == '\n')) off++;
         if (off < len) rc = cx_error_set(err, CX_EPARSE, "trailing data after JSON value");
     }
     if (rc) {
@@ -352,6 +360,8 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
         cx_buf_reset(&key);
         if (cx_json_scan_string(s, len, &i, &key)) { rc = CX_EPARSE; break; }
         cx_buf_puts(&key, "");
+        /* a key that needs repair goes the general way, which repairs it */
+        if (!cx_utf8_valid(key.data, key.len) || memchr(key.data, '\0', key.len)) { rc = 1; break; }
         skip_sp(s, len, &i);
         if (i >= len || s[i] != ':') { rc = CX_EPARSE; break; }
         i++;
@@ -364,7 +374,9 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
             cx_buf_reset(&val);
             if (cx_json_scan_string(s, len, &i, &val)) { rc = CX_EPARSE; break; }
             json_object *old = reuse ? cx_json_get(obj, key.data) : NULL;
-            if (old && json_object_is_type(old, json_type_string) && cx_utf8_valid(val.data ? val.data : "", val.len)) {
+            /* (not for "": json-c's in-place set loses the old buffer then) */
+            if (old && json_object_is_type(old, json_type_string) && val.len > 0 &&
+                cx_utf8_valid(val.data ? val.data : "", val.len)) {
                 /* same key, string again: overwrite in place, no new object */
                 json_object_set_string_len(old, val.data ? val.data : "", (int)val.len);
                 (*nkeys)++;
@@ -374,7 +386,10 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             size_t st = i;
             bool frac = false;
-            while (i < len && strchr("0123456789+-.eE", s[i])) {
+            size_t d0 = i + (c == '-');
+            /* JSON has no leading zeros: leave such input to the general parser's error */
+            if (d0 + 1 < len && s[d0] == '0' && s[d0 + 1] >= '0' && s[d0 + 1] <= '9') { rc = 1; break; }
+            while (i < len && s[i] && strchr("0123456789+-.eE", s[i])) {
                 frac |= s[i] == '.' || s[i] == 'e' || s[i] == 'E';
                 i++;
             }

@@ -111,7 +111,10 @@ static void split_lines(const char *text, strv *out)
             strv_push(out, p, strlen(p));
             break;
         }
-        strv_push(out, p, (size_t)(nl - p));
+        /* like Rust's str::lines, which the upstream parser uses: "\r\n" ends a line too */
+        size_t n = (size_t)(nl - p);
+        if (n && p[n - 1] == '\r') n--;
+        strv_push(out, p, n);
         p = nl + 1;
     }
 }
@@ -138,12 +141,16 @@ static int parse_error(cx_error *err, const char *fmt, const char *a, size_t lin
     return cx_error_set(err, CX_EPARSE, "invalid patch: %s", msg);
 }
 
-static int parse_update_chunks(strv *lines, size_t *i, size_t end, hunk *h, cx_error *err)
+/* header: the index of the "*** Update File:" line. Error line numbers follow
+ * upstream's: a chunk's problems are reported at the chunk's first line + 1
+ * (which, for a chunk without "@@", is one past the offending line). */
+static int parse_update_chunks(strv *lines, size_t *i, size_t end, size_t header, hunk *h, cx_error *err)
 {
     bool first = true;
     while (*i < end) {
         const char *line = lines->v[*i];
         if (after_prefix(line, "*** ") && !line_is(line, "*** End of File")) break;
+        size_t chunk_start = *i;
         chunk c = {0};
         if (line_is(line, "@@")) {
             (*i)++;
@@ -162,7 +169,16 @@ static int parse_update_chunks(strv *lines, size_t *i, size_t end, hunk *h, cx_e
                 (*i)++;
                 break;
             }
-            if (!strncmp(l, "@@", 2) || (after_prefix(l, "*** ") && body)) break;
+            if (!strncmp(l, "@@", 2) && body) break;
+            if (!strncmp(l, "@@", 2)) {
+                /* a second header with no line between: upstream's "unexpected line" */
+                free(c.context);
+                return parse_error(err,
+                                   "Unexpected line found in update hunk: '%s'. Every line should "
+                                   "start with ' ' (context line), '+' (added line), or '-' (removed line)",
+                                   l, chunk_start + 2);
+            }
+            if (after_prefix(l, "*** ") && body) break;
             if (after_prefix(l, "*** ")) break;
             char t = l[0];
             if (t == '\0') {
@@ -176,30 +192,30 @@ static int parse_update_chunks(strv *lines, size_t *i, size_t end, hunk *h, cx_e
             } else if (t == '+') {
                 strv_push(&c.new_lines, l + 1, strlen(l + 1));
             } else {
+                /* as upstream: a stray line ends a chunk that has lines (the next
+                   chunk then needs its @@); as a chunk's first line it is an error */
+                if (body) break;
                 free(c.context);
                 strv_free(&c.old_lines);
                 strv_free(&c.new_lines);
-                if (!body)
-                    return parse_error(err, "Expected update hunk to start with a @@ context marker, got: '%s'",
-                                       l, *i + 1);
                 return parse_error(err,
                                    "Unexpected line found in update hunk: '%s'. Every line should "
                                    "start with ' ' (context line), '+' (added line), or '-' (removed line)",
-                                   l, *i + 1);
+                                   l, chunk_start + 2);
             }
             body++;
             (*i)++;
         }
         if (!body && !c.eof) {
             free(c.context);
-            return parse_error(err, "Update hunk does not contain any lines%s", "", *i);
+            return parse_error(err, "Update hunk does not contain any lines%s", "", chunk_start + 2);
         }
         h->chunks = realloc(h->chunks, (h->n_chunks + 1) * sizeof *h->chunks);
         h->chunks[h->n_chunks++] = c;
         first = false;
     }
     if (!h->n_chunks)
-        return parse_error(err, "Update file hunk for path '%s' is empty", h->path, *i);
+        return parse_error(err, "Update file hunk for path '%s' is empty", h->path, header + 1);
     return 0;
 }
 
@@ -246,13 +262,14 @@ static int parse_patch(const char *text, patch *p, cx_error *err)
         } else if ((path = after_prefix(line, "*** Update File: "))) {
             h.kind = H_UPDATE;
             h.path = trimmed_copy(path);
+            size_t header = i;
             i++;
             const char *mv = i < end ? after_prefix(lines.v[i], "*** Move to: ") : NULL;
             if (mv) {
                 h.move_to = trimmed_copy(mv);
                 i++;
             }
-            rc = parse_update_chunks(&lines, &i, end, &h, err);
+            rc = parse_update_chunks(&lines, &i, end, header, &h, err);
         } else {
             rc = parse_error(err,
                              "'%s' is not a valid hunk header. Valid hunk headers: '*** Add File: "
@@ -264,7 +281,8 @@ static int parse_patch(const char *text, patch *p, cx_error *err)
         p->hunks[p->n++] = h;
         if (h.path && !*h.path && !rc) rc = parse_error(err, "a hunk has an empty path%s", "", i);
     }
-    if (!rc && !p->n) rc = parse_error(err, "the patch contains no hunks%s", "", 0);
+    /* upstream refuses this before verification, in its own words */
+    if (!rc && !p->n) rc = cx_error_set(err, CX_EINVAL, "patch rejected: empty patch");
     strv_free(&lines);
     return rc;
 }
@@ -558,9 +576,9 @@ int cx_patch_apply(const char *text, const char *cwd, cx_buf *summary, json_obje
         } else if (h->kind == H_DELETE) {
             struct stat st;
             if (stat(abs, &st) != 0)
-                rc = cx_error_set(err, CX_EIO, "Failed to read file to delete %s: %s", abs, OSERR(errno));
+                rc = cx_error_set(err, CX_EIO, "Failed to read %s: %s", abs, OSERR(errno));
             else if (S_ISDIR(st.st_mode))
-                rc = cx_error_set(err, CX_EIO, "Failed to read file to delete %s: %s", abs, OSERR(EISDIR));
+                rc = cx_error_set(err, CX_EIO, "Failed to read %s: %s", abs, OSERR(EISDIR));
         } else {
             char *orig = read_all(abs, err, "update");
             if (!orig) {
@@ -589,11 +607,17 @@ int cx_patch_apply(const char *text, const char *cwd, cx_buf *summary, json_obje
     }
     if (!rc) {
         cx_buf_puts(summary, "Success. Updated the following files:\n");
+        /* as upstream: added files, then modified, then deleted, each in patch order */
+        static const hunk_kind order[] = {H_ADD, H_UPDATE, H_DELETE};
+        for (int o = 0; o < 3; o++)
+            for (size_t i = 0; i < p.n; i++) {
+                hunk *h = &p.hunks[i];
+                if (h->kind != order[o]) continue;
+                char mark = h->kind == H_ADD ? 'A' : h->kind == H_DELETE ? 'D' : 'M';
+                cx_buf_printf(summary, "%c %s\n", mark, h->move_to ? h->move_to : h->path);
+            }
         for (size_t i = 0; i < p.n; i++) {
             hunk *h = &p.hunks[i];
-            const char *shown = h->move_to ? h->move_to : h->path;
-            char mark = h->kind == H_ADD ? 'A' : h->kind == H_DELETE ? 'D' : 'M';
-            cx_buf_printf(summary, "%c %s\n", mark, shown);
             if (changes) {
                 json_object *c = json_object_new_object();
                 cx_json_set_str(c, "path", plan[i].abs);
@@ -755,6 +779,8 @@ int cx_patch_run(const char *input, const char *cwd, const char *call_id, const 
     if (rc == 0)
         cx_tool_output_setf(out, true, "Exit code: 0\nWall time: %s seconds\nOutput:\n%s",
                             cx_shell_format_seconds(wall, secs, sizeof secs), cx_buf_str(&summary));
+    else if (rc == CX_EINVAL)
+        cx_tool_output_setf(out, false, "%s", err.msg);
     else
         cx_tool_output_setf(out, false, "apply_patch verification failed: %s", err.msg);
     cx_buf_free(&summary);
