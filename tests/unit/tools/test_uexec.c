@@ -257,7 +257,10 @@ static void heredoc_becomes_apply_patch(void **state)
     fixture *f = *state;
     char *t = call(f, "exec_command",
                    "{\"cmd\":\"apply_patch <<'EOF'\\n*** Begin Patch\\n*** Add File: n.txt\\n+x\\n*** End Patch\\nEOF\"}");
-    assert_non_null(strstr(t, "Success. Updated the following files:\nA n.txt\n"));
+    /* upstream's shape for an intercepted patch: wall time, then JSON around the summary */
+    assert_true(strncmp(t, "Wall time: ", 11) == 0);
+    assert_non_null(strstr(t, " seconds\nOutput:\n{\"output\":\"Success. Updated the following files:\\nA n.txt\\n\","
+                              "\"metadata\":{\"exit_code\":0,\"duration_seconds\":"));
     free(t);
 }
 
