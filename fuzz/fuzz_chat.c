@@ -9,8 +9,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char req_text[] = "{\"model\":\"m\",\"input\":[],\"tools\":[{\"type\":\"web_search\"},"
-                                   "{\"type\":\"custom\",\"name\":\"apply_patch\"}]}";
+    static const char req_text[] =
+        "{\"model\":\"m\",\"input\":[],\"tools\":[{\"type\":\"web_search\"},"
+        "{\"type\":\"custom\",\"name\":\"apply_patch\"}]}";
     json_object *req = NULL, *chat = NULL;
     cx_error err;
     if (cx_json_parse(req_text, sizeof req_text - 1, &req, &err)) return 0;

@@ -44,13 +44,17 @@ int main(int argc, char **argv)
     size_t cap = (size_t)events * 200 + 256, len = 0;
     char *body = malloc(cap);
     for (int i = 0; i < events; i++)
-        len += (size_t)snprintf(body + len, cap - len,
-                                "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
-                                "\"delta\":{\"content\":\"t%d \"},\"finish_reason\":null}]}\n\n", i % 10);
-    len += (size_t)snprintf(body + len, cap - len,
-                            "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
-                            "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\n"
-                            "data: [DONE]\n\n", events, events + 10);
+        len += (size_t)snprintf(
+            body + len, cap - len,
+            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+            "\"delta\":{\"content\":\"t%d \"},\"finish_reason\":null}]}\n\n",
+            i % 10);
+    len += (size_t)snprintf(
+        body + len, cap - len,
+        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
+        "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\n"
+        "data: [DONE]\n\n",
+        events, events + 10);
     stream s = {body, len};
     struct event_base *base = event_base_new();
     struct evhttp *http = evhttp_new(base);

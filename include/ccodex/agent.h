@@ -34,12 +34,12 @@ typedef struct cx_agent_options {
     /* Tools: NULL means the built-in set for the mode. When given, the agent
      * borrows the registry (caller frees it after the agent). */
     cx_tool_registry *tools;
-    const char *session_id;        /* NULL: a new UUIDv7 */
-    const char *subagent_header;   /* x-openai-subagent value, or NULL */
-    const char *base_instructions; /* an override that wins over config, or NULL */
-    void *services;                /* handed to tools (sub-agent runtime), may be NULL */
-    const char *model;             /* overrides config->model, or NULL */
-    const char *reasoning_effort;  /* overrides config->model_reasoning_effort, or NULL */
+    const char *session_id;             /* NULL: a new UUIDv7 */
+    const char *subagent_header;        /* x-openai-subagent value, or NULL */
+    const char *base_instructions;      /* an override that wins over config, or NULL */
+    void *services;                     /* handed to tools (sub-agent runtime), may be NULL */
+    const char *model;                  /* overrides config->model, or NULL */
+    const char *reasoning_effort;       /* overrides config->model_reasoning_effort, or NULL */
     const json_object *initial_history; /* items to start from (fork_context), or NULL */
     /* Plan-mode request_user_input: shows the user the questions of request
      * ({"questions":[...]}, borrowed) and returns {"answers":{ID:{"answers":

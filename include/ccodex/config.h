@@ -11,12 +11,12 @@
 #include "ccodex/error.h"
 
 typedef struct cx_provider {
-    char *id;       /* key under [model_providers], e.g. "openai" */
+    char *id; /* key under [model_providers], e.g. "openai" */
     char *name;
-    char *base_url; /* without trailing slash, e.g. "https://api.openai.com/v1" */
-    char *env_key;  /* env var holding the API key, or NULL */
-    char *api_key;  /* resolved from env_key at load time, or NULL */
-    char *wire_api; /* "responses" (the only one ccodex speaks) */
+    char *base_url;                /* without trailing slash, e.g. "https://api.openai.com/v1" */
+    char *env_key;                 /* env var holding the API key, or NULL */
+    char *api_key;                 /* resolved from env_key at load time, or NULL */
+    char *wire_api;                /* "responses" (the only one ccodex speaks) */
     json_object *query_params;     /* object of string values, or NULL */
     json_object *http_headers;     /* object: header -> value, or NULL */
     json_object *env_http_headers; /* object: header -> env var name, or NULL */
@@ -30,29 +30,29 @@ typedef struct cx_config {
     char *profile;    /* the active profile name, or NULL */
     char *model;
     char *model_provider_id;
-    cx_provider provider; /* the active provider, resolved */
+    cx_provider provider;          /* the active provider, resolved */
     char *model_reasoning_effort;  /* NULL: the model's default */
     char *model_reasoning_summary; /* NULL: "auto" where the model reasons */
     char *model_verbosity;         /* NULL: omitted */
     char *personality;
-    char *base_instructions;        /* inline text, or NULL */
-    char *model_instructions_file;  /* absolute path, or NULL */
-    char *approval_policy;          /* default "never" in exec, "on-request" interactive */
-    char *sandbox_mode;             /* default "read-only" */
+    char *base_instructions;       /* inline text, or NULL */
+    char *model_instructions_file; /* absolute path, or NULL */
+    char *approval_policy;         /* default "never" in exec, "on-request" interactive */
+    char *sandbox_mode;            /* default "read-only" */
     char *service_tier;
     json_object *features; /* object of feature -> bool, or NULL */
     json_object *root;     /* the merged document after profile and overrides */
 } cx_config;
 
 typedef struct cx_config_options {
-    const char *codex_home;  /* NULL: $CODEX_HOME, else ~/.codex */
-    const char *profile;     /* --profile; NULL: the file's `profile` key, if any */
+    const char *codex_home;       /* NULL: $CODEX_HOME, else ~/.codex */
+    const char *profile;          /* --profile; NULL: the file's `profile` key, if any */
     const char *const *overrides; /* "-c key=value" strings (value in TOML syntax) */
     size_t n_overrides;
-    const char *model;          /* -m; wins over everything */
-    const char *sandbox_mode;   /* -s */
+    const char *model;           /* -m; wins over everything */
+    const char *sandbox_mode;    /* -s */
     const char *approval_policy; /* -a */
-    bool interactive;           /* changes the approval default */
+    bool interactive;            /* changes the approval default */
 } cx_config_options;
 
 /* Loads the configuration. *out is new; free it with cx_config_free. Errors
@@ -65,8 +65,8 @@ char *cx_config_home(const char *override);
 
 /* Reads CODEX_HOME/.env and sets each variable in the process environment
  * (replacing a value already there, as upstream does), skipping names that
- * start with "CODEX_" in any case. A missing file is not an error. Changes the process environment: call it from main, before
- * threads start. */
+ * start with "CODEX_" in any case. A missing file is not an error. Changes the process environment:
+ * call it from main, before threads start. */
 int cx_dotenv_load(const char *codex_home, cx_error *err);
 
 #endif

@@ -9,16 +9,16 @@
 enum {
     CX_OK = 0,
     CX_ENOMEM = -1,
-    CX_EINVAL = -2,     /* bad argument or bad input from the caller */
-    CX_EIO = -3,        /* file system or pipe failure */
-    CX_EPARSE = -4,     /* malformed JSON, TOML, SSE, patch ... */
-    CX_EHTTP = -5,      /* the server answered with an error status */
-    CX_ETIMEOUT = -6,   /* idle timeout or deadline */
-    CX_ECANCELED = -7,  /* cancelled by the caller */
-    CX_ENOTFOUND = -8,  /* missing file, tool, provider, profile */
-    CX_ECONFIG = -9,    /* invalid configuration */
-    CX_ENET = -10,      /* connection failure or stream cut short */
-    CX_ESTREAM = -11,   /* the model stream reported a failure */
+    CX_EINVAL = -2,    /* bad argument or bad input from the caller */
+    CX_EIO = -3,       /* file system or pipe failure */
+    CX_EPARSE = -4,    /* malformed JSON, TOML, SSE, patch ... */
+    CX_EHTTP = -5,     /* the server answered with an error status */
+    CX_ETIMEOUT = -6,  /* idle timeout or deadline */
+    CX_ECANCELED = -7, /* cancelled by the caller */
+    CX_ENOTFOUND = -8, /* missing file, tool, provider, profile */
+    CX_ECONFIG = -9,   /* invalid configuration */
+    CX_ENET = -10,     /* connection failure or stream cut short */
+    CX_ESTREAM = -11,  /* the model stream reported a failure */
 };
 
 typedef struct cx_error {

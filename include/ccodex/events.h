@@ -8,20 +8,23 @@
 
 typedef enum cx_event_kind {
     CX_EV_TURN_STARTED,    /* data: {"turn_id"} */
-    CX_EV_TURN_COMPLETED,  /* data: {"turn_id","usage":{input_tokens,cached_input_tokens,output_tokens,...},"last_message"} */
+    CX_EV_TURN_COMPLETED,  /* data:
+                              {"turn_id","usage":{input_tokens,cached_input_tokens,output_tokens,...},"last_message"}
+                            */
     CX_EV_TURN_FAILED,     /* data: {"turn_id","message"} */
     CX_EV_TURN_ABORTED,    /* data: {"turn_id","reason"} */
     CX_EV_TEXT_DELTA,      /* data: {"item_id","delta"}: assistant text as it streams */
     CX_EV_REASONING_DELTA, /* data: {"item_id","delta"} */
-    CX_EV_ITEM_STARTED,    /* data: a thread item, exec --json shape: {"type":"command_execution",...} */
-    CX_EV_ITEM_UPDATED,    /* data: same shape (e.g. todo_list) */
-    CX_EV_ITEM_COMPLETED,  /* data: same shape, e.g. {"type":"agent_message","text"} */
-    CX_EV_TOOL_STARTED,    /* data: {"call_id","name","arguments"} */
-    CX_EV_TOOL_COMPLETED,  /* data: {"call_id","name","success","output"} */
-    CX_EV_SAMPLING,        /* data: {"phase":"request"|"tool_results"}: the model is being asked */
-    CX_EV_STEER_INSERTED,  /* data: {"text"}: a steer text joined the next request */
-    CX_EV_RETRY,           /* data: {"attempt","max","delay_ms","message"} */
-    CX_EV_WARNING,         /* data: {"message"} */
+    CX_EV_ITEM_STARTED, /* data: a thread item, exec --json shape: {"type":"command_execution",...}
+                         */
+    CX_EV_ITEM_UPDATED, /* data: same shape (e.g. todo_list) */
+    CX_EV_ITEM_COMPLETED, /* data: same shape, e.g. {"type":"agent_message","text"} */
+    CX_EV_TOOL_STARTED,   /* data: {"call_id","name","arguments"} */
+    CX_EV_TOOL_COMPLETED, /* data: {"call_id","name","success","output"} */
+    CX_EV_SAMPLING,       /* data: {"phase":"request"|"tool_results"}: the model is being asked */
+    CX_EV_STEER_INSERTED, /* data: {"text"}: a steer text joined the next request */
+    CX_EV_RETRY,          /* data: {"attempt","max","delay_ms","message"} */
+    CX_EV_WARNING,        /* data: {"message"} */
 } cx_event_kind;
 
 typedef struct cx_event {

@@ -32,17 +32,17 @@ typedef struct cx_tool_call {
 
 /* What a handler may use; borrowed, valid during the call. */
 typedef struct cx_tool_env {
-    const char *cwd;                 /* the turn's working directory */
-    const char *shell;               /* the user's shell (absolute path) */
-    const struct cx_config *config;  /* may be NULL in tests */
-    const atomic_bool *cancel;       /* set when the turn is interrupted */
+    const char *cwd;                /* the turn's working directory */
+    const char *shell;              /* the user's shell (absolute path) */
+    const struct cx_config *config; /* may be NULL in tests */
+    const atomic_bool *cancel;      /* set when the turn is interrupted */
     /* Emits an event (e.g. CX_EV_ITEM_STARTED for a command) to the agent's
      * subscriber. emit may be NULL. */
     cx_event_fn emit;
     void *emit_user;
-    const char *collaboration_mode;  /* "default" or "plan" */
-    void *services;                  /* runtime services (sub-agents); may be NULL */
-    const json_object *history;      /* the conversation so far (read-only), or NULL */
+    const char *collaboration_mode; /* "default" or "plan" */
+    void *services;                 /* runtime services (sub-agents); may be NULL */
+    const json_object *history;     /* the conversation so far (read-only), or NULL */
 } cx_tool_env;
 
 /* A handler's answer. Exactly one of text / content is used:

@@ -17,7 +17,10 @@ typedef struct cx_buf {
     bool failed;
 } cx_buf;
 
-#define CX_BUF_INIT {NULL, 0, 0, false}
+#define CX_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, false                                                                          \
+    }
 
 void cx_buf_init(cx_buf *b);
 /* Frees the storage and resets b to empty. */

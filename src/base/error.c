@@ -27,18 +27,31 @@ void cx_error_clear(cx_error *err)
 const char *cx_error_name(int code)
 {
     switch (code) {
-    case CX_OK: return "ok";
-    case CX_ENOMEM: return "out of memory";
-    case CX_EINVAL: return "invalid argument";
-    case CX_EIO: return "I/O error";
-    case CX_EPARSE: return "parse error";
-    case CX_EHTTP: return "HTTP error";
-    case CX_ETIMEOUT: return "timed out";
-    case CX_ECANCELED: return "cancelled";
-    case CX_ENOTFOUND: return "not found";
-    case CX_ECONFIG: return "configuration error";
-    case CX_ENET: return "network error";
-    case CX_ESTREAM: return "stream error";
-    default: return "unknown error";
+    case CX_OK:
+        return "ok";
+    case CX_ENOMEM:
+        return "out of memory";
+    case CX_EINVAL:
+        return "invalid argument";
+    case CX_EIO:
+        return "I/O error";
+    case CX_EPARSE:
+        return "parse error";
+    case CX_EHTTP:
+        return "HTTP error";
+    case CX_ETIMEOUT:
+        return "timed out";
+    case CX_ECANCELED:
+        return "cancelled";
+    case CX_ENOTFOUND:
+        return "not found";
+    case CX_ECONFIG:
+        return "configuration error";
+    case CX_ENET:
+        return "network error";
+    case CX_ESTREAM:
+        return "stream error";
+    default:
+        return "unknown error";
     }
 }

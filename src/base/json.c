@@ -77,7 +77,8 @@ json_object *cx_json_string_len(const char *s, size_t len)
     if (cx_utf8_valid(s, len)) return json_object_new_string_len(s, (int)len);
     cx_buf b = CX_BUF_INIT;
     cx_utf8_repair(s, len, &b);
-    json_object *o = cx_buf_failed(&b) ? NULL : json_object_new_string_len(cx_buf_str(&b), (int)b.len);
+    json_object *o =
+        cx_buf_failed(&b) ? NULL : json_object_new_string_len(cx_buf_str(&b), (int)b.len);
     cx_buf_free(&b);
     return o;
 }
@@ -134,7 +135,9 @@ int cx_json_parse(const char *text, size_t len, json_object **out, cx_error *err
         rc = cx_error_set(err, CX_EPARSE, "%s", json_tokener_error_desc(jerr));
     } else {
         /* strchr would also match the string's own NUL: test the bytes one by one */
-        while (off < len && (text[off] == ' ' || text[off] == '\t' || text[off] == '\r' || text[off] == '\n')) off++;
+        while (off < len &&
+               (text[off] == ' ' || text[off] == '\t' || text[off] == '\r' || text[off] == '\n'))
+            off++;
         if (off < len) rc = cx_error_set(err, CX_EPARSE, "trailing data after JSON value");
     }
     if (rc) {
@@ -271,10 +274,14 @@ static int hex4(const char *p, unsigned *out)
     for (int i = 0; i < 4; i++) {
         char c = p[i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return -1;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
     }
     *out = v;
     return 0;
@@ -300,14 +307,30 @@ int cx_json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
         char e = s[k + 1];
         k += 2;
         switch (e) {
-        case '"': cx_buf_putc(out, '"'); break;
-        case '\\': cx_buf_putc(out, '\\'); break;
-        case '/': cx_buf_putc(out, '/'); break;
-        case 'b': cx_buf_putc(out, '\b'); break;
-        case 'f': cx_buf_putc(out, '\f'); break;
-        case 'n': cx_buf_putc(out, '\n'); break;
-        case 'r': cx_buf_putc(out, '\r'); break;
-        case 't': cx_buf_putc(out, '\t'); break;
+        case '"':
+            cx_buf_putc(out, '"');
+            break;
+        case '\\':
+            cx_buf_putc(out, '\\');
+            break;
+        case '/':
+            cx_buf_putc(out, '/');
+            break;
+        case 'b':
+            cx_buf_putc(out, '\b');
+            break;
+        case 'f':
+            cx_buf_putc(out, '\f');
+            break;
+        case 'n':
+            cx_buf_putc(out, '\n');
+            break;
+        case 'r':
+            cx_buf_putc(out, '\r');
+            break;
+        case 't':
+            cx_buf_putc(out, '\t');
+            break;
         case 'u': {
             unsigned cp;
             if (k + 4 > len || hex4(s + k, &cp)) return CX_EPARSE;
@@ -327,7 +350,8 @@ int cx_json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
             put_cp(out, cp);
             break;
         }
-        default: return CX_EPARSE;
+        default:
+            return CX_EPARSE;
         }
         run = k;
     }
@@ -336,7 +360,8 @@ int cx_json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
 
 static void skip_sp(const char *s, size_t len, size_t *i)
 {
-    while (*i < len && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' || s[*i] == '\r')) (*i)++;
+    while (*i < len && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' || s[*i] == '\r'))
+        (*i)++;
 }
 
 static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reuse, size_t *nkeys)
@@ -355,24 +380,42 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
     }
     for (;;) {
         skip_sp(s, len, &i);
-        if (i >= len || s[i] != '"') { rc = CX_EPARSE; break; }
+        if (i >= len || s[i] != '"') {
+            rc = CX_EPARSE;
+            break;
+        }
         i++;
         cx_buf_reset(&key);
-        if (cx_json_scan_string(s, len, &i, &key)) { rc = CX_EPARSE; break; }
+        if (cx_json_scan_string(s, len, &i, &key)) {
+            rc = CX_EPARSE;
+            break;
+        }
         cx_buf_puts(&key, "");
         /* a key that needs repair goes the general way, which repairs it */
-        if (!cx_utf8_valid(key.data, key.len) || memchr(key.data, '\0', key.len)) { rc = 1; break; }
+        if (!cx_utf8_valid(key.data, key.len) || memchr(key.data, '\0', key.len)) {
+            rc = 1;
+            break;
+        }
         skip_sp(s, len, &i);
-        if (i >= len || s[i] != ':') { rc = CX_EPARSE; break; }
+        if (i >= len || s[i] != ':') {
+            rc = CX_EPARSE;
+            break;
+        }
         i++;
         skip_sp(s, len, &i);
-        if (i >= len) { rc = CX_EPARSE; break; }
+        if (i >= len) {
+            rc = CX_EPARSE;
+            break;
+        }
         json_object *v = NULL;
         char c = s[i];
         if (c == '"') {
             i++;
             cx_buf_reset(&val);
-            if (cx_json_scan_string(s, len, &i, &val)) { rc = CX_EPARSE; break; }
+            if (cx_json_scan_string(s, len, &i, &val)) {
+                rc = CX_EPARSE;
+                break;
+            }
             json_object *old = reuse ? cx_json_get(obj, key.data) : NULL;
             /* (not for "": json-c's in-place set loses the old buffer then) */
             if (old && json_object_is_type(old, json_type_string) && val.len > 0 &&
@@ -388,13 +431,19 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
             bool frac = false;
             size_t d0 = i + (c == '-');
             /* JSON has no leading zeros: leave such input to the general parser's error */
-            if (d0 + 1 < len && s[d0] == '0' && s[d0 + 1] >= '0' && s[d0 + 1] <= '9') { rc = 1; break; }
+            if (d0 + 1 < len && s[d0] == '0' && s[d0 + 1] >= '0' && s[d0 + 1] <= '9') {
+                rc = 1;
+                break;
+            }
             while (i < len && s[i] && strchr("0123456789+-.eE", s[i])) {
                 frac |= s[i] == '.' || s[i] == 'e' || s[i] == 'E';
                 i++;
             }
             char num[64];
-            if (i - st >= sizeof num) { rc = 1; break; }
+            if (i - st >= sizeof num) {
+                rc = 1;
+                break;
+            }
             memcpy(num, s + st, i - st);
             num[i - st] = '\0';
             char *end;
@@ -404,10 +453,17 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
             } else {
                 errno = 0;
                 long long n = strtoll(num, &end, 10);
-                if (errno) { rc = 1; break; }
+                if (errno) {
+                    rc = 1;
+                    break;
+                }
                 v = json_object_new_int64(n);
             }
-            if (*end) { json_object_put(v); rc = CX_EPARSE; break; }
+            if (*end) {
+                json_object_put(v);
+                rc = CX_EPARSE;
+                break;
+            }
         } else if (len - i >= 4 && !memcmp(s + i, "true", 4)) {
             v = json_object_new_boolean(1);
             i += 4;

@@ -19,7 +19,8 @@ int cx_net_listen(const char *host, int port, int *bound, cx_error *err)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        cx_error_set(err, CX_EINVAL, "cannot listen on '%s': give an IPv4 address such as 127.0.0.1", host);
+        cx_error_set(err, CX_EINVAL,
+                     "cannot listen on '%s': give an IPv4 address such as 127.0.0.1", host);
         return -1;
     }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;

@@ -18,8 +18,8 @@ typedef struct P {
     size_t len, i;
     cx_error *err;
     int rc;
-    json_object *defined;  /* set of "explicitly defined" table objects, keyed by pointer */
-    json_object *sealed;   /* inline tables and static arrays: immutable */
+    json_object *defined; /* set of "explicitly defined" table objects, keyed by pointer */
+    json_object *sealed;  /* inline tables and static arrays: immutable */
 } P;
 
 static void pos(const P *p, size_t at, int *line, int *col)
@@ -68,7 +68,8 @@ static char at(const P *p, size_t k)
 
 static void skip_ws(P *p)
 {
-    while (!eof(p) && (cur(p) == ' ' || cur(p) == '\t')) p->i++;
+    while (!eof(p) && (cur(p) == ' ' || cur(p) == '\t'))
+        p->i++;
 }
 
 static int skip_comment(P *p)
@@ -76,7 +77,8 @@ static int skip_comment(P *p)
     if (cur(p) != '#') return 0;
     while (!eof(p) && cur(p) != '\n') {
         unsigned char c = (unsigned char)cur(p);
-        if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) return fail(p, "control character in comment");
+        if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+            return fail(p, "control character in comment");
         if (c == '\r' && at(p, 1) != '\n') return fail(p, "bare carriage return");
         p->i++;
     }
@@ -157,8 +159,10 @@ static int parse_string(P *p, cx_buf *out)
     bool literal = q == '\'';
     p->i += multi ? 3 : 1;
     if (multi) {
-        if (cur(p) == '\n') p->i++;
-        else if (cur(p) == '\r' && at(p, 1) == '\n') p->i += 2;
+        if (cur(p) == '\n')
+            p->i++;
+        else if (cur(p) == '\r' && at(p, 1) == '\n')
+            p->i += 2;
     }
     for (;;) {
         if (eof(p)) return fail(p, "unterminated string");
@@ -171,7 +175,8 @@ static int parse_string(P *p, cx_buf *out)
             if (at(p, 1) == q && at(p, 2) == q) {
                 /* up to two quotes may end the content */
                 size_t extra = 0;
-                while (extra < 2 && at(p, 3 + extra) == q) extra++;
+                while (extra < 2 && at(p, 3 + extra) == q)
+                    extra++;
                 cx_buf_append(out, p->s + p->i, extra);
                 p->i += 3 + extra;
                 return 0;
@@ -186,14 +191,38 @@ static int parse_string(P *p, cx_buf *out)
             p->i++;
             char e = cur(p);
             switch (e) {
-            case 'b': cx_buf_putc(out, '\b'); p->i++; continue;
-            case 't': cx_buf_putc(out, '\t'); p->i++; continue;
-            case 'n': cx_buf_putc(out, '\n'); p->i++; continue;
-            case 'f': cx_buf_putc(out, '\f'); p->i++; continue;
-            case 'r': cx_buf_putc(out, '\r'); p->i++; continue;
-            case 'e': cx_buf_putc(out, 0x1b); p->i++; continue;
-            case '"': cx_buf_putc(out, '"'); p->i++; continue;
-            case '\\': cx_buf_putc(out, '\\'); p->i++; continue;
+            case 'b':
+                cx_buf_putc(out, '\b');
+                p->i++;
+                continue;
+            case 't':
+                cx_buf_putc(out, '\t');
+                p->i++;
+                continue;
+            case 'n':
+                cx_buf_putc(out, '\n');
+                p->i++;
+                continue;
+            case 'f':
+                cx_buf_putc(out, '\f');
+                p->i++;
+                continue;
+            case 'r':
+                cx_buf_putc(out, '\r');
+                p->i++;
+                continue;
+            case 'e':
+                cx_buf_putc(out, 0x1b);
+                p->i++;
+                continue;
+            case '"':
+                cx_buf_putc(out, '"');
+                p->i++;
+                continue;
+            case '\\':
+                cx_buf_putc(out, '\\');
+                p->i++;
+                continue;
             case 'u':
             case 'U': {
                 int n = e == 'u' ? 4 : 8;
@@ -201,9 +230,12 @@ static int parse_string(P *p, cx_buf *out)
                 for (int k = 1; k <= n; k++) {
                     char h = at(p, (size_t)k);
                     if (!isxdigit((unsigned char)h)) return fail(p, "bad unicode escape");
-                    cp = cp * 16 + (unsigned long)(isdigit((unsigned char)h) ? h - '0' : (tolower((unsigned char)h) - 'a' + 10));
+                    cp = cp * 16 + (unsigned long)(isdigit((unsigned char)h)
+                                                       ? h - '0'
+                                                       : (tolower((unsigned char)h) - 'a' + 10));
                 }
-                if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return fail(p, "invalid unicode scalar value");
+                if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                    return fail(p, "invalid unicode scalar value");
                 put_utf8(out, cp);
                 p->i += (size_t)n + 1;
                 continue;
@@ -212,10 +244,14 @@ static int parse_string(P *p, cx_buf *out)
                 if (multi && (e == ' ' || e == '\t' || e == '\n' || e == '\r')) {
                     /* line-ending backslash: skip white space up to and across newlines */
                     size_t k = p->i;
-                    while (k < p->len && (p->s[k] == ' ' || p->s[k] == '\t')) k++;
-                    if (k < p->len && p->s[k] != '\n' && !(p->s[k] == '\r' && k + 1 < p->len && p->s[k + 1] == '\n'))
+                    while (k < p->len && (p->s[k] == ' ' || p->s[k] == '\t'))
+                        k++;
+                    if (k < p->len && p->s[k] != '\n' &&
+                        !(p->s[k] == '\r' && k + 1 < p->len && p->s[k + 1] == '\n'))
                         return fail(p, "invalid escape");
-                    while (k < p->len && (p->s[k] == ' ' || p->s[k] == '\t' || p->s[k] == '\n' || p->s[k] == '\r')) k++;
+                    while (k < p->len && (p->s[k] == ' ' || p->s[k] == '\t' || p->s[k] == '\n' ||
+                                          p->s[k] == '\r'))
+                        k++;
                     p->i = k;
                     continue;
                 }
@@ -255,7 +291,8 @@ static json_object *parse_key(P *p)
             }
         } else {
             size_t start = p->i;
-            while (!eof(p) && is_bare(cur(p))) p->i++;
+            while (!eof(p) && is_bare(cur(p)))
+                p->i++;
             if (p->i == start) {
                 fail(p, "expected a key");
                 json_object_put(parts);
@@ -435,7 +472,8 @@ static size_t parse_time(const char *s)
     if (s[k] == '.') {
         k++;
         if (!isdigit((unsigned char)s[k])) return 0;
-        while (isdigit((unsigned char)s[k])) k++;
+        while (isdigit((unsigned char)s[k]))
+            k++;
     }
     return k;
 }
@@ -466,8 +504,8 @@ static const char *datetime_kind(const char *s)
     if (*z == '\0') return "datetime-local";
     if ((*z == 'Z' || *z == 'z') && z[1] == '\0') return "datetime";
     int oh, om;
-    if ((*z == '+' || *z == '-') && two_digits(z + 1, &oh) && z[3] == ':' && two_digits(z + 4, &om) &&
-        z[6] == '\0' && oh <= 23 && om <= 59)
+    if ((*z == '+' || *z == '-') && two_digits(z + 1, &oh) && z[3] == ':' &&
+        two_digits(z + 4, &om) && z[6] == '\0' && oh <= 23 && om <= 59)
         return "datetime";
     return NULL;
 }
@@ -482,11 +520,14 @@ const char *cx_toml_datetime_kind(const json_object *o)
 static json_object *parse_scalar(P *p)
 {
     size_t start = p->i;
-    while (!eof(p) && (isalnum((unsigned char)cur(p)) || strchr("+-_.:", cur(p)))) p->i++;
-    /* a date-time may have one space between date and time */
-    if (cur(p) == ' ' && p->i - start == 10 && p->s[start + 4] == '-' && isdigit((unsigned char)at(p, 1))) {
+    while (!eof(p) && (isalnum((unsigned char)cur(p)) || strchr("+-_.:", cur(p))))
         p->i++;
-        while (!eof(p) && (isalnum((unsigned char)cur(p)) || strchr("+-_.:", cur(p)))) p->i++;
+    /* a date-time may have one space between date and time */
+    if (cur(p) == ' ' && p->i - start == 10 && p->s[start + 4] == '-' &&
+        isdigit((unsigned char)at(p, 1))) {
+        p->i++;
+        while (!eof(p) && (isalnum((unsigned char)cur(p)) || strchr("+-_.:", cur(p))))
+            p->i++;
     }
     size_t n = p->i - start;
     const char *t = p->s + start;
@@ -540,7 +581,9 @@ static json_object *parse_scalar(P *p)
     for (size_t k = 0; k < n; k++) {
         char c = buf[k];
         if (c == '_') {
-            if (k == 0 || !isdigit((unsigned char)buf[k - 1]) || !isdigit((unsigned char)buf[k + 1])) goto bad_number;
+            if (k == 0 || !isdigit((unsigned char)buf[k - 1]) ||
+                !isdigit((unsigned char)buf[k + 1]))
+                goto bad_number;
             continue;
         }
         clean[m++] = c;
@@ -556,7 +599,8 @@ static json_object *parse_scalar(P *p)
     }
     /* float: digits '.' digits, exponent */
     const char *dot = strchr(u, '.');
-    if (dot && (dot == u || !isdigit((unsigned char)dot[-1]) || !isdigit((unsigned char)dot[1]))) goto bad_number;
+    if (dot && (dot == u || !isdigit((unsigned char)dot[-1]) || !isdigit((unsigned char)dot[1])))
+        goto bad_number;
     const char *e = strpbrk(u, "eE");
     if (e && (e == u || !isdigit((unsigned char)e[-1]))) goto bad_number;
     char *end;
@@ -608,7 +652,8 @@ static json_object *descend(P *p, json_object *root, json_object *key, size_t n,
         if (!next) {
             next = json_object_new_object();
             json_object_object_add(t, name, next);
-        } else if (json_object_is_type(next, json_type_array) && header && !has_ptr(p->sealed, next)) {
+        } else if (json_object_is_type(next, json_type_array) && header &&
+                   !has_ptr(p->sealed, next)) {
             size_t len = json_object_array_length(next);
             next = json_object_array_get_idx(next, len - 1); /* last table of an array of tables */
         } else if (!json_object_is_type(next, json_type_object) || has_ptr(p->sealed, next)) {
@@ -653,7 +698,8 @@ static int parse_document(P *p, json_object *root)
                 if (!existing) {
                     existing = json_object_new_array();
                     json_object_object_add(parent, last, existing);
-                } else if (!json_object_is_type(existing, json_type_array) || has_ptr(p->sealed, existing)) {
+                } else if (!json_object_is_type(existing, json_type_array) ||
+                           has_ptr(p->sealed, existing)) {
                     fail(p, "'%s' is not an array of tables", last);
                     json_object_put(key);
                     break;
@@ -664,8 +710,9 @@ static int parse_document(P *p, json_object *root)
                 if (!existing) {
                     table = json_object_new_object();
                     json_object_object_add(parent, last, table);
-                } else if (!json_object_is_type(existing, json_type_object) || has_ptr(p->defined, existing) ||
-                           has_ptr(p->sealed, existing) || has_ptr(dotted, existing)) {
+                } else if (!json_object_is_type(existing, json_type_object) ||
+                           has_ptr(p->defined, existing) || has_ptr(p->sealed, existing) ||
+                           has_ptr(dotted, existing)) {
                     fail(p, "table '%s' is already defined", last);
                     json_object_put(key);
                     break;
@@ -726,14 +773,16 @@ int cx_toml_parse(const char *text, size_t len, json_object **out, cx_error *err
     if (!cx_utf8_valid(text, len)) {
         /* find the first bad byte for the position */
         size_t k = 0;
-        while (k < len && cx_utf8_valid(text, k + 1)) k++;
+        while (k < len && cx_utf8_valid(text, k + 1))
+            k++;
         p.i = k;
         fail(&p, "invalid UTF-8");
     } else if (memchr(text, '\0', len)) {
         p.i = (size_t)((const char *)memchr(text, '\0', len) - text);
         fail(&p, "NUL byte in document");
     }
-    if (!p.rc && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) p.i = 3; /* a UTF-8 byte order mark */
+    if (!p.rc && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
+        p.i = 3; /* a UTF-8 byte order mark */
     json_object *root = json_object_new_object();
     if (!p.rc) parse_document(&p, root);
     json_object_put(p.defined);

@@ -27,7 +27,8 @@ int cx_uuid7_at(char out[CX_UUID_STRLEN + 1], uint64_t now_ms)
 {
     unsigned char b[16];
     if (cx_random_bytes(b + 6, 10)) return CX_EIO;
-    for (int i = 0; i < 6; i++) b[i] = (unsigned char)(now_ms >> (8 * (5 - i)));
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(now_ms >> (8 * (5 - i)));
     b[6] = (unsigned char)(0x70 | (b[6] & 0x0F));
     b[8] = (unsigned char)(0x80 | (b[8] & 0x3F));
     snprintf(out, CX_UUID_STRLEN + 1,

@@ -18,8 +18,8 @@ typedef struct cx_cli_opts {
     const char *codex_home;
     const char *vllm_endpoint;
     bool use_chat_completion; /* reach the provider through the in-process responses server */
-    const char *put;  /* --put [PATH]@HOST:PORT */
-    const char *call; /* --call SECRET-CALLID@HOST:PORT */
+    const char *put;          /* --put [PATH]@HOST:PORT */
+    const char *call;         /* --call SECRET-CALLID@HOST:PORT */
     const char **overrides;
     size_t n_overrides;
     bool json;

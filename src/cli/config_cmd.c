@@ -27,8 +27,8 @@ static int start_bridge(const cx_cli_opts *o, cx_config *cfg, cx_rserver **bridg
     cx_error err;
     cx_rserver *s = cx_rserver_new(&so, &err);
     if (!s || cx_rserver_start(s) != 0) {
-        fprintf(stderr, "error: cannot start the responses server for %s: %s\n", so.downstream_base_url,
-                s ? "no thread" : err.msg);
+        fprintf(stderr, "error: cannot start the responses server for %s: %s\n",
+                so.downstream_base_url, s ? "no thread" : err.msg);
         cx_rserver_free(s);
         return 1;
     }
@@ -88,7 +88,8 @@ char *cx_cli_list_models(const cx_config *cfg, cx_error *err)
 {
     char *url = cx_request_url(&cfg->provider, "/models");
     char *auth = NULL;
-    if (cfg->provider.api_key && asprintf(&auth, "authorization: Bearer %s", cfg->provider.api_key) < 0)
+    if (cfg->provider.api_key &&
+        asprintf(&auth, "authorization: Bearer %s", cfg->provider.api_key) < 0)
         auth = NULL;
     const char *headers[] = {"accept: application/json", auth, NULL};
     cx_http_client *http = cx_http_client_new();

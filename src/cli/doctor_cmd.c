@@ -31,7 +31,8 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void check(report *r, const char *name, bool ok, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void check(report *r, const char *name, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void check(report *r, const char *name, bool ok, const char *fmt, ...)
 {
     cx_buf b = CX_BUF_INIT;
@@ -79,7 +80,8 @@ static bool bypassed(const char *host)
         if (!strcmp(t, "*")) hit = true;
         const char *d = t[0] == '.' ? t + 1 : t;
         size_t hl = strlen(host), dl = strlen(d);
-        if (hl >= dl && !strcasecmp(host + hl - dl, d) && (hl == dl || host[hl - dl - 1] == '.')) hit = true;
+        if (hl >= dl && !strcasecmp(host + hl - dl, d) && (hl == dl || host[hl - dl - 1] == '.'))
+            hit = true;
     }
     free(list);
     return hit;
@@ -109,10 +111,13 @@ static bool split_url(const char *url, char *scheme, size_t ss, char *host, size
     return *host != '\0';
 }
 
-static bool live_request(const cx_config *cfg, double timeout, char **text, char *detail, size_t dsize)
+static bool live_request(const cx_config *cfg, double timeout, char **text, char *detail,
+                         size_t dsize)
 {
     cx_tool_registry *none = cx_tools_new();
-    cx_agent_options ao = {.config = cfg, .mode = CX_MODE_EXEC, .tools = none,
+    cx_agent_options ao = {.config = cfg,
+                           .mode = CX_MODE_EXEC,
+                           .tools = none,
                            .base_instructions = "Reply with exactly OK."};
     cx_error err;
     double t0 = now_s();
@@ -134,7 +139,8 @@ static bool live_request(const cx_config *cfg, double timeout, char **text, char
 
 static void doctor_usage(FILE *f)
 {
-    fputs("Usage: ccodex doctor [--json] [--skip-live] [-p PROFILE] [-c KEY=VALUE]... [--timeout-seconds N]\n"
+    fputs("Usage: ccodex doctor [--json] [--skip-live] [-p PROFILE] [-c KEY=VALUE]... "
+          "[--timeout-seconds N]\n"
           "\n"
           "Checks, in order: config, dotenv, provider, api_key, proxy, dns, transport, live.\n"
           "Exit status 0 when every check passed, 1 otherwise.\n",
@@ -150,21 +156,29 @@ int cx_cli_doctor(int argc, char **argv)
     size_t n_over = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--json")) json = true;
-        else if (!strcmp(a, "--skip-live")) skip_live = true;
+        if (!strcmp(a, "--json"))
+            json = true;
+        else if (!strcmp(a, "--skip-live"))
+            skip_live = true;
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             doctor_usage(stdout);
             free(overrides);
             return 0;
-        } else if ((!strcmp(a, "-p") || !strcmp(a, "--profile") || !strcmp(a, "-c") || !strcmp(a, "--config") ||
-                    !strcmp(a, "--timeout-seconds")) && i + 1 < argc) {
+        } else if ((!strcmp(a, "-p") || !strcmp(a, "--profile") || !strcmp(a, "-c") ||
+                    !strcmp(a, "--config") || !strcmp(a, "--timeout-seconds")) &&
+                   i + 1 < argc) {
             const char *v = argv[++i];
-            if (a[1] == 'p' || !strcmp(a, "--profile")) profile = v;
-            else if (!strcmp(a, "--timeout-seconds")) timeout = atof(v) > 0 ? atof(v) : 30;
-            else if (!strcmp(a, "--config") && strchr(v, '/') && !strchr(v, '=')) config_path = v;
-            else overrides[n_over++] = v;
+            if (a[1] == 'p' || !strcmp(a, "--profile"))
+                profile = v;
+            else if (!strcmp(a, "--timeout-seconds"))
+                timeout = atof(v) > 0 ? atof(v) : 30;
+            else if (!strcmp(a, "--config") && strchr(v, '/') && !strchr(v, '='))
+                config_path = v;
+            else
+                overrides[n_over++] = v;
         } else {
-            fprintf(stderr, "error: unknown option '%s' for doctor (see ccodex doctor --help)\n", a);
+            fprintf(stderr, "error: unknown option '%s' for doctor (see ccodex doctor --help)\n",
+                    a);
             free(overrides);
             return 2;
         }
@@ -194,8 +208,10 @@ int cx_cli_doctor(int argc, char **argv)
     cx_error err;
     cx_config *cfg = NULL;
     if (home && cx_dotenv_load(home, &err) != 0) check(&r, "dotenv", false, "%s", err.msg);
-    cx_config_options co = {.codex_home = home, .profile = profile, .overrides = overrides, .n_overrides = n_over};
-    if (r.ok && cx_config_load(&co, &cfg, &err) != 0) check(&r, "config_parse", false, "%s", err.msg);
+    cx_config_options co = {
+        .codex_home = home, .profile = profile, .overrides = overrides, .n_overrides = n_over};
+    if (r.ok && cx_config_load(&co, &cfg, &err) != 0)
+        check(&r, "config_parse", false, "%s", err.msg);
     char *live_text = NULL;
     if (cfg) {
         cx_provider *p = &cfg->provider;
@@ -207,7 +223,8 @@ int cx_cli_doctor(int argc, char **argv)
         cx_json_set(r.o, "api_key_env", p->env_key ? json_object_new_string(p->env_key) : NULL);
         bool key = p->api_key && *p->api_key;
         cx_json_set(r.o, "api_key_loaded", json_object_new_boolean(key));
-        check(&r, "provider", true, "provider=%s model=%s wire_api=%s", p->id, cfg->model, p->wire_api);
+        check(&r, "provider", true, "provider=%s model=%s wire_api=%s", p->id, cfg->model,
+              p->wire_api);
         if (p->env_key)
             check(&r, "api_key", key, key ? "%s loaded" : "%s is missing", p->env_key);
         else
@@ -243,22 +260,29 @@ int cx_cli_doctor(int argc, char **argv)
                 cx_buf addrs = CX_BUF_INIT;
                 for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
                     char a[INET6_ADDRSTRLEN] = "";
-                    void *src = ai->ai_family == AF_INET ? (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-                                                         : (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+                    void *src = ai->ai_family == AF_INET
+                                    ? (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+                                    : (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
                     inet_ntop(ai->ai_family, src, a, sizeof a);
-                    if (!strstr(cx_buf_str(&addrs), a)) cx_buf_printf(&addrs, "%s%s", addrs.len ? ", " : "", a);
+                    if (!strstr(cx_buf_str(&addrs), a))
+                        cx_buf_printf(&addrs, "%s%s", addrs.len ? ", " : "", a);
                 }
                 freeaddrinfo(res);
-                check(&r, "dns", true, "%s:%d -> %s", host, port, addrs.len ? cx_buf_str(&addrs) : "resolved");
+                check(&r, "dns", true, "%s:%d -> %s", host, port,
+                      addrs.len ? cx_buf_str(&addrs) : "resolved");
                 cx_buf_free(&addrs);
                 if (proxied) {
-                    check(&r, "transport", true, "skipped direct probe because requests will use environment proxy settings");
+                    check(&r, "transport", true,
+                          "skipped direct probe because requests will use environment proxy "
+                          "settings");
                 } else {
-                    /* TCP connect, and the TLS handshake for https, with curl's connect-only mode */
+                    /* TCP connect, and the TLS handshake for https, with curl's connect-only mode
+                     */
                     CURL *c = curl_easy_init();
                     char target[512];
-                    snprintf(target, sizeof target, "%s://%s%s%s:%d/", scheme, strchr(host, ':') ? "[" : "", host,
-                             strchr(host, ':') ? "]" : "", port);
+                    snprintf(target, sizeof target, "%s://%s%s%s:%d/", scheme,
+                             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+                             port);
                     curl_easy_setopt(c, CURLOPT_URL, target);
                     curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
                     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -272,10 +296,12 @@ int cx_cli_doctor(int argc, char **argv)
                     curl_easy_cleanup(c);
                     bool tls = !strcmp(scheme, "https");
                     if (cr == CURLE_OK)
-                        check(&r, "transport", true, "%s %s:%d connected in %.2fs", tls ? "tls" : "tcp", host, port, took);
+                        check(&r, "transport", true, "%s %s:%d connected in %.2fs",
+                              tls ? "tls" : "tcp", host, port, took);
                     else
-                        check(&r, "transport", false, "%s %s:%d failed after %.2fs: %s", tls ? "HTTPS" : "HTTP", host,
-                              port, took, eb[0] ? eb : curl_easy_strerror(cr));
+                        check(&r, "transport", false, "%s %s:%d failed after %.2fs: %s",
+                              tls ? "HTTPS" : "HTTP", host, port, took,
+                              eb[0] ? eb : curl_easy_strerror(cr));
                 }
                 if (!skip_live) {
                     if (p->env_key && !key) {
@@ -303,13 +329,16 @@ int cx_cli_doctor(int argc, char **argv)
     json_object_object_del(r.o, "live_output_text");
     cx_json_set(r.o, "live_output_text", lo);
     if (json) {
-        const char *s = json_object_to_json_string_ext(r.o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                JSON_C_TO_STRING_NOSLASHESCAPE);
+        const char *s =
+            json_object_to_json_string_ext(r.o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
         puts(s);
     } else {
-        static const char *const fields[] = {"config_path", "dotenv_path", "profile", "provider_name", "model",
-                                             "responses_url", "api_key_env", "live_output_text"};
-        static const char *const labels[] = {"config", "dotenv", "profile", "provider", "model", "responses_url",
+        static const char *const fields[] = {"config_path",   "dotenv_path",     "profile",
+                                             "provider_name", "model",           "responses_url",
+                                             "api_key_env",   "live_output_text"};
+        static const char *const labels[] = {"config",      "dotenv",     "profile",
+                                             "provider",    "model",      "responses_url",
                                              "api_key_env", "live_output"};
         for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
             const char *v = cx_json_get_str(r.o, fields[k]);
@@ -320,7 +349,8 @@ int cx_cli_doctor(int argc, char **argv)
             json_object *c = json_object_array_get_idx(r.checks, k);
             bool ok = false;
             cx_json_get_bool(c, "ok", &ok);
-            printf("%s: %s - %s\n", cx_json_get_str(c, "name"), ok ? "ok" : "fail", cx_json_get_str(c, "detail"));
+            printf("%s: %s - %s\n", cx_json_get_str(c, "name"), ok ? "ok" : "fail",
+                   cx_json_get_str(c, "detail"));
         }
         printf("overall: %s\n", r.ok ? "ok" : "fail");
     }

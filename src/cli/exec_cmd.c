@@ -69,7 +69,8 @@ static char *read_all_stdin(void)
     cx_buf b = CX_BUF_INIT;
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) cx_buf_append(&b, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+        cx_buf_append(&b, chunk, n);
     return cx_buf_steal(&b);
 }
 
@@ -155,8 +156,10 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
         const char *last = cx_agent_last_message(agent);
         if (!ui.json) {
             if (ui.stream_text) {
-                if (ui.streamed_any) fputc('\n', stdout);
-                else if (last) printf("%s\n", last);
+                if (ui.streamed_any)
+                    fputc('\n', stdout);
+                else if (last)
+                    printf("%s\n", last);
             } else if (last) {
                 printf("%s\n", last);
             }

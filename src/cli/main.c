@@ -23,39 +23,40 @@ static int missing_command(const char *name)
 
 static void usage(FILE *f)
 {
-    fputs("ccodex " CCODEX_VERSION " - a coding agent compatible with Codex CLI\n"
-          "\n"
-          "Usage:\n"
-          "  ccodex [OPTIONS] [PROMPT]         one turn (PROMPT or stdin); no prompt on a TTY: REPL\n"
-          "  ccodex exec [--json] [OPTIONS] [PROMPT|-]\n"
-          "                                    one non-interactive turn; --json prints JSONL events\n"
-          "  ccodex serve --downstream-base-url URL [--model-provider vllm|stepfun|openai]\n"
-          "               [--host 127.0.0.1] [--port N]\n"
-          "                                    Responses API server in front of Chat Completions\n"
-          "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
-          "  ccodex --put [PATH]@HOST:PORT     upload CODEX_HOME (or PATH) for portable use\n"
-          "  ccodex --call TOKEN [PROMPT]      run with a home fetched from a storage server\n"
-          "  ccodex storage-server [--host H] [--port N] [--root DIR]\n"
-          "                                    the storage server --put/--call talk to\n"
-          "\n"
-          "Options:\n"
-          "  -m, --model MODEL          model to use\n"
-          "  -p, --profile NAME         config profile (profiles.NAME in config.toml)\n"
-          "  -c, --config KEY=VALUE     override a config key (VALUE in TOML syntax); repeatable\n"
-          "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
-          "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
-          "  -C, --cd DIR               working directory for the agent\n"
-          "      --vllm-endpoint URL    run the responses server in-process in front of the vLLM\n"
-          "                             (chat completions) server at URL; no path means /v1\n"
-          "      --use-chat-completion  reach the configured provider through that server (as\n"
-          "                             a provider with wire_api = \"chat\" always is)\n"
-          "      --json                 (exec) print events as JSON lines\n"
-          "      --skip-git-repo-check  accepted for compatibility\n"
-          "  -h, --help                 this help\n"
-          "  -V, --version              print the version\n"
-          "\n"
-          "Configuration: $CODEX_HOME/config.toml (default ~/.codex). See docs/CONFIG.md.\n",
-          f);
+    fputs(
+        "ccodex " CCODEX_VERSION " - a coding agent compatible with Codex CLI\n"
+        "\n"
+        "Usage:\n"
+        "  ccodex [OPTIONS] [PROMPT]         one turn (PROMPT or stdin); no prompt on a TTY: REPL\n"
+        "  ccodex exec [--json] [OPTIONS] [PROMPT|-]\n"
+        "                                    one non-interactive turn; --json prints JSONL events\n"
+        "  ccodex serve --downstream-base-url URL [--model-provider vllm|stepfun|openai]\n"
+        "               [--host 127.0.0.1] [--port N]\n"
+        "                                    Responses API server in front of Chat Completions\n"
+        "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
+        "  ccodex --put [PATH]@HOST:PORT     upload CODEX_HOME (or PATH) for portable use\n"
+        "  ccodex --call TOKEN [PROMPT]      run with a home fetched from a storage server\n"
+        "  ccodex storage-server [--host H] [--port N] [--root DIR]\n"
+        "                                    the storage server --put/--call talk to\n"
+        "\n"
+        "Options:\n"
+        "  -m, --model MODEL          model to use\n"
+        "  -p, --profile NAME         config profile (profiles.NAME in config.toml)\n"
+        "  -c, --config KEY=VALUE     override a config key (VALUE in TOML syntax); repeatable\n"
+        "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
+        "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
+        "  -C, --cd DIR               working directory for the agent\n"
+        "      --vllm-endpoint URL    run the responses server in-process in front of the vLLM\n"
+        "                             (chat completions) server at URL; no path means /v1\n"
+        "      --use-chat-completion  reach the configured provider through that server (as\n"
+        "                             a provider with wire_api = \"chat\" always is)\n"
+        "      --json                 (exec) print events as JSON lines\n"
+        "      --skip-git-repo-check  accepted for compatibility\n"
+        "  -h, --help                 this help\n"
+        "  -V, --version              print the version\n"
+        "\n"
+        "Configuration: $CODEX_HOME/config.toml (default ~/.codex). See docs/CONFIG.md.\n",
+        f);
 }
 
 /* Returns the value for an option taking one, advancing *i; NULL when missing. */
@@ -73,7 +74,8 @@ static const char *opt_value(int argc, char **argv, int *i, const char *arg, con
 static bool is_opt(const char *arg, const char *s, const char *l)
 {
     size_t n = l ? strlen(l) : 0;
-    return (s && !strcmp(arg, s)) || (l && (!strcmp(arg, l) || (!strncmp(arg, l, n) && arg[n] == '=')));
+    return (s && !strcmp(arg, s)) ||
+           (l && (!strcmp(arg, l) || (!strncmp(arg, l, n) && arg[n] == '=')));
 }
 
 int main(int argc, char **argv)

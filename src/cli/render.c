@@ -108,7 +108,8 @@ cx_render *cx_render_new(FILE *out, bool interactive)
     pthread_cond_init(&r->spin_cv, NULL);
     const char *ns = getenv("CCODEX_NO_SPINNER");
     r->spin_enabled = interactive && isatty(fileno(out)) && !(ns && *ns);
-    if (r->spin_enabled && pthread_create(&r->spin_thread, NULL, spin_main, r) != 0) r->spin_enabled = false;
+    if (r->spin_enabled && pthread_create(&r->spin_thread, NULL, spin_main, r) != 0)
+        r->spin_enabled = false;
     return r;
 }
 
@@ -189,9 +190,11 @@ static char *shorten(const char *text, size_t limit)
     }
     if (b.len > limit) {
         size_t cut = limit - 3;
-        while (cut > 0 && ((unsigned char)b.data[cut] & 0xC0) == 0x80) cut--;
+        while (cut > 0 && ((unsigned char)b.data[cut] & 0xC0) == 0x80)
+            cut--;
         cx_buf_truncate(&b, cut);
-        while (b.len && b.data[b.len - 1] == ' ') cx_buf_truncate(&b, b.len - 1);
+        while (b.len && b.data[b.len - 1] == ' ')
+            cx_buf_truncate(&b, b.len - 1);
         cx_buf_puts(&b, "...");
     }
     return cx_buf_steal(&b);
@@ -254,15 +257,15 @@ static void tool_completed_locked(cx_render *r, const json_object *d)
         /* The plan itself is shown from the todo_list item event. */
         if (!ok) cx_buf_puts(&b, "[error] plan failed");
     } else if (!strcmp(name, "exec_command") || !strcmp(name, "write_stdin") ||
-               !strcmp(name, "shell") || !strcmp(name, "shell_command") ||
-               !strcmp(name, "exec") || !strcmp(name, "wait")) {
+               !strcmp(name, "shell") || !strcmp(name, "shell_command") || !strcmp(name, "exec") ||
+               !strcmp(name, "wait")) {
         if (!ok) cx_buf_printf(&b, "[error] exec failed: %s", name);
     } else if (!strcmp(name, "spawn_agent") || !strcmp(name, "send_input") ||
                !strcmp(name, "wait_agent") || !strcmp(name, "resume_agent") ||
                !strcmp(name, "close_agent")) {
-        const char *verb = !strcmp(name, "spawn_agent")   ? "spawned"
-                           : !strcmp(name, "send_input")  ? "send"
-                           : !strcmp(name, "wait_agent")  ? "wait"
+        const char *verb = !strcmp(name, "spawn_agent")    ? "spawned"
+                           : !strcmp(name, "send_input")   ? "send"
+                           : !strcmp(name, "wait_agent")   ? "wait"
                            : !strcmp(name, "resume_agent") ? "resume"
                                                            : "close";
         if (ok)
@@ -298,7 +301,10 @@ static void item_locked(cx_render *r, const json_object *d, bool started)
         for (size_t i = 0; i < n; i++) {
             json_object *c = json_object_array_get_idx(changes, i);
             const char *kind = cx_json_get_str(c, "kind") ?: "update";
-            cx_buf_printf(&b, " %c %s", kind[0] == 'a' ? 'A' : kind[0] == 'd' ? 'D' : 'M',
+            cx_buf_printf(&b, " %c %s",
+                          kind[0] == 'a'   ? 'A'
+                          : kind[0] == 'd' ? 'D'
+                                           : 'M',
                           cx_json_get_str(c, "path") ?: "");
         }
     } else if (!strcmp(type, "todo_list")) {
@@ -346,7 +352,8 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         set_waiting_locked(r, true);
         if (r->interactive) {
             const char *phase = cx_json_get_str(d, "phase");
-            if (phase && !strcmp(phase, "tool_results")) line_locked(r, "[model] looking at tool results");
+            if (phase && !strcmp(phase, "tool_results"))
+                line_locked(r, "[model] looking at tool results");
         }
         break;
     case CX_EV_TEXT_DELTA: {
@@ -358,7 +365,8 @@ void cx_render_event(cx_render *r, const cx_event *ev)
                 fputc('\n', r->out);
                 r->prompt_open = false;
             }
-            if (r->interactive) fputs(r->color ? "\033[1;32massistant>\033[0m " : "assistant> ", r->out);
+            if (r->interactive)
+                fputs(r->color ? "\033[1;32massistant>\033[0m " : "assistant> ", r->out);
             r->streaming = true;
         }
         fputs(delta, r->out);

@@ -60,7 +60,8 @@ static void show_question(repl *r)
     json_object *q = json_object_array_get_idx(cx_json_get(r->ask_req, "questions"), r->ask_index);
     cx_buf b = CX_BUF_INIT;
     const char *header = cx_json_get_str(q, "header"), *text = cx_json_get_str(q, "question");
-    cx_buf_printf(&b, "[question] %s%s%s", header ? header : "", header ? ": " : "", text ? text : "");
+    cx_buf_printf(&b, "[question] %s%s%s", header ? header : "", header ? ": " : "",
+                  text ? text : "");
     cx_render_line(r->view, cx_buf_str(&b));
     json_object *opts = cx_json_get(q, "options");
     size_t n = json_object_array_length(opts);
@@ -68,7 +69,8 @@ static void show_question(repl *r)
         json_object *o = json_object_array_get_idx(opts, i);
         cx_buf_reset(&b);
         const char *d = cx_json_get_str(o, "description");
-        cx_buf_printf(&b, "  %zu. %s%s%s", i + 1, cx_json_get_str(o, "label") ? cx_json_get_str(o, "label") : "",
+        cx_buf_printf(&b, "  %zu. %s%s%s", i + 1,
+                      cx_json_get_str(o, "label") ? cx_json_get_str(o, "label") : "",
                       d ? " - " : "", d ? d : "");
         cx_render_line(r->view, cx_buf_str(&b));
     }
@@ -93,7 +95,8 @@ static json_object *ask_user(void *user, const json_object *request)
     r->ask_answers = json_object_new_object();
     r->ask_done = r->ask_cancel = false;
     show_question(r);
-    while (!r->ask_done && !r->ask_cancel) pthread_cond_wait(&r->ask_cv, &r->ask_mu);
+    while (!r->ask_done && !r->ask_cancel)
+        pthread_cond_wait(&r->ask_cv, &r->ask_mu);
     json_object *answers = NULL;
     if (r->ask_done) {
         answers = json_object_new_object();
@@ -231,7 +234,8 @@ static void show_help(repl *r)
     cx_render_line(r->view, "  /exit, /quit       leave");
     cx_render_line(r->view, "  /history           prompts and answers of this session");
     cx_render_line(r->view, "  /title             the session title");
-    cx_render_line(r->view, "  /model [NAME]      show the model and the provider's models, or switch");
+    cx_render_line(r->view,
+                   "  /model [NAME]      show the model and the provider's models, or switch");
     cx_render_line(r->view, "  /queue TEXT        run TEXT as its own turn after the current one");
     cx_render_line(r->view, "  /plan, /default    switch the collaboration mode");
     cx_render_line(r->view, "  (any other line while a turn runs steers that turn)");
@@ -272,7 +276,8 @@ static bool handle_line(repl *r, const char *text)
         show_models(r);
     } else if (!strncmp(text, "/model ", 7)) {
         const char *name = text + 7;
-        while (*name == ' ') name++;
+        while (*name == ' ')
+            name++;
         if (!*name) {
             cx_render_line(r->view, "Usage: /model <model>");
         } else if (cx_runtime_busy(r->rt)) {
@@ -286,7 +291,8 @@ static bool handle_line(repl *r, const char *text)
         }
     } else if (!strcmp(text, "/queue") || !strncmp(text, "/queue ", 7)) {
         const char *q = text + 6;
-        while (*q == ' ') q++;
+        while (*q == ' ')
+            q++;
         if (!*q) {
             cx_render_line(r->view, "Usage: /queue <message>");
         } else {
@@ -407,9 +413,11 @@ int cx_cli_repl(const cx_cli_opts *o)
         char *line = strdup(got);
         if (!line) break;
         char *t = line;
-        while (*t == ' ' || *t == '\t') t++;
+        while (*t == ' ' || *t == '\t')
+            t++;
         size_t len = strlen(t);
-        while (len && (t[len - 1] == ' ' || t[len - 1] == '\t' || t[len - 1] == '\r' || t[len - 1] == '\n'))
+        while (len && (t[len - 1] == ' ' || t[len - 1] == '\t' || t[len - 1] == '\r' ||
+                       t[len - 1] == '\n'))
             t[--len] = '\0';
         bool go_on = true;
         if (*t && take_answer(&r, t)) {

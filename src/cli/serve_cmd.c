@@ -10,19 +10,21 @@
 
 static void serve_usage(FILE *f)
 {
-    fputs("Usage: ccodex serve --downstream-base-url URL [OPTIONS]\n"
-          "\n"
-          "A Responses API endpoint (POST /v1/responses, GET /v1/models, GET /healthz) in front of\n"
-          "a Chat Completions backend such as vLLM, Ollama or llama.cpp's server.\n"
-          "\n"
-          "  --downstream-base-url URL     the backend, e.g. http://127.0.0.1:8000/v1 (no path: /v1)\n"
-          "  --model-provider NAME         vllm (default) | stepfun | openai; selects payload hooks\n"
-          "  --host ADDR                   address to listen on (default 127.0.0.1)\n"
-          "  --port N                      port to listen on (default 8001; 0 picks a free one)\n"
-          "  --downstream-api-key-env VAR  send $VAR as the backend's bearer token\n"
-          "  --idle-timeout-ms N           fail a stream whose backend is silent this long (300000)\n"
-          "pycodex's spellings --outcomming-base-url and --outcomming-api-key-env are accepted.\n",
-          f);
+    fputs(
+        "Usage: ccodex serve --downstream-base-url URL [OPTIONS]\n"
+        "\n"
+        "A Responses API endpoint (POST /v1/responses, GET /v1/models, GET /healthz) in front of\n"
+        "a Chat Completions backend such as vLLM, Ollama or llama.cpp's server.\n"
+        "\n"
+        "  --downstream-base-url URL     the backend, e.g. http://127.0.0.1:8000/v1 (no path: "
+        "/v1)\n"
+        "  --model-provider NAME         vllm (default) | stepfun | openai; selects payload hooks\n"
+        "  --host ADDR                   address to listen on (default 127.0.0.1)\n"
+        "  --port N                      port to listen on (default 8001; 0 picks a free one)\n"
+        "  --downstream-api-key-env VAR  send $VAR as the backend's bearer token\n"
+        "  --idle-timeout-ms N           fail a stream whose backend is silent this long (300000)\n"
+        "pycodex's spellings --outcomming-base-url and --outcomming-api-key-env are accepted.\n",
+        f);
 }
 
 static void *wait_signal(void *arg)
@@ -51,9 +53,10 @@ int cx_cli_serve(int argc, char **argv)
         size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
         const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
 #define IS(name) (nlen == strlen(name) && !strncmp(a, name, nlen))
-        bool known = IS("--downstream-base-url") || IS("--outcomming-base-url") || IS("--model-provider") ||
-                     IS("--host") || IS("--port") || IS("--downstream-api-key-env") ||
-                     IS("--outcomming-api-key-env") || IS("--idle-timeout-ms");
+        bool known = IS("--downstream-base-url") || IS("--outcomming-base-url") ||
+                     IS("--model-provider") || IS("--host") || IS("--port") ||
+                     IS("--downstream-api-key-env") || IS("--outcomming-api-key-env") ||
+                     IS("--idle-timeout-ms");
         if (!known) {
             fprintf(stderr, "error: unknown option '%s' for serve (see ccodex serve --help)\n", a);
             return 2;
@@ -76,8 +79,10 @@ int cx_cli_serve(int argc, char **argv)
                 fprintf(stderr, "error: %.*s wants a number, not '%s'\n", (int)nlen, a, v);
                 return 2;
             }
-            if (IS("--port")) o.port = (int)n;
-            else o.idle_timeout_ms = n;
+            if (IS("--port"))
+                o.port = (int)n;
+            else
+                o.idle_timeout_ms = n;
         } else {
             key_env = v;
         }

@@ -39,7 +39,8 @@ static char *read_file(const char *path, size_t *len, bool *missing)
     cx_buf b = CX_BUF_INIT;
     char chunk[8192];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) cx_buf_append(&b, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        cx_buf_append(&b, chunk, n);
     fclose(f);
     cx_buf_puts(&b, "");
     *len = b.len;
@@ -67,8 +68,10 @@ static char *dotenv_value(const char *raw)
         }
     } else {
         size_t end = 0;
-        while (end < n && !(raw[end] == '#' && end > 0 && isspace((unsigned char)raw[end - 1]))) end++;
-        while (end > 0 && isspace((unsigned char)raw[end - 1])) end--;
+        while (end < n && !(raw[end] == '#' && end > 0 && isspace((unsigned char)raw[end - 1])))
+            end++;
+        while (end > 0 && isspace((unsigned char)raw[end - 1]))
+            end--;
         cx_buf_append(&b, raw, end);
         cx_buf_puts(&b, "");
     }
@@ -78,32 +81,39 @@ static char *dotenv_value(const char *raw)
 int cx_dotenv_load(const char *codex_home, cx_error *err)
 {
     char *path = NULL;
-    if (asprintf(&path, "%s/.env", codex_home) < 0) return cx_error_set(err, CX_ENOMEM, "out of memory");
+    if (asprintf(&path, "%s/.env", codex_home) < 0)
+        return cx_error_set(err, CX_ENOMEM, "out of memory");
     size_t len;
     bool missing;
     char *text = read_file(path, &len, &missing);
     if (!text) {
-        int rc = missing ? 0 : cx_error_set(err, CX_EIO, "%s: cannot read: %s", path, strerror(errno));
+        int rc =
+            missing ? 0 : cx_error_set(err, CX_EIO, "%s: cannot read: %s", path, strerror(errno));
         free(path);
         return rc;
     }
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        while (isspace((unsigned char)*line)) line++;
+        while (isspace((unsigned char)*line))
+            line++;
         size_t l = strlen(line);
-        while (l && isspace((unsigned char)line[l - 1])) line[--l] = '\0';
+        while (l && isspace((unsigned char)line[l - 1]))
+            line[--l] = '\0';
         if (!*line || *line == '#') continue;
         if (!strncmp(line, "export ", 7)) {
             line += 7;
-            while (isspace((unsigned char)*line)) line++;
+            while (isspace((unsigned char)*line))
+                line++;
         }
         char *eq = strchr(line, '=');
         if (!eq) continue;
         *eq = '\0';
         char *key = line, *raw = eq + 1;
         size_t kl = strlen(key);
-        while (kl && isspace((unsigned char)key[kl - 1])) key[--kl] = '\0';
-        while (isspace((unsigned char)*raw)) raw++;
+        while (kl && isspace((unsigned char)key[kl - 1]))
+            key[--kl] = '\0';
+        while (isspace((unsigned char)*raw))
+            raw++;
         if (!*key || !strncasecmp(key, "CODEX_", 6)) continue;
         char *val = dotenv_value(raw);
         if (val) setenv(key, val, 1);
@@ -122,7 +132,8 @@ static void merge(json_object *dst, json_object *src)
     json_object_object_foreach(src, k, v)
     {
         json_object *d = cx_json_get(dst, k);
-        if (d && json_object_is_type(d, json_type_object) && json_object_is_type(v, json_type_object))
+        if (d && json_object_is_type(d, json_type_object) &&
+            json_object_is_type(v, json_type_object))
             merge(d, v);
         else
             json_object_object_add(dst, k, cx_json_copy(v));
@@ -192,7 +203,8 @@ static void locate(const loader *l, const char *key, const char *where, char *ou
         const char *eol = strchr(p, '\n');
         size_t n = eol ? (size_t)(eol - p) : strlen(p);
         const char *q = p;
-        while (q < p + n && (*q == ' ' || *q == '\t')) q++;
+        while (q < p + n && (*q == ' ' || *q == '\t'))
+            q++;
         if (*q == '[') {
             in_table = header[0] && !strncmp(q, header, strlen(header));
         } else if (in_table) {
@@ -201,7 +213,8 @@ static void locate(const loader *l, const char *key, const char *where, char *ou
             if (quoted) k++;
             if ((size_t)(p + n - k) > kl && !strncmp(k, key, kl)) {
                 const char *r = k + kl + (quoted && k[kl] == '"');
-                while (r < p + n && (*r == ' ' || *r == '\t')) r++;
+                while (r < p + n && (*r == ' ' || *r == '\t'))
+                    r++;
                 if (r < p + n && *r == '=') {
                     snprintf(out, size, "line %d, column %d: ", line, (int)(q - p) + 1);
                     return;
@@ -217,7 +230,8 @@ static int type_error(loader *l, const char *key, const char *where, const char 
 {
     char at[64];
     locate(l, key, where, at, sizeof at);
-    return l->rc = cx_error_set(l->err, CX_ECONFIG, "%s: %skey '%s%s' must be %s", l->path, at, where, key, what);
+    return l->rc = cx_error_set(l->err, CX_ECONFIG, "%s: %skey '%s%s' must be %s", l->path, at,
+                                where, key, what);
 }
 
 static char *get_string(loader *l, json_object *obj, const char *key, const char *where)
@@ -231,7 +245,8 @@ static char *get_string(loader *l, json_object *obj, const char *key, const char
     return strdup(json_object_get_string(v));
 }
 
-static long long get_int(loader *l, json_object *obj, const char *key, const char *where, long long def)
+static long long get_int(loader *l, json_object *obj, const char *key, const char *where,
+                         long long def)
 {
     json_object *v = cx_json_get(obj, key);
     if (!v) return def;
@@ -286,11 +301,12 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         p->base_url = strdup("http://localhost:11434/v1");
         p->wire_api = strdup("responses");
     } else if (!t) {
-        return l->rc = cx_error_set(l->err, CX_ECONFIG, "%s: model provider '%s' not found in [model_providers]",
+        return l->rc = cx_error_set(l->err, CX_ECONFIG,
+                                    "%s: model provider '%s' not found in [model_providers]",
                                     l->path, id);
     } else if (!json_object_is_type(t, json_type_object)) {
-        return l->rc = cx_error_set(l->err, CX_ECONFIG, "%s: key 'model_providers.%s' must be a table",
-                                    l->path, id);
+        return l->rc = cx_error_set(l->err, CX_ECONFIG,
+                                    "%s: key 'model_providers.%s' must be a table", l->path, id);
     } else {
         char where[256];
         snprintf(where, sizeof where, "model_providers.%s.", id);
@@ -308,17 +324,21 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         p->stream_max_retries = (int)(s > 100 ? 100 : s);
         p->stream_idle_timeout_ms = (long)get_int(l, t, "stream_idle_timeout_ms", where, 300000);
         if (!l->rc && !p->base_url) {
-            if (!strcmp(id, "openai")) p->base_url = strdup("https://api.openai.com/v1");
-            else return l->rc = cx_error_set(l->err, CX_ECONFIG, "%s: model provider '%s' has no base_url", l->path, id);
+            if (!strcmp(id, "openai"))
+                p->base_url = strdup("https://api.openai.com/v1");
+            else
+                return l->rc = cx_error_set(l->err, CX_ECONFIG,
+                                            "%s: model provider '%s' has no base_url", l->path, id);
         }
         if (!p->name) p->name = strdup(id);
         if (!p->wire_api) p->wire_api = strdup("responses");
         /* "chat" providers are reached through the responses server, which the
            CLI starts in-process */
         if (!l->rc && strcmp(p->wire_api, "responses") != 0 && strcmp(p->wire_api, "chat") != 0)
-            return l->rc = cx_error_set(l->err, CX_ECONFIG,
-                                        "%s: model provider '%s' has wire_api '%s'; use 'responses' or 'chat'",
-                                        l->path, id, p->wire_api);
+            return l->rc = cx_error_set(
+                       l->err, CX_ECONFIG,
+                       "%s: model provider '%s' has wire_api '%s'; use 'responses' or 'chat'",
+                       l->path, id, p->wire_api);
     }
     if (p->env_key) {
         const char *k = getenv(p->env_key);
@@ -390,14 +410,16 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
             json_object *profiles = cx_json_get(root, "profiles");
             json_object *pt = profiles ? cx_json_get(profiles, profile) : NULL;
             if (!pt || !json_object_is_type(pt, json_type_object))
-                l.rc = cx_error_set(err, CX_ECONFIG, "%s: config profile '%s' not found", path, profile);
+                l.rc = cx_error_set(err, CX_ECONFIG, "%s: config profile '%s' not found", path,
+                                    profile);
             else
                 merge(root, pt);
             c->profile = strdup(profile);
         }
         free(file_profile);
     }
-    for (size_t i = 0; !l.rc && o && i < o->n_overrides; i++) l.rc = apply_override(root, o->overrides[i], err);
+    for (size_t i = 0; !l.rc && o && i < o->n_overrides; i++)
+        l.rc = apply_override(root, o->overrides[i], err);
     if (!l.rc) {
         c->model = get_string(&l, root, "model", "");
         c->model_provider_id = get_string(&l, root, "model_provider", "");
@@ -428,15 +450,22 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
         if (!c->model) c->model = strdup(DEFAULT_MODEL);
         if (!c->model_provider_id) c->model_provider_id = strdup("openai");
         if (!c->sandbox_mode) c->sandbox_mode = strdup("read-only");
-        if (!c->approval_policy) c->approval_policy = strdup(o && o->interactive ? "on-request" : "never");
-        static const char *const sandboxes[] = {"read-only", "workspace-write", "danger-full-access", NULL};
-        static const char *const approvals[] = {"untrusted", "on-failure", "on-request", "never", NULL};
+        if (!c->approval_policy)
+            c->approval_policy = strdup(o && o->interactive ? "on-request" : "never");
+        static const char *const sandboxes[] = {"read-only", "workspace-write",
+                                                "danger-full-access", NULL};
+        static const char *const approvals[] = {"untrusted", "on-failure", "on-request", "never",
+                                                NULL};
         if (!one_of(c->sandbox_mode, sandboxes))
-            l.rc = cx_error_set(err, CX_ECONFIG, "%s: sandbox_mode '%s' is not one of read-only, workspace-write, danger-full-access",
+            l.rc = cx_error_set(err, CX_ECONFIG,
+                                "%s: sandbox_mode '%s' is not one of read-only, workspace-write, "
+                                "danger-full-access",
                                 path, c->sandbox_mode);
         else if (!one_of(c->approval_policy, approvals))
-            l.rc = cx_error_set(err, CX_ECONFIG, "%s: approval_policy '%s' is not one of untrusted, on-failure, on-request, never",
-                                path, c->approval_policy);
+            l.rc = cx_error_set(
+                err, CX_ECONFIG,
+                "%s: approval_policy '%s' is not one of untrusted, on-failure, on-request, never",
+                path, c->approval_policy);
     }
     if (!l.rc && c->model_instructions_file && c->model_instructions_file[0] != '/') {
         char *abs = NULL;

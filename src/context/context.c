@@ -60,7 +60,8 @@ static char *slurp(const char *path, size_t max, bool *exists)
     cx_buf b = CX_BUF_INIT;
     char chunk[8192];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < max) cx_buf_append(&b, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < max)
+        cx_buf_append(&b, chunk, n);
     fclose(f);
     if (b.len > max) cx_buf_truncate(&b, max);
     cx_buf_puts(&b, "");
@@ -87,7 +88,8 @@ void cx_context_model_info(const char *model, cx_model_info *out)
 {
     memset(out, 0, sizeof *out);
     if (!model) return;
-    static const char *const reasoning_prefixes[] = {"gpt-5", "o1", "o3", "o4", "codex-", "gpt-oss", NULL};
+    static const char *const reasoning_prefixes[] = {"gpt-5",  "o1",      "o3", "o4",
+                                                     "codex-", "gpt-oss", NULL};
     for (const char *const *p = reasoning_prefixes; *p; p++)
         if (!strncmp(model, *p, strlen(*p))) {
             out->supports_reasoning = true;
@@ -151,12 +153,16 @@ static bool parse_front_matter(const char *text, char **name, char **desc)
         const char *end = strchr(p, '\n');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         if (n >= 3 && !strncmp(p, "---", 3)) break;
-        char **slot = !strncmp(p, "name:", 5) ? name : !strncmp(p, "description:", 12) ? desc : NULL;
+        char **slot = !strncmp(p, "name:", 5)           ? name
+                      : !strncmp(p, "description:", 12) ? desc
+                                                        : NULL;
         if (slot) {
             const char *v = strchr(p, ':') + 1;
-            while (v < p + n && (*v == ' ' || *v == '\t')) v++;
+            while (v < p + n && (*v == ' ' || *v == '\t'))
+                v++;
             size_t vl = (size_t)(p + n - v);
-            while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r')) vl--;
+            while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r'))
+                vl--;
             if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
                 v++;
                 vl -= 2;
@@ -222,9 +228,10 @@ static void load_skills(cx_context_cache *c)
     if (!n) return;
     qsort(list, n, sizeof *list, skill_cmp);
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "<skills_instructions>\n## Skills\n"
-                    "Skills are instruction files (`SKILL.md`) on this machine for particular kinds "
-                    "of work. The ones available now:\n### Available skills\n");
+    cx_buf_puts(&b,
+                "<skills_instructions>\n## Skills\n"
+                "Skills are instruction files (`SKILL.md`) on this machine for particular kinds "
+                "of work. The ones available now:\n### Available skills\n");
     for (size_t i = 0; i < n; i++) {
         cx_buf_printf(&b, "- %s: %s (file: %s)\n", list[i].name, list[i].description, list[i].path);
         free(list[i].name);
@@ -473,14 +480,16 @@ static bool git_has_changes(const char *root)
         if (devnull >= 0) dup2(devnull, 2);
         close(fds[0]);
         close(fds[1]);
-        execlp("git", "git", "-C", root, "status", "--porcelain", "--untracked-files=normal", (char *)NULL);
+        execlp("git", "git", "-C", root, "status", "--porcelain", "--untracked-files=normal",
+               (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
     char buf[64];
     bool any = false;
     ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) any = true;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0)
+        any = true;
     close(fds[0]);
     int status;
     waitpid(pid, &status, 0);

@@ -14,8 +14,8 @@
 typedef struct cx_context_cache cx_context_cache;
 
 typedef struct cx_model_info {
-    bool supports_reasoning;           /* send `reasoning` and include encrypted content */
-    const char *default_effort;        /* e.g. "medium", or NULL */
+    bool supports_reasoning;    /* send `reasoning` and include encrypted content */
+    const char *default_effort; /* e.g. "medium", or NULL */
     bool supports_parallel_tool_calls;
     bool supports_verbosity;
 } cx_model_info;

@@ -103,9 +103,9 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
     a->mode = o->mode;
     a->cwd = o->cwd ? realpath(o->cwd, NULL) : getcwd(NULL, 0);
     a->shell = user_shell();
-    a->model = dup_or_null(o->model ? o->model
-                                    : o->config->model ? o->config->model
-                                                       : "gpt-5.1-codex");
+    a->model = dup_or_null(o->model           ? o->model
+                           : o->config->model ? o->config->model
+                                              : "gpt-5.1-codex");
     a->effort_override = dup_or_null(o->reasoning_effort);
     a->base_override = dup_or_null(o->base_instructions);
     a->subagent_header = dup_or_null(o->subagent_header);
@@ -116,8 +116,8 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
     a->history = o->initial_history ? cx_json_copy(o->initial_history) : json_object_new_array();
     a->http = cx_http_client_new();
     a->originator = o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex_exec";
-    a->user_agent = cx_request_user_agent(a->originator,
-                                          o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex-exec");
+    a->user_agent = cx_request_user_agent(
+        a->originator, o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex-exec");
     if (o->session_id)
         snprintf(a->session_id, sizeof a->session_id, "%s", o->session_id);
     else
@@ -158,7 +158,8 @@ void cx_agent_free(cx_agent *a)
     cx_http_client_free(a->http);
     cx_context_cache_free(a->ctx);
     json_object_put(a->history);
-    for (size_t i = 0; i < a->n_steer; i++) free(a->steer[i]);
+    for (size_t i = 0; i < a->n_steer; i++)
+        free(a->steer[i]);
     free(a->steer);
     free(a->cwd);
     free(a->shell);
@@ -372,8 +373,7 @@ static void sleep_ms_cancellable(cx_agent *a, long ms)
 }
 
 /* Sends one request (with stream retries) and returns its output items. */
-static int sample(cx_agent *a, const char *turn_metadata, json_object **items_out,
-                  cx_error *err)
+static int sample(cx_agent *a, const char *turn_metadata, json_object **items_out, cx_error *err)
 {
     const cx_provider *p = &a->cfg->provider;
     cx_model_info info;
@@ -382,7 +382,7 @@ static int sample(cx_agent *a, const char *turn_metadata, json_object **items_ou
     if (!instructions) return err ? err->code : CX_ECONFIG;
     json_object *input = build_input(a, err);
     json_object *tools = cx_tools_specs(a->tools);
-    const char *effort = a->effort_override          ? a->effort_override
+    const char *effort = a->effort_override               ? a->effort_override
                          : a->cfg->model_reasoning_effort ? a->cfg->model_reasoning_effort
                                                           : info.default_effort;
     const char *summary =
@@ -609,8 +609,10 @@ int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
         }
         json_object_put(items);
         if (rc) {
-            if (rc == CX_ECANCELED) cx_error_set(err, CX_ECANCELED, "turn interrupted");
-            else if (!err->msg[0]) cx_error_set(err, rc, "tool failed: %s", cx_error_name(rc));
+            if (rc == CX_ECANCELED)
+                cx_error_set(err, CX_ECANCELED, "turn interrupted");
+            else if (!err->msg[0])
+                cx_error_set(err, rc, "tool failed: %s", cx_error_name(rc));
             break;
         }
         if (!any_call && !cx_agent_has_pending_steer(a)) break;
@@ -621,15 +623,18 @@ int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
     cx_json_set_str(done, "turn_id", turn_id);
     if (rc == 0) {
         json_object *u = json_object_new_object();
-        cx_json_set(u, "input_tokens", json_object_new_int64(a->usage.input_tokens - before.input_tokens));
-        cx_json_set(u, "cached_input_tokens",
-                    json_object_new_int64(a->usage.cached_input_tokens - before.cached_input_tokens));
+        cx_json_set(u, "input_tokens",
+                    json_object_new_int64(a->usage.input_tokens - before.input_tokens));
+        cx_json_set(
+            u, "cached_input_tokens",
+            json_object_new_int64(a->usage.cached_input_tokens - before.cached_input_tokens));
         cx_json_set(u, "output_tokens",
                     json_object_new_int64(a->usage.output_tokens - before.output_tokens));
         cx_json_set(u, "reasoning_output_tokens",
                     json_object_new_int64(a->usage.reasoning_output_tokens -
                                           before.reasoning_output_tokens));
-        cx_json_set(u, "total_tokens", json_object_new_int64(a->usage.total_tokens - before.total_tokens));
+        cx_json_set(u, "total_tokens",
+                    json_object_new_int64(a->usage.total_tokens - before.total_tokens));
         cx_json_set(done, "usage", u);
         cx_json_set_str(done, "last_message", a->last_message);
         emit(a, CX_EV_TURN_COMPLETED, done);

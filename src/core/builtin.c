@@ -24,7 +24,8 @@ struct cx_builtin {
 };
 
 cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
-                           json_object *(*ask)(void *user, const json_object *request), void *ask_user)
+                           json_object *(*ask)(void *user, const json_object *request),
+                           void *ask_user)
 {
     cx_builtin *b = calloc(1, sizeof *b);
     if (!b) return NULL;
@@ -74,7 +75,8 @@ static bool feature(const cx_config *cfg, const char *name, bool dflt)
 /* Whether config.toml's `experimental_supported_tools` array names tool. */
 static bool extra_tool(const cx_config *cfg, const char *tool)
 {
-    json_object *list = cfg && cfg->root ? cx_json_get(cfg->root, "experimental_supported_tools") : NULL;
+    json_object *list =
+        cfg && cfg->root ? cx_json_get(cfg->root, "experimental_supported_tools") : NULL;
     if (!list || !json_object_is_type(list, json_type_array)) return false;
     size_t n = json_object_array_length(list);
     for (size_t i = 0; i < n; i++) {
@@ -105,8 +107,10 @@ int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode
     if (!rc) rc = cx_view_image_tool_register(reg);
     if (!rc && !sub) rc = cx_subagents_register(b->subagents, reg);
     if (!rc && shell_on && extra_tool(cfg, "shell")) rc = cx_shell_tool_register(reg, true);
-    if (!rc && shell_on && unified && extra_tool(cfg, "shell_command")) rc = cx_shell_command_tool_register(reg, true);
-    if (!rc && !sub && extra_tool(cfg, "request_permissions")) rc = cx_permissions_tool_register(reg, b->ask, b->ask_user);
+    if (!rc && shell_on && unified && extra_tool(cfg, "shell_command"))
+        rc = cx_shell_command_tool_register(reg, true);
+    if (!rc && !sub && extra_tool(cfg, "request_permissions"))
+        rc = cx_permissions_tool_register(reg, b->ask, b->ask_user);
     if (!rc && !sub && extra_tool(cfg, "exec") && !b->code) {
         /* pycodex's code mode: JavaScript cells that call the other tools of reg */
         b->code = cx_code_mode_new(reg, NULL);
@@ -118,6 +122,7 @@ int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode
     /* like upstream, calls to the older shell tool names are still served
      * when they are not declared */
     if (!rc && shell_on && !cx_tools_find(reg, "shell")) rc = cx_shell_tool_register(reg, false);
-    if (!rc && shell_on && !cx_tools_find(reg, "shell_command")) rc = cx_shell_command_tool_register(reg, false);
+    if (!rc && shell_on && !cx_tools_find(reg, "shell_command"))
+        rc = cx_shell_command_tool_register(reg, false);
     return rc;
 }

@@ -11,7 +11,8 @@ typedef struct cx_builtin cx_builtin;
 /* cfg is borrowed; cwd copied. ask (may be NULL) answers Plan-mode
  * request_user_input calls (see cx_agent_options.ask_user). */
 cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
-                           json_object *(*ask)(void *user, const json_object *request), void *ask_user);
+                           json_object *(*ask)(void *user, const json_object *request),
+                           void *ask_user);
 /* Stops code-mode cells, which call into the registry: before freeing it. */
 void cx_builtin_stop_cells(cx_builtin *b);
 /* Kills live exec sessions and closes sub-agents. Free the registry first. */

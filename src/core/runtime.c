@@ -20,9 +20,9 @@ struct cx_runtime {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     queue enqueued;
-    queue starting;    /* steer text submitted while idle: starts the next turn */
-    bool running;      /* a turn is in progress */
-    bool start_steer;  /* steer text waits in the agent with no turn running */
+    queue starting;   /* steer text submitted while idle: starts the next turn */
+    bool running;     /* a turn is in progress */
+    bool start_steer; /* steer text waits in the agent with no turn running */
     bool stop;
     int last_rc;
     cx_error last_err;
@@ -57,7 +57,8 @@ static char *queue_pop(queue *q)
 
 static void queue_clear(queue *q)
 {
-    for (size_t i = 0; i < q->len; i++) free(q->items[i]);
+    for (size_t i = 0; i < q->len; i++)
+        free(q->items[i]);
     free(q->items);
     memset(q, 0, sizeof *q);
 }
@@ -177,7 +178,8 @@ bool cx_runtime_busy(cx_runtime *rt)
 void cx_runtime_wait_idle(cx_runtime *rt)
 {
     pthread_mutex_lock(&rt->mu);
-    while (!rt->stop && (rt->running || rt->start_steer || rt->starting.len || rt->enqueued.len > 0))
+    while (!rt->stop &&
+           (rt->running || rt->start_steer || rt->starting.len || rt->enqueued.len > 0))
         pthread_cond_wait(&rt->cv, &rt->mu);
     pthread_mutex_unlock(&rt->mu);
 }

@@ -6,16 +6,16 @@
 
 #include <string.h>
 
-#define ITEMS_SCHEMA                                                                              \
-    "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"                         \
-    "\"image_url\":{\"type\":\"string\",\"description\":\"For an image item: its URL.\"},"        \
-    "\"name\":{\"type\":\"string\",\"description\":\"For a skill or mention item: the name to "   \
-    "show.\"},"                                                                                   \
-    "\"path\":{\"type\":\"string\",\"description\":\"For local_image or skill items: the file; "  \
-    "for a mention: the target it points at.\"},"                                                 \
-    "\"text\":{\"type\":\"string\",\"description\":\"For a text item: the text.\"},"              \
-    "\"type\":{\"type\":\"string\",\"description\":\"One of text, image, local_image, skill, "    \
-    "mention.\"}},\"additionalProperties\":false},"                                               \
+#define ITEMS_SCHEMA                                                                               \
+    "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"                          \
+    "\"image_url\":{\"type\":\"string\",\"description\":\"For an image item: its URL.\"},"         \
+    "\"name\":{\"type\":\"string\",\"description\":\"For a skill or mention item: the name to "    \
+    "show.\"},"                                                                                    \
+    "\"path\":{\"type\":\"string\",\"description\":\"For local_image or skill items: the file; "   \
+    "for a mention: the target it points at.\"},"                                                  \
+    "\"text\":{\"type\":\"string\",\"description\":\"For a text item: the text.\"},"               \
+    "\"type\":{\"type\":\"string\",\"description\":\"One of text, image, local_image, skill, "     \
+    "mention.\"}},\"additionalProperties\":false},"                                                \
     "\"description\":\"Input as structured items, for when plain text is not enough.\"}"
 
 static const char *const SPECS[] = {

@@ -22,17 +22,21 @@
 
 /* Upstream's default agent nicknames (scientists and philosophers). */
 static const char *const NICKNAMES[] = {
-    "Bacon", "Descartes", "Pascal", "Fermat", "Huygens", "Leibniz", "Newton", "Halley", "Euler",
-    "Lagrange", "Laplace", "Volta", "Gauss", "Ampere", "Faraday", "Darwin", "Lovelace", "Boole",
-    "Pasteur", "Maxwell", "Mendel", "Curie", "Planck", "Tesla", "Poincare", "Noether", "Hilbert",
-    "Einstein", "Raman", "Bohr", "Turing", "Hubble", "Feynman", "Franklin", "McClintock",
-    "Meitner", "Herschel", "Linnaeus", "Wegener", "Chandrasekhar", "Sagan", "Goodall", "Carson",
-    "Carver", "Socrates", "Plato", "Aristotle", "Epicurus", "Cicero", "Confucius", "Mencius",
-    "Zeno", "Locke", "Hume", "Kant", "Hegel", "Kierkegaard", "Mill", "Nietzsche", "Peirce",
-    "James", "Dewey", "Russell", "Popper", "Sartre", "Beauvoir", "Arendt", "Rawls", "Singer",
-    "Anscombe", "Parfit", "Kuhn", "Boyle", "Hooke", "Harvey", "Dalton", "Helmholtz", "Gibbs",
-    "Lorentz", "Schrodinger", "Heisenberg", "Pauli", "Dirac", "Bernoulli", "Godel", "Nash",
-    "Banach", "Ramanujan", "Erdos",
+    "Bacon",    "Descartes",   "Pascal",      "Fermat",        "Huygens",    "Leibniz",
+    "Newton",   "Halley",      "Euler",       "Lagrange",      "Laplace",    "Volta",
+    "Gauss",    "Ampere",      "Faraday",     "Darwin",        "Lovelace",   "Boole",
+    "Pasteur",  "Maxwell",     "Mendel",      "Curie",         "Planck",     "Tesla",
+    "Poincare", "Noether",     "Hilbert",     "Einstein",      "Raman",      "Bohr",
+    "Turing",   "Hubble",      "Feynman",     "Franklin",      "McClintock", "Meitner",
+    "Herschel", "Linnaeus",    "Wegener",     "Chandrasekhar", "Sagan",      "Goodall",
+    "Carson",   "Carver",      "Socrates",    "Plato",         "Aristotle",  "Epicurus",
+    "Cicero",   "Confucius",   "Mencius",     "Zeno",          "Locke",      "Hume",
+    "Kant",     "Hegel",       "Kierkegaard", "Mill",          "Nietzsche",  "Peirce",
+    "James",    "Dewey",       "Russell",     "Popper",        "Sartre",     "Beauvoir",
+    "Arendt",   "Rawls",       "Singer",      "Anscombe",      "Parfit",     "Kuhn",
+    "Boyle",    "Hooke",       "Harvey",      "Dalton",        "Helmholtz",  "Gibbs",
+    "Lorentz",  "Schrodinger", "Heisenberg",  "Pauli",         "Dirac",      "Bernoulli",
+    "Godel",    "Nash",        "Banach",      "Ramanujan",     "Erdos",
 };
 #define N_NICKNAMES (sizeof NICKNAMES / sizeof NICKNAMES[0])
 
@@ -68,7 +72,8 @@ cx_subagents *cx_subagents_new(const cx_config *cfg, const char *cwd)
     m->cwd = cwd ? strdup(cwd) : NULL;
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
-    for (size_t i = 0; i < N_NICKNAMES; i++) m->order[i] = (unsigned char)i;
+    for (size_t i = 0; i < N_NICKNAMES; i++)
+        m->order[i] = (unsigned char)i;
     unsigned char rnd[N_NICKNAMES];
     cx_random_bytes(rnd, sizeof rnd);
     for (size_t i = N_NICKNAMES - 1; i > 0; i--) {
@@ -151,9 +156,12 @@ static json_object *status_json(const sub *s)
 {
     if (!s) return json_object_new_string("not_found");
     switch (s->st) {
-    case ST_PENDING: return json_object_new_string("pending_init");
-    case ST_RUNNING: return json_object_new_string("running");
-    case ST_SHUTDOWN: return json_object_new_string("shutdown");
+    case ST_PENDING:
+        return json_object_new_string("pending_init");
+    case ST_RUNNING:
+        return json_object_new_string("running");
+    case ST_SHUTDOWN:
+        return json_object_new_string("shutdown");
     case ST_COMPLETED: {
         json_object *o = json_object_new_object();
         cx_json_set(o, "completed", s->message ? json_object_new_string(s->message) : NULL);
@@ -179,7 +187,8 @@ static char *compose_prompt(const char *message, json_object *items)
     cx_buf b = CX_BUF_INIT;
     cx_buf_puts(&b, "");
     if (message && *message) cx_buf_puts(&b, message);
-    size_t n = items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+    size_t n =
+        items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(items, i);
         const char *type = cx_json_get_str(it, "type");
@@ -209,7 +218,8 @@ static int parse_args(const cx_tool_call *call, json_object **args, cx_tool_outp
         !json_object_is_type(*args, json_type_object)) {
         json_object_put(*args);
         *args = NULL;
-        cx_tool_output_setf(out, false, "failed to parse function arguments: expected a JSON object");
+        cx_tool_output_setf(out, false,
+                            "failed to parse function arguments: expected a JSON object");
         return -1;
     }
     return 0;
@@ -499,7 +509,7 @@ int cx_subagents_register(cx_subagents *m, cx_tool_registry *reg)
         const char *name;
         cx_tool_handler handler;
     } tools[] = {
-        {"spawn_agent", spawn_handler}, {"send_input", send_handler},
+        {"spawn_agent", spawn_handler},   {"send_input", send_handler},
         {"resume_agent", resume_handler}, {"wait_agent", wait_handler},
         {"close_agent", close_handler},
     };

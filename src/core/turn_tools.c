@@ -64,8 +64,8 @@ static void run_call(call_job *job)
     if (custom)
         job->result = cx_item_custom_output(call_id, out.text ? out.text : "");
     else
-        job->result =
-            cx_item_function_output(call_id, out.text, out.content ? json_object_get(out.content) : NULL);
+        job->result = cx_item_function_output(call_id, out.text,
+                                              out.content ? json_object_get(out.content) : NULL);
 
     json_object *done = json_object_new_object();
     cx_json_set_str(done, "call_id", call_id);
@@ -126,7 +126,8 @@ int cx__turn_run_tools(const cx_tool_registry *reg, const json_object *items,
     while (i < ncalls) {
         size_t j = i + 1;
         if (is_parallel(reg, jobs[i].item))
-            while (j < ncalls && is_parallel(reg, jobs[j].item)) j++;
+            while (j < ncalls && is_parallel(reg, jobs[j].item))
+                j++;
         run_group(jobs, i, j);
         i = j;
     }

@@ -19,10 +19,10 @@ struct cx_http_client {
 typedef struct xfer {
     cx_http_data_fn on_data;
     void *user;
-    bool ok_status;     /* known 2xx once headers are in */
-    bool delivered;     /* some body bytes went to on_data */
-    int cb_rc;          /* on_data's abort value */
-    cx_buf err_body;    /* body of an error response (kept short) */
+    bool ok_status;  /* known 2xx once headers are in */
+    bool delivered;  /* some body bytes went to on_data */
+    int cb_rc;       /* on_data's abort value */
+    cx_buf err_body; /* body of an error response (kept short) */
     long retry_after_ms;
     long long last_byte_ms;
     CURL *easy;

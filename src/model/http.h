@@ -19,10 +19,10 @@ typedef struct cx_http_request {
     const char *const *headers; /* NULL-terminated "name: value" strings */
     const char *body;
     size_t body_len;
-    int max_retries;            /* retries before the first response byte (request_max_retries) */
-    long idle_timeout_ms;       /* abort when no byte arrives for this long; 0: none */
-    const atomic_bool *cancel;  /* abort when it becomes true; may be NULL */
-    const char *redact;         /* a secret never to appear in error messages; may be NULL */
+    int max_retries;           /* retries before the first response byte (request_max_retries) */
+    long idle_timeout_ms;      /* abort when no byte arrives for this long; 0: none */
+    const atomic_bool *cancel; /* abort when it becomes true; may be NULL */
+    const char *redact;        /* a secret never to appear in error messages; may be NULL */
 } cx_http_request;
 
 /* Body bytes of a 2xx response, in order. Non-zero return aborts the transfer

@@ -138,9 +138,8 @@ char **cx_request_headers(const cx_request_header_opts *o)
     if (p && p->env_http_headers && json_object_is_type(p->env_http_headers, json_type_object)) {
         json_object_object_foreach(p->env_http_headers, k, v)
         {
-            const char *val = json_object_is_type(v, json_type_string)
-                                  ? getenv(json_object_get_string(v))
-                                  : NULL;
+            const char *val =
+                json_object_is_type(v, json_type_string) ? getenv(json_object_get_string(v)) : NULL;
             if (val && *val) rc |= push(&arr, &n, &cap, header(k, val));
         }
     }
@@ -155,7 +154,8 @@ char **cx_request_headers(const cx_request_header_opts *o)
 void cx_request_headers_free(char **headers)
 {
     if (!headers) return;
-    for (char **h = headers; *h; h++) free(*h);
+    for (char **h = headers; *h; h++)
+        free(*h);
     free(headers);
 }
 
@@ -164,7 +164,8 @@ char *cx_request_url(const cx_provider *p, const char *path)
     cx_buf b = CX_BUF_INIT;
     const char *base = p && p->base_url ? p->base_url : "https://api.openai.com/v1";
     size_t len = strlen(base);
-    while (len && base[len - 1] == '/') len--;
+    while (len && base[len - 1] == '/')
+        len--;
     cx_buf_append(&b, base, len);
     cx_buf_puts(&b, path);
     if (p && p->query_params && json_object_is_type(p->query_params, json_type_object)) {
@@ -219,10 +220,13 @@ static void os_name_version(char *out, size_t size)
         return;
     }
     int dots = 0;
-    for (const char *c = version; *c; c++) dots += *c == '.';
-    if (!*version) snprintf(version, sizeof version, "unknown");
+    for (const char *c = version; *c; c++)
+        dots += *c == '.';
+    if (!*version)
+        snprintf(version, sizeof version, "unknown");
     else if (strspn(version, "0123456789.") == strlen(version))
-        for (; dots < 2; dots++) strncat(version, ".0", sizeof version - strlen(version) - 1);
+        for (; dots < 2; dots++)
+            strncat(version, ".0", sizeof version - strlen(version) - 1);
     snprintf(out, size, "%s %s", name, version);
 }
 
@@ -232,8 +236,10 @@ static void terminal_name(char *out, size_t size)
     const char *ver = getenv("TERM_PROGRAM_VERSION");
     const char *term = getenv("TERM");
     if (prog && *prog) {
-        if (ver && *ver) snprintf(out, size, "%s/%s", prog, ver);
-        else snprintf(out, size, "%s", prog);
+        if (ver && *ver)
+            snprintf(out, size, "%s/%s", prog, ver);
+        else
+            snprintf(out, size, "%s", prog);
     } else if (term && *term) {
         snprintf(out, size, "%s", term);
     } else {

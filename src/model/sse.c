@@ -96,7 +96,8 @@ int cx_sse_feed(cx_sse_parser *p, const char *data, size_t len)
         /* A BOM may only open the stream; it can arrive split across chunks. */
         static const char bom[] = "\xEF\xBB\xBF";
         size_t have = p->line.len;
-        while (i < len && have + i < 3 && data[i] == bom[have + i]) i++;
+        while (i < len && have + i < 3 && data[i] == bom[have + i])
+            i++;
         if (have + i == 3) {
             cx_buf_reset(&p->line);
             p->started = true;
@@ -131,8 +132,10 @@ int cx_sse_feed(cx_sse_parser *p, const char *data, size_t len)
         }
         i += n + 1;
         if (end == cr) {
-            if (i < len && data[i] == '\n') i++;
-            else if (i == len) p->cr_pending = true;
+            if (i < len && data[i] == '\n')
+                i++;
+            else if (i == len)
+                p->cr_pending = true;
         }
         if (rc) return rc;
     }

@@ -12,8 +12,8 @@ typedef struct reader {
     void *user;
     cx_model_stream_result *res;
     cx_error *err;
-    int rc;    /* terminal status decided by an event */
-    bool done; /* response.completed (or a terminal failure) seen */
+    int rc;             /* terminal status decided by an event */
+    bool done;          /* response.completed (or a terminal failure) seen */
     json_object *delta; /* the last text delta event, reused for the next one */
 } reader;
 
@@ -46,8 +46,7 @@ static int on_sse(void *user, const cx_sse_event *sse)
     /* Most events of a stream are small flat text deltas of one shape: parse
      * them into the previous delta's object instead of building a new one. */
     bool is_delta = !strcmp(sse->event, "response.output_text.delta");
-    if (is_delta && r->delta &&
-        cx_json_parse_flat_reuse(sse->data, sse->data_len, r->delta) == 0) {
+    if (is_delta && r->delta && cx_json_parse_flat_reuse(sse->data, sse->data_len, r->delta) == 0) {
         ev = json_object_get(r->delta);
     } else if (cx_json_parse_flat(sse->data, sse->data_len, &ev) != 0 &&
                cx_json_parse(sse->data, sse->data_len, &ev, &perr) != 0) {
@@ -78,7 +77,8 @@ static int on_sse(void *user, const cx_sse_event *sse)
     } else if (!strcmp(type, "response.incomplete")) {
         const char *why = cx_json_get_str(
             cx_json_get(cx_json_get(ev, "response"), "incomplete_details"), "reason");
-        r->rc = cx_error_set(r->err, CX_ESTREAM, "response incomplete: %s", why ? why : "unknown reason");
+        r->rc = cx_error_set(r->err, CX_ESTREAM, "response incomplete: %s",
+                             why ? why : "unknown reason");
         r->done = true;
     } else if (!strcmp(type, "error")) {
         const char *m = failure_message(ev);

@@ -10,14 +10,20 @@
 
 #define MOCK_SEARCH "web_search"
 /* Our own texts; the model reads them in place of the freeform grammar. */
-#define MOCK_SEARCH_DESCRIPTION "Search the web. This server has no search backend: results are always empty."
-#define PATCH_DESCRIPTION                                                                               \
-    "Edit files with a patch. Put the whole patch in `input`: it starts with `*** Begin Patch` and "   \
-    "ends with `*** End Patch`; between them come file sections: `*** Add File: PATH` followed by "     \
-    "the new lines each prefixed with `+`; `*** Delete File: PATH`; or `*** Update File: PATH`, "       \
-    "optionally `*** Move to: NEWPATH`, then hunks that start with `@@` (optionally followed by a "     \
-    "class or function name to locate the change) and contain context lines prefixed with a space, "  \
-    "removed lines prefixed with `-` and added lines prefixed with `+`. Give about three lines of "    \
+#define MOCK_SEARCH_DESCRIPTION                                                                    \
+    "Search the web. This server has no search backend: results are always empty."
+#define PATCH_DESCRIPTION                                                                          \
+    "Edit files with a patch. Put the whole patch in `input`: it starts with `*** Begin Patch` "   \
+    "and "                                                                                         \
+    "ends with `*** End Patch`; between them come file sections: `*** Add File: PATH` followed "   \
+    "by "                                                                                          \
+    "the new lines each prefixed with `+`; `*** Delete File: PATH`; or `*** Update File: PATH`, "  \
+    "optionally `*** Move to: NEWPATH`, then hunks that start with `@@` (optionally followed by "  \
+    "a "                                                                                           \
+    "class or function name to locate the change) and contain context lines prefixed with a "      \
+    "space, "                                                                                      \
+    "removed lines prefixed with `-` and added lines prefixed with `+`. Give about three lines "   \
+    "of "                                                                                          \
     "context around each change. Paths are relative to the working directory."
 #define PATCH_INPUT_DESCRIPTION "The complete patch text, from *** Begin Patch to *** End Patch."
 #define CUSTOM_INPUT_DESCRIPTION "The tool's raw input, passed through unchanged as one string."
@@ -110,8 +116,10 @@ static json_object *pending(assistant *a)
 static void flush(assistant *a, json_object *messages)
 {
     if (!a->msg) return;
-    if (a->content.len) cx_json_set(a->msg, "content", cx_json_string_len(a->content.data, a->content.len));
-    if (a->reasoning.len) cx_json_set(a->msg, "reasoning", cx_json_string_len(a->reasoning.data, a->reasoning.len));
+    if (a->content.len)
+        cx_json_set(a->msg, "content", cx_json_string_len(a->content.data, a->content.len));
+    if (a->reasoning.len)
+        cx_json_set(a->msg, "reasoning", cx_json_string_len(a->reasoning.data, a->reasoning.len));
     if (a->content.len || a->reasoning.len || cx_json_get(a->msg, "tool_calls"))
         json_object_array_add(messages, a->msg);
     else
@@ -147,18 +155,22 @@ static json_object *simple_message(const char *role, const char *text, size_t le
     return m;
 }
 
-static int translate_input(const char *instructions, const json_object *input, json_object *messages,
-                           cx_error *err)
+static int translate_input(const char *instructions, const json_object *input,
+                           json_object *messages, cx_error *err)
 {
-    if (instructions && *instructions) json_object_array_add(messages, simple_message("developer", instructions, strlen(instructions)));
+    if (instructions && *instructions)
+        json_object_array_add(messages,
+                              simple_message("developer", instructions, strlen(instructions)));
     assistant a = {NULL, CX_BUF_INIT, CX_BUF_INIT};
     cx_buf text = CX_BUF_INIT;
     int rc = 0;
     size_t n = input ? json_object_array_length(input) : 0;
     for (size_t i = 0; i < n && !rc; i++) {
         json_object *item = json_object_array_get_idx(input, i);
-        const char *type = json_object_is_type(item, json_type_object) ? cx_json_get_str(item, "type") : NULL;
-        if (!type && json_object_is_type(item, json_type_object) && cx_json_get(item, "role")) type = "message";
+        const char *type =
+            json_object_is_type(item, json_type_object) ? cx_json_get_str(item, "type") : NULL;
+        if (!type && json_object_is_type(item, json_type_object) && cx_json_get(item, "role"))
+            type = "message";
         if (!type) {
             rc = refuse(err, "input items must be objects with a type%s", NULL);
             break;
@@ -166,8 +178,8 @@ static int translate_input(const char *instructions, const json_object *input, j
         cx_buf_reset(&text);
         if (!strcmp(type, "message")) {
             const char *role = cx_json_get_str(item, "role");
-            if (!role || (strcmp(role, "developer") && strcmp(role, "user") && strcmp(role, "assistant") &&
-                          strcmp(role, "system"))) {
+            if (!role || (strcmp(role, "developer") && strcmp(role, "user") &&
+                          strcmp(role, "assistant") && strcmp(role, "system"))) {
                 rc = refuse(err, "unsupported message role '%s'", role ? role : "");
                 break;
             }
@@ -178,13 +190,15 @@ static int translate_input(const char *instructions, const json_object *input, j
                 continue;
             }
             flush(&a, messages);
-            json_object_array_add(messages, simple_message(role, text.data ? text.data : "", text.len));
+            json_object_array_add(messages,
+                                  simple_message(role, text.data ? text.data : "", text.len));
         } else if (!strcmp(type, "reasoning")) {
             pending(&a);
             reasoning_text(item, &a.reasoning);
         } else if (!strcmp(type, "function_call")) {
             const char *args = cx_json_get_str(item, "arguments");
-            add_tool_call(&a, cx_json_get_str(item, "call_id") ? cx_json_get_str(item, "call_id") : "",
+            add_tool_call(&a,
+                          cx_json_get_str(item, "call_id") ? cx_json_get_str(item, "call_id") : "",
                           cx_json_get_str(item, "name") ? cx_json_get_str(item, "name") : "",
                           json_object_new_string(args && *args ? args : "{}"));
         } else if (!strcmp(type, "custom_tool_call")) {
@@ -195,16 +209,21 @@ static int translate_input(const char *instructions, const json_object *input, j
             }
             const char *call_id = cx_json_get_str(item, "call_id");
             json_object *wrapped = json_object_new_object();
-            cx_json_set_str(wrapped, "input", cx_json_get_str(item, "input") ? cx_json_get_str(item, "input") : "");
+            cx_json_set_str(wrapped, "input",
+                            cx_json_get_str(item, "input") ? cx_json_get_str(item, "input") : "");
             char *args = cx_json_to_string(wrapped);
             json_object_put(wrapped);
-            add_tool_call(&a, call_id && *call_id ? call_id : name, name, json_object_new_string(args ? args : "{}"));
+            add_tool_call(&a, call_id && *call_id ? call_id : name, name,
+                          json_object_new_string(args ? args : "{}"));
             free(args);
-        } else if (!strcmp(type, "function_call_output") || !strcmp(type, "custom_tool_call_output")) {
+        } else if (!strcmp(type, "function_call_output") ||
+                   !strcmp(type, "custom_tool_call_output")) {
             if ((rc = output_text(cx_json_get(item, "output"), &text, err))) break;
             flush(&a, messages);
             json_object *m = simple_message("tool", text.data ? text.data : "", text.len);
-            cx_json_set_str(m, "tool_call_id", cx_json_get_str(item, "call_id") ? cx_json_get_str(item, "call_id") : "");
+            cx_json_set_str(m, "tool_call_id",
+                            cx_json_get_str(item, "call_id") ? cx_json_get_str(item, "call_id")
+                                                             : "");
             json_object_array_add(messages, m);
         } else if (!strcmp(type, "web_search_call")) {
             /* answered by this server's mock earlier; its empty results carry nothing */
@@ -220,7 +239,8 @@ static int translate_input(const char *instructions, const json_object *input, j
     return rc;
 }
 
-static json_object *function_tool(const char *name, const char *description, json_object *parameters, bool strict)
+static json_object *function_tool(const char *name, const char *description,
+                                  json_object *parameters, bool strict)
 {
     json_object *t = json_object_new_object();
     cx_json_set_str(t, "type", "function");
@@ -236,8 +256,10 @@ static json_object *function_tool(const char *name, const char *description, jso
 static json_object *mock_search_tool(void)
 {
     static const char schema[] =
-        "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"description\":\"What to "
-        "search for.\"},\"queries\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":"
+        "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"description\":"
+        "\"What to "
+        "search "
+        "for.\"},\"queries\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":"
         "\"More queries to run at once.\"}},\"required\":[\"query\"]}";
     json_object *params = NULL;
     cx_json_parse(schema, sizeof schema - 1, &params, NULL);
@@ -258,14 +280,16 @@ static json_object *custom_tool(const json_object *tool)
         json_object *fmt = cx_json_get(tool, "format");
         const char *syntax = fmt ? cx_json_get_str(fmt, "syntax") : NULL;
         const char *def = fmt ? cx_json_get_str(fmt, "definition") : NULL;
-        if (syntax && def) cx_buf_printf(&desc, "\n\nThe input follows this %s grammar:\n%s", syntax, def);
+        if (syntax && def)
+            cx_buf_printf(&desc, "\n\nThe input follows this %s grammar:\n%s", syntax, def);
     }
     json_object *params = json_object_new_object();
     cx_json_set_str(params, "type", "object");
     json_object *props = json_object_new_object();
     json_object *input = json_object_new_object();
     cx_json_set_str(input, "type", "string");
-    cx_json_set_str(input, "description", patch ? PATCH_INPUT_DESCRIPTION : CUSTOM_INPUT_DESCRIPTION);
+    cx_json_set_str(input, "description",
+                    patch ? PATCH_INPUT_DESCRIPTION : CUSTOM_INPUT_DESCRIPTION);
     cx_json_set(props, "input", input);
     cx_json_set(params, "properties", props);
     json_object *req = json_object_new_array();
@@ -306,7 +330,8 @@ static int translate_tools(const json_object *tools, json_object *out, cx_error 
     return 0;
 }
 
-int cx_chat_bridge_request(const json_object *req, const char *provider, json_object **out, cx_error *err)
+int cx_chat_bridge_request(const json_object *req, const char *provider, json_object **out,
+                           cx_error *err)
 {
     *out = NULL;
     if (!req || !json_object_is_type(req, json_type_object))
@@ -330,7 +355,8 @@ int cx_chat_bridge_request(const json_object *req, const char *provider, json_ob
     cx_json_set(so, "include_usage", json_object_new_boolean(1));
     cx_json_set(chat, "stream_options", so);
     json_object *tools = cx_json_get(req, "tools");
-    if (!rc && tools && json_object_is_type(tools, json_type_array) && json_object_array_length(tools) > 0) {
+    if (!rc && tools && json_object_is_type(tools, json_type_array) &&
+        json_object_array_length(tools) > 0) {
         json_object *ct = json_object_new_array();
         cx_json_set(chat, "tools", ct);
         rc = translate_tools(tools, ct, err);
@@ -344,7 +370,8 @@ int cx_chat_bridge_request(const json_object *req, const char *provider, json_ob
         } else {
             const char *ctype = cx_json_get_str(choice, "type");
             const char *cname = cx_json_get_str(choice, "name");
-            if (ctype && (!strcmp(ctype, "function") || !strcmp(ctype, "custom")) && cname && *cname) {
+            if (ctype && (!strcmp(ctype, "function") || !strcmp(ctype, "custom")) && cname &&
+                *cname) {
                 json_object *c = json_object_new_object();
                 cx_json_set_str(c, "type", "function");
                 json_object *fn = json_object_new_object();
@@ -385,9 +412,9 @@ typedef struct tool_call {
 } tool_call;
 
 struct cx_chat_stream {
-    json_object *chat_req;  /* the current downstream request (copy) */
-    json_object *custom;    /* names of the client's custom tools: name -> true */
-    bool mock_search;       /* the client declared web_search */
+    json_object *chat_req; /* the current downstream request (copy) */
+    json_object *custom;   /* names of the client's custom tools: name -> true */
+    bool mock_search;      /* the client declared web_search */
     char *provider;
     char response_id[48];
     char message_id[48];
@@ -412,7 +439,8 @@ static void new_id(char *out, size_t size, const char *prefix)
     snprintf(out, size, "%s_%s", prefix, u);
 }
 
-cx_chat_stream *cx_chat_stream_new(const json_object *req, const json_object *chat_req, const char *provider)
+cx_chat_stream *cx_chat_stream_new(const json_object *req, const json_object *chat_req,
+                                   const char *provider)
 {
     cx_chat_stream *s = calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -423,7 +451,8 @@ cx_chat_stream *cx_chat_stream_new(const json_object *req, const json_object *ch
     cx_buf_init(&s->text);
     cx_buf_init(&s->reasoning);
     json_object *tools = cx_json_get(req, "tools");
-    size_t n = tools && json_object_is_type(tools, json_type_array) ? json_object_array_length(tools) : 0;
+    size_t n =
+        tools && json_object_is_type(tools, json_type_array) ? json_object_array_length(tools) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *t = json_object_array_get_idx(tools, i);
         const char *type = cx_json_get_str(t, "type");
@@ -509,13 +538,14 @@ static void take_usage(cx_chat_stream *s, const json_object *u)
         if (cx_json_get_int(u, map[i][1], &v) || (map[i][2] && cx_json_get_int(u, map[i][2], &v)))
             cx_json_set(r, map[i][0], json_object_new_int64(v));
     }
-    static const char *const details[][3] = {{"input_tokens_details", "input_tokens_details", "prompt_tokens_details"},
-                                             {"output_tokens_details", "output_tokens_details",
-                                              "completion_tokens_details"}};
+    static const char *const details[][3] = {
+        {"input_tokens_details", "input_tokens_details", "prompt_tokens_details"},
+        {"output_tokens_details", "output_tokens_details", "completion_tokens_details"}};
     for (int i = 0; i < 2; i++) {
         json_object *d = cx_json_get(u, details[i][1]);
         if (!d) d = cx_json_get(u, details[i][2]);
-        if (d && json_object_is_type(d, json_type_object)) cx_json_set(r, details[i][0], cx_json_copy(d));
+        if (d && json_object_is_type(d, json_type_object))
+            cx_json_set(r, details[i][0], cx_json_copy(d));
     }
     json_object_put(s->usage);
     s->usage = r;
@@ -538,13 +568,27 @@ static void json_quote(cx_buf *out, const char *str, size_t len)
         cx_buf_append(out, str + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': cx_buf_puts(out, "\\\""); break;
-        case '\\': cx_buf_puts(out, "\\\\"); break;
-        case '\b': cx_buf_puts(out, "\\b"); break;
-        case '\f': cx_buf_puts(out, "\\f"); break;
-        case '\n': cx_buf_puts(out, "\\n"); break;
-        case '\r': cx_buf_puts(out, "\\r"); break;
-        case '\t': cx_buf_puts(out, "\\t"); break;
+        case '"':
+            cx_buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            cx_buf_puts(out, "\\\\");
+            break;
+        case '\b':
+            cx_buf_puts(out, "\\b");
+            break;
+        case '\f':
+            cx_buf_puts(out, "\\f");
+            break;
+        case '\n':
+            cx_buf_puts(out, "\\n");
+            break;
+        case '\r':
+            cx_buf_puts(out, "\\r");
+            break;
+        case '\t':
+            cx_buf_puts(out, "\\t");
+            break;
         default: {
             char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
             cx_buf_puts(out, u);
@@ -568,12 +612,14 @@ static void emit_text_delta(cx_chat_stream *s, const char *content, size_t len, 
 static bool fast_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out)
 {
     if (contains(data, len, "\"tool_calls\"") || contains(data, len, "\"usage\":{") ||
-        contains(data, len, "\"error\"") || contains(data, len, "\"reasoning") || contains(data, len, "\"logprobs\":{"))
+        contains(data, len, "\"error\"") || contains(data, len, "\"reasoning") ||
+        contains(data, len, "\"logprobs\":{"))
         return false;
     const char *key = memmem(data, len, "\"content\":", 10);
     if (!key || memmem(key + 10, len - (size_t)(key + 10 - data), "\"content\":", 10)) return false;
     const char *p = key + 10, *end = data + len;
-    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
     cx_buf text = CX_BUF_INIT;
     if (p < end && *p == '"') {
         size_t at = (size_t)(p + 1 - data);
@@ -588,7 +634,8 @@ static bool fast_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *
     const char *fin = memmem(data, len, "\"finish_reason\":", 16);
     if (fin) {
         const char *f = fin + 16;
-        while (f < end && *f == ' ') f++;
+        while (f < end && *f == ' ')
+            f++;
         if (f < end && *f == '"' && f + 1 < end && f[1] != '"') s->finished = true;
     }
     if (text.len) {
@@ -622,30 +669,37 @@ static void emit_text_delta(cx_chat_stream *s, const char *content, size_t len, 
     }
     cx_buf_append(&s->text, content, len);
     /* the hot path of a stream: written directly, same bytes as emit() would give */
-    cx_buf_printf(out,
-                  "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\","
-                  "\"item_id\":\"%s\",\"output_index\":%d,\"content_index\":0,\"delta\":",
-                  s->message_id, message_index(s));
+    cx_buf_printf(
+        out,
+        "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\","
+        "\"item_id\":\"%s\",\"output_index\":%d,\"content_index\":0,\"delta\":",
+        s->message_id, message_index(s));
     json_quote(out, content, len);
     cx_buf_puts(out, "}\n\n");
 }
 
-int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out, cx_error *err)
+int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out,
+                         cx_error *err)
 {
     if (fast_chunk(s, data, len, out)) return 0;
     json_object *chunk = NULL;
-    if (cx_json_parse(data, len, &chunk, err)) return cx_error_set(err, CX_EPARSE, "backend sent a chunk that is not JSON: %s", err->msg);
+    if (cx_json_parse(data, len, &chunk, err))
+        return cx_error_set(err, CX_EPARSE, "backend sent a chunk that is not JSON: %s", err->msg);
     json_object *usage = cx_json_get(chunk, "usage");
     if (usage && json_object_is_type(usage, json_type_object)) take_usage(s, usage);
     json_object *err_obj = cx_json_get(chunk, "error");
     if (err_obj) {
-        const char *m = json_object_is_type(err_obj, json_type_object) ? cx_json_get_str(err_obj, "message") : NULL;
+        const char *m = json_object_is_type(err_obj, json_type_object)
+                            ? cx_json_get_str(err_obj, "message")
+                            : NULL;
         cx_error_set(err, CX_EPARSE, "backend error: %s", m ? m : json_object_get_string(err_obj));
         json_object_put(chunk);
         return CX_EPARSE;
     }
     json_object *choices = cx_json_get(chunk, "choices");
-    size_t n = choices && json_object_is_type(choices, json_type_array) ? json_object_array_length(choices) : 0;
+    size_t n = choices && json_object_is_type(choices, json_type_array)
+                   ? json_object_array_length(choices)
+                   : 0;
     for (size_t c = 0; c < n; c++) {
         json_object *choice = json_object_array_get_idx(choices, c);
         const char *finish = cx_json_get_str(choice, "finish_reason");
@@ -658,9 +712,12 @@ int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf
         if (r2) cx_buf_puts(&s->reasoning, r2);
         json_object *cv = cx_json_get(delta, "content");
         if (cv && json_object_is_type(cv, json_type_string) && json_object_get_string_len(cv) > 0)
-            emit_text_delta(s, json_object_get_string(cv), (size_t)json_object_get_string_len(cv), out);
+            emit_text_delta(s, json_object_get_string(cv), (size_t)json_object_get_string_len(cv),
+                            out);
         json_object *calls = cx_json_get(delta, "tool_calls");
-        size_t m = calls && json_object_is_type(calls, json_type_array) ? json_object_array_length(calls) : 0;
+        size_t m = calls && json_object_is_type(calls, json_type_array)
+                       ? json_object_array_length(calls)
+                       : 0;
         for (size_t k = 0; k < m; k++) {
             json_object *tc = json_object_array_get_idx(calls, k);
             int64_t idx = (int64_t)s->n_calls;
@@ -698,10 +755,11 @@ int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf
 static char *custom_input(const char *args)
 {
     json_object *o = NULL;
-    if (args && !cx_json_parse(args, strlen(args), &o, NULL) && json_object_is_type(o, json_type_object) &&
-        cx_json_get(o, "input")) {
+    if (args && !cx_json_parse(args, strlen(args), &o, NULL) &&
+        json_object_is_type(o, json_type_object) && cx_json_get(o, "input")) {
         json_object *v = cx_json_get(o, "input");
-        char *r = json_object_is_type(v, json_type_string) ? strdup(json_object_get_string(v)) : cx_json_to_string(v);
+        char *r = json_object_is_type(v, json_type_string) ? strdup(json_object_get_string(v))
+                                                           : cx_json_to_string(v);
         json_object_put(o);
         return r;
     }
@@ -714,10 +772,12 @@ static void search_queries(const char *args, json_object *target)
     json_object *o = NULL;
     const char *query = NULL;
     json_object *queries = json_object_new_array();
-    if (args && !cx_json_parse(args, strlen(args), &o, NULL) && json_object_is_type(o, json_type_object)) {
+    if (args && !cx_json_parse(args, strlen(args), &o, NULL) &&
+        json_object_is_type(o, json_type_object)) {
         query = cx_json_get_str(o, "query");
         json_object *qs = cx_json_get(o, "queries");
-        size_t n = qs && json_object_is_type(qs, json_type_array) ? json_object_array_length(qs) : 0;
+        size_t n =
+            qs && json_object_is_type(qs, json_type_array) ? json_object_array_length(qs) : 0;
         for (size_t i = 0; i < n; i++) {
             const char *q = json_object_get_string(json_object_array_get_idx(qs, i));
             if (q && *q) json_object_array_add(queries, json_object_new_string(q));
@@ -731,17 +791,23 @@ static void search_queries(const char *args, json_object *target)
         cx_json_set_str(target, "query", query);
         bool listed = false;
         for (size_t i = 0; i < json_object_array_length(queries); i++)
-            if (!strcmp(json_object_get_string(json_object_array_get_idx(queries, i)), query)) listed = true;
-        if (!listed) json_object_array_put_idx(queries, json_object_array_length(queries), json_object_new_string(query));
+            if (!strcmp(json_object_get_string(json_object_array_get_idx(queries, i)), query))
+                listed = true;
+        if (!listed)
+            json_object_array_put_idx(queries, json_object_array_length(queries),
+                                      json_object_new_string(query));
     }
-    if (json_object_array_length(queries)) cx_json_set(target, "queries", queries);
-    else json_object_put(queries);
+    if (json_object_array_length(queries))
+        cx_json_set(target, "queries", queries);
+    else
+        json_object_put(queries);
     json_object_put(o);
 }
 
 static bool is_mock(const cx_chat_stream *s, const tool_call *t)
 {
-    return s->mock_search && !strcmp(cx_buf_str(&t->name), MOCK_SEARCH) && !cx_json_get(s->custom, MOCK_SEARCH);
+    return s->mock_search && !strcmp(cx_buf_str(&t->name), MOCK_SEARCH) &&
+           !cx_json_get(s->custom, MOCK_SEARCH);
 }
 
 static const char *call_id(const tool_call *t, size_t i, char *buf, size_t size)
@@ -791,12 +857,15 @@ static json_object *followup(cx_chat_stream *s)
         cx_json_set_str(c, "type", "function");
         json_object *fn = json_object_new_object();
         cx_json_set_str(fn, "name", MOCK_SEARCH);
-        cx_json_set_str(fn, "arguments", s->calls[i].args.len ? cx_buf_str(&s->calls[i].args) : "{}");
+        cx_json_set_str(fn, "arguments",
+                        s->calls[i].args.len ? cx_buf_str(&s->calls[i].args) : "{}");
         cx_json_set(c, "function", fn);
         json_object_array_add(calls, c);
     }
     cx_json_set(assistant_msg, "tool_calls", calls);
-    if (s->reasoning.len) cx_json_set(assistant_msg, "reasoning", cx_json_string_len(s->reasoning.data, s->reasoning.len));
+    if (s->reasoning.len)
+        cx_json_set(assistant_msg, "reasoning",
+                    cx_json_string_len(s->reasoning.data, s->reasoning.len));
     json_object_array_add(messages, assistant_msg);
     for (size_t i = 0; i < s->n_calls; i++) {
         json_object *result = json_object_new_object();
@@ -846,13 +915,16 @@ int cx_chat_stream_end(cx_chat_stream *s, cx_buf *out, json_object **next, cx_er
     json_object *tools = cx_json_get(s->chat_req, "tools");
     for (size_t i = 0; i < s->n_calls; i++) {
         if (s->calls[i].name.len || !tools || i >= json_object_array_length(tools)) continue;
-        const char *name = cx_json_get_str(cx_json_get(json_object_array_get_idx(tools, i), "function"), "name");
+        const char *name =
+            cx_json_get_str(cx_json_get(json_object_array_get_idx(tools, i), "function"), "name");
         if (name) cx_buf_puts(&s->calls[i].name, name);
     }
     size_t mock = 0, ordinary = 0;
     for (size_t i = 0; i < s->n_calls; i++) {
-        if (is_mock(s, &s->calls[i])) mock++;
-        else ordinary++;
+        if (is_mock(s, &s->calls[i]))
+            mock++;
+        else
+            ordinary++;
     }
     int index = 0;
     if (mock && !ordinary && s->searches < 8) {

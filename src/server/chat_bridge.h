@@ -27,8 +27,8 @@
 /* Builds the chat request for a Responses request. Returns 0 and *out (new
  * reference), CX_EINVAL for a request we refuse (non-streaming, unsupported
  * input such as images), with err saying why. provider may be NULL (vllm). */
-int cx_chat_bridge_request(const json_object *responses_req, const char *provider, json_object **out,
-                           cx_error *err);
+int cx_chat_bridge_request(const json_object *responses_req, const char *provider,
+                           json_object **out, cx_error *err);
 
 /* One response being translated; lives across the follow-up requests that
  * answer mock web searches. */
@@ -43,7 +43,8 @@ void cx_chat_stream_free(cx_chat_stream *s);
 void cx_chat_stream_begin(cx_chat_stream *s, cx_buf *out);
 /* Consumes one chat SSE `data:` payload (not "[DONE]") and appends the events
  * it yields. Returns 0, or CX_EPARSE for a payload that is not JSON (err set). */
-int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out, cx_error *err);
+int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out,
+                         cx_error *err);
 /* Whether a chunk of the current downstream stream carried a finish_reason
  * (a stream that ends without one, or without [DONE], was cut off). */
 bool cx_chat_stream_finished(const cx_chat_stream *s);

@@ -42,13 +42,13 @@ typedef struct xfer {
     struct evhttp_request *req; /* NULL once the client is gone */
     cx_sse_parser *sse;
     cx_chat_stream *cs;
-    cx_buf out;      /* events waiting to go to the client */
-    cx_buf raw;      /* models body, or an error body from the backend */
-    long status;     /* backend HTTP status, once known */
-    bool done_seen;  /* [DONE] arrived */
-    bool failed;     /* we ended the client's stream already */
-    bool aborting;   /* the write callback asked curl to stop */
-    bool paused;     /* the backend transfer waits for the client to drain */
+    cx_buf out;     /* events waiting to go to the client */
+    cx_buf raw;     /* models body, or an error body from the backend */
+    long status;    /* backend HTTP status, once known */
+    bool done_seen; /* [DONE] arrived */
+    bool failed;    /* we ended the client's stream already */
+    bool aborting;  /* the write callback asked curl to stop */
+    bool paused;    /* the backend transfer waits for the client to drain */
     long long last_byte;
     struct xfer *prev, *next;
 } xfer;
@@ -81,7 +81,8 @@ static long long now_ms(void)
 
 /* ---- replies ------------------------------------------------------------------ */
 
-static void reply_json(struct evhttp_request *req, int status, const char *reason, const char *message)
+static void reply_json(struct evhttp_request *req, int status, const char *reason,
+                       const char *message)
 {
     json_object *o = json_object_new_object();
     json_object *e = json_object_new_object();
@@ -159,8 +160,10 @@ static void xfer_free(xfer *x)
     cx_chat_stream_free(x->cs);
     cx_buf_free(&x->out);
     cx_buf_free(&x->raw);
-    if (x->prev) x->prev->next = x->next;
-    else s->xfers = x->next;
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        s->xfers = x->next;
     if (x->next) x->next->prev = x->prev;
     free(x);
 }
@@ -199,7 +202,8 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
     x->last_byte = now_ms();
     if (!x->status) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
     if (x->kind == XFER_MODELS || x->status != 200) {
-        if (x->kind == XFER_MODELS || x->raw.len < ERROR_BODY_CAP) cx_buf_append(&x->raw, data, len);
+        if (x->kind == XFER_MODELS || x->raw.len < ERROR_BODY_CAP)
+            cx_buf_append(&x->raw, data, len);
         return len;
     }
     if (!x->req || x->failed) {
@@ -219,7 +223,8 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-static xfer *xfer_new(cx_rserver *s, xfer_kind kind, struct evhttp_request *req, const char *url, char *body)
+static xfer *xfer_new(cx_rserver *s, xfer_kind kind, struct evhttp_request *req, const char *url,
+                      char *body)
 {
     xfer *x = calloc(1, sizeof *x);
     if (!x) {
@@ -242,7 +247,8 @@ static xfer *xfer_new(cx_rserver *s, xfer_kind kind, struct evhttp_request *req,
         free(x);
         return NULL;
     }
-    x->headers = curl_slist_append(x->headers, kind == XFER_STREAM ? "Accept: text/event-stream" : "Accept: application/json");
+    x->headers = curl_slist_append(x->headers, kind == XFER_STREAM ? "Accept: text/event-stream"
+                                                                   : "Accept: application/json");
     if (body) x->headers = curl_slist_append(x->headers, "Content-Type: application/json");
     if (s->auth_header) x->headers = curl_slist_append(x->headers, s->auth_header);
     curl_easy_setopt(x->easy, CURLOPT_URL, url);
@@ -283,7 +289,8 @@ static char *url_for(const cx_rserver *s, const char *tail)
 }
 
 /* Starts (or continues, for a follow-up) a chat stream for the client. */
-static xfer *start_stream(cx_rserver *s, struct evhttp_request *req, json_object *chat, cx_chat_stream *cs)
+static xfer *start_stream(cx_rserver *s, struct evhttp_request *req, json_object *chat,
+                          cx_chat_stream *cs)
 {
     char *body = cx_json_to_string(chat);
     char *url = url_for(s, "/chat/completions");
@@ -327,8 +334,8 @@ static void stream_done(xfer *x, CURLcode rc)
     char msg[ERROR_BODY_CAP + 256];
     if (x->status && x->status != 200) {
         cx_buf_puts(&x->raw, "");
-        snprintf(msg, sizeof msg, "chat completions backend answered %ld: %.*s", x->status, ERROR_BODY_CAP,
-                 x->raw.data ? x->raw.data : "");
+        snprintf(msg, sizeof msg, "chat completions backend answered %ld: %.*s", x->status,
+                 ERROR_BODY_CAP, x->raw.data ? x->raw.data : "");
         fail_stream(x, msg);
         xfer_free(x);
         return;
@@ -381,13 +388,16 @@ static void models_done(xfer *x, CURLcode rc)
         x->req = NULL;
         if (rc != CURLE_OK) {
             char msg[CURL_ERROR_SIZE + 64];
-            snprintf(msg, sizeof msg, "chat completions backend failed: %s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+            snprintf(msg, sizeof msg, "chat completions backend failed: %s",
+                     x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
             reply_json(req, 502, "Bad Gateway", msg);
         } else {
             struct evbuffer *b = evbuffer_new();
             evbuffer_add(b, x->raw.data ? x->raw.data : "", x->raw.len);
-            evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-            evhttp_send_reply(req, x->status ? (int)x->status : 502, x->status == 200 ? "OK" : "Backend Status", b);
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                              "application/json");
+            evhttp_send_reply(req, x->status ? (int)x->status : 502,
+                              x->status == 200 ? "OK" : "Backend Status", b);
             evbuffer_free(b);
         }
     }
@@ -446,7 +456,8 @@ static int on_curl_socket(CURL *e, curl_socket_t fd, int what, void *user, void 
         curl_multi_assign(s->multi, fd, NULL);
         return 0;
     }
-    short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST);
+    short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) |
+                         (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST);
     if (ev) {
         event_del(ev);
         event_assign(ev, s->base, fd, kind, on_socket_event, s);
@@ -520,7 +531,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 static bool path_is(const char *path, const char *name)
 {
     size_t n = strlen(name);
-    if (!strncmp(path, "/v1", 3) && !strncmp(path + 3, name, n) && (path[3 + n] == '\0' || path[3 + n] == '?'))
+    if (!strncmp(path, "/v1", 3) && !strncmp(path + 3, name, n) &&
+        (path[3 + n] == '\0' || path[3 + n] == '?'))
         return true;
     return !strncmp(path, name, n) && (path[n] == '\0' || path[n] == '?');
 }
@@ -596,16 +608,20 @@ static void on_request(struct evhttp_request *req, void *arg)
             return;
         }
         char *url = url_for(s, "/models");
-        if (!url || !xfer_new(s, XFER_MODELS, req, url, NULL)) reply_json(req, 500, "Internal Server Error", "cannot reach the backend");
+        if (!url || !xfer_new(s, XFER_MODELS, req, url, NULL))
+            reply_json(req, 500, "Internal Server Error", "cannot reach the backend");
         free(url);
     } else if (path_is(uri, "/healthz") || path_is(uri, "/health")) {
         struct evbuffer *b = evbuffer_new();
         evbuffer_add_printf(b, "{\"ok\":true}");
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                          "application/json");
         evhttp_send_reply(req, 200, "OK", b);
         evbuffer_free(b);
     } else {
-        reply_json(req, 404, "Not Found", "no such endpoint; this server offers POST /v1/responses, GET /v1/models and GET /healthz");
+        reply_json(req, 404, "Not Found",
+                   "no such endpoint; this server offers POST /v1/responses, GET /v1/models and "
+                   "GET /healthz");
     }
 }
 
@@ -618,10 +634,12 @@ static char *normalise_base(const char *url)
     if (!scheme || scheme == url || !scheme[3]) return NULL;
     const char *path = strchr(scheme + 3, '/');
     size_t len = strlen(url);
-    while (len > 0 && url[len - 1] == '/') len--;
+    while (len > 0 && url[len - 1] == '/')
+        len--;
     char *out = NULL;
     if (!path || (size_t)(path - url) >= len) {
-        if (asprintf(&out, "%.*s/v1", (int)(path ? (size_t)(path - url) : len), url) < 0) return NULL;
+        if (asprintf(&out, "%.*s/v1", (int)(path ? (size_t)(path - url) : len), url) < 0)
+            return NULL;
     } else {
         out = strndup(url, len);
     }
@@ -639,13 +657,15 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
     s->wake_fds[0] = s->wake_fds[1] = -1;
     s->downstream = o->downstream_base_url ? normalise_base(o->downstream_base_url) : NULL;
     if (!s->downstream) {
-        cx_error_set(err, CX_EINVAL, "invalid downstream base URL '%s' (want e.g. http://127.0.0.1:8000/v1)",
+        cx_error_set(err, CX_EINVAL,
+                     "invalid downstream base URL '%s' (want e.g. http://127.0.0.1:8000/v1)",
                      o->downstream_base_url ? o->downstream_base_url : "");
         cx_rserver_free(s);
         return NULL;
     }
     s->provider = strdup(o->provider && *o->provider ? o->provider : "vllm");
-    if (o->api_key && *o->api_key && asprintf(&s->auth_header, "Authorization: Bearer %s", o->api_key) < 0)
+    if (o->api_key && *o->api_key &&
+        asprintf(&s->auth_header, "Authorization: Bearer %s", o->api_key) < 0)
         s->auth_header = NULL;
     s->idle_ms = o->idle_timeout_ms > 0 ? o->idle_timeout_ms : 300000;
 
@@ -670,8 +690,9 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
        longer than that before its first token, and the idle watchdog above
        already bounds a silent backend */
     evhttp_set_timeout(s->http, (int)(s->idle_ms / 1000) + 60);
-    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                            EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(s->http, on_request, s);
     if (!evhttp_accept_socket_with_handle(s->http, s->fd)) {
         cx_error_set(err, CX_EIO, "cannot accept on the listening socket");
@@ -738,7 +759,8 @@ void cx_rserver_free(cx_rserver *s)
     }
     /* xfer_free detaches each connection's close callback, so evhttp_free
      * below cannot call back into a freed transfer */
-    while (s->xfers) xfer_free(s->xfers);
+    while (s->xfers)
+        xfer_free(s->xfers);
     if (s->http) evhttp_free(s->http);
     if (s->curl_timer) event_free(s->curl_timer);
     if (s->watchdog) event_free(s->watchdog);

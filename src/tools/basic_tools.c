@@ -51,7 +51,8 @@ static int plan_handler(void *state, const cx_tool_call *call, const cx_tool_env
     json_object *plan = cx_json_get(args, "plan");
     if (!plan || !json_object_is_type(plan, json_type_array)) {
         json_object_put(args);
-        return cx_tool_output_setf(out, false, "failed to parse function arguments: missing field `plan`");
+        return cx_tool_output_setf(out, false,
+                                   "failed to parse function arguments: missing field `plan`");
     }
     size_t n = json_object_array_length(plan);
     int in_progress = 0;
@@ -61,12 +62,14 @@ static int plan_handler(void *state, const cx_tool_call *call, const cx_tool_env
         const char *step = cx_json_get_str(st, "step");
         const char *status = cx_json_get_str(st, "status");
         if (!step || !status ||
-            (strcmp(status, "pending") && strcmp(status, "in_progress") && strcmp(status, "completed"))) {
+            (strcmp(status, "pending") && strcmp(status, "in_progress") &&
+             strcmp(status, "completed"))) {
             json_object_put(items);
             json_object_put(args);
-            return cx_tool_output_setf(out, false,
-                                       "failed to parse function arguments: each plan item needs a "
-                                       "`step` and a `status` of pending, in_progress or completed");
+            return cx_tool_output_setf(
+                out, false,
+                "failed to parse function arguments: each plan item needs a "
+                "`step` and a `status` of pending, in_progress or completed");
         }
         in_progress += !strcmp(status, "in_progress");
         json_object *it = json_object_new_object();
@@ -128,7 +131,8 @@ static int user_input_handler(void *state, const cx_tool_call *call, const cx_to
     if (!args) return 0;
     json_object *questions = cx_json_get(args, "questions");
     size_t n = questions && json_object_is_type(questions, json_type_array)
-                   ? json_object_array_length(questions) : 0;
+                   ? json_object_array_length(questions)
+                   : 0;
     if (!n) {
         json_object_put(args);
         return cx_tool_output_setf(out, false, "request_user_input requires at least one question");
@@ -136,10 +140,11 @@ static int user_input_handler(void *state, const cx_tool_call *call, const cx_to
     for (size_t i = 0; i < n; i++) {
         json_object *q = json_object_array_get_idx(questions, i);
         json_object *opts = cx_json_get(q, "options");
-        if (!opts || !json_object_is_type(opts, json_type_array) || !json_object_array_length(opts)) {
+        if (!opts || !json_object_is_type(opts, json_type_array) ||
+            !json_object_array_length(opts)) {
             json_object_put(args);
-            return cx_tool_output_setf(out, false,
-                                       "request_user_input requires non-empty options for every question");
+            return cx_tool_output_setf(
+                out, false, "request_user_input requires non-empty options for every question");
         }
         /* the client always offers a free-form answer */
         cx_json_set(q, "isOther", json_object_new_boolean(1));
@@ -147,7 +152,8 @@ static int user_input_handler(void *state, const cx_tool_call *call, const cx_to
     json_object *answer = as->ask ? as->ask(as->user, args) : NULL;
     json_object_put(args);
     if (!answer)
-        return cx_tool_output_setf(out, false, "request_user_input was cancelled: no answer from the user");
+        return cx_tool_output_setf(out, false,
+                                   "request_user_input was cancelled: no answer from the user");
     char *s = cx_json_to_string(answer);
     json_object_put(answer);
     int rc = cx_tool_output_setf(out, true, "%s", s ? s : "{}");
@@ -179,7 +185,8 @@ int cx_user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void 
     if (!as) return CX_ENOMEM;
     as->ask = ask;
     as->user = ask_user;
-    return add_spec(reg, "request_user_input", spec, CX_TOOL_FUNCTION, user_input_handler, as, free);
+    return add_spec(reg, "request_user_input", spec, CX_TOOL_FUNCTION, user_input_handler, as,
+                    free);
 }
 
 /* ---- view_image -------------------------------------------------------------- */
@@ -201,22 +208,27 @@ static int view_image_handler(void *state, const cx_tool_call *call, const cx_to
     const char *path = cx_json_get_str(args, "path");
     if (!path || !*path) {
         json_object_put(args);
-        return cx_tool_output_setf(out, false, "failed to parse function arguments: missing field `path`");
+        return cx_tool_output_setf(out, false,
+                                   "failed to parse function arguments: missing field `path`");
     }
     char *abs = NULL;
-    if (path[0] == '/' || !env->cwd) abs = strdup(path);
-    else if (asprintf(&abs, "%s/%s", env->cwd, path) < 0) abs = NULL;
+    if (path[0] == '/' || !env->cwd)
+        abs = strdup(path);
+    else if (asprintf(&abs, "%s/%s", env->cwd, path) < 0)
+        abs = NULL;
     json_object_put(args);
     if (!abs) return CX_ENOMEM;
     struct stat st;
     int rc = 0;
     if (stat(abs, &st) != 0) {
-        rc = cx_tool_output_setf(out, false, "unable to locate image at `%s`: %s", abs, strerror(errno));
+        rc = cx_tool_output_setf(out, false, "unable to locate image at `%s`: %s", abs,
+                                 strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
         rc = cx_tool_output_setf(out, false, "image path `%s` is not a file", abs);
     } else if (st.st_size > MAX_IMAGE_BYTES) {
-        rc = cx_tool_output_setf(out, false, "image `%s` is too large (%lld bytes; the limit is %d)",
-                                 abs, (long long)st.st_size, MAX_IMAGE_BYTES);
+        rc =
+            cx_tool_output_setf(out, false, "image `%s` is too large (%lld bytes; the limit is %d)",
+                                abs, (long long)st.st_size, MAX_IMAGE_BYTES);
     } else {
         FILE *f = fopen(abs, "rb");
         unsigned char *data = malloc((size_t)st.st_size + 1);
@@ -224,9 +236,11 @@ static int view_image_handler(void *state, const cx_tool_call *call, const cx_to
         if (f) fclose(f);
         const char *mime = data ? image_mime(data, n) : NULL;
         if (!f || !data) {
-            rc = cx_tool_output_setf(out, false, "unable to read image at `%s`: %s", abs, strerror(errno));
+            rc = cx_tool_output_setf(out, false, "unable to read image at `%s`: %s", abs,
+                                     strerror(errno));
         } else if (!mime) {
-            rc = cx_tool_output_setf(out, false, "`%s` is not a supported image (PNG, JPEG, GIF or WebP)", abs);
+            rc = cx_tool_output_setf(out, false,
+                                     "`%s` is not a supported image (PNG, JPEG, GIF or WebP)", abs);
         } else {
             size_t enc_len = 4 * ((n + 2) / 3);
             cx_buf url = CX_BUF_INIT;
@@ -269,7 +283,8 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
     if (!perms || !json_object_is_type(perms, json_type_object)) {
         rc = cx_tool_output_setf(out, false, "Error: `permissions` must be an object.");
     } else if (json_object_object_length(perms) == 0) {
-        rc = cx_tool_output_setf(out, false, "Error: request_permissions requires at least one permission.");
+        rc = cx_tool_output_setf(out, false,
+                                 "Error: request_permissions requires at least one permission.");
     } else {
         const char *reason = cx_json_get_str(args, "reason");
         char *wanted = cx_json_to_string(perms);
@@ -298,14 +313,20 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
         json_object_put(request);
         cx_buf_free(&q);
         if (!answer) {
-            rc = cx_tool_output_setf(out, false, "Error: request_permissions was cancelled before receiving a response.");
+            rc = cx_tool_output_setf(
+                out, false,
+                "Error: request_permissions was cancelled before receiving a response.");
         } else {
-            json_object *a = cx_json_get(cx_json_get(cx_json_get(answer, "answers"), "permissions"), "answers");
-            const char *pick = a && json_object_array_length(a) ? json_object_get_string(json_object_array_get_idx(a, 0)) : "";
+            json_object *a =
+                cx_json_get(cx_json_get(cx_json_get(answer, "answers"), "permissions"), "answers");
+            const char *pick = a && json_object_array_length(a)
+                                   ? json_object_get_string(json_object_array_get_idx(a, 0))
+                                   : "";
             bool session = pick && !strcmp(pick, "Grant for the session");
             bool turn = pick && !strcmp(pick, "Grant for this turn");
             json_object *result = json_object_new_object();
-            cx_json_set(result, "permissions", (session || turn) ? json_object_get(perms) : json_object_new_object());
+            cx_json_set(result, "permissions",
+                        (session || turn) ? json_object_get(perms) : json_object_new_object());
             cx_json_set_str(result, "scope", session ? "session" : "turn");
             char *text = cx_json_to_string(result);
             rc = cx_tool_output_setf(out, true, "%s", text ? text : "{}");
@@ -321,9 +342,11 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
 int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user)
 {
     static const char spec[] =
-        "{\"type\":\"function\",\"name\":\"request_permissions\",\"description\":\"Ask the user for "
+        "{\"type\":\"function\",\"name\":\"request_permissions\",\"description\":\"Ask the user "
+        "for "
         "more file-system or network access and wait for the answer: the granted permissions and "
-        "whether they hold for this turn or the session.\",\"strict\":false,\"parameters\":{\"type\":"
+        "whether they hold for this turn or the "
+        "session.\",\"strict\":false,\"parameters\":{\"type\":"
         "\"object\",\"properties\":{"
         "\"reason\":{\"type\":\"string\",\"description\":\"Why the access is needed, in a few "
         "words.\"},"
@@ -340,7 +363,8 @@ int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void
     if (!as) return CX_ENOMEM;
     as->ask = ask;
     as->user = ask_user;
-    return add_spec(reg, "request_permissions", spec, CX_TOOL_FUNCTION, permissions_handler, as, free);
+    return add_spec(reg, "request_permissions", spec, CX_TOOL_FUNCTION, permissions_handler, as,
+                    free);
 }
 
 int cx_view_image_tool_register(cx_tool_registry *reg)

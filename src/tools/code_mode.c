@@ -32,7 +32,8 @@ extern char **environ;
  * whose parameters are the helpers, and speaks JSON lines on stdout. */
 static const char RUNTIME_JS[] =
     "'use strict';\n"
-    "const rl = require('node:readline').createInterface({input: process.stdin, crlfDelay: Infinity});\n"
+    "const rl = require('node:readline').createInterface({input: process.stdin, crlfDelay: "
+    "Infinity});\n"
     "const waiting = new Map();\n"
     "let kept = {};\n"
     "let nextId = 0;\n"
@@ -42,7 +43,8 @@ static const char RUNTIME_JS[] =
     "const text = (v) => say({type: 'output_text', text: show(v)});\n"
     "const image = (v) => {\n"
     "  if (typeof v === 'string') return say({type: 'output_image', image_url: v, detail: null});\n"
-    "  if (v && typeof v.image_url === 'string') return say({type: 'output_image', image_url: v.image_url, detail: v.detail ?? null});\n"
+    "  if (v && typeof v.image_url === 'string') return say({type: 'output_image', image_url: "
+    "v.image_url, detail: v.detail ?? null});\n"
     "  throw new Error('image() takes a URL string or {image_url, detail}');\n"
     "};\n"
     "const store = (k, v) => { kept[k] = v; };\n"
@@ -59,15 +61,19 @@ static const char RUNTIME_JS[] =
     "  kept = m.stored_values || {};\n"
     "  const tools = {};\n"
     "  for (const t of m.tools || []) tools[t.js_name] = caller(t.tool_name);\n"
-    "  const ALL_TOOLS = Object.freeze((m.tools || []).map((t) => ({name: t.js_name, description: t.description})));\n"
+    "  const ALL_TOOLS = Object.freeze((m.tools || []).map((t) => ({name: t.js_name, description: "
+    "t.description})));\n"
     "  const Body = Object.getPrototypeOf(async function () {}).constructor;\n"
     "  let body;\n"
     "  try {\n"
-    "    body = new Body('tools', 'text', 'image', 'store', 'load', 'exit', 'notify', 'ALL_TOOLS', 'yield_control', 'console', m.source);\n"
-    "  } catch (e) { say({type: 'result', stored_values: kept, error_text: String(e && e.stack || e)}); return; }\n"
+    "    body = new Body('tools', 'text', 'image', 'store', 'load', 'exit', 'notify', 'ALL_TOOLS', "
+    "'yield_control', 'console', m.source);\n"
+    "  } catch (e) { say({type: 'result', stored_values: kept, error_text: String(e && e.stack || "
+    "e)}); return; }\n"
     "  body(tools, text, image, store, load, exit, text, ALL_TOOLS, yield_control, undefined)\n"
     "    .then(() => say({type: 'result', stored_values: kept, error_text: null}),\n"
-    "          (e) => say({type: 'result', stored_values: kept, error_text: e === STOP ? null : String(e && e.stack || e)}));\n"
+    "          (e) => say({type: 'result', stored_values: kept, error_text: e === STOP ? null : "
+    "String(e && e.stack || e)}));\n"
     "}\n"
     "let started = false;\n"
     "rl.on('line', (line) => {\n"
@@ -149,18 +155,22 @@ static void nested_call(cell *c, json_object *msg)
         cx_buf_free(&e);
     } else {
         json_object *args = cx_json_get(msg, "arguments");
-        char *input = args && json_object_is_type(args, json_type_string) ? strdup(json_object_get_string(args))
-                                                                          : cx_json_to_string(args);
+        char *input = args && json_object_is_type(args, json_type_string)
+                          ? strdup(json_object_get_string(args))
+                          : cx_json_to_string(args);
         char call_id[64];
         snprintf(call_id, sizeof call_id, "%s_%s", c->id, id ? id : "");
         cx_tool_call call = {name, call_id, d->kind, input ? input : "{}"};
-        cx_tool_env env = {.cwd = c->cwd, .shell = c->shell, .config = c->config, .collaboration_mode = c->mode};
+        cx_tool_env env = {
+            .cwd = c->cwd, .shell = c->shell, .config = c->config, .collaboration_mode = c->mode};
         cx_tool_output out = {0};
         int rc = d->handler(d->state, &call, &env, &out);
         bool ok = rc == 0 && out.success;
         cx_json_set(reply, "ok", json_object_new_boolean(ok));
         if (ok)
-            cx_json_set(reply, "result", out.content ? json_object_get(out.content) : cx_json_string(out.text ? out.text : ""));
+            cx_json_set(reply, "result",
+                        out.content ? json_object_get(out.content)
+                                    : cx_json_string(out.text ? out.text : ""));
         else
             cx_json_set_str(reply, "error", out.text ? out.text : cx_error_name(rc));
         cx_tool_output_clear(&out);
@@ -200,7 +210,8 @@ static void handle_line(cell *c, const char *line, size_t len)
     } else if (type && !strcmp(type, "output_image")) {
         json_object *it = json_object_new_object();
         cx_json_set_str(it, "type", "input_image");
-        cx_json_set_str(it, "image_url", cx_json_get_str(m, "image_url") ? cx_json_get_str(m, "image_url") : "");
+        cx_json_set_str(it, "image_url",
+                        cx_json_get_str(m, "image_url") ? cx_json_get_str(m, "image_url") : "");
         const char *detail = cx_json_get_str(m, "detail");
         if (detail) cx_json_set_str(it, "detail", detail);
         json_object_array_add(c->items, it);
@@ -270,8 +281,10 @@ static void *reader_main(void *arg)
         /* the process ended without a result: say why */
         cx_buf_puts(&c->errbuf, "");
         char *e = c->errbuf.data ? c->errbuf.data : (char *)"";
-        while (*e == '\n' || *e == ' ') e++;
-        if (*e) c->error_text = strdup(e);
+        while (*e == '\n' || *e == ' ')
+            e++;
+        if (*e)
+            c->error_text = strdup(e);
         else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
             char msg[64];
             snprintf(msg, sizeof msg, "process exited with code %d", WEXITSTATUS(status));
@@ -322,7 +335,8 @@ cx_code_mode *cx_code_mode_new(cx_tool_registry *tools, const char *node)
 void cx_code_mode_free(cx_code_mode *cm)
 {
     if (!cm) return;
-    for (size_t i = 0; i < cm->n; i++) cell_free(cm->cells[i]);
+    for (size_t i = 0; i < cm->n; i++)
+        cell_free(cm->cells[i]);
     json_object_put(cm->stored);
     free(cm->node);
     pthread_mutex_destroy(&cm->mu);
@@ -341,8 +355,8 @@ static json_object *tool_list(cx_code_mode *cm)
         char js[128];
         size_t k = 0;
         for (const char *p = d->name; *p && k + 1 < sizeof js; p++, k++) {
-            bool ok = *p == '_' || *p == '$' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                      (k > 0 && *p >= '0' && *p <= '9');
+            bool ok = *p == '_' || *p == '$' || (*p >= 'a' && *p <= 'z') ||
+                      (*p >= 'A' && *p <= 'Z') || (k > 0 && *p >= '0' && *p <= '9');
             js[k] = ok ? *p : '_';
         }
         js[k] = '\0';
@@ -357,7 +371,8 @@ static json_object *tool_list(cx_code_mode *cm)
     return list;
 }
 
-static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env *env, char *err, size_t esize)
+static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env *env, char *err,
+                        size_t esize)
 {
     int in[2], out[2], er[2];
     if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(er, O_CLOEXEC)) {
@@ -450,10 +465,14 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, cx_tool_outpu
     c->items = json_object_new_array();
     bool done = c->done;
     cx_buf head = CX_BUF_INIT;
-    if (c->terminated) cx_buf_puts(&head, "Script terminated");
-    else if (!done) cx_buf_printf(&head, "Script running with cell ID %s", c->id);
-    else if (c->error_text) cx_buf_puts(&head, "Script failed");
-    else cx_buf_puts(&head, "Script completed");
+    if (c->terminated)
+        cx_buf_puts(&head, "Script terminated");
+    else if (!done)
+        cx_buf_printf(&head, "Script running with cell ID %s", c->id);
+    else if (c->error_text)
+        cx_buf_puts(&head, "Script failed");
+    else
+        cx_buf_puts(&head, "Script completed");
     cx_buf_printf(&head, "\nWall time %.1f seconds\nOutput:\n", now_s() - c->started);
     if (done && c->error_text) {
         json_object *it = json_object_new_object();
@@ -491,7 +510,8 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, cx_tool_outpu
         cx_json_set_str(copy, "type", "input_text");
         if (len > budget - used) {
             size_t keep = budget - used;
-            while (keep > 0 && ((unsigned char)t[keep] & 0xC0) == 0x80) keep--;
+            while (keep > 0 && ((unsigned char)t[keep] & 0xC0) == 0x80)
+                keep--;
             cx_buf cut = CX_BUF_INIT;
             cx_buf_append(&cut, t, keep);
             cx_buf_puts(&cut, "\n...[truncated]...");
@@ -511,8 +531,10 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, cx_tool_outpu
     free(out->text);
     out->text = cx_buf_steal(&text);
     out->success = true;
-    if (images) out->content = content;
-    else json_object_put(content);
+    if (images)
+        out->content = content;
+    else
+        json_object_put(content);
     json_object_put(all);
     json_object_put(items);
     cx_buf_free(&head);
@@ -520,7 +542,8 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, cx_tool_outpu
     return out->text ? 0 : CX_ENOMEM;
 }
 
-/* Removes a finished cell (cm->mu held by the caller is not needed: only the turn's thread calls). */
+/* Removes a finished cell (cm->mu held by the caller is not needed: only the turn's thread calls).
+ */
 static void drop_cell(cx_code_mode *cm, cell *c)
 {
     pthread_mutex_lock(&cm->mu);
@@ -534,43 +557,50 @@ static void drop_cell(cx_code_mode *cm, cell *c)
     cell_free(c);
 }
 
-static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
+static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
+                        cx_tool_output *out)
 {
     cx_code_mode *cm = state;
     const char *input = call->input ? call->input : "";
     if (strspn(input, " \t\r\n") == strlen(input))
-        return cx_tool_output_setf(out, false, "Error: exec expects raw JavaScript source text (non-empty).");
+        return cx_tool_output_setf(out, false,
+                                   "Error: exec expects raw JavaScript source text (non-empty).");
     int64_t yield_ms = -1, max_tokens = DEFAULT_MAX_TOKENS;
     const char *source = input;
     const char *first = input + strspn(input, " \t");
     if (!strncmp(first, PRAGMA, strlen(PRAGMA))) {
         const char *nl = strchr(first, '\n');
         if (!nl || strspn(nl + 1, " \t\r\n") == strlen(nl + 1))
-            return cx_tool_output_setf(out, false,
-                                       "Error: exec pragma must be followed by JavaScript source on subsequent lines");
+            return cx_tool_output_setf(
+                out, false,
+                "Error: exec pragma must be followed by JavaScript source on subsequent lines");
         cx_buf p = CX_BUF_INIT;
         cx_buf_append(&p, first + strlen(PRAGMA), (size_t)(nl - first) - strlen(PRAGMA));
         cx_buf_puts(&p, "");
         json_object *o = NULL;
         cx_error perr = {0};
-        int bad = cx_json_parse(p.data, p.len, &o, &perr) || !json_object_is_type(o, json_type_object);
+        int bad =
+            cx_json_parse(p.data, p.len, &o, &perr) || !json_object_is_type(o, json_type_object);
         const char *unknown = NULL;
         if (!bad) {
             json_object_object_foreach(o, k, v)
             {
                 (void)v;
-                if (strcmp(k, "yield_time_ms") && strcmp(k, "max_output_tokens") && !unknown) unknown = k;
+                if (strcmp(k, "yield_time_ms") && strcmp(k, "max_output_tokens") && !unknown)
+                    unknown = k;
             }
             cx_json_get_int(o, "yield_time_ms", &yield_ms);
             cx_json_get_int(o, "max_output_tokens", &max_tokens);
         }
         int rc = 0;
         if (bad)
-            rc = cx_tool_output_setf(out, false,
-                                     "Error: exec pragma must be a JSON object with supported fields `yield_time_ms` "
-                                     "and `max_output_tokens`");
+            rc = cx_tool_output_setf(
+                out, false,
+                "Error: exec pragma must be a JSON object with supported fields `yield_time_ms` "
+                "and `max_output_tokens`");
         else if (unknown)
-            rc = cx_tool_output_setf(out, false, "Error: unsupported exec pragma field `%s`", unknown);
+            rc = cx_tool_output_setf(out, false, "Error: unsupported exec pragma field `%s`",
+                                     unknown);
         json_object_put(o);
         cx_buf_free(&p);
         if (bad || unknown) return rc;
@@ -580,7 +610,8 @@ static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env
     size_t live = cm->n;
     pthread_mutex_unlock(&cm->mu);
     if (live >= MAX_CELLS)
-        return cx_tool_output_setf(out, false, "Error: too many running exec cells; finish some with wait first");
+        return cx_tool_output_setf(
+            out, false, "Error: too many running exec cells; finish some with wait first");
     char err[256] = "";
     cell *c = start_cell(cm, source, env, err, sizeof err);
     if (!c) return cx_tool_output_setf(out, false, "Error: %s", err);
@@ -588,7 +619,8 @@ static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env
     cm->cells[cm->n++] = c;
     pthread_mutex_unlock(&cm->mu);
     pthread_mutex_lock(&c->mu);
-    wait_cell(c, yield_ms >= 0 ? now_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0 : -1, env->cancel, false);
+    wait_cell(c, yield_ms >= 0 ? now_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0 : -1,
+              env->cancel, false);
     int rc = snapshot(cm, c, max_tokens, out);
     bool done = c->done;
     pthread_mutex_unlock(&c->mu);
@@ -596,11 +628,13 @@ static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env
     return rc;
 }
 
-static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
+static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
+                        cx_tool_output *out)
 {
     cx_code_mode *cm = state;
     json_object *args = NULL;
-    if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0, &args, NULL) ||
+    if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0, &args,
+                      NULL) ||
         !json_object_is_type(args, json_type_object)) {
         json_object_put(args);
         return cx_tool_output_setf(out, false, "Error: wait expects a JSON object");
@@ -609,7 +643,8 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     char idbuf[32] = "";
     snprintf(idbuf, sizeof idbuf, "%s", id ? id : "");
     char *trim = idbuf + strspn(idbuf, " \t");
-    for (size_t n = strlen(trim); n && (trim[n - 1] == ' ' || trim[n - 1] == '\t'); n--) trim[n - 1] = '\0';
+    for (size_t n = strlen(trim); n && (trim[n - 1] == ' ' || trim[n - 1] == '\t'); n--)
+        trim[n - 1] = '\0';
     if (!*trim) {
         json_object_put(args);
         return cx_tool_output_setf(out, false, "Error: `cell_id` is required.");
@@ -631,9 +666,11 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
         c->terminated = true;
         kill(-c->pid, SIGTERM);
         double until = now_s() + 1.0;
-        while (!c->done && now_s() < until) wait_cell(c, until, NULL, false);
+        while (!c->done && now_s() < until)
+            wait_cell(c, until, NULL, false);
         if (!c->done) kill(-c->pid, SIGKILL);
-        while (!c->done) wait_cell(c, -1, NULL, false);
+        while (!c->done)
+            wait_cell(c, -1, NULL, false);
     }
     wait_cell(c, now_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0, env->cancel, true);
     int rc = snapshot(cm, c, max_tokens, out);
@@ -646,23 +683,30 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
 /* The grammar tells the model the input is raw source, optionally after a pragma line. */
 static const char EXEC_SPEC[] =
     "{\"type\":\"custom\",\"name\":\"exec\",\"description\":\"Run JavaScript (Node.js) in a cell. "
-    "Send the source itself, not JSON or a fenced block. Helpers: text(v) and image(url) add to the "
-    "output, store(k, v) / load(k) keep values between cells, tools.<name>(args) calls another tool "
+    "Send the source itself, not JSON or a fenced block. Helpers: text(v) and image(url) add to "
+    "the "
+    "output, store(k, v) / load(k) keep values between cells, tools.<name>(args) calls another "
+    "tool "
     "and resolves to its output, ALL_TOOLS lists them, yield_control() hands control back while "
     "the cell keeps running, exit() ends it. A first line `// @exec: {\\\"yield_time_ms\\\": N, "
     "\\\"max_output_tokens\\\": N}` sets how long to wait and how much output to return.\","
     "\"format\":{\"type\":\"grammar\",\"syntax\":\"lark\",\"definition\":\"start: pragma_source | "
-    "plain_source\\npragma_source: PRAGMA_LINE NEWLINE SOURCE\\nplain_source: SOURCE\\nPRAGMA_LINE: "
-    "/[ \\\\t]*\\\\/\\\\/ @exec:[^\\\\r\\\\n]*/\\nNEWLINE: /\\\\r?\\\\n/\\nSOURCE: /[\\\\s\\\\S]+/\\n\"}}";
+    "plain_source\\npragma_source: PRAGMA_LINE NEWLINE SOURCE\\nplain_source: "
+    "SOURCE\\nPRAGMA_LINE: "
+    "/[ \\\\t]*\\\\/\\\\/ @exec:[^\\\\r\\\\n]*/\\nNEWLINE: /\\\\r?\\\\n/\\nSOURCE: "
+    "/[\\\\s\\\\S]+/\\n\"}}";
 
 static const char WAIT_SPEC[] =
-    "{\"type\":\"function\",\"name\":\"wait\",\"description\":\"Collect new output from an exec cell "
+    "{\"type\":\"function\",\"name\":\"wait\",\"description\":\"Collect new output from an exec "
+    "cell "
     "that is still running, or stop it.\",\"strict\":false,\"parameters\":{\"type\":\"object\","
     "\"properties\":{"
     "\"cell_id\":{\"type\":\"string\",\"description\":\"The running cell's ID.\"},"
-    "\"yield_time_ms\":{\"type\":\"integer\",\"description\":\"How long to wait for more output, in "
+    "\"yield_time_ms\":{\"type\":\"integer\",\"description\":\"How long to wait for more output, "
+    "in "
     "milliseconds.\"},"
-    "\"max_tokens\":{\"type\":\"integer\",\"description\":\"Cap on the output returned, in tokens.\"},"
+    "\"max_tokens\":{\"type\":\"integer\",\"description\":\"Cap on the output returned, in "
+    "tokens.\"},"
     "\"terminate\":{\"type\":\"boolean\",\"description\":\"Stop the cell.\"}},"
     "\"required\":[\"cell_id\"],\"additionalProperties\":false}}";
 

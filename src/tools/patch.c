@@ -29,7 +29,8 @@ static void strv_push(strv *s, const char *p, size_t len)
 
 static void strv_free(strv *s)
 {
-    for (size_t i = 0; i < s->n; i++) free(s->v[i]);
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
     free(s->v);
     memset(s, 0, sizeof *s);
 }
@@ -75,7 +76,8 @@ static void patch_free(patch *p)
 
 static const char *trim_start(const char *s)
 {
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
     return s;
 }
 
@@ -83,7 +85,8 @@ static bool line_is(const char *line, const char *what)
 {
     const char *t = trim_start(line);
     size_t n = strlen(t);
-    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\r')) n--;
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\r'))
+        n--;
     return n == strlen(what) && !strncmp(t, what, n);
 }
 
@@ -97,7 +100,8 @@ static char *trimmed_copy(const char *s)
 {
     s = trim_start(s);
     size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        n--;
     return strndup(s, n);
 }
 
@@ -136,15 +140,15 @@ static int parse_error(cx_error *err, const char *fmt, const char *a, size_t lin
 {
     char msg[800];
     snprintf(msg, sizeof msg, fmt, a);
-    if (line_no)
-        return cx_error_set(err, CX_EPARSE, "invalid hunk at line %zu, %s", line_no, msg);
+    if (line_no) return cx_error_set(err, CX_EPARSE, "invalid hunk at line %zu, %s", line_no, msg);
     return cx_error_set(err, CX_EPARSE, "invalid patch: %s", msg);
 }
 
 /* header: the index of the "*** Update File:" line. Error line numbers follow
  * upstream's: a chunk's problems are reported at the chunk's first line + 1
  * (which, for a chunk without "@@", is one past the offending line). */
-static int parse_update_chunks(strv *lines, size_t *i, size_t end, size_t header, hunk *h, cx_error *err)
+static int parse_update_chunks(strv *lines, size_t *i, size_t end, size_t header, hunk *h,
+                               cx_error *err)
 {
     bool first = true;
     while (*i < end) {
@@ -158,7 +162,8 @@ static int parse_update_chunks(strv *lines, size_t *i, size_t end, size_t header
             c.context = strdup(line + 3);
             (*i)++;
         } else if (!first) {
-            return parse_error(err, "Expected update hunk to start with a @@ context marker, got: '%s'",
+            return parse_error(err,
+                               "Expected update hunk to start with a @@ context marker, got: '%s'",
                                line, *i + 1);
         }
         size_t body = 0;
@@ -173,10 +178,11 @@ static int parse_update_chunks(strv *lines, size_t *i, size_t end, size_t header
             if (!strncmp(l, "@@", 2)) {
                 /* a second header with no line between: upstream's "unexpected line" */
                 free(c.context);
-                return parse_error(err,
-                                   "Unexpected line found in update hunk: '%s'. Every line should "
-                                   "start with ' ' (context line), '+' (added line), or '-' (removed line)",
-                                   l, chunk_start + 2);
+                return parse_error(
+                    err,
+                    "Unexpected line found in update hunk: '%s'. Every line should "
+                    "start with ' ' (context line), '+' (added line), or '-' (removed line)",
+                    l, chunk_start + 2);
             }
             if (after_prefix(l, "*** ") && body) break;
             if (after_prefix(l, "*** ")) break;
@@ -198,17 +204,19 @@ static int parse_update_chunks(strv *lines, size_t *i, size_t end, size_t header
                 free(c.context);
                 strv_free(&c.old_lines);
                 strv_free(&c.new_lines);
-                return parse_error(err,
-                                   "Unexpected line found in update hunk: '%s'. Every line should "
-                                   "start with ' ' (context line), '+' (added line), or '-' (removed line)",
-                                   l, chunk_start + 2);
+                return parse_error(
+                    err,
+                    "Unexpected line found in update hunk: '%s'. Every line should "
+                    "start with ' ' (context line), '+' (added line), or '-' (removed line)",
+                    l, chunk_start + 2);
             }
             body++;
             (*i)++;
         }
         if (!body && !c.eof) {
             free(c.context);
-            return parse_error(err, "Update hunk does not contain any lines%s", "", chunk_start + 2);
+            return parse_error(err, "Update hunk does not contain any lines%s", "",
+                               chunk_start + 2);
         }
         h->chunks = realloc(h->chunks, (h->n_chunks + 1) * sizeof *h->chunks);
         h->chunks[h->n_chunks++] = c;
@@ -224,9 +232,11 @@ static int parse_patch(const char *text, patch *p, cx_error *err)
     strv lines = {0};
     split_lines(text, &lines);
     /* upstream trims the whole text first: blank lines around the envelope do not count */
-    while (lines.n && trim_start(lines.v[lines.n - 1])[0] == '\0') free(lines.v[--lines.n]);
+    while (lines.n && trim_start(lines.v[lines.n - 1])[0] == '\0')
+        free(lines.v[--lines.n]);
     size_t lead = 0;
-    while (lead < lines.n && trim_start(lines.v[lead])[0] == '\0') free(lines.v[lead++]);
+    while (lead < lines.n && trim_start(lines.v[lead])[0] == '\0')
+        free(lines.v[lead++]);
     if (lead) {
         memmove(lines.v, lines.v + lead, (lines.n - lead) * sizeof *lines.v);
         lines.n -= lead;
@@ -294,7 +304,8 @@ static char *normalise(const char *s, int mode)
     /* mode 1: trim end; 2: trim both; 3: trim both and fold Unicode punctuation */
     const char *b = mode >= 2 ? trim_start(s) : s;
     size_t n = strlen(b);
-    while (n && (b[n - 1] == ' ' || b[n - 1] == '\t' || b[n - 1] == '\r')) n--;
+    while (n && (b[n - 1] == ' ' || b[n - 1] == '\t' || b[n - 1] == '\r'))
+        n--;
     if (mode < 3) return strndup(b, n);
     cx_buf out = CX_BUF_INIT;
     cx_buf_puts(&out, "");
@@ -311,17 +322,40 @@ static char *normalise(const char *s, int mode)
         }
         char rep = 0;
         switch (cp) {
-        case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2015: case 0x2212:
+        case 0x2010:
+        case 0x2011:
+        case 0x2012:
+        case 0x2013:
+        case 0x2014:
+        case 0x2015:
+        case 0x2212:
             rep = '-';
             break;
-        case 0x2018: case 0x2019: case 0x201A: case 0x201B:
+        case 0x2018:
+        case 0x2019:
+        case 0x201A:
+        case 0x201B:
             rep = '\'';
             break;
-        case 0x201C: case 0x201D: case 0x201E: case 0x201F:
+        case 0x201C:
+        case 0x201D:
+        case 0x201E:
+        case 0x201F:
             rep = '"';
             break;
-        case 0x00A0: case 0x2002: case 0x2003: case 0x2004: case 0x2005: case 0x2006: case 0x2007:
-        case 0x2008: case 0x2009: case 0x200A: case 0x202F: case 0x205F: case 0x3000:
+        case 0x00A0:
+        case 0x2002:
+        case 0x2003:
+        case 0x2004:
+        case 0x2005:
+        case 0x2006:
+        case 0x2007:
+        case 0x2008:
+        case 0x2009:
+        case 0x200A:
+        case 0x202F:
+        case 0x205F:
+        case 0x3000:
             rep = ' ';
             break;
         }
@@ -358,7 +392,8 @@ static long seek(const strv *lines, char **pattern, size_t plen, size_t start, b
     if (plen > lines->n) return -1;
     size_t last = lines->n - plen;
     for (int mode = 0; mode < 4; mode++) {
-        if (eof && last >= start && lines_match(lines->v + last, pattern, plen, mode)) return (long)last;
+        if (eof && last >= start && lines_match(lines->v + last, pattern, plen, mode))
+            return (long)last;
         for (size_t i = start; i <= last; i++)
             if (lines_match(lines->v + i, pattern, plen, mode)) return (long)i;
     }
@@ -449,14 +484,16 @@ static char *apply_chunks(const char *original, const hunk *h, const char *abs, 
             cx_error_set(err, CX_EIO, "Failed to apply overlapping changes in %s", abs);
             goto out;
         }
-        for (size_t k = 0; k < x->old_len; k++) free(lines.v[x->start + k]);
+        for (size_t k = 0; k < x->old_len; k++)
+            free(lines.v[x->start + k]);
         size_t tail = lines.n - x->start - x->old_len;
         if (lines.n - x->old_len + add > lines.cap) {
             lines.cap = lines.n - x->old_len + add + 16;
             lines.v = realloc(lines.v, lines.cap * sizeof *lines.v);
         }
         memmove(lines.v + x->start + add, lines.v + x->start + x->old_len, tail * sizeof *lines.v);
-        for (size_t k = 0; k < add; k++) lines.v[x->start + k] = strdup(x->new_lines->v[k]);
+        for (size_t k = 0; k < add; k++)
+            lines.v[x->start + k] = strdup(x->new_lines->v[k]);
         lines.n = lines.n - x->old_len + add;
     }
     {
@@ -501,7 +538,8 @@ static char *read_all(const char *path, cx_error *err, const char *what)
     cx_buf b = CX_BUF_INIT;
     char block[16384];
     size_t n;
-    while ((n = fread(block, 1, sizeof block, f)) > 0) cx_buf_append(&b, block, n);
+    while ((n = fread(block, 1, sizeof block, f)) > 0)
+        cx_buf_append(&b, block, n);
     fclose(f);
     cx_buf_puts(&b, "");
     return cx_buf_steal(&b);
@@ -541,9 +579,9 @@ static int write_all(const char *path, const char *text, cx_error *err)
 }
 
 typedef struct planned {
-    char *abs;      /* file written or deleted */
-    char *content;  /* new content; NULL: delete */
-    char *remove;   /* old path of a move, deleted after the write */
+    char *abs;     /* file written or deleted */
+    char *content; /* new content; NULL: delete */
+    char *remove;  /* old path of a move, deleted after the write */
 } planned;
 
 int cx_patch_check(const char *text, const char *original, cx_error *err)
@@ -602,8 +640,10 @@ int cx_patch_apply(const char *text, const char *cwd, cx_buf *summary, json_obje
         if (plan[i].content)
             rc = write_all(plan[i].abs, plan[i].content, err);
         else if (unlink(plan[i].abs) != 0)
-            rc = cx_error_set(err, CX_EIO, "Failed to delete file %s: %s", plan[i].abs, OSERR(errno));
-        if (!rc && plan[i].remove && strcmp(plan[i].remove, plan[i].abs) != 0) unlink(plan[i].remove);
+            rc = cx_error_set(err, CX_EIO, "Failed to delete file %s: %s", plan[i].abs,
+                              OSERR(errno));
+        if (!rc && plan[i].remove && strcmp(plan[i].remove, plan[i].abs) != 0)
+            unlink(plan[i].remove);
     }
     if (!rc) {
         cx_buf_puts(summary, "Success. Updated the following files:\n");
@@ -621,7 +661,10 @@ int cx_patch_apply(const char *text, const char *cwd, cx_buf *summary, json_obje
             if (changes) {
                 json_object *c = json_object_new_object();
                 cx_json_set_str(c, "path", plan[i].abs);
-                cx_json_set_str(c, "kind", h->kind == H_ADD ? "add" : h->kind == H_DELETE ? "delete" : "update");
+                cx_json_set_str(c, "kind",
+                                h->kind == H_ADD      ? "add"
+                                : h->kind == H_DELETE ? "delete"
+                                                      : "update");
                 json_object_array_add(changes, c);
             }
         }
@@ -649,7 +692,8 @@ bool cx_patch_from_heredoc(const char *script, char **patch_out, char **dir_out)
         const char *amp = strstr(d, "&&");
         if (!amp) return false;
         size_t n = (size_t)(amp - d);
-        while (n && (d[n - 1] == ' ' || d[n - 1] == '\t')) n--;
+        while (n && (d[n - 1] == ' ' || d[n - 1] == '\t'))
+            n--;
         if (n >= 2 && (d[0] == '\'' || d[0] == '"') && d[n - 1] == d[0]) {
             d++;
             n -= 2;
@@ -657,7 +701,9 @@ bool cx_patch_from_heredoc(const char *script, char **patch_out, char **dir_out)
         dir = strndup(d, n);
         s = trim_start(amp + 2);
     }
-    const char *cmd = !strncmp(s, "apply_patch", 11) ? s + 11 : !strncmp(s, "applypatch", 10) ? s + 10 : NULL;
+    const char *cmd = !strncmp(s, "apply_patch", 11)  ? s + 11
+                      : !strncmp(s, "applypatch", 10) ? s + 10
+                                                      : NULL;
     if (!cmd) {
         free(dir);
         return false;
@@ -671,7 +717,8 @@ bool cx_patch_from_heredoc(const char *script, char **patch_out, char **dir_out)
     char delim[64];
     size_t k = 0;
     char q = (*cmd == '\'' || *cmd == '"') ? *cmd++ : 0;
-    while (*cmd && *cmd != '\n' && *cmd != q && *cmd != ' ' && k < sizeof delim - 1) delim[k++] = *cmd++;
+    while (*cmd && *cmd != '\n' && *cmd != q && *cmd != ' ' && k < sizeof delim - 1)
+        delim[k++] = *cmd++;
     delim[k] = '\0';
     const char *body = strchr(cmd, '\n');
     if (!k || !body) {

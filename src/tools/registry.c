@@ -51,7 +51,8 @@ static void def_release(cx_tool_def *d)
 void cx_tools_free(cx_tool_registry *reg)
 {
     if (!reg) return;
-    for (size_t i = 0; i < reg->len; i++) def_release(&reg->defs[i]);
+    for (size_t i = 0; i < reg->len; i++)
+        def_release(&reg->defs[i]);
     free(reg->defs);
     free(reg);
 }

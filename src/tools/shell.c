@@ -211,7 +211,8 @@ static int run(char *const argv[], const char *cwd, char **envp, long timeout_ms
 /* The text the model sees: timeout note + output, cut to the token budget. */
 static void model_text(const run_result *r, cx_buf *content, cx_buf *cut)
 {
-    if (r->timed_out) cx_buf_printf(content, "command timed out after %lld milliseconds\n", r->elapsed_ms);
+    if (r->timed_out)
+        cx_buf_printf(content, "command timed out after %lld milliseconds\n", r->elapsed_ms);
     captured(r, content);
     cx_buf_puts(content, "");
     cx_buf repaired = CX_BUF_INIT;
@@ -279,7 +280,8 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
     emit_command(env, CX_EV_ITEM_STARTED, call->call_id, display, "", false, 0);
     run_result r = {.head = CX_BUF_INIT, .tail = CX_BUF_INIT};
     char err[512] = "";
-    long timeout = timeout_ms > 0 ? (timeout_ms > 86400000 ? 86400000 : (long)timeout_ms) : DEFAULT_TIMEOUT_MS;
+    long timeout =
+        timeout_ms > 0 ? (timeout_ms > 86400000 ? 86400000 : (long)timeout_ms) : DEFAULT_TIMEOUT_MS;
     int e = run(argv, cwd, envp, timeout, env->cancel, &r, err, sizeof err);
     cx_shell_env_free(envp);
     free(cwd);
@@ -299,14 +301,16 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
         if (freeform) {
             cx_buf_printf(&text, "Exit code: %d\nWall time: %s seconds\n", r.exit_code, secs);
             size_t total = count_lines(content.data, content.len);
-            if (total != count_lines(cut.data, cut.len)) cx_buf_printf(&text, "Total output lines: %zu\n", total);
+            if (total != count_lines(cut.data, cut.len))
+                cx_buf_printf(&text, "Total output lines: %zu\n", total);
             cx_buf_puts(&text, "Output:\n");
             cx_buf_append(&text, cut.data, cut.len);
         } else {
             /* formatted_truncate_text: a line count ahead of a cut body */
             cx_buf body = CX_BUF_INIT;
             if (cut.len != content.len)
-                cx_buf_printf(&body, "Total output lines: %zu\n\n", count_lines(content.data, content.len));
+                cx_buf_printf(&body, "Total output lines: %zu\n\n",
+                              count_lines(content.data, content.len));
             cx_buf_append(&body, cut.data, cut.len);
             json_object *o = json_object_new_object();
             cx_json_set(o, "output", cx_json_string_len(body.data, body.len));
@@ -325,7 +329,8 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
         cx_buf all = CX_BUF_INIT;
         captured(&r, &all);
         cx_buf_puts(&all, "");
-        emit_command(env, CX_EV_ITEM_COMPLETED, call->call_id, display, all.data, true, r.exit_code);
+        emit_command(env, CX_EV_ITEM_COMPLETED, call->call_id, display, all.data, true,
+                     r.exit_code);
         cx_buf_free(&all);
         free(out->text);
         out->text = cx_buf_steal(&text);
@@ -344,7 +349,8 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
 static int parse(const cx_tool_call *call, json_object **args, cx_tool_output *out)
 {
     cx_error err = {0};
-    if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0, args, &err) ||
+    if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0, args,
+                      &err) ||
         !json_object_is_type(*args, json_type_object)) {
         if (*args) json_object_put(*args);
         *args = NULL;
@@ -377,7 +383,8 @@ static bool intercept_patch(const char *script, const char *workdir, const cx_to
     return true;
 }
 
-static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
+static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
+                         cx_tool_output *out)
 {
     (void)state;
     json_object *args = NULL;
@@ -396,7 +403,8 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
         json_object_put(args);
         return CX_ENOMEM;
     }
-    for (size_t i = 0; i < n; i++) argv[i] = (char *)json_object_get_string(json_object_array_get_idx(cmd, i));
+    for (size_t i = 0; i < n; i++)
+        argv[i] = (char *)json_object_get_string(json_object_array_get_idx(cmd, i));
     const char *workdir = cx_json_get_str(args, "workdir");
     int64_t timeout = 0;
     cx_json_get_int(args, "timeout_ms", &timeout);
@@ -429,7 +437,8 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
     const char *script = cx_json_get_str(args, "command");
     if (!script) {
         json_object_put(args);
-        return cx_tool_output_setf(out, false, "failed to parse function arguments: missing field `command`");
+        return cx_tool_output_setf(out, false,
+                                   "failed to parse function arguments: missing field `command`");
     }
     const char *workdir = cx_json_get_str(args, "workdir");
     int64_t timeout = 0;
@@ -449,14 +458,14 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
 }
 
 /* Parameter names and types as upstream declares them; the texts are ours. */
-#define APPROVAL_PROPS                                                                           \
-    "\"justification\":{\"type\":\"string\",\"description\":\"With sandbox_permissions set to "  \
-    "require_escalated: one short question asking the user to allow the command outside the "    \
-    "sandbox, saying why.\"},"                                                                   \
-    "\"prefix_rule\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"With " \
-    "require_escalated only: a command prefix the user could approve once for similar "          \
-    "commands.\"},"                                                                              \
-    "\"sandbox_permissions\":{\"type\":\"string\",\"description\":\"\\\"use_default\\\" (the "    \
+#define APPROVAL_PROPS                                                                             \
+    "\"justification\":{\"type\":\"string\",\"description\":\"With sandbox_permissions set to "    \
+    "require_escalated: one short question asking the user to allow the command outside the "      \
+    "sandbox, saying why.\"},"                                                                     \
+    "\"prefix_rule\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"With "  \
+    "require_escalated only: a command prefix the user could approve once for similar "            \
+    "commands.\"},"                                                                                \
+    "\"sandbox_permissions\":{\"type\":\"string\",\"description\":\"\\\"use_default\\\" (the "     \
     "default) or \\\"require_escalated\\\" to ask for running outside the sandbox.\"},"
 
 static const char SHELL_SPEC[] =
@@ -485,8 +494,8 @@ static const char SHELL_COMMAND_SPEC[] =
     "directory if left out.\"}},"
     "\"required\":[\"command\"],\"additionalProperties\":false}}";
 
-static int add(cx_tool_registry *reg, const char *name, const char *spec_text, size_t len, bool declared,
-               cx_tool_handler h)
+static int add(cx_tool_registry *reg, const char *name, const char *spec_text, size_t len,
+               bool declared, cx_tool_handler h)
 {
     json_object *spec = NULL;
     if (declared && cx_json_parse(spec_text, len, &spec, NULL)) return CX_ENOMEM;

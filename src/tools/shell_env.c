@@ -10,8 +10,8 @@
 #include <string.h>
 
 /* What inherit = "core" keeps: enough for a shell to find programs and a home. */
-static const char *const CORE_VARS[] = {"HOME", "LOGNAME", "PATH", "SHELL", "USER",
-                                        "USERNAME", "TMPDIR", "TEMP", "TMP", NULL};
+static const char *const CORE_VARS[] = {"HOME",     "LOGNAME", "PATH", "SHELL", "USER",
+                                        "USERNAME", "TMPDIR",  "TEMP", "TMP",   NULL};
 static const char *const DEFAULT_EXCLUDES[] = {"*KEY*", "*SECRET*", "*TOKEN*", NULL};
 
 bool cx_shell_env_match(const char *pattern, const char *name)
@@ -22,8 +22,8 @@ bool cx_shell_env_match(const char *pattern, const char *name)
         if (*pattern == '*') {
             star = pattern++;
             resume = name;
-        } else if (*pattern == '?' ||
-                   (*pattern && tolower((unsigned char)*pattern) == tolower((unsigned char)*name))) {
+        } else if (*pattern == '?' || (*pattern && tolower((unsigned char)*pattern) ==
+                                                       tolower((unsigned char)*name))) {
             pattern++;
             name++;
         } else if (star) {
@@ -33,7 +33,8 @@ bool cx_shell_env_match(const char *pattern, const char *name)
             return false;
         }
     }
-    while (*pattern == '*') pattern++;
+    while (*pattern == '*')
+        pattern++;
     return *pattern == '\0';
 }
 
@@ -156,7 +157,8 @@ oom:
 void cx_shell_env_free(char **env)
 {
     if (!env) return;
-    for (size_t i = 0; env[i]; i++) free(env[i]);
+    for (size_t i = 0; env[i]; i++)
+        free(env[i]);
     free(env);
 }
 
@@ -182,8 +184,10 @@ char *cx_shell_env_workdir(const char *cwd, const char *workdir)
 {
     char *dir = NULL;
     if (workdir && *workdir) {
-        if (workdir[0] == '/' || !cwd) dir = strdup(workdir);
-        else if (asprintf(&dir, "%s/%s", cwd, workdir) < 0) dir = NULL;
+        if (workdir[0] == '/' || !cwd)
+            dir = strdup(workdir);
+        else if (asprintf(&dir, "%s/%s", cwd, workdir) < 0)
+            dir = NULL;
     } else if (cwd) {
         dir = strdup(cwd);
     }

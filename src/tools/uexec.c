@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #define MAX_SESSIONS 64
-#define KEEP_RECENT 8                 /* never prune the most recently used */
-#define BUFFER_CAP (1024 * 1024)      /* unread output kept per session */
+#define KEEP_RECENT 8            /* never prune the most recently used */
+#define BUFFER_CAP (1024 * 1024) /* unread output kept per session */
 #define DEFAULT_MAX_TOKENS 10000
 #define EXEC_DEFAULT_YIELD_MS 10000
 #define WRITE_DEFAULT_YIELD_MS 250
@@ -43,16 +43,16 @@ typedef struct session {
     pthread_t reader;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    cx_buf head;   /* unread output, first part */
-    cx_buf tail;   /* unread output past the head cap (ring of the last bytes) */
+    cx_buf head; /* unread output, first part */
+    cx_buf tail; /* unread output past the head cap (ring of the last bytes) */
     size_t dropped;
     bool eof;
     bool exited;
     int exit_code;
     long long last_used;
-    char *command;  /* display form */
-    char *call_id;  /* the exec_command call, for the completion event */
-    cx_buf all;     /* everything seen, for the completion event (capped) */
+    char *command; /* display form */
+    char *call_id; /* the exec_command call, for the completion event */
+    cx_buf all;    /* everything seen, for the completion event (capped) */
 } session;
 
 struct cx_uexec {
@@ -112,9 +112,11 @@ void cx_truncate_middle(const char *text, size_t len, size_t max_tokens, cx_buf 
     }
     size_t head = max_bytes / 2, tail = max_bytes - head;
     /* cut on UTF-8 boundaries */
-    while (head > 0 && ((unsigned char)text[head] & 0xC0) == 0x80) head--;
+    while (head > 0 && ((unsigned char)text[head] & 0xC0) == 0x80)
+        head--;
     size_t tail_start = len - tail;
-    while (tail_start < len && ((unsigned char)text[tail_start] & 0xC0) == 0x80) tail_start++;
+    while (tail_start < len && ((unsigned char)text[tail_start] & 0xC0) == 0x80)
+        tail_start++;
     size_t removed = cx_approx_tokens(tail_start - head);
     cx_buf_append(out, text, head);
     cx_buf_printf(out, "…%zu tokens truncated…", removed);
@@ -125,7 +127,8 @@ void cx_truncate_middle(const char *text, size_t len, size_t max_tokens, cx_buf 
 
 static void buffer_output(session *s, const char *data, size_t n)
 {
-    if (s->all.len < BUFFER_CAP) cx_buf_append(&s->all, data, n < BUFFER_CAP - s->all.len ? n : BUFFER_CAP - s->all.len);
+    if (s->all.len < BUFFER_CAP)
+        cx_buf_append(&s->all, data, n < BUFFER_CAP - s->all.len ? n : BUFFER_CAP - s->all.len);
     size_t half = BUFFER_CAP / 2;
     if (s->head.len < half) {
         size_t take = n < half - s->head.len ? n : half - s->head.len;
@@ -197,7 +200,8 @@ cx_uexec *cx_uexec_new(void)
 void cx_uexec_free(cx_uexec *ux)
 {
     if (!ux) return;
-    for (size_t i = 0; i < ux->n; i++) session_free(ux->sessions[i]);
+    for (size_t i = 0; i < ux->n; i++)
+        session_free(ux->sessions[i]);
     pthread_mutex_destroy(&ux->mu);
     free(ux);
 }
@@ -215,14 +219,22 @@ size_t cx_uexec_count(cx_uexec *ux)
  * exec). Free with cx_shell_env_free. */
 static char **command_env(const cx_tool_env *tenv)
 {
-    static const char *const extra[] = {"NO_COLOR=1", "TERM=dumb", "LANG=C.UTF-8",
-                                        "LC_CTYPE=C.UTF-8", "LC_ALL=C.UTF-8", "COLORTERM=",
-                                        "PAGER=cat", "GIT_PAGER=cat", "GH_PAGER=cat",
-                                        "CODEX_CI=1", NULL};
-    static const char *const extra_offline[] = {"NO_COLOR=1", "TERM=dumb", "LANG=C.UTF-8",
-                                                "LC_CTYPE=C.UTF-8", "LC_ALL=C.UTF-8", "COLORTERM=",
-                                                "PAGER=cat", "GIT_PAGER=cat", "GH_PAGER=cat",
-                                                "CODEX_CI=1", "CODEX_SANDBOX_NETWORK_DISABLED=1", NULL};
+    static const char *const extra[] = {
+        "NO_COLOR=1", "TERM=dumb", "LANG=C.UTF-8",  "LC_CTYPE=C.UTF-8", "LC_ALL=C.UTF-8",
+        "COLORTERM=", "PAGER=cat", "GIT_PAGER=cat", "GH_PAGER=cat",     "CODEX_CI=1",
+        NULL};
+    static const char *const extra_offline[] = {"NO_COLOR=1",
+                                                "TERM=dumb",
+                                                "LANG=C.UTF-8",
+                                                "LC_CTYPE=C.UTF-8",
+                                                "LC_ALL=C.UTF-8",
+                                                "COLORTERM=",
+                                                "PAGER=cat",
+                                                "GIT_PAGER=cat",
+                                                "GH_PAGER=cat",
+                                                "CODEX_CI=1",
+                                                "CODEX_SANDBOX_NETWORK_DISABLED=1",
+                                                NULL};
     const cx_config *cfg = tenv ? tenv->config : NULL;
     return cx_shell_env_build(environ, cx_shell_env_policy(cfg),
                               cx_shell_env_network_disabled(cfg) ? extra_offline : extra);
@@ -376,7 +388,8 @@ static int new_session_id(cx_uexec *ux)
         cx_random_bytes(&r, sizeof r);
         int id = 1000 + (int)(r % 99000);
         bool taken = false;
-        for (size_t i = 0; i < ux->n; i++) taken |= ux->sessions[i]->id == id;
+        for (size_t i = 0; i < ux->n; i++)
+            taken |= ux->sessions[i]->id == id;
         if (!taken) return id;
     }
 }
@@ -392,7 +405,8 @@ static void prune(cx_uexec *ux)
         for (size_t i = 0; i < ux->n; i++) {
             session *s = ux->sessions[i];
             size_t newer = 0;
-            for (size_t j = 0; j < ux->n; j++) newer += ux->sessions[j]->last_used > s->last_used;
+            for (size_t j = 0; j < ux->n; j++)
+                newer += ux->sessions[j]->last_used > s->last_used;
             if (newer < KEEP_RECENT) continue;
             if (pass == 0 && !s->exited) continue;
             if (victim == ux->n || s->last_used < oldest) {
@@ -403,11 +417,13 @@ static void prune(cx_uexec *ux)
     }
     if (victim == ux->n) victim = 0;
     session_free(ux->sessions[victim]);
-    memmove(&ux->sessions[victim], &ux->sessions[victim + 1], (ux->n - victim - 1) * sizeof(session *));
+    memmove(&ux->sessions[victim], &ux->sessions[victim + 1],
+            (ux->n - victim - 1) * sizeof(session *));
     ux->n--;
 }
 
-static int parse_args(const cx_tool_call *call, const char *tool, json_object **args, cx_tool_output *out)
+static int parse_args(const cx_tool_call *call, const char *tool, json_object **args,
+                      cx_tool_output *out)
 {
     cx_error perr;
     if (cx_json_parse(call->input, strlen(call->input), args, &perr) != 0 ||
@@ -430,7 +446,8 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     const char *cmd = cx_json_get_str(args, "cmd");
     if (!cmd) {
         json_object_put(args);
-        return cx_tool_output_setf(out, false, "failed to parse exec_command arguments: missing field `cmd`");
+        return cx_tool_output_setf(out, false,
+                                   "failed to parse exec_command arguments: missing field `cmd`");
     }
     const char *shell = cx_json_get_str(args, "shell");
     if (!shell || !*shell) shell = env->shell ? env->shell : "/bin/bash";
@@ -557,7 +574,8 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
     int64_t sid = 0;
     if (!cx_json_get_int(args, "session_id", &sid)) {
         json_object_put(args);
-        return cx_tool_output_setf(out, false, "failed to parse write_stdin arguments: missing field `session_id`");
+        return cx_tool_output_setf(
+            out, false, "failed to parse write_stdin arguments: missing field `session_id`");
     }
     const char *chars = cx_json_get_str(args, "chars");
     if (!chars) chars = "";
@@ -584,7 +602,8 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
     if (clen) {
         if (s->in_fd < 0) {
             json_object_put(args);
-            return cx_tool_output_setf(out, false, "write_stdin failed: stdin is closed for this session");
+            return cx_tool_output_setf(out, false,
+                                       "write_stdin failed: stdin is closed for this session");
         }
         /* a process that closed its input must not take ccodex down with SIGPIPE */
         cx_net_write_all(s->in_fd, chars, clen);

@@ -16,7 +16,8 @@ static void buf_grows_and_formats(void **state)
     (void)state;
     cx_buf b = CX_BUF_INIT;
     assert_string_equal(cx_buf_str(&b), "");
-    for (int i = 0; i < 1000; i++) cx_buf_printf(&b, "%d,", i);
+    for (int i = 0; i < 1000; i++)
+        cx_buf_printf(&b, "%d,", i);
     assert_false(cx_buf_failed(&b));
     assert_int_equal(strncmp(b.data, "0,1,2,", 6), 0);
     size_t len = b.len;

@@ -27,7 +27,8 @@ static char *slurp(const char *path, size_t *len)
     cx_buf b = CX_BUF_INIT;
     char chunk[8192];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) cx_buf_append(&b, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        cx_buf_append(&b, chunk, n);
     fclose(f);
     cx_buf_puts(&b, "");
     *len = b.len;
@@ -55,7 +56,8 @@ static json_object *tagged(json_object *v)
     case json_type_array: {
         json_object *a = json_object_new_array();
         size_t n = json_object_array_length(v);
-        for (size_t i = 0; i < n; i++) json_object_array_add(a, tagged(json_object_array_get_idx(v, i)));
+        for (size_t i = 0; i < n; i++)
+            json_object_array_add(a, tagged(json_object_array_get_idx(v, i)));
         return a;
     }
     case json_type_string: {
@@ -64,7 +66,9 @@ static json_object *tagged(json_object *v)
         /* strings may hold U+0000, so keep their length */
         json_object *o = json_object_new_object();
         cx_json_set_str(o, "type", "string");
-        cx_json_set(o, "value", json_object_new_string_len(json_object_get_string(v), json_object_get_string_len(v)));
+        cx_json_set(
+            o, "value",
+            json_object_new_string_len(json_object_get_string(v), json_object_get_string_len(v)));
         return o;
     }
     case json_type_int:
@@ -72,9 +76,12 @@ static json_object *tagged(json_object *v)
         return leaf("integer", num);
     case json_type_double: {
         double d = json_object_get_double(v);
-        if (isnan(d)) snprintf(num, sizeof num, "nan");
-        else if (isinf(d)) snprintf(num, sizeof num, d > 0 ? "inf" : "-inf");
-        else snprintf(num, sizeof num, "%.17g", d);
+        if (isnan(d))
+            snprintf(num, sizeof num, "nan");
+        else if (isinf(d))
+            snprintf(num, sizeof num, d > 0 ? "inf" : "-inf");
+        else
+            snprintf(num, sizeof num, "%.17g", d);
         return leaf("float", num);
     }
     case json_type_boolean:
@@ -102,9 +109,11 @@ static void norm_datetime(const char *in, char *out, size_t size)
     char *dot = strchr(out, '.');
     if (dot) {
         char *end = dot + 1;
-        while (isdigit((unsigned char)*end)) end++;
+        while (isdigit((unsigned char)*end))
+            end++;
         char *z = end;
-        while (z > dot + 1 && z[-1] == '0') z--;
+        while (z > dot + 1 && z[-1] == '0')
+            z--;
         if (z == dot + 1) z = dot;
         memmove(z, end, strlen(end) + 1);
     }

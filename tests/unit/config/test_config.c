@@ -80,9 +80,10 @@ static void defaults_without_a_file(void **state)
 static void file_profile_and_flags(void **state)
 {
     (void)state;
-    write_file("config.toml", "model = \"base-model\"\nprofile = \"fast\"\nmodel_reasoning_effort = \"high\"\n"
-                              "[profiles.fast]\nmodel = \"fast-model\"\n"
-                              "[profiles.deep]\nmodel_reasoning_effort = \"xhigh\"\n");
+    write_file("config.toml",
+               "model = \"base-model\"\nprofile = \"fast\"\nmodel_reasoning_effort = \"high\"\n"
+               "[profiles.fast]\nmodel = \"fast-model\"\n"
+               "[profiles.deep]\nmodel_reasoning_effort = \"xhigh\"\n");
     cx_error err;
     cx_config *c = load(NULL, &err, 0);
     assert_string_equal(c->model, "fast-model"); /* the file's own profile key */
@@ -94,7 +95,9 @@ static void file_profile_and_flags(void **state)
     assert_string_equal(c->model, "base-model");
     assert_string_equal(c->model_reasoning_effort, "xhigh");
     cx_config_free(c);
-    o = (cx_config_options){.profile = "deep", .model = "cli-model", .sandbox_mode = "workspace-write",
+    o = (cx_config_options){.profile = "deep",
+                            .model = "cli-model",
+                            .sandbox_mode = "workspace-write",
                             .approval_policy = "on-failure"};
     c = load(&o, &err, 0);
     assert_string_equal(c->model, "cli-model");
@@ -109,10 +112,14 @@ static void file_profile_and_flags(void **state)
 static void overrides_take_toml_values_and_dotted_keys(void **state)
 {
     (void)state;
-    write_file("config.toml", "[model_providers.local]\nname = \"L\"\nbase_url = \"http://a/v1\"\n");
-    const char *ov[] = {"model_provider=local", "model_providers.local.base_url=\"http://b:1/v1\"",
-                        "model_providers.local.stream_max_retries=0", "features.unified_exec=false",
-                        "shell_environment_policy.set={FOO = \"1\"}", "model=gpt-x"};
+    write_file("config.toml",
+               "[model_providers.local]\nname = \"L\"\nbase_url = \"http://a/v1\"\n");
+    const char *ov[] = {"model_provider=local",
+                        "model_providers.local.base_url=\"http://b:1/v1\"",
+                        "model_providers.local.stream_max_retries=0",
+                        "features.unified_exec=false",
+                        "shell_environment_policy.set={FOO = \"1\"}",
+                        "model=gpt-x"};
     cx_config_options o = {.overrides = ov, .n_overrides = 6};
     cx_error err;
     cx_config *c = load(&o, &err, 0);
@@ -136,9 +143,10 @@ static void providers_and_keys(void **state)
 {
     (void)state;
     setenv("CX_TEST_KEY", "sk-local", 1);
-    write_file("config.toml", "model_provider = \"p\"\n[model_providers.p]\nbase_url = \"http://x/v1\"\n"
-                              "env_key = \"CX_TEST_KEY\"\nrequest_max_retries = 1000\n"
-                              "http_headers = { \"X-A\" = \"b\" }\n");
+    write_file("config.toml",
+               "model_provider = \"p\"\n[model_providers.p]\nbase_url = \"http://x/v1\"\n"
+               "env_key = \"CX_TEST_KEY\"\nrequest_max_retries = 1000\n"
+               "http_headers = { \"X-A\" = \"b\" }\n");
     cx_error err;
     cx_config *c = load(NULL, &err, 0);
     assert_string_equal(c->provider.api_key, "sk-local");
@@ -149,13 +157,15 @@ static void providers_and_keys(void **state)
     write_file("config.toml", "model_provider = \"missing\"\n");
     load(NULL, &err, CX_ECONFIG);
     assert_non_null(strstr(err.msg, "model provider 'missing' not found"));
-    write_file("config.toml", "model_provider = \"c\"\n[model_providers.c]\nbase_url = \"http://x\"\n"
-                              "wire_api = \"chat\"\n");
+    write_file("config.toml",
+               "model_provider = \"c\"\n[model_providers.c]\nbase_url = \"http://x\"\n"
+               "wire_api = \"chat\"\n");
     cx_config *chat = load(NULL, &err, 0); /* reached through the in-process responses server */
     assert_string_equal(chat->provider.wire_api, "chat");
     cx_config_free(chat);
-    write_file("config.toml", "model_provider = \"c\"\n[model_providers.c]\nbase_url = \"http://x\"\n"
-                              "wire_api = \"grpc\"\n");
+    write_file("config.toml",
+               "model_provider = \"c\"\n[model_providers.c]\nbase_url = \"http://x\"\n"
+               "wire_api = \"grpc\"\n");
     load(NULL, &err, CX_ECONFIG);
     assert_non_null(strstr(err.msg, "use 'responses' or 'chat'"));
     unsetenv("CX_TEST_KEY");
@@ -173,13 +183,16 @@ static void errors_name_file_line_column_and_key(void **state)
 
     write_file("config.toml", "# comment\nmodel = 5\n");
     load(NULL, &err, CX_ECONFIG);
-    snprintf(want, sizeof want, "%s/config.toml: line 2, column 1: key 'model' must be a string", home);
+    snprintf(want, sizeof want, "%s/config.toml: line 2, column 1: key 'model' must be a string",
+             home);
     assert_string_equal(err.msg, want);
 
-    write_file("config.toml", "model_provider = \"p\"\n[other]\nbase_url = 1\n[model_providers.p]\nname = \"n\"\n"
-                              "  base_url = 7\n");
+    write_file("config.toml",
+               "model_provider = \"p\"\n[other]\nbase_url = 1\n[model_providers.p]\nname = \"n\"\n"
+               "  base_url = 7\n");
     load(NULL, &err, CX_ECONFIG);
-    snprintf(want, sizeof want, "%s/config.toml: line 6, column 3: key 'model_providers.p.base_url' must be a string",
+    snprintf(want, sizeof want,
+             "%s/config.toml: line 6, column 3: key 'model_providers.p.base_url' must be a string",
              home);
     assert_string_equal(err.msg, want);
 
@@ -205,9 +218,10 @@ static void dotenv_sets_and_skips_codex_vars(void **state)
     (void)state;
     setenv("CX_DOTENV_B", "old", 1);
     unsetenv("CODEX_FROM_DOTENV");
-    write_file(".env", "# comment\nCX_DOTENV_A=plain\nexport CX_DOTENV_B = \"quoted value\"\n"
-                       "CX_DOTENV_C='single # not a comment'\nCODEX_FROM_DOTENV=no\ncodex_lower=no\n"
-                       "CX_DOTENV_D=value # trailing comment\nnot a pair\n");
+    write_file(".env",
+               "# comment\nCX_DOTENV_A=plain\nexport CX_DOTENV_B = \"quoted value\"\n"
+               "CX_DOTENV_C='single # not a comment'\nCODEX_FROM_DOTENV=no\ncodex_lower=no\n"
+               "CX_DOTENV_D=value # trailing comment\nnot a pair\n");
     cx_error err;
     assert_int_equal(cx_dotenv_load(home, &err), 0);
     assert_string_equal(getenv("CX_DOTENV_A"), "plain");
@@ -243,7 +257,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(defaults_without_a_file, setup, teardown),
         cmocka_unit_test_setup_teardown(file_profile_and_flags, setup, teardown),
-        cmocka_unit_test_setup_teardown(overrides_take_toml_values_and_dotted_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(overrides_take_toml_values_and_dotted_keys, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(providers_and_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_name_file_line_column_and_key, setup, teardown),
         cmocka_unit_test_setup_teardown(relative_instructions_file_is_under_home, setup, teardown),

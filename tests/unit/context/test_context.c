@@ -71,7 +71,8 @@ static void config_for(cx_config *cfg, const char *root_json)
     cfg->sandbox_mode = "read-only";
     cfg->approval_policy = "never";
     cfg->root = NULL;
-    if (root_json) assert_int_equal(cx_json_parse(root_json, strlen(root_json), &cfg->root, NULL), 0);
+    if (root_json)
+        assert_int_equal(cx_json_parse(root_json, strlen(root_json), &cfg->root, NULL), 0);
 }
 
 /* All input_text texts of a message item, joined by "\n----\n". */
@@ -133,16 +134,19 @@ static void agents_md_from_home_and_repository_root_down(void **state)
     assert_string_equal(cx_json_get_str(m, "role"), "user");
     char *t = texts(m);
     char want[1024];
-    snprintf(want, sizeof want,
-             "# AGENTS.md instructions for %s\n\n<INSTRUCTIONS>\nglobal rule\n\n--- project-doc ---\n\n"
-             "root rule\n\noverride rule\n</INSTRUCTIONS>\n----\n<environment_context>\n  <cwd>%s</cwd>\n"
-             "  <shell>zsh</shell>\n  <current_date>",
-             at("repo/a/b"), at("repo/a/b"));
+    snprintf(
+        want, sizeof want,
+        "# AGENTS.md instructions for %s\n\n<INSTRUCTIONS>\nglobal rule\n\n--- project-doc ---\n\n"
+        "root rule\n\noverride rule\n</INSTRUCTIONS>\n----\n<environment_context>\n  "
+        "<cwd>%s</cwd>\n"
+        "  <shell>zsh</shell>\n  <current_date>",
+        at("repo/a/b"), at("repo/a/b"));
     if (strncmp(t, want, strlen(want)) != 0) fail_msg("got:\n%s", t);
     assert_null(strstr(t, "shadowed"));
     assert_non_null(strstr(t, "</current_date>\n  <timezone>"));
-    assert_true(strlen(t) > strlen("</environment_context>") &&
-                !strcmp(t + strlen(t) - strlen("</environment_context>"), "</environment_context>"));
+    assert_true(
+        strlen(t) > strlen("</environment_context>") &&
+        !strcmp(t + strlen(t) - strlen("</environment_context>"), "</environment_context>"));
     free(t);
     json_object_put(m);
     cx_context_cache_free(c);
@@ -177,7 +181,8 @@ static void project_docs_are_capped(void **state)
     config_for(&cfg, NULL);
     cx_context_cache *c = cx_context_cache_new(&cfg, at("repo"));
     json_object *m = cx_context_user_message(c, NULL);
-    const char *doc = cx_json_get_str(json_object_array_get_idx(cx_json_get(m, "content"), 0), "text");
+    const char *doc =
+        cx_json_get_str(json_object_array_get_idx(cx_json_get(m, "content"), 0), "text");
     const char *start = strstr(doc, "<INSTRUCTIONS>\n") + strlen("<INSTRUCTIONS>\n");
     assert_int_equal(strstr(doc, "\n</INSTRUCTIONS>") - start, 32 * 1024);
     json_object_put(m);
@@ -206,7 +211,8 @@ static void project_docs_are_capped(void **state)
 static void developer_message_permissions_mode_and_skills(void **state)
 {
     (void)state;
-    put("home/skills/pdf/SKILL.md", "---\nname: pdf-tools\ndescription: Work with PDF files\n---\nBody\n");
+    put("home/skills/pdf/SKILL.md",
+        "---\nname: pdf-tools\ndescription: Work with PDF files\n---\nBody\n");
     put("home/skills/group/deep/SKILL.md", "---\nname: \"alpha\"\ndescription: 'First one'\n---\n");
     put("home/skills/broken/SKILL.md", "no front matter here\n");
     cx_config cfg;
@@ -266,10 +272,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(base_instructions_precedence, setup, teardown),
-        cmocka_unit_test_setup_teardown(agents_md_from_home_and_repository_root_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(agents_md_from_home_and_repository_root_down, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(outside_a_repository_only_cwd_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(project_docs_are_capped, setup, teardown),
-        cmocka_unit_test_setup_teardown(developer_message_permissions_mode_and_skills, setup, teardown),
+        cmocka_unit_test_setup_teardown(developer_message_permissions_mode_and_skills, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(turn_metadata_names_the_repository, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,15 +153,20 @@ static bool saw_event(world *w, const char *kind)
     pthread_mutex_lock(&w->mu);
     size_t n = json_object_array_length(w->events);
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(json_object_get_string(json_object_array_get_idx(w->events, i)), kind)) found = true;
+        if (!strcmp(json_object_get_string(json_object_array_get_idx(w->events, i)), kind))
+            found = true;
     pthread_mutex_unlock(&w->mu);
     return found;
 }
 
 static cx_agent *make_agent(world *w, cx_tool_registry *reg)
 {
-    cx_agent_options o = {.config = &w->cfg, .cwd = w->root, .mode = CX_MODE_EXEC,
-                          .on_event = record_event, .event_user = w, .tools = reg};
+    cx_agent_options o = {.config = &w->cfg,
+                          .cwd = w->root,
+                          .mode = CX_MODE_EXEC,
+                          .on_event = record_event,
+                          .event_user = w,
+                          .tools = reg};
     cx_error err;
     cx_agent *a = cx_agent_new(&o, &err);
     if (!a) fprintf(stderr, "agent: %s\n", err.msg);
@@ -198,7 +203,8 @@ static int meet_tool(void *state, const cx_tool_call *call, const cx_tool_env *e
     r->arrived++;
     pthread_cond_broadcast(&r->cv);
     int rc = 0;
-    while (r->arrived < 2 && rc == 0) rc = pthread_cond_timedwait(&r->cv, &r->mu, &deadline);
+    while (r->arrived < 2 && rc == 0)
+        rc = pthread_cond_timedwait(&r->cv, &r->mu, &deadline);
     bool met = r->arrived >= 2;
     pthread_mutex_unlock(&r->mu);
     return cx_tool_output_setf(out, true, met ? "met" : "alone");
@@ -294,8 +300,9 @@ static void no_iteration_cap_and_unknown_tool(void **state)
     cx_buf s = CX_BUF_INIT;
     cx_buf_puts(&s, "[");
     for (int i = 0; i < 30; i++)
-        cx_buf_printf(&s, "[{\"type\":\"function_call\",\"name\":\"%s\",\"call_id\":\"c%d\","
-                          "\"arguments\":\"{}\"}],",
+        cx_buf_printf(&s,
+                      "[{\"type\":\"function_call\",\"name\":\"%s\",\"call_id\":\"c%d\","
+                      "\"arguments\":\"{}\"}],",
                       i == 29 ? "nope" : "echo", i);
     cx_buf_puts(&s, "[{\"type\":\"message\",\"text\":\"end\"}]]");
     world w;
@@ -394,7 +401,8 @@ static void runtime_interrupt_and_queue(void **state)
     assert_int_equal(cx_runtime_submit(rt, "hang", &steered), 0);
     assert_false(steered);
     assert_int_equal(cx_runtime_enqueue(rt, "next"), 0);
-    for (int i = 0; i < 200 && count_requests(&w) < 1; i++) usleep(10000);
+    for (int i = 0; i < 200 && count_requests(&w) < 1; i++)
+        usleep(10000);
     usleep(100000);
     cx_runtime_interrupt(rt);
     cx_runtime_wait_idle(rt);

@@ -85,7 +85,8 @@ static void output_items_have_upstream_shape(void **state)
 {
     (void)state;
     json_object *o = cx_item_function_output("call_1", "done", NULL);
-    assert_json(o, "{\"type\":\"function_call_output\",\"call_id\":\"call_1\",\"output\":\"done\"}");
+    assert_json(o,
+                "{\"type\":\"function_call_output\",\"call_id\":\"call_1\",\"output\":\"done\"}");
     json_object_put(o);
     o = cx_item_custom_output("c", "Exit code: 0\n");
     assert_json(o, "{\"type\":\"custom_tool_call_output\",\"call_id\":\"c\",\"output\":"

@@ -27,12 +27,13 @@ static void body_fields_in_upstream_order(void **state)
     };
     cx_buf b = CX_BUF_INIT;
     assert_int_equal(cx_request_body(&o, &b), 0);
-    assert_string_equal(cx_buf_str(&b),
-                        "{\"model\":\"gpt-5.1-codex\",\"instructions\":\"be useful\",\"input\":[],"
-                        "\"tools\":[],\"tool_choice\":\"auto\",\"parallel_tool_calls\":false,"
-                        "\"reasoning\":{\"effort\":\"medium\",\"summary\":\"auto\"},\"store\":false,"
-                        "\"stream\":true,\"include\":[\"reasoning.encrypted_content\"],"
-                        "\"prompt_cache_key\":\"sess\"}");
+    assert_string_equal(
+        cx_buf_str(&b),
+        "{\"model\":\"gpt-5.1-codex\",\"instructions\":\"be useful\",\"input\":[],"
+        "\"tools\":[],\"tool_choice\":\"auto\",\"parallel_tool_calls\":false,"
+        "\"reasoning\":{\"effort\":\"medium\",\"summary\":\"auto\"},\"store\":false,"
+        "\"stream\":true,\"include\":[\"reasoning.encrypted_content\"],"
+        "\"prompt_cache_key\":\"sess\"}");
     json_object *parsed = NULL;
     assert_int_equal(cx_json_parse(b.data, b.len, &parsed, NULL), 0);
     json_object_put(parsed);
@@ -62,11 +63,18 @@ static void headers_carry_session_and_metadata(void **state)
     cx_request_header_opts o = {&p, "codex_exec", "ua/1", "S-1", "{\"turn_id\":\"t\"}", NULL};
     char **h = cx_request_headers(&o);
     const char *want[] = {"x-codex-turn-metadata: {\"turn_id\":\"t\"}",
-                          "x-client-request-id: S-1", "session_id: S-1",
-                          "authorization: Bearer sk-1", "accept: text/event-stream",
-                          "content-type: application/json", "user-agent: ua/1",
-                          "originator: codex_exec", "x-extra: 1", "x-from-env: envval", NULL};
-    for (int i = 0; want[i]; i++) assert_string_equal(h[i], want[i]);
+                          "x-client-request-id: S-1",
+                          "session_id: S-1",
+                          "authorization: Bearer sk-1",
+                          "accept: text/event-stream",
+                          "content-type: application/json",
+                          "user-agent: ua/1",
+                          "originator: codex_exec",
+                          "x-extra: 1",
+                          "x-from-env: envval",
+                          NULL};
+    for (int i = 0; want[i]; i++)
+        assert_string_equal(h[i], want[i]);
     assert_null(h[10]);
     cx_request_headers_free(h);
     json_object_put(p.http_headers);

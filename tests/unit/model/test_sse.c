@@ -81,7 +81,8 @@ static void crlf_split_between_cr_and_lf(void **state)
 static void bom_is_skipped(void **state)
 {
     (void)state;
-    const char *s = "\xEF\xBB\xBF" "data: x\n\n";
+    const char *s = "\xEF\xBB\xBF"
+                    "data: x\n\n";
     for (size_t step = 1; step <= 4; step++) {
         char *got = run(s, strlen(s), step, NULL);
         assert_string_equal(got, "message|x|\n");
@@ -131,7 +132,8 @@ static void large_event_in_tiny_pieces(void **state)
     (void)state;
     cx_buf s = CX_BUF_INIT;
     cx_buf_puts(&s, "data: ");
-    for (int i = 0; i < 200000; i++) cx_buf_putc(&s, (char)('a' + i % 26));
+    for (int i = 0; i < 200000; i++)
+        cx_buf_putc(&s, (char)('a' + i % 26));
     cx_buf_puts(&s, "\n\n");
     char *got = run(s.data, s.len, 7, NULL);
     assert_int_equal(strlen(got), 200000 + strlen("message||\n"));

@@ -27,7 +27,8 @@ static void scrub_ids(char *s)
     for (int k = 0; k < 3; k++) {
         size_t pl = strlen(prefixes[k]);
         for (char *p = strstr(s, prefixes[k]); p; p = strstr(p + 1, prefixes[k]))
-            for (char *q = p + pl; *q && *q != '"'; q++) *q = 'x';
+            for (char *q = p + pl; *q && *q != '"'; q++)
+                *q = 'x';
     }
 }
 
@@ -66,21 +67,30 @@ static void fast_and_general_paths_agree(void **state)
 {
     (void)state;
     const char *chunks[] = {
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello \\\"quoted\\\" \\\\ back\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tab\\there\\nnew line / slash\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ctl \\u0001 and é ✓ \\ud83d\\ude00\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"raw \xc3\xa9 utf8 and bad \xff byte\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"text with \\\"usage\\\":{ inside\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":null},\"finish_reason\":\"stop\"}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":"
+        "\"\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello \\\"quoted\\\" "
+        "\\\\ back\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tab\\there\\nnew line / "
+        "slash\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ctl \\u0001 and é ✓ "
+        "\\ud83d\\ude00\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"raw \xc3\xa9 utf8 and "
+        "bad \xff byte\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"text with "
+        "\\\"usage\\\":{ inside\"},\"finish_reason\":null}]}",
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":null},\"finish_reason\":"
+        "\"stop\"}]}",
     };
     size_t n = sizeof chunks / sizeof *chunks;
     char *fast = run(chunks, n, false);
     char *slow = run(chunks, n, true);
     assert_string_equal(fast, slow);
     /* and the text came through intact */
-    assert_non_null(strstr(fast, "\"text\":\"Hello \\\"quoted\\\" \\\\ backtab\\there\\nnew line / slashctl \\u0001 and é ✓ 😀"
-                                 "raw é utf8 and bad \xef\xbf\xbd bytetext with \\\"usage\\\":{ inside\""));
+    assert_non_null(
+        strstr(fast, "\"text\":\"Hello \\\"quoted\\\" \\\\ backtab\\there\\nnew line / slashctl "
+                     "\\u0001 and é ✓ 😀"
+                     "raw é utf8 and bad \xef\xbf\xbd bytetext with \\\"usage\\\":{ inside\""));
     free(fast);
     free(slow);
 }
@@ -92,9 +102,11 @@ static void requests_refuse_what_chat_cannot_carry(void **state)
         {"{\"input\":[]}", "no `model`"},
         {"{\"model\":\"m\",\"stream\":false,\"input\":[]}", "only streaming"},
         {"{\"model\":\"m\",\"input\":{}}", "`input` must be a list"},
-        {"{\"model\":\"m\",\"input\":[{\"type\":\"message\",\"role\":\"tool\",\"content\":\"x\"}]}", "role 'tool'"},
+        {"{\"model\":\"m\",\"input\":[{\"type\":\"message\",\"role\":\"tool\",\"content\":\"x\"}]}",
+         "role 'tool'"},
         {"{\"model\":\"m\",\"input\":[{\"type\":\"local_shell_call\"}]}", "'local_shell_call'"},
-        {"{\"model\":\"m\",\"input\":[],\"tools\":[{\"type\":\"file_search\"}]}", "tool type 'file_search'"},
+        {"{\"model\":\"m\",\"input\":[],\"tools\":[{\"type\":\"file_search\"}]}",
+         "tool type 'file_search'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_object *req = parse(bad[i][0]);
@@ -113,16 +125,19 @@ static void assistant_turn_is_merged(void **state)
     json_object *req = parse(
         "{\"model\":\"m\",\"input\":["
         "{\"type\":\"reasoning\",\"summary\":[{\"type\":\"summary_text\",\"text\":\"plan\"}]},"
-        "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"a\"}]},"
+        "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\","
+        "\"text\":\"a\"}]},"
         "{\"type\":\"function_call\",\"call_id\":\"c1\",\"name\":\"f\",\"arguments\":\"\"},"
         "{\"type\":\"function_call_output\",\"call_id\":\"c1\",\"output\":{\"ok\":true}}]}");
     json_object *chat = NULL;
     cx_error err;
     assert_int_equal(cx_chat_bridge_request(req, NULL, &chat, &err), 0);
     char *s = cx_json_to_string(cx_json_get(chat, "messages"));
-    assert_string_equal(s, "[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":"
-                           "{\"name\":\"f\",\"arguments\":\"{}\"}}],\"content\":\"a\",\"reasoning\":\"plan\"},"
-                           "{\"role\":\"tool\",\"content\":\"{\\\"ok\\\":true}\",\"tool_call_id\":\"c1\"}]");
+    assert_string_equal(
+        s, "[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+           "\"function\":"
+           "{\"name\":\"f\",\"arguments\":\"{}\"}}],\"content\":\"a\",\"reasoning\":\"plan\"},"
+           "{\"role\":\"tool\",\"content\":\"{\\\"ok\\\":true}\",\"tool_call_id\":\"c1\"}]");
     free(s);
     json_object_put(chat);
     json_object_put(req);

@@ -17,7 +17,8 @@
 static cx_tool_registry *reg;
 static cx_code_mode *cm;
 
-static int echo_tool(void *state, const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
+static int echo_tool(void *state, const cx_tool_call *call, const cx_tool_env *env,
+                     cx_tool_output *out)
 {
     (void)state;
     (void)env;
@@ -29,7 +30,8 @@ static int setup(void **state)
     (void)state;
     reg = cx_tools_new();
     json_object *spec = NULL;
-    const char *s = "{\"type\":\"function\",\"name\":\"echo-tool\",\"description\":\"echoes\",\"parameters\":{}}";
+    const char *s = "{\"type\":\"function\",\"name\":\"echo-tool\",\"description\":\"echoes\","
+                    "\"parameters\":{}}";
     cx_json_parse(s, strlen(s), &spec, NULL);
     cx_tool_def d = {"echo-tool", CX_TOOL_FUNCTION, false, spec, echo_tool, NULL, NULL};
     cx_tools_add(reg, &d);
@@ -111,7 +113,10 @@ static void yield_then_wait_and_terminate(void **state)
     assert_non_null(strstr(t, "second"));
     free(t);
     /* an endless cell, stopped */
-    t = run("exec", "// @exec: {\"yield_time_ms\": 200}\nwhile (true) { await new Promise((r) => setTimeout(r, 50)); }", NULL);
+    t = run("exec",
+            "// @exec: {\"yield_time_ms\": 200}\nwhile (true) { await new Promise((r) => "
+            "setTimeout(r, 50)); }",
+            NULL);
     p = strstr(t, "Script running with cell ID ");
     assert_non_null(p);
     sscanf(p + strlen("Script running with cell ID "), "%15s", id);
@@ -140,7 +145,8 @@ static void bad_inputs(void **state)
     assert_string_equal(t, "Error: unsupported exec pragma field `speed`");
     free(t);
     t = run("exec", "// @exec: {\"yield_time_ms\": 1}", &ok);
-    assert_string_equal(t, "Error: exec pragma must be followed by JavaScript source on subsequent lines");
+    assert_string_equal(
+        t, "Error: exec pragma must be followed by JavaScript source on subsequent lines");
     free(t);
     t = run("exec", "this is not javascript (", &ok);
     assert_non_null(strstr(t, "Script failed"));

@@ -94,7 +94,9 @@ static void shell_command_failure_is_reported(void **state)
 {
     fixture *f = *state;
     cx_tool_output out;
-    assert_int_equal(call(f, "shell_command", "{\"command\":\"echo oops >&2; exit 3\",\"login\":false}", &out), 0);
+    assert_int_equal(
+        call(f, "shell_command", "{\"command\":\"echo oops >&2; exit 3\",\"login\":false}", &out),
+        0);
     assert_string_equal(norm(out.text), "Exit code: 3\nWall time: T seconds\nOutput:\noops\n");
     assert_false(out.success);
     cx_tool_output_clear(&out);
@@ -105,7 +107,9 @@ static void shell_command_timeout(void **state)
     fixture *f = *state;
     cx_tool_output out;
     double t0 = now_s();
-    assert_int_equal(call(f, "shell_command", "{\"command\":\"echo started; sleep 20\",\"timeout_ms\":300}", &out), 0);
+    assert_int_equal(call(f, "shell_command",
+                          "{\"command\":\"echo started; sleep 20\",\"timeout_ms\":300}", &out),
+                     0);
     assert_true(now_s() - t0 < 5.0);
     assert_non_null(strstr(out.text, "Exit code: 124\n"));
     assert_non_null(strstr(out.text, "Output:\ncommand timed out after "));
@@ -135,7 +139,8 @@ static void shell_missing_program(void **state)
     fixture *f = *state;
     cx_tool_output out;
     assert_int_equal(call(f, "shell", "{\"command\":[\"no-such-program-xyz\"]}", &out), 0);
-    assert_string_equal(out.text, "execution error: no-such-program-xyz: No such file or directory");
+    assert_string_equal(out.text,
+                        "execution error: no-such-program-xyz: No such file or directory");
     assert_false(out.success);
     cx_tool_output_clear(&out);
 }
@@ -176,7 +181,8 @@ static void large_output_is_cut_in_the_middle(void **state)
     fixture *f = *state;
     cx_tool_output out;
     /* 20,000 numbered lines: ~108 KB, well over the 10,000-token budget */
-    assert_int_equal(call(f, "shell_command", "{\"command\":\"seq 1 20000\",\"login\":false}", &out), 0);
+    assert_int_equal(
+        call(f, "shell_command", "{\"command\":\"seq 1 20000\",\"login\":false}", &out), 0);
     assert_non_null(strstr(out.text, "Total output lines: 20000\nOutput:\n1\n2\n"));
     assert_non_null(strstr(out.text, "tokens truncated…"));
     assert_non_null(strstr(out.text, "19999\n20000\n"));
@@ -184,7 +190,8 @@ static void large_output_is_cut_in_the_middle(void **state)
     cx_tool_output_clear(&out);
     /* the JSON form puts the line count in front of the body */
     assert_int_equal(call(f, "shell", "{\"command\":[\"seq\",\"1\",\"20000\"]}", &out), 0);
-    assert_true(strncmp(out.text, "{\"output\":\"Total output lines: 20000\\n\\n1\\n2\\n", 45) == 0);
+    assert_true(strncmp(out.text, "{\"output\":\"Total output lines: 20000\\n\\n1\\n2\\n", 45) ==
+                0);
     cx_tool_output_clear(&out);
 }
 
@@ -193,7 +200,8 @@ static void background_child_does_not_hang(void **state)
     fixture *f = *state;
     cx_tool_output out;
     double t0 = now_s();
-    assert_int_equal(call(f, "shell_command", "{\"command\":\"sleep 30 & echo bg\",\"login\":false}", &out), 0);
+    assert_int_equal(
+        call(f, "shell_command", "{\"command\":\"sleep 30 & echo bg\",\"login\":false}", &out), 0);
     double took = now_s() - t0;
     assert_true(took < 6.0);
     assert_non_null(strstr(out.text, "Exit code: 0\n"));
@@ -227,8 +235,9 @@ static void heredoc_patch_is_intercepted(void **state)
 {
     fixture *f = *state;
     cx_tool_output out;
-    const char *args = "{\"command\":\"apply_patch <<'EOF'\\n*** Begin Patch\\n*** Add File: made.txt\\n+made\\n"
-                       "*** End Patch\\nEOF\\n\"}";
+    const char *args =
+        "{\"command\":\"apply_patch <<'EOF'\\n*** Begin Patch\\n*** Add File: made.txt\\n+made\\n"
+        "*** End Patch\\nEOF\\n\"}";
     assert_int_equal(call(f, "shell_command", args, &out), 0);
     assert_non_null(strstr(out.text, "Success. Updated the following files:\nA made.txt\n"));
     cx_tool_output_clear(&out);
@@ -250,12 +259,14 @@ static void hidden_tools_are_not_declared(void **state)
     assert_int_equal(cx_shell_command_tool_register(reg, true), 0);
     json_object *specs = cx_tools_specs(reg);
     assert_int_equal(json_object_array_length(specs), 1);
-    assert_string_equal(cx_json_get_str(json_object_array_get_idx(specs, 0), "name"), "shell_command");
+    assert_string_equal(cx_json_get_str(json_object_array_get_idx(specs, 0), "name"),
+                        "shell_command");
     json_object *params = cx_json_get(json_object_array_get_idx(specs, 0), "parameters");
     json_object *props = cx_json_get(params, "properties");
     const char *names[] = {"command", "justification", "prefix_rule", "sandbox_permissions",
-                           "login", "timeout_ms", "workdir"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) assert_non_null(cx_json_get(props, names[i]));
+                           "login",   "timeout_ms",    "workdir"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        assert_non_null(cx_json_get(props, names[i]));
     assert_non_null(cx_tools_find(reg, "shell"));
     assert_true(cx_tools_find(reg, "shell")->parallel);
     json_object_put(specs);
@@ -280,7 +291,8 @@ static bool has_name(char **env, const char *name)
 static void env_policy(void **state)
 {
     (void)state;
-    char *base[] = {"PATH=/bin", "HOME=/h", "MY_API_KEY=k", "GH_TOKEN=t", "AWS_REGION=x", "LANG=C", NULL};
+    char *base[] = {"PATH=/bin", "HOME=/h", "MY_API_KEY=k", "GH_TOKEN=t", "AWS_REGION=x",
+                    "LANG=C",    NULL};
     /* defaults: everything inherited, nothing dropped */
     char **e = cx_shell_env_build(base, NULL, NULL);
     assert_true(has(e, "MY_API_KEY=k") && has(e, "AWS_REGION=x") && has(e, "LANG=C"));
@@ -291,7 +303,8 @@ static void env_policy(void **state)
                             "\"set\":{\"FOO\":\"bar\",\"PATH\":\"/usr/bin\"}}";
     assert_int_equal(cx_json_parse(toml_like, strlen(toml_like), &p, NULL), 0);
     e = cx_shell_env_build(base, p, (const char *const[]){"TERM=dumb", NULL});
-    assert_true(has(e, "PATH=/usr/bin") && has(e, "HOME=/h") && has(e, "FOO=bar") && has(e, "TERM=dumb"));
+    assert_true(has(e, "PATH=/usr/bin") && has(e, "HOME=/h") && has(e, "FOO=bar") &&
+                has(e, "TERM=dumb"));
     assert_false(has_name(e, "LANG") || has_name(e, "MY_API_KEY") || has_name(e, "GH_TOKEN"));
     cx_shell_env_free(e);
     json_object_put(p);
@@ -337,15 +350,17 @@ static void env_reaches_the_command(void **state)
     f->env.config = &cfg;
     cx_tool_output out;
     assert_int_equal(call(f, "shell_command",
-                          "{\"command\":\"echo $CX_FROM_POLICY $CODEX_SANDBOX_NETWORK_DISABLED\",\"login\":false}",
+                          "{\"command\":\"echo $CX_FROM_POLICY "
+                          "$CODEX_SANDBOX_NETWORK_DISABLED\",\"login\":false}",
                           &out),
                      0);
     assert_non_null(strstr(out.text, "Output:\nyes 1\n"));
     cx_tool_output_clear(&out);
     cfg.sandbox_mode = "danger-full-access";
-    assert_int_equal(call(f, "shell_command",
-                          "{\"command\":\"echo [$CODEX_SANDBOX_NETWORK_DISABLED]\",\"login\":false}", &out),
-                     0);
+    assert_int_equal(
+        call(f, "shell_command",
+             "{\"command\":\"echo [$CODEX_SANDBOX_NETWORK_DISABLED]\",\"login\":false}", &out),
+        0);
     assert_non_null(strstr(out.text, "Output:\n[]\n"));
     cx_tool_output_clear(&out);
     f->env.config = NULL;

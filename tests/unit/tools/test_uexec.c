@@ -83,7 +83,8 @@ static void quick_command_reports_exit(void **state)
     fixture *f = *state;
     char *t = call(f, "exec_command", "{\"cmd\":\"echo HELLO\",\"login\":false}");
     assert_true(strncmp(t, "Command: /bin/bash -c 'echo HELLO'\nChunk ID: ", 44) == 0);
-    assert_non_null(strstr(t, "\nProcess exited with code 0\nOriginal token count: 2\nOutput:\nHELLO\n"));
+    assert_non_null(
+        strstr(t, "\nProcess exited with code 0\nOriginal token count: 2\nOutput:\nHELLO\n"));
     assert_int_equal(cx_uexec_count(f->ux), 0);
     free(t);
     t = call(f, "exec_command", "{\"cmd\":\"exit 7\",\"login\":false}");
@@ -95,19 +96,22 @@ static void interactive_program_through_write_stdin(void **state)
 {
     fixture *f = *state;
     /* a tiny REPL: doubles each number it reads, quits on "q" */
-    char *t = call(f, "exec_command",
-                   "{\"cmd\":\"while read x; do [ \\\"$x\\\" = q ] && exit 0; echo $((x*2)); done\","
-                   "\"login\":false,\"yield_time_ms\":300}");
+    char *t =
+        call(f, "exec_command",
+             "{\"cmd\":\"while read x; do [ \\\"$x\\\" = q ] && exit 0; echo $((x*2)); done\","
+             "\"login\":false,\"yield_time_ms\":300}");
     int sid = session_of(t);
     assert_true(sid > 0);
     free(t);
     char args[128];
-    snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"21\\n\",\"yield_time_ms\":500}", sid);
+    snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"21\\n\",\"yield_time_ms\":500}",
+             sid);
     t = call(f, "write_stdin", args);
     assert_non_null(strstr(t, "Output:\n42\n"));
     assert_int_equal(session_of(t), sid);
     free(t);
-    snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"q\\n\",\"yield_time_ms\":2000}", sid);
+    snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"q\\n\",\"yield_time_ms\":2000}",
+             sid);
     t = call(f, "write_stdin", args);
     assert_non_null(strstr(t, "Process exited with code 0\n"));
     free(t);
@@ -117,15 +121,17 @@ static void interactive_program_through_write_stdin(void **state)
 static void tty_session_without_echo(void **state)
 {
     fixture *f = *state;
-    char *t = call(f, "exec_command",
-                   "{\"cmd\":\"[ -t 0 ] && echo TTY; read x; echo got:$x\",\"tty\":true,\"login\":false,"
-                   "\"yield_time_ms\":500}");
+    char *t =
+        call(f, "exec_command",
+             "{\"cmd\":\"[ -t 0 ] && echo TTY; read x; echo got:$x\",\"tty\":true,\"login\":false,"
+             "\"yield_time_ms\":500}");
     int sid = session_of(t);
     assert_true(sid > 0);
     assert_non_null(strstr(t, "TTY"));
     free(t);
     char args[128];
-    snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"abc\\n\",\"yield_time_ms\":2000}", sid);
+    snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"abc\\n\",\"yield_time_ms\":2000}",
+             sid);
     t = call(f, "write_stdin", args);
     /* the typed text is not echoed back, and line ends stay plain \n */
     assert_non_null(strstr(t, "Output:\ngot:abc\n"));
@@ -158,14 +164,16 @@ static void output_over_one_mib_keeps_head_and_tail(void **state)
 {
     fixture *f = *state;
     /* 2.7 MB in lines "N\n", produced after the first answer, while nobody reads */
-    char *t = call(f, "exec_command",
-                   "{\"cmd\":\"sleep 0.6; seq 1 400000; sleep 0.5\",\"login\":false,\"yield_time_ms\":250}");
+    char *t = call(
+        f, "exec_command",
+        "{\"cmd\":\"sleep 0.6; seq 1 400000; sleep 0.5\",\"login\":false,\"yield_time_ms\":250}");
     int sid = session_of(t);
     assert_true(sid > 0);
     free(t);
     usleep(1500000);
     char args[128];
-    snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"\",\"max_output_tokens\":1000000}", sid);
+    snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"\",\"max_output_tokens\":1000000}",
+             sid);
     t = call(f, "write_stdin", args);
     assert_non_null(strstr(t, "Process exited with code 0\n"));
     const char *out = strstr(t, "Output:\n");
@@ -181,7 +189,8 @@ static void output_over_one_mib_keeps_head_and_tail(void **state)
 static void max_output_tokens_cuts_the_middle(void **state)
 {
     fixture *f = *state;
-    char *t = call(f, "exec_command", "{\"cmd\":\"seq 1 5000\",\"login\":false,\"max_output_tokens\":100}");
+    char *t = call(f, "exec_command",
+                   "{\"cmd\":\"seq 1 5000\",\"login\":false,\"max_output_tokens\":100}");
     assert_non_null(strstr(t, "Original token count: 5974\n"));
     assert_non_null(strstr(t, "Output:\n1\n2\n"));
     assert_non_null(strstr(t, "tokens truncated…"));
@@ -193,7 +202,8 @@ static void max_output_tokens_cuts_the_middle(void **state)
 static void session_outlives_its_turn(void **state)
 {
     fixture *f = *state;
-    char *t = call(f, "exec_command", "{\"cmd\":\"read x; echo later:$x\",\"login\":false,\"yield_time_ms\":250}");
+    char *t = call(f, "exec_command",
+                   "{\"cmd\":\"read x; echo later:$x\",\"login\":false,\"yield_time_ms\":250}");
     int sid = session_of(t);
     assert_true(sid > 0);
     free(t);
@@ -202,7 +212,8 @@ static void session_outlives_its_turn(void **state)
     atomic_store(&f->cancel, false);
     assert_int_equal(cx_uexec_count(f->ux), 1);
     char args[96];
-    snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"x\\n\",\"yield_time_ms\":2000}", sid);
+    snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"x\\n\",\"yield_time_ms\":2000}",
+             sid);
     t = call(f, "write_stdin", args);
     assert_non_null(strstr(t, "later:x\n"));
     free(t);
@@ -223,7 +234,8 @@ static void unknown_session(void **state)
 static void no_orphans_after_free(void **state)
 {
     fixture *f = *state;
-    char *t = call(f, "exec_command", "{\"cmd\":\"echo PID=$$; sleep 1000\",\"login\":false,\"yield_time_ms\":300}");
+    char *t = call(f, "exec_command",
+                   "{\"cmd\":\"echo PID=$$; sleep 1000\",\"login\":false,\"yield_time_ms\":300}");
     assert_true(session_of(t) > 0);
     const char *p = strstr(t, "Output:\nPID=");
     assert_non_null(p);
@@ -245,7 +257,8 @@ static void many_sessions_are_pruned(void **state)
 {
     fixture *f = *state;
     for (int i = 0; i < 70; i++) {
-        char *t = call(f, "exec_command", "{\"cmd\":\"sleep 1000\",\"login\":false,\"yield_time_ms\":250}");
+        char *t = call(f, "exec_command",
+                       "{\"cmd\":\"sleep 1000\",\"login\":false,\"yield_time_ms\":250}");
         free(t);
     }
     /* the cap holds: the oldest sessions were killed to make room */
@@ -256,11 +269,13 @@ static void heredoc_becomes_apply_patch(void **state)
 {
     fixture *f = *state;
     char *t = call(f, "exec_command",
-                   "{\"cmd\":\"apply_patch <<'EOF'\\n*** Begin Patch\\n*** Add File: n.txt\\n+x\\n*** End Patch\\nEOF\"}");
+                   "{\"cmd\":\"apply_patch <<'EOF'\\n*** Begin Patch\\n*** Add File: "
+                   "n.txt\\n+x\\n*** End Patch\\nEOF\"}");
     /* upstream's shape for an intercepted patch: wall time, then JSON around the summary */
     assert_true(strncmp(t, "Wall time: ", 11) == 0);
-    assert_non_null(strstr(t, " seconds\nOutput:\n{\"output\":\"Success. Updated the following files:\\nA n.txt\\n\","
-                              "\"metadata\":{\"exit_code\":0,\"duration_seconds\":"));
+    assert_non_null(strstr(
+        t, " seconds\nOutput:\n{\"output\":\"Success. Updated the following files:\\nA n.txt\\n\","
+           "\"metadata\":{\"exit_code\":0,\"duration_seconds\":"));
     free(t);
 }
 
