@@ -17,7 +17,10 @@ static int add_spec(cx_tool_registry *reg, const char *name, const char *json, c
                     cx_tool_handler h, void *state, void (*state_free)(void *))
 {
     json_object *spec = NULL;
-    if (cx_json_parse(json, strlen(json), &spec, NULL) != 0) return CX_ENOMEM;
+    if (cx_json_parse(json, strlen(json), &spec, NULL) != 0) {
+        if (state_free) state_free(state); /* the registry owns state only once added */
+        return CX_ENOMEM;
+    }
     cx_tool_def d = {name, kind, false, spec, h, state, state_free};
     return cx_tools_add(reg, &d);
 }

@@ -519,7 +519,6 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, cx_tool_outpu
             cx_json_set(copy, "text", cx_json_string_len(cut.data, cut.len));
             cx_buf_free(&cut);
             json_object_array_add(content, copy);
-            used = budget;
             break;
         }
         cx_buf_puts(&text, t);

@@ -186,10 +186,7 @@ static int run(char *const argv[], const char *cwd, char **envp, long timeout_ms
                 continue;
             }
             if (n == 0) { /* every writer is gone */
-                if (!exited) {
-                    waitpid(pid, &status, 0);
-                    exited = true;
-                }
+                if (!exited) waitpid(pid, &status, 0);
                 break;
             }
             if (errno != EINTR && errno != EAGAIN) break;
