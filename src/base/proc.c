@@ -317,7 +317,8 @@ int cx_proc_run(const cx_proc_opts *o, const cx_proc_run_opts *r, cx_proc_result
     if (rc) return rc;
     long long deadline = r->timeout_ms > 0 ? t0 + r->timeout_ms : -1;
     long long drain_until = -1;
-    bool exited = false, stop = false;
+    bool exited = false, stop = false, final_pass = false;
+    int final_reads = 0;
     struct pollfd fds[2] = {{p->out_fd, POLLIN, 0}, {p->err_fd, POLLIN, 0}};
     int nfds = p->err_fd >= 0 ? 2 : 1, open_fds = nfds;
     char chunk[65536];
@@ -336,18 +337,24 @@ int cx_proc_run(const cx_proc_opts *o, const cx_proc_run_opts *r, cx_proc_result
             res->cancelled = true;
             break;
         }
-        if (exited && drain_until >= 0 && now >= drain_until) break;
+        /* the drain is over: take what is already buffered, then stop */
+        if (exited && drain_until >= 0 && now >= drain_until) final_pass = true;
         long wait = 50; /* keep noticing cancel and exit promptly */
         long long until = exited ? drain_until : deadline;
         if (until >= 0 && until - now < wait) wait = (long)(until - now);
+        if (open_fds == 0 && final_pass) break;
         if (open_fds == 0) {
             /* nothing left to read: the child is still running with closed streams */
             struct timespec ts = {0, wait * 1000000L};
             nanosleep(&ts, NULL);
             continue;
         }
-        int pr = poll(fds, (nfds_t)nfds, (int)wait);
-        if (pr <= 0) continue;
+        if (final_pass && final_reads++ >= 64) break;
+        int pr = poll(fds, (nfds_t)nfds, final_pass ? 0 : (int)wait);
+        if (pr <= 0) {
+            if (final_pass) break;
+            continue;
+        }
         for (int k = 0; k < nfds && !stop; k++) {
             if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             ssize_t n = read(fds[k].fd, chunk, sizeof chunk);

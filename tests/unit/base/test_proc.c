@@ -153,6 +153,18 @@ static void test_drain_then_kill_stragglers(void **st)
     sink_free(&s);
 }
 
+static void test_no_drain_still_reads_buffered_output(void **st)
+{
+    (void)st;
+    sink s = {CX_BUF_INIT, CX_BUF_INIT};
+    cx_proc_result res;
+    cx_error err;
+    assert_int_equal(run_sh("seq 1 2000; exit 5", CX_PROC_IO_MERGED, 10000, 0, &s, &res, &err), 0);
+    assert_int_equal(res.exit_code, 5);
+    assert_int_equal(s.out.len, 8893); /* every line of seq 1 2000 */
+    sink_free(&s);
+}
+
 static void test_cancel(void **st)
 {
     (void)st;
@@ -276,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_bad_cwd),
         cmocka_unit_test(test_timeout_kills_the_whole_group),
         cmocka_unit_test(test_drain_then_kill_stragglers),
+        cmocka_unit_test(test_no_drain_still_reads_buffered_output),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_pty),
         cmocka_unit_test(test_stdin_pipe_and_env),
