@@ -98,9 +98,11 @@ static void child_main(const cx_proc_opts *o, int stdin_fd, int out_fd, int err_
 {
     setsid();
     if (o->io == CX_PROC_IO_PTY) ioctl(stdin_fd, TIOCSCTTY, 0);
-    dup2(stdin_fd, 0);
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
+    if (o->io != CX_PROC_IO_INHERIT) {
+        dup2(stdin_fd, 0);
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -152,7 +154,7 @@ int cx_proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error
             child[2] = dup(s);
             if (child[1] < 0 || child[2] < 0) e = errno;
         }
-    } else {
+    } else if (o->io != CX_PROC_IO_INHERIT) {
         int pi[2] = {-1, -1}, po[2] = {-1, -1}, pe[2] = {-1, -1};
         if (o->stdin_pipe ? pipe2(pi, O_CLOEXEC)
                           : (pi[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
@@ -210,7 +212,9 @@ int cx_proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error
     if (msg[0] == STAGE_CWD)
         return cx_error_set(err, code, "working directory %s: %s", o->cwd, strerror(msg[1]));
     if (msg[0] == STAGE_SETUP)
-        return cx_error_set(err, CX_EIO, "cannot prepare the child: %s", strerror(msg[1]));
+        return cx_error_set(err, CX_EIO, "%s failed: %s",
+                            o->setup_what ? o->setup_what : "preparing the child",
+                            strerror(msg[1]));
     return cx_error_set(err, code, "%s: %s", o->argv[0], strerror(msg[1]));
 }
 

@@ -31,6 +31,7 @@ typedef enum cx_proc_io {
     CX_PROC_IO_SPLIT,       /* stdout and stderr on separate pipes */
     CX_PROC_IO_DISCARD_ERR, /* stdout piped, stderr to /dev/null */
     CX_PROC_IO_PTY,         /* a new pseudo-terminal for all three, the child's ctty */
+    CX_PROC_IO_INHERIT,     /* the parent's own stdin, stdout and stderr */
 } cx_proc_io;
 
 /* Runs in the child after fork and redirections, just before exec. Only
@@ -53,6 +54,7 @@ typedef struct cx_proc_opts {
     bool late_errors;
     cx_proc_child_fn child_setup; /* NULL: none */
     void *child_user;
+    const char *setup_what; /* names the hook in errors ("sandbox setup"); NULL: generic */
 } cx_proc_opts;
 
 typedef struct cx_proc cx_proc;

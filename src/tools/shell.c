@@ -3,10 +3,10 @@
 
 #include "base/buf.h"
 #include "base/json.h"
-#include "base/proc.h"
 #include "ccodex/config.h"
 #include "tools/patch.h"
 #include "tools/shell_env.h"
+#include "tools/tool_proc.h"
 #include "tools/uexec.h"
 
 #include <errno.h>
@@ -84,19 +84,19 @@ static int capture_output(void *user, int stream, const char *data, size_t n)
 
 /* Runs argv and fills r. Returns 0, or an errno value when the program could
  * not be started (err_msg then says why). */
-static int run(char *const argv[], const char *cwd, char **envp, long timeout_ms,
-               const atomic_bool *cancel, run_result *r, char *err_msg, size_t err_size)
+static int run(const cx_tool_env *env, char *const argv[], const char *cwd, char **envp,
+               long timeout_ms, run_result *r, char *err_msg, size_t err_size)
 {
     cx_proc_opts o = {.argv = argv, .envp = envp, .cwd = cwd, .io = CX_PROC_IO_MERGED};
     cx_proc_run_opts ro = {.timeout_ms = timeout_ms,
-                           .cancel = cancel,
+                           .cancel = env->cancel,
                            .drain_ms = DRAIN_MS,
                            .on_output = capture_output,
                            .user = r};
     cx_proc_result res;
     cx_error err;
     int e = 0;
-    if (cx_proc_run(&o, &ro, &res, &e, &err) != 0) {
+    if (cx__tool_run(env, false, &o, &ro, &res, &e, &err) != 0) {
         snprintf(err_msg, err_size, "%s", err.msg);
         return e ? e : EIO;
     }
@@ -181,7 +181,7 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
     char err[512] = "";
     long timeout =
         timeout_ms > 0 ? (timeout_ms > 86400000 ? 86400000 : (long)timeout_ms) : DEFAULT_TIMEOUT_MS;
-    int e = run(argv, cwd, envp, timeout, env->cancel, &r, err, sizeof err);
+    int e = run(env, argv, cwd, envp, timeout, &r, err, sizeof err);
     cx_shell_env_free(envp);
     free(cwd);
     int rc = 0;
