@@ -34,6 +34,8 @@ static void usage(FILE *f)
         "               [--host 127.0.0.1] [--port N]\n"
         "                                    Responses API server in front of Chat Completions\n"
         "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
+        "  ccodex sandbox linux [--full-auto] [-c K=V] -- CMD...\n"
+        "                                    run CMD under the commands' sandbox\n"
         "  ccodex --put [PATH]@HOST:PORT     upload CODEX_HOME (or PATH) for portable use\n"
         "  ccodex --call TOKEN [PROMPT]      run with a home fetched from a storage server\n"
         "  ccodex storage-server [--host H] [--port N] [--root DIR]\n"
@@ -89,6 +91,8 @@ int main(int argc, char **argv)
         first = 2;
     } else if (argc > 1 && !strcmp(argv[1], "serve")) {
         return cx_cli_serve ? cx_cli_serve(argc - 1, argv + 1) : missing_command("serve");
+    } else if (argc > 1 && !strcmp(argv[1], "sandbox")) {
+        return cx_cli_sandbox(argc - 1, argv + 1);
     } else if (argc > 1 && !strcmp(argv[1], "doctor")) {
         return cx_cli_doctor ? cx_cli_doctor(argc - 1, argv + 1) : missing_command("doctor");
     } else if (argc > 1 && !strcmp(argv[1], "storage-server")) {

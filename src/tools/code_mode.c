@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "base/net.h"
 #include "base/uuid.h"
+#include "tools/tool_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,7 +92,7 @@ static const char RUNTIME_JS[] =
 typedef struct cell {
     struct cx_code_mode *cm;
     char id[16];
-    pid_t pid;
+    cx_proc *proc;
     int to_fd, out_fd, err_fd;
     pthread_t reader;
     bool reader_started;
@@ -274,8 +275,7 @@ static void *reader_main(void *arg)
     if (line.len) handle_line(c, line.data, line.len);
     cx_buf_free(&line);
     int status = 0;
-    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    cx_proc_wait(c->proc, true, &status);
     pthread_mutex_lock(&c->mu);
     if (!c->done) {
         /* the process ended without a result: say why */
@@ -304,12 +304,13 @@ static void cell_free(cell *c)
         pthread_mutex_lock(&c->mu);
         bool done = c->done;
         pthread_mutex_unlock(&c->mu);
-        if (!done) kill(-c->pid, SIGKILL);
+        if (!done) cx_proc_kill(c->proc, SIGKILL);
         close(c->to_fd);
         pthread_join(c->reader, NULL);
     }
     if (c->out_fd >= 0) close(c->out_fd);
     if (c->err_fd >= 0) close(c->err_fd);
+    cx_proc_free(c->proc);
     json_object_put(c->items);
     free(c->error_text);
     cx_buf_free(&c->errbuf);
@@ -374,39 +375,18 @@ static json_object *tool_list(cx_code_mode *cm)
 static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env *env, char *err,
                         size_t esize)
 {
-    int in[2], out[2], er[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(er, O_CLOEXEC)) {
-        snprintf(err, esize, "cannot create pipes: %s", strerror(errno));
-        return NULL;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(er[1], 2);
-        if (env->cwd && chdir(env->cwd) != 0) _exit(126);
-        signal(SIGPIPE, SIG_DFL);
-        execvp(cm->node, (char *const[]){cm->node, "-e", (char *)RUNTIME_JS, NULL});
-        dprintf(2, "cannot run %s: %s", cm->node, strerror(errno));
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    close(er[1]);
-    if (pid < 0) {
-        snprintf(err, esize, "cannot start node: %s", strerror(errno));
-        close(in[1]);
-        close(out[0]);
-        close(er[0]);
+    char *argv[] = {cm->node, "-e", (char *)RUNTIME_JS, NULL};
+    cx_proc_opts o = {.argv = argv, .cwd = env->cwd, .io = CX_PROC_IO_SPLIT, .stdin_pipe = true};
+    cx_proc *proc;
+    cx_error perr;
+    if (cx__tool_spawn(env, false, &o, &proc, NULL, &perr) != 0) {
+        snprintf(err, esize, "cannot start node: %s", perr.msg);
         return NULL;
     }
     cell *c = calloc(1, sizeof *c);
     c->cm = cm;
-    c->pid = pid;
-    c->to_fd = in[1];
-    c->out_fd = out[0];
-    c->err_fd = er[0];
+    c->proc = proc;
+    cx_proc_take_fds(proc, &c->to_fd, &c->out_fd, &c->err_fd);
     c->items = json_object_new_array();
     c->started = now_s();
     c->cwd = env->cwd ? strdup(env->cwd) : NULL;
@@ -663,11 +643,11 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     pthread_mutex_lock(&c->mu);
     if (terminate && !c->done) {
         c->terminated = true;
-        kill(-c->pid, SIGTERM);
+        cx_proc_kill(c->proc, SIGTERM);
         double until = now_s() + 1.0;
         while (!c->done && now_s() < until)
             wait_cell(c, until, NULL, false);
-        if (!c->done) kill(-c->pid, SIGKILL);
+        if (!c->done) cx_proc_kill(c->proc, SIGKILL);
         while (!c->done)
             wait_cell(c, -1, NULL, false);
     }
