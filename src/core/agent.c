@@ -354,22 +354,21 @@ static json_object *build_input(cx_agent *a, cx_error *err)
     return input;
 }
 
-static long backoff_ms(int attempt)
+/* A retry is about to wait: say so, and drop what a broken stream gave. */
+static void on_model_retry(void *user, const cx_model_retry *r)
 {
-    long base = 200L << (attempt > 10 ? 10 : attempt - 1);
-    unsigned char r = 0;
-    cx_random_bytes(&r, 1);
-    return base * (90 + r % 21) / 100;
-}
-
-static void sleep_ms_cancellable(cx_agent *a, long ms)
-{
-    while (ms > 0 && !atomic_load(&a->cancel)) {
-        long step = ms > 50 ? 50 : ms;
-        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= step;
+    sample_state *s = user;
+    if (r->stream) {
+        json_object_put(s->items);
+        s->items = json_object_new_array();
     }
+    json_object *d = json_object_new_object();
+    cx_json_set(d, "attempt", json_object_new_int(r->attempt));
+    cx_json_set(d, "max", json_object_new_int(r->max));
+    cx_json_set(d, "delay_ms", json_object_new_int64(r->delay_ms));
+    cx_json_set_str(d, "kind", r->stream ? "stream" : "request");
+    cx_json_set_str(d, "message", r->message);
+    emit(s->a, CX_EV_RETRY, d);
 }
 
 /* Sends one request (with stream retries) and returns its output items. */
@@ -431,33 +430,25 @@ static int sample(cx_agent *a, const char *turn_metadata, json_object **items_ou
         .idle_timeout_ms = p->stream_idle_timeout_ms,
         .cancel = &a->cancel,
         .redact = p->api_key,
+        .max_retry_wait_ms = p->request_max_retry_wait_ms,
     };
-    int max_stream_retries = p->stream_max_retries;
-    for (int attempt = 0;; attempt++) {
-        sample_state st = {a, json_object_new_array(), NULL};
-        cx_model_stream_result res = {0};
-        cx_error_clear(err);
-        rc = cx_model_stream(a->http, &req, on_stream_event, &st, &res, err);
-        json_object_put(st.delta);
-        if (rc == 0) {
-            if (res.usage) add_usage(&a->usage, res.usage);
-            cx_model_stream_result_clear(&res);
-            *items_out = st.items;
-            break;
-        }
-        cx_model_stream_result_clear(&res);
+    sample_state st = {a, json_object_new_array(), NULL};
+    cx_model_stream_opts mo = {
+        .stream_max_retries = p->stream_max_retries,
+        .max_event_bytes = p->stream_max_event_bytes,
+        .on_retry = on_model_retry,
+        .retry_user = &st,
+    };
+    cx_model_stream_result res = {0};
+    rc = cx_model_sample(a->http, &req, &mo, on_stream_event, &st, &res, err);
+    json_object_put(st.delta);
+    if (rc == 0) {
+        if (res.usage) add_usage(&a->usage, res.usage);
+        *items_out = st.items;
+    } else {
         json_object_put(st.items);
-        bool retryable = (rc == CX_ENET || rc == CX_ETIMEOUT) && !atomic_load(&a->cancel);
-        if (!retryable || attempt >= max_stream_retries) break;
-        long delay = backoff_ms(attempt + 1);
-        json_object *d = json_object_new_object();
-        cx_json_set(d, "attempt", json_object_new_int(attempt + 1));
-        cx_json_set(d, "max", json_object_new_int(max_stream_retries));
-        cx_json_set(d, "delay_ms", json_object_new_int64(delay));
-        cx_json_set_str(d, "message", err ? err->msg : "stream error");
-        emit(a, CX_EV_RETRY, d);
-        sleep_ms_cancellable(a, delay);
     }
+    cx_model_stream_result_clear(&res);
     if (atomic_load(&a->cancel) && rc) rc = cx_error_set(err, CX_ECANCELED, "turn interrupted");
     cx_buf_free(&body);
     cx_request_headers_free(headers);
