@@ -40,6 +40,7 @@ struct cx_agent {
     cx_event_fn on_event;
     void *event_user;
     void *services;
+    bool warned; /* the built-in tool set's warning was said */
     cx_tool_registry *tools;
     bool own_tools;
     cx_builtin *builtin; /* state of the built-in tools (exec sessions ...) */
@@ -593,6 +594,12 @@ int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
     cx_json_set_str(d, "turn_id", turn_id);
     if (user_text) cx_json_set_str(d, "user_text", user_text);
     emit(a, CX_EV_TURN_STARTED, d);
+    if (!a->warned && cx_builtin_warning(a->builtin)) {
+        a->warned = true;
+        json_object *w = json_object_new_object();
+        cx_json_set_str(w, "message", cx_builtin_warning(a->builtin));
+        emit(a, CX_EV_WARNING, w);
+    }
 
     /* Git facts are gathered once per turn, as upstream does. */
     char *metadata = cx_context_turn_metadata(a->ctx, turn_id);
