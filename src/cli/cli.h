@@ -23,6 +23,7 @@ typedef struct cx_cli_opts {
     const char **overrides;
     size_t n_overrides;
     bool json;
+    bool search;        /* --search: live web search for the interactive client */
     const char *prompt; /* NULL: read stdin / interactive */
 } cx_cli_opts;
 
