@@ -4,6 +4,7 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/net.h"
+#include "base/proc.h"
 #include "base/uuid.h"
 #include "tools/tool_proc.h"
 
@@ -870,38 +871,35 @@ int cx_code_mode_check_node(const char *configured, char *resolved, size_t resol
     return 0;
 }
 
+typedef struct version_out {
+    char *buf;
+    size_t size, len;
+} version_out;
+
+static int keep_version(void *user, int stream, const char *data, size_t n)
+{
+    version_out *v = user;
+    (void)stream;
+    size_t room = v->size - 1 - v->len;
+    if (n > room) n = room;
+    memcpy(v->buf + v->len, data, n);
+    v->len += n;
+    v->buf[v->len] = '\0';
+    return 0;
+}
+
+/* ccodex's own question to the interpreter (like its git queries), so not
+ * sandboxed; bounded so a broken node cannot hold the start. */
 int cx__code_mode_run_version(const char *node, char *out, size_t size)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC)) return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        int devnull = open("/dev/null", O_RDWR);
-        if (devnull >= 0) {
-            dup2(devnull, 0);
-            dup2(devnull, 2);
-        }
-        execl(node, node, "--version", (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    if (pid < 0) {
-        close(fds[0]);
-        return -1;
-    }
-    size_t len = 0;
-    while (len + 1 < size) {
-        ssize_t n = read(fds[0], out + len, size - 1 - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    out[len] = '\0';
-    close(fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    char *argv[] = {(char *)node, "--version", NULL};
+    cx_proc_opts o = {.argv = argv, .io = CX_PROC_IO_DISCARD_ERR};
+    version_out v = {out, size, 0};
+    out[0] = '\0';
+    cx_proc_run_opts r = {
+        .timeout_ms = 10000, .drain_ms = 0, .on_output = keep_version, .user = &v};
+    cx_proc_result res;
+    if (cx_proc_run(&o, &r, &res, NULL, NULL) != 0) return -1;
     out[strcspn(out, "\r\n")] = '\0';
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 && *out ? 0 : -1;
+    return !res.timed_out && res.exit_code == 0 && *out ? 0 : -1;
 }
