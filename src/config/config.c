@@ -3,12 +3,14 @@
 #include "ccodex/config.h"
 
 #include "base/buf.h"
+#include "base/fs.h"
 #include "base/json.h"
 #include "base/toml.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,23 +30,12 @@ char *cx_config_home(const char *override)
     return s;
 }
 
+/* The whole file; NULL with *missing when it does not exist (not an error). */
 static char *read_file(const char *path, size_t *len, bool *missing)
 {
-    *missing = false;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *missing = errno == ENOENT;
-        return NULL;
-    }
-    cx_buf b = CX_BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cx_buf_append(&b, chunk, n);
-    fclose(f);
-    cx_buf_puts(&b, "");
-    *len = b.len;
-    return cx_buf_steal(&b);
+    char *text = cx_fs_slurp(path, SIZE_MAX, len);
+    *missing = !text && errno == ENOENT;
+    return text;
 }
 
 /* ---- .env ----------------------------------------------------------------- */

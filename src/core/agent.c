@@ -40,6 +40,7 @@ struct cx_agent {
     cx_event_fn on_event;
     void *event_user;
     void *services;
+    bool warned; /* the built-in tool set's warning was said */
     cx_tool_registry *tools;
     bool own_tools;
     cx_builtin *builtin; /* state of the built-in tools (exec sessions ...) */
@@ -286,6 +287,37 @@ typedef struct sample_state {
     json_object *delta; /* CX_EV_TEXT_DELTA data, reused across deltas */
 } sample_state;
 
+/* A web_search_call as the web_search item exec --json shows: started when
+ * the call appears (upstream does not know the query yet then), completed with
+ * the query and action when it is done. The raw item id is kept as "id" (the
+ * exec item carries its own id beside it, as upstream's does). */
+static void emit_web_search(cx_agent *a, const json_object *item, bool done)
+{
+    const char *raw_id = cx_json_get_str(item, "id");
+    json_object *action = done ? cx_json_get(item, "action") : NULL;
+    const char *query = cx_json_get_str(action, "query");
+    if (!query) query = cx_json_get_str(action, "url");
+    json_object *d = json_object_new_object();
+    cx_json_set_str(d, "type", "web_search");
+    cx_json_set_str(d, "call_id", raw_id ? raw_id : "");
+    cx_json_set_str(d, "id", raw_id ? raw_id : "");
+    cx_json_set_str(d, "query", query ? query : "");
+    if (action) {
+        cx_json_set(d, "action", json_object_get(action));
+    } else {
+        json_object *other = json_object_new_object();
+        cx_json_set_str(other, "type", "other");
+        cx_json_set(d, "action", other);
+    }
+    emit(a, done ? CX_EV_ITEM_COMPLETED : CX_EV_ITEM_STARTED, d);
+}
+
+static bool is_web_search_call(const json_object *item)
+{
+    const char *t = cx_json_get_str(item, "type");
+    return t && !strcmp(t, "web_search_call");
+}
+
 static int on_stream_event(void *user, const json_object *ev)
 {
     sample_state *s = user;
@@ -313,9 +345,13 @@ static int on_stream_event(void *user, const json_object *ev)
         cx_json_set_str(d, "item_id", cx_json_get_str(ev, "item_id"));
         cx_json_set_str(d, "delta", cx_json_get_str(ev, "delta"));
         emit(s->a, CX_EV_REASONING_DELTA, d);
+    } else if (!strcmp(type, "response.output_item.added")) {
+        json_object *item = cx_json_get(ev, "item");
+        if (is_web_search_call(item)) emit_web_search(s->a, item, false);
     } else if (!strcmp(type, "response.output_item.done")) {
         json_object *item = cx_json_get(ev, "item");
         if (!item) return 0;
+        if (is_web_search_call(item)) emit_web_search(s->a, item, true);
         json_object *canon = cx_item_from_model(item);
         if (!canon) return CX_ENOMEM;
         json_object_array_add(s->items, canon);
@@ -549,6 +585,12 @@ int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
     cx_json_set_str(d, "turn_id", turn_id);
     if (user_text) cx_json_set_str(d, "user_text", user_text);
     emit(a, CX_EV_TURN_STARTED, d);
+    if (!a->warned && cx_builtin_warning(a->builtin)) {
+        a->warned = true;
+        json_object *w = json_object_new_object();
+        cx_json_set_str(w, "message", cx_builtin_warning(a->builtin));
+        emit(a, CX_EV_WARNING, w);
+    }
 
     /* Git facts are gathered once per turn, as upstream does. */
     char *metadata = cx_context_turn_metadata(a->ctx, turn_id);
@@ -564,6 +606,7 @@ int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
         .emit_user = a,
         .collaboration_mode = a->collab_mode,
         .services = a->services,
+        .thread_id = a->session_id,
         .history = a->history,
     };
     bool after_tools = false;

@@ -147,6 +147,8 @@ static int parse_update_chunks(cx__strv *lines, size_t *i, size_t end, size_t he
             if (!strncmp(l, "@@", 2)) {
                 /* a second header with no line between: upstream's "unexpected line" */
                 free(c.context);
+                cx__strv_free(&c.old_lines);
+                cx__strv_free(&c.new_lines);
                 return parse_error(
                     err,
                     "Unexpected line found in update hunk: '%s'. Every line should "

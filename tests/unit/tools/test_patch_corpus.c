@@ -142,7 +142,7 @@ static void describe_tree(const char *root, const char *rel, cx_buf *out)
         } else if (!S_ISREG(st.st_mode)) {
             cx_buf_printf(out, "== %s (not a regular file)\n", sub);
         } else {
-            size_t len;
+            size_t len = 0;
             char *data = slurp(full, &len);
             cx_buf_printf(out, "== %s (%zu bytes)\n", sub, len);
             for (size_t k = 0; data && k < len; k++) {
@@ -288,7 +288,8 @@ static char *call_tool(const char *tool, cx_tool_kind kind, const char *input, c
 /* Runs the case in dir; NULL when it behaves as expected, else why not. */
 static char *run_case(const char *dir)
 {
-    char path[PATH_CAP], root[] = "/tmp/cx-patchcase-XXXXXX";
+    /* room for dir plus the longest suffix, so gcc -O2 sees no possible truncation */
+    char path[PATH_CAP + 16], root[] = "/tmp/cx-patchcase-XXXXXX";
     assert_non_null(mkdtemp(root));
     snprintf(path, sizeof path, "%s/before", dir);
     copy_tree(path, root);
