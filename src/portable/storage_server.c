@@ -171,11 +171,15 @@ static void download_free(download *d)
     free(d);
 }
 
-/* The client went away mid-object: evhttp drops the request, we the file. */
+/* The client went away mid-object. libevent leaves a request it was still
+ * sending detached from the connection for us to free; one still attached
+ * goes with the connection. */
 static void download_closed(struct evhttp_connection *conn, void *arg)
 {
     (void)conn;
-    download_free(arg);
+    download *d = arg;
+    if (!evhttp_request_get_connection(d->req)) evhttp_request_free(d->req);
+    download_free(d);
 }
 
 static void download_next(struct evhttp_connection *conn, void *arg)
