@@ -38,7 +38,7 @@ def proc_stats(pid):
     return rss, len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def post(body=BODY, extra=b""):
+def post(body=BODY, extra=b"Connection: close\r\n"):
     return (b"POST /v1/responses HTTP/1.1\r\nHost: soak\r\nContent-Type: application/json\r\n" + extra +
             b"Content-Length: %d\r\n\r\n" % len(body) + body)
 
@@ -67,8 +67,8 @@ class Soak:
                 data += chunk
                 if cut is not None and len(data) >= cut:
                     return  # hang up mid-stream
-                if b"response.completed" in data and data.endswith(b"\n\n"):
-                    break
+                # "Connection: close": the stream ends when serve closes
+
             if cut is None:
                 if data.startswith(b"HTTP/1.1 200") and b"response.completed" in data:
                     self.normal_ok += 1
