@@ -5,6 +5,7 @@
 #include "base/buf.h"
 #include "base/fs.h"
 #include "base/json.h"
+#include "base/proc.h"
 #include "context/prompts.h"
 
 #include <dirent.h>
@@ -447,36 +448,27 @@ static char *git_head(const char *root)
     return hash;
 }
 
-/* True when `git status --porcelain` prints anything. */
+static int saw_output(void *user, int stream, const char *data, size_t n)
+{
+    (void)stream;
+    (void)data;
+    if (n) *(bool *)user = true;
+    return 0;
+}
+
+/* True when `git status --porcelain` prints anything. ccodex's own query, so
+ * not sandboxed; bounded so a stuck git cannot hold the turn. */
 static bool git_has_changes(const char *root)
 {
-    int fds[2];
-    if (pipe(fds) != 0) return false;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return false;
-    }
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0) dup2(devnull, 2);
-        close(fds[0]);
-        close(fds[1]);
-        execlp("git", "git", "-C", root, "status", "--porcelain", "--untracked-files=normal",
-               (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    char buf[64];
+    char *argv[] = {"git", "-C", (char *)root, "status", "--porcelain", "--untracked-files=normal",
+                    NULL};
+    cx_proc_opts o = {.argv = argv, .io = CX_PROC_IO_DISCARD_ERR};
     bool any = false;
-    while (read(fds[0], buf, sizeof buf) > 0)
-        any = true;
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    return any && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    cx_proc_run_opts r = {
+        .timeout_ms = 10000, .drain_ms = -1, .on_output = saw_output, .user = &any};
+    cx_proc_result res;
+    if (cx_proc_run(&o, &r, &res, NULL, NULL) != 0) return false;
+    return any && !res.timed_out && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0;
 }
 
 char *cx_context_turn_metadata(cx_context_cache *c, const char *turn_id)

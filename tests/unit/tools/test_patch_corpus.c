@@ -319,7 +319,9 @@ static char *run_case(const char *dir)
     char *got = normalise(raw, root, &why);
     free(raw);
     if (getenv("CX_PATCH_CORPUS_SHOW")) print_message("--- %s output\n%s\n---\n", dir, got);
-    snprintf(path, sizeof path, "%s/expected", dir);
+    /* expected.ccodex / after.ccodex: where ccodex differs on purpose (see README.md) */
+    snprintf(path, sizeof path, "%s/expected.ccodex", dir);
+    if (!exists(path)) snprintf(path, sizeof path, "%s/expected", dir);
     char *want = slurp(path, NULL);
     assert_non_null(want);
     if (!why) {
@@ -333,7 +335,8 @@ static char *run_case(const char *dir)
     free(got);
 
     cx_buf want_tree = CX_BUF_INIT, got_tree = CX_BUF_INIT;
-    snprintf(path, sizeof path, "%s/after", dir);
+    snprintf(path, sizeof path, "%s/after.ccodex", dir);
+    if (!exists(path)) snprintf(path, sizeof path, "%s/after", dir);
     describe_tree(path, "", &want_tree);
     describe_tree(root, "", &got_tree);
     if (!why && strcmp(cx_buf_str(&want_tree), cx_buf_str(&got_tree)) != 0 &&
