@@ -25,6 +25,7 @@ typedef struct cx_cli_opts {
     const char **add_dirs; /* --add-dir: extra writable roots for workspace-write */
     size_t n_add_dirs;
     bool json;
+    bool search;        /* --search: live web search for the interactive client */
     const char *prompt; /* NULL: read stdin / interactive */
 } cx_cli_opts;
 

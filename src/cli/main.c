@@ -45,6 +45,8 @@ static void usage(FILE *f)
         "  -m, --model MODEL          model to use\n"
         "  -p, --profile NAME         config profile (profiles.NAME in config.toml)\n"
         "  -c, --config KEY=VALUE     override a config key (VALUE in TOML syntax); repeatable\n"
+        "      --search               live web search for the interactive client (exec keeps "
+        "cached)\n"
         "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
         "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
         "      --full-auto            workspace-write sandbox\n"
@@ -127,6 +129,11 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--json")) {
             o.json = true;
             continue;
+        } else if (!strcmp(a, "--search")) {
+            /* upstream's interactive client turns on live web search; its exec
+             * accepts the flag and keeps cached search */
+            o.search = true;
+            continue;
         } else if (!strcmp(a, "--use-chat-completion")) {
             o.use_chat_completion = true;
             continue;
@@ -193,6 +200,8 @@ int main(int argc, char **argv)
         if (slot == &overrides[o.n_overrides]) o.n_overrides++;
         if (slot == &add_dirs[o.n_add_dirs]) o.n_add_dirs++;
     }
+    /* (room: overrides has argc slots and each -c takes two arguments) */
+    if (o.search && !command) overrides[o.n_overrides++] = "web_search=\"live\"";
     if (o.put && o.call) {
         fprintf(stderr, "error: --put and --call cannot be combined\n");
         rc = 2;

@@ -556,19 +556,9 @@ static void read_indentation_errors(void **state)
 static void make_tree(world *w, const char *root)
 {
     char rel[256], path[1024], target[64];
-    const char *files[] = {"a/x.txt",
-                           "a/deep/y.txt",
-                           "a/deep/deeper/z.txt",
-                           "c/x/q",
-                           "Upper/u",
-                           ".hidden/h",
-                           "back\\slash",
-                           "\xc3\xa9.txt",
-                           "e.txt",
-                           "f.txt",
-                           "b.txt",
-                           "bad\xff"
-                           "name"};
+    const char *files[] = {"a/x.txt",   "a/deep/y.txt", "a/deep/deeper/z.txt", "c/x/q", "Upper/u",
+                           ".hidden/h", "back\\slash",  "\xc3\xa9.txt",        "e.txt", "f.txt",
+                           "b.txt",     "bad\377name"};
     for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
         snprintf(rel, sizeof rel, "%s/%s", root, files[k]);
         put(w, rel, "");
