@@ -22,6 +22,8 @@ typedef struct cx_cli_opts {
     const char *call;         /* --call SECRET-CALLID@HOST:PORT */
     const char **overrides;
     size_t n_overrides;
+    const char **add_dirs; /* --add-dir: extra writable roots for workspace-write */
+    size_t n_add_dirs;
     bool json;
     bool search;        /* --search: live web search for the interactive client */
     const char *prompt; /* NULL: read stdin / interactive */

@@ -49,6 +49,10 @@ static void usage(FILE *f)
         "cached)\n"
         "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
         "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
+        "      --full-auto            workspace-write sandbox\n"
+        "      --add-dir DIR          another writable directory for workspace-write; repeatable\n"
+        "      --dangerously-bypass-approvals-and-sandbox, --yolo\n"
+        "                             no sandbox and no approvals (docs/SANDBOX.md)\n"
         "  -C, --cd DIR               working directory for the agent\n"
         "      --vllm-endpoint URL    run the responses server in-process in front of the vLLM\n"
         "                             (chat completions) server at URL; no path means /v1\n"
@@ -105,8 +109,10 @@ int main(int argc, char **argv)
         return 0;
     }
     const char **overrides = calloc((size_t)argc, sizeof *overrides);
-    if (!overrides) return 1;
+    const char **add_dirs = calloc((size_t)argc, sizeof *add_dirs);
+    if (!overrides || !add_dirs) return 1;
     o.overrides = overrides;
+    o.add_dirs = add_dirs;
     int rc = 0;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
@@ -131,6 +137,14 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--use-chat-completion")) {
             o.use_chat_completion = true;
             continue;
+        } else if (!strcmp(a, "--dangerously-bypass-approvals-and-sandbox") ||
+                   !strcmp(a, "--yolo")) {
+            o.sandbox = "danger-full-access";
+            o.approval = "never";
+            continue;
+        } else if (is_opt(a, NULL, "--add-dir")) {
+            slot = &add_dirs[o.n_add_dirs];
+            a = "--add-dir";
         } else if (!strcmp(a, "--skip-git-repo-check") || !strcmp(a, "--full-auto")) {
             if (!strcmp(a, "--full-auto")) o.sandbox = "workspace-write";
             continue;
@@ -184,6 +198,7 @@ int main(int argc, char **argv)
         }
         *slot = v;
         if (slot == &overrides[o.n_overrides]) o.n_overrides++;
+        if (slot == &add_dirs[o.n_add_dirs]) o.n_add_dirs++;
     }
     /* (room: overrides has argc slots and each -c takes two arguments) */
     if (o.search && !command) overrides[o.n_overrides++] = "web_search=\"live\"";
@@ -219,5 +234,6 @@ int main(int argc, char **argv)
 out:
     free(called_home);
     free(overrides);
+    free(add_dirs);
     return rc;
 }
