@@ -231,12 +231,12 @@ static int remote_compact(cx_agent *a, json_object **out, cx_error *err)
 }
 
 /* Mid-turn, the turn goes on: the context goes back in just before the
- * last user message so the follow-up request is complete. */
+ * last prompt the user wrote so the follow-up request is complete. */
 static json_object *insert_context(cx_agent *a, json_object *repl)
 {
     size_t n = json_object_array_length(repl), at = n;
     for (size_t i = n; i-- > 0;)
-        if (is_role(json_object_array_get_idx(repl, i), "user")) {
+        if (is_real_prompt(json_object_array_get_idx(repl, i))) {
             at = i;
             break;
         }

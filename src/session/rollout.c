@@ -152,8 +152,25 @@ static json_object *with_output(const json_object *item, json_object *output)
     return copy;
 }
 
+/* Upstream stores a reasoning item with "content": null when it has none
+ * (and replays it so); in-process requests leave the key out. */
+static json_object *reasoning_to_stored(const json_object *item)
+{
+    json_object *copy = json_object_new_object();
+    json_object_object_foreach((json_object *)item, k, v)
+    {
+        cx_json_set(copy, k, json_object_get(v));
+        if (!strcmp(k, "summary")) cx_json_set(copy, "content", NULL);
+    }
+    return copy;
+}
+
 json_object *cx_rollout_item_to_stored(const json_object *item)
 {
+    const char *type = cx_json_get_str(item, "type");
+    if (type && !strcmp(type, "reasoning") && !json_object_object_get_ex(item, "content", NULL) &&
+        json_object_object_get_ex(item, "summary", NULL))
+        return reasoning_to_stored(item);
     if (!is_custom_output(item)) return json_object_get((json_object *)item);
     const char *text = cx_json_get_str(item, "output");
     long code;
