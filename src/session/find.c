@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static int add_file(scan *sc, const char *dir, const char *name)
+static int add_file(scan *sc, int dfd, const char *dir, const char *name)
 {
     if (strncmp(name, "rollout-", 8) != 0 || !ends_with(name, ".jsonl")) return 0;
     char *path = NULL;
@@ -56,7 +57,8 @@ static int add_file(scan *sc, const char *dir, const char *name)
         return 0;
     }
     struct stat st;
-    if (sc->with_stat && stat(path, &st) != 0) {
+    /* relative to the open directory: no path walk per file */
+    if (sc->with_stat && fstatat(dfd, name, &st, 0) != 0) {
         free(path);
         return 0;
     }
@@ -87,7 +89,7 @@ static int walk(scan *sc, const char *dir, int depth)
     while (!rc && !sc->found && (de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.') continue;
         if (depth == 0) {
-            rc = add_file(sc, dir, de->d_name);
+            rc = add_file(sc, dirfd(d), dir, de->d_name);
         } else if (is_digits(de->d_name, widths[depth - 1])) {
             char *sub = NULL;
             if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0) {
