@@ -145,7 +145,7 @@ int cx_proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error
     int child[3] = {-1, -1, -1}, report[2] = {-1, -1};
     int e = 0;
     if (p->pty) {
-        int m, s;
+        int m = -1, s = -1;
         e = open_pty(o, &m, &s);
         if (!e) {
             p->in_fd = p->out_fd = m;
