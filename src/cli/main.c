@@ -30,6 +30,9 @@ static void usage(FILE *f)
         "  ccodex [OPTIONS] [PROMPT]         one turn (PROMPT or stdin); no prompt on a TTY: REPL\n"
         "  ccodex exec [--json] [OPTIONS] [PROMPT|-]\n"
         "                                    one non-interactive turn; --json prints JSONL events\n"
+        "  ccodex exec [OPTIONS] resume [--last [--all]|ID] [PROMPT|-]\n"
+        "                                    continue a stored session (see docs/SESSIONS.md)\n"
+        "  ccodex resume [--last|ID]         continue a stored session in the REPL\n"
         "  ccodex serve --downstream-base-url URL [--model-provider vllm|stepfun|openai]\n"
         "               [--host 127.0.0.1] [--port N]\n"
         "                                    Responses API server in front of Chat Completions\n"
@@ -59,6 +62,7 @@ static void usage(FILE *f)
         "      --use-chat-completion  reach the configured provider through that server (as\n"
         "                             a provider with wire_api = \"chat\" always is)\n"
         "      --json                 (exec) print events as JSON lines\n"
+        "      --ephemeral            do not record the session under CODEX_HOME/sessions\n"
         "      --skip-git-repo-check  accepted for compatibility\n"
         "  -h, --help                 this help\n"
         "  -V, --version              print the version\n"
@@ -134,6 +138,19 @@ int main(int argc, char **argv)
              * accepts the flag and keeps cached search */
             o.search = true;
             continue;
+        } else if (!strcmp(a, "--ephemeral")) {
+            o.ephemeral = true;
+            continue;
+        } else if (!o.resume && !o.prompt && !strcmp(a, "resume") &&
+                   (i == first || (command && !strcmp(command, "exec")))) {
+            o.resume = true;
+            continue;
+        } else if (o.resume && (!strcmp(a, "--last") || !strcmp(a, "--all"))) {
+            if (!strcmp(a, "--last"))
+                o.resume_last = true;
+            else
+                o.resume_all = true;
+            continue;
         } else if (!strcmp(a, "--use-chat-completion")) {
             o.use_chat_completion = true;
             continue;
@@ -179,6 +196,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "error: unknown option '%s' (see ccodex --help)\n", a);
             rc = 2;
             goto out;
+        } else if (o.resume) {
+            if (!cx_cli_resume_positional(&o, a)) {
+                fprintf(stderr, "error: unexpected argument '%s' (quote the prompt)\n", a);
+                rc = 2;
+                goto out;
+            }
+            continue;
         } else {
             if (o.prompt) {
                 fprintf(stderr, "error: unexpected argument '%s' (quote the prompt)\n", a);
@@ -226,6 +250,8 @@ int main(int argc, char **argv)
     }
     if (command && !strcmp(command, "exec")) {
         rc = cx_cli_exec(&o, true);
+    } else if (o.resume) {
+        rc = cx_cli_repl(&o);
     } else if (o.prompt || !isatty(STDIN_FILENO)) {
         rc = cx_cli_exec(&o, false);
     } else {
