@@ -5,18 +5,9 @@ by field (compare_requests.py; prose excluded) and checks the effects on files t
 name (check_file / check_absent, reported by the capture as ok=True)."""
 import json, os, shutil, stat, subprocess, sys, tempfile, unittest
 
-SHARED = os.environ.get("CX_SHARED_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared")
-CONF = os.path.join(SHARED, "conformance")
-TOOLS = os.path.join(CONF, "tools")
-UPSTREAM = os.path.join(CONF, "upstream-0.115.0")
-BIN = os.environ.get("CCODEX_BIN") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "ccodex")
-
-# As in test_conformance.py: upstream's home had a skill installed, so plant one.
-WRAPPER = """#!/bin/sh
-mkdir -p "$CODEX_HOME/skills/demo"
-printf -- '---\\nname: demo\\ndescription: A demonstration skill used by the conformance test.\\n---\\nDo the demo.\\n' > "$CODEX_HOME/skills/demo/SKILL.md"
-exec "{bin}" "$@"
-"""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the same paths, binary and skill-planting wrapper as the main conformance test
+from test_conformance import BIN, CONF, TOOLS, UPSTREAM, WRAPPER  # noqa: E402
 
 MATCHING = [
     "sb_ww_write_inside", "sb_ww_write_outside", "sb_ww_writable_roots", "sb_ww_add_dir",
