@@ -37,6 +37,8 @@ static void usage(FILE *f)
         "               [--host 127.0.0.1] [--port N]\n"
         "                                    Responses API server in front of Chat Completions\n"
         "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
+        "  ccodex sandbox linux [--full-auto] [-c K=V] -- CMD...\n"
+        "                                    run CMD under the commands' sandbox\n"
         "  ccodex --put [PATH]@HOST:PORT     upload CODEX_HOME (or PATH) for portable use\n"
         "  ccodex --call TOKEN [PROMPT]      run with a home fetched from a storage server\n"
         "  ccodex storage-server [--host H] [--port N] [--root DIR]\n"
@@ -46,8 +48,14 @@ static void usage(FILE *f)
         "  -m, --model MODEL          model to use\n"
         "  -p, --profile NAME         config profile (profiles.NAME in config.toml)\n"
         "  -c, --config KEY=VALUE     override a config key (VALUE in TOML syntax); repeatable\n"
+        "      --search               live web search for the interactive client (exec keeps "
+        "cached)\n"
         "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
         "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
+        "      --full-auto            workspace-write sandbox\n"
+        "      --add-dir DIR          another writable directory for workspace-write; repeatable\n"
+        "      --dangerously-bypass-approvals-and-sandbox, --yolo\n"
+        "                             no sandbox and no approvals (docs/SANDBOX.md)\n"
         "  -C, --cd DIR               working directory for the agent\n"
         "      --vllm-endpoint URL    run the responses server in-process in front of the vLLM\n"
         "                             (chat completions) server at URL; no path means /v1\n"
@@ -93,6 +101,8 @@ int main(int argc, char **argv)
         first = 2;
     } else if (argc > 1 && !strcmp(argv[1], "serve")) {
         return cx_cli_serve ? cx_cli_serve(argc - 1, argv + 1) : missing_command("serve");
+    } else if (argc > 1 && !strcmp(argv[1], "sandbox")) {
+        return cx_cli_sandbox(argc - 1, argv + 1);
     } else if (argc > 1 && !strcmp(argv[1], "doctor")) {
         return cx_cli_doctor ? cx_cli_doctor(argc - 1, argv + 1) : missing_command("doctor");
     } else if (argc > 1 && !strcmp(argv[1], "storage-server")) {
@@ -103,8 +113,10 @@ int main(int argc, char **argv)
         return 0;
     }
     const char **overrides = calloc((size_t)argc, sizeof *overrides);
-    if (!overrides) return 1;
+    const char **add_dirs = calloc((size_t)argc, sizeof *add_dirs);
+    if (!overrides || !add_dirs) return 1;
     o.overrides = overrides;
+    o.add_dirs = add_dirs;
     int rc = 0;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
@@ -120,6 +132,11 @@ int main(int argc, char **argv)
             goto out;
         } else if (!strcmp(a, "--json")) {
             o.json = true;
+            continue;
+        } else if (!strcmp(a, "--search")) {
+            /* upstream's interactive client turns on live web search; its exec
+             * accepts the flag and keeps cached search */
+            o.search = true;
             continue;
         } else if (!strcmp(a, "--ephemeral")) {
             o.ephemeral = true;
@@ -137,6 +154,14 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--use-chat-completion")) {
             o.use_chat_completion = true;
             continue;
+        } else if (!strcmp(a, "--dangerously-bypass-approvals-and-sandbox") ||
+                   !strcmp(a, "--yolo")) {
+            o.sandbox = "danger-full-access";
+            o.approval = "never";
+            continue;
+        } else if (is_opt(a, NULL, "--add-dir")) {
+            slot = &add_dirs[o.n_add_dirs];
+            a = "--add-dir";
         } else if (!strcmp(a, "--skip-git-repo-check") || !strcmp(a, "--full-auto")) {
             if (!strcmp(a, "--full-auto")) o.sandbox = "workspace-write";
             continue;
@@ -197,7 +222,10 @@ int main(int argc, char **argv)
         }
         *slot = v;
         if (slot == &overrides[o.n_overrides]) o.n_overrides++;
+        if (slot == &add_dirs[o.n_add_dirs]) o.n_add_dirs++;
     }
+    /* (room: overrides has argc slots and each -c takes two arguments) */
+    if (o.search && !command) overrides[o.n_overrides++] = "web_search=\"live\"";
     if (o.put && o.call) {
         fprintf(stderr, "error: --put and --call cannot be combined\n");
         rc = 2;
@@ -234,5 +262,6 @@ int main(int argc, char **argv)
 out:
     free(called_home);
     free(overrides);
+    free(add_dirs);
     return rc;
 }

@@ -31,6 +31,7 @@ struct cx_agent {
     cx_event_fn on_event;
     void *event_user;
     void *services;
+    bool warned; /* the built-in tool set's warning was said */
     cx_tool_registry *tools;
     bool own_tools;
     cx_builtin *builtin; /* state of the built-in tools (exec sessions ...) */
