@@ -247,7 +247,7 @@ int main(int argc, char **argv)
         }
         if ((rc = cx_cli_portable_call(o.call, &called_home)) != 0) goto out;
         o.codex_home = called_home;
-        /* the called home is a temporary copy: a rollout there would be thrown away */
+        /* the fetched home is a scratch copy: record no session in it */
         o.ephemeral = true;
     }
     if (command && !strcmp(command, "exec")) {
