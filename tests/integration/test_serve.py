@@ -273,7 +273,7 @@ class ServeTests(unittest.TestCase):
 
     def test_refusals_and_other_endpoints(self):
         s = self.serve([])
-        # (non-streaming requests and image input are served now: test_serve_api.py)
+        # (non-streaming requests and image input are served now: test_serve_sdk.py)
         out = {"type": "function_call_output", "call_id": "c",
                "output": [{"type": "input_image", "image_url": "data:image/png;base64,AAAA"}]}
         status, err = s.post(request([out]))
