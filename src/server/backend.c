@@ -18,7 +18,7 @@
 /* A client that reads slower than the backend writes: past this many bytes
  * waiting in its socket buffer, the backend transfer is paused until they
  * have been sent, so memory stays bounded per stream. */
-#define CLIENT_HIGH_WATER (8 * 1024)
+#define CLIENT_HIGH_WATER (4 * 1024)
 
 static long long now_ms(void)
 {
@@ -55,7 +55,10 @@ void cx__xfer_flush(xfer *x)
         evhttp_send_reply_chunk_with_cb(x->req, b, client_drained, x);
         evbuffer_free(b);
     }
-    cx_buf_reset(&x->out);
+    /* freed, not kept: with thousands of streams in flight their idle
+       buffers would add up to tens of MB, while only the stream being
+       translated needs one */
+    cx_buf_free(&x->out);
 }
 
 void cx__xfer_end_reply(xfer *x)
@@ -83,7 +86,7 @@ void cx__xfer_free(xfer *x)
     free(x->retry_after);
     cx_sse_free(x->sse);
     cx_chat_stream_free(x->cs);
-    json_object_put(x->input);
+    free(x->input);
     cx_buf_free(&x->out);
     cx_buf_free(&x->raw);
     if (x->prev)
@@ -150,6 +153,12 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
         return 0;
     }
     cx__xfer_flush(x);
+    if (client_backlog(x) >= CLIENT_HIGH_WATER) {
+        /* pause now, with these bytes consumed, rather than on the next
+           call: curl then holds no copy of data it could not deliver */
+        x->paused = true;
+        curl_easy_pause(x->easy, CURLPAUSE_RECV);
+    }
     return len;
 }
 

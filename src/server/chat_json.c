@@ -22,9 +22,8 @@ static void shape_field(json_object *shape, const json_object *req, const char *
 }
 
 /* The fields of the Response object that echo the request, in the API's order. */
-json_object *cx__chat_response_shape(const json_object *req)
+void cx__chat_response_shape(json_object *r, const json_object *req)
 {
-    json_object *r = json_object_new_object();
     json_object_object_add(r, "background", json_object_new_boolean(0));
     json_object_object_add(r, "error", NULL);
     json_object_object_add(r, "incomplete_details", NULL);
@@ -53,7 +52,6 @@ json_object *cx__chat_response_shape(const json_object *req)
     shape_field(r, req, "top_p", json_object_new_double(1.0));
     json_object_object_add(r, "truncation", json_object_new_string("disabled"));
     shape_field(r, req, "user", NULL);
-    return r;
 }
 
 json_object *cx__chat_usage(const json_object *u)

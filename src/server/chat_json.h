@@ -8,10 +8,10 @@
 
 #include "base/buf.h"
 
-/* The fields of a Response object that echo the request (background, error,
- * instructions, ..., user), in the API's order, with the API's defaults for
- * what the request leaves out (new reference). */
-json_object *cx__chat_response_shape(const json_object *responses_req);
+/* Adds to r the fields of a Response object that echo the request
+ * (background, error, instructions, ..., user), in the API's order, with the
+ * API's defaults for what the request leaves out. */
+void cx__chat_response_shape(json_object *r, const json_object *responses_req);
 /* Chat usage renamed to the Responses fields (prompt_tokens -> input_tokens,
  * completion_tokens -> output_tokens, details kept); new reference. */
 json_object *cx__chat_usage(const json_object *chat_usage);

@@ -522,7 +522,7 @@ int cx_chat_request_items(const json_object *req, json_object **items, cx_error 
         *items = json_object_new_array();
         json_object_array_add(*items, m);
     } else if (json_object_is_type(input, json_type_array)) {
-        *items = cx_json_copy(input);
+        *items = json_object_get(input); /* shared, not copied: nobody modifies it */
     } else {
         return refuse(err, "`input` must be a string or a list of items%s", NULL);
     }

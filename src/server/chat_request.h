@@ -21,9 +21,10 @@
 
 #include "ccodex/error.h"
 
-/* The request's input as a list of items (new reference): a string input
- * becomes one user message; a missing input an empty list. CX_EINVAL with
- * err for any other shape. */
+/* The request's input as a list of items (new reference, possibly to the
+ * request's own list: read it, do not modify it): a string input becomes one
+ * user message; a missing input an empty list. CX_EINVAL with err for any
+ * other shape. */
 int cx_chat_request_items(const json_object *responses_req, json_object **items, cx_error *err);
 
 /* Builds the chat request for a Responses request. Returns 0 and *out (new

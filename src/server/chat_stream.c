@@ -44,7 +44,7 @@ struct cx_chat_stream {
     bool finished;       /* a choice reported its finish_reason */
     bool truncated;      /* ... and that reason was "length" */
     int searches;        /* follow-ups so far, bounded */
-    json_object *shape;  /* the Response object's fields taken from the request */
+    char *shape;         /* the Response's fields that echo the request, as JSON members */
     json_object *output; /* finished output items, in order (both wires) */
     json_object *final;  /* the Response, once ended or failed */
     long long seq;       /* API wire: the next sequence_number */
@@ -74,11 +74,26 @@ cx_chat_stream *cx_chat_stream_new(const json_object *req, const json_object *ch
     if (!s) return NULL;
     s->wire = wire;
     s->created_at = (int64_t)time(NULL);
-    s->chat_req = cx_json_copy(chat_req);
-    s->custom = json_object_new_object();
+    /* Thousands of streams may be in flight: each keeps what it needs in
+       compact form rather than the request trees. The chat request (a
+       reference; nobody modifies it) only when it has tools, for calls that
+       come without a name and for the mock search's follow-up. */
+    if (cx_json_get(chat_req, "tools")) s->chat_req = json_object_get((json_object *)chat_req);
+    json_object *shape = json_object_new_object();
+    cx__chat_response_shape(shape, req);
+    char *text = cx_json_to_string(shape);
+    json_object_put(shape);
+    size_t len = text ? strlen(text) : 0;
+    if (len >= 2) {
+        /* the members only: api_response() puts them between its own */
+        memmove(text, text + 1, len - 2);
+        text[len - 2] = '\0';
+        s->shape = text;
+    } else {
+        free(text);
+    }
     s->provider = strdup(provider ? provider : "vllm");
     s->model = strdup(cx_json_get_str(req, "model") ? cx_json_get_str(req, "model") : "");
-    s->shape = cx__chat_response_shape(req);
     s->output = json_object_new_array();
     cx_buf_init(&s->text);
     cx_buf_init(&s->reasoning);
@@ -89,13 +104,15 @@ cx_chat_stream *cx_chat_stream_new(const json_object *req, const json_object *ch
     for (size_t i = 0; i < n; i++) {
         json_object *t = json_object_array_get_idx(tools, i);
         const char *type = cx_json_get_str(t, "type");
-        if (type && !strcmp(type, "custom") && cx_json_get_str(t, "name"))
+        if (type && !strcmp(type, "custom") && cx_json_get_str(t, "name")) {
+            if (!s->custom) s->custom = json_object_new_object();
             cx_json_set(s->custom, cx_json_get_str(t, "name"), json_object_new_boolean(1));
+        }
         if (type && !strcmp(type, "web_search")) s->mock_search = true;
     }
     new_id(s->response_id, sizeof s->response_id, "resp");
     new_id(s->message_id, sizeof s->message_id, "msg");
-    if (!s->chat_req || !s->provider || !s->model || !s->shape || !s->output) {
+    if (!s->shape || !s->provider || !s->model || !s->output) {
         cx_chat_stream_free(s);
         return NULL;
     }
@@ -121,7 +138,7 @@ void cx_chat_stream_free(cx_chat_stream *s)
     json_object_put(s->chat_req);
     json_object_put(s->custom);
     json_object_put(s->usage);
-    json_object_put(s->shape);
+    free(s->shape);
     json_object_put(s->output);
     json_object_put(s->final);
     cx_buf_free(&s->text);
@@ -178,13 +195,15 @@ static json_object *response_object(const cx_chat_stream *s, const char *status)
  * and the usage. */
 static json_object *api_response(const cx_chat_stream *s, const char *status, bool with_output)
 {
-    json_object *r = json_object_new_object();
-    cx_json_set_str(r, "id", s->response_id);
-    cx_json_set_str(r, "object", "response");
     /* created_at: seconds, as the API gives it */
-    json_object_object_add(r, "created_at", json_object_new_int64(s->created_at));
-    cx_json_set_str(r, "status", status);
-    json_object_object_foreach(s->shape, k, v) json_object_object_add(r, k, json_object_get(v));
+    cx_buf text = CX_BUF_INIT;
+    cx_buf_printf(&text,
+                  "{\"id\":\"%s\",\"object\":\"response\",\"created_at\":%lld,\"status\":\"%s\","
+                  "%s}",
+                  s->response_id, (long long)s->created_at, status, s->shape);
+    json_object *r = NULL;
+    if (cx_json_parse(text.data ? text.data : "", text.len, &r, NULL)) r = json_object_new_object();
+    cx_buf_free(&text);
     cx_json_set_str(r, "model", s->model);
     json_object_object_add(r, "output",
                            with_output ? cx_json_copy(s->output) : json_object_new_array());
@@ -471,8 +490,8 @@ static int message_index(const cx_chat_stream *s)
 
 static void emit_text_delta(cx_chat_stream *s, const char *content, size_t len, cx_buf *out)
 {
-    cx_buf_append(&s->text, content, len);
     if (s->wire == CX_CHAT_WIRE_API) {
+        /* the open message's text is all this wire keeps (cur_text) */
         if (s->cur != CUR_MESSAGE) open_text(s, CUR_MESSAGE, out);
         cx_buf_append(&s->cur_text, content, len);
         /* the hot path: written directly, same bytes as emit() would give */
@@ -498,6 +517,7 @@ static void emit_text_delta(cx_chat_stream *s, const char *content, size_t len, 
         emit(s, out, "response.output_item.added", p);
         s->message_open = true;
     }
+    cx_buf_append(&s->text, content, len);
     /* the hot path of a stream: written directly, same bytes as emit() would give */
     cx_buf_printf(
         out,

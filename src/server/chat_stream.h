@@ -33,9 +33,9 @@ typedef enum { CX_CHAT_WIRE_CODEX, CX_CHAT_WIRE_API } cx_chat_wire;
  * answer mock web searches. */
 typedef struct cx_chat_stream cx_chat_stream;
 
-/* chat_req is the request sent downstream (borrowed; copied); responses_req
- * the client's request (borrowed, only read here: it shapes the Response
- * object). NULL on OOM. */
+/* chat_req is the request sent downstream, responses_req the client's
+ * request (it shapes the Response object); the stream keeps a reference to
+ * each, so neither may be modified afterwards. NULL on OOM. */
 cx_chat_stream *cx_chat_stream_new(const json_object *responses_req, const json_object *chat_req,
                                    const char *provider, cx_chat_wire wire);
 void cx_chat_stream_free(cx_chat_stream *s);

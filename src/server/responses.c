@@ -105,13 +105,13 @@ static void store_response(xfer *x)
 {
     const json_object *r = cx_chat_stream_response(x->cs);
     if (!x->store || !r || !x->srv->store) return;
-    json_object *rec = json_object_new_object();
-    cx_json_set(rec, "response", json_object_get((json_object *)r));
-    cx_json_set(rec, "input", json_object_get(x->input));
-    char *text = cx_json_to_string(rec);
-    json_object_put(rec);
-    if (text) cx_resp_store_put(x->srv->store, cx_chat_stream_id(x->cs), text, strlen(text));
-    free(text);
+    cx_buf rec = CX_BUF_INIT;
+    cx_buf_puts(&rec, "{\"response\":");
+    cx_json_dump(r, &rec);
+    cx_buf_printf(&rec, ",\"input\":%s}", x->input ? x->input : "[]");
+    if (!cx_buf_failed(&rec))
+        cx_resp_store_put(x->srv->store, cx_chat_stream_id(x->cs), rec.data, rec.len);
+    cx_buf_free(&rec);
 }
 
 void cx__responses_done(xfer *x, CURLcode rc)
@@ -248,7 +248,9 @@ static void begin_response(cx_rserver *s, struct evhttp_request *req, json_objec
         return;
     }
     x->cs = cs;
-    x->input = items;
+    /* kept as text: the tree would cost a stream in flight several times more */
+    x->input = store ? cx_json_to_string(items) : NULL;
+    json_object_put(items);
     x->streaming = streaming;
     x->store = store;
     if (streaming && wire == CX_CHAT_WIRE_CODEX) {

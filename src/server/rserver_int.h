@@ -33,19 +33,19 @@ typedef struct xfer {
     struct evhttp_request *req; /* NULL once the client is gone */
     cx_sse_parser *sse;
     cx_chat_stream *cs;
-    cx_buf out;         /* events waiting to go to the client */
-    cx_buf raw;         /* models body, or an error body from the backend */
-    long status;        /* backend HTTP status, once known */
-    char *retry_after;  /* the backend's Retry-After header, if any */
-    bool done_seen;     /* [DONE] arrived */
-    bool failed;        /* we ended the client's reply already */
-    bool aborting;      /* the write callback asked curl to stop */
-    bool paused;        /* the backend transfer waits for the client to drain */
-    bool started;       /* the client's event stream has begun (status 200 sent) */
-    bool deferred;      /* API wire: start only once the backend answered 200 */
-    bool streaming;     /* the client asked for events (else one JSON Response) */
-    bool store;         /* keep the response for previous_response_id / GET */
-    json_object *input; /* the conversation's input items, for the store */
+    cx_buf out;        /* events waiting to go to the client */
+    cx_buf raw;        /* models body, or an error body from the backend */
+    long status;       /* backend HTTP status, once known */
+    char *retry_after; /* the backend's Retry-After header, if any */
+    bool done_seen;    /* [DONE] arrived */
+    bool failed;       /* we ended the client's reply already */
+    bool aborting;     /* the write callback asked curl to stop */
+    bool paused;       /* the backend transfer waits for the client to drain */
+    bool started;      /* the client's event stream has begun (status 200 sent) */
+    bool deferred;     /* API wire: start only once the backend answered 200 */
+    bool streaming;    /* the client asked for events (else one JSON Response) */
+    bool store;        /* keep the response for previous_response_id / GET */
+    char *input;       /* the conversation's input items as JSON, for the store */
     long long last_byte;
     struct xfer *prev, *next;
 } xfer;

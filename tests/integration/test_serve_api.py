@@ -84,16 +84,17 @@ class ApiWireTests(unittest.TestCase):
 
     def test_memory_store_is_bounded_by_count_bytes_and_age(self):
         s = self.serve([[text("one"), finish()], [text("two"), finish()], [text("three"), finish()],
-                        [text("x" * 5000), finish()], [text("old"), finish()]],
-                       extra=["--store-max-count", "2", "--store-max-bytes", "4000", "--store-max-age-s", "1"])
+                        [text("x" * 30000), finish()]],
+                       extra=["--store-max-count", "2", "--store-max-bytes", "20000"])
         ids = [create(s)[1]["id"] for _ in range(3)]
         self.assertEqual([call(s, "GET", f"/v1/responses/{i}")[0] for i in ids], [404, 200, 200])
         big = create(s)[1]["id"]  # larger than the whole store: not kept, the others stay
         self.assertEqual(call(s, "GET", f"/v1/responses/{big}")[0], 404)
         self.assertEqual(call(s, "GET", f"/v1/responses/{ids[2]}")[0], 200)
-        old = create(s)[1]["id"]
+        aged = self.serve([[text("old"), finish()]], extra=["--store-max-age-s", "1"])
+        old = create(aged)[1]["id"]
         time.sleep(2.1)
-        self.assertEqual(call(s, "GET", f"/v1/responses/{old}")[0], 404)
+        self.assertEqual(call(aged, "GET", f"/v1/responses/{old}")[0], 404)
 
     def test_previous_response_id_that_is_unknown_or_not_a_string(self):
         s = self.serve([])
