@@ -1,6 +1,7 @@
 /* Portable mode commands: --put, --call and storage-server. The formats and
  * the protocol live in src/portable; this file parses arguments and prints,
  * with pycodex's lines where pycodex prints something. */
+#include "base/http_guard.h"
 #include "cli/cli.h"
 #include "portable/bundle.h"
 #include "portable/client.h"
@@ -114,6 +115,7 @@ static void *wait_for_signal(void *arg)
 static const char *option_value(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
+    if (!argv[*i]) return NULL;
     if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=') return argv[*i] + n + 1;
     if (strcmp(argv[*i], name)) return NULL;
     if (*i + 1 >= argc) {
@@ -166,6 +168,7 @@ int cx_cli_storage_server(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    cx_net_raise_fd_limit(); /* a server meets the fd limit as late as the system allows */
     cx_error err;
     cx_storage_server *s = cx_storage_server_new(host, (int)port, root, print_line, NULL, &err);
     if (!s) {

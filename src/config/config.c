@@ -3,12 +3,14 @@
 #include "ccodex/config.h"
 
 #include "base/buf.h"
+#include "base/fs.h"
 #include "base/json.h"
 #include "base/toml.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,23 +30,12 @@ char *cx_config_home(const char *override)
     return s;
 }
 
+/* The whole file; NULL with *missing when it does not exist (not an error). */
 static char *read_file(const char *path, size_t *len, bool *missing)
 {
-    *missing = false;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *missing = errno == ENOENT;
-        return NULL;
-    }
-    cx_buf b = CX_BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cx_buf_append(&b, chunk, n);
-    fclose(f);
-    cx_buf_puts(&b, "");
-    *len = b.len;
-    return cx_buf_steal(&b);
+    char *text = cx_fs_slurp(path, SIZE_MAX, len);
+    *missing = !text && errno == ENOENT;
+    return text;
 }
 
 /* ---- .env ----------------------------------------------------------------- */
@@ -282,6 +273,28 @@ static void provider_free(cx_provider *p)
     memset(p, 0, sizeof *p);
 }
 
+/* The API key `codex login --with-api-key` leaves in CODEX_HOME/auth.json,
+ * used by the built-in provider when OPENAI_API_KEY is not set. */
+static char *auth_json_key(const char *home)
+{
+    char *path = NULL;
+    if (!home || asprintf(&path, "%s/auth.json", home) < 0) return NULL;
+    FILE *f = fopen(path, "rb");
+    free(path);
+    if (!f) return NULL;
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    json_object *o = NULL;
+    char *key = NULL;
+    if (cx_json_parse(buf, n, &o, NULL) == 0) {
+        const char *k = cx_json_get_str(o, "OPENAI_API_KEY");
+        if (k && *k) key = strdup(k);
+    }
+    json_object_put(o);
+    return key;
+}
+
 static int load_provider(loader *l, json_object *root, const char *id, cx_provider *p)
 {
     json_object *providers = cx_json_get(root, "model_providers");
@@ -290,8 +303,12 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
     p->request_max_retries = 4;
     p->stream_max_retries = 5;
     p->stream_idle_timeout_ms = 300000;
+    p->request_max_retry_wait_ms = 60000;
+    p->stream_max_event_bytes = (size_t)16 << 20;
     if (!t && !strcmp(id, "openai")) {
-        const char *base = getenv("OPENAI_BASE_URL");
+        /* openai_base_url (config) wins over OPENAI_BASE_URL (deprecated upstream) */
+        const char *base = cx_json_get_str(root, "openai_base_url");
+        if (!base || !*base) base = getenv("OPENAI_BASE_URL");
         p->name = strdup("OpenAI");
         p->base_url = strdup(base && *base ? base : "https://api.openai.com/v1");
         p->env_key = strdup("OPENAI_API_KEY");
@@ -323,6 +340,11 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         long long s = get_int(l, t, "stream_max_retries", where, 5);
         p->stream_max_retries = (int)(s > 100 ? 100 : s);
         p->stream_idle_timeout_ms = (long)get_int(l, t, "stream_idle_timeout_ms", where, 300000);
+        /* ccodex's own: bounds on a server's demands (docs/CONFIG.md) */
+        long long w = get_int(l, t, "request_max_retry_wait_ms", where, 60000);
+        p->request_max_retry_wait_ms = (long)(w < 0 ? 0 : w);
+        long long e = get_int(l, t, "stream_max_event_bytes", where, (long long)16 << 20);
+        p->stream_max_event_bytes = (size_t)(e < 1024 ? 1024 : e);
         if (!l->rc && !p->base_url) {
             if (!strcmp(id, "openai"))
                 p->base_url = strdup("https://api.openai.com/v1");
@@ -475,6 +497,8 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
         }
     }
     if (!l.rc) load_provider(&l, root, c->model_provider_id, &c->provider);
+    if (!l.rc && !c->provider.api_key && !strcmp(c->provider.id, "openai"))
+        c->provider.api_key = auth_json_key(c->codex_home);
     free(text);
     free(path);
     if (l.rc) {

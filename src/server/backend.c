@@ -149,6 +149,10 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
         return CURL_WRITEFUNC_PAUSE;
     }
     if (cx_sse_feed(x->sse, data, len) != 0 || x->failed) {
+        if (cx_sse_overflowed(x->sse))
+            cx__responses_fail(x, 502,
+                               "chat completions backend sent an event larger than 16 MiB "
+                               "without ending it");
         x->aborting = true;
         return 0;
     }

@@ -120,18 +120,40 @@ void cx__chat_json_quote(cx_buf *out, const char *str, size_t len)
     cx_buf_putc(out, '"');
 }
 
-/* The input text a custom tool call carries in its `input` argument. */
-char *cx__chat_custom_input(const char *args)
+size_t cx__chat_put_str(cx_buf *out, const json_object *obj, const char *key)
+{
+    json_object *v = key ? cx_json_get(obj, key) : (json_object *)obj;
+    if (!v || !json_object_is_type(v, json_type_string)) return 0;
+    size_t n = (size_t)json_object_get_string_len(v);
+    cx_buf_append(out, json_object_get_string(v), n);
+    return n;
+}
+
+json_object *cx__chat_copy_str(const json_object *obj, const char *key, const char *dflt)
+{
+    cx_buf b = CX_BUF_INIT;
+    if (!cx__chat_put_str(&b, obj, key)) cx_buf_puts(&b, dflt);
+    json_object *v = cx_json_string_len(b.data ? b.data : "", b.len);
+    cx_buf_free(&b);
+    return v;
+}
+
+json_object *cx__chat_custom_input(const char *args, size_t len)
 {
     json_object *o = NULL;
-    if (args && !cx_json_parse(args, strlen(args), &o, NULL) &&
-        json_object_is_type(o, json_type_object) && cx_json_get(o, "input")) {
+    if (args && !cx_json_parse(args, len, &o, NULL) && json_object_is_type(o, json_type_object) &&
+        cx_json_get(o, "input")) {
         json_object *v = cx_json_get(o, "input");
-        char *r = json_object_is_type(v, json_type_string) ? strdup(json_object_get_string(v))
-                                                           : cx_json_to_string(v);
+        json_object *r =
+            json_object_is_type(v, json_type_string) ? cx__chat_copy_str(v, NULL, "") : NULL;
+        if (!r) {
+            char *text = cx_json_to_string(v);
+            r = json_object_new_string(text ? text : "");
+            free(text);
+        }
         json_object_put(o);
         return r;
     }
     json_object_put(o);
-    return strdup(args ? args : "");
+    return cx_json_string_len(args ? args : "", args ? len : 0);
 }

@@ -3,6 +3,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "server/chat_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static int content_text(const json_object *content, cx_buf *out, cx_error *err)
 {
     if (!content) return 0;
     if (json_object_is_type(content, json_type_string)) {
-        cx_buf_puts(out, json_object_get_string((json_object *)content));
+        cx__chat_put_str(out, content, NULL);
         return 0;
     }
     if (!json_object_is_type(content, json_type_array))
@@ -50,8 +51,7 @@ static int content_text(const json_object *content, cx_buf *out, cx_error *err)
         json_object *part = json_object_array_get_idx(content, i);
         const char *type = cx_json_get_str(part, "type");
         if (type && (!strcmp(type, "input_text") || !strcmp(type, "output_text"))) {
-            const char *t = cx_json_get_str(part, "text");
-            cx_buf_puts(out, t ? t : "");
+            cx__chat_put_str(out, part, "text");
             continue;
         }
         return refuse(err, "content of type '%s' cannot be sent to a chat completions backend",
@@ -115,8 +115,7 @@ static int message_content(const json_object *content, json_object **out, cx_err
         } else if (type && (!strcmp(type, "input_text") || !strcmp(type, "output_text"))) {
             p = json_object_new_object();
             cx_json_set_str(p, "type", "text");
-            cx_json_set_str(p, "text",
-                            cx_json_get_str(part, "text") ? cx_json_get_str(part, "text") : "");
+            cx_json_set(p, "text", cx__chat_copy_str(part, "text", ""));
         } else {
             refuse(err, "content of type '%s' cannot be sent to a chat completions backend",
                    type ? type : "?");
@@ -134,14 +133,12 @@ static int message_content(const json_object *content, json_object **out, cx_err
 static int output_text(const json_object *output, cx_buf *out, cx_error *err)
 {
     if (output && json_object_is_type(output, json_type_string)) {
-        cx_buf_puts(out, json_object_get_string((json_object *)output));
+        cx__chat_put_str(out, output, NULL);
         return 0;
     }
     if (output && json_object_is_type(output, json_type_array)) {
-        cx_error inner;
-        int rc = content_text(output, out, &inner);
-        /* formatted from a copy: err->msg must not be both source and target */
-        if (rc) cx_error_set(err, CX_EINVAL, "structured tool output: %s", inner.msg);
+        int rc = content_text(output, out, err);
+        if (rc) cx_error_prefix(err, CX_EINVAL, "structured tool output: ");
         return rc;
     }
     return cx_json_dump(output, out);
@@ -158,17 +155,13 @@ static void reasoning_text(const json_object *item, cx_buf *out)
             json_object *p = json_object_array_get_idx(parts, i);
             const char *type = cx_json_get_str(p, "type");
             if (type && (!strcmp(type, "reasoning_text") || !strcmp(type, "summary_text")))
-                cx_buf_puts(out, cx_json_get_str(p, "text") ? cx_json_get_str(p, "text") : "");
+                cx__chat_put_str(out, p, "text");
         }
         if (out->len > before) return;
     }
     static const char *const keys[] = {"reasoning", "reasoning_content", "text"};
     for (int k = 0; k < 3; k++) {
-        const char *v = cx_json_get_str(item, keys[k]);
-        if (v && *v) {
-            cx_buf_puts(out, v);
-            return;
-        }
+        if (cx__chat_put_str(out, item, keys[k])) return;
     }
 }
 
@@ -228,12 +221,14 @@ static json_object *simple_message(const char *role, const char *text, size_t le
     return m;
 }
 
-static int translate_input(const char *instructions, const json_object *input,
-                           json_object *messages, cx_error *err)
+static int translate_input(const json_object *req, const json_object *input, json_object *messages,
+                           cx_error *err)
 {
-    if (instructions && *instructions)
+    cx_buf instructions = CX_BUF_INIT;
+    if (cx__chat_put_str(&instructions, req, "instructions"))
         json_object_array_add(messages,
-                              simple_message("developer", instructions, strlen(instructions)));
+                              simple_message("developer", instructions.data, instructions.len));
+    cx_buf_free(&instructions);
     assistant a = {NULL, CX_BUF_INIT, CX_BUF_INIT};
     cx_buf text = CX_BUF_INIT;
     int rc = 0;
@@ -273,11 +268,10 @@ static int translate_input(const char *instructions, const json_object *input,
             pending(&a);
             reasoning_text(item, &a.reasoning);
         } else if (!strcmp(type, "function_call")) {
-            const char *args = cx_json_get_str(item, "arguments");
             add_tool_call(&a,
                           cx_json_get_str(item, "call_id") ? cx_json_get_str(item, "call_id") : "",
                           cx_json_get_str(item, "name") ? cx_json_get_str(item, "name") : "",
-                          json_object_new_string(args && *args ? args : "{}"));
+                          cx__chat_copy_str(item, "arguments", "{}"));
         } else if (!strcmp(type, "custom_tool_call")) {
             const char *name = cx_json_get_str(item, "name");
             if (!name || !*name) {
@@ -286,13 +280,14 @@ static int translate_input(const char *instructions, const json_object *input,
             }
             const char *call_id = cx_json_get_str(item, "call_id");
             json_object *wrapped = json_object_new_object();
-            cx_json_set_str(wrapped, "input",
-                            cx_json_get_str(item, "input") ? cx_json_get_str(item, "input") : "");
-            char *args = cx_json_to_string(wrapped);
+            cx_json_set(wrapped, "input", cx__chat_copy_str(item, "input", ""));
+            cx_buf args = CX_BUF_INIT;
+            int dumped = cx_json_dump(wrapped, &args);
             json_object_put(wrapped);
             add_tool_call(&a, call_id && *call_id ? call_id : name, name,
-                          json_object_new_string(args ? args : "{}"));
-            free(args);
+                          dumped || !args.data ? json_object_new_string("{}")
+                                               : cx_json_string_len(args.data, args.len));
+            cx_buf_free(&args);
         } else if (!strcmp(type, "function_call_output") ||
                    !strcmp(type, "custom_tool_call_output")) {
             if ((rc = output_text(cx_json_get(item, "output"), &text, err))) break;
@@ -548,7 +543,7 @@ int cx_chat_request_build(const json_object *req, const char *provider, json_obj
     cx_json_set_str(chat, "model", model);
     json_object *messages = json_object_new_array();
     cx_json_set(chat, "messages", messages);
-    rc = translate_input(cx_json_get_str(req, "instructions"), input, messages, err);
+    rc = translate_input(req, input, messages, err);
     json_object_put(input);
     /* always a stream downstream: a non-streaming client gets the same
        translation, collected into one Response */

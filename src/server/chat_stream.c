@@ -307,13 +307,15 @@ static json_object *call_item(const cx_chat_stream *s, size_t i, bool done)
         cx_json_set_str(item, "status", done ? "completed" : "in_progress");
         cx_json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
         cx_json_set_str(item, "name", cx_buf_str(&t->name));
-        char *input = done ? cx__chat_custom_input(cx_buf_str(&t->args)) : NULL;
-        cx_json_set_str(item, "input", input ? input : "");
-        free(input);
+        cx_json_set(item, "input",
+                    done ? cx__chat_custom_input(t->args.data, t->args.len) : cx_json_string(""));
     } else {
         cx_json_set_str(item, "type", "function_call");
         cx_json_set_str(item, "status", done ? "completed" : "in_progress");
-        cx_json_set_str(item, "arguments", done ? (t->args.len ? cx_buf_str(&t->args) : "{}") : "");
+        cx_json_set(item, "arguments",
+                    !done         ? cx_json_string("")
+                    : t->args.len ? cx_json_string_len(t->args.data, t->args.len)
+                                  : cx_json_string("{}"));
         cx_json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
         cx_json_set_str(item, "name", cx_buf_str(&t->name));
     }
@@ -329,16 +331,16 @@ static void close_call(cx_chat_stream *s, size_t i, cx_buf *out)
     if (is_custom(s, t)) {
         /* the input is unwrapped from its JSON argument only once complete,
            so it goes out as one delta */
-        const char *input = cx_json_get_str(item, "input");
+        json_object *input = cx_json_get(item, "input");
         json_object *p = new_payload(s, t->item_id, t->index);
-        cx_json_set_str(p, "delta", input);
+        cx_json_set(p, "delta", json_object_get(input));
         emit(s, out, "response.custom_tool_call_input.delta", p);
         p = new_payload(s, t->item_id, t->index);
-        cx_json_set_str(p, "input", input);
+        cx_json_set(p, "input", json_object_get(input));
         emit(s, out, "response.custom_tool_call_input.done", p);
     } else {
         json_object *p = new_payload(s, t->item_id, t->index);
-        cx_json_set_str(p, "arguments", cx_json_get_str(item, "arguments"));
+        cx_json_set(p, "arguments", json_object_get(cx_json_get(item, "arguments")));
         emit(s, out, "response.function_call_arguments.done", p);
     }
     json_object_array_add(s->output, json_object_get(item));
@@ -413,16 +415,17 @@ static void call_progress(cx_chat_stream *s, size_t i, cx_buf *out)
     t->sent = t->args.len;
 }
 
-static void reasoning_delta(cx_chat_stream *s, const char *text, cx_buf *out)
+/* text: the delta's JSON string (NULL or another type: nothing), taken whole
+ * since it may hold \u0000 */
+static void reasoning_delta(cx_chat_stream *s, json_object *text, cx_buf *out)
 {
-    size_t len = strlen(text);
-    cx_buf_append(&s->reasoning, text, len);
+    size_t len = cx__chat_put_str(&s->reasoning, text, NULL);
     if (s->wire != CX_CHAT_WIRE_API || !len) return;
     if (s->cur != CUR_REASONING) open_text(s, CUR_REASONING, out);
-    cx_buf_append(&s->cur_text, text, len);
+    cx__chat_put_str(&s->cur_text, text, NULL);
     json_object *p = new_payload(s, s->cur_id, s->cur_index);
     cx_json_set(p, "content_index", json_object_new_int(0));
-    cx_json_set_str(p, "delta", text);
+    cx_json_set(p, "delta", json_object_get(text));
     emit(s, out, "response.reasoning_text.delta", p);
 }
 
@@ -566,10 +569,8 @@ int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf
         if (finish && *finish) note_finish(s, finish, strlen(finish));
         json_object *delta = cx_json_get(choice, "delta");
         if (!delta || !json_object_is_type(delta, json_type_object)) continue;
-        const char *r1 = cx_json_get_str(delta, "reasoning");
-        const char *r2 = cx_json_get_str(delta, "reasoning_content");
-        if (r1) reasoning_delta(s, r1, out);
-        if (r2) reasoning_delta(s, r2, out);
+        reasoning_delta(s, cx_json_get(delta, "reasoning"), out);
+        reasoning_delta(s, cx_json_get(delta, "reasoning_content"), out);
         json_object *cv = cx_json_get(delta, "content");
         if (cv && json_object_is_type(cv, json_type_string) && json_object_get_string_len(cv) > 0)
             emit_text_delta(s, json_object_get_string(cv), (size_t)json_object_get_string_len(cv),
@@ -607,7 +608,7 @@ int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf
                 cx_buf_reset(&t->name);
                 cx_buf_puts(&t->name, name);
             }
-            if (args) cx_buf_puts(&t->args, args);
+            if (args) cx__chat_put_str(&t->args, fn, "arguments");
             if (s->wire == CX_CHAT_WIRE_API) call_progress(s, (size_t)idx, out);
         }
     }
@@ -709,18 +710,19 @@ static void codex_items(cx_chat_stream *s, cx_buf *out, int *index)
         json_object *item = json_object_new_object();
         const char *name = cx_buf_str(&t->name);
         if (cx_json_get(s->custom, name)) {
-            char *input = cx__chat_custom_input(cx_buf_str(&t->args));
+            json_object *input = cx__chat_custom_input(t->args.data, t->args.len);
             cx_json_set_str(item, "type", "custom_tool_call");
             cx_json_set_str(item, "status", "completed");
             cx_json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
             cx_json_set_str(item, "name", name);
-            cx_json_set_str(item, "input", input ? input : "");
-            free(input);
+            cx_json_set(item, "input", input);
         } else {
             cx_json_set_str(item, "type", "function_call");
             cx_json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
             cx_json_set_str(item, "name", name);
-            cx_json_set_str(item, "arguments", t->args.len ? cx_buf_str(&t->args) : "{}");
+            cx_json_set(item, "arguments",
+                        t->args.len ? cx_json_string_len(t->args.data, t->args.len)
+                                    : cx_json_string("{}"));
         }
         emit_done(s, out, (*index)++, item);
     }

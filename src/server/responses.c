@@ -5,6 +5,7 @@
 #include "server/rserver_int.h"
 
 #include "base/json.h"
+#include "base/redact.h"
 #include "server/chat_request.h"
 
 #include <event2/buffer.h>
@@ -55,11 +56,17 @@ static void backend_status(xfer *x)
         message = json_object_get_string(e);
     }
     char msg[CX__ERROR_BODY_CAP + 128];
+    /* the backend's words may echo a credential: redacted, on one line */
+    char *red = cx_redact(message       ? message
+                          : x->raw.data ? x->raw.data
+                                        : "",
+                          NULL, CX_REDACT_ONE_LINE);
     if (message)
-        snprintf(msg, sizeof msg, "%s", message);
+        snprintf(msg, sizeof msg, "%s", red ? red : "");
     else
         snprintf(msg, sizeof msg, "chat completions backend answered %ld: %.*s", x->status,
-                 CX__ERROR_BODY_CAP, x->raw.data ? x->raw.data : "");
+                 CX__ERROR_BODY_CAP, red ? red : "");
+    free(red);
     x->failed = true;
     if (x->req) {
         struct evhttp_request *req = x->req;
@@ -126,8 +133,10 @@ void cx__responses_done(xfer *x, CURLcode rc)
             backend_status(x);
         } else {
             cx_buf_puts(&x->raw, "");
+            char *red = cx_redact(x->raw.data ? x->raw.data : "", NULL, CX_REDACT_ONE_LINE);
             snprintf(msg, sizeof msg, "chat completions backend answered %ld: %.*s", x->status,
-                     CX__ERROR_BODY_CAP, x->raw.data ? x->raw.data : "");
+                     CX__ERROR_BODY_CAP, red ? red : "");
+            free(red);
             cx__responses_fail(x, 502, msg);
         }
         cx__xfer_free(x);

@@ -3,6 +3,7 @@
  * See rserver.h. */
 #include "server/rserver_int.h"
 
+#include "base/http_guard.h"
 #include "base/json.h"
 #include "base/net.h"
 
@@ -119,6 +120,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     cx_rserver *s = arg;
     const char *uri = evhttp_request_get_uri(req);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (cx_http_guard_refuse(req)) return;
     no_delay(req);
     const char *rest = NULL;
     if (cx__rserver_path(uri, "/responses", &rest)) {
@@ -235,12 +237,18 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(s->http, on_request, s);
-    if (!evhttp_accept_socket_with_handle(s->http, s->fd)) {
+    struct evhttp_bound_socket *bound = evhttp_accept_socket_with_handle(s->http, s->fd);
+    if (!bound) {
         cx_error_set(err, CX_EIO, "cannot accept on the listening socket");
         cx_rserver_free(s);
         return NULL;
     }
     s->fd = -1; /* evhttp owns it now */
+    if (!(s->guard = cx_http_guard_new(s->base, s->http, bound, o->log, o->log_user))) {
+        cx_error_set(err, CX_ENOMEM, "cannot set up the event loop");
+        cx_rserver_free(s);
+        return NULL;
+    }
     cx_resp_store_limits lim = {o->store_max_count, o->store_max_bytes, o->store_max_age_s};
     s->store = cx_resp_store_new(s->base, o->store, &lim, err);
     if (!s->store || cx__backend_init(s)) {
@@ -303,11 +311,12 @@ void cx_rserver_free(cx_rserver *s)
     /* xfer_free detaches each connection's close callback, so evhttp_free
      * below cannot call back into a freed transfer */
     while (s->xfers)
-        cx__xfer_free(s->xfers);
+        cx__xfer_free(s->xfers); // NOLINT(clang-analyzer-unix.Malloc): it unlinks the head
     /* requests still waiting for Redis are answered CX_ECANCELED and only
        clean up */
     s->closing = true;
     cx_resp_store_free(s->store);
+    cx_http_guard_free(s->guard);
     if (s->http) evhttp_free(s->http);
     if (s->curl_timer) event_free(s->curl_timer);
     if (s->watchdog) event_free(s->watchdog);

@@ -34,6 +34,8 @@ typedef struct cx_rserver_options {
     size_t store_max_count;          /* memory store: responses kept; 0: 10000 */
     size_t store_max_bytes;          /* memory store: bytes kept; 0: 16 MiB */
     long store_max_age_s;            /* age (Redis: TTL) of a stored response; 0: 86400 */
+    void (*log)(void *user, const char *line); /* operational notes (accept failing); may be NULL */
+    void *log_user;
 } cx_rserver_options;
 
 /* Creates the server and binds its socket (listen backlog 511). NULL with err

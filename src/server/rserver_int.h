@@ -56,7 +56,8 @@ struct cx_rserver {
     CURLM *multi;
     struct event *curl_timer;
     struct event *watchdog;
-    struct event *wake; /* read side of the stop pipe */
+    struct cx_http_guard *guard; /* header limits, accept back-off */
+    struct event *wake;          /* read side of the stop pipe */
     int wake_fds[2];
     int fd;
     int port;
