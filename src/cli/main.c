@@ -2,6 +2,7 @@
  * Start-up work stays minimal: nothing here touches the network or scans
  * CODEX_HOME before a command needs it. */
 #include "cli/cli.h"
+#include "cli/mcp_cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ static void usage(FILE *f)
         "               [--host 127.0.0.1] [--port N]\n"
         "                                    Responses API server in front of Chat Completions\n"
         "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
+        "  ccodex mcp list|get|add|remove    manage [mcp_servers] in config.toml\n"
+
         "  ccodex --put [PATH]@HOST:PORT     upload CODEX_HOME (or PATH) for portable use\n"
         "  ccodex --call TOKEN [PROMPT]      run with a home fetched from a storage server\n"
         "  ccodex storage-server [--host H] [--port N] [--root DIR]\n"
@@ -94,6 +97,8 @@ int main(int argc, char **argv)
     } else if (argc > 1 && !strcmp(argv[1], "storage-server")) {
         return cx_cli_storage_server ? cx_cli_storage_server(argc - 1, argv + 1)
                                      : missing_command("storage-server");
+    } else if (argc > 1 && !strcmp(argv[1], "mcp")) {
+        return cx_cli_mcp(argc - 1, argv + 1);
     } else if (argc > 1 && !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
