@@ -36,6 +36,7 @@ static void usage(FILE *f)
         "                                    Responses API server in front of Chat Completions\n"
         "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
         "  ccodex mcp list|get|add|remove    manage [mcp_servers] in config.toml\n"
+        "  ccodex mcp-server                 serve ccodex as an MCP server on stdio\n"
 
         "  ccodex --put [PATH]@HOST:PORT     upload CODEX_HOME (or PATH) for portable use\n"
         "  ccodex --call TOKEN [PROMPT]      run with a home fetched from a storage server\n"
@@ -99,6 +100,8 @@ int main(int argc, char **argv)
                                      : missing_command("storage-server");
     } else if (argc > 1 && !strcmp(argv[1], "mcp")) {
         return cx_cli_mcp(argc - 1, argv + 1);
+    } else if (argc > 1 && !strcmp(argv[1], "mcp-server")) {
+        return cx_cli_mcp_server(argc - 1, argv + 1);
     } else if (argc > 1 && !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;

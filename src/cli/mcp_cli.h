@@ -32,6 +32,8 @@ bool cx_cli_mcp_is_tool(const char *name);
 /* `ccodex mcp list|get|add|remove ...` (argv[0] is "mcp"), on
  * $CODEX_HOME/config.toml. */
 int cx_cli_mcp(int argc, char **argv);
+/* `ccodex mcp-server`: ccodex as a stdio MCP server. */
+int cx_cli_mcp_server(int argc, char **argv);
 /* Prints o as serde_json's pretty printer lays it out, and a newline. */
 void cx_cli_json_pretty(const json_object *o, FILE *out);
 
