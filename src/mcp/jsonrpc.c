@@ -98,7 +98,9 @@ cx_mcp_msg_kind cx_mcp_msg_classify(const json_object *msg, int64_t *id, bool *h
             return CX_MCP_MSG_INVALID;
         return CX_MCP_MSG_ERROR;
     }
-    return *has_id ? CX_MCP_MSG_RESULT : CX_MCP_MSG_INVALID;
+    /* a result answers a request by number or string; null is for errors only */
+    return *has_id || json_object_is_type(jid, json_type_string) ? CX_MCP_MSG_RESULT
+                                                                 : CX_MCP_MSG_INVALID;
 }
 
 /* ---- connection --------------------------------------------------------- */
@@ -222,8 +224,8 @@ void cx_mcp_rpc_deliver(cx_mcp_rpc *r, const char *text, size_t len)
 {
     json_object *msg = NULL;
     cx_error err;
-    int64_t id;
-    bool has_id;
+    int64_t id = -1;
+    bool has_id = false;
     cx_mcp_msg_kind kind = CX_MCP_MSG_INVALID;
     if (cx_json_parse(text, len, &msg, &err) == 0) kind = cx_mcp_msg_classify(msg, &id, &has_id);
     if (kind == CX_MCP_MSG_REQUEST) {

@@ -368,8 +368,7 @@ static json_object *resource_spec(res_kind kind)
         "Lists resource templates provided by MCP servers. Parameterized resource templates let "
         "servers share data that takes parameters. Prefer resource templates over web search "
         "when possible.",
-        "Reads a specific resource from an MCP server, given the server name and the resource "
-        "URI."};
+        "Reads one resource from an MCP server, given the server name and the resource URI."};
     json_object *spec = json_object_new_object();
     cx_json_set_str(spec, "type", "function");
     cx_json_set_str(spec, "name", names[kind]);
