@@ -431,12 +431,16 @@ static void configured_events(session *s)
     notify_event(s, "", st);
 }
 
-static void run_turn(session *s, json_object *id, const json_object *meta, const char *prompt)
+/* Runs a turn for the call id (and its progress token); a new thread first
+ * reports how it was configured. */
+static void run_turn(session *s, json_object *id, const json_object *meta, const char *prompt,
+                     bool announce)
 {
     pthread_mutex_lock(&s->turn);
     s->request_id = json_object_get(id);
     s->progress = json_object_get(cx_json_get(meta, "progressToken"));
     s->progress_n = 0;
+    if (announce) configured_events(s);
     cx_error err;
     cx_error_clear(&err);
     int rc = cx_agent_run_turn(s->agent, prompt, &err);
@@ -476,13 +480,7 @@ static void *call_main(void *arg)
         if (!s) {
             tool_result(srv, id, msg ? msg : "cannot start a session", NULL, true);
         } else {
-            pthread_mutex_lock(&s->turn);
-            s->request_id = json_object_get(id);
-            configured_events(s);
-            json_object_put(s->request_id);
-            s->request_id = NULL;
-            pthread_mutex_unlock(&s->turn);
-            run_turn(s, id, meta, prompt);
+            run_turn(s, id, meta, prompt, true);
         }
     } else {
         const char *tid = cx_json_get_str(args, "threadId");
@@ -493,7 +491,7 @@ static void *call_main(void *arg)
                 msg = NULL;
             tool_result(srv, id, msg ? msg : "Session not found", NULL, true);
         } else {
-            run_turn(s, id, meta, prompt);
+            run_turn(s, id, meta, prompt, false);
         }
     }
     free(msg);
