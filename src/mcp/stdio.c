@@ -5,6 +5,7 @@
 #include "mcp/transport.h"
 
 #include "base/net.h"
+#include "base/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,15 +13,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 struct cx_mcp_stdio {
-    pid_t pid;
+    cx_proc *proc;  /* the server (its own process group) */
     int to_child;   /* child's stdin */
     int from_child; /* child's stdout */
     int stop[2];    /* written at shutdown to wake the reader */
@@ -30,48 +29,6 @@ struct cx_mcp_stdio {
     cx_mcp_rpc *rpc;
     cx_mcp_lines lines;
 };
-
-/* The one place a server process is started (until base/proc offers a
- * shared spawner): argv, environment and cwd as given, its own process group
- * so shutdown reaches helpers it starts, stdin/stdout on our pipes. Returns
- * the pid, or -1 with errno. */
-static pid_t spawn_server(const cx_mcp_stdio_opts *o, int in_fd, int out_fd)
-{
-    size_t n = 0;
-    while (o->args && o->args[n])
-        n++;
-    char **argv = calloc(n + 2, sizeof *argv);
-    if (!argv) return -1;
-    argv[0] = (char *)o->command;
-    for (size_t i = 0; i < n; i++)
-        argv[i + 1] = (char *)o->args[i];
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    if (o->cwd) posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETPGROUP);
-    pid_t pid = -1;
-    int rc = posix_spawnp(&pid, o->command, &fa, &at, argv, (char *const *)o->envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    free(argv);
-    if (rc != 0) {
-        errno = rc;
-        return -1;
-    }
-    return pid;
-}
 
 /* Writes in pieces of at most PIPE_BUF once the pipe has room, so a child
  * that stops reading cannot block a caller past its deadline. */
@@ -148,32 +105,48 @@ cx_mcp_stdio *cx_mcp_stdio_start(const cx_mcp_stdio_opts *o, cx_error *err)
         cx_error_set(err, CX_ENOMEM, "out of memory");
         return NULL;
     }
-    s->pid = -1;
     s->to_child = s->from_child = s->stop[0] = s->stop[1] = -1;
     pthread_mutex_init(&s->write_lock, NULL);
     cx_mcp_lines_init(&s->lines, CX_MCP_MAX_MESSAGE);
-    int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
-    if (pipe2(in_pipe, O_CLOEXEC) || pipe2(out_pipe, O_CLOEXEC) || pipe2(s->stop, O_CLOEXEC)) {
+    if (pipe2(s->stop, O_CLOEXEC)) {
         cx_error_set(err, CX_EIO, "%s (os error %d)", strerror(errno), errno);
-        close_fd(&in_pipe[0]);
-        close_fd(&in_pipe[1]);
-        close_fd(&out_pipe[0]);
-        close_fd(&out_pipe[1]);
         cx_mcp_stdio_free(s);
         return NULL;
     }
-    s->pid = spawn_server(o, in_pipe[0], out_pipe[1]);
-    int spawn_errno = errno;
-    close(in_pipe[0]);
-    close(out_pipe[1]);
-    s->to_child = in_pipe[1];
-    s->from_child = out_pipe[0];
-    if (s->pid < 0) {
+    size_t n = 0;
+    while (o->args && o->args[n])
+        n++;
+    char **argv = calloc(n + 2, sizeof *argv);
+    if (!argv) {
+        cx_error_set(err, CX_ENOMEM, "out of memory");
+        cx_mcp_stdio_free(s);
+        return NULL;
+    }
+    argv[0] = (char *)o->command;
+    for (size_t i = 0; i < n; i++)
+        argv[i + 1] = (char *)o->args[i];
+    /* stdin/stdout are the message pipes; the server's stderr is not shown */
+    cx_proc_opts po = {.argv = argv,
+                       .envp = (char *const *)o->envp,
+                       .cwd = o->cwd,
+                       .io = CX_PROC_IO_DISCARD_ERR,
+                       .stdin_pipe = true};
+    int spawn_errno = 0;
+    cx_error perr;
+    int rc = cx_proc_spawn(&po, &s->proc, &spawn_errno, &perr);
+    free(argv);
+    if (rc != 0) {
         /* upstream words OS errors as Rust's io::Error prints them */
-        cx_error_set(err, CX_ENOTFOUND, "%s (os error %d)", strerror(spawn_errno), spawn_errno);
+        if (spawn_errno)
+            cx_error_set(err, CX_ENOTFOUND, "%s (os error %d)", strerror(spawn_errno), spawn_errno);
+        else
+            cx_error_set(err, rc, "%s", perr.msg);
         cx_mcp_stdio_free(s);
         return NULL;
     }
+    int err_fd = -1;
+    cx_proc_take_fds(s->proc, &s->to_child, &s->from_child, &err_fd);
+    if (err_fd >= 0) close(err_fd);
     s->rpc = cx_mcp_rpc_new(stdio_send, s);
     if (!s->rpc || pthread_create(&s->reader, NULL, reader_main, s) != 0) {
         cx_error_set(err, CX_ENOMEM, "cannot start the MCP reader");
@@ -189,12 +162,12 @@ cx_mcp_rpc *cx_mcp_stdio_rpc(cx_mcp_stdio *s)
     return s->rpc;
 }
 
-/* Waits up to ms for the child to exit; true when reaped. */
-static bool reap(pid_t pid, int ms)
+/* Waits up to ms for the server to exit; true when reaped. */
+static bool reap(cx_proc *p, int ms)
 {
+    int status;
     for (int waited = 0; waited <= ms; waited += 10) {
-        pid_t r = waitpid(pid, NULL, WNOHANG);
-        if (r == pid || (r < 0 && errno == ECHILD)) return true;
+        if (cx_proc_wait(p, false, &status) != 0) return true;
         usleep(10000);
     }
     return false;
@@ -202,23 +175,25 @@ static bool reap(pid_t pid, int ms)
 
 void cx_mcp_stdio_kill(cx_mcp_stdio *s)
 {
-    if (s && s->pid > 0) {
-        kill(-s->pid, SIGKILL);
-        reap(s->pid, 2000);
-        s->pid = -1;
+    if (s && s->proc) {
+        cx_proc_kill(s->proc, SIGKILL);
+        reap(s->proc, 2000);
+        cx_proc_free(s->proc);
+        s->proc = NULL;
     }
 }
 
 void cx_mcp_stdio_free(cx_mcp_stdio *s)
 {
     if (!s) return;
-    if (s->pid > 0) {
+    if (s->proc) {
         /* upstream sends SIGTERM without closing stdin first */
-        kill(-s->pid, SIGTERM);
-        if (!reap(s->pid, 2000)) {
-            kill(-s->pid, SIGKILL);
-            reap(s->pid, 2000);
+        cx_proc_kill(s->proc, SIGTERM);
+        if (!reap(s->proc, 2000)) {
+            cx_proc_kill(s->proc, SIGKILL);
+            reap(s->proc, 2000);
         }
+        cx_proc_free(s->proc);
     }
     if (s->reader_started) {
         if (s->stop[1] >= 0) {
