@@ -382,7 +382,7 @@ static session *new_session(server *srv, const json_object *args, char **msg)
     }
     snprintf(s->id, sizeof s->id, "%s", cx_agent_session_id(s->agent));
     pthread_mutex_lock(&srv->lock);
-    session **p = realloc(srv->sessions, (srv->n_sessions + 1) * sizeof *p);
+    session **p = realloc(srv->sessions, (srv->n_sessions + 1) * sizeof(session *));
     if (p) {
         srv->sessions = p;
         srv->sessions[srv->n_sessions++] = s;

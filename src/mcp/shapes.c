@@ -68,12 +68,10 @@ static const char *schema_type(const json_object *s)
             ty = "object";
         else if (has(s, "items") || has(s, "prefixItems"))
             ty = "array";
-        else if (has(s, "enum") || has(s, "const") || has(s, "format"))
-            ty = "string";
         else if (has(s, "minimum") || has(s, "maximum") || has(s, "exclusiveMinimum") ||
                  has(s, "exclusiveMaximum") || has(s, "multipleOf"))
             ty = "number";
-        else
+        else /* also for enum, const and format */
             ty = "string";
     }
     if (!strcmp(ty, "integer")) return "number";

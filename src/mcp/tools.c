@@ -488,7 +488,7 @@ int cx_mcp_register(cx_mcp *m, cx_tool_registry *reg)
     if (!m || !cx_mcp_enabled_count(m)) return 0;
     size_t pos = resource_slot(reg);
     for (res_kind k = RES_LIST; k <= RES_READ; k++) {
-        cx_mcp **st = malloc(sizeof *st);
+        cx_mcp **st = malloc(sizeof(cx_mcp *));
         if (!st) return CX_ENOMEM;
         *st = m;
         json_object *spec = resource_spec(k);
