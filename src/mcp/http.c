@@ -200,7 +200,7 @@ static int http_send(void *t, const char *msg, size_t len, int64_t deadline, cx_
 
 /* The OAuth metadata probes upstream sends when no token is configured; the
  * answers are not used (OAuth login is not supported). */
-static void oauth_probe(cx_mcp_http *h)
+static void oauth_probe(cx_mcp_http *h, long timeout_ms)
 {
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
@@ -226,7 +226,7 @@ static void oauth_probe(cx_mcp_http *h)
     for (int i = 0; i < 3; i++) {
         exchange x = {.h = h};
         long status = 0;
-        perform(&x, "GET", urls[i], hdrs, NULL, 0, 3000, &status);
+        perform(&x, "GET", urls[i], hdrs, NULL, 0, timeout_ms, &status);
         cx_buf_free(&x.body);
         if (status == 200) break;
     }
@@ -260,7 +260,7 @@ cx_mcp_http *cx_mcp_http_new(const cx_mcp_http_opts *o, cx_error *err)
         cx_error_set(err, CX_ENOMEM, "out of memory");
         return NULL;
     }
-    if (!o->bearer) oauth_probe(h);
+    if (!o->bearer) oauth_probe(h, o->probe_timeout_ms > 0 ? o->probe_timeout_ms : 3000);
     return h;
 }
 

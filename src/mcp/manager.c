@@ -181,7 +181,13 @@ static int connect_server(cx_mcp *m, cx__mcp_server *s)
         free(cause);
         return -1;
     }
-    cx_mcp_http_opts o = {c->url, (const char *const *)headers, bearer};
+    /* each probe may take a quarter of the start-up budget (3 s at most), so the
+     * handshake keeps time of its own */
+    long probe = startup_ms(c) / 4;
+    cx_mcp_http_opts o = {c->url, (const char *const *)headers, bearer,
+                          probe > 3000 ? 3000
+                          : probe > 0  ? probe
+                                       : 1};
     s->http = cx_mcp_http_new(&o, &err);
     strv_free(headers);
     if (!s->http) {
@@ -255,7 +261,9 @@ static void *start_one(void *arg)
     }
     json_object *res = NULL;
     cx_mcp_rpc_fail f;
-    int rc = cx_mcp_rpc_call(s->rpc, "initialize", initialize_params(), budget, NULL, &res, &f);
+    long left = (long)(deadline - cx_mcp_now_ms());
+    int rc = cx_mcp_rpc_call(s->rpc, "initialize", initialize_params(), left > 1 ? left : 1, NULL,
+                             &res, &f);
     if (rc == 0 && !json_object_is_type(res, json_type_object)) {
         rc = CX_EPARSE;
         snprintf(f.message, sizeof f.message, "invalid initialize result");
@@ -276,7 +284,7 @@ static void *start_one(void *arg)
     for (int page = 0; page < MAX_TOOL_PAGES; page++) {
         json_object *params = json_object_new_object();
         if (cursor) cx_json_set_str(params, "cursor", cursor);
-        long left = (long)(deadline - cx_mcp_now_ms());
+        left = (long)(deadline - cx_mcp_now_ms());
         rc = cx_mcp_rpc_call(s->rpc, "tools/list", params, left > 1 ? left : 1, NULL, &res, &f);
         free(cursor);
         cursor = NULL;

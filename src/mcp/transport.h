@@ -36,6 +36,7 @@ typedef struct cx_mcp_http_opts {
     const char *url;
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated, may be NULL */
     bool bearer;                /* an Authorization header is among them: skip the OAuth probe */
+    long probe_timeout_ms;      /* bound for each OAuth probe (within the start-up budget) */
 } cx_mcp_http_opts;
 
 cx_mcp_http *cx_mcp_http_new(const cx_mcp_http_opts *o, cx_error *err);
