@@ -255,6 +255,7 @@ cx_mcp_http *cx_mcp_http_new(const cx_mcp_http_opts *o, cx_error *err)
     for (const char *const *p = o->headers; p && *p; p++)
         h->extra = curl_slist_append(h->extra, *p);
     h->rpc = cx_mcp_rpc_new(http_send, h);
+    if (h->rpc) cx_mcp_rpc_set_inline_answers(h->rpc, true);
     if (!h->rpc) {
         cx_mcp_http_free(h);
         cx_error_set(err, CX_ENOMEM, "out of memory");

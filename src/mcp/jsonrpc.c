@@ -123,6 +123,7 @@ struct cx_mcp_rpc {
     int64_t next_token;
     pending *waiting;
     bool closed;
+    bool inline_answers;
     char why[512];
     uint64_t dropped;
 };
@@ -149,6 +150,11 @@ void cx_mcp_rpc_free(cx_mcp_rpc *r)
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
     free(r);
+}
+
+void cx_mcp_rpc_set_inline_answers(cx_mcp_rpc *r, bool on)
+{
+    r->inline_answers = on;
 }
 
 static void fail_set(cx_mcp_rpc_fail *f, const char *fmt, const char *arg)
@@ -333,6 +339,10 @@ int cx_mcp_rpc_call(cx_mcp_rpc *r, const char *method, json_object *params, long
         p->rc = src == CX_ETIMEOUT ? CX_ETIMEOUT : CX_ENET;
         fail_set(&p->fail, "%s", err.msg[0] ? err.msg : "send failed");
         p->fail.timeout = src == CX_ETIMEOUT;
+    } else if (src == 0 && !p->done && r->inline_answers) {
+        p->done = true;
+        p->rc = CX_EPARSE;
+        fail_set(&p->fail, "%s", "the server's reply held no answer to the request");
     }
     while (!p->done) {
         if (cancel && atomic_load(cancel)) {

@@ -82,6 +82,9 @@ void cx_mcp_rpc_free(cx_mcp_rpc *r);
  * the wrong shape, or 1 for a JSON-RPC error answer. */
 int cx_mcp_rpc_call(cx_mcp_rpc *r, const char *method, json_object *params, long timeout_ms,
                     const atomic_bool *cancel, json_object **result, cx_mcp_rpc_fail *fail);
+/* For request/response transports (HTTP): the answer to a request must have
+ * arrived by the time send returns, else the call fails at once. */
+void cx_mcp_rpc_set_inline_answers(cx_mcp_rpc *r, bool on);
 /* Sends a notification (params taken, may be NULL). */
 int cx_mcp_rpc_notify(cx_mcp_rpc *r, const char *method, json_object *params, cx_error *err);
 

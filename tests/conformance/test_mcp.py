@@ -25,10 +25,18 @@ def load(path):
         return f.read()
 
 
+def load_json(path):
+    return json.loads(load(path))
+
+
+def jsonl(path):
+    return [json.loads(l) for l in load(path).splitlines() if l.strip()]
+
+
 def scenarios():
     if not os.path.isdir(UPSTREAM):
         return []
-    names = json.load(open(os.path.join(CONF, "scenarios-more.json")))
+    names = load_json(os.path.join(CONF, "scenarios-more.json"))
     only = os.environ.get("CX_MCP_ONLY", "").split(",")  # e.g. CX_MCP_ONLY=mcp_http_json,mcp_resources
     return [n for n in names if n.startswith("mcp_") and os.path.isdir(os.path.join(UPSTREAM, n))
             and (n not in LONG or os.environ.get("CX_MCP_LONG")) and (only == [""] or n in only)]
@@ -48,8 +56,7 @@ def mcp_lines(stderr):
 
 def stdio_log(path):
     out = []
-    for line in open(path):
-        d = json.loads(line)
+    for d in jsonl(path):
         if d["kind"] == "start":
             msg = dict(d["msg"])
             msg["env"] = dict(msg["env"], PATH="{PATH}") if "PATH" in msg["env"] else msg["env"]
@@ -63,8 +70,7 @@ def http_log(path):
     """Requests in order, except the GET of the event stream, which races tools/list upstream
     (either order was captured): it is listed last."""
     out, streams = [], []
-    for line in open(path):
-        d = json.loads(line)
+    for d in jsonl(path):
         hdrs = {k.lower(): v for k, v in d.get("headers", {}).items()
                 if k.lower() in HTTP_HEADERS and not (k.lower() == "accept" and v == "*/*")}
         entry = (d["method"], d["path"], hdrs, d.get("body"))
@@ -114,7 +120,7 @@ class McpConformance(unittest.TestCase):
         up, us = os.path.join(UPSTREAM, name), os.path.join(self.ours, name)
         ctx = f"{name} (capture log:\n{self.capture_log[-3000:]})"
         self.assertTrue(os.path.isdir(us), ctx)
-        m_up, m_us = json.load(open(os.path.join(up, "meta.json"))), json.load(open(os.path.join(us, "meta.json")))
+        m_up, m_us = load_json(os.path.join(up, "meta.json")), load_json(os.path.join(us, "meta.json"))
         self.assertEqual(m_us["rc"], m_up["rc"], f"exit code of {name}\n" + load(os.path.join(us, "stderr.txt")))
         self.assertEqual(m_us["requests"], m_up["requests"], f"model requests of {name}")
         if m_up["requests"]:
@@ -169,7 +175,7 @@ class McpServerConformance(unittest.TestCase):
         self.assertEqual(diffs, [], p.stdout)
 
         def transcript(d):
-            return [json.loads(l) for l in open(os.path.join(d, "transcript.jsonl"))]
+            return jsonl(os.path.join(d, "transcript.jsonl"))
 
         def answers(t):
             return {m["msg"]["id"]: m["msg"].get("result", m["msg"].get("error"))
