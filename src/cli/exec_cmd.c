@@ -124,18 +124,22 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
     cx_agent_global_init(cfg);
     exec_ui ui = {.json = o->json, .stream_text = !exec_mode && !o->json};
     if (ui.json) ui.jsonl = cx_jsonl_new(stdout);
+    char *resume_path = cx_cli_resume_path(o, cfg, false);
     cx_agent_options ao = {
         .config = cfg,
         .cwd = o->cwd,
         .mode = CX_MODE_EXEC,
         .on_event = on_event,
         .event_user = &ui,
+        .persist = !o->ephemeral,
+        .resume_path = resume_path,
     };
     cx_error err;
     /* MCP servers start before the first request; a `required` one that
      * fails ends the run here */
     cx_mcp *mcp = NULL;
     if (cx_cli_mcp_start(cfg, o->cwd, !ui.json, &mcp) != 0) {
+        free(resume_path);
         cx_jsonl_free(ui.jsonl);
         cx_rserver_free(bridge);
         cx_config_free(cfg);
@@ -143,6 +147,7 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
         return 1;
     }
     cx_agent *agent = cx_agent_new(&ao, &err);
+    free(resume_path);
     if (agent && cx_mcp_register(mcp, cx_agent_tools(agent)) != 0) {
         cx_error_set(&err, CX_ENOMEM, "cannot register the MCP tools");
         cx_agent_free(agent);
