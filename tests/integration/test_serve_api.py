@@ -77,6 +77,12 @@ class ApiWireTests(unittest.TestCase):
         err = json.loads(raw)["error"]
         self.assertEqual(err["message"], f"Response with id '{unkept['id']}' not found.")
         self.assertEqual(err["type"], "invalid_request_error")
+        status, _, raw = call(s, "GET", f"/v1/responses/{kept['id']}/input_items?order=asc")
+        listed = json.loads(raw)
+        self.assertEqual((status, listed["object"], listed["has_more"]), (200, "list", False))
+        self.assertEqual(listed["data"], [{"type": "message", "role": "user", "content": "hi"}])
+        self.assertEqual(call(s, "GET", f"/v1/responses/{unkept['id']}/input_items")[0], 404)
+        self.assertEqual(call(s, "GET", f"/v1/responses/{kept['id']}/other")[0], 404)
         status, _, raw = call(s, "DELETE", f"/v1/responses/{kept['id']}")
         self.assertEqual((status, json.loads(raw)), (200, {"id": kept["id"], "object": "response", "deleted": True}))
         self.assertEqual(call(s, "DELETE", f"/v1/responses/{kept['id']}")[0], 404)
