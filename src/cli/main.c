@@ -254,6 +254,8 @@ int main(int argc, char **argv)
         }
         if ((rc = cx_cli_portable_call(o.call, &called_home)) != 0) goto out;
         o.codex_home = called_home;
+        /* the fetched home is a scratch copy: record no session in it */
+        o.ephemeral = true;
     }
     if (command && !strcmp(command, "exec")) {
         rc = cx_cli_exec(&o, true);
