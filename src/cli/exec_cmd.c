@@ -59,6 +59,15 @@ static void on_event(void *user, const cx_event *ev)
     case CX_EV_WARNING:
         fprintf(stderr, "warning: %s\n", cx_json_get_str(ev->data, "message") ?: "");
         break;
+    case CX_EV_COMPACTED:
+        fputs("context compacted\n", stderr);
+        break;
+    case CX_EV_ITEM_COMPLETED: {
+        const char *type = cx_json_get_str(ev->data, "type");
+        if (type && !strcmp(type, "error"))
+            fprintf(stderr, "warning: %s\n", cx_json_get_str(ev->data, "message") ?: "");
+        break;
+    }
     default:
         break;
     }
