@@ -4,6 +4,7 @@
  * of its own, and Ctrl-C interrupts the running turn. Output from the worker
  * (streamed text, tool lines, phase lines) is serialised by one lock. */
 #include "cli/cli.h"
+#include "cli/mcp_cli.h"
 #include "server/rserver.h"
 
 #include "base/buf.h"
@@ -40,6 +41,7 @@ typedef struct repl {
     json_object *ask_answers;
     bool ask_done, ask_cancel;
     bool closing; /* the REPL is ending: questions get no answer */
+    cx_mcp *mcp;  /* the session's MCP servers (freed after the agent) */
     const cx_cli_opts *opts;
 } repl;
 
@@ -275,6 +277,11 @@ static cx_agent *new_agent(repl *r, const char *resume_path)
     };
     cx_error err;
     cx_agent *a = cx_agent_new(&ao, &err);
+    if (a && cx_mcp_register(r->mcp, cx_agent_tools(a)) != 0) {
+        cx_agent_free(a);
+        a = NULL;
+        cx_error_set(&err, CX_ENOMEM, "cannot register the MCP tools");
+    }
     if (!a) fprintf(stderr, "error: %s\n", err.msg);
     return a;
 }
@@ -450,6 +457,11 @@ int cx_cli_repl(const cx_cli_opts *o)
     r.cfg = cx_cli_load_config(o, true, &r.bridge);
     if (!r.cfg) return 1;
     cx_agent_global_init(r.cfg);
+    if (cx_cli_mcp_start(r.cfg, o->cwd, true, &r.mcp) != 0) {
+        cx_rserver_free(r.bridge);
+        cx_config_free(r.cfg);
+        return 1;
+    }
     sig_ctx sc;
     sigemptyset(&sc.set);
     sigaddset(&sc.set, SIGINT);
@@ -464,6 +476,7 @@ int cx_cli_repl(const cx_cli_opts *o)
     if (!r.agent || !r.view) {
         if (r.agent) fprintf(stderr, "error: out of memory\n");
         cx_agent_free(r.agent);
+        cx_mcp_free(r.mcp);
         cx_render_free(r.view);
         cx_rserver_free(r.bridge);
         cx_config_free(r.cfg);
@@ -545,6 +558,7 @@ int cx_cli_repl(const cx_cli_opts *o)
     if (r.hist) history_end(r.hist);
     if (r.el) el_end(r.el);
     cx_agent_free(r.agent);
+    cx_mcp_free(r.mcp);
     cx_render_free(r.view);
     cx_rserver_free(r.bridge);
     cx_config_free(r.cfg);

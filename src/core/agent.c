@@ -92,8 +92,12 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
     a->history = o->initial_history ? cx_json_copy(o->initial_history) : json_object_new_array();
     a->http = cx_http_client_new();
     a->originator = o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex_exec";
-    a->user_agent = cx_request_user_agent(
-        a->originator, o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex-exec");
+    if (o->originator && (a->own_originator = strdup(o->originator)))
+        a->originator = a->own_originator;
+    a->user_agent =
+        cx_request_user_agent(a->originator, o->client_name                   ? o->client_name
+                                             : o->mode == CX_MODE_INTERACTIVE ? "codex-tui"
+                                                                              : "codex-exec");
     if (o->session_id)
         snprintf(a->session_id, sizeof a->session_id, "%s", o->session_id);
     else
@@ -162,6 +166,7 @@ void cx_agent_free(cx_agent *a)
     free(a->subagent_header);
     free(a->collab_mode);
     free(a->user_agent);
+    free(a->own_originator);
     free(a->last_message);
     pthread_mutex_destroy(&a->lock);
     free(a);

@@ -28,6 +28,7 @@ struct cx_agent {
     char session_id[CX_UUID_STRLEN + 1];
     char *user_agent;
     const char *originator;
+    char *own_originator; /* a copy of options.originator, when given */
     cx_event_fn on_event;
     void *event_user;
     void *services;
