@@ -49,9 +49,13 @@ static void on_event(void *user, const cx_event *ev)
         if (type && !strcmp(type, "command_execution") && cmd) fprintf(stderr, "exec %s\n", cmd);
         break;
     }
-    case CX_EV_ITEM_COMPLETED:
+    case CX_EV_ITEM_COMPLETED: {
         cx_cli_mcp_item(&ui->mcp, ev, stderr);
+        const char *type = cx_json_get_str(ev->data, "type");
+        if (type && !strcmp(type, "error")) /* e.g. the compaction heads-up */
+            fprintf(stderr, "warning: %s\n", cx_json_get_str(ev->data, "message") ?: "");
         break;
+    }
     case CX_EV_TOOL_STARTED: {
         const char *name = cx_json_get_str(ev->data, "name");
         if (name && strcmp(name, "exec_command") && strcmp(name, "shell") &&
@@ -64,6 +68,9 @@ static void on_event(void *user, const cx_event *ev)
         break;
     case CX_EV_WARNING:
         fprintf(stderr, "warning: %s\n", cx_json_get_str(ev->data, "message") ?: "");
+        break;
+    case CX_EV_COMPACTED:
+        fputs("context compacted\n", stderr);
         break;
     default:
         break;

@@ -510,6 +510,8 @@ int cx_cli_repl(const cx_cli_opts *o)
         snprintf(line, sizeof line, "session id: %s", cx_agent_session_id(r.agent));
         cx_render_line(r.view, line);
     }
+    if (o->resume && !o->resume_id && !o->resume_last)
+        resume_command(&r, ""); /* `ccodex resume`: the list to pick from with /resume N */
     if (o->resume && o->prompt) {
         bool steered = false;
         history_append(&r, o->prompt);
