@@ -228,6 +228,11 @@ for pkg in "${DEP_PKGS[@]}"; do
     t0=$(date +%s)
     rm -rf "$P" "$WORKDIR/$pkg"
     cp -a "$tree" "$WORKDIR/$pkg"
+    # Debian's patches touch configure.ac / Makefile.am (for GnuTLS, NSS, LDAP, Kerberos: parts
+    # not built here); without this, make would re-run configure or call missing autotools.
+    # One timestamp for all of them, so that none looks older than another.
+    find "$WORKDIR/$pkg" \( -name configure -o -name Makefile.in -o -name aclocal.m4 \
+      -o -name '*config.h.in' \) -exec touch -d "@$(date +%s)" {} +
     (cd "$WORKDIR/$pkg" && P=$P "$fn")
     rm -rf "$WORKDIR/$pkg"
     echo "$pkg $ver built in $(($(date +%s) - t0)) s" >"$P/.done"

@@ -1,8 +1,8 @@
 """TLS trust and proxies as a user meets them: an https provider behind a loopback TLS front
 signed by a throwaway CA, trusted through SSL_CERT_FILE or SSL_CERT_DIR; a clear error naming the
 places searched when there are no CA certificates at all; HTTPS_PROXY / ALL_PROXY with
-Proxy-Authorization on CONNECT, and NO_PROXY. Runs against CCODEX_BIN and, when set,
-CCODEX_STATIC_BIN (the release binary from scripts/release.sh)."""
+Proxy-Authorization on CONNECT, and NO_PROXY. Runs against CCODEX_STATIC_BIN when set (the
+release binary; scripts/test.sh does that after scripts/release.sh), else CCODEX_BIN."""
 import os, shutil, subprocess, sys, tempfile, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -10,7 +10,7 @@ sys.path.insert(0, HERE)
 import tlsfront  # noqa: E402
 from harness import BIN, Env  # noqa: E402
 
-BINS = [BIN] + ([os.environ["CCODEX_STATIC_BIN"]] if os.environ.get("CCODEX_STATIC_BIN") else [])
+BINS = [os.environ.get("CCODEX_STATIC_BIN") or BIN]
 SCRUB = ("SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "HTTPS_PROXY", "https_proxy",
          "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
 
