@@ -23,6 +23,7 @@ typedef struct cx_cli_opts {
     const char **overrides;
     size_t n_overrides;
     bool json;
+    bool search;        /* --search: live web search for the interactive client */
     const char *prompt; /* NULL: read stdin / interactive */
 } cx_cli_opts;
 
@@ -42,6 +43,8 @@ int cx_cli_repl(const cx_cli_opts *o);
 char *cx_cli_list_models(const cx_config *cfg, cx_error *err);
 /* `ccodex serve ...` (argv[0] is "serve"). */
 int cx_cli_serve(int argc, char **argv);
+/* `ccodex sandbox linux ...` (argv[0] is "sandbox"). */
+int cx_cli_sandbox(int argc, char **argv);
 /* `ccodex doctor ...` (argv[0] is "doctor"). */
 int cx_cli_doctor(int argc, char **argv);
 /* `ccodex --put [PATH]@HOST:PORT`: uploads a CODEX_HOME bundle, checks it with

@@ -34,6 +34,8 @@ static void usage(FILE *f)
         "               [--host 127.0.0.1] [--port N]\n"
         "                                    Responses API server in front of Chat Completions\n"
         "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
+        "  ccodex sandbox linux [--full-auto] [-c K=V] -- CMD...\n"
+        "                                    run CMD under the commands' sandbox\n"
         "  ccodex --put [PATH]@HOST:PORT     upload CODEX_HOME (or PATH) for portable use\n"
         "  ccodex --call TOKEN [PROMPT]      run with a home fetched from a storage server\n"
         "  ccodex storage-server [--host H] [--port N] [--root DIR]\n"
@@ -43,6 +45,8 @@ static void usage(FILE *f)
         "  -m, --model MODEL          model to use\n"
         "  -p, --profile NAME         config profile (profiles.NAME in config.toml)\n"
         "  -c, --config KEY=VALUE     override a config key (VALUE in TOML syntax); repeatable\n"
+        "      --search               live web search for the interactive client (exec keeps "
+        "cached)\n"
         "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
         "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
         "  -C, --cd DIR               working directory for the agent\n"
@@ -89,6 +93,8 @@ int main(int argc, char **argv)
         first = 2;
     } else if (argc > 1 && !strcmp(argv[1], "serve")) {
         return cx_cli_serve ? cx_cli_serve(argc - 1, argv + 1) : missing_command("serve");
+    } else if (argc > 1 && !strcmp(argv[1], "sandbox")) {
+        return cx_cli_sandbox(argc - 1, argv + 1);
     } else if (argc > 1 && !strcmp(argv[1], "doctor")) {
         return cx_cli_doctor ? cx_cli_doctor(argc - 1, argv + 1) : missing_command("doctor");
     } else if (argc > 1 && !strcmp(argv[1], "storage-server")) {
@@ -122,6 +128,11 @@ int main(int argc, char **argv)
             goto out;
         } else if (!strcmp(a, "--json")) {
             o.json = true;
+            continue;
+        } else if (!strcmp(a, "--search")) {
+            /* upstream's interactive client turns on live web search; its exec
+             * accepts the flag and keeps cached search */
+            o.search = true;
             continue;
         } else if (!strcmp(a, "--use-chat-completion")) {
             o.use_chat_completion = true;
@@ -180,6 +191,8 @@ int main(int argc, char **argv)
         *slot = v;
         if (slot == &overrides[o.n_overrides]) o.n_overrides++;
     }
+    /* (room: overrides has argc slots and each -c takes two arguments) */
+    if (o.search && !command) overrides[o.n_overrides++] = "web_search=\"live\"";
     if (o.put && o.call) {
         fprintf(stderr, "error: --put and --call cannot be combined\n");
         rc = 2;
