@@ -8,7 +8,7 @@
 #
 # Built libraries are cached in build-static/deps/<package>-<version>-<recipe hash>/, so a run
 # only rebuilds what changed (a new Debian version or a changed recipe). Keep that directory
-# between CI runs to skip the dependency build (about 4 minutes on 2 cores, most of it OpenSSL).
+# between CI runs to skip the dependency build (see docs/RELEASE.md for its cost).
 #
 # Usage: scripts/release.sh [--jobs N] [--offline]
 #   --offline   use the cached Sources index and source packages; no network
@@ -198,16 +198,26 @@ build_ncurses() {
   make -C misc install.libs >/dev/null 2>&1 || true # the .pc files
 }
 build_libedit() {
+  # musl's wchar_t holds ISO 10646 code points, but musl-gcc has no stdc-predef.h to say so.
   ./configure --prefix="$P" --disable-shared --enable-static --host="$ARCH-linux-musl" \
-    CPPFLAGS="-I$PREFIX_ncurses/include -I$PREFIX_ncurses/include/ncurses" \
+    CPPFLAGS="-I$PREFIX_ncurses/include -I$PREFIX_ncurses/include/ncurses -D__STDC_ISO_10646__=201706L" \
     LDFLAGS="-L$PREFIX_ncurses/lib" LIBS="-ltinfo" >/dev/null
   make -j"$JOBS" -C src >/dev/null
   make -C src install >/dev/null
   make install-pkgconfigDATA >/dev/null
 }
+build_libseccomp() {
+  # the library only (the sandbox's filters); gperf generates its syscall table
+  ./configure --prefix="$P" --disable-shared --enable-static --host="$ARCH-linux-musl" \
+    --disable-python --disable-dependency-tracking >/dev/null
+  make -j"$JOBS" -C src >/dev/null
+  make -C src install >/dev/null
+  make -C include install >/dev/null
+  make install-pkgconfDATA >/dev/null
+}
 
 # Package order: a package's dependencies come before it.
-DEP_PKGS=(zlib openssl nghttp2 curl json-c libevent ncurses libedit)
+DEP_PKGS=(zlib openssl nghttp2 curl json-c libevent ncurses libedit libseccomp)
 declare -A DEP_OF=([curl]="openssl nghttp2 zlib" [libedit]="ncurses")
 declare -A VERSION_OF KEY_OF
 DEPS_START=$(date +%s)
@@ -245,9 +255,11 @@ log "dependencies ready in $(($(date +%s) - DEPS_START)) s"
 # --- ccodex itself ------------------------------------------------------------------------------
 VERSION=$(sed -n 's/^project(ccodex VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 PC=""
+LDIRS=""
 for pkg in "${DEP_PKGS[@]}"; do
   v=PREFIX_${pkg//-/_}
   PC+="${!v}/lib/pkgconfig:"
+  LDIRS+="-L${!v}/lib "
 done
 export PKG_CONFIG_LIBDIR=${PC%:}
 sources=""
@@ -272,9 +284,11 @@ log "building ccodex $VERSION"
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCCODEX_TESTS=OFF \
   -DCMAKE_C_COMPILER="$MUSL_GCC" \
   -DCMAKE_C_FLAGS="$BASE_CFLAGS -include $INFO" \
-  -DCMAKE_EXE_LINKER_FLAGS="-static -Wl,--gc-sections" \
+  -DCMAKE_EXE_LINKER_FLAGS="-static -Wl,--gc-sections $LDIRS" \
   -DCMAKE_C_STANDARD_LIBRARIES="${S[*]} -lpthread" >/dev/null
-cmake --build "$BUILD" -j "$JOBS" >/dev/null
+rm -f "$BUILD/ccodex" # so that a failed link cannot leave an old binary to ship
+cmake --build "$BUILD" -j "$JOBS" | grep -v '^\[' || true
+[ -x "$BUILD/ccodex" ] || { echo "release.sh: building ccodex failed" >&2; exit 1; }
 mkdir -p "$DIST_DIR"
 OUT=$DIST_DIR/ccodex-$VERSION-linux-$ARCH
 cp "$BUILD/ccodex" "$OUT.tmp"

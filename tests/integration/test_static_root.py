@@ -13,6 +13,7 @@ import fakechat, fakeserver, tlsfront  # noqa: E402
 from fakechat import finish, text, usage  # noqa: E402
 
 BIN = os.environ.get("CCODEX_STATIC_BIN")
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 PATCH = "*** Begin Patch\n*** Add File: hello.txt\n+made in an empty root\n*** End Patch\n"
 
 
@@ -32,8 +33,10 @@ class EmptyRoot(unittest.TestCase):
         cls.ca, cls.cert, cls.key = tlsfront.make_ca(cls.tmp)
         with open(os.path.join(certs, "ca-certificates.crt"), "wb") as f:
             if os.path.isfile("/etc/ssl/certs/ca-certificates.crt"):
-                f.write(open("/etc/ssl/certs/ca-certificates.crt", "rb").read())
-            f.write(open(cls.ca, "rb").read())
+                with open("/etc/ssl/certs/ca-certificates.crt", "rb") as system:
+                    f.write(system.read())
+            with open(cls.ca, "rb") as ca:
+                f.write(ca.read())
         cls.env = {"PATH": "/", "HOME": "/home", "CODEX_HOME": "/home/codex", "FAKE_API_KEY": "sk-x",
                    "TERM": "dumb"}
 
@@ -41,8 +44,9 @@ class EmptyRoot(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def chroot(self, *args, **kw):
-        return ["chroot", self.root, "/ccodex", *args]
+    def chroot(self, *args):
+        # the environment's PATH is the root's, so chroot is named by its full path
+        return [CHROOT, self.root, "/ccodex", *args]
 
     def test_root_is_empty_but_for_binary_and_certs(self):
         found = sorted(os.path.relpath(os.path.join(d, f), self.root)
@@ -83,7 +87,10 @@ class EmptyRoot(unittest.TestCase):
                 self.assertEqual(f.read(), "made in an empty root\n")
             self.assertGreaterEqual(front.handshakes, 1)
             reqs = sorted(n for n in os.listdir(out) if n.startswith("request-"))
-            posts = [json.load(open(os.path.join(out, n))) for n in reqs]
+            posts = []
+            for n in reqs:
+                with open(os.path.join(out, n)) as f:
+                    posts.append(json.load(f))
             posts = [r for r in posts if r["method"] == "POST"]
             self.assertEqual(len(posts), 2)
             outputs = [i for i in posts[1]["body"]["input"] if i.get("call_id") == "p1"
