@@ -5,7 +5,8 @@ fake Chat Completions backend. Inside it: an `exec` turn over https (CA found at
 Debian path) with an apply_patch tool call that writes a file, and `ccodex serve` answering a
 Responses request from outside. The binary comes from CCODEX_STATIC_BIN (scripts/test.sh sets it
 after scripts/release.sh); the test skips clearly without it or when not root."""
-import json, os, re, shutil, signal, subprocess, sys, tempfile, unittest, urllib.request
+import json, os, pty, re, select, shutil, signal, subprocess, sys, tempfile, time, unittest
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -100,6 +101,33 @@ class EmptyRoot(unittest.TestCase):
         finally:
             front.close()
             stop()
+
+    def test_repl_edits_lines_without_a_terminfo_database(self):
+        # xterm-256color is compiled into the static libtinfo; the root has no /usr/share/terminfo
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(CHROOT, self.chroot("-C", "/work"), dict(self.env, TERM="xterm-256color"))
+        out = b""
+        deadline = time.monotonic() + 30
+        sent = False
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if not sent and b"ccodex> " in out:
+                os.write(fd, b"/exit\r")
+                sent = True
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        self.assertTrue(sent, out)
+        self.assertNotIn(b"terminal", out.lower().replace(b"interactive", b""))
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, out)
 
     def test_serve_round_trip(self):
         out = os.path.join(self.tmp, "serve-out")
