@@ -30,10 +30,17 @@ int cx_request_body(const cx_request_body_opts *o, cx_buf *out)
     put_key(out, "instructions");
     put_string(out, o->instructions ? o->instructions : "");
     put_key(out, "input");
-    if (o->input)
-        cx_json_dump(o->input, out);
-    else
-        cx_buf_puts(out, "[]");
+    cx_buf_putc(out, '[');
+    size_t n = o->input ? json_object_array_length(o->input) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i) cx_buf_putc(out, ',');
+        cx_json_dump(json_object_array_get_idx(o->input, i), out);
+    }
+    if (o->input_tail_len) {
+        if (n) cx_buf_putc(out, ',');
+        cx_buf_append(out, o->input_tail, o->input_tail_len);
+    }
+    cx_buf_putc(out, ']');
     put_key(out, "tools");
     if (o->tools)
         cx_json_dump(o->tools, out);
@@ -110,7 +117,10 @@ char **cx_request_headers(const cx_request_header_opts *o)
     size_t n = 0, cap = 0;
     int rc = 0;
     const cx_provider *p = o->provider;
-    /* The order upstream 0.115.0 puts them on the wire. */
+    /* The order upstream 0.115.0 puts them on the wire. The built-in OpenAI
+     * provider also gets the client version upstream sends it. */
+    if (p && p->id && !strcmp(p->id, "openai") && !(p->name && strcmp(p->name, "OpenAI")))
+        rc |= push(&arr, &n, &cap, header("version", "0.115.0"));
     if (o->turn_metadata)
         rc |= push(&arr, &n, &cap, header("x-codex-turn-metadata", o->turn_metadata));
     if (o->session_id) {
