@@ -4,6 +4,7 @@
 #include "base/json.h"
 #include "base/net.h"
 #include "base/uuid.h"
+#include "tools/output.h"
 #include "tools/patch.h"
 #include "tools/shell_env.h"
 #include "tools/tool_proc.h"
@@ -64,61 +65,6 @@ static long long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- helpers shared with the shell tools ------------------------------------ */
-
-char *cx_shlex_join(const char *const *argv)
-{
-    cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
-    for (size_t i = 0; argv[i]; i++) {
-        const char *a = argv[i];
-        if (i) cx_buf_putc(&b, ' ');
-        bool safe = *a != '\0';
-        for (const char *c = a; *c; c++)
-            if (!(((*c | 32) >= 'a' && (*c | 32) <= 'z') || (*c >= '0' && *c <= '9') ||
-                  strchr("@%+=:,./-_", *c)))
-                safe = false;
-        if (safe) {
-            cx_buf_puts(&b, a);
-            continue;
-        }
-        cx_buf_putc(&b, '\'');
-        for (const char *c = a; *c; c++) {
-            if (*c == '\'')
-                cx_buf_puts(&b, "'\"'\"'");
-            else
-                cx_buf_putc(&b, *c);
-        }
-        cx_buf_putc(&b, '\'');
-    }
-    return cx_buf_steal(&b);
-}
-
-size_t cx_approx_tokens(size_t bytes)
-{
-    return (bytes + 3) / 4;
-}
-
-void cx_truncate_middle(const char *text, size_t len, size_t max_tokens, cx_buf *out)
-{
-    size_t max_bytes = max_tokens * 4;
-    if (len <= max_bytes) {
-        cx_buf_append(out, text, len);
-        return;
-    }
-    size_t head = max_bytes / 2, tail = max_bytes - head;
-    /* cut on UTF-8 boundaries */
-    while (head > 0 && ((unsigned char)text[head] & 0xC0) == 0x80)
-        head--;
-    size_t tail_start = len - tail;
-    while (tail_start < len && ((unsigned char)text[tail_start] & 0xC0) == 0x80)
-        tail_start++;
-    size_t removed = cx_approx_tokens(tail_start - head);
-    cx_buf_append(out, text, head);
-    cx_buf_printf(out, "…%zu tokens truncated…", removed);
-    cx_buf_append(out, text + tail_start, len - tail_start);
 }
 
 /* ---- sessions -------------------------------------------------------------- */
@@ -324,9 +270,10 @@ static void format_reply(cx_buf *b, const char *command, double wall, bool exite
         cx_buf_printf(b, "Process exited with code %d\n", code);
     else
         cx_buf_printf(b, "Process running with session ID %d\n", session_id);
-    cx_buf_printf(b, "Original token count: %zu\n", cx_approx_tokens(len));
+    cx_buf_printf(b, "Original token count: %zu\n", cx_output_approx_tokens(len));
     cx_buf_puts(b, "Output:\n");
-    cx_truncate_middle(output, len, max_tokens > 0 ? (size_t)max_tokens : DEFAULT_MAX_TOKENS, b);
+    cx_output_truncate_middle(output, len, max_tokens > 0 ? (size_t)max_tokens : DEFAULT_MAX_TOKENS,
+                              b);
 }
 
 static int new_session_id(cx_uexec *ux)
@@ -452,7 +399,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->in_fd = s->out_fd = -1;
-    s->command = cx_shlex_join(argv);
+    s->command = cx_output_shlex_join(argv);
     s->call_id = strdup(call->call_id ? call->call_id : "");
     s->last_used = now_ms();
     emit_item(env, CX_EV_ITEM_STARTED, s, "", false, 0);
