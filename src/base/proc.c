@@ -1,6 +1,7 @@
 /* The one process spawner: see proc.h. */
 #include "base/proc.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

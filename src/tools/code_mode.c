@@ -8,6 +8,7 @@
 #include "base/uuid.h"
 #include "tools/tool_proc.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>

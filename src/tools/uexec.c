@@ -10,6 +10,7 @@
 #include "tools/tool_proc.h"
 #include "ccodex/config.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
