@@ -12,7 +12,7 @@ Exits 1 and names each offending include or cycle; on success writes STAMP."""
 import os, re, sys
 
 # include/ccodex/<name> -> the layer that implements it
-PUBLIC_LAYER = {"error.h": "base", "events.h": "base", "config.h": "config",
+PUBLIC_LAYER = {"error.h": "base", "events.h": "base", "config.h": "config", "session.h": "session",
                 "tools.h": "tools", "items.h": "core", "agent.h": "core", "runtime.h": "core",
                 "version.h": "base", "export.h": "base"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

@@ -22,10 +22,25 @@ typedef struct cx_cli_opts {
     const char *call;         /* --call SECRET-CALLID@HOST:PORT */
     const char **overrides;
     size_t n_overrides;
+    const char **add_dirs; /* --add-dir: extra writable roots for workspace-write */
+    size_t n_add_dirs;
     bool json;
     bool search;        /* --search: live web search for the interactive client */
     const char *prompt; /* NULL: read stdin / interactive */
+    /* sessions (resume_cmd.c) */
+    bool ephemeral;        /* --ephemeral: no rollout file */
+    bool resume;           /* `exec resume ...` / `ccodex resume ...` */
+    bool resume_last;      /* --last */
+    bool resume_all;       /* --all: --last looks beyond the current directory */
+    const char *resume_id; /* a session id or thread name */
 } cx_cli_opts;
+
+/* The rollout file `resume` continues (new string), or NULL when none
+ * matches (upstream then starts a new session silently). */
+char *cx_cli_resume_path(const cx_cli_opts *o, const cx_config *cfg, bool interactive);
+/* Handles a positional argument after `resume`: the id unless --last was
+ * given or the id is set, then the prompt. Returns false when there are too many. */
+bool cx_cli_resume_positional(cx_cli_opts *o, const char *arg);
 
 struct cx_rserver;
 /* Loads config per opts; prints the error itself and returns NULL on failure.

@@ -8,6 +8,7 @@
 #include "model/request.h"
 #include "server/rserver.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,33 @@ static int start_bridge(const cx_cli_opts *o, cx_config *cfg, cx_rserver **bridg
     return 0;
 }
 
+/* --add-dir: appended to [sandbox_workspace_write] writable_roots (after the
+ * configured ones, as upstream orders them), made absolute. Prints errors. */
+static int add_writable_roots(cx_config *cfg, const char **dirs, size_t n)
+{
+    if (!n) return 0;
+    json_object *ww = cx_json_get(cfg->root, "sandbox_workspace_write");
+    if (!ww || !json_object_is_type(ww, json_type_object)) {
+        ww = json_object_new_object();
+        json_object_object_add(cfg->root, "sandbox_workspace_write", ww);
+    }
+    json_object *roots = cx_json_get(ww, "writable_roots");
+    if (!roots || !json_object_is_type(roots, json_type_array)) {
+        roots = json_object_new_array();
+        json_object_object_add(ww, "writable_roots", roots);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *abs = realpath(dirs[i], NULL);
+        if (!abs) {
+            fprintf(stderr, "error: --add-dir %s: %s\n", dirs[i], strerror(errno));
+            return -1;
+        }
+        json_object_array_add(roots, json_object_new_string(abs));
+        free(abs);
+    }
+    return 0;
+}
+
 cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver **bridge)
 {
     *bridge = NULL;
@@ -77,6 +105,19 @@ cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver
         return NULL;
     }
     free(home);
+    if (add_writable_roots(cfg, o->add_dirs, o->n_add_dirs)) {
+        cx_config_free(cfg);
+        return NULL;
+    }
+    /* exec and the one-shot form cannot ask: upstream's exec runs with approval
+     * `never` whatever was configured */
+    if (!interactive) {
+        char *never = strdup("never");
+        if (never) {
+            free(cfg->approval_policy);
+            cfg->approval_policy = never;
+        }
+    }
     if (start_bridge(o, cfg, bridge)) {
         cx_config_free(cfg);
         return NULL;

@@ -118,15 +118,19 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
     cx_agent_global_init(cfg);
     exec_ui ui = {.json = o->json, .stream_text = !exec_mode && !o->json};
     if (ui.json) ui.jsonl = cx_jsonl_new(stdout);
+    char *resume_path = cx_cli_resume_path(o, cfg, false);
     cx_agent_options ao = {
         .config = cfg,
         .cwd = o->cwd,
         .mode = CX_MODE_EXEC,
         .on_event = on_event,
         .event_user = &ui,
+        .persist = !o->ephemeral,
+        .resume_path = resume_path,
     };
     cx_error err;
     cx_agent *agent = cx_agent_new(&ao, &err);
+    free(resume_path);
     if (!agent) {
         fprintf(stderr, "error: %s\n", err.msg);
         cx_jsonl_free(ui.jsonl);

@@ -30,6 +30,9 @@ static void usage(FILE *f)
         "  ccodex [OPTIONS] [PROMPT]         one turn (PROMPT or stdin); no prompt on a TTY: REPL\n"
         "  ccodex exec [--json] [OPTIONS] [PROMPT|-]\n"
         "                                    one non-interactive turn; --json prints JSONL events\n"
+        "  ccodex exec [OPTIONS] resume [--last [--all]|ID] [PROMPT|-]\n"
+        "                                    continue a stored session (see docs/SESSIONS.md)\n"
+        "  ccodex resume [--last|ID]         continue a stored session in the REPL\n"
         "  ccodex serve --downstream-base-url URL [--model-provider vllm|stepfun|openai]\n"
         "               [--host 127.0.0.1] [--port N]\n"
         "                                    Responses API server in front of Chat Completions\n"
@@ -49,12 +52,17 @@ static void usage(FILE *f)
         "cached)\n"
         "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
         "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
+        "      --full-auto            workspace-write sandbox\n"
+        "      --add-dir DIR          another writable directory for workspace-write; repeatable\n"
+        "      --dangerously-bypass-approvals-and-sandbox, --yolo\n"
+        "                             no sandbox and no approvals (docs/SANDBOX.md)\n"
         "  -C, --cd DIR               working directory for the agent\n"
         "      --vllm-endpoint URL    run the responses server in-process in front of the vLLM\n"
         "                             (chat completions) server at URL; no path means /v1\n"
         "      --use-chat-completion  reach the configured provider through that server (as\n"
         "                             a provider with wire_api = \"chat\" always is)\n"
         "      --json                 (exec) print events as JSON lines\n"
+        "      --ephemeral            do not record the session under CODEX_HOME/sessions\n"
         "      --skip-git-repo-check  accepted for compatibility\n"
         "  -h, --help                 this help\n"
         "  -V, --version              print the version\n"
@@ -105,8 +113,10 @@ int main(int argc, char **argv)
         return 0;
     }
     const char **overrides = calloc((size_t)argc, sizeof *overrides);
-    if (!overrides) return 1;
+    const char **add_dirs = calloc((size_t)argc, sizeof *add_dirs);
+    if (!overrides || !add_dirs) return 1;
     o.overrides = overrides;
+    o.add_dirs = add_dirs;
     int rc = 0;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
@@ -128,9 +138,30 @@ int main(int argc, char **argv)
              * accepts the flag and keeps cached search */
             o.search = true;
             continue;
+        } else if (!strcmp(a, "--ephemeral")) {
+            o.ephemeral = true;
+            continue;
+        } else if (!o.resume && !o.prompt && !strcmp(a, "resume") &&
+                   (i == first || (command && !strcmp(command, "exec")))) {
+            o.resume = true;
+            continue;
+        } else if (o.resume && (!strcmp(a, "--last") || !strcmp(a, "--all"))) {
+            if (!strcmp(a, "--last"))
+                o.resume_last = true;
+            else
+                o.resume_all = true;
+            continue;
         } else if (!strcmp(a, "--use-chat-completion")) {
             o.use_chat_completion = true;
             continue;
+        } else if (!strcmp(a, "--dangerously-bypass-approvals-and-sandbox") ||
+                   !strcmp(a, "--yolo")) {
+            o.sandbox = "danger-full-access";
+            o.approval = "never";
+            continue;
+        } else if (is_opt(a, NULL, "--add-dir")) {
+            slot = &add_dirs[o.n_add_dirs];
+            a = "--add-dir";
         } else if (!strcmp(a, "--skip-git-repo-check") || !strcmp(a, "--full-auto")) {
             if (!strcmp(a, "--full-auto")) o.sandbox = "workspace-write";
             continue;
@@ -165,6 +196,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "error: unknown option '%s' (see ccodex --help)\n", a);
             rc = 2;
             goto out;
+        } else if (o.resume) {
+            if (!cx_cli_resume_positional(&o, a)) {
+                fprintf(stderr, "error: unexpected argument '%s' (quote the prompt)\n", a);
+                rc = 2;
+                goto out;
+            }
+            continue;
         } else {
             if (o.prompt) {
                 fprintf(stderr, "error: unexpected argument '%s' (quote the prompt)\n", a);
@@ -184,6 +222,7 @@ int main(int argc, char **argv)
         }
         *slot = v;
         if (slot == &overrides[o.n_overrides]) o.n_overrides++;
+        if (slot == &add_dirs[o.n_add_dirs]) o.n_add_dirs++;
     }
     /* (room: overrides has argc slots and each -c takes two arguments) */
     if (o.search && !command) overrides[o.n_overrides++] = "web_search=\"live\"";
@@ -211,6 +250,8 @@ int main(int argc, char **argv)
     }
     if (command && !strcmp(command, "exec")) {
         rc = cx_cli_exec(&o, true);
+    } else if (o.resume) {
+        rc = cx_cli_repl(&o);
     } else if (o.prompt || !isatty(STDIN_FILENO)) {
         rc = cx_cli_exec(&o, false);
     } else {
@@ -219,5 +260,6 @@ int main(int argc, char **argv)
 out:
     free(called_home);
     free(overrides);
+    free(add_dirs);
     return rc;
 }

@@ -273,6 +273,28 @@ static void provider_free(cx_provider *p)
     memset(p, 0, sizeof *p);
 }
 
+/* The API key `codex login --with-api-key` leaves in CODEX_HOME/auth.json,
+ * used by the built-in provider when OPENAI_API_KEY is not set. */
+static char *auth_json_key(const char *home)
+{
+    char *path = NULL;
+    if (!home || asprintf(&path, "%s/auth.json", home) < 0) return NULL;
+    FILE *f = fopen(path, "rb");
+    free(path);
+    if (!f) return NULL;
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    json_object *o = NULL;
+    char *key = NULL;
+    if (cx_json_parse(buf, n, &o, NULL) == 0) {
+        const char *k = cx_json_get_str(o, "OPENAI_API_KEY");
+        if (k && *k) key = strdup(k);
+    }
+    json_object_put(o);
+    return key;
+}
+
 static int load_provider(loader *l, json_object *root, const char *id, cx_provider *p)
 {
     json_object *providers = cx_json_get(root, "model_providers");
@@ -284,7 +306,9 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
     p->request_max_retry_wait_ms = 60000;
     p->stream_max_event_bytes = (size_t)16 << 20;
     if (!t && !strcmp(id, "openai")) {
-        const char *base = getenv("OPENAI_BASE_URL");
+        /* openai_base_url (config) wins over OPENAI_BASE_URL (deprecated upstream) */
+        const char *base = cx_json_get_str(root, "openai_base_url");
+        if (!base || !*base) base = getenv("OPENAI_BASE_URL");
         p->name = strdup("OpenAI");
         p->base_url = strdup(base && *base ? base : "https://api.openai.com/v1");
         p->env_key = strdup("OPENAI_API_KEY");
@@ -473,6 +497,8 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
         }
     }
     if (!l.rc) load_provider(&l, root, c->model_provider_id, &c->provider);
+    if (!l.rc && !c->provider.api_key && !strcmp(c->provider.id, "openai"))
+        c->provider.api_key = auth_json_key(c->codex_home);
     free(text);
     free(path);
     if (l.rc) {

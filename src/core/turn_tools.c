@@ -29,6 +29,21 @@ static void emit(const cx_tool_env *env, cx_event_kind kind, json_object *data)
     json_object_put(data);
 }
 
+/* Whether the call's input, or a string inside its JSON arguments, holds
+ * a NUL byte (issue 7 #9). */
+static bool nul_in_input(const json_object *item, bool custom)
+{
+    json_object *v = cx_json_get(item, custom ? "input" : "arguments");
+    if (!v || !json_object_is_type(v, json_type_string)) return false;
+    if (cx_json_has_nul(v)) return true;
+    if (custom) return false;
+    json_object *args = NULL;
+    const char *text = json_object_get_string(v);
+    bool nul = cx_json_parse(text, strlen(text), &args, NULL) == 0 && cx_json_has_nul(args);
+    json_object_put(args);
+    return nul;
+}
+
 static void run_call(call_job *job)
 {
     const json_object *item = job->item;
@@ -50,7 +65,13 @@ static void run_call(call_job *job)
 
     cx_tool_output out = {0};
     const cx_tool_def *def = cx_tools_find(job->reg, name);
-    if (!def || !def->handler) {
+    if (def && def->handler && nul_in_input(item, custom)) {
+        /* a tool reads C strings: a path or command cut at the NUL would be
+           another one, so the call is refused rather than run on part of it */
+        cx_tool_output_setf(&out, false,
+                            "failed to parse function arguments: a string holds \\u0000 (a NUL "
+                            "character), which cannot be passed to a tool");
+    } else if (!def || !def->handler) {
         /* Upstream answers a call to a tool it does not know with this text. */
         cx_tool_output_setf(&out, false, "unsupported call: %s", name);
     } else {
