@@ -59,6 +59,18 @@ def main(argv):
             return parts[1]
         return None
 
+    def module_of(rel):
+        # x.c with x.h is one module; so is x's private header x_int.h / x_internal.h /
+        # x_priv.h, which both x.c and x.h's family may include
+        mod = os.path.splitext(rel)[0]
+        for suffix in ("_int", "_internal", "_priv"):
+            if mod.endswith(suffix):
+                base = mod[: -len(suffix)]
+                if os.path.exists(os.path.join(root, base + ".c")) or \
+                        os.path.exists(os.path.join(root, base + ".h")):
+                    return base
+        return mod
+
     files = []
     for top in ("src", "include/ccodex"):
         for d, _, names in os.walk(os.path.join(root, top)):
@@ -74,7 +86,7 @@ def main(argv):
             continue
         with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
             text = f.read()
-        mod = os.path.splitext(rel)[0]
+        mod = module_of(rel)
         for inc in INCLUDE.findall(text):
             target = ("include/" + inc) if inc.startswith("ccodex/") else ("src/" + inc)
             if not os.path.exists(os.path.join(root, target)):
@@ -86,7 +98,7 @@ def main(argv):
             if tl not in allowed[layer]:
                 problems.append(f"{rel}: includes {inc} of layer {tl}, above or beside {layer} "
                                 f"(may use: {', '.join(sorted(allowed[layer]))})")
-            tmod = os.path.splitext(target)[0]
+            tmod = module_of(target)
             if tmod != mod:
                 graph.setdefault(mod, set()).add(tmod)
 

@@ -43,6 +43,10 @@ typedef struct cx_agent_options {
     const char *model;                  /* overrides config->model, or NULL */
     const char *reasoning_effort;       /* overrides config->model_reasoning_effort, or NULL */
     const json_object *initial_history; /* items to start from (fork_context), or NULL */
+    /* The originator header and the client named in the user agent, e.g.
+     * "codex_cli_rs" and an MCP client's name (copied); NULL: per mode. */
+    const char *originator;
+    const char *client_name;
     /* Sessions (include/ccodex/session.h): persist writes the conversation to
      * a rollout file under CODEX_HOME/sessions (false: --ephemeral);
      * resume_path continues the session stored in that rollout file (its

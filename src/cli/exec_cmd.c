@@ -3,6 +3,7 @@
  * message goes to stdout (streamed as it arrives in one-shot mode); progress
  * lines go to stderr; with --json, stdout carries upstream's JSONL events. */
 #include "cli/cli.h"
+#include "cli/mcp_cli.h"
 #include "server/rserver.h"
 
 #include "base/buf.h"
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 typedef struct exec_ui {
+    cx_cli_mcp_render mcp; /* mcp_tool_call items on stderr */
     bool json;
     bool stream_text; /* one-shot: print deltas live */
     bool streamed_any;
@@ -41,15 +43,19 @@ static void on_event(void *user, const cx_event *ev)
         }
         break;
     case CX_EV_ITEM_STARTED: {
+        cx_cli_mcp_item(&ui->mcp, ev, stderr);
         const char *type = cx_json_get_str(ev->data, "type");
         const char *cmd = cx_json_get_str(ev->data, "command");
         if (type && !strcmp(type, "command_execution") && cmd) fprintf(stderr, "exec %s\n", cmd);
         break;
     }
+    case CX_EV_ITEM_COMPLETED:
+        cx_cli_mcp_item(&ui->mcp, ev, stderr);
+        break;
     case CX_EV_TOOL_STARTED: {
         const char *name = cx_json_get_str(ev->data, "name");
         if (name && strcmp(name, "exec_command") && strcmp(name, "shell") &&
-            strcmp(name, "shell_command"))
+            strcmp(name, "shell_command") && !cx_cli_mcp_is_tool(name))
             fprintf(stderr, "tool %s\n", name);
         break;
     }
@@ -129,10 +135,27 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
         .resume_path = resume_path,
     };
     cx_error err;
+    /* MCP servers start before the first request; a `required` one that
+     * fails ends the run here */
+    cx_mcp *mcp = NULL;
+    if (cx_cli_mcp_start(cfg, o->cwd, !ui.json, &mcp) != 0) {
+        free(resume_path);
+        cx_jsonl_free(ui.jsonl);
+        cx_rserver_free(bridge);
+        cx_config_free(cfg);
+        free(prompt);
+        return 1;
+    }
     cx_agent *agent = cx_agent_new(&ao, &err);
     free(resume_path);
+    if (agent && cx_mcp_register(mcp, cx_agent_tools(agent)) != 0) {
+        cx_error_set(&err, CX_ENOMEM, "cannot register the MCP tools");
+        cx_agent_free(agent);
+        agent = NULL;
+    }
     if (!agent) {
         fprintf(stderr, "error: %s\n", err.msg);
+        cx_mcp_free(mcp);
         cx_jsonl_free(ui.jsonl);
         cx_rserver_free(bridge);
         cx_config_free(cfg);
@@ -177,6 +200,8 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
     }
     fflush(stdout);
     cx_agent_free(agent);
+    cx_mcp_free(mcp); /* after the agent: its registry borrows the servers */
+    cx_cli_mcp_render_clear(&ui.mcp);
     cx_jsonl_free(ui.jsonl);
     cx_rserver_free(bridge);
     cx_config_free(cfg);
