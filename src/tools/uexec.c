@@ -1,6 +1,7 @@
 /* Unified exec sessions. */
 #include "tools/uexec.h"
 
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/net.h"
 #include "base/uuid.h"
@@ -60,13 +61,6 @@ struct cx_uexec {
     session *sessions[MAX_SESSIONS];
     size_t n;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- sessions -------------------------------------------------------------- */
 
@@ -209,10 +203,10 @@ static char *collect(session *s, long long deadline, const atomic_bool *cancel, 
                      bool *exited, int *code)
 {
     pthread_mutex_lock(&s->mu);
-    while (!s->exited && now_ms() < deadline && !(cancel && atomic_load(cancel))) {
+    while (!s->exited && cx_clock_ms() < deadline && !(cancel && atomic_load(cancel))) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        long long step = deadline - now_ms();
+        long long step = deadline - cx_clock_ms();
         if (step > 50) step = 50;
         ts.tv_nsec += step * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -230,7 +224,7 @@ static char *collect(session *s, long long deadline, const atomic_bool *cancel, 
     s->dropped = 0;
     *exited = s->exited;
     *code = s->exit_code;
-    s->last_used = now_ms();
+    s->last_used = cx_clock_ms();
     pthread_mutex_unlock(&s->mu);
     *len_out = out.len;
     cx_buf_puts(&out, "");
@@ -364,13 +358,13 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     if (cx_patch_from_heredoc(cmd, &heredoc, &hdir)) {
         char *pcwd = hdir ? (hdir[0] == '/' ? strdup(hdir) : NULL) : strdup(cwd ? cwd : ".");
         if (hdir && !pcwd && asprintf(&pcwd, "%s/%s", cwd ? cwd : ".", hdir) < 0) pcwd = NULL;
-        long long t0 = now_ms();
+        long long t0 = cx_clock_ms();
         int prc = cx_patch_run(heredoc, pcwd, call->call_id, env, out);
         const char *body = out->text && out->success ? strstr(out->text, "Output:\n") : NULL;
         if (!prc && body) {
             /* upstream answers an intercepted patch in exec_command's own shape:
                the wall time, then the shell tool's JSON around the patch summary */
-            double wall = (double)(now_ms() - t0) / 1000.0;
+            double wall = (double)(cx_clock_ms() - t0) / 1000.0;
             json_object *o = json_object_new_object();
             cx_json_set_str(o, "output", body + strlen("Output:\n"));
             json_object *meta = json_object_new_object();
@@ -406,9 +400,9 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     s->in_fd = s->out_fd = -1;
     s->command = cx_output_shlex_join(argv);
     s->call_id = strdup(call->call_id ? call->call_id : "");
-    s->last_used = now_ms();
+    s->last_used = cx_clock_ms();
     emit_item(env, CX_EV_ITEM_STARTED, s, "", false, 0);
-    long long t0 = now_ms();
+    long long t0 = cx_clock_ms();
     cx_error err;
     if (spawn(s, (char *const *)argv, cwd, tty, env, &err) != 0) {
         emit_item(env, CX_EV_ITEM_COMPLETED, s, err.msg, true, -1);
@@ -441,7 +435,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     bool exited;
     int code;
     char *output = collect(s, t0 + wait, env->cancel, &len, &exited, &code);
-    double wall = (double)(now_ms() - t0) / 1000.0;
+    double wall = (double)(cx_clock_ms() - t0) / 1000.0;
     cx_buf b = CX_BUF_INIT;
     if (exited) {
         format_reply(&b, s->command, wall, true, code, 0, output, len, max_tokens);
@@ -496,7 +490,7 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
                                    "write_stdin failed: UnknownProcessId { process_id: \"%lld\" }",
                                    (long long)sid);
     }
-    long long t0 = now_ms();
+    long long t0 = cx_clock_ms();
     size_t clen = strlen(chars);
     if (clen) {
         if (s->in_fd < 0) {
@@ -514,7 +508,7 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
     bool exited;
     int code;
     char *output = collect(s, t0 + wait, env->cancel, &len, &exited, &code);
-    double wall = (double)(now_ms() - t0) / 1000.0;
+    double wall = (double)(cx_clock_ms() - t0) / 1000.0;
     cx_buf b = CX_BUF_INIT;
     format_reply(&b, NULL, wall, exited, code, (int)sid, output, len, max_tokens);
     free(output);
