@@ -3,7 +3,7 @@
 #include "portable/storage_server.h"
 
 #include "base/buf.h"
-#include "base/http_guard.h"
+#include "httpd/http_guard.h"
 #include "base/net.h"
 #include "portable/bundle.h"
 #include "portable/seal.h"
