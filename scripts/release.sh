@@ -215,9 +215,22 @@ build_libseccomp() {
   make -C include install >/dev/null
   make install-pkgconfDATA >/dev/null
 }
+build_hiredis() {
+  # the static library, headers (with the libevent adapter the shared store uses) and .pc
+  make -j"$JOBS" OPTIMIZATION="-O2" static >/dev/null
+  mkdir -p "$P/lib/pkgconfig" "$P/include/hiredis/adapters"
+  cp libhiredis.a "$P/lib/"
+  cp hiredis.h async.h read.h sds.h alloc.h "$P/include/hiredis/"
+  cp adapters/*.h "$P/include/hiredis/adapters/"
+  # users include <hiredis/...> and hiredis's own headers include each other bare: both paths
+  printf '%s\n' "prefix=$P" 'Name: hiredis' 'Description: Redis client library' \
+    "Version: $(sed -n 's/^#define HIREDIS_MAJOR //p' hiredis.h).$(sed -n 's/^#define HIREDIS_MINOR //p' hiredis.h)" \
+    'Libs: -L${prefix}/lib -lhiredis' 'Cflags: -I${prefix}/include -I${prefix}/include/hiredis' \
+    >"$P/lib/pkgconfig/hiredis.pc"
+}
 
 # Package order: a package's dependencies come before it.
-DEP_PKGS=(zlib openssl nghttp2 curl json-c libevent ncurses libedit libseccomp)
+DEP_PKGS=(zlib openssl nghttp2 curl json-c libevent ncurses libedit libseccomp hiredis)
 declare -A DEP_OF=([curl]="openssl nghttp2 zlib" [libedit]="ncurses")
 declare -A VERSION_OF KEY_OF
 DEPS_START=$(date +%s)
@@ -280,6 +293,8 @@ for lib in nghttp2/libnghttp2 openssl/libssl openssl/libcrypto zlib/libz ncurses
 done
 BUILD=$RELEASE_DIR/ccodex
 log "building ccodex $VERSION"
+# pkg-config results are cached by CMake; a dependency rebuilt under a new key must be found anew
+rm -f "$BUILD/CMakeCache.txt"
 # curl's own dependencies go last on the link line (static archives resolve left to right).
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCCODEX_TESTS=OFF \
   -DCMAKE_C_COMPILER="$MUSL_GCC" \
