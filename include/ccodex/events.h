@@ -14,6 +14,9 @@
 #define CCODEX_EVENTS_H
 
 #include <json-c/json.h>
+#include "ccodex/export.h"
+
+CX_BEGIN_DECLS
 
 typedef enum cx_event_kind {
     CX_EV_TURN_STARTED,    /* data: {"turn_id"} */
@@ -45,6 +48,8 @@ typedef struct cx_event {
 typedef void (*cx_event_fn)(void *user, const cx_event *ev);
 
 /* Fixed lower-case name of a kind ("turn_started", ...), for logs and tests. */
-const char *cx_event_kind_name(cx_event_kind kind);
+CX_EXTERN const char *cx_event_kind_name(cx_event_kind kind);
+
+CX_END_DECLS
 
 #endif

@@ -145,7 +145,7 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
     /* MCP servers start before the first request; a `required` one that
      * fails ends the run here */
     cx_mcp *mcp = NULL;
-    if (cx_cli_mcp_start(cfg, o->cwd, !ui.json, &mcp) != 0) {
+    if (cx_cli_mcp_start(cfg, o->cwd, ui.json ? CX_CLI_MCP_QUIET : CX_CLI_MCP_ALWAYS, &mcp) != 0) {
         free(resume_path);
         cx_jsonl_free(ui.jsonl);
         cx_rserver_free(bridge);
