@@ -3,11 +3,13 @@
  * the server sends nothing (curl's progress callback alone may wait a second). */
 #include "model/http.h"
 
+#include "base/clock.h"
 #include "base/redact.h"
 #include "base/uuid.h"
 #include "model/tls.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +34,6 @@ typedef struct xfer {
     CURL *easy;
     char errbuf[CURL_ERROR_SIZE]; /* curl's specific message ("CONNECT tunnel failed, ...") */
 } xfer;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void cx_http_global_init(bool tls)
 {
@@ -97,7 +92,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     xfer *x = ud;
     size_t n = size * nmemb;
-    x->last_byte_ms = now_ms();
+    x->last_byte_ms = cx_clock_ms();
     if (!x->ok_status && !x->wrong_type) {
         long code = 0;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -131,7 +126,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 {
     xfer *x = ud;
     size_t n = size * nitems;
-    x->last_byte_ms = now_ms();
+    x->last_byte_ms = cx_clock_ms();
     if (n > 12 && !strncasecmp(buf, "retry-after:", 12)) {
         char tmp[64];
         size_t len = n - 12 < sizeof tmp - 1 ? n - 12 : sizeof tmp - 1;
@@ -182,10 +177,10 @@ static bool retryable_curl(CURLcode rc)
 
 bool cx_http_sleep_cancellable(long ms, const atomic_bool *cancel)
 {
-    long long end = now_ms() + ms;
-    while (now_ms() < end) {
+    long long end = cx_clock_ms() + ms;
+    while (cx_clock_ms() < end) {
         if (cancel && atomic_load(cancel)) return true;
-        long left = (long)(end - now_ms());
+        long left = (long)(end - cx_clock_ms());
         struct timespec ts = {0, (left > 50 ? 50 : left) * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -209,7 +204,7 @@ static run_end run_transfer(cx_http_client *c, xfer *x, long idle_ms, const atom
             end = RUN_CANCEL;
             break;
         }
-        if (idle_ms > 0 && now_ms() - x->last_byte_ms > idle_ms) {
+        if (idle_ms > 0 && cx_clock_ms() - x->last_byte_ms > idle_ms) {
             end = RUN_IDLE;
             break;
         }
@@ -320,7 +315,7 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
     for (int attempt = 0;; attempt++) {
         xfer x = {.on_data = on_data,
                   .user = user,
-                  .last_byte_ms = now_ms(),
+                  .last_byte_ms = cx_clock_ms(),
                   .retry_after_ms = -1,
                   .want_type = req->content_type};
         if ((rc = setup_easy(c, &x, req->url, hdrs, err)) < 0) break;
@@ -392,7 +387,7 @@ int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, 
 {
     struct curl_slist *hdrs = make_headers(headers);
     if (!hdrs) return cx_error_set(err, CX_ENOMEM, "out of memory");
-    xfer x = {.on_data = append_body, .user = body, .last_byte_ms = now_ms(), .retry_after_ms = -1};
+    xfer x = {.on_data = append_body, .user = body, .last_byte_ms = cx_clock_ms(), .retry_after_ms = -1};
     int rc = setup_easy(c, &x, url, hdrs, err);
     if (rc < 0) {
         curl_slist_free_all(hdrs);
