@@ -37,6 +37,7 @@ typedef enum cx_event_kind {
     CX_EV_STEER_INSERTED, /* data: {"text"}: a steer text joined the next request */
     CX_EV_RETRY,          /* data: {"attempt","max","delay_ms","message"} */
     CX_EV_WARNING,        /* data: {"message"} */
+    CX_EV_COMPACTED,      /* data: {"mode":"remote"|"inline"}: the history was compacted */
 } cx_event_kind;
 
 typedef struct cx_event {

@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "base/redact.h"
 #include "model/request.h"
+#include "model/tls.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -280,10 +281,13 @@ int cx_cli_doctor(int argc, char **argv)
                     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
                     curl_easy_setopt(c, CURLOPT_PROXY, "");
                     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout * 1000));
-                    char eb[CURL_ERROR_SIZE] = "";
+                    char eb[1024] = ""; /* >= CURL_ERROR_SIZE; also holds cx_tls_apply's text */
                     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, eb);
                     double t0 = cx_clock_s();
-                    CURLcode cr = curl_easy_perform(c);
+                    cx_error terr = {0};
+                    CURLcode cr = cx_tls_apply(c, target, &terr) < 0 ? CURLE_SSL_CACERT_BADFILE
+                                                                     : curl_easy_perform(c);
+                    if (terr.code) snprintf(eb, sizeof eb, "%s", terr.msg);
                     double took = cx_clock_s() - t0;
                     curl_easy_cleanup(c);
                     bool tls = !strcmp(scheme, "https");

@@ -49,9 +49,13 @@ static void on_event(void *user, const cx_event *ev)
         if (type && !strcmp(type, "command_execution") && cmd) fprintf(stderr, "exec %s\n", cmd);
         break;
     }
-    case CX_EV_ITEM_COMPLETED:
+    case CX_EV_ITEM_COMPLETED: {
         cx_cli_mcp_item(&ui->mcp, ev, stderr);
+        const char *type = cx_json_get_str(ev->data, "type");
+        if (type && !strcmp(type, "error")) /* e.g. the compaction heads-up */
+            fprintf(stderr, "warning: %s\n", cx_json_get_str(ev->data, "message") ?: "");
         break;
+    }
     case CX_EV_TOOL_STARTED: {
         const char *name = cx_json_get_str(ev->data, "name");
         if (name && strcmp(name, "exec_command") && strcmp(name, "shell") &&
@@ -64,6 +68,9 @@ static void on_event(void *user, const cx_event *ev)
         break;
     case CX_EV_WARNING:
         fprintf(stderr, "warning: %s\n", cx_json_get_str(ev->data, "message") ?: "");
+        break;
+    case CX_EV_COMPACTED:
+        fputs("context compacted\n", stderr);
         break;
     default:
         break;
@@ -138,7 +145,7 @@ int cx_cli_exec(const cx_cli_opts *o, bool exec_mode)
     /* MCP servers start before the first request; a `required` one that
      * fails ends the run here */
     cx_mcp *mcp = NULL;
-    if (cx_cli_mcp_start(cfg, o->cwd, !ui.json, &mcp) != 0) {
+    if (cx_cli_mcp_start(cfg, o->cwd, ui.json ? CX_CLI_MCP_QUIET : CX_CLI_MCP_ALWAYS, &mcp) != 0) {
         free(resume_path);
         cx_jsonl_free(ui.jsonl);
         cx_rserver_free(bridge);

@@ -31,7 +31,7 @@ static void on_status(void *user, const char *server, const char *state, const c
     cx_buf_free(&line);
 }
 
-int cx_cli_mcp_start(const cx_config *cfg, const char *cwd, bool verbose, cx_mcp **out)
+int cx_cli_mcp_start(const cx_config *cfg, const char *cwd, cx_cli_mcp_lines lines, cx_mcp **out)
 {
     *out = NULL;
     char *abs = cwd ? realpath(cwd, NULL) : NULL;
@@ -45,6 +45,8 @@ int cx_cli_mcp_start(const cx_config *cfg, const char *cwd, bool verbose, cx_mcp
     }
     /* upstream prints nothing of the start-up when a required server fails:
      * with one configured, the lines wait until the outcome is known */
+    bool verbose = lines == CX_CLI_MCP_ALWAYS ||
+                   (lines == CX_CLI_MCP_IF_SERVERS && cx_mcp_enabled_count(m) > 0);
     cx_buf held = CX_BUF_INIT;
     status_out so = {verbose, cx_mcp_has_required(m) ? &held : NULL};
     int rc = cx_mcp_start(m, on_status, &so, &err);

@@ -309,6 +309,8 @@ static void item_locked(cx_render *r, const json_object *d, bool started)
                                            : 'M',
                           cx_json_get_str(c, "path") ?: "");
         }
+    } else if (!strcmp(type, "error") && !started) {
+        cx_buf_printf(&b, "[warning] %s", cx_json_get_str(d, "message") ?: "");
     } else if (!strcmp(type, "todo_list")) {
         json_object *items = cx_json_get(d, "items");
         size_t n = items ? json_object_array_length(items) : 0;
@@ -409,6 +411,9 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         cx_buf_free(&b);
         break;
     }
+    case CX_EV_COMPACTED:
+        line_locked(r, "[context compacted]");
+        break;
     case CX_EV_WARNING: {
         cx_buf b = CX_BUF_INIT;
         cx_buf_printf(&b, "[warning] %s", cx_json_get_str(d, "message") ?: "");

@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/redact.h"
 #include "base/uuid.h"
+#include "model/tls.h"
 
 #include <curl/curl.h>
 #include <stdatomic.h>
@@ -31,6 +32,7 @@ typedef struct xfer {
     long retry_after_ms;
     long long last_byte_ms;
     CURL *easy;
+    char errbuf[CURL_ERROR_SIZE]; /* curl's specific message ("CONNECT tunnel failed, ...") */
 } xfer;
 
 void cx_http_global_init(bool tls)
@@ -218,7 +220,10 @@ static run_end run_transfer(cx_http_client *c, xfer *x, long idle_ms, const atom
     return end;
 }
 
-static void setup_easy(cx_http_client *c, xfer *x, const char *url, struct curl_slist *hdrs)
+/* Returns cx_tls_apply's verdict: an https URL with no CA certificates fails
+ * before connecting, naming the places searched. */
+static int setup_easy(cx_http_client *c, xfer *x, const char *url, struct curl_slist *hdrs,
+                      cx_error *err)
 {
     CURL *e = c->easy;
     curl_easy_reset(e);
@@ -232,7 +237,9 @@ static void setup_easy(cx_http_client *c, xfer *x, const char *url, struct curl_
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     x->easy = e;
+    return cx_tls_apply(e, url, err);
 }
 
 static struct curl_slist *make_headers(const char *const *headers)
@@ -279,8 +286,8 @@ static int status_error(cx_error *err, long code, const char *url, const xfer *x
     return CX_EHTTP;
 }
 
-static int curl_error(cx_error *err, CURLcode rc, const char *url, const char *secret,
-                      bool delivered)
+static int curl_error(cx_error *err, CURLcode rc, const xfer *x, const char *url,
+                      const char *secret, bool delivered)
 {
     cx_buf b = CX_BUF_INIT;
     if (delivered)
@@ -291,7 +298,9 @@ static int curl_error(cx_error *err, CURLcode rc, const char *url, const char *s
         redact_into(&b, url, strlen(url), secret);
         cx_buf_puts(&b, " failed: ");
     }
-    cx_buf_puts(&b, curl_easy_strerror(rc));
+    /* the detail may quote a proxy URL with its password: redact both */
+    redact_into(&b, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc),
+                strlen(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc)), secret);
     cx_error_set(err, CX_ENET, "%s", cx_buf_str(&b));
     cx_buf_free(&b);
     return CX_ENET;
@@ -309,7 +318,7 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
                   .last_byte_ms = cx_clock_ms(),
                   .retry_after_ms = -1,
                   .want_type = req->content_type};
-        setup_easy(c, &x, req->url, hdrs);
+        if ((rc = setup_easy(c, &x, req->url, hdrs, err)) < 0) break;
         curl_easy_setopt(c->easy, CURLOPT_POST, 1L);
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, req->body);
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
@@ -334,8 +343,10 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
             rc = status_error(err, code, req->url, &x, req->redact);
             if (err) err->http_status = 0;
         } else if (cres != CURLE_OK && !(code >= 400 && !x.delivered)) {
-            rc = curl_error(err, cres, req->url, req->redact, x.delivered);
-            retry = !x.delivered && retryable_curl(cres);
+            rc = curl_error(err, cres, &x, req->url, req->redact, x.delivered);
+            long proxy_code = 0; /* a proxy refusing CONNECT (407, 403) will not change its mind */
+            curl_easy_getinfo(c->easy, CURLINFO_HTTP_CONNECTCODE, &proxy_code);
+            retry = !x.delivered && retryable_curl(cres) && proxy_code < 400;
         } else if (code < 200 || code >= 300) {
             rc = status_error(err, code, req->url, &x, req->redact);
             retry = retryable_status(code);
@@ -376,9 +387,12 @@ int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, 
 {
     struct curl_slist *hdrs = make_headers(headers);
     if (!hdrs) return cx_error_set(err, CX_ENOMEM, "out of memory");
-    xfer x = {
-        .on_data = append_body, .user = body, .last_byte_ms = cx_clock_ms(), .retry_after_ms = -1};
-    setup_easy(c, &x, url, hdrs);
+    xfer x = {.on_data = append_body, .user = body, .last_byte_ms = cx_clock_ms(), .retry_after_ms = -1};
+    int rc = setup_easy(c, &x, url, hdrs, err);
+    if (rc < 0) {
+        curl_slist_free_all(hdrs);
+        return rc;
+    }
     curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
     if (timeout_ms > 0) curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
     CURLcode cres;
@@ -386,9 +400,8 @@ int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, 
     long code = 0;
     curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
     if (status_out) *status_out = (int)code;
-    int rc = 0;
     if (cres != CURLE_OK && !(code >= 400))
-        rc = curl_error(err, cres, url, NULL, false);
+        rc = curl_error(err, cres, &x, url, NULL, false);
     else if (code < 200 || code >= 300)
         rc = status_error(err, code, url, &x, NULL);
     cx_buf_free(&x.err_body);

@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/json.h"
+#include "model/tls.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -212,6 +213,8 @@ xfer *cx__xfer_new(cx_rserver *s, xfer_kind kind, struct evhttp_request *req, co
     curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(x->easy, CURLOPT_TCP_NODELAY, 1L);
+    /* With no CA certificates the transfer fails with curl's own TLS error. */
+    cx_tls_apply(x->easy, url, NULL);
     /* hundreds of transfers at once: keep curl's per-handle buffers small */
     curl_easy_setopt(x->easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 4096L);

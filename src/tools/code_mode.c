@@ -447,7 +447,14 @@ static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env 
     cx_proc *proc;
     cx_error perr;
     if (cx__tool_spawn(env, false, &o, &proc, NULL, &perr) != 0) {
-        snprintf(err, esize, "cannot start node: %s", perr.msg);
+        /* the reason may be long (a sandbox error): keep what fits */
+        static const char prefix[] = "cannot start node: ";
+        size_t pre = sizeof prefix - 1, len = strlen(perr.msg);
+        if (esize <= pre) return NULL;
+        if (pre + len >= esize) len = esize - pre - 1;
+        memcpy(err, prefix, pre);
+        memcpy(err + pre, perr.msg, len);
+        err[pre + len] = '\0';
         return NULL;
     }
     cell *c = calloc(1, sizeof *c);

@@ -87,7 +87,12 @@ static int run(const cx_tool_env *env, char *const argv[], const char *cwd, char
     cx_error err;
     int e = 0;
     if (cx__tool_run(env, false, &o, &ro, &res, &e, &err) != 0) {
-        snprintf(err_msg, err_size, "%s", err.msg);
+        size_t n = strlen(err.msg); /* keep what fits: gcc -O2 warns on a %s cut */
+        if (err_size) {
+            if (n >= err_size) n = err_size - 1;
+            memcpy(err_msg, err.msg, n);
+            err_msg[n] = '\0';
+        }
         return e ? e : EIO;
     }
     r->timed_out = res.timed_out;

@@ -61,12 +61,12 @@ static void stream_text_on(cx_chat_wire wire)
     static const char *const chunks[] = {
         "{\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"think\\u0000more\"}}]}",
         "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"say\\u0000this\"}}]}",
-        "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"t1\","
-        "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"x\\\":\\\"a\"}}]}}"
-        "]"
-        "}",
-        "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{"
-        "\"arguments\":\"\\u0000b\\\"}\"}}]},\"finish_reason\":\"tool_calls\"}]}",
+        ("{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"t1\","
+         "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"x\\\":\\\"a\"}}]}}"
+         "]"
+         "}"),
+        ("{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{"
+         "\"arguments\":\"\\u0000b\\\"}\"}}]},\"finish_reason\":\"tool_calls\"}]}"),
     };
     for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++)
         assert_int_equal(cx_chat_stream_chunk(s, chunks[i], strlen(chunks[i]), &out, &err), 0);
