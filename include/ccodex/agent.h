@@ -48,6 +48,12 @@ typedef struct cx_agent_options {
      * asked. */
     json_object *(*ask_user)(void *user, const json_object *request);
     void *ask_user_data;
+    /* The `originator` header and user-agent prefix instead of the mode's own
+     * (CODEX_INTERNAL_ORIGINATOR_OVERRIDE, e.g. "codex_sdk_ts"), or NULL. */
+    const char *originator;
+    /* JSON schema the final answer must follow (exec --output-schema): sent as
+     * text.format json_schema, strict, on every request. Borrowed; NULL: none. */
+    const json_object *output_schema;
 } cx_agent_options;
 
 typedef struct cx_usage {
@@ -72,6 +78,10 @@ void cx_agent_free(cx_agent *agent);
  * text is pending. Returns 0, CX_ECANCELED when interrupted, or the error that
  * ended the turn (also reported as CX_EV_TURN_FAILED). */
 int cx_agent_run_turn(cx_agent *agent, const char *user_text, cx_error *err);
+/* Same, with content parts (e.g. input_image and its input_text markers,
+ * borrowed array) placed in the user message before the text. */
+int cx_agent_run_turn_content(cx_agent *agent, const char *user_text, const json_object *before,
+                              cx_error *err);
 
 /* Thread-safe: queues text that joins the next request of the running turn
  * (at the next sampling boundary). Returns 0 or CX_ENOMEM. */

@@ -23,6 +23,7 @@ typedef struct cx_provider {
     int request_max_retries;       /* default 4 */
     int stream_max_retries;        /* default 5 */
     long stream_idle_timeout_ms;   /* default 300000 */
+    bool requires_auth;            /* the built-in OpenAI provider: no key is an error */
 } cx_provider;
 
 typedef struct cx_config {

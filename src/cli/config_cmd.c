@@ -3,6 +3,7 @@
  * overrides. Errors are printed here, in one line, and the command exits. */
 #include "cli/cli.h"
 
+#include "base/buf.h"
 #include "base/json.h"
 #include "model/http.h"
 #include "model/request.h"
@@ -45,6 +46,10 @@ static int start_bridge(const cx_cli_opts *o, cx_config *cfg, cx_rserver **bridg
     return 0;
 }
 
+static bool missing_key(const cx_config *cfg);
+static cx_config *load(const cx_cli_opts *o, bool interactive, const char *home,
+                       const char *sandbox, const char *approval);
+
 cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver **bridge)
 {
     *bridge = NULL;
@@ -60,25 +65,97 @@ cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver
         free(home);
         return NULL;
     }
+    /* --full-auto and --dangerously-bypass-approvals-and-sandbox pick the
+       sandbox (an explicit -s wins); --add-dir adds writable roots. The
+       sandbox itself is enforced by the tools layer. */
+    const char *sandbox = o->sandbox;
+    const char *approval = o->approval;
+    if (!sandbox && o->bypass) sandbox = "danger-full-access";
+    if (!sandbox && o->full_auto) sandbox = "workspace-write";
+    if (o->bypass) approval = "never";
+    if (o->full_auto && !approval && interactive) approval = "on-request";
+    cx_cli_opts with = *o;
+    char *roots = NULL;
+    const char **overrides = NULL;
+    if (o->n_add_dirs) {
+        json_object *arr = json_object_new_array();
+        for (size_t i = 0; i < o->n_add_dirs; i++) {
+            char *abs = realpath(o->add_dirs[i], NULL);
+            json_object_array_add(arr, json_object_new_string(abs ? abs : o->add_dirs[i]));
+            free(abs);
+        }
+        cx_buf b = CX_BUF_INIT;
+        cx_buf_puts(&b, "sandbox_workspace_write.writable_roots=");
+        cx_json_dump(arr, &b);
+        json_object_put(arr);
+        roots = cx_buf_steal(&b);
+        overrides = calloc(o->n_overrides + 2, sizeof *overrides);
+        if (overrides && roots) {
+            /* first, so an explicit -c for the same key wins */
+            overrides[0] = roots;
+            for (size_t i = 0; i < o->n_overrides; i++)
+                overrides[i + 1] = o->overrides[i];
+            with.overrides = overrides;
+            with.n_overrides = o->n_overrides + 1;
+        }
+    }
+    cx_config *cfg = load(&with, interactive, home, sandbox, approval);
+    free(overrides);
+    free(roots);
+    free(home);
+    if (!cfg) return NULL;
+    if (!o->vllm_endpoint && !cfg->provider.api_key && missing_key(cfg)) {
+        cx_config_free(cfg);
+        return NULL;
+    }
+    if (start_bridge(o, cfg, bridge)) {
+        cx_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+/* A missing API key is reported before any request, saying how to set one
+ * (rather than after a failed request or its retries). */
+static bool missing_key(const cx_config *cfg)
+{
+    const cx_provider *p = &cfg->provider;
+    if (p->requires_auth) {
+        fprintf(stderr,
+                "error: no API key for the OpenAI provider: set OPENAI_API_KEY (or "
+                "CODEX_API_KEY), or store it in %s/auth.json as {\"OPENAI_API_KEY\": "
+                "\"sk-...\"}\n",
+                cfg->codex_home);
+        return true;
+    }
+    if (p->env_key && *p->env_key) {
+        fprintf(stderr,
+                "error: Missing environment variable: `%s`. Model provider '%s' reads its API "
+                "key from it; set it, or add it to %s/.env\n",
+                p->env_key, p->id, cfg->codex_home);
+        return true;
+    }
+    return false;
+}
+
+static cx_config *load(const cx_cli_opts *o, bool interactive, const char *home,
+                       const char *sandbox, const char *approval)
+{
+    cx_error err;
+    cx_error_clear(&err);
     cx_config_options co = {
         .codex_home = home,
         .profile = o->profile,
         .overrides = o->overrides,
         .n_overrides = o->n_overrides,
         .model = o->model,
-        .sandbox_mode = o->sandbox,
-        .approval_policy = o->approval,
+        .sandbox_mode = sandbox,
+        .approval_policy = approval,
         .interactive = interactive,
     };
     cx_config *cfg = NULL;
     if (cx_config_load(&co, &cfg, &err) != 0) {
         fprintf(stderr, "error: %s\n", err.msg);
-        free(home);
-        return NULL;
-    }
-    free(home);
-    if (start_bridge(o, cfg, bridge)) {
-        cx_config_free(cfg);
         return NULL;
     }
     return cfg;

@@ -59,35 +59,11 @@ static void usage(FILE *f)
         f);
 }
 
-/* Returns the value for an option taking one, advancing *i; NULL when missing. */
-static const char *opt_value(int argc, char **argv, int *i, const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) == 0 && arg[n] == '=') return arg + n + 1;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "error: %s needs a value\n", name);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static bool is_opt(const char *arg, const char *s, const char *l)
-{
-    size_t n = l ? strlen(l) : 0;
-    return (s && !strcmp(arg, s)) ||
-           (l && (!strcmp(arg, l) || (!strncmp(arg, l, n) && arg[n] == '=')));
-}
-
 int main(int argc, char **argv)
 {
     cx_cli_opts o = {0};
     char *called_home = NULL;
-    const char *command = NULL;
-    int first = 1;
-    if (argc > 1 && (!strcmp(argv[1], "exec") || !strcmp(argv[1], "e"))) {
-        command = "exec";
-        first = 2;
-    } else if (argc > 1 && !strcmp(argv[1], "serve")) {
+    if (argc > 1 && !strcmp(argv[1], "serve")) {
         return cx_cli_serve ? cx_cli_serve(argc - 1, argv + 1) : missing_command("serve");
     } else if (argc > 1 && !strcmp(argv[1], "doctor")) {
         return cx_cli_doctor ? cx_cli_doctor(argc - 1, argv + 1) : missing_command("doctor");
@@ -98,81 +74,16 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    const char **overrides = calloc((size_t)argc, sizeof *overrides);
-    if (!overrides) return 1;
-    o.overrides = overrides;
-    int rc = 0;
-    for (int i = first; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (!strcmp(a, "--")) {
-            if (i + 1 < argc) o.prompt = argv[i + 1];
-            break;
-        } else if (is_opt(a, "-h", "--help")) {
-            usage(stdout);
-            goto out;
-        } else if (is_opt(a, "-V", "--version")) {
-            printf("ccodex %s\n", CCODEX_VERSION);
-            goto out;
-        } else if (!strcmp(a, "--json")) {
-            o.json = true;
-            continue;
-        } else if (!strcmp(a, "--use-chat-completion")) {
-            o.use_chat_completion = true;
-            continue;
-        } else if (!strcmp(a, "--skip-git-repo-check") || !strcmp(a, "--full-auto")) {
-            if (!strcmp(a, "--full-auto")) o.sandbox = "workspace-write";
-            continue;
-        } else if (is_opt(a, "-m", "--model")) {
-            slot = &o.model;
-            a = "--model";
-        } else if (is_opt(a, "-p", "--profile")) {
-            slot = &o.profile;
-            a = "--profile";
-        } else if (is_opt(a, "-s", "--sandbox")) {
-            slot = &o.sandbox;
-            a = "--sandbox";
-        } else if (is_opt(a, "-a", "--ask-for-approval")) {
-            slot = &o.approval;
-            a = "--ask-for-approval";
-        } else if (is_opt(a, "-C", "--cd")) {
-            slot = &o.cwd;
-            a = "--cd";
-        } else if (is_opt(a, NULL, "--vllm-endpoint")) {
-            slot = &o.vllm_endpoint;
-            a = "--vllm-endpoint";
-        } else if (is_opt(a, NULL, "--put")) {
-            slot = &o.put;
-            a = "--put";
-        } else if (is_opt(a, NULL, "--call")) {
-            slot = &o.call;
-            a = "--call";
-        } else if (is_opt(a, "-c", "--config")) {
-            slot = &overrides[o.n_overrides];
-            a = "--config";
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "error: unknown option '%s' (see ccodex --help)\n", a);
-            rc = 2;
-            goto out;
-        } else {
-            if (o.prompt) {
-                fprintf(stderr, "error: unexpected argument '%s' (quote the prompt)\n", a);
-                rc = 2;
-                goto out;
-            }
-            o.prompt = a;
-            continue;
-        }
-        const char *orig = argv[i];
-        const char *v = (orig[0] == '-' && orig[1] == '-' && strchr(orig, '='))
-                            ? strchr(orig, '=') + 1
-                            : opt_value(argc, argv, &i, orig, a);
-        if (!v) {
-            rc = 2;
-            goto out;
-        }
-        *slot = v;
-        if (slot == &overrides[o.n_overrides]) o.n_overrides++;
+    cx_cli_action action;
+    int rc = cx_cli_parse(argc, argv, &o, &action);
+    if (rc) goto out;
+    if (action == CX_CLI_HELP) {
+        usage(stdout);
+        goto out;
+    }
+    if (action == CX_CLI_VERSION) {
+        printf("ccodex %s\n", CCODEX_VERSION);
+        goto out;
     }
     if (o.put && o.call) {
         fprintf(stderr, "error: --put and --call cannot be combined\n");
@@ -196,7 +107,7 @@ int main(int argc, char **argv)
         if ((rc = cx_cli_portable_call(o.call, &called_home)) != 0) goto out;
         o.codex_home = called_home;
     }
-    if (command && !strcmp(command, "exec")) {
+    if (o.command && !strcmp(o.command, "exec")) {
         rc = cx_cli_exec(&o, true);
     } else if (o.prompt || !isatty(STDIN_FILENO)) {
         rc = cx_cli_exec(&o, false);
@@ -205,6 +116,6 @@ int main(int argc, char **argv)
     }
 out:
     free(called_home);
-    free(overrides);
+    cx_cli_opts_free(&o);
     return rc;
 }

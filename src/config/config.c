@@ -183,6 +183,7 @@ typedef struct loader {
     cx_error *err;
     int rc;
     const char *text; /* the file's text, to point at a bad key; may be NULL */
+    const char *home; /* CODEX_HOME, for auth.json */
 } loader;
 
 /* Finds where `key` is assigned in the file ("line L, column C: "), looking
@@ -282,6 +283,33 @@ static void provider_free(cx_provider *p)
     memset(p, 0, sizeof *p);
 }
 
+/* The built-in OpenAI provider's key, as upstream looks for it: the
+ * CODEX_API_KEY variable (what the SDK's apiKey sets), then OPENAI_API_KEY,
+ * then the key `codex login --with-api-key` stored in CODEX_HOME/auth.json. */
+static void openai_auth(loader *l, cx_provider *p)
+{
+    const char *k = getenv("CODEX_API_KEY");
+    if (k && *k) {
+        free(p->api_key);
+        p->api_key = strdup(k);
+        return;
+    }
+    if (p->api_key || !l->home) return;
+    char *path = NULL;
+    if (asprintf(&path, "%s/auth.json", l->home) < 0) return;
+    size_t len = 0;
+    bool missing = false;
+    char *text = read_file(path, &len, &missing);
+    json_object *auth = NULL;
+    if (text && cx_json_parse(text, len, &auth, NULL) == 0) {
+        const char *key = cx_json_get_str(auth, "OPENAI_API_KEY");
+        if (key && *key) p->api_key = strdup(key);
+    }
+    json_object_put(auth);
+    free(text);
+    free(path);
+}
+
 static int load_provider(loader *l, json_object *root, const char *id, cx_provider *p)
 {
     json_object *providers = cx_json_get(root, "model_providers");
@@ -291,11 +319,19 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
     p->stream_max_retries = 5;
     p->stream_idle_timeout_ms = 300000;
     if (!t && !strcmp(id, "openai")) {
-        const char *base = getenv("OPENAI_BASE_URL");
+        /* the `openai_base_url` key (what the SDK's baseUrl sets) wins over
+           the older OPENAI_BASE_URL variable */
+        char *cfg_base = get_string(l, root, "openai_base_url", "");
+        const char *base = cfg_base && *cfg_base ? cfg_base : getenv("OPENAI_BASE_URL");
         p->name = strdup("OpenAI");
         p->base_url = strdup(base && *base ? base : "https://api.openai.com/v1");
+        size_t bl = strlen(p->base_url);
+        while (bl > 1 && p->base_url[bl - 1] == '/')
+            p->base_url[--bl] = '\0';
+        free(cfg_base);
         p->env_key = strdup("OPENAI_API_KEY");
         p->wire_api = strdup("responses");
+        p->requires_auth = true;
     } else if (!t && !strcmp(id, "oss")) {
         p->name = strdup("gpt-oss");
         p->base_url = strdup("http://localhost:11434/v1");
@@ -344,6 +380,7 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         const char *k = getenv(p->env_key);
         if (k && *k) p->api_key = strdup(k);
     }
+    if (p->requires_auth && !l->rc) openai_auth(l, p);
     return l->rc;
 }
 
@@ -388,7 +425,7 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
     }
     char *path = NULL;
     if (asprintf(&path, "%s/config.toml", c->codex_home) < 0) path = NULL;
-    loader l = {path, err, 0, NULL};
+    loader l = {path, err, 0, NULL, c->codex_home};
     size_t len = 0;
     bool missing = false;
     char *text = path ? read_file(path, &len, &missing) : NULL;

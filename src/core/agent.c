@@ -36,7 +36,7 @@ struct cx_agent {
     char *collab_mode;
     char session_id[CX_UUID_STRLEN + 1];
     char *user_agent;
-    const char *originator;
+    char *originator;
     cx_event_fn on_event;
     void *event_user;
     void *services;
@@ -48,6 +48,7 @@ struct cx_agent {
     json_object *history;
     cx_usage usage;
     char *last_message;
+    json_object *output_schema;
     atomic_bool cancel;
     pthread_mutex_t lock; /* guards steer */
     char **steer;
@@ -115,7 +116,10 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
     a->services = o->services;
     a->history = o->initial_history ? cx_json_copy(o->initial_history) : json_object_new_array();
     a->http = cx_http_client_new();
-    a->originator = o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex_exec";
+    a->originator = o->originator && *o->originator
+                        ? strdup(o->originator)
+                        : strdup(o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex_exec");
+    a->output_schema = o->output_schema ? cx_json_copy(o->output_schema) : NULL;
     a->user_agent = cx_request_user_agent(
         a->originator, o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex-exec");
     if (o->session_id)
@@ -141,7 +145,8 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
         }
     }
     if (!a->shell || !a->model || !a->history || !a->http || !a->user_agent || !a->tools ||
-        !a->ctx || (a->own_tools && !a->builtin)) {
+        !a->originator || (o->output_schema && !a->output_schema) || !a->ctx ||
+        (a->own_tools && !a->builtin)) {
         cx_error_set(err, CX_ENOMEM, "out of memory");
         cx_agent_free(a);
         return NULL;
@@ -170,6 +175,8 @@ void cx_agent_free(cx_agent *a)
     free(a->collab_mode);
     free(a->user_agent);
     free(a->last_message);
+    free(a->originator);
+    json_object_put(a->output_schema);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -400,6 +407,7 @@ static int sample(cx_agent *a, const char *turn_metadata, json_object **items_ou
         .service_tier = a->cfg->service_tier,
         .prompt_cache_key = a->session_id, /* a sub-agent's session id is its agent id */
         .verbosity = info.supports_verbosity ? a->cfg->model_verbosity : NULL,
+        .output_schema = a->output_schema,
     };
     cx_buf body = CX_BUF_INIT;
     int rc = cx_request_body(&bo, &body);
@@ -546,6 +554,28 @@ static void add_subagent_notifications(cx_agent *a, const json_object *items,
 
 int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
 {
+    return cx_agent_run_turn_content(a, user_text, NULL, err);
+}
+
+/* The user message of a turn: the parts given first, then the text. */
+static json_object *user_message(const char *text, const json_object *before)
+{
+    json_object *m = cx_item_user_text("user", text);
+    size_t n = before ? json_object_array_length(before) : 0;
+    if (!n) return m;
+    json_object *content = json_object_new_array();
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(content, cx_json_copy(json_object_array_get_idx(before, i)));
+    json_object *old = cx_json_get(m, "content");
+    for (size_t i = 0; old && i < json_object_array_length(old); i++)
+        json_object_array_add(content, json_object_get(json_object_array_get_idx(old, i)));
+    cx_json_set(m, "content", content);
+    return m;
+}
+
+int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_object *before,
+                              cx_error *err)
+{
     cx_error local;
     if (!err) err = &local;
     cx_error_clear(err);
@@ -561,8 +591,8 @@ int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
 
     /* Git facts are gathered once per turn, as upstream does. */
     char *metadata = cx_context_turn_metadata(a->ctx, turn_id);
-    if (user_text) json_object_array_add(a->history, cx_item_user_text("user", user_text));
-    cx_usage before = a->usage;
+    if (user_text) json_object_array_add(a->history, user_message(user_text, before));
+    cx_usage usage0 = a->usage;
     int rc = 0;
     cx_tool_env env = {
         .cwd = a->cwd,
@@ -624,17 +654,17 @@ int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
     if (rc == 0) {
         json_object *u = json_object_new_object();
         cx_json_set(u, "input_tokens",
-                    json_object_new_int64(a->usage.input_tokens - before.input_tokens));
+                    json_object_new_int64(a->usage.input_tokens - usage0.input_tokens));
         cx_json_set(
             u, "cached_input_tokens",
-            json_object_new_int64(a->usage.cached_input_tokens - before.cached_input_tokens));
+            json_object_new_int64(a->usage.cached_input_tokens - usage0.cached_input_tokens));
         cx_json_set(u, "output_tokens",
-                    json_object_new_int64(a->usage.output_tokens - before.output_tokens));
+                    json_object_new_int64(a->usage.output_tokens - usage0.output_tokens));
         cx_json_set(u, "reasoning_output_tokens",
                     json_object_new_int64(a->usage.reasoning_output_tokens -
-                                          before.reasoning_output_tokens));
+                                          usage0.reasoning_output_tokens));
         cx_json_set(u, "total_tokens",
-                    json_object_new_int64(a->usage.total_tokens - before.total_tokens));
+                    json_object_new_int64(a->usage.total_tokens - usage0.total_tokens));
         cx_json_set(done, "usage", u);
         cx_json_set_str(done, "last_message", a->last_message);
         emit(a, CX_EV_TURN_COMPLETED, done);
