@@ -62,6 +62,8 @@ void cx_builtin_free(cx_builtin *b)
 static bool web_access(const cx_config *cfg)
 {
     const char *mode = cfg && cfg->root ? cx_json_get_str(cfg->root, "web_search") : NULL;
+    /* with no sandbox at all, upstream's default becomes live browsing */
+    if (!mode && cfg && cfg->sandbox_mode) return !strcmp(cfg->sandbox_mode, "danger-full-access");
     return mode && !strcmp(mode, "live");
 }
 
