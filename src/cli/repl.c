@@ -296,7 +296,7 @@ static bool handle_line(repl *r, const char *text)
         if (!*q) {
             cx_render_line(r->view, "Usage: /queue <message>");
         } else {
-            cx_render_steer_queued(r->view, q);
+            cx_render_queued(r->view, q);
             cx_runtime_enqueue(r->rt, q);
         }
     } else if (!strcmp(text, "/plan") || !strcmp(text, "/default")) {
@@ -369,6 +369,7 @@ int cx_cli_repl(const cx_cli_opts *o)
         .event_user = &r,
         .ask_user = ask_user,
         .ask_user_data = &r,
+        .originator = getenv("CODEX_INTERNAL_ORIGINATOR_OVERRIDE"),
     };
     cx_error err;
     r.agent = cx_agent_new(&ao, &err);

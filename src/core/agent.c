@@ -490,6 +490,15 @@ static void emit_response_items(cx_agent *a, const json_object *items)
             emit(a, CX_EV_ITEM_COMPLETED, d);
             free(a->last_message);
             a->last_message = text;
+        } else if (!strcmp(type, "web_search_call")) {
+            /* the provider searched: reported as exec's web_search item */
+            json_object *action = cx_json_get(it, "action");
+            json_object *d = json_object_new_object();
+            cx_json_set_str(d, "type", "web_search");
+            const char *q = cx_json_get_str(action, "query");
+            cx_json_set_str(d, "query", q ? q : "");
+            if (action) cx_json_set(d, "action", json_object_get(action));
+            emit(a, CX_EV_ITEM_COMPLETED, d);
         } else if (!strcmp(type, "reasoning")) {
             json_object *summary = cx_json_get(it, "summary");
             cx_buf b = CX_BUF_INIT;
