@@ -13,17 +13,19 @@
 typedef struct cx_provider {
     char *id; /* key under [model_providers], e.g. "openai" */
     char *name;
-    char *base_url;                /* without trailing slash, e.g. "https://api.openai.com/v1" */
-    char *env_key;                 /* env var holding the API key, or NULL */
-    char *api_key;                 /* resolved from env_key at load time, or NULL */
-    char *wire_api;                /* "responses" (the only one ccodex speaks) */
-    json_object *query_params;     /* object of string values, or NULL */
-    json_object *http_headers;     /* object: header -> value, or NULL */
-    json_object *env_http_headers; /* object: header -> env var name, or NULL */
-    int request_max_retries;       /* default 4 */
-    int stream_max_retries;        /* default 5 */
-    long stream_idle_timeout_ms;   /* default 300000 */
-    bool requires_auth;            /* the built-in OpenAI provider: no key is an error */
+    char *base_url;                 /* without trailing slash, e.g. "https://api.openai.com/v1" */
+    char *env_key;                  /* env var holding the API key, or NULL */
+    char *api_key;                  /* resolved from env_key at load time, or NULL */
+    char *wire_api;                 /* "responses" (the only one ccodex speaks) */
+    json_object *query_params;      /* object of string values, or NULL */
+    json_object *http_headers;      /* object: header -> value, or NULL */
+    json_object *env_http_headers;  /* object: header -> env var name, or NULL */
+    int request_max_retries;        /* default 4 */
+    int stream_max_retries;         /* default 5 */
+    long stream_idle_timeout_ms;    /* default 300000 */
+    long request_max_retry_wait_ms; /* longest single retry wait (Retry-After), default 60000 */
+    size_t stream_max_event_bytes;  /* cap on one SSE event, default 16 MiB */
+    bool requires_auth;             /* the built-in OpenAI provider: no key is an error */
 } cx_provider;
 
 typedef struct cx_config {

@@ -32,6 +32,12 @@ typedef struct cx_error {
 int cx_error_set(cx_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Puts a printf-style prefix before err's current message and sets code:
+ * `cx_error_prefix(err, CX_EHTTP, "backend: ")`. Arguments may point into
+ * err->msg (cx_error_set copies too, so neither overlaps). */
+int cx_error_prefix(cx_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Resets err to CX_OK with an empty message. */
 void cx_error_clear(cx_error *err);
 

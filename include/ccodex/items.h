@@ -17,8 +17,9 @@ json_object *cx_item_assistant_text(const char *text);
 /* New {"type":"function_call_output","call_id","output"}; output is a string
  * or, when content is given (an array, reference taken), that array. */
 json_object *cx_item_function_output(const char *call_id, const char *text, json_object *content);
-/* New {"type":"custom_tool_call_output","call_id","output"}. */
-json_object *cx_item_custom_output(const char *call_id, const char *text);
+/* New {"type":"custom_tool_call_output","call_id","output"}; output as for
+ * cx_item_function_output (a string, or the content array when given). */
+json_object *cx_item_custom_output(const char *call_id, const char *text, json_object *content);
 
 /* Rebuilds an item received from the model (response.output_item.done) in the
  * canonical shape Codex stores and replays: server-only fields (id, status,

@@ -43,6 +43,7 @@ typedef struct cx_tool_env {
     const char *collaboration_mode; /* "default" or "plan" */
     void *services;                 /* runtime services (sub-agents); may be NULL */
     const json_object *history;     /* the conversation so far (read-only), or NULL */
+    const char *thread_id;          /* the calling agent's session (thread) id, or NULL */
 } cx_tool_env;
 
 /* A handler's answer. Exactly one of text / content is used:

@@ -9,10 +9,32 @@ int cx_error_set(cx_error *err, int code, const char *fmt, ...)
 {
     if (!err) return code;
     err->code = code;
+    /* Formatted into a copy first: an argument may be err->msg itself
+       (`cx_error_set(err, c, "x: %s", err->msg)`), and vsnprintf into a buffer
+       it also reads from is undefined behaviour. */
+    char tmp[sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(err->msg, tmp, sizeof tmp);
+    return code;
+}
+
+int cx_error_prefix(cx_error *err, int code, const char *fmt, ...)
+{
+    if (!err) return code;
+    char head[sizeof err->msg], tmp[sizeof err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(head, sizeof head, fmt, ap);
+    va_end(ap);
+    size_t h = strlen(head), room = sizeof tmp - 1 - h, m = strnlen(err->msg, sizeof err->msg);
+    memcpy(tmp, head, h);
+    memcpy(tmp + h, err->msg, m < room ? m : room);
+    tmp[h + (m < room ? m : room)] = '\0';
+    memcpy(err->msg, tmp, sizeof tmp);
+    err->code = code;
     return code;
 }
 

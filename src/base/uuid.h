@@ -16,4 +16,12 @@ int cx_uuid7(char out[CX_UUID_STRLEN + 1]);
 /* Fills buf with n random bytes from getrandom(2). Returns 0 or CX_EIO. */
 int cx_random_bytes(void *buf, size_t n);
 
+/* Parses a UUID written as 32 hex digits, in the 8-4-4-4-12 hyphenated form,
+ * braced ({...}) or as urn:uuid:..., and writes its canonical lower-case
+ * hyphenated form into canon. Returns 0, or -1 with why (may be NULL) holding
+ * the reason in the words upstream Codex uses for an agent id it cannot parse
+ * (the Debug form of the Rust uuid crate's error, e.g.
+ * "Error(ParseChar { character: 'n', index: 1 })"). */
+int cx_uuid_parse(const char *s, char canon[CX_UUID_STRLEN + 1], char *why, size_t why_len);
+
 #endif

@@ -40,6 +40,7 @@ typedef enum opt_id {
     O_DISABLE,
     O_PROGRESS_CURSOR,
     O_EPHEMERAL,
+    O_SEARCH,
 } opt_id;
 
 typedef struct opt_def {
@@ -79,6 +80,7 @@ static const opt_def OPTS[] = {
     {NULL, "--disable", O_DISABLE, BOTH, true},
     {NULL, "--progress-cursor", O_PROGRESS_CURSOR, EXEC, false},
     {NULL, "--ephemeral", O_EPHEMERAL, EXEC, false},
+    {NULL, "--search", O_SEARCH, BOTH, false},
 };
 
 /* Finds the option `arg` spells; *inline_value is set for --long=VALUE. */
@@ -222,6 +224,9 @@ static int apply(cx_cli_opts *o, const opt_def *d, const char *v)
     case O_EPHEMERAL:
         o->ephemeral = true;
         break;
+    case O_SEARCH:
+        o->search = true;
+        break;
     case O_HELP:
     case O_VERSION:
         break;
@@ -326,6 +331,9 @@ int cx_cli_parse(int argc, char **argv, cx_cli_opts *o, cx_cli_action *action)
        --full-auto; a top-level -s (and -a) only shape the interactive UI */
     if (!exec_phase && top_sandbox) o->sandbox = top_sandbox;
     if (exec_phase) o->approval = NULL;
+    /* upstream's interactive client turns on live web search; its exec
+       accepts the flag and keeps cached search */
+    if (!exec_phase && o->search && add_override(o, "web_search=\"live\"")) return 1;
     return 0;
 }
 

@@ -24,6 +24,7 @@ typedef struct cx_cli_opts {
     const char **overrides;   /* -c KEY=VALUE, then --enable/--disable as features.X */
     size_t n_overrides;
     bool json;                     /* --json / --experimental-json */
+    bool search;                   /* --search: live web search for the interactive client */
     const char *prompt;            /* NULL: read stdin / interactive; "-": stdin (exec) */
     const char *last_message_file; /* -o */
     const char *output_schema;     /* --output-schema FILE */
@@ -63,6 +64,8 @@ int cx_cli_repl(const cx_cli_opts *o);
 char *cx_cli_list_models(const cx_config *cfg, cx_error *err);
 /* `ccodex serve ...` (argv[0] is "serve"). */
 int cx_cli_serve(int argc, char **argv);
+/* `ccodex sandbox linux ...` (argv[0] is "sandbox"). */
+int cx_cli_sandbox(int argc, char **argv);
 /* `ccodex doctor ...` (argv[0] is "doctor"). */
 int cx_cli_doctor(int argc, char **argv);
 /* `ccodex --put [PATH]@HOST:PORT`: uploads a CODEX_HOME bundle, checks it with
@@ -105,7 +108,7 @@ json_object *cx_exec_image_parts(const char *const *paths, size_t n);
 /* -o: writes the last message (or an empty file with upstream's warning). */
 void cx_exec_write_last_message(const char *path, const char *message);
 /* Runs the configured `notify` program with upstream's agent-turn-complete
- * JSON as its last argument, without waiting for it. */
+ * JSON as its last argument, in cwd, waiting for it (at most 10 s). */
 void cx_exec_notify(const cx_config *cfg, const char *client, const char *thread_id,
                     const char *turn_id, const char *cwd, const char *prompt,
                     const char *last_message);

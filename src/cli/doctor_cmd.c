@@ -6,6 +6,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "base/redact.h"
 #include "model/request.h"
 
 #include <arpa/inet.h>
@@ -43,23 +44,14 @@ static void check(report *r, const char *name, bool ok, const char *fmt, ...)
     json_object *c = json_object_new_object();
     cx_json_set_str(c, "name", name);
     cx_json_set(c, "ok", json_object_new_boolean(ok));
-    cx_json_set(c, "detail", cx_json_string_len(b.data ? b.data : "", b.len));
+    /* a detail may carry a URL, a proxy setting or a server's words */
+    cx_buf red = CX_BUF_INIT;
+    cx_redact_append(&red, b.data ? b.data : "", b.len, NULL, 0);
+    cx_json_set(c, "detail", cx_json_string_len(red.data ? red.data : "", red.len));
+    cx_buf_free(&red);
     json_object_array_add(r->checks, c);
     cx_buf_free(&b);
     if (!ok) r->ok = false;
-}
-
-/* "scheme://user:pass@host:port/path" without the credentials. */
-static char *redact_proxy(const char *url)
-{
-    const char *scheme = strstr(url, "://");
-    const char *host = scheme ? scheme + 3 : url;
-    const char *slash = strchr(host, '/');
-    const char *at = memrchr(host, '@', slash ? (size_t)(slash - host) : strlen(host));
-    if (!at) return strdup(url);
-    char *out = NULL;
-    if (asprintf(&out, "%.*s%s", (int)(host - url), url, at + 1) < 0) return NULL;
-    return out;
 }
 
 static const char *env2(const char *lower, const char *upper)
@@ -218,8 +210,11 @@ int cx_cli_doctor(int argc, char **argv)
         char *url = cx_request_url(p, "/responses");
         cx_json_set_str(r.o, "provider_name", p->id);
         cx_json_set_str(r.o, "model", cfg->model);
-        cx_json_set_str(r.o, "base_url", p->base_url);
-        cx_json_set_str(r.o, "responses_url", url);
+        char *shown_base = cx_redact(p->base_url, p->api_key, 0);
+        char *shown_url = cx_redact(url, p->api_key, 0);
+        cx_json_set_str(r.o, "base_url", shown_base);
+        cx_json_set_str(r.o, "responses_url", shown_url);
+        free(shown_base);
         cx_json_set(r.o, "api_key_env", p->env_key ? json_object_new_string(p->env_key) : NULL);
         bool key = p->api_key && *p->api_key;
         cx_json_set(r.o, "api_key_loaded", json_object_new_boolean(key));
@@ -231,8 +226,10 @@ int cx_cli_doctor(int argc, char **argv)
             check(&r, "api_key", true, "not needed (the provider names no env_key)");
         char scheme[16], host[256];
         int port = 0;
-        if (!url || !split_url(url, scheme, sizeof scheme, host, sizeof host, &port)) {
-            check(&r, "dns", false, "cannot read a host from %s", url ? url : "(no URL)");
+        /* split after redaction: it finds credentials whose password holds a '/' */
+        if (!shown_url || !split_url(shown_url, scheme, sizeof scheme, host, sizeof host, &port)) {
+            check(&r, "dns", false, "cannot read a host from %s",
+                  shown_url ? shown_url : "(no URL)");
         } else {
             /* proxies that would apply to this URL, credentials removed */
             cx_buf px = CX_BUF_INIT;
@@ -243,7 +240,7 @@ int cx_cli_doctor(int argc, char **argv)
             for (int k = 0; k < 3 && !bypassed(host); k++) {
                 const char *v = env2(names[k][1], names[k][2]);
                 if (!v) continue;
-                char *red = redact_proxy(v);
+                char *red = cx_redact(v, NULL, CX_REDACT_ONE_LINE);
                 cx_buf_printf(&px, "%s%s=%s", px.len ? ", " : "", names[k][0], red ? red : "");
                 free(red);
                 if (!strcmp(names[k][0], "all") || !strcmp(names[k][0], scheme)) proxied = true;
@@ -319,6 +316,7 @@ int cx_cli_doctor(int argc, char **argv)
             }
         }
         free(url);
+        free(shown_url);
     }
     cx_json_set(r.o, "live_output_text", live_text ? json_object_new_string(live_text) : NULL);
     cx_json_set(r.o, "ok", json_object_new_boolean(r.ok));

@@ -211,6 +211,8 @@ void cx_exec_human_event(cx_exec_human *h, const cx_event *ev)
     case CX_EV_ITEM_STARTED:
         if (type && !strcmp(type, "command_execution") && cx_json_get_str(d, "call_id"))
             cx_json_set(h->started, cx_json_get_str(d, "call_id"), json_object_new_int64(now_ms()));
+        if (type && !strcmp(type, "web_search"))
+            fputs("\xf0\x9f\x8c\x90 Searching the web...\n", h->err);
         break;
     case CX_EV_ITEM_COMPLETED:
         if (!type) break;

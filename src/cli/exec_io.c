@@ -5,19 +5,15 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "base/proc.h"
 #include "tools/basic_tools.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* Largest --output-schema file read. */
 #define MAX_SCHEMA_BYTES (4 * 1024 * 1024)
@@ -71,20 +67,6 @@ static json_object *text_part(const char *text)
     return p;
 }
 
-/* A MIME type guessed from the file name, for the "unsupported" message. */
-static const char *guess_mime(const char *path)
-{
-    const char *dot = strrchr(path, '.');
-    static const char *const map[][2] = {
-        {".txt", "text/plain"}, {".md", "text/markdown"},    {".json", "application/json"},
-        {".html", "text/html"}, {".pdf", "application/pdf"}, {".svg", "image/svg+xml"},
-        {".csv", "text/csv"},
-    };
-    for (size_t i = 0; dot && i < sizeof map / sizeof map[0]; i++)
-        if (!strcasecmp(dot, map[i][0])) return map[i][1];
-    return "application/octet-stream";
-}
-
 json_object *cx_exec_image_parts(const char *const *paths, size_t n)
 {
     json_object *parts = json_object_new_array();
@@ -102,10 +84,9 @@ json_object *cx_exec_image_parts(const char *const *paths, size_t n)
                           "%s: %s (os error %d)",
                           path, path, strerror(e), e);
         } else if (!url) {
-            cx_buf_printf(&b,
-                          "Codex could not read the local image at `%s`: unsupported MIME type "
-                          "`%s`",
-                          path, guess_mime(path));
+            char *why = cx_image_unsupported_text(path);
+            cx_buf_puts(&b, why ? why : "unsupported image");
+            free(why);
         }
         if (b.len) {
             json_object_array_add(parts, text_part(cx_buf_str(&b)));
@@ -140,28 +121,26 @@ void cx_exec_write_last_message(const char *path, const char *message)
         fprintf(stderr, "Warning: no last agent message; wrote empty content to %s\n", path);
 }
 
-/* Starts argv in cwd with stdio on /dev/null and does not wait: the hook's
- * exit status is of no interest, and SIGCHLD is left to the default so the
- * kernel may reap it once we exit. The one place exec spawns a process. */
-static void spawn_detached(char *const *argv, const char *cwd)
+/* Longest the notify hook may run before it is stopped. */
+#define NOTIFY_TIMEOUT_MS 10000
+
+static int ignore_output(void *user, int stream, const char *data, size_t n)
 {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
-    pid_t pid;
-    /* a missing program is ignored, as upstream does */
-    (void)posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
-    posix_spawnattr_destroy(&at);
-    posix_spawn_file_actions_destroy(&fa);
+    (void)user, (void)stream, (void)data, (void)n;
+    return 0;
+}
+
+/* Runs the hook in cwd through the one spawner, its output discarded, and
+ * waits for it (bounded) so it is reaped and never outlives us half-done.
+ * A missing program is ignored, as upstream does. */
+static void run_hook(char *const *argv, const char *cwd)
+{
+    cx_proc_opts po = {.argv = argv, .cwd = cwd, .io = CX_PROC_IO_DISCARD_ERR};
+    cx_proc_run_opts ro = {
+        .timeout_ms = NOTIFY_TIMEOUT_MS, .drain_ms = 200, .on_output = ignore_output};
+    cx_proc_result res;
+    cx_error err;
+    (void)cx_proc_run(&po, &ro, &res, NULL, &err);
 }
 
 void cx_exec_notify(const cx_config *cfg, const char *client, const char *thread_id,
@@ -194,7 +173,7 @@ void cx_exec_notify(const cx_config *cfg, const char *client, const char *thread
     }
     if (ok && argv[0][0]) {
         argv[n] = (char *)cx_buf_str(&b);
-        spawn_detached(argv, cwd);
+        run_hook(argv, cwd);
     }
     free(argv);
     cx_buf_free(&b);

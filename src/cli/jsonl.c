@@ -35,15 +35,45 @@ void cx_jsonl_free(cx_jsonl *j)
     free(j);
 }
 
-static void put_line(cx_jsonl *j, json_object *o)
+/* Writes o as one line. With raw_id set, the item also carries that "id"
+ * right after its "type", as upstream's web_search items do (its exec item
+ * id and the search call's own id side by side under the same key). */
+static void put_line_raw_id(cx_jsonl *j, json_object *o, const char *raw_id)
 {
     cx_buf b = CX_BUF_INIT;
     cx_json_dump(o, &b);
+    if (raw_id) {
+        json_object *item = cx_json_get(o, "item");
+        cx_buf head = CX_BUF_INIT;
+        cx_buf_printf(&head, "\"item\":{\"id\":");
+        cx_json_dump(cx_json_get(item, "id"), &head);
+        cx_buf_puts(&head, ",\"type\":");
+        cx_json_dump(cx_json_get(item, "type"), &head);
+        const char *at = strstr(cx_buf_str(&b), cx_buf_str(&head));
+        if (at) {
+            size_t pos = (size_t)(at - b.data) + head.len;
+            cx_buf out = CX_BUF_INIT;
+            cx_buf_append(&out, b.data, pos);
+            cx_buf_puts(&out, ",\"id\":");
+            json_object *rid = json_object_new_string(raw_id);
+            cx_json_dump(rid, &out);
+            json_object_put(rid);
+            cx_buf_append(&out, b.data + pos, b.len - pos);
+            cx_buf_free(&b);
+            b = out;
+        }
+        cx_buf_free(&head);
+    }
     cx_buf_putc(&b, '\n');
     fwrite(b.data, 1, b.len, j->out);
     fflush(j->out);
     cx_buf_free(&b);
     json_object_put(o);
+}
+
+static void put_line(cx_jsonl *j, json_object *o)
+{
+    put_line_raw_id(j, o, NULL);
 }
 
 static json_object *typed(const char *type)
@@ -67,14 +97,16 @@ void cx_jsonl_error(cx_jsonl *j, const char *message)
     put_line(j, o);
 }
 
-/* The item with "id" first and the tool's call_id left out. */
+/* The item with "id" first and the tool's call_id left out (an "id" of the
+ * data itself is written by put_line_raw_id). */
 static json_object *exec_item(const char *id, const json_object *data)
 {
     json_object *item = json_object_new_object();
     cx_json_set_str(item, "id", id);
     json_object_object_foreach((json_object *)data, k, v)
     {
-        if (strcmp(k, "call_id") != 0) cx_json_set(item, k, json_object_get(v));
+        if (strcmp(k, "call_id") != 0 && strcmp(k, "id") != 0)
+            cx_json_set(item, k, json_object_get(v));
     }
     return item;
 }
@@ -93,7 +125,7 @@ static void item_event(cx_jsonl *j, const char *type, const json_object *data, b
     if (closes && known) json_object_object_del(j->open, call_id);
     json_object *o = typed(type);
     cx_json_set(o, "item", exec_item(id, data));
-    put_line(j, o);
+    put_line_raw_id(j, o, cx_json_get_str(data, "id"));
 }
 
 /* The plan's todo_list item stays open while the turn runs and completes

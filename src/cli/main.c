@@ -34,6 +34,8 @@ static void usage(FILE *f)
         "               [--host 127.0.0.1] [--port N]\n"
         "                                    Responses API server in front of Chat Completions\n"
         "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
+        "  ccodex sandbox linux [--full-auto] [-c K=V] -- CMD...\n"
+        "                                    run CMD under the commands' sandbox\n"
         "  ccodex --put [PATH]@HOST:PORT     upload CODEX_HOME (or PATH) for portable use\n"
         "  ccodex --call TOKEN [PROMPT]      run with a home fetched from a storage server\n"
         "  ccodex storage-server [--host H] [--port N] [--root DIR]\n"
@@ -43,6 +45,8 @@ static void usage(FILE *f)
         "  -m, --model MODEL          model to use\n"
         "  -p, --profile NAME         config profile (profiles.NAME in config.toml)\n"
         "  -c, --config KEY=VALUE     override a config key (VALUE in TOML syntax); repeatable\n"
+        "      --search               live web search for the interactive client (exec keeps "
+        "cached)\n"
         "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
         "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
         "  -C, --cd DIR               working directory for the agent\n"
@@ -65,6 +69,8 @@ int main(int argc, char **argv)
     char *called_home = NULL;
     if (argc > 1 && !strcmp(argv[1], "serve")) {
         return cx_cli_serve ? cx_cli_serve(argc - 1, argv + 1) : missing_command("serve");
+    } else if (argc > 1 && !strcmp(argv[1], "sandbox")) {
+        return cx_cli_sandbox(argc - 1, argv + 1);
     } else if (argc > 1 && !strcmp(argv[1], "doctor")) {
         return cx_cli_doctor ? cx_cli_doctor(argc - 1, argv + 1) : missing_command("doctor");
     } else if (argc > 1 && !strcmp(argv[1], "storage-server")) {

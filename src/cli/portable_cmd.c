@@ -114,6 +114,7 @@ static void *wait_for_signal(void *arg)
 static const char *option_value(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
+    if (!argv[*i]) return NULL;
     if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=') return argv[*i] + n + 1;
     if (strcmp(argv[*i], name)) return NULL;
     if (*i + 1 >= argc) {

@@ -3,12 +3,14 @@
 #include "ccodex/config.h"
 
 #include "base/buf.h"
+#include "base/fs.h"
 #include "base/json.h"
 #include "base/toml.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,23 +30,12 @@ char *cx_config_home(const char *override)
     return s;
 }
 
+/* The whole file; NULL with *missing when it does not exist (not an error). */
 static char *read_file(const char *path, size_t *len, bool *missing)
 {
-    *missing = false;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *missing = errno == ENOENT;
-        return NULL;
-    }
-    cx_buf b = CX_BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cx_buf_append(&b, chunk, n);
-    fclose(f);
-    cx_buf_puts(&b, "");
-    *len = b.len;
-    return cx_buf_steal(&b);
+    char *text = cx_fs_slurp(path, SIZE_MAX, len);
+    *missing = !text && errno == ENOENT;
+    return text;
 }
 
 /* ---- .env ----------------------------------------------------------------- */
@@ -318,6 +309,8 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
     p->request_max_retries = 4;
     p->stream_max_retries = 5;
     p->stream_idle_timeout_ms = 300000;
+    p->request_max_retry_wait_ms = 60000;
+    p->stream_max_event_bytes = (size_t)16 << 20;
     if (!t && !strcmp(id, "openai")) {
         /* the `openai_base_url` key (what the SDK's baseUrl sets) wins over
            the older OPENAI_BASE_URL variable */
@@ -359,6 +352,11 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         long long s = get_int(l, t, "stream_max_retries", where, 5);
         p->stream_max_retries = (int)(s > 100 ? 100 : s);
         p->stream_idle_timeout_ms = (long)get_int(l, t, "stream_idle_timeout_ms", where, 300000);
+        /* ccodex's own: bounds on a server's demands (docs/CONFIG.md) */
+        long long w = get_int(l, t, "request_max_retry_wait_ms", where, 60000);
+        p->request_max_retry_wait_ms = (long)(w < 0 ? 0 : w);
+        long long e = get_int(l, t, "stream_max_event_bytes", where, (long long)16 << 20);
+        p->stream_max_event_bytes = (size_t)(e < 1024 ? 1024 : e);
         if (!l->rc && !p->base_url) {
             if (!strcmp(id, "openai"))
                 p->base_url = strdup("https://api.openai.com/v1");

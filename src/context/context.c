@@ -3,7 +3,9 @@
 #include "context/context.h"
 
 #include "base/buf.h"
+#include "base/fs.h"
 #include "base/json.h"
+#include "base/proc.h"
 #include "context/prompts.h"
 
 #include <dirent.h>
@@ -52,30 +54,13 @@ void cx_context_cache_free(cx_context_cache *c)
     free(c);
 }
 
-static char *slurp(const char *path, size_t max, bool *exists)
-{
-    FILE *f = fopen(path, "rb");
-    if (exists) *exists = f != NULL;
-    if (!f) return NULL;
-    cx_buf b = CX_BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < max)
-        cx_buf_append(&b, chunk, n);
-    fclose(f);
-    if (b.len > max) cx_buf_truncate(&b, max);
-    cx_buf_puts(&b, "");
-    return cx_buf_steal(&b);
-}
-
 char *cx_context_base_instructions(cx_context_cache *c, const char *model, const char *override,
                                    cx_error *err)
 {
     if (override) return strdup(override);
     if (c->cfg->base_instructions) return strdup(c->cfg->base_instructions);
     if (c->cfg->model_instructions_file) {
-        bool exists;
-        char *text = slurp(c->cfg->model_instructions_file, 1 << 24, &exists);
+        char *text = cx_fs_slurp(c->cfg->model_instructions_file, 1 << 24, NULL);
         if (!text)
             cx_error_set(err, CX_ECONFIG, "cannot read model_instructions_file %s: %s",
                          c->cfg->model_instructions_file, strerror(errno));
@@ -193,7 +178,7 @@ static void scan_skills(const char *dir, int depth, skill **list, size_t *n)
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
             scan_skills(path, depth + 1, list, n);
         } else if (!strcmp(e->d_name, "SKILL.md")) {
-            char *text = slurp(path, 64 * 1024, NULL);
+            char *text = cx_fs_slurp(path, 64 * 1024, NULL);
             char *name, *desc;
             if (text && parse_front_matter(text, &name, &desc)) {
                 skill *p = realloc(*list, (*n + 1) * sizeof *p);
@@ -280,7 +265,7 @@ static bool read_doc(const char *dir, cx_buf *out, size_t *budget)
     for (int i = 0; i < 2; i++) {
         char *path = NULL;
         if (asprintf(&path, "%s/%s", dir, names[i]) < 0) return false;
-        char *text = slurp(path, *budget, NULL);
+        char *text = cx_fs_slurp(path, *budget, NULL);
         free(path);
         if (text) {
             bool blank = strspn(text, " \t\r\n") == strlen(text);
@@ -435,7 +420,7 @@ static char *git_head(const char *root)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/.git/HEAD", root) < 0) return NULL;
-    char *head = slurp(path, 4096, NULL);
+    char *head = cx_fs_slurp(path, 4096, NULL);
     free(path);
     if (!head) return NULL;
     head[strcspn(head, "\r\n")] = '\0';
@@ -443,11 +428,11 @@ static char *git_head(const char *root)
     const char *ref = head + 5;
     char *hash = NULL;
     if (asprintf(&path, "%s/.git/%s", root, ref) >= 0) {
-        hash = slurp(path, 256, NULL);
+        hash = cx_fs_slurp(path, 256, NULL);
         free(path);
     }
     if (!hash && asprintf(&path, "%s/.git/packed-refs", root) >= 0) {
-        char *packed = slurp(path, 1 << 24, NULL);
+        char *packed = cx_fs_slurp(path, 1 << 24, NULL);
         free(path);
         for (char *line = packed ? strtok(packed, "\n") : NULL; line; line = strtok(NULL, "\n")) {
             char *sp = strchr(line, ' ');
@@ -463,37 +448,27 @@ static char *git_head(const char *root)
     return hash;
 }
 
-/* True when `git status --porcelain` prints anything. */
+static int saw_output(void *user, int stream, const char *data, size_t n)
+{
+    (void)stream;
+    (void)data;
+    if (n) *(bool *)user = true;
+    return 0;
+}
+
+/* True when `git status --porcelain` prints anything. ccodex's own query, so
+ * not sandboxed; bounded so a stuck git cannot hold the turn. */
 static bool git_has_changes(const char *root)
 {
-    int fds[2];
-    if (pipe(fds) != 0) return false;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return false;
-    }
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0) dup2(devnull, 2);
-        close(fds[0]);
-        close(fds[1]);
-        execlp("git", "git", "-C", root, "status", "--porcelain", "--untracked-files=normal",
-               (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    char buf[64];
+    char *argv[] = {"git", "-C", (char *)root, "status", "--porcelain", "--untracked-files=normal",
+                    NULL};
+    cx_proc_opts o = {.argv = argv, .io = CX_PROC_IO_DISCARD_ERR};
     bool any = false;
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0)
-        any = true;
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    return any && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    cx_proc_run_opts r = {
+        .timeout_ms = 10000, .drain_ms = -1, .on_output = saw_output, .user = &any};
+    cx_proc_result res;
+    if (cx_proc_run(&o, &r, &res, NULL, NULL) != 0) return false;
+    return any && !res.timed_out && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0;
 }
 
 char *cx_context_turn_metadata(cx_context_cache *c, const char *turn_id)

@@ -40,6 +40,7 @@ struct cx_agent {
     cx_event_fn on_event;
     void *event_user;
     void *services;
+    bool warned; /* the built-in tool set's warning was said */
     cx_tool_registry *tools;
     bool own_tools;
     cx_builtin *builtin; /* state of the built-in tools (exec sessions ...) */
@@ -293,6 +294,37 @@ typedef struct sample_state {
     json_object *delta; /* CX_EV_TEXT_DELTA data, reused across deltas */
 } sample_state;
 
+/* A web_search_call as the web_search item exec --json shows: started when
+ * the call appears (upstream does not know the query yet then), completed with
+ * the query and action when it is done. The raw item id is kept as "id" (the
+ * exec item carries its own id beside it, as upstream's does). */
+static void emit_web_search(cx_agent *a, const json_object *item, bool done)
+{
+    const char *raw_id = cx_json_get_str(item, "id");
+    json_object *action = done ? cx_json_get(item, "action") : NULL;
+    const char *query = cx_json_get_str(action, "query");
+    if (!query) query = cx_json_get_str(action, "url");
+    json_object *d = json_object_new_object();
+    cx_json_set_str(d, "type", "web_search");
+    cx_json_set_str(d, "call_id", raw_id ? raw_id : "");
+    cx_json_set_str(d, "id", raw_id ? raw_id : "");
+    cx_json_set_str(d, "query", query ? query : "");
+    if (action) {
+        cx_json_set(d, "action", json_object_get(action));
+    } else {
+        json_object *other = json_object_new_object();
+        cx_json_set_str(other, "type", "other");
+        cx_json_set(d, "action", other);
+    }
+    emit(a, done ? CX_EV_ITEM_COMPLETED : CX_EV_ITEM_STARTED, d);
+}
+
+static bool is_web_search_call(const json_object *item)
+{
+    const char *t = cx_json_get_str(item, "type");
+    return t && !strcmp(t, "web_search_call");
+}
+
 static int on_stream_event(void *user, const json_object *ev)
 {
     sample_state *s = user;
@@ -320,9 +352,13 @@ static int on_stream_event(void *user, const json_object *ev)
         cx_json_set_str(d, "item_id", cx_json_get_str(ev, "item_id"));
         cx_json_set_str(d, "delta", cx_json_get_str(ev, "delta"));
         emit(s->a, CX_EV_REASONING_DELTA, d);
+    } else if (!strcmp(type, "response.output_item.added")) {
+        json_object *item = cx_json_get(ev, "item");
+        if (is_web_search_call(item)) emit_web_search(s->a, item, false);
     } else if (!strcmp(type, "response.output_item.done")) {
         json_object *item = cx_json_get(ev, "item");
         if (!item) return 0;
+        if (is_web_search_call(item)) emit_web_search(s->a, item, true);
         json_object *canon = cx_item_from_model(item);
         if (!canon) return CX_ENOMEM;
         json_object_array_add(s->items, canon);
@@ -361,22 +397,21 @@ static json_object *build_input(cx_agent *a, cx_error *err)
     return input;
 }
 
-static long backoff_ms(int attempt)
+/* A retry is about to wait: say so, and drop what a broken stream gave. */
+static void on_model_retry(void *user, const cx_model_retry *r)
 {
-    long base = 200L << (attempt > 10 ? 10 : attempt - 1);
-    unsigned char r = 0;
-    cx_random_bytes(&r, 1);
-    return base * (90 + r % 21) / 100;
-}
-
-static void sleep_ms_cancellable(cx_agent *a, long ms)
-{
-    while (ms > 0 && !atomic_load(&a->cancel)) {
-        long step = ms > 50 ? 50 : ms;
-        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= step;
+    sample_state *s = user;
+    if (r->stream) {
+        json_object_put(s->items);
+        s->items = json_object_new_array();
     }
+    json_object *d = json_object_new_object();
+    cx_json_set(d, "attempt", json_object_new_int(r->attempt));
+    cx_json_set(d, "max", json_object_new_int(r->max));
+    cx_json_set(d, "delay_ms", json_object_new_int64(r->delay_ms));
+    cx_json_set_str(d, "kind", r->stream ? "stream" : "request");
+    cx_json_set_str(d, "message", r->message);
+    emit(s->a, CX_EV_RETRY, d);
 }
 
 /* Sends one request (with stream retries) and returns its output items. */
@@ -439,33 +474,25 @@ static int sample(cx_agent *a, const char *turn_metadata, json_object **items_ou
         .idle_timeout_ms = p->stream_idle_timeout_ms,
         .cancel = &a->cancel,
         .redact = p->api_key,
+        .max_retry_wait_ms = p->request_max_retry_wait_ms,
     };
-    int max_stream_retries = p->stream_max_retries;
-    for (int attempt = 0;; attempt++) {
-        sample_state st = {a, json_object_new_array(), NULL};
-        cx_model_stream_result res = {0};
-        cx_error_clear(err);
-        rc = cx_model_stream(a->http, &req, on_stream_event, &st, &res, err);
-        json_object_put(st.delta);
-        if (rc == 0) {
-            if (res.usage) add_usage(&a->usage, res.usage);
-            cx_model_stream_result_clear(&res);
-            *items_out = st.items;
-            break;
-        }
-        cx_model_stream_result_clear(&res);
+    sample_state st = {a, json_object_new_array(), NULL};
+    cx_model_stream_opts mo = {
+        .stream_max_retries = p->stream_max_retries,
+        .max_event_bytes = p->stream_max_event_bytes,
+        .on_retry = on_model_retry,
+        .retry_user = &st,
+    };
+    cx_model_stream_result res = {0};
+    rc = cx_model_sample(a->http, &req, &mo, on_stream_event, &st, &res, err);
+    json_object_put(st.delta);
+    if (rc == 0) {
+        if (res.usage) add_usage(&a->usage, res.usage);
+        *items_out = st.items;
+    } else {
         json_object_put(st.items);
-        bool retryable = (rc == CX_ENET || rc == CX_ETIMEOUT) && !atomic_load(&a->cancel);
-        if (!retryable || attempt >= max_stream_retries) break;
-        long delay = backoff_ms(attempt + 1);
-        json_object *d = json_object_new_object();
-        cx_json_set(d, "attempt", json_object_new_int(attempt + 1));
-        cx_json_set(d, "max", json_object_new_int(max_stream_retries));
-        cx_json_set(d, "delay_ms", json_object_new_int64(delay));
-        cx_json_set_str(d, "message", err ? err->msg : "stream error");
-        emit(a, CX_EV_RETRY, d);
-        sleep_ms_cancellable(a, delay);
     }
+    cx_model_stream_result_clear(&res);
     if (atomic_load(&a->cancel) && rc) rc = cx_error_set(err, CX_ECANCELED, "turn interrupted");
     cx_buf_free(&body);
     cx_request_headers_free(headers);
@@ -490,15 +517,6 @@ static void emit_response_items(cx_agent *a, const json_object *items)
             emit(a, CX_EV_ITEM_COMPLETED, d);
             free(a->last_message);
             a->last_message = text;
-        } else if (!strcmp(type, "web_search_call")) {
-            /* the provider searched: reported as exec's web_search item */
-            json_object *action = cx_json_get(it, "action");
-            json_object *d = json_object_new_object();
-            cx_json_set_str(d, "type", "web_search");
-            const char *q = cx_json_get_str(action, "query");
-            cx_json_set_str(d, "query", q ? q : "");
-            if (action) cx_json_set(d, "action", json_object_get(action));
-            emit(a, CX_EV_ITEM_COMPLETED, d);
         } else if (!strcmp(type, "reasoning")) {
             json_object *summary = cx_json_get(it, "summary");
             cx_buf b = CX_BUF_INIT;
@@ -597,6 +615,12 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
     cx_json_set_str(d, "turn_id", turn_id);
     if (user_text) cx_json_set_str(d, "user_text", user_text);
     emit(a, CX_EV_TURN_STARTED, d);
+    if (!a->warned && cx_builtin_warning(a->builtin)) {
+        a->warned = true;
+        json_object *w = json_object_new_object();
+        cx_json_set_str(w, "message", cx_builtin_warning(a->builtin));
+        emit(a, CX_EV_WARNING, w);
+    }
 
     /* Git facts are gathered once per turn, as upstream does. */
     char *metadata = cx_context_turn_metadata(a->ctx, turn_id);
@@ -612,6 +636,7 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
         .emit_user = a,
         .collaboration_mode = a->collab_mode,
         .services = a->services,
+        .thread_id = a->session_id,
         .history = a->history,
     };
     bool after_tools = false;

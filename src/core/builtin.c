@@ -11,6 +11,7 @@
 #include "tools/shell.h"
 #include "tools/uexec.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,9 @@ struct cx_builtin {
     void *ask_user;
     cx_uexec *uexec;
     cx_subagents *subagents;
-    cx_code_mode *code; /* exec/wait cells, when declared */
+    cx_code_mode *code;      /* exec/wait cells, when declared */
+    cx_tool_registry *inner; /* code_mode_only: the tools cells call, not declared */
+    char *warning;           /* said once at the first turn (e.g. code mode disabled) */
 };
 
 cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
@@ -52,6 +55,8 @@ void cx_builtin_free(cx_builtin *b)
 {
     if (!b) return;
     cx_builtin_stop_cells(b);
+    cx_tools_free(b->inner);
+    free(b->warning);
     cx_subagents_free(b->subagents);
     cx_uexec_free(b->uexec);
     free(b);
@@ -96,7 +101,7 @@ static bool extra_tool(const cx_config *cfg, const char *tool)
     return false;
 }
 
-int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode)
+static int register_tools(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode)
 {
     bool sub = mode == CX_MODE_SUBAGENT;
     const cx_config *cfg = b->cfg;
@@ -135,4 +140,40 @@ int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode
     if (!rc && shell_on && !cx_tools_find(reg, "shell_command"))
         rc = cx_shell_command_tool_register(reg, false);
     return rc;
+}
+
+/* Upstream's code mode: [features] code_mode (exec and exec_wait first, then
+ * the usual tools) or code_mode_only (just those two; the cells still call
+ * every other tool). It needs a Node.js upstream accepts; otherwise code mode
+ * is off for the session and the first turn says why. */
+int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode)
+{
+    const cx_config *cfg = b->cfg;
+    bool only = feature(cfg, "code_mode_only", false);
+    if (mode == CX_MODE_SUBAGENT || !(feature(cfg, "code_mode", false) || only))
+        return register_tools(b, reg, mode);
+    const char *configured =
+        cfg && cfg->root ? cx_json_get_str(cfg->root, "js_repl_node_path") : NULL;
+    char node[4096], why[1024];
+    if (cx_code_mode_check_node(configured, node, sizeof node, why, sizeof why) != 0) {
+        if (asprintf(&b->warning,
+                     "Disabled `exec` for this session because the configured Node runtime is "
+                     "unavailable or incompatible. %s Install/update Node or set "
+                     "js_repl_node_path to a newer runtime.",
+                     why) < 0)
+            b->warning = NULL;
+        return register_tools(b, reg, mode);
+    }
+    if (only && !(b->inner = cx_tools_new())) return CX_ENOMEM;
+    b->code = cx_code_mode_new(only ? b->inner : reg, node);
+    if (!b->code) return CX_ENOMEM;
+    cx_code_mode_use_upstream_flavour(b->code);
+    int rc = cx_code_mode_register(b->code, reg);
+    if (!rc) rc = register_tools(b, only ? b->inner : reg, mode);
+    return rc;
+}
+
+const char *cx_builtin_warning(const cx_builtin *b)
+{
+    return b ? b->warning : NULL;
 }

@@ -56,9 +56,9 @@ json_object *cx_item_function_output(const char *call_id, const char *text, json
     return output_item("function_call_output", call_id, text, content);
 }
 
-json_object *cx_item_custom_output(const char *call_id, const char *text)
+json_object *cx_item_custom_output(const char *call_id, const char *text, json_object *content)
 {
-    return output_item("custom_tool_call_output", call_id, text, NULL);
+    return output_item("custom_tool_call_output", call_id, text, content);
 }
 
 /* Copies key from src to dst if present (deep copy). */

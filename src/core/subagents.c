@@ -1,9 +1,13 @@
-/* Sub-agent manager. Status per agent follows pycodex: "pending_init" after
- * spawn or resume, "running" while input is being worked on, {"completed":
- * last message} or {"errored": message} when its turns are done, "shutdown"
- * after close, "not_found" for unknown ids. wait_agent returns as soon as one
- * of the named agents is in a final state (completed, errored, shutdown,
- * not_found), or {"status":{},"timed_out":true}. */
+/* Sub-agent manager, with upstream 0.115.0's observable rules: "pending_init"
+ * after spawn or resume, "running" while input is being worked on,
+ * {"completed": last message} or {"errored": message} when its turns are done.
+ * A closed agent is gone: close_agent and send_input answer "agent with id X
+ * not found" and wait_agent reports "not_found" for it until resume_agent
+ * brings it back. Ids are UUIDs in any of the forms upstream accepts; one that
+ * is not gets upstream's parse error. wait_agent returns the agents that have
+ * settled as soon as one has, or {"status":{},"timed_out":true}. Input for a
+ * busy agent joins its running turn. Each call (but resume_agent) is reported
+ * to the parent's subscriber as a collab_tool_call item. */
 #include "core/subagents.h"
 
 #include "core/subagent_specs.h"
@@ -22,21 +26,23 @@
 
 /* Upstream's default agent nicknames (scientists and philosophers). */
 static const char *const NICKNAMES[] = {
-    "Bacon",    "Descartes",   "Pascal",      "Fermat",        "Huygens",    "Leibniz",
-    "Newton",   "Halley",      "Euler",       "Lagrange",      "Laplace",    "Volta",
-    "Gauss",    "Ampere",      "Faraday",     "Darwin",        "Lovelace",   "Boole",
-    "Pasteur",  "Maxwell",     "Mendel",      "Curie",         "Planck",     "Tesla",
-    "Poincare", "Noether",     "Hilbert",     "Einstein",      "Raman",      "Bohr",
-    "Turing",   "Hubble",      "Feynman",     "Franklin",      "McClintock", "Meitner",
-    "Herschel", "Linnaeus",    "Wegener",     "Chandrasekhar", "Sagan",      "Goodall",
-    "Carson",   "Carver",      "Socrates",    "Plato",         "Aristotle",  "Epicurus",
-    "Cicero",   "Confucius",   "Mencius",     "Zeno",          "Locke",      "Hume",
-    "Kant",     "Hegel",       "Kierkegaard", "Mill",          "Nietzsche",  "Peirce",
-    "James",    "Dewey",       "Russell",     "Popper",        "Sartre",     "Beauvoir",
-    "Arendt",   "Rawls",       "Singer",      "Anscombe",      "Parfit",     "Kuhn",
-    "Boyle",    "Hooke",       "Harvey",      "Dalton",        "Helmholtz",  "Gibbs",
-    "Lorentz",  "Schrodinger", "Heisenberg",  "Pauli",         "Dirac",      "Bernoulli",
-    "Godel",    "Nash",        "Banach",      "Ramanujan",     "Erdos",
+    "Euclid",      "Archimedes",    "Ptolemy",    "Hypatia",   "Avicenna",  "Averroes",
+    "Aquinas",     "Copernicus",    "Kepler",     "Galileo",   "Bacon",     "Descartes",
+    "Pascal",      "Fermat",        "Huygens",    "Leibniz",   "Newton",    "Halley",
+    "Euler",       "Lagrange",      "Laplace",    "Volta",     "Gauss",     "Ampere",
+    "Faraday",     "Darwin",        "Lovelace",   "Boole",     "Pasteur",   "Maxwell",
+    "Mendel",      "Curie",         "Planck",     "Tesla",     "Poincare",  "Noether",
+    "Hilbert",     "Einstein",      "Raman",      "Bohr",      "Turing",    "Hubble",
+    "Feynman",     "Franklin",      "McClintock", "Meitner",   "Herschel",  "Linnaeus",
+    "Wegener",     "Chandrasekhar", "Sagan",      "Goodall",   "Carson",    "Carver",
+    "Socrates",    "Plato",         "Aristotle",  "Epicurus",  "Cicero",    "Confucius",
+    "Mencius",     "Zeno",          "Locke",      "Hume",      "Kant",      "Hegel",
+    "Kierkegaard", "Mill",          "Nietzsche",  "Peirce",    "James",     "Dewey",
+    "Russell",     "Popper",        "Sartre",     "Beauvoir",  "Arendt",    "Rawls",
+    "Singer",      "Anscombe",      "Parfit",     "Kuhn",      "Boyle",     "Hooke",
+    "Harvey",      "Dalton",        "Ohm",        "Helmholtz", "Gibbs",     "Lorentz",
+    "Schrodinger", "Heisenberg",    "Pauli",      "Dirac",     "Bernoulli", "Godel",
+    "Nash",        "Banach",        "Ramanujan",  "Erdos",
 };
 #define N_NICKNAMES (sizeof NICKNAMES / sizeof NICKNAMES[0])
 
@@ -50,7 +56,6 @@ typedef struct sub {
     cx_runtime *rt;
     sub_state st;
     char *message; /* completed message or error text */
-    int pending;   /* submitted inputs not yet finished */
 } sub;
 
 struct cx_subagents {
@@ -127,7 +132,6 @@ static void on_sub_event(void *user, const cx_event *ev)
     if (ev->kind == CX_EV_TURN_STARTED) {
         if (s->st != ST_SHUTDOWN) s->st = ST_RUNNING;
     } else {
-        if (s->pending > 0) s->pending--;
         free(s->message);
         s->message = NULL;
         if (ev->kind == CX_EV_TURN_COMPLETED) {
@@ -236,17 +240,181 @@ static int reply(cx_tool_output *out, json_object *o)
     return 0;
 }
 
-/* Queues input for a sub-agent; the caller holds no lock. */
+/* ---- the collab_tool_call items exec --json shows (upstream's shapes) ---- */
+
+/* One agent's entry in agents_states, under the lock (new reference). */
+static json_object *agent_state(const sub *s)
+{
+    const char *status = "not_found";
+    const char *message = NULL;
+    if (s) {
+        switch (s->st) {
+        case ST_PENDING:
+            status = "pending_init";
+            break;
+        case ST_RUNNING:
+            status = "running";
+            break;
+        case ST_COMPLETED:
+            status = "completed";
+            message = s->message;
+            break;
+        case ST_ERRORED:
+            status = "errored";
+            message = s->message;
+            break;
+        case ST_SHUTDOWN:
+            status = "not_found"; /* a closed agent is gone, as upstream reports it */
+            break;
+        }
+    }
+    json_object *o = json_object_new_object();
+    cx_json_set_str(o, "status", status);
+    cx_json_set(o, "message", message ? json_object_new_string(message) : NULL);
+    return o;
+}
+
+/* Reports a collab call to the parent's subscriber. receivers and states are
+ * taken (may be NULL: empty); prompt may be NULL (JSON null). */
+static void emit_collab(const cx_tool_env *env, cx_event_kind kind, const cx_tool_call *call,
+                        const char *tool, json_object *receivers, const char *prompt,
+                        json_object *states, const char *status)
+{
+    if (!env->emit) {
+        json_object_put(receivers);
+        json_object_put(states);
+        return;
+    }
+    json_object *d = json_object_new_object();
+    cx_json_set_str(d, "type", "collab_tool_call");
+    cx_json_set_str(d, "call_id", call->call_id ? call->call_id : "");
+    cx_json_set_str(d, "tool", tool);
+    cx_json_set_str(d, "sender_thread_id", env->thread_id ? env->thread_id : "");
+    cx_json_set(d, "receiver_thread_ids", receivers ? receivers : json_object_new_array());
+    cx_json_set(d, "prompt", prompt ? json_object_new_string(prompt) : NULL);
+    cx_json_set(d, "agents_states", states ? states : json_object_new_object());
+    cx_json_set_str(d, "status", status);
+    cx_event ev = {kind, d};
+    env->emit(env->emit_user, &ev);
+    json_object_put(d);
+}
+
+static json_object *one_id(const char *id)
+{
+    json_object *a = json_object_new_array();
+    json_object_array_add(a, json_object_new_string(id));
+    return a;
+}
+
+/* agents_states with one entry for id, taken from s under the lock. */
+static json_object *one_state(cx_subagents *m, const char *id, const sub *s)
+{
+    json_object *o = json_object_new_object();
+    pthread_mutex_lock(&m->mu);
+    cx_json_set(o, id, agent_state(s));
+    pthread_mutex_unlock(&m->mu);
+    return o;
+}
+
+/* ---- argument rules shared by the handlers ---- */
+
+/* The agent id argument in canonical form, or NULL after writing upstream's
+ * error for it into out. */
+static bool agent_id(json_object *args, const char *key, char canon[CX_UUID_STRLEN + 1],
+                     cx_tool_output *out)
+{
+    const char *id = cx_json_get_str(args, key);
+    if (!id) {
+        cx_tool_output_setf(out, false, "failed to parse function arguments: missing field `%s`",
+                            key);
+        return false;
+    }
+    char why[160];
+    if (cx_uuid_parse(id, canon, why, sizeof why) != 0) {
+        cx_tool_output_setf(out, false, "invalid agent id %s: %s", id, why);
+        return false;
+    }
+    return true;
+}
+
+/* Checks message / items the way upstream does and gives the preview text its
+ * collab items show (text as is, images as placeholders, one per line). NULL
+ * after writing the error into out. */
+static char *collab_input(json_object *args, cx_tool_output *out)
+{
+    json_object *msg = cx_json_get(args, "message");
+    json_object *items = cx_json_get(args, "items");
+    if (msg && items) {
+        cx_tool_output_setf(out, false, "Provide either message or items, but not both");
+        return NULL;
+    }
+    if (!msg && !items) {
+        cx_tool_output_setf(out, false, "Provide one of: message or items");
+        return NULL;
+    }
+    if (msg) {
+        const char *text = json_object_get_string(msg);
+        const char *p = text;
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        if (!*p) {
+            cx_tool_output_setf(out, false, "Empty message can't be sent to an agent");
+            return NULL;
+        }
+        return strdup(text);
+    }
+    if (!json_object_is_type(items, json_type_array)) {
+        cx_tool_output_setf(
+            out, false, "failed to parse function arguments: invalid type: expected a sequence");
+        return NULL;
+    }
+    size_t n = json_object_array_length(items);
+    if (!n) {
+        cx_tool_output_setf(out, false, "Items can't be empty");
+        return NULL;
+    }
+    cx_buf b = CX_BUF_INIT;
+    cx_buf_puts(&b, "");
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        const char *type = cx_json_get_str(it, "type");
+        if (i) cx_buf_putc(&b, '\n');
+        if (type && !strcmp(type, "text"))
+            cx_buf_puts(&b, cx_json_get_str(it, "text") ?: "");
+        else if (type && !strcmp(type, "image"))
+            cx_buf_puts(&b, "[image]");
+        else if (type && !strcmp(type, "local_image"))
+            cx_buf_printf(&b, "[local_image:%s]", cx_json_get_str(it, "path") ?: "");
+        else
+            cx_buf_puts(&b, "[input]");
+    }
+    return cx_buf_steal(&b);
+}
+
+/* Starts a turn with text, or joins the running one (upstream delivers input
+ * for a busy agent inside its current turn). */
 static int submit(cx_subagents *m, sub *s, const char *text, bool interrupt)
 {
     pthread_mutex_lock(&m->mu);
-    s->pending++;
     s->st = ST_RUNNING;
     free(s->message);
     s->message = NULL;
     pthread_mutex_unlock(&m->mu);
     if (interrupt) cx_runtime_interrupt(s->rt);
-    return interrupt ? cx_runtime_submit(s->rt, text, NULL) : cx_runtime_enqueue(s->rt, text);
+    return cx_runtime_submit(s->rt, text, NULL);
+}
+
+/* A live (not closed) agent by canonical id, or NULL. Under the lock. */
+static sub *find_live(cx_subagents *m, const char *id)
+{
+    sub *s = find(m, id);
+    return s && s->st != ST_SHUTDOWN ? s : NULL;
+}
+
+/* An agent whose turns are all done (or that is gone). Under the lock. */
+static bool settled(const sub *s)
+{
+    return !s || s->st == ST_SHUTDOWN || (is_final(s) && !(s->rt && cx_runtime_busy(s->rt)));
 }
 
 static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
@@ -255,23 +423,21 @@ static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_en
     cx_subagents *m = state;
     json_object *args = NULL;
     if (parse_args(call, &args, out)) return 0;
+    char *preview = collab_input(args, out);
+    if (!preview) {
+        json_object_put(args);
+        return 0;
+    }
     const char *message = cx_json_get_str(args, "message");
     json_object *items = cx_json_get(args, "items");
-    if (items && !json_object_is_type(items, json_type_array)) {
-        json_object_put(args);
-        return cx_tool_output_setf(out, false, "Error: `items` must be a list when provided.");
-    }
-    bool has_items = items && json_object_array_length(items) > 0;
-    if ((!message || !*message) && !has_items) {
-        json_object_put(args);
-        return cx_tool_output_setf(out, false, "Provide one of: message or items");
-    }
     bool fork = false;
     cx_json_get_bool(args, "fork_context", &fork);
     const char *model = cx_json_get_str(args, "model");
     const char *effort = cx_json_get_str(args, "reasoning_effort");
+    emit_collab(env, CX_EV_ITEM_STARTED, call, "spawn_agent", NULL, preview, NULL, "in_progress");
     sub *s = calloc(1, sizeof *s);
     if (!s) {
+        free(preview);
         json_object_put(args);
         return CX_ENOMEM;
     }
@@ -292,45 +458,40 @@ static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_en
     cx_error err;
     s->agent = cx_agent_new(&ao, &err);
     s->rt = s->agent ? cx_runtime_new(s->agent) : NULL;
-    if (!s->rt) {
-        cx_agent_free(s->agent);
-        free(s);
-        json_object_put(args);
-        return cx_tool_output_setf(out, false, "failed to spawn agent: %s", err.msg);
+    sub **p = NULL;
+    if (s->rt) {
+        pthread_mutex_lock(&m->mu);
+        p = realloc(m->subs, (m->n + 1) * sizeof *p);
+        if (p) {
+            m->subs = p;
+            s->nickname = NICKNAMES[m->order[m->next_nick++ % N_NICKNAMES]];
+            m->subs[m->n++] = s;
+        }
+        pthread_mutex_unlock(&m->mu);
     }
-    pthread_mutex_lock(&m->mu);
-    sub **p = realloc(m->subs, (m->n + 1) * sizeof *p);
-    if (p) {
-        m->subs = p;
-        s->nickname = NICKNAMES[m->order[m->next_nick++ % N_NICKNAMES]];
-        m->subs[m->n++] = s;
-    }
-    pthread_mutex_unlock(&m->mu);
     if (!p) {
+        emit_collab(env, CX_EV_ITEM_COMPLETED, call, "spawn_agent", NULL, preview, NULL, "failed");
+        cx_tool_output_setf(out, false, "collab spawn failed: %s",
+                            s->rt ? "out of memory" : err.msg);
         cx_runtime_free(s->rt);
         cx_agent_free(s->agent);
         free(s);
+        free(preview);
         json_object_put(args);
-        return CX_ENOMEM;
+        return 0;
     }
+    /* the state is reported as the spawn left it, before its first turn starts */
+    emit_collab(env, CX_EV_ITEM_COMPLETED, call, "spawn_agent", one_id(s->id), preview,
+                one_state(m, s->id, s), "completed");
     char *prompt = compose_prompt(message, items);
     if (prompt && *prompt) submit(m, s, prompt, false);
     free(prompt);
+    free(preview);
     json_object_put(args);
     json_object *o = json_object_new_object();
     cx_json_set_str(o, "agent_id", s->id);
     cx_json_set_str(o, "nickname", s->nickname);
     return reply(out, o);
-}
-
-static const char *required_id(json_object *args, cx_tool_output *out)
-{
-    const char *id = cx_json_get_str(args, "id");
-    if (!id || !*id) {
-        cx_tool_output_setf(out, false, "Error: `id` is required.");
-        return NULL;
-    }
-    return id;
 }
 
 static int send_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
@@ -339,70 +500,71 @@ static int send_handler(void *state, const cx_tool_call *call, const cx_tool_env
     cx_subagents *m = state;
     json_object *args = NULL;
     if (parse_args(call, &args, out)) return 0;
-    const char *id = required_id(args, out);
-    if (!id) goto done;
-    json_object *items = cx_json_get(args, "items");
-    if (items && !json_object_is_type(items, json_type_array)) {
-        cx_tool_output_setf(out, false, "Error: `items` must be a list when provided.");
-        goto done;
-    }
-    char *prompt = compose_prompt(cx_json_get_str(args, "message"), items);
-    if (!prompt || !*prompt) {
-        free(prompt);
-        cx_tool_output_setf(out, false, "Error: `message` or `items` is required.");
-        goto done;
-    }
+    char id[CX_UUID_STRLEN + 1];
+    char *preview = NULL;
+    if (!agent_id(args, "id", id, out) || !(preview = collab_input(args, out))) goto done;
+    bool interrupt = false;
+    cx_json_get_bool(args, "interrupt", &interrupt);
+    emit_collab(env, CX_EV_ITEM_STARTED, call, "send_input", one_id(id), preview, NULL,
+                "in_progress");
     pthread_mutex_lock(&m->mu);
-    sub *s = find(m, id);
-    sub_state st = s ? s->st : ST_SHUTDOWN;
+    sub *s = find_live(m, id);
     pthread_mutex_unlock(&m->mu);
     if (!s) {
-        cx_tool_output_setf(out, false, "unknown agent: %s", id);
-    } else if (st == ST_SHUTDOWN) {
-        cx_tool_output_setf(out, false, "agent is shutdown: %s", id);
-    } else {
-        bool interrupt = false;
-        cx_json_get_bool(args, "interrupt", &interrupt);
-        submit(m, s, prompt, interrupt);
-        char sid[CX_UUID_STRLEN + 1];
-        cx_uuid7(sid);
-        json_object *o = json_object_new_object();
-        cx_json_set_str(o, "submission_id", sid);
-        reply(out, o);
+        emit_collab(env, CX_EV_ITEM_COMPLETED, call, "send_input", one_id(id), preview,
+                    one_state(m, id, NULL), "failed");
+        cx_tool_output_setf(out, false, "agent with id %s not found", id);
+        goto done;
     }
+    char *prompt = compose_prompt(cx_json_get_str(args, "message"), cx_json_get(args, "items"));
+    submit(m, s, prompt ? prompt : "", interrupt);
     free(prompt);
+    emit_collab(env, CX_EV_ITEM_COMPLETED, call, "send_input", one_id(id), preview,
+                one_state(m, id, s), "completed");
+    char sid[CX_UUID_STRLEN + 1];
+    cx_uuid7(sid);
+    json_object *o = json_object_new_object();
+    cx_json_set_str(o, "submission_id", sid);
+    reply(out, o);
 done:
+    free(preview);
     json_object_put(args);
     return 0;
 }
 
+/* resume_agent brings a closed agent back (its history kept); upstream shows
+ * no item for it in exec --json. */
 static int resume_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
                           cx_tool_output *out)
 {
     cx_subagents *m = state;
     json_object *args = NULL;
     if (parse_args(call, &args, out)) return 0;
-    const char *id = required_id(args, out);
-    if (id) {
+    char id[CX_UUID_STRLEN + 1];
+    if (agent_id(args, "id", id, out)) {
         pthread_mutex_lock(&m->mu);
         sub *s = find(m, id);
         bool restart = s && s->st == ST_SHUTDOWN;
         pthread_mutex_unlock(&m->mu);
-        if (restart) {
-            cx_runtime *rt = cx_runtime_new(s->agent);
+        if (!s) {
+            cx_tool_output_setf(out, false, "agent with id %s not found", id);
+        } else {
+            if (restart) {
+                cx_runtime *rt = cx_runtime_new(s->agent);
+                pthread_mutex_lock(&m->mu);
+                s->rt = rt;
+                s->st = rt ? ST_PENDING : ST_SHUTDOWN;
+                free(s->message);
+                s->message = NULL;
+                pthread_mutex_unlock(&m->mu);
+            }
+            json_object *o = json_object_new_object();
             pthread_mutex_lock(&m->mu);
-            s->rt = rt;
-            s->st = rt ? ST_PENDING : ST_SHUTDOWN;
-            free(s->message);
-            s->message = NULL;
+            cx_json_set(o, "status", status_json(s->st == ST_SHUTDOWN ? NULL : s));
+            pthread_cond_broadcast(&m->cv);
             pthread_mutex_unlock(&m->mu);
+            reply(out, o);
         }
-        json_object *o = json_object_new_object();
-        pthread_mutex_lock(&m->mu);
-        cx_json_set(o, "status", status_json(s));
-        pthread_cond_broadcast(&m->cv);
-        pthread_mutex_unlock(&m->mu);
-        reply(out, o);
     }
     json_object_put(args);
     return 0;
@@ -414,28 +576,56 @@ static int close_handler(void *state, const cx_tool_call *call, const cx_tool_en
     cx_subagents *m = state;
     json_object *args = NULL;
     if (parse_args(call, &args, out)) return 0;
-    const char *id = required_id(args, out);
-    if (id) {
+    char id[CX_UUID_STRLEN + 1];
+    if (agent_id(args, "id", id, out)) {
+        emit_collab(env, CX_EV_ITEM_STARTED, call, "close_agent", one_id(id), NULL, NULL,
+                    "in_progress");
         pthread_mutex_lock(&m->mu);
-        sub *s = find(m, id);
-        json_object *prev = status_json(s);
+        sub *s = find_live(m, id);
+        json_object *prev = s ? status_json(s) : NULL;
+        json_object *states = json_object_new_object();
+        cx_json_set(states, id, agent_state(s));
         pthread_mutex_unlock(&m->mu);
-        if (s && s->rt) {
+        if (!s) {
+            emit_collab(env, CX_EV_ITEM_COMPLETED, call, "close_agent", one_id(id), NULL, states,
+                        "failed");
+            cx_tool_output_setf(out, false, "agent with id %s not found", id);
+        } else {
             sub_shutdown(s); /* interrupts a running turn and joins the worker */
             pthread_mutex_lock(&m->mu);
             s->st = ST_SHUTDOWN;
-            s->pending = 0;
             pthread_cond_broadcast(&m->cv);
             pthread_mutex_unlock(&m->mu);
+            emit_collab(env, CX_EV_ITEM_COMPLETED, call, "close_agent", one_id(id), NULL, states,
+                        "completed");
+            json_object *o = json_object_new_object();
+            cx_json_set(o, "status", prev);
+            reply(out, o);
         }
-        json_object *o = json_object_new_object();
-        cx_json_set(o, "status", prev);
-        reply(out, o);
     }
     json_object_put(args);
     return 0;
 }
 
+static void deadline_after(struct timespec *t, int64_t ms)
+{
+    clock_gettime(CLOCK_REALTIME, t);
+    t->tv_sec += ms / 1000;
+    t->tv_nsec += (ms % 1000) * 1000000L;
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+}
+
+static bool reached(const struct timespec *now, const struct timespec *deadline)
+{
+    return now->tv_sec > deadline->tv_sec ||
+           (now->tv_sec == deadline->tv_sec && now->tv_nsec >= deadline->tv_nsec);
+}
+
+/* wait_agent returns the agents that have settled as soon as one has, or
+ * timed_out with none. */
 static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
                         cx_tool_output *out)
 {
@@ -443,63 +633,75 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     json_object *args = NULL;
     if (parse_args(call, &args, out)) return 0;
     json_object *ids = cx_json_get(args, "ids");
-    size_t n = ids && json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
+    if (!ids || !json_object_is_type(ids, json_type_array)) {
+        json_object_put(args);
+        return cx_tool_output_setf(out, false,
+                                   "failed to parse function arguments: missing field `ids`");
+    }
+    size_t n = json_object_array_length(ids);
     if (!n) {
         json_object_put(args);
-        return cx_tool_output_setf(out, false, "Error: `ids` must be a non-empty list.");
+        return cx_tool_output_setf(out, false, "ids must be non-empty");
+    }
+    char(*canon)[CX_UUID_STRLEN + 1] = calloc(n, sizeof *canon);
+    if (!canon) {
+        json_object_put(args);
+        return CX_ENOMEM;
+    }
+    json_object *receivers = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+        char why[160];
+        if (cx_uuid_parse(id ? id : "", canon[i], why, sizeof why) != 0) {
+            cx_tool_output_setf(out, false, "invalid agent id %s: %s", id ? id : "", why);
+            json_object_put(receivers);
+            free(canon);
+            json_object_put(args);
+            return 0;
+        }
+        json_object_array_add(receivers, json_object_new_string(canon[i]));
     }
     int64_t timeout_ms = 30000;
     cx_json_get_int(args, "timeout_ms", &timeout_ms);
+    json_object_put(args);
+    if (timeout_ms <= 0) {
+        json_object_put(receivers);
+        free(canon);
+        return cx_tool_output_setf(out, false, "timeout_ms must be greater than zero");
+    }
     /* Upstream's bounds: at least 10 s, at most an hour. */
     if (timeout_ms < 10000) timeout_ms = 10000;
     if (timeout_ms > 3600000) timeout_ms = 3600000;
+    emit_collab(env, CX_EV_ITEM_STARTED, call, "wait", json_object_get(receivers), NULL, NULL,
+                "in_progress");
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    json_object *result = json_object_new_object();
+    deadline_after(&deadline, timeout_ms);
+    json_object *status = json_object_new_object();
+    json_object *states = json_object_new_object();
+    bool failed = false;
     pthread_mutex_lock(&m->mu);
     for (;;) {
-        bool any_final = false;
         for (size_t i = 0; i < n; i++) {
-            const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
-            sub *s = id ? find(m, id) : NULL;
-            /* still has queued input: not final yet */
-            if (is_final(s) && !(s && s->pending > 0 && s->st != ST_SHUTDOWN)) any_final = true;
+            sub *s = find_live(m, canon[i]);
+            if (!settled(s) || cx_json_get(status, canon[i])) continue;
+            cx_json_set(status, canon[i], status_json(s));
+            cx_json_set(states, canon[i], agent_state(s));
+            if (!s || s->st == ST_ERRORED) failed = true;
         }
-        if (any_final) {
-            json_object *status = json_object_new_object();
-            for (size_t i = 0; i < n; i++) {
-                const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
-                if (id) cx_json_set(status, id, status_json(find(m, id)));
-            }
-            cx_json_set(result, "status", status);
-            cx_json_set(result, "timed_out", json_object_new_boolean(false));
-            break;
-        }
-        bool cancelled = env->cancel && atomic_load(env->cancel);
+        if (json_object_object_length(status) > 0) break;
         struct timespec step;
-        clock_gettime(CLOCK_REALTIME, &step);
-        step.tv_nsec += 100000000L;
-        if (step.tv_nsec >= 1000000000L) {
-            step.tv_sec++;
-            step.tv_nsec -= 1000000000L;
-        }
-        bool past = step.tv_sec > deadline.tv_sec ||
-                    (step.tv_sec == deadline.tv_sec && step.tv_nsec >= deadline.tv_nsec);
-        if (cancelled || past) {
-            cx_json_set(result, "status", json_object_new_object());
-            cx_json_set(result, "timed_out", json_object_new_boolean(true));
-            break;
-        }
-        pthread_cond_timedwait(&m->cv, &m->mu, &step); /* wake at least every 100 ms for cancel */
+        deadline_after(&step, 100); /* wake at least every 100 ms for cancel */
+        if ((env->cancel && atomic_load(env->cancel)) || reached(&step, &deadline)) break;
+        pthread_cond_timedwait(&m->cv, &m->mu, &step);
     }
     pthread_mutex_unlock(&m->mu);
-    json_object_put(args);
+    free(canon);
+    bool timed_out = json_object_object_length(status) == 0;
+    emit_collab(env, CX_EV_ITEM_COMPLETED, call, "wait", receivers, NULL, states,
+                failed ? "failed" : "completed");
+    json_object *result = json_object_new_object();
+    cx_json_set(result, "status", status);
+    cx_json_set(result, "timed_out", json_object_new_boolean(timed_out));
     return reply(out, result);
 }
 

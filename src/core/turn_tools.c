@@ -61,11 +61,11 @@ static void run_call(call_job *job)
         else if (job->rc == 0 && !out.text && !out.content)
             cx_tool_output_setf(&out, true, "%s", "");
     }
+    json_object *content = out.content ? json_object_get(out.content) : NULL;
     if (custom)
-        job->result = cx_item_custom_output(call_id, out.text ? out.text : "");
+        job->result = cx_item_custom_output(call_id, out.text ? out.text : "", content);
     else
-        job->result = cx_item_function_output(call_id, out.text,
-                                              out.content ? json_object_get(out.content) : NULL);
+        job->result = cx_item_function_output(call_id, out.text, content);
 
     json_object *done = json_object_new_object();
     cx_json_set_str(done, "call_id", call_id);

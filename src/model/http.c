@@ -3,6 +3,7 @@
  * the server sends nothing (curl's progress callback alone may wait a second). */
 #include "model/http.h"
 
+#include "base/redact.h"
 #include "base/uuid.h"
 
 #include <curl/curl.h>
@@ -22,6 +23,8 @@ typedef struct xfer {
     bool ok_status;  /* known 2xx once headers are in */
     bool delivered;  /* some body bytes went to on_data */
     int cb_rc;       /* on_data's abort value */
+    bool wrong_type; /* a 2xx whose Content-Type is not the expected one */
+    const char *want_type;
     cx_buf err_body; /* body of an error response (kept short) */
     long retry_after_ms;
     long long last_byte_ms;
@@ -74,15 +77,38 @@ long cx_http_backoff_ms(int attempt)
     return base * (90 + r % 21) / 100;
 }
 
+/* True when no type is required or the response's media type is it
+ * (parameters such as "; charset=utf-8" aside). */
+static bool type_ok(const xfer *x)
+{
+    if (!x->want_type) return true;
+    char *ct = NULL;
+    curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
+    if (!ct) return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen(x->want_type);
+    return !strncasecmp(ct, x->want_type, n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     xfer *x = ud;
     size_t n = size * nmemb;
     x->last_byte_ms = now_ms();
-    if (!x->ok_status) {
+    if (!x->ok_status && !x->wrong_type) {
         long code = 0;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
         x->ok_status = code >= 200 && code < 300;
+        if (x->ok_status && !type_ok(x)) {
+            x->ok_status = false;
+            x->wrong_type = true;
+        }
+    }
+    if (x->wrong_type) {
+        /* enough of the body to show what came; the rest is not waited for */
+        cx_buf_append(&x->err_body, ptr, n < 4096 ? n : 4096);
+        return 0;
     }
     if (!x->ok_status) {
         if (x->err_body.len < 4096) cx_buf_append(&x->err_body, ptr, n);
@@ -111,24 +137,23 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
         tmp[len] = '\0';
         char *end;
         double secs = strtod(tmp, &end);
-        if (end != tmp && secs >= 0 && secs < 3600) x->retry_after_ms = (long)(secs * 1000);
+        if (end != tmp && secs >= 0) {
+            /* any length is kept: the caller's cap decides, not a silent drop */
+            x->retry_after_ms = secs > 1e9 ? 1000000000L * 1000L : (long)(secs * 1000);
+        } else {
+            time_t when = curl_getdate(tmp, NULL); /* the HTTP-date form */
+            time_t now = time(NULL);
+            if (when > 0) x->retry_after_ms = when > now ? (long)(when - now) * 1000 : 0;
+        }
     }
     return n;
 }
 
-/* Copies s into out with every occurrence of secret replaced by "***". */
+/* Every text from the URL or the server passes through the one redaction. */
 static void redact_into(cx_buf *out, const char *s, size_t n, const char *secret)
 {
-    size_t sl = secret ? strlen(secret) : 0;
-    for (size_t i = 0; i < n;) {
-        if (sl >= 4 && i + sl <= n && !memcmp(s + i, secret, sl)) {
-            cx_buf_puts(out, "***");
-            i += sl;
-        } else {
-            cx_buf_putc(out, s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
-            i++;
-        }
-    }
+    const char *secrets[2] = {secret, NULL};
+    cx_redact_append(out, s, n, secrets, CX_REDACT_ONE_LINE);
 }
 
 static bool retryable_status(long code)
@@ -153,8 +178,7 @@ static bool retryable_curl(CURLcode rc)
     }
 }
 
-/* Sleeps up to ms, returning early (true) when cancelled. */
-static bool sleep_cancellable(long ms, const atomic_bool *cancel)
+bool cx_http_sleep_cancellable(long ms, const atomic_bool *cancel)
 {
     long long end = now_ms() + ms;
     while (now_ms() < end) {
@@ -236,7 +260,18 @@ static int status_error(cx_error *err, long code, const char *url, const xfer *x
                         const char *secret)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b, "unexpected status %ld from ", code);
+    if (x->wrong_type) {
+        char *ct = NULL;
+        curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
+        cx_buf_printf(&b, "expected %s but the server sent ", x->want_type);
+        if (ct)
+            redact_into(&b, ct, strlen(ct), secret);
+        else
+            cx_buf_puts(&b, "no Content-Type");
+        cx_buf_printf(&b, " (status %ld) from ", code);
+    } else {
+        cx_buf_printf(&b, "unexpected status %ld from ", code);
+    }
     redact_into(&b, url, strlen(url), secret);
     if (x->err_body.len) {
         cx_buf_puts(&b, ": ");
@@ -274,7 +309,11 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
     if (!hdrs) return cx_error_set(err, CX_ENOMEM, "out of memory");
     int rc = 0;
     for (int attempt = 0;; attempt++) {
-        xfer x = {.on_data = on_data, .user = user, .last_byte_ms = now_ms(), .retry_after_ms = -1};
+        xfer x = {.on_data = on_data,
+                  .user = user,
+                  .last_byte_ms = now_ms(),
+                  .retry_after_ms = -1,
+                  .want_type = req->content_type};
         setup_easy(c, &x, req->url, hdrs);
         curl_easy_setopt(c->easy, CURLOPT_POST, 1L);
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, req->body);
@@ -284,8 +323,10 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
         long code = 0;
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
         if (status_out) *status_out = (int)code;
-        char reason[160] = "";
         bool retry = false;
+        if (end == RUN_DONE && !x.cb_rc && code >= 200 && code < 300 && !x.wrong_type &&
+            !type_ok(&x))
+            x.wrong_type = true; /* a 2xx with no body never reached on_write */
         if (end == RUN_CANCEL) {
             rc = cx_error_set(err, CX_ECANCELED, "request cancelled");
         } else if (end == RUN_IDLE) {
@@ -293,22 +334,35 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
                               req->idle_timeout_ms);
         } else if (x.cb_rc) {
             rc = x.cb_rc;
+        } else if (x.wrong_type) {
+            /* an HTML login page or a JSON answer will not turn into events on retry */
+            rc = status_error(err, code, req->url, &x, req->redact);
+            if (err) err->http_status = 0;
         } else if (cres != CURLE_OK && !(code >= 400 && !x.delivered)) {
             rc = curl_error(err, cres, req->url, req->redact, x.delivered);
             retry = !x.delivered && retryable_curl(cres);
-            snprintf(reason, sizeof reason, "%s", curl_easy_strerror(cres));
         } else if (code < 200 || code >= 300) {
             rc = status_error(err, code, req->url, &x, req->redact);
             retry = retryable_status(code);
-            snprintf(reason, sizeof reason, "status %ld", code);
         } else {
             rc = 0;
         }
         cx_buf_free(&x.err_body);
         if (!retry || attempt >= req->max_retries) break;
         long delay = x.retry_after_ms >= 0 ? x.retry_after_ms : cx_http_backoff_ms(attempt + 1);
-        if (on_retry) on_retry(user, attempt + 1, delay, reason);
-        if (sleep_cancellable(delay, req->cancel)) {
+        if (req->max_retry_wait_ms > 0 && delay > req->max_retry_wait_ms) {
+            /* waiting that long in silence helps nobody: the server's answer is the error */
+            char tail[160];
+            snprintf(tail, sizeof tail,
+                     " (the server asked to retry after %ld s, more than the %ld s limit)",
+                     delay / 1000, req->max_retry_wait_ms / 1000);
+            size_t have = err ? strlen(err->msg) : 0;
+            if (err && have < sizeof err->msg - 1)
+                snprintf(err->msg + have, sizeof err->msg - have, "%s", tail);
+            break;
+        }
+        if (on_retry) on_retry(user, attempt + 1, delay, err ? err->msg : "");
+        if (cx_http_sleep_cancellable(delay, req->cancel)) {
             rc = cx_error_set(err, CX_ECANCELED, "request cancelled");
             break;
         }

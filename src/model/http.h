@@ -23,12 +23,17 @@ typedef struct cx_http_request {
     long idle_timeout_ms;      /* abort when no byte arrives for this long; 0: none */
     const atomic_bool *cancel; /* abort when it becomes true; may be NULL */
     const char *redact;        /* a secret never to appear in error messages; may be NULL */
+    const char *content_type;  /* a 2xx must carry this media type (e.g. "text/event-stream"),
+                                  else the request fails at once naming what came; NULL: any */
+    long max_retry_wait_ms;    /* longest single wait before a retry: a server asking for more
+                                  (Retry-After) fails the request with its answer; 0: no cap */
 } cx_http_request;
 
 /* Body bytes of a 2xx response, in order. Non-zero return aborts the transfer
  * and is returned from cx_http_post_stream. */
 typedef int (*cx_http_data_fn)(void *user, const char *data, size_t len);
-/* Told before each retry (may be NULL). */
+/* Told before each retry's wait (may be NULL); reason is the failure that
+ * caused it, redacted, e.g. "unexpected status 429 from URL: body". */
 typedef void (*cx_http_retry_fn)(void *user, int attempt, long delay_ms, const char *reason);
 
 /* Call once from main before threads start (curl's global init). tls=false
@@ -52,5 +57,9 @@ int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, 
 /* Exponential backoff with jitter for retry attempt n (1-based): about
  * 200 ms * 2^(n-1), +-10 %. */
 long cx_http_backoff_ms(int attempt);
+
+/* Sleeps up to ms in 50 ms steps, returning early (true) when cancel becomes
+ * true (cancel may be NULL). */
+bool cx_http_sleep_cancellable(long ms, const atomic_bool *cancel);
 
 #endif

@@ -19,6 +19,8 @@ struct cx_sse_parser {
     bool cr_pending; /* last chunk ended with CR: a following LF belongs to it */
     bool started;    /* past a possible leading BOM */
     bool pending;    /* some field seen since the last dispatch */
+    bool overflowed; /* an event outgrew max_event: everything after is refused */
+    size_t max_event;
 };
 
 cx_sse_parser *cx_sse_new(cx_sse_fn fn, void *user)
@@ -27,7 +29,31 @@ cx_sse_parser *cx_sse_new(cx_sse_fn fn, void *user)
     if (!p) return NULL;
     p->fn = fn;
     p->user = user;
+    p->max_event = CX_SSE_DEFAULT_MAX_EVENT;
     return p;
+}
+
+void cx_sse_set_max_event(cx_sse_parser *p, size_t bytes)
+{
+    p->max_event = bytes ? bytes : CX_SSE_DEFAULT_MAX_EVENT;
+}
+
+bool cx_sse_overflowed(const cx_sse_parser *p)
+{
+    return p->overflowed;
+}
+
+/* Checked before the parser grows: the event so far plus what would be
+ * added. On overflow the held bytes are released at once. */
+static bool too_big(cx_sse_parser *p, size_t more)
+{
+    size_t held = p->line.len + p->data.len + p->event.len;
+    if (held + more <= p->max_event) return false;
+    p->overflowed = true;
+    cx_buf_free(&p->line);
+    cx_buf_free(&p->data);
+    cx_buf_free(&p->event);
+    return true;
 }
 
 void cx_sse_free(cx_sse_parser *p)
@@ -91,6 +117,7 @@ static int process_line(cx_sse_parser *p, const char *s, size_t n)
 
 int cx_sse_feed(cx_sse_parser *p, const char *data, size_t len)
 {
+    if (p->overflowed) return CX_EPARSE;
     size_t i = 0;
     if (!p->started && len) {
         /* A BOM may only open the stream; it can arrive split across chunks. */
@@ -118,10 +145,12 @@ int cx_sse_feed(cx_sse_parser *p, const char *data, size_t len)
         const char *cr = memchr(start, '\r', nl ? (size_t)(nl - start) : left);
         const char *end = cr ? cr : nl;
         if (!end) {
+            if (too_big(p, left)) return CX_EPARSE;
             if (cx_buf_append(&p->line, start, left)) return CX_ENOMEM;
             break;
         }
         size_t n = (size_t)(end - start);
+        if (too_big(p, n)) return CX_EPARSE;
         int rc;
         if (p->line.len) {
             if (cx_buf_append(&p->line, start, n)) return CX_ENOMEM;

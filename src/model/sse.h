@@ -21,9 +21,19 @@ typedef int (*cx_sse_fn)(void *user, const cx_sse_event *ev);
 
 typedef struct cx_sse_parser cx_sse_parser;
 
+/* The default cap on one event (its pending line plus its data): a server
+ * that never ends a line cannot make the reader hold more than this. */
+#define CX_SSE_DEFAULT_MAX_EVENT ((size_t)16 << 20)
+
 cx_sse_parser *cx_sse_new(cx_sse_fn fn, void *user);
+/* Sets the cap on one event in bytes (0: the default). */
+void cx_sse_set_max_event(cx_sse_parser *p, size_t bytes);
+/* True once an event outgrew the cap: cx_sse_feed returned CX_EPARSE and
+ * the stream must end (the parser drops what it held). */
+bool cx_sse_overflowed(const cx_sse_parser *p);
 void cx_sse_free(cx_sse_parser *p);
-/* Feeds bytes. Returns 0, the callback's non-zero value, or CX_ENOMEM. */
+/* Feeds bytes. Returns 0, the callback's non-zero value, CX_ENOMEM, or
+ * CX_EPARSE when an event outgrew the cap (see cx_sse_overflowed). */
 int cx_sse_feed(cx_sse_parser *p, const char *data, size_t len);
 /* Call at end of stream. Returns true if a partly received event (no blank
  * line after it) was pending: per the SSE rules it is not dispatched, and the

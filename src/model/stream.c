@@ -2,10 +2,16 @@
 #include "model/stream.h"
 
 #include "base/json.h"
+#include "base/redact.h"
 #include "model/sse.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* on_sse's value after response.completed: it stops the transfer (a server
+ * may keep the connection open) and is not an error. */
+#define STREAM_DONE 1
 
 typedef struct reader {
     cx_model_event_fn on_event;
@@ -15,6 +21,11 @@ typedef struct reader {
     int rc;             /* terminal status decided by an event */
     bool done;          /* response.completed (or a terminal failure) seen */
     json_object *delta; /* the last text delta event, reused for the next one */
+    const char *secret; /* masked in messages taken from the server */
+    cx_sse_parser *sse;
+    size_t max_event;
+    const cx_model_stream_opts *opts; /* may be NULL */
+    int max_request_retries;
 } reader;
 
 void cx_model_stream_result_clear(cx_model_stream_result *r)
@@ -34,6 +45,16 @@ static const char *failure_message(const json_object *ev)
     if (!m) m = cx_json_get_str(cx_json_get(ev, "error"), "message");
     if (!m) m = cx_json_get_str(ev, "message");
     return m;
+}
+
+/* Sets the stream error "<what>: <the server's message, redacted>". */
+static int server_failure(reader *r, const char *what, const char *m, const char *fallback)
+{
+    char *red = cx_redact(m ? m : fallback, r->secret, CX_REDACT_ONE_LINE);
+    r->rc = cx_error_set(r->err, CX_ESTREAM, "%s: %s", what, red ? red : fallback);
+    free(red);
+    r->done = true;
+    return r->rc;
 }
 
 static int on_sse(void *user, const cx_sse_event *sse)
@@ -71,45 +92,90 @@ static int on_sse(void *user, const cx_sse_event *sse)
         r->res->usage = usage ? json_object_get(usage) : NULL;
         r->done = true;
     } else if (!strcmp(type, "response.failed")) {
-        const char *m = failure_message(ev);
-        r->rc = cx_error_set(r->err, CX_ESTREAM, "response failed: %s", m ? m : "no reason given");
-        r->done = true;
+        server_failure(r, "response failed", failure_message(ev), "no reason given");
     } else if (!strcmp(type, "response.incomplete")) {
         const char *why = cx_json_get_str(
             cx_json_get(cx_json_get(ev, "response"), "incomplete_details"), "reason");
-        r->rc = cx_error_set(r->err, CX_ESTREAM, "response incomplete: %s",
-                             why ? why : "unknown reason");
-        r->done = true;
+        server_failure(r, "response incomplete", why, "unknown reason");
     } else if (!strcmp(type, "error")) {
-        const char *m = failure_message(ev);
-        r->rc = cx_error_set(r->err, CX_ESTREAM, "stream error: %s", m ? m : "unknown error");
-        r->done = true;
+        server_failure(r, "stream error", failure_message(ev), "unknown error");
     }
     json_object_put(ev);
-    return r->rc;
+    if (r->rc) return r->rc;
+    return r->done ? STREAM_DONE : 0;
 }
 
 static int on_bytes(void *user, const char *data, size_t len)
 {
-    cx_sse_parser *p = user;
-    return cx_sse_feed(p, data, len);
+    reader *r = user;
+    int rc = cx_sse_feed(r->sse, data, len);
+    if (rc && !r->rc && cx_sse_overflowed(r->sse))
+        r->rc = cx_error_set(r->err, CX_EPARSE,
+                             "an event in the response stream grew past %zu bytes without "
+                             "ending (stream_max_event_bytes): the stream was stopped",
+                             r->max_event);
+    return rc;
 }
 
-int cx_model_stream(cx_http_client *c, const cx_http_request *req, cx_model_event_fn on_event,
-                    void *user, cx_model_stream_result *res, cx_error *err)
+/* ---- retries ---------------------------------------------------------------- */
+
+static void announce(const cx_model_stream_opts *o, bool stream, int attempt, int max, long delay,
+                     const char *why)
+{
+    if (!o || !o->on_retry) return;
+    char msg[1200];
+    snprintf(msg, sizeof msg, "%s (retrying in %.1f s)", why && *why ? why : "request failed",
+             (double)delay / 1000.0);
+    cx_model_retry r = {stream, attempt, max, delay, msg};
+    o->on_retry(o->retry_user, &r);
+}
+
+static void on_request_retry(void *user, int attempt, long delay_ms, const char *reason)
+{
+    reader *r = user;
+    announce(r->opts, false, attempt, r->max_request_retries, delay_ms, reason);
+}
+
+int cx_model_stream(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
+                    cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
+                    cx_error *err)
 {
     memset(res, 0, sizeof *res);
-    reader r = {on_event, user, res, err, 0, false, NULL};
-    cx_sse_parser *p = cx_sse_new(on_sse, &r);
-    if (!p) return cx_error_set(err, CX_ENOMEM, "out of memory");
-    int rc = cx_http_post_stream(c, req, on_bytes, NULL, p, NULL, err);
-    bool cut = cx_sse_finish(p);
-    cx_sse_free(p);
+    size_t max_event = o && o->max_event_bytes ? o->max_event_bytes : CX_SSE_DEFAULT_MAX_EVENT;
+    reader r = {on_event, user,        res,  err,       0, false,
+                NULL,     req->redact, NULL, max_event, o, req->max_retries};
+    r.sse = cx_sse_new(on_sse, &r);
+    if (!r.sse) return cx_error_set(err, CX_ENOMEM, "out of memory");
+    cx_sse_set_max_event(r.sse, max_event);
+    cx_http_request sse_req = *req;
+    if (!sse_req.content_type) sse_req.content_type = "text/event-stream";
+    int rc = cx_http_post_stream(c, &sse_req, on_bytes, on_request_retry, &r, NULL, err);
+    bool cut = cx_sse_finish(r.sse);
+    cx_sse_free(r.sse);
     json_object_put(r.delta);
     if (r.rc) return r.rc;
+    if (r.done) return 0; /* rc is STREAM_DONE, or 0 when the server closed first */
     if (rc) return rc;
-    if (!r.done)
-        return cx_error_set(err, CX_ENET, "stream disconnected before completion%s",
-                            cut ? " (an event was cut off)" : "");
-    return 0;
+    return cx_error_set(err, CX_ENET, "stream disconnected before completion%s",
+                        cut ? " (an event was cut off)" : "");
+}
+
+int cx_model_sample(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
+                    cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
+                    cx_error *err)
+{
+    int max_stream = o ? o->stream_max_retries : 0;
+    for (int attempt = 0;; attempt++) {
+        cx_error_clear(err);
+        int rc = cx_model_stream(c, req, o, on_event, user, res, err);
+        if (rc == 0) return 0;
+        cx_model_stream_result_clear(res);
+        bool cancelled = req->cancel && atomic_load(req->cancel);
+        if (cancelled) return cx_error_set(err, CX_ECANCELED, "request cancelled");
+        if ((rc != CX_ENET && rc != CX_ETIMEOUT) || attempt >= max_stream) return rc;
+        long delay = cx_http_backoff_ms(attempt + 1);
+        announce(o, true, attempt + 1, max_stream, delay, err ? err->msg : "stream error");
+        if (cx_http_sleep_cancellable(delay, req->cancel))
+            return cx_error_set(err, CX_ECANCELED, "request cancelled");
+    }
 }

@@ -205,7 +205,7 @@ int cx_portable_token_parse(const char *text, cx_portable_token *t, cx_error *er
     const char *why = split_token(s, &id, &server);
     int rc = why ? cx_error_set(err, CX_EINVAL, "%s", why)
                  : cx_portable_server(server, &t->address, &t->base_url, err);
-    if (!rc && (!(t->secret = strdup(s)) || !(t->call_id = strdup(id))))
+    if (!rc && (!id || !(t->secret = strdup(s)) || !(t->call_id = strdup(id))))
         rc = cx_error_set(err, CX_ENOMEM, "out of memory");
     free(s);
     if (rc) cx_portable_token_free(t);
@@ -272,7 +272,7 @@ char *cx_portable_home(const char *arg, cx_error *err)
                      "cannot find a Codex home: give a path, or set CODEX_HOME or HOME");
         return NULL;
     }
-    if (n < 0) {
+    if (n < 0 || !cand) {
         cx_error_set(err, CX_ENOMEM, "out of memory");
         return NULL;
     }
@@ -468,7 +468,8 @@ static bool cached(const char *meta_path, const char *config, const cx_portable_
     json_object *m = NULL;
     if (cx_json_parse(text, n, &m, NULL) != 0) return false;
     const char *id = cx_json_get_str(m, "call_id"), *addr = cx_json_get_str(m, "server_address");
-    bool same = id && addr && !strcmp(id, t->call_id) && !strcmp(addr, t->address);
+    bool same = id && addr && t->call_id && t->address && !strcmp(id, t->call_id) &&
+                !strcmp(addr, t->address);
     json_object_put(m);
     return same;
 }

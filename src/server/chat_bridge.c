@@ -68,7 +68,7 @@ static int output_text(const json_object *output, cx_buf *out, cx_error *err)
     }
     if (output && json_object_is_type(output, json_type_array)) {
         int rc = content_text(output, out, err);
-        if (rc) cx_error_set(err, CX_EINVAL, "structured tool output: %s", err->msg);
+        if (rc) cx_error_prefix(err, CX_EINVAL, "structured tool output: ");
         return rc;
     }
     return cx_json_dump(output, out);
@@ -684,7 +684,7 @@ int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf
     if (fast_chunk(s, data, len, out)) return 0;
     json_object *chunk = NULL;
     if (cx_json_parse(data, len, &chunk, err))
-        return cx_error_set(err, CX_EPARSE, "backend sent a chunk that is not JSON: %s", err->msg);
+        return cx_error_prefix(err, CX_EPARSE, "backend sent a chunk that is not JSON: ");
     json_object *usage = cx_json_get(chunk, "usage");
     if (usage && json_object_is_type(usage, json_type_object)) take_usage(s, usage);
     json_object *err_obj = cx_json_get(chunk, "error");

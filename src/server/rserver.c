@@ -760,7 +760,7 @@ void cx_rserver_free(cx_rserver *s)
     /* xfer_free detaches each connection's close callback, so evhttp_free
      * below cannot call back into a freed transfer */
     while (s->xfers)
-        xfer_free(s->xfers);
+        xfer_free(s->xfers); // NOLINT(clang-analyzer-unix.Malloc): xfer_free unlinks the head
     if (s->http) evhttp_free(s->http);
     if (s->curl_timer) event_free(s->curl_timer);
     if (s->watchdog) event_free(s->watchdog);

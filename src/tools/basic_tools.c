@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define MAX_IMAGE_BYTES CX_MAX_IMAGE_BYTES
@@ -17,7 +18,10 @@ static int add_spec(cx_tool_registry *reg, const char *name, const char *json, c
                     cx_tool_handler h, void *state, void (*state_free)(void *))
 {
     json_object *spec = NULL;
-    if (cx_json_parse(json, strlen(json), &spec, NULL) != 0) return CX_ENOMEM;
+    if (cx_json_parse(json, strlen(json), &spec, NULL) != 0) {
+        if (state_free) state_free(state); /* the registry owns state only once added */
+        return CX_ENOMEM;
+    }
     cx_tool_def d = {name, kind, false, spec, h, state, state_free};
     return cx_tools_add(reg, &d);
 }
@@ -200,6 +204,48 @@ static const char *image_mime(const unsigned char *b, size_t n)
     return NULL;
 }
 
+/* The MIME type a file name suggests, for upstream's error texts about files
+ * that are not images (upstream guesses from the extension the same way).
+ * NULL when the extension is unknown. */
+static const char *mime_from_name(const char *path)
+{
+    static const char *const table[][2] = {
+        {"txt", "text/plain"},      {"json", "application/json"}, {"html", "text/html"},
+        {"htm", "text/html"},       {"css", "text/css"},          {"csv", "text/csv"},
+        {"xml", "text/xml"},        {"pdf", "application/pdf"},   {"zip", "application/zip"},
+        {"gz", "application/gzip"}, {"tar", "application/x-tar"}, {"png", "image/png"},
+        {"jpg", "image/jpeg"},      {"jpeg", "image/jpeg"},       {"gif", "image/gif"},
+        {"webp", "image/webp"},     {"bmp", "image/bmp"},         {"svg", "image/svg+xml"},
+        {"tif", "image/tiff"},      {"tiff", "image/tiff"},       {"ico", "image/x-icon"},
+        {"avif", "image/avif"},
+    };
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash + 1 : path, '.');
+    if (!dot || !dot[1]) return NULL;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (!strcasecmp(dot + 1, table[i][0])) return table[i][1];
+    return NULL;
+}
+
+char *cx_image_unsupported_text(const char *path)
+{
+    const char *guess = mime_from_name(path);
+    char *s = NULL;
+    int rc;
+    if (!guess)
+        rc = asprintf(
+            &s, "Codex could not read the local image at `%s`: unsupported MIME type (unknown)",
+            path);
+    else if (strncmp(guess, "image/", 6) != 0)
+        rc =
+            asprintf(&s, "Codex could not read the local image at `%s`: unsupported MIME type `%s`",
+                     path, guess);
+    else
+        rc = asprintf(&s, "Image located at `%s` is invalid: not a PNG, JPEG, GIF or WebP image",
+                      path);
+    return rc < 0 ? NULL : s;
+}
+
 const char *cx_image_mime(const unsigned char *b, size_t n)
 {
     return image_mime(b, n);
@@ -243,8 +289,10 @@ static int view_image_handler(void *state, const cx_tool_call *call, const cx_to
     struct stat st;
     int rc = 0;
     if (stat(abs, &st) != 0) {
-        rc = cx_tool_output_setf(out, false, "unable to locate image at `%s`: %s", abs,
-                                 strerror(errno));
+        /* upstream prints the io error as Rust shows it: text, then the errno */
+        int e = errno;
+        rc = cx_tool_output_setf(out, false, "unable to locate image at `%s`: %s (os error %d)",
+                                 abs, strerror(e), e);
     } else if (!S_ISREG(st.st_mode)) {
         rc = cx_tool_output_setf(out, false, "image path `%s` is not a file", abs);
     } else if (st.st_size > MAX_IMAGE_BYTES) {
@@ -261,8 +309,9 @@ static int view_image_handler(void *state, const cx_tool_call *call, const cx_to
             rc = cx_tool_output_setf(out, false, "unable to read image at `%s`: %s", abs,
                                      strerror(errno));
         } else if (!url) {
-            rc = cx_tool_output_setf(out, false,
-                                     "`%s` is not a supported image (PNG, JPEG, GIF or WebP)", abs);
+            char *why = cx_image_unsupported_text(abs);
+            rc = cx_tool_output_setf(out, false, "%s", why ? why : "unsupported image");
+            free(why);
         } else {
             json_object *item = json_object_new_object();
             cx_json_set_str(item, "type", "input_image");

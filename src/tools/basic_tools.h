@@ -24,6 +24,9 @@ const char *cx_image_mime(const unsigned char *b, size_t n);
 /* A "data:MIME;base64,..." URL for image bytes (new string), or NULL when the
  * bytes are not a supported image (or on OOM). */
 char *cx_image_data_url(const unsigned char *data, size_t n);
+/* Upstream's text for a file that is not a PNG, JPEG, GIF or WebP image (by
+ * the MIME type its name suggests). New string, NULL on OOM. */
+char *cx_image_unsupported_text(const char *path);
 /* Largest image file view_image and exec -i accept. */
 #define CX_MAX_IMAGE_BYTES (20 * 1024 * 1024)
 int cx_web_search_tool_register(cx_tool_registry *reg, bool external_web_access);

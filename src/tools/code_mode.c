@@ -4,7 +4,9 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/net.h"
+#include "base/proc.h"
 #include "base/uuid.h"
+#include "tools/tool_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +65,22 @@ static const char RUNTIME_JS[] =
     "  for (const t of m.tools || []) tools[t.js_name] = caller(t.tool_name);\n"
     "  const ALL_TOOLS = Object.freeze((m.tools || []).map((t) => ({name: t.js_name, description: "
     "t.description})));\n"
+    "  const done = (e) => say({type: 'result', stored_values: kept, error_text: e === undefined "
+    "|| e === STOP ? null : String(e && e.stack || e)});\n"
+    "  if (m.isolated) {\n"
+    "    /* a context of its own: the helpers and nothing of Node (no timers, no require) */\n"
+    "    const vm = require('node:vm');\n"
+    "    const ctx = vm.createContext({tools, text, image, store, load, ALL_TOOLS, "
+    "yield_control});\n"
+    "    let fn;\n"
+    "    /* the source starts on line 49 of exec_main.mjs, as in upstream's cells, so the\n"
+    "       positions in error traces are the ones upstream reports */\n"
+    "    try { fn = vm.runInContext('(async () => {' + '\\n'.repeat(48) + m.source + "
+    "'\\n})', ctx, {filename: 'exec_main.mjs'}); }\n"
+    "    catch (e) { done(e); return; }\n"
+    "    fn().then(() => done(), done);\n"
+    "    return;\n"
+    "  }\n"
     "  const Body = Object.getPrototypeOf(async function () {}).constructor;\n"
     "  let body;\n"
     "  try {\n"
@@ -91,7 +109,7 @@ static const char RUNTIME_JS[] =
 typedef struct cell {
     struct cx_code_mode *cm;
     char id[16];
-    pid_t pid;
+    cx_proc *proc;
     int to_fd, out_fd, err_fd;
     pthread_t reader;
     bool reader_started;
@@ -111,6 +129,8 @@ struct cx_code_mode {
     pthread_mutex_t mu;
     cx_tool_registry *tools;
     char *node;
+    bool upstream;       /* upstream's flavour: exec_wait, isolated cells, content items */
+    unsigned next_cell;  /* upstream numbers cells 1, 2, ... */
     json_object *stored; /* store()/load() values, kept across cells */
     cell *cells[MAX_CELLS];
     size_t n;
@@ -132,6 +152,52 @@ static void send_line(cell *c, json_object *msg)
     cx_buf_free(&b);
 }
 
+static bool is_code_mode_tool(const char *name)
+{
+    return !strcmp(name, "exec") || !strcmp(name, "wait") || !strcmp(name, "exec_wait");
+}
+
+/* Upstream's cells get exec_command / write_stdin results as objects
+ * (chunk_id, wall_time_seconds, exit_code or session_id,
+ * original_token_count, output) rather than the text the model reads; this
+ * reads those fields back from that text. NULL when it is not of that shape. */
+static json_object *structured_exec_result(const char *text)
+{
+    static const char *const labels[] = {"Chunk ID: ", "Wall time: ", "Process exited with code ",
+                                         "Process running with session ID ",
+                                         "Original token count: "};
+    json_object *o = json_object_new_object();
+    const char *p = text;
+    while (*p) {
+        if (!strncmp(p, "Output:\n", 8)) {
+            cx_json_set_str(o, "output", p + 8);
+            return o;
+        }
+        const char *eol = strchr(p, '\n');
+        if (!eol) break;
+        size_t k = 0;
+        while (k < 5 && strncmp(p, labels[k], strlen(labels[k])))
+            k++;
+        if (k < 5) {
+            const char *v = p + strlen(labels[k]);
+            char *end = NULL;
+            if (k == 0)
+                cx_json_set(o, "chunk_id", cx_json_string_len(v, (size_t)(eol - v)));
+            else if (k == 1)
+                cx_json_set(o, "wall_time_seconds", json_object_new_double(strtod(v, &end)));
+            else
+                cx_json_set(o,
+                            k == 2   ? "exit_code"
+                            : k == 3 ? "session_id"
+                                     : "original_token_count",
+                            json_object_new_int64(strtoll(v, &end, 10)));
+        }
+        p = eol + 1;
+    }
+    json_object_put(o);
+    return NULL;
+}
+
 /* A tool call made from JavaScript, run on the reader thread. */
 static void nested_call(cell *c, json_object *msg)
 {
@@ -141,7 +207,7 @@ static void nested_call(cell *c, json_object *msg)
     cx_json_set_str(reply, "type", "tool_result");
     cx_json_set_str(reply, "id", id ? id : "");
     const cx_tool_def *d = name ? cx_tools_find(c->cm->tools, name) : NULL;
-    if (!d || !strcmp(name, "exec") || !strcmp(name, "wait")) {
+    if (!d || is_code_mode_tool(name)) {
         cx_json_set(reply, "ok", json_object_new_boolean(0));
         cx_buf e = CX_BUF_INIT;
         cx_buf_printf(&e, "unknown tool: %s", name ? name : "");
@@ -167,7 +233,14 @@ static void nested_call(cell *c, json_object *msg)
         int rc = d->handler(d->state, &call, &env, &out);
         bool ok = rc == 0 && out.success;
         cx_json_set(reply, "ok", json_object_new_boolean(ok));
-        if (ok)
+        json_object *structured =
+            ok && c->cm->upstream && !out.content && out.text &&
+                    (!strcmp(name, "exec_command") || !strcmp(name, "write_stdin"))
+                ? structured_exec_result(out.text)
+                : NULL;
+        if (structured)
+            cx_json_set(reply, "result", structured);
+        else if (ok)
             cx_json_set(reply, "result",
                         out.content ? json_object_get(out.content)
                                     : cx_json_string(out.text ? out.text : ""));
@@ -274,8 +347,7 @@ static void *reader_main(void *arg)
     if (line.len) handle_line(c, line.data, line.len);
     cx_buf_free(&line);
     int status = 0;
-    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    cx_proc_wait(c->proc, true, &status);
     pthread_mutex_lock(&c->mu);
     if (!c->done) {
         /* the process ended without a result: say why */
@@ -304,12 +376,13 @@ static void cell_free(cell *c)
         pthread_mutex_lock(&c->mu);
         bool done = c->done;
         pthread_mutex_unlock(&c->mu);
-        if (!done) kill(-c->pid, SIGKILL);
+        if (!done) cx_proc_kill(c->proc, SIGKILL);
         close(c->to_fd);
         pthread_join(c->reader, NULL);
     }
     if (c->out_fd >= 0) close(c->out_fd);
     if (c->err_fd >= 0) close(c->err_fd);
+    cx_proc_free(c->proc);
     json_object_put(c->items);
     free(c->error_text);
     cx_buf_free(&c->errbuf);
@@ -350,7 +423,7 @@ static json_object *tool_list(cx_code_mode *cm)
     size_t n = cx_tools_count(cm->tools);
     for (size_t i = 0; i < n; i++) {
         const cx_tool_def *d = cx_tools_at(cm->tools, i);
-        if (!d->handler || !strcmp(d->name, "exec") || !strcmp(d->name, "wait")) continue;
+        if (!d->handler || is_code_mode_tool(d->name)) continue;
         if (d->kind != CX_TOOL_FUNCTION && d->kind != CX_TOOL_CUSTOM) continue;
         char js[128];
         size_t k = 0;
@@ -374,39 +447,18 @@ static json_object *tool_list(cx_code_mode *cm)
 static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env *env, char *err,
                         size_t esize)
 {
-    int in[2], out[2], er[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(er, O_CLOEXEC)) {
-        snprintf(err, esize, "cannot create pipes: %s", strerror(errno));
-        return NULL;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(er[1], 2);
-        if (env->cwd && chdir(env->cwd) != 0) _exit(126);
-        signal(SIGPIPE, SIG_DFL);
-        execvp(cm->node, (char *const[]){cm->node, "-e", (char *)RUNTIME_JS, NULL});
-        dprintf(2, "cannot run %s: %s", cm->node, strerror(errno));
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    close(er[1]);
-    if (pid < 0) {
-        snprintf(err, esize, "cannot start node: %s", strerror(errno));
-        close(in[1]);
-        close(out[0]);
-        close(er[0]);
+    char *argv[] = {cm->node, "-e", (char *)RUNTIME_JS, NULL};
+    cx_proc_opts o = {.argv = argv, .cwd = env->cwd, .io = CX_PROC_IO_SPLIT, .stdin_pipe = true};
+    cx_proc *proc;
+    cx_error perr;
+    if (cx__tool_spawn(env, false, &o, &proc, NULL, &perr) != 0) {
+        snprintf(err, esize, "cannot start node: %s", perr.msg);
         return NULL;
     }
     cell *c = calloc(1, sizeof *c);
     c->cm = cm;
-    c->pid = pid;
-    c->to_fd = in[1];
-    c->out_fd = out[0];
-    c->err_fd = er[0];
+    c->proc = proc;
+    cx_proc_take_fds(proc, &c->to_fd, &c->out_fd, &c->err_fd);
     c->items = json_object_new_array();
     c->started = now_s();
     c->cwd = env->cwd ? strdup(env->cwd) : NULL;
@@ -414,15 +466,22 @@ static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env 
     c->mode = env->collaboration_mode ? strdup(env->collaboration_mode) : NULL;
     c->config = env->config;
     cx_buf_init(&c->errbuf);
-    unsigned char r[5];
-    cx_random_bytes(r, sizeof r);
-    snprintf(c->id, sizeof c->id, "%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4]);
+    if (cm->upstream) {
+        pthread_mutex_lock(&cm->mu);
+        snprintf(c->id, sizeof c->id, "%u", ++cm->next_cell);
+        pthread_mutex_unlock(&cm->mu);
+    } else {
+        unsigned char r[5];
+        cx_random_bytes(r, sizeof r);
+        snprintf(c->id, sizeof c->id, "%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4]);
+    }
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     json_object *init = json_object_new_object();
     cx_json_set_str(init, "type", "init");
     cx_json_set_str(init, "cell_id", c->id);
     cx_json_set_str(init, "source", source);
+    cx_json_set(init, "isolated", json_object_new_boolean(cm->upstream));
     pthread_mutex_lock(&cm->mu);
     cx_json_set(init, "stored_values", cx_json_copy(cm->stored));
     pthread_mutex_unlock(&cm->mu);
@@ -459,7 +518,8 @@ static void wait_cell(cell *c, double deadline, const atomic_bool *cancel, bool 
 }
 
 /* The answer: status, wall time, then what the cell produced since last time. */
-static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, cx_tool_output *out)
+static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, double call_started,
+                    cx_tool_output *out)
 {
     json_object *items = c->items;
     c->items = json_object_new_array();
@@ -473,7 +533,9 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, cx_tool_outpu
         cx_buf_puts(&head, "Script failed");
     else
         cx_buf_puts(&head, "Script completed");
-    cx_buf_printf(&head, "\nWall time %.1f seconds\nOutput:\n", now_s() - c->started);
+    /* upstream counts the time of this call; pycodex the cell's whole life */
+    cx_buf_printf(&head, "\nWall time %.1f seconds\nOutput:\n",
+                  now_s() - (cm->upstream ? call_started : c->started));
     if (done && c->error_text) {
         json_object *it = json_object_new_object();
         cx_json_set_str(it, "type", "input_text");
@@ -519,7 +581,6 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, cx_tool_outpu
             cx_json_set(copy, "text", cx_json_string_len(cut.data, cut.len));
             cx_buf_free(&cut);
             json_object_array_add(content, copy);
-            used = budget;
             break;
         }
         cx_buf_puts(&text, t);
@@ -531,14 +592,15 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, cx_tool_outpu
     free(out->text);
     out->text = cx_buf_steal(&text);
     out->success = true;
-    if (images)
+    /* upstream answers with the items themselves whenever there is more than
+     * the status line; pycodex joins text and sends items only for images */
+    if (images || (cm->upstream && json_object_array_length(content) > 1))
         out->content = content;
     else
         json_object_put(content);
     json_object_put(all);
     json_object_put(items);
     cx_buf_free(&head);
-    (void)cm;
     return out->text ? 0 : CX_ENOMEM;
 }
 
@@ -621,7 +683,7 @@ static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env
     pthread_mutex_lock(&c->mu);
     wait_cell(c, yield_ms >= 0 ? now_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0 : -1,
               env->cancel, false);
-    int rc = snapshot(cm, c, max_tokens, out);
+    int rc = snapshot(cm, c, max_tokens, c->started, out);
     bool done = c->done;
     pthread_mutex_unlock(&c->mu);
     if (done) drop_cell(cm, c);
@@ -632,6 +694,7 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
                         cx_tool_output *out)
 {
     cx_code_mode *cm = state;
+    double call_started = now_s();
     json_object *args = NULL;
     if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0, &args,
                       NULL) ||
@@ -664,16 +727,16 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     pthread_mutex_lock(&c->mu);
     if (terminate && !c->done) {
         c->terminated = true;
-        kill(-c->pid, SIGTERM);
+        cx_proc_kill(c->proc, SIGTERM);
         double until = now_s() + 1.0;
         while (!c->done && now_s() < until)
             wait_cell(c, until, NULL, false);
-        if (!c->done) kill(-c->pid, SIGKILL);
+        if (!c->done) cx_proc_kill(c->proc, SIGKILL);
         while (!c->done)
             wait_cell(c, -1, NULL, false);
     }
     wait_cell(c, now_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0, env->cancel, true);
-    int rc = snapshot(cm, c, max_tokens, out);
+    int rc = snapshot(cm, c, max_tokens, call_started, out);
     bool done = c->done;
     pthread_mutex_unlock(&c->mu);
     if (done) drop_cell(cm, c);
@@ -710,14 +773,133 @@ static const char WAIT_SPEC[] =
     "\"terminate\":{\"type\":\"boolean\",\"description\":\"Stop the cell.\"}},"
     "\"required\":[\"cell_id\"],\"additionalProperties\":false}}";
 
+/* Upstream 0.115.0's declarations: the same grammar laid out as upstream
+ * writes it, and exec_wait's numbers typed `number`. */
+static const char UPSTREAM_EXEC_SPEC[] =
+    "{\"type\":\"custom\",\"name\":\"exec\",\"description\":\"Run JavaScript in an isolated "
+    "cell (no Node.js APIs, no file system or network, no timers). Send the source itself, not "
+    "JSON or a fenced block; an optional first line `// @exec: {\\\"yield_time_ms\\\": N, "
+    "\\\"max_output_tokens\\\": N}` sets how long to wait and how much output to return. "
+    "Helpers: text(v) and image(url) add to the output, store(k, v) / load(k) keep values between "
+    "cells, `await tools.<name>(args)` calls another tool, ALL_TOOLS lists them, yield_control() "
+    "hands control back while the cell keeps running.\","
+    "\"format\":{\"type\":\"grammar\",\"syntax\":\"lark\",\"definition\":\"\\nstart: "
+    "pragma_source | plain_source\\npragma_source: PRAGMA_LINE NEWLINE SOURCE\\nplain_source: "
+    "SOURCE\\n\\nPRAGMA_LINE: /[ \\\\t]*\\\\/\\\\/ @exec:[^\\\\r\\\\n]*/\\nNEWLINE: "
+    "/\\\\r?\\\\n/\\nSOURCE: /[\\\\s\\\\S]+/\\n\"}}";
+
+static const char UPSTREAM_WAIT_SPEC[] =
+    "{\"type\":\"function\",\"name\":\"exec_wait\",\"description\":\"Collect new output from "
+    "an exec cell that is still running (its ID comes from `Script running with cell ID ...`), "
+    "or stop it with terminate.\",\"strict\":false,\"parameters\":{\"type\":\"object\","
+    "\"properties\":{"
+    "\"cell_id\":{\"type\":\"string\",\"description\":\"The running cell's ID.\"},"
+    "\"max_tokens\":{\"type\":\"number\",\"description\":\"Cap on the output returned, in "
+    "tokens.\"},"
+    "\"terminate\":{\"type\":\"boolean\",\"description\":\"Stop the cell.\"},"
+    "\"yield_time_ms\":{\"type\":\"number\",\"description\":\"How long to wait for more "
+    "output, in milliseconds.\"}},"
+    "\"required\":[\"cell_id\"],\"additionalProperties\":false}}";
+
 int cx_code_mode_register(cx_code_mode *cm, cx_tool_registry *reg)
 {
+    const char *exec_spec = cm->upstream ? UPSTREAM_EXEC_SPEC : EXEC_SPEC;
+    const char *wait_spec = cm->upstream ? UPSTREAM_WAIT_SPEC : WAIT_SPEC;
     json_object *spec = NULL;
-    if (cx_json_parse(EXEC_SPEC, sizeof EXEC_SPEC - 1, &spec, NULL)) return CX_ENOMEM;
+    if (cx_json_parse(exec_spec, strlen(exec_spec), &spec, NULL)) return CX_ENOMEM;
     cx_tool_def e = {"exec", CX_TOOL_CUSTOM, false, spec, exec_handler, cm, NULL};
     int rc = cx_tools_add(reg, &e);
     if (rc) return rc;
-    if (cx_json_parse(WAIT_SPEC, sizeof WAIT_SPEC - 1, &spec, NULL)) return CX_ENOMEM;
-    cx_tool_def w = {"wait", CX_TOOL_FUNCTION, false, spec, wait_handler, cm, NULL};
+    if (cx_json_parse(wait_spec, strlen(wait_spec), &spec, NULL)) return CX_ENOMEM;
+    cx_tool_def w = {
+        cm->upstream ? "exec_wait" : "wait", CX_TOOL_FUNCTION, false, spec, wait_handler, cm, NULL};
     return cx_tools_add(reg, &w);
+}
+
+void cx_code_mode_use_upstream_flavour(cx_code_mode *cm)
+{
+    cm->upstream = true;
+}
+
+/* Finds `node` (or the configured path) on PATH the way a shell would. */
+static bool resolve_program(const char *name, char *out, size_t size)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, size, "%s", name);
+        return access(out, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    while (path && *path) {
+        const char *colon = strchr(path, ':');
+        size_t len = colon ? (size_t)(colon - path) : strlen(path);
+        snprintf(out, size, "%.*s/%s", (int)len, len ? path : ".", name);
+        if (access(out, X_OK) == 0) return true;
+        path = colon ? colon + 1 : NULL;
+    }
+    return false;
+}
+
+int cx_code_mode_check_node(const char *configured, char *resolved, size_t resolved_size, char *why,
+                            size_t why_size)
+{
+    const char *name = configured && *configured ? configured : "node";
+    if (!resolve_program(name, resolved, resolved_size)) {
+        snprintf(why, why_size, "Node runtime not found for js_repl (looked for %s).", name);
+        return -1;
+    }
+    char out[256] = "";
+    if (cx__code_mode_run_version(resolved, out, sizeof out) != 0) {
+        snprintf(why, why_size, "Node runtime could not be run for js_repl (resolved %s).",
+                 resolved);
+        return -1;
+    }
+    int major = 0, minor = 0, patch = 0;
+    if (sscanf(out, "v%d.%d.%d", &major, &minor, &patch) != 3) {
+        snprintf(why, why_size,
+                 "Node runtime for js_repl reported an unknown version (resolved %s): %s.",
+                 resolved, out);
+        return -1;
+    }
+    if (major < CX_CODE_MODE_NODE_MAJOR ||
+        (major == CX_CODE_MODE_NODE_MAJOR && minor < CX_CODE_MODE_NODE_MINOR)) {
+        snprintf(why, why_size,
+                 "Node runtime too old for js_repl (resolved %s): found v%d.%d.%d, requires >= "
+                 "v%d.%d.0.",
+                 resolved, major, minor, patch, CX_CODE_MODE_NODE_MAJOR, CX_CODE_MODE_NODE_MINOR);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct version_out {
+    char *buf;
+    size_t size, len;
+} version_out;
+
+static int keep_version(void *user, int stream, const char *data, size_t n)
+{
+    version_out *v = user;
+    (void)stream;
+    size_t room = v->size - 1 - v->len;
+    if (n > room) n = room;
+    memcpy(v->buf + v->len, data, n);
+    v->len += n;
+    v->buf[v->len] = '\0';
+    return 0;
+}
+
+/* ccodex's own question to the interpreter (like its git queries), so not
+ * sandboxed; bounded so a broken node cannot hold the start. */
+int cx__code_mode_run_version(const char *node, char *out, size_t size)
+{
+    char *argv[] = {(char *)node, "--version", NULL};
+    cx_proc_opts o = {.argv = argv, .io = CX_PROC_IO_DISCARD_ERR};
+    version_out v = {out, size, 0};
+    out[0] = '\0';
+    cx_proc_run_opts r = {
+        .timeout_ms = 10000, .drain_ms = 0, .on_output = keep_version, .user = &v};
+    cx_proc_result res;
+    if (cx_proc_run(&o, &r, &res, NULL, NULL) != 0) return -1;
+    out[strcspn(out, "\r\n")] = '\0';
+    return !res.timed_out && res.exit_code == 0 && *out ? 0 : -1;
 }

@@ -221,7 +221,7 @@ static int read_str(dec *d, cx_buf *out)
             continue;
         }
         if (e != 'u') return ERR_AT(d, E_ESCAPE);
-        unsigned n1;
+        unsigned n1 = 0;
         if (hex4(d, &n1)) return -1;
         if (!out) continue;
         if (n1 >= 0xDC00 && n1 <= 0xDFFF) return ERR_AT(d, E_SURROGATE);
@@ -272,7 +272,7 @@ static void put_float(cx_buf *b, double v)
         snprintf(sci, sizeof sci, "%.*e", p, v);
         if (strtod(sci, NULL) == v) break;
     }
-    char digits[24];
+    char digits[24] = {0};
     size_t n = 0;
     const char *p = sci;
     for (; *p && *p != 'e'; p++)
@@ -410,7 +410,7 @@ static int invalid_type(dec *d, const char *expected)
     } else if (c == '-' || is_digit(c)) {
         size_t start = d->i;
         if (c == '-') d->i++;
-        number n;
+        number n = {0};
         if (read_number(d, c != '-', start, &n)) return -1;
         put_unexpected_number(&what, &n);
     } else if (c == '"') {
@@ -626,7 +626,7 @@ static int decode_value(dec *d, cx__ft_field *f)
         if (c != '-' && !is_digit(c)) return invalid_type(d, "usize");
         size_t start = d->i;
         if (c == '-') d->i++;
-        number n;
+        number n = {0};
         if (read_number(d, c != '-', start, &n)) return -1;
         if (n.kind != NUM_U64) {
             cx_buf what = CX_BUF_INIT;

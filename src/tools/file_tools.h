@@ -106,7 +106,7 @@ size_t cx__ft_space_suffix(const char *s, size_t len);
 int cx__ft_register(cx_tool_registry *reg, const char *name, const char *spec_json,
                     cx_tool_handler handler);
 
-/* Runs argv (argv[0] looked up in PATH, no shell) in cwd with stdin on
+/* Runs argv (argv[0] looked up in PATH, no shell) under env's sandbox in cwd with stdin on
  * /dev/null, collecting stdout and stderr. Returns the exit status (0..255),
  * CX__FT_SIGNALED when a signal ended it, CX__FT_TIMEOUT when it ran past
  * timeout_ms, CX__FT_CANCELED when *cancel was set (in both cases its process
@@ -118,7 +118,7 @@ enum {
     CX__FT_CANCELED = -1002,
     CX__FT_SPAWN = -1003
 };
-int cx__ft_run(char *const argv[], const char *cwd, long timeout_ms, const atomic_bool *cancel,
-               cx_buf *out, cx_buf *err, int *spawn_err);
+int cx__ft_run(const cx_tool_env *env, char *const argv[], const char *cwd, long timeout_ms,
+               const atomic_bool *cancel, cx_buf *out, cx_buf *err, int *spawn_err);
 
 #endif

@@ -4,126 +4,52 @@
 #include "tools/file_tools.h"
 
 #include "base/json.h"
+#include "tools/tool_proc.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define DEFAULT_LIMIT 100
 #define MAX_LIMIT 2000
 #define COMMAND_TIMEOUT_MS 30000
-#define CANCEL_POLL_MS 50
-
-extern char **environ;
 
 /* ---- running rg ----------------------------------------------------------------------------- */
 
-static long long now_ms(void)
+typedef struct sinks {
+    cx_buf *out, *err;
+    bool oom;
+} sinks;
+
+static int collect(void *user, int stream, const char *data, size_t n)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    sinks *k = user;
+    if (cx_buf_append(stream == 2 ? k->err : k->out, data, n)) k->oom = true;
+    return k->oom;
 }
 
-static void close_pair(int p[2])
+int cx__ft_run(const cx_tool_env *env, char *const argv[], const char *cwd, long timeout_ms,
+               const atomic_bool *cancel, cx_buf *out, cx_buf *err, int *spawn_err)
 {
-    if (p[0] >= 0) close(p[0]);
-    if (p[1] >= 0) close(p[1]);
-}
-
-int cx__ft_run(char *const argv[], const char *cwd, long timeout_ms, const atomic_bool *cancel,
-               cx_buf *out, cx_buf *err, int *spawn_err)
-{
-    int po[2] = {-1, -1}, pe[2] = {-1, -1};
-    if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)) {
-        *spawn_err = errno;
-        close_pair(po);
-        close_pair(pe);
+    sinks k = {out, err, false};
+    cx_proc_opts o = {.argv = argv, .cwd = cwd, .io = CX_PROC_IO_SPLIT};
+    cx_proc_run_opts r = {.timeout_ms = timeout_ms,
+                          .cancel = cancel,
+                          .drain_ms = -1, /* until rg's pipes close */
+                          .on_output = collect,
+                          .user = &k};
+    cx_proc_result res;
+    if (cx__tool_run(env, false, &o, &r, &res, spawn_err, NULL) != 0) {
+        if (!*spawn_err) *spawn_err = EIO;
         return CX__FT_SPAWN;
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-    if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
-    /* its own process group, so a timeout or an interrupt can kill all of it */
-    posix_spawnattr_setpgroup(&at, 0);
-    /* no inherited blocked signals, and SIGPIPE back to its default, as
-     * Rust's Command leaves a child */
-    sigset_t none, dfl;
-    sigemptyset(&none);
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &dfl);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
-    pid_t pid;
-    int r = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    close(po[1]);
-    close(pe[1]);
-    if (r) {
-        close(po[0]);
-        close(pe[0]);
-        *spawn_err = r;
-        return CX__FT_SPAWN;
-    }
-    long long deadline = now_ms() + timeout_ms;
-    struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-    cx_buf *sinks[2] = {out, err};
-    int open_fds = 2, verdict = 0;
-    char chunk[16384];
-    while (open_fds > 0) {
-        if (cancel && atomic_load(cancel)) {
-            verdict = CX__FT_CANCELED;
-            break;
-        }
-        long long left = deadline - now_ms();
-        if (left <= 0) {
-            verdict = CX__FT_TIMEOUT;
-            break;
-        }
-        int wait = left < CANCEL_POLL_MS ? (int)left : CANCEL_POLL_MS;
-        if (poll(fds, 2, wait) < 0) {
-            if (errno == EINTR) continue;
-            verdict = CX__FT_TIMEOUT; /* cannot watch it any more: treat as stuck */
-            break;
-        }
-        for (int k = 0; k < 2; k++) {
-            if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            ssize_t n = read(fds[k].fd, chunk, sizeof chunk);
-            if (n > 0) {
-                if (cx_buf_append(sinks[k], chunk, (size_t)n)) verdict = CX_ENOMEM;
-            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-                close(fds[k].fd);
-                fds[k].fd = -1;
-                open_fds--;
-            }
-        }
-        if (verdict) break;
-    }
-    for (int k = 0; k < 2; k++)
-        if (fds[k].fd >= 0) close(fds[k].fd);
-    if (verdict) kill(-pid, SIGKILL);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (verdict) return verdict;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : CX__FT_SIGNALED;
+    if (k.oom) return CX_ENOMEM;
+    if (res.timed_out) return CX__FT_TIMEOUT;
+    if (res.cancelled) return CX__FT_CANCELED;
+    return WIFEXITED(res.status) ? WEXITSTATUS(res.status) : CX__FT_SIGNALED;
 }
 
 /* ---- the tool ------------------------------------------------------------------------------- */
@@ -187,7 +113,7 @@ static int search(const char *pattern, const char *include, const char *search_p
     argv[k] = NULL;
     cx_buf so = CX_BUF_INIT, se = CX_BUF_INIT;
     int spawn_err = 0;
-    int status = cx__ft_run(argv, cwd, COMMAND_TIMEOUT_MS, env->cancel, &so, &se, &spawn_err);
+    int status = cx__ft_run(env, argv, cwd, COMMAND_TIMEOUT_MS, env->cancel, &so, &se, &spawn_err);
     char eb[256];
     int rc;
     if (status == CX__FT_SPAWN) {

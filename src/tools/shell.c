@@ -6,22 +6,16 @@
 #include "ccodex/config.h"
 #include "tools/patch.h"
 #include "tools/shell_env.h"
+#include "tools/tool_proc.h"
 #include "tools/uexec.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define DEFAULT_TIMEOUT_MS 10000
-#define TIMEOUT_EXIT_CODE 124
 #define CAPTURE_CAP (1024 * 1024)
 #define DEFAULT_MAX_TOKENS 10000
 /* After the command exits, background children may still hold the pipe:
@@ -40,13 +34,6 @@ typedef struct run_result {
     size_t tail_start;
     size_t total;
 } run_result;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *cx_shell_format_seconds(double seconds, char *buf, unsigned size)
 {
@@ -88,123 +75,35 @@ static void captured(const run_result *r, cx_buf *out)
     }
 }
 
+static int capture_output(void *user, int stream, const char *data, size_t n)
+{
+    (void)stream;
+    capture(user, data, n);
+    return 0;
+}
+
 /* Runs argv and fills r. Returns 0, or an errno value when the program could
  * not be started (err_msg then says why). */
-static int run(char *const argv[], const char *cwd, char **envp, long timeout_ms,
-               const atomic_bool *cancel, run_result *r, char *err_msg, size_t err_size)
+static int run(const cx_tool_env *env, char *const argv[], const char *cwd, char **envp,
+               long timeout_ms, run_result *r, char *err_msg, size_t err_size)
 {
-    int out[2], report[2];
-    if (pipe2(out, O_CLOEXEC) != 0) return errno;
-    if (pipe2(report, O_CLOEXEC) != 0) {
-        int e = errno;
-        close(out[0]);
-        close(out[1]);
-        return e;
+    cx_proc_opts o = {.argv = argv, .envp = envp, .cwd = cwd, .io = CX_PROC_IO_MERGED};
+    cx_proc_run_opts ro = {.timeout_ms = timeout_ms,
+                           .cancel = env->cancel,
+                           .drain_ms = DRAIN_MS,
+                           .on_output = capture_output,
+                           .user = r};
+    cx_proc_result res;
+    cx_error err;
+    int e = 0;
+    if (cx__tool_run(env, false, &o, &ro, &res, &e, &err) != 0) {
+        snprintf(err_msg, err_size, "%s", err.msg);
+        return e ? e : EIO;
     }
-    long long t0 = now_ms();
-    pid_t pid = fork();
-    if (pid == 0) {
-        setsid();
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) dup2(devnull, 0);
-        dup2(out[1], 1);
-        dup2(out[1], 2);
-        signal(SIGPIPE, SIG_DFL);
-        int e = 0;
-        if (cwd && chdir(cwd) != 0) {
-            e = errno;
-        } else {
-            if (strchr(argv[0], '/'))
-                execve(argv[0], argv, envp);
-            else
-                execvpe(argv[0], argv, envp);
-            e = errno;
-        }
-        /* tell the parent why, through the close-on-exec pipe */
-        int tag = cwd && e && access(cwd, F_OK) != 0 ? 1 : 0;
-        int msg[2] = {tag, e};
-        if (write(report[1], msg, sizeof msg) < 0) _exit(127);
-        _exit(127);
-    }
-    close(out[1]);
-    close(report[1]);
-    if (pid < 0) {
-        int e = errno;
-        close(out[0]);
-        close(report[0]);
-        return e;
-    }
-    int msg[2];
-    ssize_t got = read(report[0], msg, sizeof msg);
-    close(report[0]);
-    if (got == (ssize_t)sizeof msg) {
-        waitpid(pid, NULL, 0);
-        close(out[0]);
-        if (msg[0] == 1)
-            snprintf(err_msg, err_size, "working directory %s: %s", cwd, strerror(msg[1]));
-        else
-            snprintf(err_msg, err_size, "%s: %s", argv[0], strerror(msg[1]));
-        return msg[1] ? msg[1] : EIO;
-    }
-
-    long long deadline = t0 + timeout_ms;
-    long long drain_until = -1;
-    bool exited = false;
-    int status = 0;
-    char chunk[65536];
-    for (;;) {
-        if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
-            exited = true;
-            drain_until = now_ms() + DRAIN_MS;
-        }
-        long long now = now_ms();
-        if (!exited && now >= deadline) {
-            r->timed_out = true;
-            kill(-pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            break;
-        }
-        if (cancel && atomic_load(cancel)) {
-            r->cancelled = true;
-            kill(-pid, SIGKILL);
-            if (!exited) waitpid(pid, &status, 0);
-            break;
-        }
-        if (exited && now >= drain_until) {
-            kill(-pid, SIGKILL); /* stragglers holding the pipe */
-            break;
-        }
-        long long until = exited ? drain_until : deadline;
-        long wait = (long)(until - now);
-        if (wait > 50) wait = 50; /* keep noticing cancel and exit promptly */
-        struct pollfd p = {out[0], POLLIN, 0};
-        int pr = poll(&p, 1, (int)wait);
-        if (pr > 0) {
-            ssize_t n = read(out[0], chunk, sizeof chunk);
-            if (n > 0) {
-                capture(r, chunk, (size_t)n);
-                continue;
-            }
-            if (n == 0) { /* every writer is gone */
-                if (!exited) {
-                    waitpid(pid, &status, 0);
-                    exited = true;
-                }
-                break;
-            }
-            if (errno != EINTR && errno != EAGAIN) break;
-        }
-    }
-    close(out[0]);
-    r->elapsed_ms = now_ms() - t0;
-    if (r->timed_out)
-        r->exit_code = TIMEOUT_EXIT_CODE;
-    else if (WIFEXITED(status))
-        r->exit_code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status))
-        r->exit_code = 128 + WTERMSIG(status);
-    else
-        r->exit_code = -1;
+    r->timed_out = res.timed_out;
+    r->cancelled = res.cancelled;
+    r->elapsed_ms = res.elapsed_ms;
+    r->exit_code = res.exit_code;
     return 0;
 }
 
@@ -282,7 +181,7 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
     char err[512] = "";
     long timeout =
         timeout_ms > 0 ? (timeout_ms > 86400000 ? 86400000 : (long)timeout_ms) : DEFAULT_TIMEOUT_MS;
-    int e = run(argv, cwd, envp, timeout, env->cancel, &r, err, sizeof err);
+    int e = run(env, argv, cwd, envp, timeout, &r, err, sizeof err);
     cx_shell_env_free(envp);
     free(cwd);
     int rc = 0;

@@ -6,6 +6,7 @@
 #include "base/uuid.h"
 #include "tools/patch.h"
 #include "tools/shell_env.h"
+#include "tools/tool_proc.h"
 #include "ccodex/config.h"
 
 #include <errno.h>
@@ -13,13 +14,10 @@
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
-#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,7 +35,7 @@ extern char **environ;
 
 typedef struct session {
     int id;
-    pid_t pid;
+    cx_proc *proc;
     int out_fd; /* read side: PTY master or stdout/stderr pipe */
     int in_fd;  /* write side: PTY master or stdin pipe; -1 when closed */
     pthread_t reader;
@@ -159,14 +157,11 @@ static void *reader_main(void *arg)
         pthread_mutex_unlock(&s->mu);
     }
     int status = 0;
-    pid_t r;
-    do {
-        r = waitpid(s->pid, &status, 0);
-    } while (r < 0 && errno == EINTR);
+    int r = cx_proc_wait(s->proc, true, &status);
     pthread_mutex_lock(&s->mu);
     s->eof = true;
     s->exited = true;
-    s->exit_code = r < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    s->exit_code = r == 1 ? cx_proc_exit_code(status) : -1;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -175,11 +170,12 @@ static void *reader_main(void *arg)
 static void session_free(session *s)
 {
     if (!s) return;
-    if (!s->exited) kill(-s->pid, SIGKILL);
+    if (!s->exited) cx_proc_kill(s->proc, SIGKILL);
     if (s->in_fd >= 0 && s->in_fd != s->out_fd) close(s->in_fd);
     /* closing the PTY master makes the reader's read fail and the child get SIGHUP */
     pthread_join(s->reader, NULL);
     close(s->out_fd);
+    cx_proc_free(s->proc);
     cx_buf_free(&s->head);
     cx_buf_free(&s->tail);
     cx_buf_free(&s->all);
@@ -245,66 +241,18 @@ static int spawn(session *s, char *const argv[], const char *cwd, bool tty, cons
 {
     char **env = command_env(tenv);
     if (!env) return cx_error_set(err, CX_ENOMEM, "out of memory");
-    pid_t pid;
-    if (tty) {
-        int master;
-        struct winsize ws = {.ws_row = 24, .ws_col = 80};
-        pid = forkpty(&master, NULL, NULL, &ws);
-        if (pid == 0) {
-            struct termios t;
-            if (tcgetattr(0, &t) == 0) {
-                t.c_lflag &= (tcflag_t)~ECHO;
-                t.c_oflag &= (tcflag_t)~ONLCR;
-                tcsetattr(0, TCSANOW, &t);
-            }
-        } else if (pid > 0) {
-            s->out_fd = master;
-            s->in_fd = master;
-        }
-    } else {
-        int in[2], out[2];
-        if (pipe2(in, O_CLOEXEC) != 0) {
-            cx_shell_env_free(env);
-            return cx_error_set(err, CX_EIO, "pipe: %s", strerror(errno));
-        }
-        if (pipe2(out, O_CLOEXEC) != 0) {
-            close(in[0]);
-            close(in[1]);
-            cx_shell_env_free(env);
-            return cx_error_set(err, CX_EIO, "pipe: %s", strerror(errno));
-        }
-        pid = fork();
-        if (pid == 0) {
-            setsid();
-            dup2(in[0], 0);
-            dup2(out[1], 1);
-            dup2(out[1], 2);
-        } else {
-            close(in[0]);
-            close(out[1]);
-            if (pid < 0) {
-                close(in[1]);
-                close(out[0]);
-            } else {
-                s->in_fd = in[1];
-                s->out_fd = out[0];
-            }
-        }
-    }
-    if (pid == 0) {
-        if (cwd && chdir(cwd) != 0) {
-            fprintf(stderr, "cannot enter %s: %s\n", cwd, strerror(errno));
-            _exit(126);
-        }
-        signal(SIGPIPE, SIG_DFL);
-        execve(argv[0], argv, env);
-        execvpe(argv[0], argv, env);
-        fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
+    /* a shell's behaviour: a missing program shows up as output and exit 127 */
+    cx_proc_opts o = {.argv = argv,
+                      .envp = env,
+                      .cwd = cwd,
+                      .io = tty ? CX_PROC_IO_PTY : CX_PROC_IO_MERGED,
+                      .stdin_pipe = true,
+                      .pty_raw = true,
+                      .late_errors = true};
+    int rc = cx__tool_spawn(tenv, false, &o, &s->proc, NULL, err);
     cx_shell_env_free(env);
-    if (pid < 0) return cx_error_set(err, CX_EIO, "fork: %s", strerror(errno));
-    s->pid = pid;
+    if (rc) return rc;
+    cx_proc_take_fds(s->proc, &s->in_fd, &s->out_fd, NULL);
     return 0;
 }
 
@@ -524,8 +472,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     }
     free(cwd);
     if (pthread_create(&s->reader, NULL, reader_main, s) != 0) {
-        kill(-s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
+        cx_proc_free(s->proc);
         s->exited = true;
         /* no reader: treat as failed spawn */
         close(s->out_fd);

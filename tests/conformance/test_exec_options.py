@@ -28,7 +28,7 @@ SKIP = ("opt_color_always_mixed", "opt_dangerously_bypass_write", "opt_ephemeral
 # Stderr lines that differ by design: upstream's own banner title and PATH warning.
 STDERR_SKIP = re.compile(r"^(WARNING: proceeding|OpenAI Codex v|ccodex v)")
 # Timings under --color are not normalised by the capture tool.
-TIMING = re.compile(r" in \d+ms:")
+TIMING = re.compile(r" in (?:\d+ms|[0-9.]+s|\d+m \d+s):")
 
 
 class ExecOptions(unittest.TestCase):

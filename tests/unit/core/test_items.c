@@ -88,7 +88,7 @@ static void output_items_have_upstream_shape(void **state)
     assert_json(o,
                 "{\"type\":\"function_call_output\",\"call_id\":\"call_1\",\"output\":\"done\"}");
     json_object_put(o);
-    o = cx_item_custom_output("c", "Exit code: 0\n");
+    o = cx_item_custom_output("c", "Exit code: 0\n", NULL);
     assert_json(o, "{\"type\":\"custom_tool_call_output\",\"call_id\":\"c\",\"output\":"
                    "\"Exit code: 0\\n\"}");
     json_object_put(o);

@@ -556,19 +556,9 @@ static void read_indentation_errors(void **state)
 static void make_tree(world *w, const char *root)
 {
     char rel[256], path[1024], target[64];
-    const char *files[] = {"a/x.txt",
-                           "a/deep/y.txt",
-                           "a/deep/deeper/z.txt",
-                           "c/x/q",
-                           "Upper/u",
-                           ".hidden/h",
-                           "back\\slash",
-                           "\xc3\xa9.txt",
-                           "e.txt",
-                           "f.txt",
-                           "b.txt",
-                           "bad\xff"
-                           "name"};
+    const char *files[] = {"a/x.txt",   "a/deep/y.txt", "a/deep/deeper/z.txt", "c/x/q", "Upper/u",
+                           ".hidden/h", "back\\slash",  "\xc3\xa9.txt",        "e.txt", "f.txt",
+                           "b.txt",     "bad\377name"};
     for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
         snprintf(rel, sizeof rel, "%s/%s", root, files[k]);
         put(w, rel, "");
@@ -817,17 +807,18 @@ static void run_captures_and_reports(void **state)
     cx_buf out = CX_BUF_INIT, err = CX_BUF_INIT;
     int spawn_err = 0;
     char *argv[] = {"sh", "-c", "pwd; echo oops >&2; read x; echo \"[$x]\"; exit 3", NULL};
-    assert_int_equal(cx__ft_run(argv, w->dir, 10000, NULL, &out, &err, &spawn_err), 3);
+    assert_int_equal(cx__ft_run(NULL, argv, w->dir, 10000, NULL, &out, &err, &spawn_err), 3);
     char want[256];
     snprintf(want, sizeof want, "%s\n[]\n", w->dir); /* runs in cwd, stdin is empty */
     assert_string_equal(cx_buf_str(&out), want);
     assert_string_equal(cx_buf_str(&err), "oops\n");
     cx_buf_reset(&out);
     char *killed[] = {"sh", "-c", "kill -9 $$", NULL};
-    assert_int_equal(cx__ft_run(killed, NULL, 10000, NULL, &out, &err, &spawn_err),
+    assert_int_equal(cx__ft_run(NULL, killed, NULL, 10000, NULL, &out, &err, &spawn_err),
                      CX__FT_SIGNALED);
     char *missing[] = {"cx-no-such-program-here", NULL};
-    assert_int_equal(cx__ft_run(missing, NULL, 10000, NULL, &out, &err, &spawn_err), CX__FT_SPAWN);
+    assert_int_equal(cx__ft_run(NULL, missing, NULL, 10000, NULL, &out, &err, &spawn_err),
+                     CX__FT_SPAWN);
     assert_int_equal(spawn_err, ENOENT);
     cx_buf_free(&out);
     cx_buf_free(&err);
@@ -863,7 +854,8 @@ static void run_kills_on_timeout_and_cancel(void **state)
     char *argv[] = {"sh", "-c", script, NULL};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(cx__ft_run(argv, NULL, 300, NULL, &out, &err, &spawn_err), CX__FT_TIMEOUT);
+    assert_int_equal(cx__ft_run(NULL, argv, NULL, 300, NULL, &out, &err, &spawn_err),
+                     CX__FT_TIMEOUT);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     assert_true(t1.tv_sec - t0.tv_sec < 5);
     /* the background sleep died with its parent */
@@ -874,7 +866,7 @@ static void run_kills_on_timeout_and_cancel(void **state)
     fclose(pf);
     assert_true(gone_within(bg, 3000));
     atomic_store(&w->cancel, true);
-    assert_int_equal(cx__ft_run(argv, NULL, 10000, &w->cancel, &out, &err, &spawn_err),
+    assert_int_equal(cx__ft_run(NULL, argv, NULL, 10000, &w->cancel, &out, &err, &spawn_err),
                      CX__FT_CANCELED);
     atomic_store(&w->cancel, false);
     /* both were reaped: no child is left */

@@ -142,7 +142,7 @@ static void describe_tree(const char *root, const char *rel, cx_buf *out)
         } else if (!S_ISREG(st.st_mode)) {
             cx_buf_printf(out, "== %s (not a regular file)\n", sub);
         } else {
-            size_t len;
+            size_t len = 0;
             char *data = slurp(full, &len);
             cx_buf_printf(out, "== %s (%zu bytes)\n", sub, len);
             for (size_t k = 0; data && k < len; k++) {
@@ -288,7 +288,8 @@ static char *call_tool(const char *tool, cx_tool_kind kind, const char *input, c
 /* Runs the case in dir; NULL when it behaves as expected, else why not. */
 static char *run_case(const char *dir)
 {
-    char path[PATH_CAP], root[] = "/tmp/cx-patchcase-XXXXXX";
+    /* room for dir plus the longest suffix, so gcc -O2 sees no possible truncation */
+    char path[PATH_CAP + 16], root[] = "/tmp/cx-patchcase-XXXXXX";
     assert_non_null(mkdtemp(root));
     snprintf(path, sizeof path, "%s/before", dir);
     copy_tree(path, root);
@@ -318,7 +319,9 @@ static char *run_case(const char *dir)
     char *got = normalise(raw, root, &why);
     free(raw);
     if (getenv("CX_PATCH_CORPUS_SHOW")) print_message("--- %s output\n%s\n---\n", dir, got);
-    snprintf(path, sizeof path, "%s/expected", dir);
+    /* expected.ccodex / after.ccodex: where ccodex differs on purpose (see README.md) */
+    snprintf(path, sizeof path, "%s/expected.ccodex", dir);
+    if (!exists(path)) snprintf(path, sizeof path, "%s/expected", dir);
     char *want = slurp(path, NULL);
     assert_non_null(want);
     if (!why) {
@@ -332,7 +335,8 @@ static char *run_case(const char *dir)
     free(got);
 
     cx_buf want_tree = CX_BUF_INIT, got_tree = CX_BUF_INIT;
-    snprintf(path, sizeof path, "%s/after", dir);
+    snprintf(path, sizeof path, "%s/after.ccodex", dir);
+    if (!exists(path)) snprintf(path, sizeof path, "%s/after", dir);
     describe_tree(path, "", &want_tree);
     describe_tree(root, "", &got_tree);
     if (!why && strcmp(cx_buf_str(&want_tree), cx_buf_str(&got_tree)) != 0 &&

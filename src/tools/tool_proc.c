@@ -1,0 +1,45 @@
+/* The tools' spawn wrapper: see tool_proc.h. */
+#include "tools/tool_proc.h"
+
+#include "sandbox/sandbox.h"
+
+/* The prepared sandbox for a spawn from env, or NULL when the command runs
+ * unsandboxed (danger-full-access, an approved escalation, no config). */
+static int prepare(const cx_tool_env *env, bool escalated, cx_proc_opts *o, cx_sandbox **sb,
+                   cx_error *err)
+{
+    *sb = NULL;
+    if (escalated) return 0;
+    cx_sandbox_policy *policy;
+    int rc = cx_sandbox_policy_from_config(env ? env->config : NULL, env ? env->cwd : NULL, NULL, 0,
+                                           &policy, err);
+    if (rc) return rc;
+    rc = cx_sandbox_prepare(policy, sb, err);
+    cx_sandbox_policy_free(policy);
+    if (rc) return rc;
+    o->child_setup = *sb ? cx_sandbox_child_apply : NULL;
+    o->child_user = *sb;
+    o->setup_what = "sandbox setup";
+    return 0;
+}
+
+int cx__tool_spawn(const cx_tool_env *env, bool escalated, cx_proc_opts *o, cx_proc **out,
+                   int *errno_out, cx_error *err)
+{
+    cx_sandbox *sb;
+    *out = NULL;
+    int rc = prepare(env, escalated, o, &sb, err);
+    if (!rc) rc = cx_proc_spawn(o, out, errno_out, err);
+    cx_sandbox_free(sb);
+    return rc;
+}
+
+int cx__tool_run(const cx_tool_env *env, bool escalated, cx_proc_opts *o, const cx_proc_run_opts *r,
+                 cx_proc_result *res, int *errno_out, cx_error *err)
+{
+    cx_sandbox *sb;
+    int rc = prepare(env, escalated, o, &sb, err);
+    if (!rc) rc = cx_proc_run(o, r, res, errno_out, err);
+    cx_sandbox_free(sb);
+    return rc;
+}

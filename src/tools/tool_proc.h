@@ -1,0 +1,21 @@
+/* Every process a tool starts for the model goes through these two calls, so
+ * the sandbox of the session (sandbox/sandbox.h) wraps all of them: shell,
+ * shell_command, exec_command (pipes or PTY), code mode's Node.js and
+ * grep_files' rg. A spawn the sandbox cannot set up fails closed with the
+ * reason in err; the program does not run. */
+#ifndef CX_TOOLS_TOOL_PROC_H
+#define CX_TOOLS_TOOL_PROC_H
+
+#include "base/proc.h"
+#include "ccodex/tools.h"
+
+/* cx_proc_spawn under env's sandbox (o->child_setup must be NULL: the sandbox
+ * owns it). escalated=true runs without the sandbox: only for a command the
+ * user approved to run outside it. */
+int cx__tool_spawn(const cx_tool_env *env, bool escalated, cx_proc_opts *o, cx_proc **out,
+                   int *errno_out, cx_error *err);
+/* cx_proc_run under env's sandbox. */
+int cx__tool_run(const cx_tool_env *env, bool escalated, cx_proc_opts *o, const cx_proc_run_opts *r,
+                 cx_proc_result *res, int *errno_out, cx_error *err);
+
+#endif

@@ -1,0 +1,106 @@
+/* Test isolation and file helpers shared by the unit tests (see support.h). */
+#include "support.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fs.h"
+
+static char home_dir[64];
+
+const char *cx_test_home(void)
+{
+    return home_dir;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void cx_test_rmtree(const char *path)
+{
+    if (path && *path) nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void remove_home(void)
+{
+    cx_test_rmtree(home_dir);
+}
+
+/* Variables a test run may pass through: the sanitizers' options (read again by
+ * child processes) and the tests' own CX_* knobs (CX_PATCH_CORPUS, ...). */
+static int kept(const char *entry)
+{
+    return !strncmp(entry, "CX_", 3) || !strncmp(entry, "ASAN_OPTIONS=", 13) ||
+           !strncmp(entry, "LSAN_OPTIONS=", 13) || !strncmp(entry, "UBSAN_OPTIONS=", 14) ||
+           !strncmp(entry, "TSAN_OPTIONS=", 13);
+}
+
+__attribute__((constructor)) static void isolate(void)
+{
+    snprintf(home_dir, sizeof home_dir, "/tmp/cx-test-home-XXXXXX");
+    if (!mkdtemp(home_dir)) {
+        fprintf(stderr, "test support: cannot make a temporary HOME: %s\n", strerror(errno));
+        exit(1);
+    }
+    atexit(remove_home);
+    extern char **environ;
+    size_t n = 0;
+    for (char **e = environ; *e; e++)
+        n++;
+    char **keep = calloc(n + 1, sizeof *keep);
+    size_t k = 0;
+    for (char **e = environ; keep && *e; e++)
+        if (kept(*e)) keep[k++] = strdup(*e);
+    clearenv();
+    for (size_t i = 0; i < k; i++) {
+        char *eq = keep ? strchr(keep[i], '=') : NULL;
+        if (eq) {
+            *eq = '\0';
+            setenv(keep[i], eq + 1, 1);
+        }
+        free(keep[i]);
+    }
+    free(keep);
+    setenv("HOME", home_dir, 1);
+    setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+    setenv("SHELL", "/bin/bash", 1);
+    setenv("USER", "cx-test", 1);
+    setenv("LOGNAME", "cx-test", 1);
+    setenv("LANG", "C.UTF-8", 1);
+    setenv("TERM", "dumb", 1);
+}
+
+char *cx_test_tmpdir(const char *prefix)
+{
+    char *dir = NULL;
+    if (asprintf(&dir, "/tmp/%s-XXXXXX", prefix) < 0) fail_msg("out of memory");
+    if (!mkdtemp(dir)) fail_msg("mkdtemp %s: %s", dir, strerror(errno));
+    return dir;
+}
+
+char *cx_test_slurp(const char *path, size_t *len)
+{
+    return cx_fs_slurp(path, SIZE_MAX, len);
+}
+
+void cx_test_write(const char *path, const char *text)
+{
+    if (cx_fs_write(path, text, strlen(text), true) != 0)
+        fail_msg("cannot write %s: %s", path, strerror(errno));
+}
