@@ -33,6 +33,12 @@ for cc in gcc clang; do
     (cd "build-$cc" && ctest --output-on-failure -j"$jobs")
 done
 
+step "ThreadSanitizer build, parallel tools"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCCODEX_TSAN=ON \
+    -DCCODEX_WERROR=ON >/dev/null
+cmake --build build-tsan --target ccodex_cli
+(cd build-tsan && ctest --output-on-failure -R 'integration.test_parallel_events')
+
 step "static checks"
 scripts/lint.sh build-clang
 

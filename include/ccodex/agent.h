@@ -41,6 +41,12 @@ typedef struct cx_agent_options {
     const char *model;                  /* overrides config->model, or NULL */
     const char *reasoning_effort;       /* overrides config->model_reasoning_effort, or NULL */
     const json_object *initial_history; /* items to start from (fork_context), or NULL */
+    /* Sessions (include/ccodex/session.h): persist writes the conversation to
+     * a rollout file under CODEX_HOME/sessions (false: --ephemeral);
+     * resume_path continues the session stored in that rollout file (its
+     * id, history and token totals; the file is appended to when persist). */
+    bool persist;
+    const char *resume_path;
     /* Plan-mode request_user_input: shows the user the questions of request
      * ({"questions":[...]}, borrowed) and returns {"answers":{ID:{"answers":
      * [TEXT]}}} (new reference), or NULL when there is no answer (interrupted).
@@ -82,6 +88,11 @@ int cx_agent_run_turn(cx_agent *agent, const char *user_text, cx_error *err);
  * borrowed array) placed in the user message before the text. */
 int cx_agent_run_turn_content(cx_agent *agent, const char *user_text, const json_object *before,
                               cx_error *err);
+
+/* Compacts the conversation now (the REPL's /compact): the history is
+ * replaced by a summary as an automatic compaction would, and recorded.
+ * On failure the history stays as it was. */
+int cx_agent_compact(cx_agent *agent, cx_error *err);
 
 /* Thread-safe: queues text that joins the next request of the running turn
  * (at the next sampling boundary). Returns 0 or CX_ENOMEM. */

@@ -1,6 +1,15 @@
 /* Events the agent core emits while it works. One callback type carries them
  * all; the CLI renders them, `exec --json` serialises them, embedders do what
- * they like. The event and its data are borrowed for the duration of the call. */
+ * they like. The event and its data are borrowed for the duration of the call.
+ *
+ * Thread rule: the core calls an agent's callback only from the thread running
+ * that agent's turn (the caller of cx_agent_run_turn, or the cx_runtime worker),
+ * one event at a time, never reentrantly from another thread. Tool calls that run
+ * in parallel on worker threads hand their events to the turn's thread, which
+ * delivers them in the order they were emitted. A subscriber therefore needs no
+ * lock for its own state, unless it shares that state with threads of its own.
+ * Each agent (a sub-agent too) has its own turn thread: callbacks of different
+ * agents may run at the same time. */
 #ifndef CCODEX_EVENTS_H
 #define CCODEX_EVENTS_H
 

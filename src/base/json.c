@@ -533,3 +533,29 @@ int cx_json_parse_flat_reuse(const char *s, size_t len, json_object *obj)
     /* the same key set as before, or the object holds stale keys */
     return (int)n == json_object_object_length(obj) ? 0 : 1;
 }
+
+bool cx_json_has_nul(const json_object *o)
+{
+    if (!o) return false;
+    switch (json_object_get_type(o)) {
+    case json_type_string:
+        return memchr(json_object_get_string((json_object *)o), '\0',
+                      (size_t)json_object_get_string_len(o)) != NULL;
+    case json_type_array: {
+        size_t n = json_object_array_length(o);
+        for (size_t i = 0; i < n; i++)
+            if (cx_json_has_nul(json_object_array_get_idx(o, i))) return true;
+        return false;
+    }
+    case json_type_object: {
+        json_object_object_foreach((json_object *)o, k, v)
+        {
+            (void)k; /* keys with a NUL are refused when parsing */
+            if (cx_json_has_nul(v)) return true;
+        }
+        return false;
+    }
+    default:
+        return false;
+    }
+}

@@ -47,6 +47,10 @@ bool cx_utf8_valid(const char *s, size_t len);
 
 /* A new json string from s[0..len), repairing invalid UTF-8. */
 json_object *cx_json_string_len(const char *s, size_t len);
+
+/* True when a string in o (o itself, any key or value below it) holds a NUL
+ * byte (JSON's \u0000), which C string functions would cut the text at. */
+bool cx_json_has_nul(const json_object *o);
 /* Same for a NUL-terminated string; NULL s gives JSON null (NULL). */
 json_object *cx_json_string(const char *s);
 

@@ -79,7 +79,7 @@ static const opt_def OPTS[] = {
     {NULL, "--enable", O_ENABLE, BOTH, true},
     {NULL, "--disable", O_DISABLE, BOTH, true},
     {NULL, "--progress-cursor", O_PROGRESS_CURSOR, EXEC, false},
-    {NULL, "--ephemeral", O_EPHEMERAL, EXEC, false},
+    {NULL, "--ephemeral", O_EPHEMERAL, BOTH, false},
     {NULL, "--search", O_SEARCH, BOTH, false},
 };
 
@@ -273,6 +273,13 @@ int cx_cli_parse(int argc, char **argv, cx_cli_opts *o, cx_cli_action *action)
             }
             break;
         }
+        if (o->resume && (!strcmp(a, "--last") || !strcmp(a, "--all"))) {
+            if (!strcmp(a, "--last"))
+                o->resume_last = true;
+            else
+                o->resume_all = true;
+            continue;
+        }
         if (a[0] == '-' && a[1] != '\0') {
             const char *inline_v;
             const opt_def *d = find_opt(a, &inline_v);
@@ -315,6 +322,16 @@ int cx_cli_parse(int argc, char **argv, cx_cli_opts *o, cx_cli_action *action)
         if (!exec_phase && !o->prompt && !o->command && (!strcmp(a, "exec") || !strcmp(a, "e"))) {
             o->command = "exec";
             exec_phase = true;
+            continue;
+        }
+        /* `resume [--last [--all]|ID] [PROMPT]`, at the top level or after exec
+           (exec's options may follow it, as the SDK passes --image) */
+        if (!o->resume && !o->prompt && !strcmp(a, "resume") && (exec_phase || !o->command)) {
+            o->resume = true;
+            continue;
+        }
+        if (o->resume) {
+            if (!cx_cli_resume_positional(o, a)) return unexpected(a, exec_phase);
             continue;
         }
         if (exec_phase) {

@@ -30,13 +30,18 @@ typedef struct cx_cli_opts {
     const char *output_schema;     /* --output-schema FILE */
     const char **images;           /* -i/--image paths */
     size_t n_images;
-    const char **add_dirs; /* --add-dir */
+    const char **add_dirs; /* --add-dir: extra writable roots for workspace-write */
     size_t n_add_dirs;
     const char *color;          /* --color always|never|auto (NULL: auto) */
     bool oss;                   /* --oss */
     const char *local_provider; /* --local-provider ollama|lmstudio */
     bool progress_cursor, skip_git_repo_check, ephemeral, full_auto, bypass;
-    char **owned; /* strings the fields above point into */
+    /* sessions (resume_cmd.c) */
+    bool resume;           /* `exec resume ...` / `ccodex resume ...` */
+    bool resume_last;      /* --last */
+    bool resume_all;       /* --all: --last looks beyond the current directory */
+    const char *resume_id; /* a session id or thread name */
+    char **owned;          /* strings the fields above point into */
     size_t n_owned;
 } cx_cli_opts;
 
@@ -48,6 +53,13 @@ typedef enum cx_cli_action { CX_CLI_RUN, CX_CLI_HELP, CX_CLI_VERSION } cx_cli_ac
 int cx_cli_parse(int argc, char **argv, cx_cli_opts *o, cx_cli_action *action);
 void cx_cli_opts_free(cx_cli_opts *o);
 
+/* The rollout file `resume` continues (new string), or NULL when none
+ * matches (upstream then starts a new session silently). */
+char *cx_cli_resume_path(const cx_cli_opts *o, const cx_config *cfg, bool interactive);
+/* Handles a positional argument after `resume`: the id unless --last was
+ * given or the id is set, then the prompt. Returns false when there are too many. */
+bool cx_cli_resume_positional(cx_cli_opts *o, const char *arg);
+
 struct cx_rserver;
 /* Loads config per opts; prints the error itself and returns NULL on failure.
  * When the session needs the responses server (--vllm-endpoint,
@@ -55,6 +67,11 @@ struct cx_rserver;
  * in-process on a free loopback port, points the provider at it and sets
  * *bridge (free it with cx_rserver_free after the agent); else *bridge = NULL. */
 cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, struct cx_rserver **bridge);
+
+/* For commands that call the model: true (after saying how to set one) when
+ * the provider needs an API key and has none, so the user learns it before
+ * any request rather than after failed ones and their retries. */
+bool cx_cli_missing_key(const cx_cli_opts *o, const cx_config *cfg);
 
 /* `ccodex exec` and the one-shot form: one turn, exit code 0 on success. */
 int cx_cli_exec(const cx_cli_opts *o, bool exec_mode);

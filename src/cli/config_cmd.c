@@ -9,6 +9,7 @@
 #include "model/request.h"
 #include "server/rserver.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,80 +47,37 @@ static int start_bridge(const cx_cli_opts *o, cx_config *cfg, cx_rserver **bridg
     return 0;
 }
 
-static bool missing_key(const cx_config *cfg);
-static cx_config *load(const cx_cli_opts *o, bool interactive, const char *home,
-                       const char *sandbox, const char *approval);
-
-cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver **bridge)
+/* --add-dir: appended to [sandbox_workspace_write] writable_roots (after the
+ * configured ones, as upstream orders them), made absolute. Prints errors. */
+static int add_writable_roots(cx_config *cfg, const char **dirs, size_t n)
 {
-    *bridge = NULL;
-    cx_error err;
-    cx_error_clear(&err);
-    char *home = cx_config_home(o->codex_home);
-    if (!home) {
-        fprintf(stderr, "error: cannot determine CODEX_HOME (set CODEX_HOME or HOME)\n");
-        return NULL;
+    if (!n) return 0;
+    json_object *ww = cx_json_get(cfg->root, "sandbox_workspace_write");
+    if (!ww || !json_object_is_type(ww, json_type_object)) {
+        ww = json_object_new_object();
+        json_object_object_add(cfg->root, "sandbox_workspace_write", ww);
     }
-    if (cx_dotenv_load(home, &err) != 0) {
-        fprintf(stderr, "error: %s\n", err.msg);
-        free(home);
-        return NULL;
+    json_object *roots = cx_json_get(ww, "writable_roots");
+    if (!roots || !json_object_is_type(roots, json_type_array)) {
+        roots = json_object_new_array();
+        json_object_object_add(ww, "writable_roots", roots);
     }
-    /* --full-auto and --dangerously-bypass-approvals-and-sandbox pick the
-       sandbox (an explicit -s wins); --add-dir adds writable roots. The
-       sandbox itself is enforced by the tools layer. */
-    const char *sandbox = o->sandbox;
-    const char *approval = o->approval;
-    if (!sandbox && o->bypass) sandbox = "danger-full-access";
-    if (!sandbox && o->full_auto) sandbox = "workspace-write";
-    if (o->bypass) approval = "never";
-    if (o->full_auto && !approval && interactive) approval = "on-request";
-    cx_cli_opts with = *o;
-    char *roots = NULL;
-    const char **overrides = NULL;
-    if (o->n_add_dirs) {
-        json_object *arr = json_object_new_array();
-        for (size_t i = 0; i < o->n_add_dirs; i++) {
-            char *abs = realpath(o->add_dirs[i], NULL);
-            json_object_array_add(arr, json_object_new_string(abs ? abs : o->add_dirs[i]));
-            free(abs);
+    for (size_t i = 0; i < n; i++) {
+        char *abs = realpath(dirs[i], NULL);
+        if (!abs) {
+            fprintf(stderr, "error: --add-dir %s: %s\n", dirs[i], strerror(errno));
+            return -1;
         }
-        cx_buf b = CX_BUF_INIT;
-        cx_buf_puts(&b, "sandbox_workspace_write.writable_roots=");
-        cx_json_dump(arr, &b);
-        json_object_put(arr);
-        roots = cx_buf_steal(&b);
-        overrides = calloc(o->n_overrides + 2, sizeof *overrides);
-        if (overrides && roots) {
-            /* first, so an explicit -c for the same key wins */
-            overrides[0] = roots;
-            for (size_t i = 0; i < o->n_overrides; i++)
-                overrides[i + 1] = o->overrides[i];
-            with.overrides = overrides;
-            with.n_overrides = o->n_overrides + 1;
-        }
+        json_object_array_add(roots, json_object_new_string(abs));
+        free(abs);
     }
-    cx_config *cfg = load(&with, interactive, home, sandbox, approval);
-    free(overrides);
-    free(roots);
-    free(home);
-    if (!cfg) return NULL;
-    if (!o->vllm_endpoint && !cfg->provider.api_key && missing_key(cfg)) {
-        cx_config_free(cfg);
-        return NULL;
-    }
-    if (start_bridge(o, cfg, bridge)) {
-        cx_config_free(cfg);
-        return NULL;
-    }
-    return cfg;
+    return 0;
 }
 
-/* A missing API key is reported before any request, saying how to set one
- * (rather than after a failed request or its retries). */
-static bool missing_key(const cx_config *cfg)
+bool cx_cli_missing_key(const cx_cli_opts *o, const cx_config *cfg)
 {
     const cx_provider *p = &cfg->provider;
+    if (o->vllm_endpoint || p->api_key) return false;
     if (p->requires_auth) {
         fprintf(stderr,
                 "error: no API key for the OpenAI provider: set OPENAI_API_KEY (or "
@@ -138,11 +96,29 @@ static bool missing_key(const cx_config *cfg)
     return false;
 }
 
-static cx_config *load(const cx_cli_opts *o, bool interactive, const char *home,
-                       const char *sandbox, const char *approval)
+cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver **bridge)
 {
+    *bridge = NULL;
     cx_error err;
     cx_error_clear(&err);
+    char *home = cx_config_home(o->codex_home);
+    if (!home) {
+        fprintf(stderr, "error: cannot determine CODEX_HOME (set CODEX_HOME or HOME)\n");
+        return NULL;
+    }
+    if (cx_dotenv_load(home, &err) != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        free(home);
+        return NULL;
+    }
+    /* --full-auto and --dangerously-bypass-approvals-and-sandbox pick the
+       sandbox (an explicit -s wins); the tools layer enforces it */
+    const char *sandbox = o->sandbox;
+    const char *approval = o->approval;
+    if (!sandbox && o->bypass) sandbox = "danger-full-access";
+    if (!sandbox && o->full_auto) sandbox = "workspace-write";
+    if (o->bypass) approval = "never";
+    if (o->full_auto && !approval && interactive) approval = "on-request";
     cx_config_options co = {
         .codex_home = home,
         .profile = o->profile,
@@ -156,6 +132,25 @@ static cx_config *load(const cx_cli_opts *o, bool interactive, const char *home,
     cx_config *cfg = NULL;
     if (cx_config_load(&co, &cfg, &err) != 0) {
         fprintf(stderr, "error: %s\n", err.msg);
+        free(home);
+        return NULL;
+    }
+    free(home);
+    if (add_writable_roots(cfg, o->add_dirs, o->n_add_dirs)) {
+        cx_config_free(cfg);
+        return NULL;
+    }
+    /* exec cannot ask: upstream's exec runs with approval `never` whatever
+     * was configured */
+    if (!interactive) {
+        char *never = strdup("never");
+        if (never) {
+            free(cfg->approval_policy);
+            cfg->approval_policy = never;
+        }
+    }
+    if (start_bridge(o, cfg, bridge)) {
+        cx_config_free(cfg);
         return NULL;
     }
     return cfg;

@@ -3,6 +3,7 @@
  * exit status), so a user can tell where a setup breaks. Every network step
  * is bounded by --timeout-seconds. */
 #include "cli/cli.h"
+#include "sandbox/sandbox.h"
 
 #include "base/buf.h"
 #include "base/json.h"
@@ -317,6 +318,13 @@ int cx_cli_doctor(int argc, char **argv)
         }
         free(url);
         free(shown_url);
+        /* commands the agent runs: can the kernel sandbox them as configured? */
+        const char *mode = cfg->sandbox_mode ? cfg->sandbox_mode : "read-only";
+        char why[512];
+        bool avail = cx_sandbox_available(why, sizeof why);
+        bool needed = strcmp(mode, "danger-full-access") != 0;
+        check(&r, "sandbox", avail || !needed, "mode=%s; %s%s", mode, why,
+              avail || !needed ? "" : "; sandboxed commands will be refused");
     }
     cx_json_set(r.o, "live_output_text", live_text ? json_object_new_string(live_text) : NULL);
     cx_json_set(r.o, "ok", json_object_new_boolean(r.ok));

@@ -188,6 +188,7 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
     json_object *schema = NULL, *images = NULL;
     cx_agent *agent = NULL;
     exec_ui ui = {.json = o.json, .stream_text = !exec_mode && !o.json};
+    if (cx_cli_missing_key(&o, cfg)) goto out;
     if (exec_mode && !o.skip_git_repo_check && !cx_exec_in_git_repo(o.cwd) &&
         !trusted_project(cfg, o.cwd)) {
         fprintf(stderr,
@@ -199,6 +200,7 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
     cx_agent_global_init(cfg);
     if (ui.json) ui.jsonl = cx_jsonl_new(stdout);
     const char *originator = getenv("CODEX_INTERNAL_ORIGINATOR_OVERRIDE");
+    char *resume_path = cx_cli_resume_path(&o, cfg, false);
     cx_agent_options ao = {
         .config = cfg,
         .cwd = o.cwd,
@@ -209,9 +211,12 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
         .event_user = &ui,
         .originator = originator && *originator ? originator : NULL,
         .output_schema = schema,
+        .persist = !o.ephemeral,
+        .resume_path = resume_path,
     };
     cx_error err;
     agent = cx_agent_new(&ao, &err);
+    free(resume_path);
     if (!agent) {
         fprintf(stderr, "error: %s\n", err.msg);
         goto out;

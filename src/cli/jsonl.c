@@ -2,7 +2,9 @@
  * (thread.started, turn.started, item.started/updated/completed,
  * turn.completed with usage, turn.failed, error). Item ids are item_0,
  * item_1, ... in the order items first appear; an item that starts and
- * completes keeps its id (correlated by the call_id the tools report). */
+ * completes keeps its id (correlated by the call_id the tools report).
+ * No lock: the agent delivers events on its turn's thread only, one at a time
+ * (include/ccodex/events.h), even while tool calls run in parallel. */
 #include "cli/cli.h"
 
 #include "base/buf.h"

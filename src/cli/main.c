@@ -27,9 +27,13 @@ static void usage(FILE *f)
         "ccodex " CCODEX_VERSION " - a coding agent compatible with Codex CLI\n"
         "\n"
         "Usage:\n"
-        "  ccodex [OPTIONS] [PROMPT]         one turn (PROMPT or stdin); no prompt on a TTY: REPL\n"
-        "  ccodex exec [--json] [OPTIONS] [PROMPT|-]\n"
-        "                                    one non-interactive turn; --json prints JSONL events\n"
+        "  ccodex [OPTIONS] [PROMPT...]      one turn (the words, or stdin) as the interactive\n"
+        "                                    client; no prompt on a TTY: the REPL\n"
+        "  ccodex exec [OPTIONS] [PROMPT|-]  one non-interactive turn (codex exec); no PROMPT:\n"
+        "                                    stdin; --json prints JSONL events\n"
+        "  ccodex exec [OPTIONS] resume [--last [--all]|ID] [PROMPT|-]\n"
+        "                                    continue a stored session (see docs/SESSIONS.md)\n"
+        "  ccodex resume [--last|ID]         continue a stored session in the REPL\n"
         "  ccodex serve --downstream-base-url URL [--model-provider vllm|stepfun|openai]\n"
         "               [--host 127.0.0.1] [--port N]\n"
         "                                    Responses API server in front of Chat Completions\n"
@@ -49,13 +53,25 @@ static void usage(FILE *f)
         "cached)\n"
         "  -s, --sandbox MODE         read-only | workspace-write | danger-full-access\n"
         "  -a, --ask-for-approval P   untrusted | on-failure | on-request | never\n"
+        "      --full-auto            workspace-write sandbox\n"
+        "      --add-dir DIR          another writable directory for workspace-write; repeatable\n"
+        "      --dangerously-bypass-approvals-and-sandbox, --yolo\n"
+        "                             no sandbox and no approvals (docs/SANDBOX.md)\n"
         "  -C, --cd DIR               working directory for the agent\n"
         "      --vllm-endpoint URL    run the responses server in-process in front of the vLLM\n"
         "                             (chat completions) server at URL; no path means /v1\n"
         "      --use-chat-completion  reach the configured provider through that server (as\n"
         "                             a provider with wire_api = \"chat\" always is)\n"
-        "      --json                 (exec) print events as JSON lines\n"
-        "      --skip-git-repo-check  accepted for compatibility\n"
+        "      --json, --experimental-json   (exec) print events as JSON lines\n"
+        "  -o, --output-last-message FILE    (exec) also write the last message to FILE\n"
+        "      --output-schema FILE   (exec) JSON schema the final answer must follow\n"
+        "  -i, --image FILE...        attach images (takes every value up to the next option)\n"
+        "      --color always|never|auto     (exec) colour stderr\n"
+        "      --enable/--disable FEATURE    set features.FEATURE\n"
+        "      --oss, --local-provider ollama|lmstudio   a local open-source model\n"
+        "      --progress-cursor      (exec) accepted; no TTY progress is drawn\n"
+        "      --ephemeral            do not record the session under CODEX_HOME/sessions\n"
+        "      --skip-git-repo-check  (exec) run outside a git repository\n"
         "  -h, --help                 this help\n"
         "  -V, --version              print the version\n"
         "\n"
@@ -115,6 +131,8 @@ int main(int argc, char **argv)
     }
     if (o.command && !strcmp(o.command, "exec")) {
         rc = cx_cli_exec(&o, true);
+    } else if (o.resume) {
+        rc = cx_cli_repl(&o);
     } else if (o.prompt || !isatty(STDIN_FILENO)) {
         rc = cx_cli_exec(&o, false);
     } else {

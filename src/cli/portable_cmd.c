@@ -1,6 +1,7 @@
 /* Portable mode commands: --put, --call and storage-server. The formats and
  * the protocol live in src/portable; this file parses arguments and prints,
  * with pycodex's lines where pycodex prints something. */
+#include "base/http_guard.h"
 #include "cli/cli.h"
 #include "portable/bundle.h"
 #include "portable/client.h"
@@ -167,6 +168,7 @@ int cx_cli_storage_server(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    cx_net_raise_fd_limit(); /* a server meets the fd limit as late as the system allows */
     cx_error err;
     cx_storage_server *s = cx_storage_server_new(host, (int)port, root, print_line, NULL, &err);
     if (!s) {

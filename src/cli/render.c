@@ -20,6 +20,8 @@ struct cx_render {
     FILE *out;
     bool interactive;
     bool color;
+    /* events arrive on the turn's thread only (events.h); mu is for the spinner
+     * thread and the REPL's /history, which share this state with them */
     pthread_mutex_t mu;
     bool streaming;
     bool prompt_open; /* a prompt was printed and no newline followed yet */

@@ -9,7 +9,9 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "ccodex/runtime.h"
+#include "ccodex/session.h"
 #include "cli/render.h"
+#include "context/context.h"
 
 #include <histedit.h>
 #include <errno.h>
@@ -39,6 +41,7 @@ typedef struct repl {
     json_object *ask_answers;
     bool ask_done, ask_cancel;
     bool closing; /* the REPL is ending: questions get no answer */
+    const cx_cli_opts *opts;
 } repl;
 
 #define PROMPT "ccodex> "
@@ -238,6 +241,9 @@ static void show_help(repl *r)
                    "  /model [NAME]      show the model and the provider's models, or switch");
     cx_render_line(r->view, "  /queue TEXT        run TEXT as its own turn after the current one");
     cx_render_line(r->view, "  /plan, /default    switch the collaboration mode");
+    cx_render_line(r->view,
+                   "  /resume [N]        list this directory's sessions, or continue the Nth");
+    cx_render_line(r->view, "  /compact           summarise the conversation to free the context");
     cx_render_line(r->view, "  (any other line while a turn runs steers that turn)");
 }
 
@@ -246,6 +252,16 @@ static void show_models(repl *r)
     char line[512];
     snprintf(line, sizeof line, "Current model: %s", cx_agent_model(r->agent));
     cx_render_line(r->view, line);
+    /* the catalogue: models whose window and compaction threshold are known */
+    const cx_model_facts *cat = NULL;
+    size_t ncat = cx_context_model_catalog(&cat);
+    cx_buf known = CX_BUF_INIT;
+    cx_buf_puts(&known, "Known models:");
+    for (size_t i = 0; i < ncat; i++)
+        cx_buf_printf(&known, "%s %s (%lldk)", i ? "," : "", cat[i].slug,
+                      (long long)(cat[i].context_window / 1000));
+    cx_render_line(r->view, cx_buf_str(&known));
+    cx_buf_free(&known);
     cx_error err;
     char *models = cx_cli_list_models(r->cfg, &err);
     if (models) {
@@ -259,6 +275,105 @@ static void show_models(repl *r)
         cx_buf_printf(&b, "Could not list models: %s", err.msg);
         cx_render_line(r->view, cx_buf_str(&b));
         cx_buf_free(&b);
+    }
+}
+
+static json_object *ask_user(void *user, const json_object *request);
+
+/* A new agent (recorded unless --ephemeral), continuing resume_path when
+ * given. Prints the error and returns NULL on failure. */
+static cx_agent *new_agent(repl *r, const char *resume_path)
+{
+    cx_agent_options ao = {
+        .config = r->cfg,
+        .cwd = r->opts->cwd,
+        .mode = CX_MODE_INTERACTIVE,
+        .on_event = on_event,
+        .event_user = r,
+        .ask_user = ask_user,
+        .ask_user_data = r,
+        .persist = !r->opts->ephemeral,
+        .resume_path = resume_path,
+        .originator = getenv("CODEX_INTERNAL_ORIGINATOR_OVERRIDE"),
+    };
+    cx_error err;
+    cx_agent *a = cx_agent_new(&ao, &err);
+    if (!a) fprintf(stderr, "error: %s\n", err.msg);
+    return a;
+}
+
+/* /resume lists this directory's REPL sessions; /resume N continues the
+ * Nth (the current conversation stays in its own file). */
+static void resume_command(repl *r, const char *arg)
+{
+    while (*arg == ' ')
+        arg++;
+    if (cx_runtime_busy(r->rt)) {
+        cx_render_line(r->view, "Cannot resume while work is running.");
+        return;
+    }
+    char *cwd = r->opts->cwd ? realpath(r->opts->cwd, NULL) : getcwd(NULL, 0);
+    cx_session_query q = {
+        .codex_home = r->cfg->codex_home,
+        .cwd = cwd,
+        .provider = r->cfg->model_provider_id,
+        .interactive_only = true,
+    };
+    cx_session_info *v = NULL;
+    size_t n = 0;
+    cx_error err;
+    int rc = cx_session_list(&q, 20, &v, &n, &err);
+    free(cwd);
+    char line[1100];
+    if (rc) {
+        snprintf(line, sizeof line, "Could not list sessions: %s", err.msg);
+        cx_render_line(r->view, line);
+        return;
+    }
+    char *end = NULL;
+    long pick = *arg ? strtol(arg, &end, 10) : 0;
+    if (!*arg) {
+        if (!n) cx_render_line(r->view, "No earlier sessions in this directory.");
+        for (size_t i = 0; i < n; i++) {
+            char when[32];
+            struct tm tm;
+            localtime_r(&v[i].updated, &tm);
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+            snprintf(line, sizeof line, "%2zu. %s  %.80s", i + 1, when, v[i].first_prompt);
+            for (char *c = line; *c; c++)
+                if (*c == '\n') *c = ' ';
+            cx_render_line(r->view, line);
+        }
+        if (n) cx_render_line(r->view, "Type /resume N to continue one.");
+    } else if (!end || *end || pick < 1 || (size_t)pick > n) {
+        cx_render_line(r->view, "Usage: /resume [N] (N from the /resume list)");
+    } else {
+        cx_agent *a = new_agent(r, v[pick - 1].path);
+        if (a) {
+            cx_runtime_free(r->rt);
+            cx_agent_free(r->agent);
+            r->agent = a;
+            r->rt = cx_runtime_new(a);
+            snprintf(line, sizeof line, "Resumed session %s: %.80s", cx_agent_session_id(a),
+                     v[pick - 1].first_prompt);
+            cx_render_line(r->view, line);
+        }
+    }
+    cx_session_info_free(v, n);
+}
+
+static void compact_command(repl *r)
+{
+    if (cx_runtime_busy(r->rt)) {
+        cx_render_line(r->view, "Cannot compact while work is running.");
+        return;
+    }
+    cx_error err;
+    if (cx_agent_compact(r->agent, &err) != 0) {
+        char line[1100];
+        snprintf(line, sizeof line, "Compaction failed (the conversation is unchanged): %s",
+                 err.msg);
+        cx_render_line(r->view, line);
     }
 }
 
@@ -289,6 +404,10 @@ static bool handle_line(repl *r, const char *text)
             snprintf(line, sizeof line, "Switched model to %s.", name);
             cx_render_line(r->view, line);
         }
+    } else if (!strcmp(text, "/resume") || !strncmp(text, "/resume ", 8)) {
+        resume_command(r, text + 7);
+    } else if (!strcmp(text, "/compact")) {
+        compact_command(r);
     } else if (!strcmp(text, "/queue") || !strncmp(text, "/queue ", 7)) {
         const char *q = text + 6;
         while (*q == ' ')
@@ -353,6 +472,11 @@ int cx_cli_repl(const cx_cli_opts *o)
     pthread_cond_init(&r.ask_cv, NULL);
     r.cfg = cx_cli_load_config(o, true, &r.bridge);
     if (!r.cfg) return 1;
+    if (cx_cli_missing_key(o, r.cfg)) {
+        cx_rserver_free(r.bridge);
+        cx_config_free(r.cfg);
+        return 1;
+    }
     cx_agent_global_init(r.cfg);
     sig_ctx sc;
     sigemptyset(&sc.set);
@@ -361,20 +485,12 @@ int cx_cli_repl(const cx_cli_opts *o)
     pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
 
     r.view = cx_render_new(stdout, true);
-    cx_agent_options ao = {
-        .config = r.cfg,
-        .cwd = o->cwd,
-        .mode = CX_MODE_INTERACTIVE,
-        .on_event = on_event,
-        .event_user = &r,
-        .ask_user = ask_user,
-        .ask_user_data = &r,
-        .originator = getenv("CODEX_INTERNAL_ORIGINATOR_OVERRIDE"),
-    };
-    cx_error err;
-    r.agent = cx_agent_new(&ao, &err);
+    r.opts = o;
+    char *resume_path = cx_cli_resume_path(o, r.cfg, true);
+    r.agent = new_agent(&r, resume_path);
+    free(resume_path);
     if (!r.agent || !r.view) {
-        fprintf(stderr, "error: %s\n", r.agent ? "out of memory" : err.msg);
+        if (r.agent) fprintf(stderr, "error: out of memory\n");
         cx_agent_free(r.agent);
         cx_render_free(r.view);
         cx_rserver_free(r.bridge);
@@ -402,7 +518,19 @@ int cx_cli_repl(const cx_cli_opts *o)
     bool have_sig = pthread_create(&sig_tid, NULL, signal_thread, &sc) == 0;
 
     cx_render_line(r.view, "ccodex interactive mode. Type /exit to quit.");
-    cx_render_line(r.view, "Extra commands: /history, /title, /model, /queue, /plan, /help");
+    cx_render_line(
+        r.view,
+        "Extra commands: /history, /title, /model, /queue, /plan, /resume, /compact, /help");
+    if (o->resume) {
+        char line[160];
+        snprintf(line, sizeof line, "session id: %s", cx_agent_session_id(r.agent));
+        cx_render_line(r.view, line);
+    }
+    if (o->resume && o->prompt) {
+        bool steered = false;
+        history_append(&r, o->prompt);
+        cx_runtime_submit(r.rt, o->prompt, &steered);
+    }
     for (;;) {
         int count = 0;
         const char *got = el_gets(r.el, &count);

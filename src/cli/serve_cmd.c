@@ -1,4 +1,5 @@
 /* `ccodex serve`: the responses server as a command. */
+#include "base/http_guard.h"
 #include "cli/cli.h"
 #include "server/rserver.h"
 
@@ -37,6 +38,12 @@ static void *wait_signal(void *arg)
     sigwait(&set, &sig);
     cx_rserver_stop(arg);
     return NULL;
+}
+
+static void log_line(void *user, const char *line)
+{
+    (void)user;
+    fprintf(stderr, "%s\n", line);
 }
 
 int cx_cli_serve(int argc, char **argv)
@@ -106,6 +113,8 @@ int cx_cli_serve(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    cx_net_raise_fd_limit(); /* a server meets the fd limit as late as the system allows */
+    o.log = log_line;
     cx_error err;
     cx_rserver *s = cx_rserver_new(&o, &err);
     if (!s) {

@@ -174,7 +174,6 @@ typedef struct loader {
     cx_error *err;
     int rc;
     const char *text; /* the file's text, to point at a bad key; may be NULL */
-    const char *home; /* CODEX_HOME, for auth.json */
 } loader;
 
 /* Finds where `key` is assigned in the file ("line L, column C: "), looking
@@ -274,31 +273,36 @@ static void provider_free(cx_provider *p)
     memset(p, 0, sizeof *p);
 }
 
-/* The built-in OpenAI provider's key, as upstream looks for it: the
- * CODEX_API_KEY variable (what the SDK's apiKey sets), then OPENAI_API_KEY,
- * then the key `codex login --with-api-key` stored in CODEX_HOME/auth.json. */
-static void openai_auth(loader *l, cx_provider *p)
+/* The API key `codex login --with-api-key` leaves in CODEX_HOME/auth.json,
+ * used by the built-in provider when OPENAI_API_KEY is not set. */
+static char *auth_json_key(const char *home)
+{
+    char *path = NULL;
+    if (!home || asprintf(&path, "%s/auth.json", home) < 0) return NULL;
+    FILE *f = fopen(path, "rb");
+    free(path);
+    if (!f) return NULL;
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    json_object *o = NULL;
+    char *key = NULL;
+    if (cx_json_parse(buf, n, &o, NULL) == 0) {
+        const char *k = cx_json_get_str(o, "OPENAI_API_KEY");
+        if (k && *k) key = strdup(k);
+    }
+    json_object_put(o);
+    return key;
+}
+
+/* The built-in OpenAI provider's key from CODEX_API_KEY (what the SDK's
+ * apiKey sets), which wins over OPENAI_API_KEY; auth.json comes last. */
+static void openai_auth(cx_provider *p)
 {
     const char *k = getenv("CODEX_API_KEY");
-    if (k && *k) {
-        free(p->api_key);
-        p->api_key = strdup(k);
-        return;
-    }
-    if (p->api_key || !l->home) return;
-    char *path = NULL;
-    if (asprintf(&path, "%s/auth.json", l->home) < 0) return;
-    size_t len = 0;
-    bool missing = false;
-    char *text = read_file(path, &len, &missing);
-    json_object *auth = NULL;
-    if (text && cx_json_parse(text, len, &auth, NULL) == 0) {
-        const char *key = cx_json_get_str(auth, "OPENAI_API_KEY");
-        if (key && *key) p->api_key = strdup(key);
-    }
-    json_object_put(auth);
-    free(text);
-    free(path);
+    if (!k || !*k) return;
+    free(p->api_key);
+    p->api_key = strdup(k);
 }
 
 static int load_provider(loader *l, json_object *root, const char *id, cx_provider *p)
@@ -312,16 +316,14 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
     p->request_max_retry_wait_ms = 60000;
     p->stream_max_event_bytes = (size_t)16 << 20;
     if (!t && !strcmp(id, "openai")) {
-        /* the `openai_base_url` key (what the SDK's baseUrl sets) wins over
-           the older OPENAI_BASE_URL variable */
-        char *cfg_base = get_string(l, root, "openai_base_url", "");
-        const char *base = cfg_base && *cfg_base ? cfg_base : getenv("OPENAI_BASE_URL");
+        /* openai_base_url (config) wins over OPENAI_BASE_URL (deprecated upstream) */
+        const char *base = cx_json_get_str(root, "openai_base_url");
+        if (!base || !*base) base = getenv("OPENAI_BASE_URL");
         p->name = strdup("OpenAI");
         p->base_url = strdup(base && *base ? base : "https://api.openai.com/v1");
         size_t bl = strlen(p->base_url);
         while (bl > 1 && p->base_url[bl - 1] == '/')
             p->base_url[--bl] = '\0';
-        free(cfg_base);
         p->env_key = strdup("OPENAI_API_KEY");
         p->wire_api = strdup("responses");
         p->requires_auth = true;
@@ -378,7 +380,7 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         const char *k = getenv(p->env_key);
         if (k && *k) p->api_key = strdup(k);
     }
-    if (p->requires_auth && !l->rc) openai_auth(l, p);
+    if (p->requires_auth && !l->rc) openai_auth(p);
     return l->rc;
 }
 
@@ -423,7 +425,7 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
     }
     char *path = NULL;
     if (asprintf(&path, "%s/config.toml", c->codex_home) < 0) path = NULL;
-    loader l = {path, err, 0, NULL, c->codex_home};
+    loader l = {path, err, 0, NULL};
     size_t len = 0;
     bool missing = false;
     char *text = path ? read_file(path, &len, &missing) : NULL;
@@ -510,6 +512,8 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
         }
     }
     if (!l.rc) load_provider(&l, root, c->model_provider_id, &c->provider);
+    if (!l.rc && !c->provider.api_key && !strcmp(c->provider.id, "openai"))
+        c->provider.api_key = auth_json_key(c->codex_home);
     free(text);
     free(path);
     if (l.rc) {

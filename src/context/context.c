@@ -26,9 +26,10 @@ struct cx_context_cache {
     const cx_config *cfg;
     char *cwd;
     bool loaded;
-    char *git_root;      /* nearest ancestor with .git, or NULL */
-    json_object *agents; /* array of input_text items for AGENTS.md, or NULL */
-    char *skills_text;   /* the <skills_instructions> block, or NULL */
+    char *git_root;          /* nearest ancestor with .git, or NULL */
+    json_object *agents;     /* array of input_text items for AGENTS.md, or NULL */
+    char *skills_text;       /* the <skills_instructions> block, or NULL */
+    char *user_instructions; /* the AGENTS.md texts joined, or NULL (turn_context) */
 };
 
 cx_context_cache *cx_context_cache_new(const cx_config *cfg, const char *cwd)
@@ -51,6 +52,7 @@ void cx_context_cache_free(cx_context_cache *c)
     free(c->git_root);
     json_object_put(c->agents);
     free(c->skills_text);
+    free(c->user_instructions);
     free(c);
 }
 
@@ -317,6 +319,8 @@ static void load_once(cx_context_cache *c)
         cx_buf_puts(&text, cx_buf_str(&global));
         if (global.len && project.len) cx_buf_puts(&text, "\n\n--- project-doc ---\n\n");
         cx_buf_puts(&text, cx_buf_str(&project));
+        c->user_instructions = strdup(cx_buf_str(&text) + strlen("# AGENTS.md instructions for ") +
+                                      strlen(c->cwd) + strlen("\n\n<INSTRUCTIONS>\n"));
         cx_buf_puts(&text, "\n</INSTRUCTIONS>");
         c->agents = json_object_new_array();
         json_object *item = json_object_new_object();
@@ -388,13 +392,8 @@ static void timezone_name(char *out, size_t size)
     snprintf(out, size, "Etc/UTC");
 }
 
-json_object *cx_context_user_message(cx_context_cache *c, const cx_context_request_opts *o)
+static void environment_text(cx_context_cache *c, const cx_context_request_opts *o, cx_buf *b)
 {
-    load_once(c);
-    json_object *content = json_object_new_array();
-    size_t n = c->agents ? json_object_array_length(c->agents) : 0;
-    for (size_t i = 0; i < n; i++)
-        json_object_array_add(content, json_object_get(json_object_array_get_idx(c->agents, i)));
     const char *shell = o && o->shell ? o->shell : "/bin/bash";
     const char *base = strrchr(shell, '/');
     base = base ? base + 1 : shell;
@@ -404,15 +403,56 @@ json_object *cx_context_user_message(cx_context_cache *c, const cx_context_reque
     localtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%d", &tm);
     timezone_name(tz, sizeof tz);
-    cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b,
+    cx_buf_printf(b,
                   "<environment_context>\n  <cwd>%s</cwd>\n  <shell>%s</shell>\n"
                   "  <current_date>%s</current_date>\n  <timezone>%s</timezone>\n"
                   "</environment_context>",
                   c->cwd, base, date, tz);
+}
+
+json_object *cx_context_user_message(cx_context_cache *c, const cx_context_request_opts *o)
+{
+    load_once(c);
+    json_object *content = json_object_new_array();
+    size_t n = c->agents ? json_object_array_length(c->agents) : 0;
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(content, json_object_get(json_object_array_get_idx(c->agents, i)));
+    cx_buf b = CX_BUF_INIT;
+    environment_text(c, o, &b);
     json_object_array_add(content, text_item(cx_buf_str(&b)));
     cx_buf_free(&b);
     return message("user", content);
+}
+
+json_object *cx_context_environment_message(cx_context_cache *c, const cx_context_request_opts *o)
+{
+    cx_buf b = CX_BUF_INIT;
+    environment_text(c, o, &b);
+    json_object *content = json_object_new_array();
+    json_object_array_add(content, text_item(cx_buf_str(&b)));
+    cx_buf_free(&b);
+    return message("user", content);
+}
+
+json_object *cx_context_permissions_message(cx_context_cache *c)
+{
+    cx_buf b = CX_BUF_INIT;
+    permissions_text(c->cfg, &b);
+    json_object *content = json_object_new_array();
+    json_object_array_add(content, text_item(cx_buf_str(&b)));
+    cx_buf_free(&b);
+    return message("developer", content);
+}
+
+const char *cx_context_user_instructions(cx_context_cache *c)
+{
+    load_once(c);
+    return c->user_instructions;
+}
+
+void cx_context_timezone(char *out, size_t size)
+{
+    timezone_name(out, size);
 }
 
 /* HEAD's commit hash, read from the repository files directly. */
@@ -491,4 +531,33 @@ char *cx_context_turn_metadata(cx_context_cache *c, const char *turn_id)
     char *s = cx_json_to_string(o);
     json_object_put(o);
     return s;
+}
+
+/* The current branch from .git/HEAD, or NULL when detached. */
+static char *git_branch(const char *root)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/.git/HEAD", root) < 0) return NULL;
+    char *head = cx_fs_slurp(path, 4096, NULL);
+    free(path);
+    char *branch = NULL;
+    if (head && !strncmp(head, "ref: refs/heads/", 16)) {
+        head[strcspn(head, "\r\n")] = '\0';
+        branch = strdup(head + 16);
+    }
+    free(head);
+    return branch;
+}
+
+json_object *cx_context_git_info(cx_context_cache *c)
+{
+    load_once(c);
+    if (!c->git_root) return NULL;
+    json_object *o = json_object_new_object();
+    char *head = git_head(c->git_root), *branch = git_branch(c->git_root);
+    if (head) cx_json_set_str(o, "commit_hash", head);
+    if (branch) cx_json_set_str(o, "branch", branch);
+    free(head);
+    free(branch);
+    return o;
 }

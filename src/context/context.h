@@ -8,6 +8,8 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "ccodex/config.h"
 
@@ -19,6 +21,25 @@ typedef struct cx_model_info {
     bool supports_parallel_tool_calls;
     bool supports_verbosity;
 } cx_model_info;
+
+/* One entry of the model catalogue (src/context/catalog.c). */
+typedef struct cx_model_facts {
+    const char *slug; /* NULL for the defaults of an unknown model */
+    int64_t context_window;
+    bool reasoning;
+    const char *default_effort;  /* or NULL */
+    const char *truncation_mode; /* "tokens" or "bytes" */
+    int64_t truncation_limit;
+} cx_model_facts;
+
+/* The facts of model; never NULL (unknown models get safe defaults). */
+const cx_model_facts *cx_context_model_facts(const char *model);
+/* The whole catalogue (static storage); returns the number of entries. */
+size_t cx_context_model_catalog(const cx_model_facts **out);
+/* The window reported as usable (model_context_window: 95%). */
+int64_t cx_model_facts_usable_window(const cx_model_facts *f);
+/* The default auto-compaction threshold (90% of the window). */
+int64_t cx_model_facts_auto_compact_limit(const cx_model_facts *f);
 
 typedef struct cx_context_request_opts {
     const char *collaboration_mode; /* NULL (exec: no block), "default" or "plan" */
@@ -38,6 +59,19 @@ void cx_context_model_info(const char *model, cx_model_info *out);
 json_object *cx_context_developer_message(cx_context_cache *c, const cx_context_request_opts *o);
 /* New contextual user message item (AGENTS.md blocks, then <environment_context>). */
 json_object *cx_context_user_message(cx_context_cache *c, const cx_context_request_opts *o);
+/* New user message holding <environment_context> alone (a resumed session
+ * whose cwd changed). */
+json_object *cx_context_environment_message(cx_context_cache *c, const cx_context_request_opts *o);
+/* New developer message holding the permissions block alone (sandbox or
+ * approval changed since the session's last turn). */
+json_object *cx_context_permissions_message(cx_context_cache *c);
+/* The AGENTS.md texts as loaded (turn_context.user_instructions), borrowed;
+ * NULL when there is none. */
+const char *cx_context_user_instructions(cx_context_cache *c);
+/* The IANA name of the local time zone. */
+void cx_context_timezone(char *out, size_t size);
+/* New {"commit_hash","branch"} of cwd's repository, or NULL outside one. */
+json_object *cx_context_git_info(cx_context_cache *c);
 /* New compact JSON for x-codex-turn-metadata. */
 char *cx_context_turn_metadata(cx_context_cache *c, const char *turn_id);
 

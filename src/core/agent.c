@@ -4,6 +4,7 @@
  * and no steer text waits. Context (instructions, developer and environment
  * messages) is rebuilt for every request and never stored in history. */
 #include "ccodex/agent.h"
+#include "core/agent_priv.h"
 
 #include "base/buf.h"
 #include "base/json.h"
@@ -24,45 +25,18 @@
 #include <time.h>
 #include <unistd.h>
 
-struct cx_agent {
-    const cx_config *cfg;
-    cx_agent_mode mode;
-    char *cwd;
-    char *shell;
-    char *model;
-    char *effort_override;
-    char *base_override;
-    char *subagent_header;
-    char *collab_mode;
-    char session_id[CX_UUID_STRLEN + 1];
-    char *user_agent;
-    char *originator;
-    cx_event_fn on_event;
-    void *event_user;
-    void *services;
-    bool warned; /* the built-in tool set's warning was said */
-    cx_tool_registry *tools;
-    bool own_tools;
-    cx_builtin *builtin; /* state of the built-in tools (exec sessions ...) */
-    cx_http_client *http;
-    cx_context_cache *ctx;
-    json_object *history;
-    cx_usage usage;
-    char *last_message;
-    json_object *output_schema;
-    atomic_bool cancel;
-    pthread_mutex_t lock; /* guards steer */
-    char **steer;
-    size_t n_steer;
-};
-
-static void emit(cx_agent *a, cx_event_kind kind, json_object *data)
+void cx__agent_emit(cx_agent *a, cx_event_kind kind, json_object *data)
 {
     if (a->on_event) {
         cx_event ev = {kind, data};
         a->on_event(a->event_user, &ev);
     }
     json_object_put(data);
+}
+
+static void emit(cx_agent *a, cx_event_kind kind, json_object *data)
+{
+    cx__agent_emit(a, kind, data);
 }
 
 static void emit_tool_event(void *user, const cx_event *ev)
@@ -127,6 +101,7 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
         snprintf(a->session_id, sizeof a->session_id, "%s", o->session_id);
     else
         cx_uuid7(a->session_id);
+    cx_rollout_timestamp(a->created);
     if (!a->cwd) {
         cx_error_set(err, CX_EIO, "cannot resolve the working directory");
         cx_agent_free(a);
@@ -152,6 +127,19 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
         cx_agent_free(a);
         return NULL;
     }
+    if (o->resume_path) {
+        if (cx__agent_resume(a, o->resume_path, o->persist, err) != 0) {
+            cx_agent_free(a);
+            return NULL;
+        }
+    } else if (o->persist) {
+        a->rollout = cx_rollout_new(a->cfg->codex_home, a->session_id, time(NULL));
+        if (!a->rollout) {
+            cx_error_set(err, CX_ENOMEM, "out of memory");
+            cx_agent_free(a);
+            return NULL;
+        }
+    }
     return a;
 }
 
@@ -164,6 +152,8 @@ void cx_agent_free(cx_agent *a)
     cx_http_client_free(a->http);
     cx_context_cache_free(a->ctx);
     json_object_put(a->history);
+    json_object_put(a->pending_ctx);
+    cx_rollout_free(a->rollout);
     for (size_t i = 0; i < a->n_steer; i++)
         free(a->steer[i]);
     free(a->steer);
@@ -277,7 +267,9 @@ static void insert_steer(cx_agent *a)
     char **texts = cx_agent_take_steer(a);
     if (!texts) return;
     for (char **t = texts; *t; t++) {
-        json_object_array_add(a->history, cx_item_user_text("user", *t));
+        json_object *item = cx_item_user_text("user", *t);
+        json_object_array_add(a->history, item);
+        cx__rec_item(a, item);
         json_object *d = json_object_new_object();
         cx_json_set_str(d, "text", *t);
         emit(a, CX_EV_STEER_INSERTED, d);
@@ -378,18 +370,11 @@ static void add_usage(cx_usage *u, const json_object *usage)
         u->reasoning_output_tokens += v;
 }
 
-/* Builds the request input: fresh context items, then the history. */
+/* Builds the request input: the history, after fresh context items unless
+ * the history carries its own (resumed or compacted sessions). */
 static json_object *build_input(cx_agent *a, cx_error *err)
 {
-    json_object *input = json_object_new_array();
-    cx_context_request_opts co = {
-        .collaboration_mode = a->collab_mode,
-        .shell = a->shell,
-    };
-    json_object *dev = cx_context_developer_message(a->ctx, &co);
-    json_object *user = cx_context_user_message(a->ctx, &co);
-    if (dev) json_object_array_add(input, dev);
-    if (user) json_object_array_add(input, user);
+    json_object *input = a->ctx_in_history ? json_object_new_array() : cx__agent_context_items(a);
     size_t n = json_object_array_length(a->history);
     for (size_t i = 0; i < n; i++)
         json_object_array_add(input, json_object_get(json_object_array_get_idx(a->history, i)));
@@ -414,16 +399,24 @@ static void on_model_retry(void *user, const cx_model_retry *r)
     emit(s->a, CX_EV_RETRY, d);
 }
 
+char *cx__agent_instructions(cx_agent *a, cx_error *err)
+{
+    return cx_context_base_instructions(a->ctx, a->model, a->base_override, err);
+}
+
 /* Sends one request (with stream retries) and returns its output items. */
-static int sample(cx_agent *a, const char *turn_metadata, json_object **items_out, cx_error *err)
+int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *input_in,
+                     const json_object *tools_in, json_object **items_out, cx_usage *usage_out,
+                     cx_error *err)
 {
     const cx_provider *p = &a->cfg->provider;
     cx_model_info info;
     cx_context_model_info(a->model, &info);
-    char *instructions = cx_context_base_instructions(a->ctx, a->model, a->base_override, err);
+    char *instructions = cx__agent_instructions(a, err);
     if (!instructions) return err ? err->code : CX_ECONFIG;
-    json_object *input = build_input(a, err);
-    json_object *tools = cx_tools_specs(a->tools);
+    json_object *input = json_object_get((json_object *)input_in);
+    json_object *tools =
+        tools_in ? json_object_get((json_object *)tools_in) : cx_tools_specs(a->tools);
     const char *effort = a->effort_override               ? a->effort_override
                          : a->cfg->model_reasoning_effort ? a->cfg->model_reasoning_effort
                                                           : info.default_effort;
@@ -487,7 +480,11 @@ static int sample(cx_agent *a, const char *turn_metadata, json_object **items_ou
     rc = cx_model_sample(a->http, &req, &mo, on_stream_event, &st, &res, err);
     json_object_put(st.delta);
     if (rc == 0) {
-        if (res.usage) add_usage(&a->usage, res.usage);
+        if (usage_out) *usage_out = (cx_usage){0};
+        if (res.usage) {
+            add_usage(&a->usage, res.usage);
+            if (usage_out) add_usage(usage_out, res.usage);
+        }
         *items_out = st.items;
     } else {
         json_object_put(st.items);
@@ -500,17 +497,44 @@ static int sample(cx_agent *a, const char *turn_metadata, json_object **items_ou
     return rc;
 }
 
-/* Reports the assistant messages and reasoning of a response as items. */
+static int sample(cx_agent *a, const char *turn_metadata, json_object **items_out, cx_error *err)
+{
+    json_object *input = build_input(a, err);
+    cx_usage u;
+    int rc = cx__agent_sample(a, turn_metadata, input, NULL, items_out, &u, err);
+    json_object_put(input);
+    if (rc == 0) {
+        a->last_usage = u;
+        a->have_usage = true;
+    }
+    return rc;
+}
+
+static void rec_text_event(cx_agent *a, const char *type, const char *key, const char *text)
+{
+    json_object *p = json_object_new_object();
+    cx_json_set_str(p, "type", type);
+    cx_json_set_str(p, key, text);
+    if (!strcmp(type, "agent_message")) cx_json_set(p, "phase", NULL);
+    cx__rec_event(a, p);
+}
+
+/* Reports the assistant messages and reasoning of a response as items and
+ * records every output item (the UI event first, as upstream). */
 static void emit_response_items(cx_agent *a, const json_object *items)
 {
     size_t n = json_object_array_length(items);
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(items, i);
         const char *type = cx_json_get_str(it, "type");
-        if (!type) continue;
+        if (!type) {
+            cx__rec_item(a, it);
+            continue;
+        }
         if (!strcmp(type, "message") && cx_json_get_str(it, "role") &&
             !strcmp(cx_json_get_str(it, "role"), "assistant")) {
             char *text = cx_item_message_text(it);
+            rec_text_event(a, "agent_message", "message", text ? text : "");
             json_object *d = json_object_new_object();
             cx_json_set_str(d, "type", "agent_message");
             cx_json_set_str(d, "text", text ? text : "");
@@ -524,6 +548,7 @@ static void emit_response_items(cx_agent *a, const json_object *items)
             for (size_t k = 0; k < m; k++) {
                 const char *t = cx_json_get_str(json_object_array_get_idx(summary, k), "text");
                 if (!t) continue;
+                rec_text_event(a, "agent_reasoning", "text", t);
                 if (b.len) cx_buf_putc(&b, '\n');
                 cx_buf_puts(&b, t);
             }
@@ -535,6 +560,7 @@ static void emit_response_items(cx_agent *a, const json_object *items)
             }
             cx_buf_free(&b);
         }
+        cx__rec_item(a, it);
     }
 }
 
@@ -569,7 +595,9 @@ static void add_subagent_notifications(cx_agent *a, const json_object *items,
                     cx_buf_puts(&b, "<subagent_notification>\n");
                     cx_json_dump(payload, &b);
                     cx_buf_puts(&b, "\n</subagent_notification>");
-                    json_object_array_add(a->history, cx_item_user_text("user", cx_buf_str(&b)));
+                    json_object *note = cx_item_user_text("user", cx_buf_str(&b));
+                    json_object_array_add(a->history, note);
+                    cx__rec_item(a, note);
                     cx_buf_free(&b);
                     json_object_put(payload);
                 }
@@ -577,6 +605,89 @@ static void add_subagent_notifications(cx_agent *a, const json_object *items,
             json_object_put(parsed);
         }
     }
+}
+
+static void rec_task_event(cx_agent *a, const char *type, const char *turn_id, bool complete)
+{
+    json_object *p = json_object_new_object();
+    cx_json_set_str(p, "type", type);
+    cx_json_set_str(p, "turn_id", turn_id);
+    if (complete) {
+        cx_json_set(p, "last_agent_message", cx_json_string(a->last_message));
+    } else {
+        int64_t window = cx_model_facts_usable_window(cx_context_model_facts(a->model));
+        cx_json_set(p, "model_context_window", json_object_new_int64(window));
+        cx_json_set_str(p, "collaboration_mode_kind", a->collab_mode ? a->collab_mode : "default");
+    }
+    cx__rec_event(a, p);
+}
+
+/* Writes session_meta (first turn) and task_started. */
+static int begin_task(cx_agent *a, const char *turn_id, cx_error *err)
+{
+    if (a->rollout && !a->meta_written) {
+        char *instructions = cx__agent_instructions(a, err);
+        if (!instructions) return err->code ? err->code : CX_ECONFIG;
+        cx__rec_session_meta(a, instructions);
+        free(instructions);
+    }
+    rec_task_event(a, "task_started", turn_id, false);
+    return 0;
+}
+
+static void append_recorded(cx_agent *a, json_object *items)
+{
+    size_t n = items ? json_object_array_length(items) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        json_object_array_add(a->history, json_object_get(it));
+        cx__rec_item(a, it);
+    }
+}
+
+/* The context part of a turn's start (SESSIONS.md §2.6, §3.3): a fresh
+ * session records the context items it sends; a session whose history
+ * carries them appends the whole context or what changed. */
+static void turn_context_items(cx_agent *a)
+{
+    if (!a->ctx_in_history) {
+        if (a->ctx_recorded) return;
+        a->ctx_recorded = true;
+        json_object *items = cx__agent_context_items(a);
+        size_t n = json_object_array_length(items);
+        for (size_t i = 0; i < n; i++)
+            cx__rec_item(a, json_object_array_get_idx(items, i));
+        json_object_put(items);
+        return;
+    }
+    json_object *items = a->need_full_ctx ? cx__agent_context_items(a) : a->pending_ctx;
+    if (!a->need_full_ctx) a->pending_ctx = NULL;
+    if (a->need_full_ctx) {
+        json_object_put(a->pending_ctx);
+        a->pending_ctx = NULL;
+    }
+    a->need_full_ctx = false;
+    append_recorded(a, items);
+    json_object_put(items);
+}
+
+int cx_agent_compact(cx_agent *a, cx_error *err)
+{
+    cx_error local;
+    if (!err) err = &local;
+    cx_error_clear(err);
+    atomic_store(&a->cancel, false);
+    char turn_id[CX_UUID_STRLEN + 1];
+    cx_uuid7(turn_id);
+    int rc = begin_task(a, turn_id, err);
+    if (rc == 0) {
+        cx__rec_token_count(a);
+        rc = cx__compact_run(a, CX_COMPACT_MANUAL, turn_id, err);
+    }
+    free(a->last_message);
+    a->last_message = NULL;
+    rec_task_event(a, "task_complete", turn_id, true);
+    return rc;
 }
 
 int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
@@ -624,9 +735,27 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
 
     /* Git facts are gathered once per turn, as upstream does. */
     char *metadata = cx_context_turn_metadata(a->ctx, turn_id);
-    if (user_text) json_object_array_add(a->history, user_message(user_text, before));
-    cx_usage usage0 = a->usage;
-    int rc = 0;
+    int rc = begin_task(a, turn_id, err);
+    /* pre-turn compaction: the last response (maybe of an earlier process)
+     * already filled the window */
+    if (rc == 0 && user_text && cx__compact_due(a))
+        rc = cx__compact_run(a, CX_COMPACT_PRE_TURN, turn_id, err);
+    if (rc == 0) {
+        turn_context_items(a);
+        cx__rec_turn_context(a, turn_id);
+        if (user_text) {
+            json_object *item = user_message(user_text, before);
+            json_object_array_add(a->history, item);
+            cx__rec_item(a, item);
+            json_object *um = json_object_new_object();
+            cx_json_set_str(um, "type", "user_message");
+            cx_json_set_str(um, "message", user_text);
+            cx_json_set(um, "images", json_object_new_array());
+            cx_json_set(um, "local_images", json_object_new_array());
+            cx_json_set(um, "text_elements", json_object_new_array());
+            cx__rec_event(a, um);
+        }
+    }
     cx_tool_env env = {
         .cwd = a->cwd,
         .shell = a->shell,
@@ -640,7 +769,7 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
         .history = a->history,
     };
     bool after_tools = false;
-    for (;;) {
+    while (rc == 0) {
         insert_steer(a);
         if (atomic_load(&a->cancel)) {
             rc = cx_error_set(err, CX_ECANCELED, "turn interrupted");
@@ -650,6 +779,7 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
         cx_json_set_str(d2, "phase", after_tools ? "tool_results" : "request");
         emit(a, CX_EV_SAMPLING, d2);
         json_object *items = NULL;
+        cx__rec_token_count(a);
         rc = sample(a, metadata, &items, err);
         if (rc) break;
         size_t n = json_object_array_length(items);
@@ -660,13 +790,16 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
             any_call |= cx_item_is_tool_call(it);
         }
         emit_response_items(a, items);
+        cx__rec_token_count(a);
         if (any_call) {
             json_object *results = json_object_new_array();
             rc = cx__turn_run_tools(a->tools, items, &env, results);
             size_t m = json_object_array_length(results);
-            for (size_t i = 0; i < m; i++)
-                json_object_array_add(a->history,
-                                      json_object_get(json_object_array_get_idx(results, i)));
+            for (size_t i = 0; i < m; i++) {
+                json_object *r = json_object_array_get_idx(results, i);
+                json_object_array_add(a->history, json_object_get(r));
+                cx__rec_item(a, r);
+            }
             add_subagent_notifications(a, items, results);
             after_tools = true;
             json_object_put(results);
@@ -680,26 +813,18 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
             break;
         }
         if (!any_call && !cx_agent_has_pending_steer(a)) break;
+        /* mid-turn compaction: the follow-up request would not fit */
+        if (any_call && cx__compact_due(a))
+            rc = cx__compact_run(a, CX_COMPACT_MID_TURN, turn_id, err);
     }
     free(metadata);
+    rec_task_event(a, "task_complete", turn_id, true);
 
     json_object *done = json_object_new_object();
     cx_json_set_str(done, "turn_id", turn_id);
     if (rc == 0) {
-        json_object *u = json_object_new_object();
-        cx_json_set(u, "input_tokens",
-                    json_object_new_int64(a->usage.input_tokens - usage0.input_tokens));
-        cx_json_set(
-            u, "cached_input_tokens",
-            json_object_new_int64(a->usage.cached_input_tokens - usage0.cached_input_tokens));
-        cx_json_set(u, "output_tokens",
-                    json_object_new_int64(a->usage.output_tokens - usage0.output_tokens));
-        cx_json_set(u, "reasoning_output_tokens",
-                    json_object_new_int64(a->usage.reasoning_output_tokens -
-                                          usage0.reasoning_output_tokens));
-        cx_json_set(u, "total_tokens",
-                    json_object_new_int64(a->usage.total_tokens - usage0.total_tokens));
-        cx_json_set(done, "usage", u);
+        /* cumulative over the session, resumed turns included (as upstream) */
+        cx_json_set(done, "usage", cx__usage_json(&a->usage));
         cx_json_set_str(done, "last_message", a->last_message);
         emit(a, CX_EV_TURN_COMPLETED, done);
     } else if (rc == CX_ECANCELED) {

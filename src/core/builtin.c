@@ -62,14 +62,14 @@ void cx_builtin_free(cx_builtin *b)
     free(b);
 }
 
-/* `web_search = "live"` in config.toml lets the provider browse; upstream's
- * default is cached results only (external_web_access false). */
+/* `web_search = "live"` in config.toml lets the provider browse. Without the
+ * key upstream browses live only when commands run unsandboxed
+ * (danger-full-access, --yolo) and uses cached results otherwise. */
 static bool web_access(const cx_config *cfg)
 {
     const char *mode = cfg && cfg->root ? cx_json_get_str(cfg->root, "web_search") : NULL;
-    /* with no sandbox at all, upstream's default becomes live browsing */
-    if (!mode && cfg && cfg->sandbox_mode) return !strcmp(cfg->sandbox_mode, "danger-full-access");
-    return mode && !strcmp(mode, "live");
+    if (mode) return !strcmp(mode, "live");
+    return cfg && cfg->sandbox_mode && !strcmp(cfg->sandbox_mode, "danger-full-access");
 }
 
 /* `web_search = "disabled"` (what the SDK's webSearchMode/webSearchEnabled

@@ -29,6 +29,21 @@ static void emit(const cx_tool_env *env, cx_event_kind kind, json_object *data)
     json_object_put(data);
 }
 
+/* Whether the call's input, or a string inside its JSON arguments, holds
+ * a NUL byte (issue 7 #9). */
+static bool nul_in_input(const json_object *item, bool custom)
+{
+    json_object *v = cx_json_get(item, custom ? "input" : "arguments");
+    if (!v || !json_object_is_type(v, json_type_string)) return false;
+    if (cx_json_has_nul(v)) return true;
+    if (custom) return false;
+    json_object *args = NULL;
+    const char *text = json_object_get_string(v);
+    bool nul = cx_json_parse(text, strlen(text), &args, NULL) == 0 && cx_json_has_nul(args);
+    json_object_put(args);
+    return nul;
+}
+
 static void run_call(call_job *job)
 {
     const json_object *item = job->item;
@@ -50,7 +65,13 @@ static void run_call(call_job *job)
 
     cx_tool_output out = {0};
     const cx_tool_def *def = cx_tools_find(job->reg, name);
-    if (!def || !def->handler) {
+    if (def && def->handler && nul_in_input(item, custom)) {
+        /* a tool reads C strings: a path or command cut at the NUL would be
+           another one, so the call is refused rather than run on part of it */
+        cx_tool_output_setf(&out, false,
+                            "failed to parse function arguments: a string holds \\u0000 (a NUL "
+                            "character), which cannot be passed to a tool");
+    } else if (!def || !def->handler) {
         /* Upstream answers a call to a tool it does not know with this text. */
         cx_tool_output_setf(&out, false, "unsupported call: %s", name);
     } else {
@@ -76,10 +97,83 @@ static void run_call(call_job *job)
     cx_tool_output_clear(&out);
 }
 
+/* Events of calls running on worker threads are not delivered from there: each is
+ * copied into this queue and the turn's thread, waiting for the group, delivers them
+ * one at a time. So a subscriber is only ever called from the thread running the
+ * turn (events.h), and needs no lock of its own. */
+typedef struct queued_event {
+    struct queued_event *next;
+    cx_event_kind kind;
+    json_object *data; /* a private deep copy: json-c reference counts are not atomic */
+} queued_event;
+
+typedef struct relay {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    queued_event *head, **tail;
+    size_t running;  /* worker threads not yet finished */
+    cx_tool_env env; /* what the workers see: the turn's env, emit pointing here */
+} relay;
+
+static void relay_emit(void *user, const cx_event *ev)
+{
+    relay *r = user;
+    queued_event *q = calloc(1, sizeof *q);
+    if (!q) return;
+    q->kind = ev->kind;
+    if (json_object_deep_copy(ev->data, &q->data, NULL) != 0) {
+        free(q);
+        return;
+    }
+    pthread_mutex_lock(&r->mu);
+    *r->tail = q;
+    r->tail = &q->next;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+typedef struct worker {
+    call_job *job;
+    relay *relay;
+} worker;
+
 static void *run_call_thread(void *arg)
 {
-    run_call(arg);
+    worker *w = arg;
+    run_call(w->job);
+    pthread_mutex_lock(&w->relay->mu);
+    w->relay->running--;
+    pthread_cond_signal(&w->relay->cv);
+    pthread_mutex_unlock(&w->relay->mu);
     return NULL;
+}
+
+/* Delivers queued events on this (the turn's) thread until every worker is done. */
+static void relay_pump(relay *r, const cx_tool_env *env)
+{
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (!r->head && r->running)
+            pthread_cond_wait(&r->cv, &r->mu);
+        queued_event *batch = r->head;
+        r->head = NULL;
+        r->tail = &r->head;
+        bool done = !r->running;
+        pthread_mutex_unlock(&r->mu);
+        while (batch) {
+            queued_event *next = batch->next;
+            if (env->emit) {
+                cx_event ev = {batch->kind, batch->data};
+                env->emit(env->emit_user, &ev);
+            }
+            json_object_put(batch->data);
+            free(batch);
+            batch = next;
+        }
+        pthread_mutex_lock(&r->mu);
+        if (done && !r->head) break;
+    }
+    pthread_mutex_unlock(&r->mu);
 }
 
 static bool is_parallel(const cx_tool_registry *reg, const json_object *item)
@@ -96,19 +190,46 @@ static void run_group(call_job *jobs, size_t from, size_t to)
         run_call(&jobs[from]);
         return;
     }
-    pthread_t *threads = calloc(to - from, sizeof *threads);
-    bool *started = calloc(to - from, sizeof *started);
-    for (size_t i = from; i < to; i++) {
-        if (threads && started &&
-            pthread_create(&threads[i - from], NULL, run_call_thread, &jobs[i]) == 0)
-            started[i - from] = true;
-        else
-            run_call(&jobs[i]); /* no thread to be had: run it here */
+    size_t n = to - from;
+    const cx_tool_env *env = jobs[from].env;
+    relay r = {.running = 0};
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    r.tail = &r.head;
+    r.env = *env;
+    r.env.emit = relay_emit;
+    r.env.emit_user = &r;
+    pthread_t *threads = calloc(n, sizeof *threads);
+    worker *workers = calloc(n, sizeof *workers);
+    bool *started = calloc(n, sizeof *started);
+    for (size_t i = 0; threads && workers && started && i < n; i++) {
+        workers[i] = (worker){&jobs[from + i], &r};
+        jobs[from + i].env = &r.env;
+        pthread_mutex_lock(&r.mu);
+        r.running++;
+        pthread_mutex_unlock(&r.mu);
+        if (pthread_create(&threads[i], NULL, run_call_thread, &workers[i]) == 0) {
+            started[i] = true;
+        } else {
+            pthread_mutex_lock(&r.mu);
+            r.running--;
+            pthread_mutex_unlock(&r.mu);
+            jobs[from + i].env = env;
+        }
     }
-    for (size_t i = from; i < to; i++)
-        if (started && started[i - from]) pthread_join(threads[i - from], NULL);
+    relay_pump(&r, env);
+    for (size_t i = 0; i < n; i++) {
+        if (started && started[i]) pthread_join(threads[i], NULL);
+        jobs[from + i].env = env;
+    }
+    /* calls that got no thread (none to be had) run here, after the others */
+    for (size_t i = 0; i < n; i++)
+        if (!started || !started[i]) run_call(&jobs[from + i]);
     free(threads);
+    free(workers);
     free(started);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
 }
 
 int cx__turn_run_tools(const cx_tool_registry *reg, const json_object *items,

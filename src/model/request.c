@@ -120,7 +120,10 @@ char **cx_request_headers(const cx_request_header_opts *o)
     size_t n = 0, cap = 0;
     int rc = 0;
     const cx_provider *p = o->provider;
-    /* The order upstream 0.115.0 puts them on the wire. */
+    /* The order upstream 0.115.0 puts them on the wire. The built-in OpenAI
+     * provider also gets the client version upstream sends it. */
+    if (p && p->id && !strcmp(p->id, "openai") && !(p->name && strcmp(p->name, "OpenAI")))
+        rc |= push(&arr, &n, &cap, header("version", "0.115.0"));
     if (o->turn_metadata)
         rc |= push(&arr, &n, &cap, header("x-codex-turn-metadata", o->turn_metadata));
     if (o->session_id) {

@@ -6,9 +6,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* EVP lengths are ints: feed large inputs in slices well below INT_MAX */
 #define EVP_SLICE ((size_t)1 << 30)
@@ -62,16 +64,46 @@ int cx_seal_call_id(const void *payload, size_t len, cx_buf *out)
     return cx_seal_base58(h, 8, out);
 }
 
-void cx_seal_sha256_hex(const void *data, size_t len, char out[65])
+static void hex_digest(const unsigned char h[SHA256_DIGEST_LENGTH], char out[65])
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char h[SHA256_DIGEST_LENGTH];
-    SHA256(data, len, h);
-    for (size_t i = 0; i < sizeof h; i++) {
+    for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++) {
         out[2 * i] = hex[h[i] >> 4];
         out[2 * i + 1] = hex[h[i] & 15];
     }
     out[64] = '\0';
+}
+
+void cx_seal_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    SHA256(data, len, h);
+    hex_digest(h, out);
+}
+
+int cx_seal_sha256_fd_hex(int fd, char out[65])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        return CX_EIO;
+    }
+    unsigned char block[65536];
+    ssize_t n;
+    int rc = 0;
+    while ((n = read(fd, block, sizeof block)) != 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 || EVP_DigestUpdate(ctx, block, (size_t)n) != 1) {
+            rc = CX_EIO;
+            break;
+        }
+    }
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    unsigned int hl = 0;
+    if (!rc && EVP_DigestFinal_ex(ctx, h, &hl) != 1) rc = CX_EIO;
+    EVP_MD_CTX_free(ctx);
+    if (!rc) hex_digest(h, out);
+    return rc;
 }
 
 int cx_seal_new_secret(cx_buf *out, cx_error *err)

@@ -34,6 +34,10 @@ bool cx_seal_is_base58(const char *s);
 int cx_seal_call_id(const void *payload, size_t len, cx_buf *out);
 /* Lower-case hex SHA-256 of data into out (NUL-terminated). */
 void cx_seal_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* The same for the rest of the file open on fd, read in 64 KiB pieces so a
+ * large object is never held whole. Returns 0, or CX_EIO when a read fails. */
+int cx_seal_sha256_fd_hex(int fd, char out[65]);
 /* Appends a fresh secret (base58 of 16 bytes from getrandom) to out. */
 int cx_seal_new_secret(cx_buf *out, cx_error *err);
 

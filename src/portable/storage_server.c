@@ -3,6 +3,7 @@
 #include "portable/storage_server.h"
 
 #include "base/buf.h"
+#include "base/http_guard.h"
 #include "base/net.h"
 #include "portable/bundle.h"
 #include "portable/seal.h"
@@ -35,6 +36,7 @@ struct cx_storage_server {
     char *address; /* host:port, the "call" field's fallback when no Host header came */
     cx_storage_log log;
     void *log_user;
+    cx_http_guard *guard;
     pthread_t thread;
     bool threaded;
 };
@@ -128,57 +130,6 @@ static void say(cx_storage_server *s, struct evhttp_request *req, const char *wh
     cx_buf_free(&line);
 }
 
-static void serve_call(cx_storage_server *s, struct evhttp_request *req, const char *raw_id)
-{
-    char *id = evhttp_uridecode(raw_id, 0, NULL);
-    /* pycodex strips the decoded id; do the same before judging it */
-    char *start = id, *end = id ? id + strlen(id) : NULL;
-    while (start && (*start == ' ' || *start == '\t' || *start == '\r' || *start == '\n'))
-        start++;
-    while (end && end > start &&
-           (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-        *--end = '\0';
-    char *path = NULL;
-    int fd = -1;
-    struct stat st;
-    bool found = false;
-    if (start && cx_seal_is_base58(start) && strlen(start) <= 64) {
-        if (asprintf(&path, "%s/%s.bin", s->objects, start) < 0) path = NULL;
-        if (path && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
-            found = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    }
-    if (!start || !*start) {
-        send_error(req, 400, "missing call_id");
-    } else if (!found) {
-        send_error(req, 404, "not found");
-    } else {
-        cx_buf data = CX_BUF_INIT;
-        char chunk[65536];
-        ssize_t n;
-        while ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
-            if (n > 0) cx_buf_append(&data, chunk, (size_t)n);
-        if (n < 0 || cx_buf_failed(&data)) {
-            send_error(req, 500, "cannot read the object");
-        } else {
-            char sha[65];
-            cx_seal_sha256_hex(data.data ? data.data : "", data.len, sha);
-            say(s, req, "call", start, NULL, path);
-            struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-            evhttp_add_header(h, "Content-Type", "application/octet-stream");
-            evhttp_add_header(h, "X-Pycodex-Sha256", sha);
-            evhttp_add_header(h, "X-Pycodex-Call-Id", start);
-            struct evbuffer *b = evbuffer_new();
-            if (b) evbuffer_add(b, data.data ? data.data : "", data.len);
-            evhttp_send_reply(req, 200, "OK", b);
-            if (b) evbuffer_free(b);
-        }
-        cx_buf_free(&data);
-    }
-    if (fd >= 0) close(fd);
-    free(path);
-    free(id);
-}
-
 /* Writes next to the final name and renames, so a reader never sees half an
  * object. Returns true when path holds payload afterwards. */
 static bool store(const char *path, const unsigned char *payload, size_t len)
@@ -200,6 +151,141 @@ static bool store(const char *path, const unsigned char *payload, size_t len)
     if (!ok) unlink(tmp);
     free(tmp);
     return ok;
+}
+
+/* One download in flight: the object is sent in DOWNLOAD_PIECE slices, the
+ * next read only once evhttp has written the previous one to the socket, so
+ * a slow reader holds one slice, not the object (issue 7 #6). */
+#define DOWNLOAD_PIECE 65536
+
+typedef struct download {
+    struct evhttp_request *req;
+    struct evhttp_connection *conn;
+    int fd;
+    off_t left;
+} download;
+
+static void download_free(download *d)
+{
+    close(d->fd);
+    free(d);
+}
+
+/* The client went away mid-object: evhttp drops the request, we the file. */
+static void download_closed(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    download_free(arg);
+}
+
+static void download_next(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    download *d = arg;
+    char piece[DOWNLOAD_PIECE];
+    ssize_t n = 0;
+    if (d->left > 0) {
+        do
+            n = read(d->fd, piece, d->left < DOWNLOAD_PIECE ? (size_t)d->left : sizeof piece);
+        while (n < 0 && errno == EINTR);
+    }
+    if (n <= 0) {
+        /* all sent, or the file shrank or failed under us: the client sees a short
+           body against Content-Length and the checksum header, never a wrong one */
+        evhttp_connection_set_closecb(d->conn, NULL, NULL);
+        evhttp_send_reply_end(d->req);
+        download_free(d);
+        return;
+    }
+    d->left -= n;
+    struct evbuffer *b = evbuffer_new();
+    if (b) evbuffer_add(b, piece, (size_t)n);
+    evhttp_send_reply_chunk_with_cb(d->req, b, download_next, d);
+    if (b) evbuffer_free(b);
+}
+
+/* The side file remembering an object's SHA-256 for one version of it:
+ * "<hex> <size> <mtime s>.<mtime ns>". A changed file does not match and is
+ * hashed again, as pycodex hashes on every download. */
+static void side_line(const struct stat *st, const char *sha, char *out, size_t size)
+{
+    snprintf(out, size, "%.64s %lld %lld.%09ld\n", sha, (long long)st->st_size,
+             (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+}
+
+/* The object's SHA-256 (hex), from the side file when it describes this
+ * version of the object, else computed in slices and remembered. A reader
+ * of a large object then does not stall the loop hashing it each time.
+ * fd is left at offset 0. */
+static int object_sha(const char *path, int fd, const struct stat *st, char sha[65])
+{
+    char *side = NULL;
+    if (asprintf(&side, "%.*s.sha256", (int)(strlen(path) - 4), path) < 0) return CX_ENOMEM;
+    int rc = 0;
+    char have[160] = "", want[160];
+    int sfd = open(side, O_RDONLY | O_CLOEXEC);
+    ssize_t got = sfd >= 0 ? read(sfd, have, sizeof have - 1) : -1;
+    if (sfd >= 0) close(sfd);
+    if (got > 0) have[got] = '\0';
+    side_line(st, have, want, sizeof want);
+    if (got > 64 && !strcmp(have, want) && strspn(have, "0123456789abcdef") == 64) {
+        memcpy(sha, have, 64);
+        sha[64] = '\0';
+    } else {
+        rc = cx_seal_sha256_fd_hex(fd, sha);
+        side_line(st, sha, want, sizeof want);
+        if (!rc) store(side, (const unsigned char *)want, strlen(want));
+    }
+    free(side);
+    if (!rc && lseek(fd, 0, SEEK_SET) != 0) rc = CX_EIO;
+    return rc;
+}
+
+static void serve_call(cx_storage_server *s, struct evhttp_request *req, const char *raw_id)
+{
+    char *id = evhttp_uridecode(raw_id, 0, NULL);
+    /* pycodex strips the decoded id; do the same before judging it */
+    char *start = id, *end = id ? id + strlen(id) : NULL;
+    while (start && (*start == ' ' || *start == '\t' || *start == '\r' || *start == '\n'))
+        start++;
+    while (end && end > start &&
+           (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+        *--end = '\0';
+    char *path = NULL;
+    int fd = -1;
+    struct stat st;
+    bool found = false;
+    if (start && cx_seal_is_base58(start) && strlen(start) <= 64) {
+        if (asprintf(&path, "%s/%s.bin", s->objects, start) < 0) path = NULL;
+        if (path && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
+            found = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    }
+    char sha[65];
+    download *d = NULL;
+    if (!start || !*start) {
+        send_error(req, 400, "missing call_id");
+    } else if (!found) {
+        send_error(req, 404, "not found");
+    } else if (object_sha(path, fd, &st, sha) != 0 || !(d = calloc(1, sizeof *d))) {
+        send_error(req, 500, "cannot read the object");
+    } else {
+        say(s, req, "call", start, NULL, path);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        char len[32];
+        snprintf(len, sizeof len, "%lld", (long long)st.st_size);
+        evhttp_add_header(h, "Content-Type", "application/octet-stream");
+        evhttp_add_header(h, "Content-Length", len); /* a plain body, not chunked */
+        evhttp_add_header(h, "X-Pycodex-Sha256", sha);
+        evhttp_add_header(h, "X-Pycodex-Call-Id", start);
+        *d = (download){req, evhttp_request_get_connection(req), fd, st.st_size};
+        fd = -1; /* the download owns it now */
+        evhttp_connection_set_closecb(d->conn, download_closed, d);
+        evhttp_send_reply_start(req, 200, "OK");
+        download_next(d->conn, d);
+    }
+    if (fd >= 0) close(fd);
+    free(path);
+    free(id);
 }
 
 static void serve_put(cx_storage_server *s, struct evhttp_request *req)
@@ -264,7 +350,9 @@ static void on_request(struct evhttp_request *req, void *arg)
     size_t plen = strcspn(uri, "?#");
     char *path = strndup(uri, plen);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (!path)
+    if (cx_http_guard_refuse(req))
+        ;
+    else if (!path)
         send_error(req, 500, "out of memory");
     else if (cmd == EVHTTP_REQ_GET && !strcmp(path, "/healthz"))
         send_json(req, 200, "{\"ok\": true}");
@@ -320,10 +408,11 @@ cx_storage_server *cx_storage_server_new(const char *host, int port, const char 
     if (asprintf(&s->address, "%s:%d", host, s->port) < 0) s->address = NULL;
     s->base = event_base_new();
     s->http = s->base ? evhttp_new(s->base) : NULL;
+    struct evhttp_bound_socket *bound = NULL;
     bool listening = s->address && s->http && pipe2(s->wake_fds, O_CLOEXEC | O_NONBLOCK) == 0 &&
-                     evhttp_accept_socket_with_handle(s->http, fd) != NULL;
+                     (bound = evhttp_accept_socket_with_handle(s->http, fd)) != NULL;
     if (!listening) close(fd); /* evhttp owns it only once accepted */
-    if (!listening ||
+    if (!listening || !(s->guard = cx_http_guard_new(s->base, s->http, bound, log, user)) ||
         !(s->wake = event_new(s->base, s->wake_fds[0], EV_READ | EV_PERSIST, on_wake, s)) ||
         event_add(s->wake, NULL) != 0) {
         cx_error_set(err, CX_EIO, "cannot set up the storage server");
@@ -380,6 +469,7 @@ void cx_storage_server_free(cx_storage_server *s)
         pthread_join(s->thread, NULL);
     }
     if (s->wake) event_free(s->wake);
+    cx_http_guard_free(s->guard);
     if (s->http) evhttp_free(s->http);
     if (s->base) event_base_free(s->base);
     if (s->wake_fds[0] >= 0) close(s->wake_fds[0]);

@@ -209,7 +209,9 @@ int cx_sandbox_policy_from_config(const cx_config *cfg, const char *cwd,
     if (!no_tmp) roots[n++] = "/tmp";
     const char *tmpdir = getenv("TMPDIR");
     if (!no_tmpdir && tmpdir && *tmpdir) roots[n++] = tmpdir;
-    int rc = cx_sandbox_policy_new(mode, net, roots, n, out, err);
+    /* the [sandbox_workspace_write] table governs workspace-write only */
+    int rc =
+        cx_sandbox_policy_new(mode, net && mode == CX_SANDBOX_WORKSPACE_WRITE, roots, n, out, err);
     free(memories);
     free(roots);
     return rc;

@@ -35,12 +35,35 @@ static int refuse(cx_error *err, const char *fmt, const char *arg)
 
 /* ---- request ---------------------------------------------------------------- */
 
+/* Appends the string obj[key] (or obj itself when key is NULL) whole: a
+ * JSON string may hold \u0000, which C string functions would cut the text
+ * at, and chat backends accept it (issue 7 #9). Returns its length. */
+static size_t put_json_str(cx_buf *out, const json_object *obj, const char *key)
+{
+    json_object *v = key ? cx_json_get(obj, key) : (json_object *)obj;
+    if (!v || !json_object_is_type(v, json_type_string)) return 0;
+    size_t n = (size_t)json_object_get_string_len(v);
+    cx_buf_append(out, json_object_get_string(v), n);
+    return n;
+}
+
+/* A new JSON string with the bytes of the string obj[key], or of dflt when
+ * it is missing or empty. */
+static json_object *copy_json_str(const json_object *obj, const char *key, const char *dflt)
+{
+    cx_buf b = CX_BUF_INIT;
+    if (!put_json_str(&b, obj, key)) cx_buf_puts(&b, dflt);
+    json_object *v = cx_json_string_len(b.data ? b.data : "", b.len);
+    cx_buf_free(&b);
+    return v;
+}
+
 /* Joins the text parts of a message's content; refuses anything but text. */
 static int content_text(const json_object *content, cx_buf *out, cx_error *err)
 {
     if (!content) return 0;
     if (json_object_is_type(content, json_type_string)) {
-        cx_buf_puts(out, json_object_get_string((json_object *)content));
+        put_json_str(out, content, NULL);
         return 0;
     }
     if (!json_object_is_type(content, json_type_array))
@@ -50,8 +73,7 @@ static int content_text(const json_object *content, cx_buf *out, cx_error *err)
         json_object *part = json_object_array_get_idx(content, i);
         const char *type = cx_json_get_str(part, "type");
         if (type && (!strcmp(type, "input_text") || !strcmp(type, "output_text"))) {
-            const char *t = cx_json_get_str(part, "text");
-            cx_buf_puts(out, t ? t : "");
+            put_json_str(out, part, "text");
             continue;
         }
         return refuse(err, "content of type '%s' cannot be sent to a chat completions backend",
@@ -63,7 +85,7 @@ static int content_text(const json_object *content, cx_buf *out, cx_error *err)
 static int output_text(const json_object *output, cx_buf *out, cx_error *err)
 {
     if (output && json_object_is_type(output, json_type_string)) {
-        cx_buf_puts(out, json_object_get_string((json_object *)output));
+        put_json_str(out, output, NULL);
         return 0;
     }
     if (output && json_object_is_type(output, json_type_array)) {
@@ -85,17 +107,13 @@ static void reasoning_text(const json_object *item, cx_buf *out)
             json_object *p = json_object_array_get_idx(parts, i);
             const char *type = cx_json_get_str(p, "type");
             if (type && (!strcmp(type, "reasoning_text") || !strcmp(type, "summary_text")))
-                cx_buf_puts(out, cx_json_get_str(p, "text") ? cx_json_get_str(p, "text") : "");
+                put_json_str(out, p, "text");
         }
         if (out->len > before) return;
     }
     static const char *const keys[] = {"reasoning", "reasoning_content", "text"};
     for (int k = 0; k < 3; k++) {
-        const char *v = cx_json_get_str(item, keys[k]);
-        if (v && *v) {
-            cx_buf_puts(out, v);
-            return;
-        }
+        if (put_json_str(out, item, keys[k])) return;
     }
 }
 
@@ -155,12 +173,14 @@ static json_object *simple_message(const char *role, const char *text, size_t le
     return m;
 }
 
-static int translate_input(const char *instructions, const json_object *input,
-                           json_object *messages, cx_error *err)
+static int translate_input(const json_object *req, const json_object *input, json_object *messages,
+                           cx_error *err)
 {
-    if (instructions && *instructions)
+    cx_buf instructions = CX_BUF_INIT;
+    if (put_json_str(&instructions, req, "instructions"))
         json_object_array_add(messages,
-                              simple_message("developer", instructions, strlen(instructions)));
+                              simple_message("developer", instructions.data, instructions.len));
+    cx_buf_free(&instructions);
     assistant a = {NULL, CX_BUF_INIT, CX_BUF_INIT};
     cx_buf text = CX_BUF_INIT;
     int rc = 0;
@@ -196,11 +216,10 @@ static int translate_input(const char *instructions, const json_object *input,
             pending(&a);
             reasoning_text(item, &a.reasoning);
         } else if (!strcmp(type, "function_call")) {
-            const char *args = cx_json_get_str(item, "arguments");
             add_tool_call(&a,
                           cx_json_get_str(item, "call_id") ? cx_json_get_str(item, "call_id") : "",
                           cx_json_get_str(item, "name") ? cx_json_get_str(item, "name") : "",
-                          json_object_new_string(args && *args ? args : "{}"));
+                          copy_json_str(item, "arguments", "{}"));
         } else if (!strcmp(type, "custom_tool_call")) {
             const char *name = cx_json_get_str(item, "name");
             if (!name || !*name) {
@@ -209,13 +228,14 @@ static int translate_input(const char *instructions, const json_object *input,
             }
             const char *call_id = cx_json_get_str(item, "call_id");
             json_object *wrapped = json_object_new_object();
-            cx_json_set_str(wrapped, "input",
-                            cx_json_get_str(item, "input") ? cx_json_get_str(item, "input") : "");
-            char *args = cx_json_to_string(wrapped);
+            cx_json_set(wrapped, "input", copy_json_str(item, "input", ""));
+            cx_buf args = CX_BUF_INIT;
+            int dumped = cx_json_dump(wrapped, &args);
             json_object_put(wrapped);
             add_tool_call(&a, call_id && *call_id ? call_id : name, name,
-                          json_object_new_string(args ? args : "{}"));
-            free(args);
+                          dumped || !args.data ? json_object_new_string("{}")
+                                               : cx_json_string_len(args.data, args.len));
+            cx_buf_free(&args);
         } else if (!strcmp(type, "function_call_output") ||
                    !strcmp(type, "custom_tool_call_output")) {
             if ((rc = output_text(cx_json_get(item, "output"), &text, err))) break;
@@ -349,7 +369,7 @@ int cx_chat_bridge_request(const json_object *req, const char *provider, json_ob
     cx_json_set_str(chat, "model", model);
     json_object *messages = json_object_new_array();
     cx_json_set(chat, "messages", messages);
-    int rc = translate_input(cx_json_get_str(req, "instructions"), input, messages, err);
+    int rc = translate_input(req, input, messages, err);
     cx_json_set(chat, "stream", json_object_new_boolean(1));
     json_object *so = json_object_new_object();
     cx_json_set(so, "include_usage", json_object_new_boolean(1));
@@ -706,10 +726,8 @@ int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf
         if (finish && *finish) s->finished = true;
         json_object *delta = cx_json_get(choice, "delta");
         if (!delta || !json_object_is_type(delta, json_type_object)) continue;
-        const char *r1 = cx_json_get_str(delta, "reasoning");
-        const char *r2 = cx_json_get_str(delta, "reasoning_content");
-        if (r1) cx_buf_puts(&s->reasoning, r1);
-        if (r2) cx_buf_puts(&s->reasoning, r2);
+        put_json_str(&s->reasoning, delta, "reasoning");
+        put_json_str(&s->reasoning, delta, "reasoning_content");
         json_object *cv = cx_json_get(delta, "content");
         if (cv && json_object_is_type(cv, json_type_string) && json_object_get_string_len(cv) > 0)
             emit_text_delta(s, json_object_get_string(cv), (size_t)json_object_get_string_len(cv),
@@ -744,7 +762,7 @@ int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf
                 cx_buf_reset(&t->name);
                 cx_buf_puts(&t->name, name);
             }
-            if (args) cx_buf_puts(&t->args, args);
+            if (args) put_json_str(&t->args, fn, "arguments");
         }
     }
     json_object_put(chunk);
@@ -752,19 +770,24 @@ int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf
 }
 
 /* The input text a custom tool call carries in its `input` argument. */
-static char *custom_input(const char *args)
+static json_object *custom_input(const char *args, size_t len)
 {
     json_object *o = NULL;
-    if (args && !cx_json_parse(args, strlen(args), &o, NULL) &&
-        json_object_is_type(o, json_type_object) && cx_json_get(o, "input")) {
+    if (args && !cx_json_parse(args, len, &o, NULL) && json_object_is_type(o, json_type_object) &&
+        cx_json_get(o, "input")) {
         json_object *v = cx_json_get(o, "input");
-        char *r = json_object_is_type(v, json_type_string) ? strdup(json_object_get_string(v))
-                                                           : cx_json_to_string(v);
+        json_object *r =
+            json_object_is_type(v, json_type_string) ? copy_json_str(v, NULL, "") : NULL;
+        if (!r) {
+            char *text = cx_json_to_string(v);
+            r = json_object_new_string(text ? text : "");
+            free(text);
+        }
         json_object_put(o);
         return r;
     }
     json_object_put(o);
-    return strdup(args ? args : "");
+    return cx_json_string_len(args ? args : "", args ? len : 0);
 }
 
 static void search_queries(const char *args, json_object *target)
@@ -976,18 +999,19 @@ int cx_chat_stream_end(cx_chat_stream *s, cx_buf *out, json_object **next, cx_er
         json_object *item = json_object_new_object();
         const char *name = cx_buf_str(&t->name);
         if (cx_json_get(s->custom, name)) {
-            char *input = custom_input(cx_buf_str(&t->args));
+            json_object *input = custom_input(cx_buf_str(&t->args), t->args.len);
             cx_json_set_str(item, "type", "custom_tool_call");
             cx_json_set_str(item, "status", "completed");
             cx_json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
             cx_json_set_str(item, "name", name);
-            cx_json_set_str(item, "input", input ? input : "");
-            free(input);
+            cx_json_set(item, "input", input);
         } else {
             cx_json_set_str(item, "type", "function_call");
             cx_json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
             cx_json_set_str(item, "name", name);
-            cx_json_set_str(item, "arguments", t->args.len ? cx_buf_str(&t->args) : "{}");
+            cx_json_set(item, "arguments",
+                        t->args.len ? cx_json_string_len(t->args.data, t->args.len)
+                                    : json_object_new_string("{}"));
         }
         emit_done(out, index++, item);
     }

@@ -6,6 +6,8 @@
 #include "base/json.h"
 #include "base/net.h"
 #include "model/sse.h"
+#include "base/http_guard.h"
+#include "base/redact.h"
 #include "server/chat_bridge.h"
 
 #include <curl/curl.h>
@@ -59,7 +61,8 @@ struct cx_rserver {
     CURLM *multi;
     struct event *curl_timer;
     struct event *watchdog;
-    struct event *wake; /* read side of the stop pipe */
+    cx_http_guard *guard; /* header limits, accept back-off */
+    struct event *wake;   /* read side of the stop pipe */
     int wake_fds[2];
     int fd;
     int port;
@@ -216,6 +219,9 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
         return CURL_WRITEFUNC_PAUSE;
     }
     if (cx_sse_feed(x->sse, data, len) != 0 || x->failed) {
+        if (cx_sse_overflowed(x->sse))
+            fail_stream(x, "chat completions backend sent an event larger than 16 MiB "
+                           "without ending it");
         x->aborting = true;
         return 0;
     }
@@ -334,8 +340,10 @@ static void stream_done(xfer *x, CURLcode rc)
     char msg[ERROR_BODY_CAP + 256];
     if (x->status && x->status != 200) {
         cx_buf_puts(&x->raw, "");
+        char *red = cx_redact(x->raw.data ? x->raw.data : "", NULL, CX_REDACT_ONE_LINE);
         snprintf(msg, sizeof msg, "chat completions backend answered %ld: %.*s", x->status,
-                 ERROR_BODY_CAP, x->raw.data ? x->raw.data : "");
+                 ERROR_BODY_CAP, red ? red : "");
+        free(red);
         fail_stream(x, msg);
         xfer_free(x);
         return;
@@ -596,6 +604,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     cx_rserver *s = arg;
     const char *uri = evhttp_request_get_uri(req);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (cx_http_guard_refuse(req)) return;
     if (path_is(uri, "/responses")) {
         if (cmd != EVHTTP_REQ_POST) {
             reply_json(req, 405, "Method Not Allowed", "use POST for /v1/responses");
@@ -694,12 +703,18 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(s->http, on_request, s);
-    if (!evhttp_accept_socket_with_handle(s->http, s->fd)) {
+    struct evhttp_bound_socket *bound = evhttp_accept_socket_with_handle(s->http, s->fd);
+    if (!bound) {
         cx_error_set(err, CX_EIO, "cannot accept on the listening socket");
         cx_rserver_free(s);
         return NULL;
     }
     s->fd = -1; /* evhttp owns it now */
+    if (!(s->guard = cx_http_guard_new(s->base, s->http, bound, o->log, o->log_user))) {
+        cx_error_set(err, CX_ENOMEM, "cannot set up the event loop");
+        cx_rserver_free(s);
+        return NULL;
+    }
     curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
     curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
     curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
@@ -761,6 +776,7 @@ void cx_rserver_free(cx_rserver *s)
      * below cannot call back into a freed transfer */
     while (s->xfers)
         xfer_free(s->xfers); // NOLINT(clang-analyzer-unix.Malloc): xfer_free unlinks the head
+    cx_http_guard_free(s->guard);
     if (s->http) evhttp_free(s->http);
     if (s->curl_timer) event_free(s->curl_timer);
     if (s->watchdog) event_free(s->watchdog);

@@ -26,6 +26,8 @@ typedef struct cx_rserver_options {
     const char *provider;            /* vllm (default) | stepfun | openai | ... */
     const char *api_key;             /* sent as Bearer to the backend, or NULL */
     long idle_timeout_ms;            /* backend silence that fails a stream; 0: 300000 */
+    void (*log)(void *user, const char *line); /* operational notes (accept failing); may be NULL */
+    void *log_user;
 } cx_rserver_options;
 
 /* Creates the server and binds its socket (listen backlog 511). NULL with err

@@ -2,6 +2,7 @@
  * output text around cx_patch_apply. */
 #include "tools/patch.h"
 #include "tools/shell.h"
+#include "tools/tool_proc.h"
 
 #include "base/json.h"
 
@@ -70,6 +71,11 @@ static int patch_handler(void *state, const cx_tool_call *call, const cx_tool_en
     return cx_patch_run(input, env->cwd, call->call_id, env, out);
 }
 
+static bool may_write(const void *env, const char *path)
+{
+    return cx__tool_may_write(env, path);
+}
+
 int cx_patch_run(const char *input, const char *cwd, const char *call_id, const cx_tool_env *env,
                  cx_tool_output *out)
 {
@@ -79,7 +85,16 @@ int cx_patch_run(const char *input, const char *cwd, const char *call_id, const 
     json_object *changes = json_object_new_array();
     cx_error err;
     emit_change(env, CX_EV_ITEM_STARTED, call_id ? call_id : "", changes, "in_progress");
-    int rc = cx_patch_apply(input, cwd, &summary, changes, &err);
+    /* the sandbox's write policy holds for patches too, before anything is written */
+    int rc = cx__patch_apply_checked(input, cwd, may_write, env, &summary, changes, &err);
+    if (rc == CX_PATCH_REJECTED) {
+        emit_change(env, CX_EV_ITEM_COMPLETED, call_id ? call_id : "", changes, "failed");
+        cx_buf_free(&summary);
+        json_object_put(changes);
+        return cx_tool_output_setf(out, false,
+                                   "patch rejected: writing outside of the project; "
+                                   "rejected by user approval settings");
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     emit_change(env, CX_EV_ITEM_COMPLETED, call_id ? call_id : "", changes,

@@ -19,6 +19,14 @@
 int cx_patch_apply(const char *patch, const char *cwd, cx_buf *summary, json_object *changes,
                    cx_error *err);
 
+/* cx_patch_apply, but once every change is verified and before anything is
+ * written, each target path (and a moved file's old path) is put to may_write;
+ * a refusal returns CX_PATCH_REJECTED with the tree unchanged. */
+#define CX_PATCH_REJECTED 1
+int cx__patch_apply_checked(const char *patch, const char *cwd,
+                            bool (*may_write)(const void *user, const char *path), const void *user,
+                            cx_buf *summary, json_object *changes, cx_error *err);
+
 /* Parses patch without touching any file and, when original is given, applies
  * every Update hunk to that text in memory (for the fuzzer and tests).
  * Returns the number of hunks, or CX_EPARSE / CX_EIO with err. */

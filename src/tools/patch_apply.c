@@ -434,6 +434,13 @@ int cx_patch_check(const char *text, const char *original, cx_error *err)
 int cx_patch_apply(const char *text, const char *cwd, cx_buf *summary, json_object *changes,
                    cx_error *err)
 {
+    return cx__patch_apply_checked(text, cwd, NULL, NULL, summary, changes, err);
+}
+
+int cx__patch_apply_checked(const char *text, const char *cwd,
+                            bool (*may_write)(const void *user, const char *path), const void *user,
+                            cx_buf *summary, json_object *changes, cx_error *err)
+{
     cx__patch p = {0};
     int rc = cx__patch_parse(text, &p, err);
     char **shown = calloc(p.n + 1, sizeof *shown); /* each hunk's resolved final path */
@@ -464,7 +471,11 @@ int cx_patch_apply(const char *text, const char *cwd, cx_buf *summary, json_obje
         shown[i] = dest ? dest : abs;
         if (dest) free(abs);
     }
-    /* Every hunk applied in memory: now write. */
+    /* Every hunk applied in memory: may each file be written or removed? (upstream
+       verifies first, then asks the sandbox policy) */
+    for (size_t i = 0; !rc && may_write && i < tree.n; i++)
+        if (tree.f[i].changed && !may_write(user, tree.f[i].abs)) rc = CX_PATCH_REJECTED;
+    /* Now write. */
     if (!rc) rc = vtree_commit(&tree, err);
     if (!rc) {
         cx_buf_puts(summary, "Success. Updated the following files:\n");

@@ -304,6 +304,11 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
     }
     for (size_t i = 0; i < n; i++)
         argv[i] = (char *)json_object_get_string(json_object_array_get_idx(cmd, i));
+    if (cx__tool_refuse_escalation(env, args, false, out)) {
+        free(argv);
+        json_object_put(args);
+        return 0;
+    }
     const char *workdir = cx_json_get_str(args, "workdir");
     int64_t timeout = 0;
     cx_json_get_int(args, "timeout_ms", &timeout);
@@ -338,6 +343,10 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
         json_object_put(args);
         return cx_tool_output_setf(out, false,
                                    "failed to parse function arguments: missing field `command`");
+    }
+    if (cx__tool_refuse_escalation(env, args, false, out)) {
+        json_object_put(args);
+        return 0;
     }
     const char *workdir = cx_json_get_str(args, "workdir");
     int64_t timeout = 0;

@@ -397,6 +397,10 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
         return cx_tool_output_setf(out, false,
                                    "failed to parse exec_command arguments: missing field `cmd`");
     }
+    if (cx__tool_refuse_escalation(env, args, true, out)) {
+        json_object_put(args);
+        return 0;
+    }
     const char *shell = cx_json_get_str(args, "shell");
     if (!shell || !*shell) shell = env->shell ? env->shell : "/bin/bash";
     bool login = true, tty = false;

@@ -13,6 +13,7 @@ object with any of:
   raw                send this text as the SSE body verbatim (malformed streams)
   failed             end with response.failed carrying this message
   delay              wait this many seconds before the first event
+  usage              fields merged over the default usage of response.completed
   {{agent_id}}       anywhere in an entry: the agent_id of the latest spawn_agent output the
                      request carries
   lane               "subagent": this entry answers only requests that carry the
@@ -171,6 +172,8 @@ def make_handler(state):
             usage = {"input_tokens": 100, "input_tokens_details": {"cached_tokens": 0},
                      "output_tokens": 10, "output_tokens_details": {"reasoning_tokens": 0},
                      "total_tokens": 110}
+            if isinstance(entry, dict) and isinstance(entry.get("usage"), dict):
+                usage.update(entry["usage"])
             sse("response.completed", {"response": {"id": rid, "status": "completed", "usage": usage}})
     return Handler
 

@@ -207,6 +207,24 @@ class DefectTests(unittest.TestCase):
             self.assertIn("http://proxy.example:3128", p.stdout)
             self.assertIn("127.0.0.1", p.stdout)
 
+    # defect 9, client side: a NUL inside tool arguments is refused, never cut at
+    def test_a_nul_in_tool_arguments_refuses_the_call(self):
+        marker = "pwned-by-truncation"
+        args = json.dumps({"cmd": f"touch {marker}\u0000; echo rest"})
+        w = Env([[{"type": "function_call", "name": "exec_command", "call_id": "call_1",
+                   "arguments": args}],
+                 [{"type": "custom_tool_call", "name": "apply_patch", "call_id": "call_2",
+                   "input": "*** Begin Patch\n*** Add File: nul.txt\n+a\u0000b\n*** End Patch"}],
+                 [{"type": "message", "text": "done"}]])
+        self.addCleanup(w.close)
+        p = w.run(["exec", "go"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(w.cwd, marker)), "the command ran cut at the NUL")
+        self.assertFalse(os.path.exists(os.path.join(w.cwd, "nul.txt")), "the patch was applied cut at the NUL")
+        for req, cid in ((w.requests()[1], "call_1"), (w.requests()[2], "call_2")):
+            outs = {i["call_id"]: i for i in req["body"]["input"] if i.get("type", "").endswith("call_output")}
+            self.assertIn("a string holds \\u0000", outs[cid]["output"])
+
 
 if __name__ == "__main__":
     unittest.main()

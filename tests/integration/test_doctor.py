@@ -28,7 +28,8 @@ class DoctorTests(unittest.TestCase):
         lines = p.stdout.splitlines()
         self.assertEqual(lines[-1], "overall: ok")
         names = [l.split(":")[0] for l in lines if " - " in l]
-        self.assertEqual(names, ["config", "dotenv", "provider", "api_key", "proxy", "dns", "transport", "live"])
+        self.assertEqual(names, ["config", "dotenv", "provider", "api_key", "proxy", "dns", "transport", "live",
+                                 "sandbox"])
         self.assertIn("live_output: OK", lines)
         self.assertIn(f"responses_url: http://127.0.0.1:{w.port}/v1/responses", lines)
         self.assertRegex(p.stdout, r"transport: ok - tcp 127\.0\.0\.1:\d+ connected in \d+\.\d\ds")

@@ -1,0 +1,314 @@
+/* Finding stored sessions by scanning CODEX_HOME/sessions/YYYY/MM/DD
+ * (SESSIONS.md §3.2, §4). Names are matched without opening files; for
+ * --last and listings the files are stat'ed, sorted newest first, and opened
+ * one by one only until enough match, reading the first line (session_meta)
+ * and then only as far as the first user_message. */
+#include "ccodex/session.h"
+
+#include "base/buf.h"
+#include "base/json.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct entry {
+    char *path;
+    struct timespec mtime;
+} entry;
+
+typedef struct scan {
+    entry *v;
+    size_t n, cap;
+    const char *want_suffix; /* "-<id>.jsonl": stop at the first such name */
+    char *found;
+    bool with_stat;
+} scan;
+
+static bool is_digits(const char *s, size_t n)
+{
+    if (strlen(s) != n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i])) return false;
+    return true;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static int add_file(scan *sc, int dfd, const char *dir, const char *name)
+{
+    if (strncmp(name, "rollout-", 8) != 0 || !ends_with(name, ".jsonl")) return 0;
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", dir, name) < 0) return CX_ENOMEM;
+    if (sc->want_suffix) {
+        if (ends_with(name, sc->want_suffix))
+            sc->found = path;
+        else
+            free(path);
+        return 0;
+    }
+    struct stat st;
+    /* relative to the open directory: no path walk per file */
+    if (sc->with_stat && fstatat(dfd, name, &st, 0) != 0) {
+        free(path);
+        return 0;
+    }
+    if (sc->n == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 256;
+        entry *v = realloc(sc->v, cap * sizeof *v);
+        if (!v) {
+            free(path);
+            return CX_ENOMEM;
+        }
+        sc->v = v;
+        sc->cap = cap;
+    }
+    sc->v[sc->n].path = path;
+    sc->v[sc->n].mtime = sc->with_stat ? st.st_mtim : (struct timespec){0};
+    sc->n++;
+    return 0;
+}
+
+/* Walks sessions/YYYY/MM/DD (depth counts the date levels still to go). */
+static int walk(scan *sc, const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *de;
+    int rc = 0;
+    static const size_t widths[] = {2, 2, 4}; /* DD, MM, YYYY by remaining depth */
+    while (!rc && !sc->found && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.') continue;
+        if (depth == 0) {
+            rc = add_file(sc, dirfd(d), dir, de->d_name);
+        } else if (is_digits(de->d_name, widths[depth - 1])) {
+            char *sub = NULL;
+            if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0) {
+                rc = CX_ENOMEM;
+                break;
+            }
+            rc = walk(sc, sub, depth - 1);
+            free(sub);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static void scan_free(scan *sc)
+{
+    for (size_t i = 0; i < sc->n; i++)
+        free(sc->v[i].path);
+    free(sc->v);
+    free(sc->found);
+}
+
+static int newest_first(const void *pa, const void *pb)
+{
+    const entry *a = pa, *b = pb;
+    if (a->mtime.tv_sec != b->mtime.tv_sec) return a->mtime.tv_sec < b->mtime.tv_sec ? 1 : -1;
+    if (a->mtime.tv_nsec != b->mtime.tv_nsec) return a->mtime.tv_nsec < b->mtime.tv_nsec ? 1 : -1;
+    /* same instant: the later-created session (names start with the time) */
+    const char *na = strrchr(a->path, '/'), *nb = strrchr(b->path, '/');
+    return -strcmp(na, nb);
+}
+
+static bool looks_like_uuid(const char *s)
+{
+    if (strlen(s) != 36) return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i])) return false;
+    }
+    return true;
+}
+
+/* The id a thread name maps to in session_index.jsonl (the last entry wins). */
+static char *id_for_name(const char *home, const char *name)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/session_index.jsonl", home) < 0) return NULL;
+    FILE *f = fopen(path, "rb");
+    free(path);
+    if (!f) return NULL;
+    char *line = NULL, *id = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        json_object *o = NULL;
+        if (cx_json_parse(line, (size_t)len, &o, NULL) != 0) continue;
+        const char *n = cx_json_get_str(o, "thread_name"), *i = cx_json_get_str(o, "id");
+        if (n && i && !strcmp(n, name)) {
+            free(id);
+            id = strdup(i);
+        }
+        json_object_put(o);
+    }
+    free(line);
+    fclose(f);
+    return id;
+}
+
+/* What a listing needs from one file: its session_meta and first prompt. */
+typedef struct head {
+    json_object *meta;
+    char *first_prompt; /* NULL: no user_message event */
+} head;
+
+static void head_free(head *h)
+{
+    json_object_put(h->meta);
+    free(h->first_prompt);
+}
+
+static int read_head(const char *path, head *h)
+{
+    memset(h, 0, sizeof *h);
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    bool first = true;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (first) {
+            first = false;
+            json_object *o = NULL;
+            if (cx_json_parse(line, (size_t)len, &o, NULL) != 0) break;
+            const char *t = cx_json_get_str(o, "type");
+            if (t && !strcmp(t, "session_meta"))
+                h->meta = json_object_get(cx_json_get(o, "payload"));
+            json_object_put(o);
+            if (!h->meta) break;
+            continue;
+        }
+        /* cheap test before parsing: most lines are not user messages */
+        if (!strstr(line, "\"user_message\"")) continue;
+        json_object *o = NULL;
+        if (cx_json_parse(line, (size_t)len, &o, NULL) != 0) continue;
+        json_object *p = cx_json_get(o, "payload");
+        const char *t = cx_json_get_str(o, "type"), *pt = cx_json_get_str(p, "type");
+        const char *msg = cx_json_get_str(p, "message");
+        if (t && pt && msg && !strcmp(t, "event_msg") && !strcmp(pt, "user_message"))
+            h->first_prompt = strdup(msg);
+        json_object_put(o);
+        if (h->first_prompt) break;
+    }
+    free(line);
+    fclose(f);
+    return h->meta ? 0 : -1;
+}
+
+static bool passes(const cx_session_query *q, const head *h)
+{
+    if (!h->first_prompt) return false; /* never had a prompt: not listed (upstream) */
+    const char *cwd = cx_json_get_str(h->meta, "cwd");
+    const char *prov = cx_json_get_str(h->meta, "model_provider");
+    const char *src = cx_json_get_str(h->meta, "source");
+    if (q->cwd && (!cwd || strcmp(cwd, q->cwd) != 0)) return false;
+    if (q->provider && (!prov || strcmp(prov, q->provider) != 0)) return false;
+    if (q->interactive_only && (!src || (strcmp(src, "cli") != 0 && strcmp(src, "vscode") != 0)))
+        return false;
+    return true;
+}
+
+static int scan_sorted(const cx_session_query *q, scan *sc, cx_error *err)
+{
+    char *root = NULL;
+    if (asprintf(&root, "%s/sessions", q->codex_home) < 0)
+        return cx_error_set(err, CX_ENOMEM, "out of memory");
+    sc->with_stat = true;
+    int rc = walk(sc, root, 3);
+    free(root);
+    if (rc) return cx_error_set(err, rc, "out of memory listing sessions");
+    qsort(sc->v, sc->n, sizeof *sc->v, newest_first);
+    return 0;
+}
+
+int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out, size_t *n,
+                    cx_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    scan sc = {0};
+    int rc = scan_sorted(q, &sc, err);
+    cx_session_info *v = rc ? NULL : calloc(max ? max : 1, sizeof *v);
+    if (!rc && !v) rc = cx_error_set(err, CX_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < sc.n && *n < max; i++) {
+        head h;
+        if (read_head(sc.v[i].path, &h) == 0 && passes(q, &h)) {
+            cx_session_info *e = &v[(*n)++];
+            e->path = strdup(sc.v[i].path);
+            e->id = strdup(cx_json_get_str(h.meta, "id") ?: "");
+            e->cwd = strdup(cx_json_get_str(h.meta, "cwd") ?: "");
+            e->first_prompt = h.first_prompt;
+            h.first_prompt = NULL;
+            e->updated = sc.v[i].mtime.tv_sec;
+        }
+        head_free(&h);
+    }
+    scan_free(&sc);
+    if (rc) {
+        cx_session_info_free(v, *n);
+        *n = 0;
+        return rc;
+    }
+    *out = v;
+    return 0;
+}
+
+void cx_session_info_free(cx_session_info *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].path);
+        free(v[i].id);
+        free(v[i].cwd);
+        free(v[i].first_prompt);
+    }
+    free(v);
+}
+
+int cx_session_find(const cx_session_query *q, char **path, cx_error *err)
+{
+    *path = NULL;
+    if (!q->id) {
+        cx_session_info *v = NULL;
+        size_t n = 0;
+        int rc = cx_session_list(q, 1, &v, &n, err);
+        if (rc) return rc;
+        if (n) {
+            *path = v[0].path;
+            v[0].path = NULL;
+        }
+        cx_session_info_free(v, n);
+        return *path ? 0 : CX_ENOTFOUND;
+    }
+    char *id = looks_like_uuid(q->id) ? strdup(q->id) : id_for_name(q->codex_home, q->id);
+    if (!id) return CX_ENOTFOUND;
+    char suffix[64];
+    snprintf(suffix, sizeof suffix, "-%s.jsonl", id);
+    free(id);
+    scan sc = {.want_suffix = suffix};
+    char *root = NULL;
+    if (asprintf(&root, "%s/sessions", q->codex_home) < 0)
+        return cx_error_set(err, CX_ENOMEM, "out of memory");
+    int rc = walk(&sc, root, 3);
+    free(root);
+    if (rc) {
+        scan_free(&sc);
+        return cx_error_set(err, rc, "out of memory looking for the session");
+    }
+    *path = sc.found;
+    sc.found = NULL;
+    scan_free(&sc);
+    return *path ? 0 : CX_ENOTFOUND;
+}
