@@ -170,8 +170,6 @@ class SdkTests(unittest.TestCase):
                   [{"type": "message", "text": "third"}]]
         w = self.world(script)
         res = self.drive(w, BIN, [{"input": "one"}, {"input": "two"}])
-        if "unexpected argument" in res[1].get("error", ""):
-            self.skipTest("`exec resume` is not in this build yet (sessions work)")
         self.assertEqual([r.get("finalResponse") for r in res], ["first", "second"], res)
         tid = res[0]["threadId"]
         self.assertEqual(res[1]["threadId"], tid)
