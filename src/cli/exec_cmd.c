@@ -137,6 +137,30 @@ static char *get_prompt(const cx_cli_opts *o, bool exec_mode)
     return text;
 }
 
+/* --oss: upstream's choice of the local provider (--local-provider, else
+ * oss_provider in config.toml) and its error when there is none. Probing a
+ * local Ollama or LM Studio is not implemented: say so rather than send the
+ * turn elsewhere. */
+static bool oss_supported(const cx_cli_opts *o, const cx_config *cfg)
+{
+    const char *p = o->local_provider;
+    if (!p && cfg->root) p = cx_json_get_str(cfg->root, "oss_provider");
+    if (!p || !*p) {
+        fprintf(stderr, "Error: No default OSS provider configured. Use --local-provider=provider "
+                        "or set oss_provider to one of: lmstudio, ollama in config.toml\n");
+        return false;
+    }
+    if (strcmp(p, "ollama") && strcmp(p, "lmstudio")) {
+        fprintf(stderr, "Error: unknown OSS provider `%s`: use one of: lmstudio, ollama\n", p);
+        return false;
+    }
+    fprintf(stderr,
+            "Error: --oss with %s is not implemented in ccodex yet; configure the local "
+            "server as a model provider instead (see docs/EXEC.md)\n",
+            p);
+    return false;
+}
+
 /* Whether config.toml marks dir (or a parent) as a trusted project. */
 static bool trusted_project(const cx_config *cfg, const char *dir)
 {
@@ -188,6 +212,7 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
     json_object *schema = NULL, *images = NULL;
     cx_agent *agent = NULL;
     exec_ui ui = {.json = o.json, .stream_text = !exec_mode && !o.json};
+    if (o.oss && !oss_supported(&o, cfg)) goto out;
     if (cx_cli_missing_key(&o, cfg)) goto out;
     if (exec_mode && !o.skip_git_repo_check && !cx_exec_in_git_repo(o.cwd) &&
         !trusted_project(cfg, o.cwd)) {

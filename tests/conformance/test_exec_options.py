@@ -22,7 +22,7 @@ exec "{bin}" "$@"
 # command quoting (opt_dangerously_bypass_write), sessions (--ephemeral) and a local Ollama
 # (--oss probes against a real server).
 SKIP = ("opt_color_always_mixed", "opt_dangerously_bypass_write", "opt_ephemeral", "opt_not_ephemeral",
-        "opt_ephemeral_json", "opt_oss", "opt_oss_ollama", "opt_oss_lmstudio", "opt_oss_configured",
+        "opt_ephemeral_json", "opt_oss_ollama", "opt_oss_lmstudio", "opt_oss_configured",
         "opt_oss_lmstudio_fake", "opt_oss_ollama_fake", "opt_oss_ollama_fake_model")
 
 # Stderr lines that differ by design: upstream's own banner title and PATH warning.
@@ -127,6 +127,10 @@ class ExecOptions(unittest.TestCase):
                 self.check(n)
         # a failed turn runs no hook
         self.assertFalse(os.path.exists(os.path.join(self.ours, "opt_notify_fail", "collected-notify.jsonl")))
+
+    def test_oss_without_a_provider(self):
+        self.check("opt_oss")
+        self.stderr_layout("opt_oss")
 
     def test_git_check(self):
         for n in ("opt_no_git", "opt_no_git_skip"):
