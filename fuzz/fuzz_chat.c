@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "server/chat_bridge.h"
+#include "server/chat_request.h"
+#include "server/chat_stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,11 +16,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_object *req = NULL, *chat = NULL;
     cx_error err;
     if (cx_json_parse(req_text, sizeof req_text - 1, &req, &err)) return 0;
-    if (cx_chat_bridge_request(req, "vllm", &chat, &err)) {
+    if (cx_chat_request_build(req, "vllm", &chat, &err)) {
         json_object_put(req);
         return 0;
     }
-    cx_chat_stream *s = cx_chat_stream_new(req, chat, "vllm");
+    /* the first byte picks the wire, so both event writers are fuzzed */
+    cx_chat_wire wire = size && (data[0] & 1) ? CX_CHAT_WIRE_API : CX_CHAT_WIRE_CODEX;
+    cx_chat_stream *s = cx_chat_stream_new(req, chat, "vllm", wire);
     cx_buf out = CX_BUF_INIT;
     const char *p = (const char *)data, *end = p + size;
     while (p < end) {

@@ -3,6 +3,8 @@
  * libevent loop; the whole stream is prepared once and sent per request.
  * usage: chatbackend PORT [EVENTS] */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -64,6 +66,10 @@ int main(int argc, char **argv)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* accepted sockets inherit it (Linux): a stream's last segment must not
+       wait for the delayed ACK of the one before, or the backend, not the
+       server measured, limits a keep-alive connection to ~25 streams/s */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0 ||
         !evhttp_accept_socket_with_handle(http, fd)) {
         fprintf(stderr, "cannot listen on port %d\n", port);

@@ -41,6 +41,12 @@ typedef struct cx_agent_options {
     const char *model;                  /* overrides config->model, or NULL */
     const char *reasoning_effort;       /* overrides config->model_reasoning_effort, or NULL */
     const json_object *initial_history; /* items to start from (fork_context), or NULL */
+    /* The originator header and the client named in the user agent, e.g.
+     * "codex_cli_rs" and an MCP client's name (copied); NULL: per mode. The
+     * CLI passes CODEX_INTERNAL_ORIGINATOR_OVERRIDE here (the SDK's
+     * "codex_sdk_ts"). */
+    const char *originator;
+    const char *client_name;
     /* Sessions (include/ccodex/session.h): persist writes the conversation to
      * a rollout file under CODEX_HOME/sessions (false: --ephemeral);
      * resume_path continues the session stored in that rollout file (its
@@ -54,9 +60,6 @@ typedef struct cx_agent_options {
      * asked. */
     json_object *(*ask_user)(void *user, const json_object *request);
     void *ask_user_data;
-    /* The `originator` header and user-agent prefix instead of the mode's own
-     * (CODEX_INTERNAL_ORIGINATOR_OVERRIDE, e.g. "codex_sdk_ts"), or NULL. */
-    const char *originator;
     /* JSON schema the final answer must follow (exec --output-schema): sent as
      * text.format json_schema, strict, on every request. Borrowed; NULL: none. */
     const json_object *output_schema;

@@ -87,6 +87,9 @@ void cx_tools_free(cx_tool_registry *reg);
  * A tool with the same name is replaced in place, keeping its position.
  * Returns 0, CX_EINVAL (no name) or CX_ENOMEM. */
 int cx_tools_add(cx_tool_registry *reg, const cx_tool_def *def);
+/* Like cx_tools_add, but a new tool goes to index pos (at the end when pos is
+ * past it); a tool with the same name is replaced in place. */
+int cx_tools_insert(cx_tool_registry *reg, size_t pos, const cx_tool_def *def);
 /* Removes a tool by name; returns 0 or CX_ENOTFOUND. */
 int cx_tools_remove(cx_tool_registry *reg, const char *name);
 /* Borrowed; NULL when absent. */

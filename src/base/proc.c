@@ -145,7 +145,7 @@ int cx_proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error
     int child[3] = {-1, -1, -1}, report[2] = {-1, -1};
     int e = 0;
     if (p->pty) {
-        int m, s;
+        int m = -1, s = -1;
         e = open_pty(o, &m, &s);
         if (!e) {
             p->in_fd = p->out_fd = m;
@@ -316,9 +316,9 @@ int cx_proc_run(const cx_proc_opts *o, const cx_proc_run_opts *r, cx_proc_result
 {
     memset(res, 0, sizeof *res);
     long long t0 = cx_proc_now_ms();
-    cx_proc *p;
+    cx_proc *p = NULL;
     int rc = cx_proc_spawn(o, &p, errno_out, err);
-    if (rc) return rc;
+    if (rc || !p) return rc ? rc : CX_EIO;
     long long deadline = r->timeout_ms > 0 ? t0 + r->timeout_ms : -1;
     long long drain_until = -1;
     bool exited = false, stop = false, final_pass = false;

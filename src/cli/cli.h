@@ -110,8 +110,9 @@ typedef struct cx_exec_human cx_exec_human;
 bool cx_exec_color_enabled(const char *mode, int fd);
 cx_exec_human *cx_exec_human_new(FILE *err, bool color, const char *cwd);
 void cx_exec_human_free(cx_exec_human *h);
+/* mcp_line: end with "mcp startup: no servers" (no MCP server is configured). */
 void cx_exec_human_banner(cx_exec_human *h, const cx_config *cfg, const char *session_id,
-                          const char *prompt);
+                          const char *prompt, bool mcp_line);
 void cx_exec_human_event(cx_exec_human *h, const cx_event *ev);
 void cx_exec_human_tokens(cx_exec_human *h, long long total);
 

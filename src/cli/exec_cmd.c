@@ -3,6 +3,7 @@
  * message goes to stdout (streamed as it arrives in one-shot mode); progress
  * lines go to stderr; with --json, stdout carries upstream's JSONL events. */
 #include "cli/cli.h"
+#include "cli/mcp_cli.h"
 #include "server/rserver.h"
 
 #include "base/buf.h"
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 typedef struct exec_ui {
+    cx_cli_mcp_render mcp; /* mcp_tool_call items on stderr */
     bool json;
     bool stream_text; /* one-shot: print deltas live */
     bool streamed_any;
@@ -40,15 +42,19 @@ static void one_shot_event(exec_ui *ui, const cx_event *ev)
         }
         break;
     case CX_EV_ITEM_STARTED: {
+        cx_cli_mcp_item(&ui->mcp, ev, stderr);
         const char *type = cx_json_get_str(ev->data, "type");
         const char *cmd = cx_json_get_str(ev->data, "command");
         if (type && !strcmp(type, "command_execution") && cmd) fprintf(stderr, "exec %s\n", cmd);
         break;
     }
+    case CX_EV_ITEM_COMPLETED:
+        cx_cli_mcp_item(&ui->mcp, ev, stderr);
+        break;
     case CX_EV_TOOL_STARTED: {
         const char *name = cx_json_get_str(ev->data, "name");
         if (name && strcmp(name, "exec_command") && strcmp(name, "shell") &&
-            strcmp(name, "shell_command"))
+            strcmp(name, "shell_command") && !cx_cli_mcp_is_tool(name))
             fprintf(stderr, "tool %s\n", name);
         break;
     }
@@ -71,13 +77,15 @@ static void on_event(void *user, const cx_event *ev)
     if (ev->kind == CX_EV_TURN_COMPLETED) {
         int64_t t = 0;
         cx_json_get_int(cx_json_get(ev->data, "usage"), "total_tokens", &t);
-        ui->total_tokens += t;
+        ui->total_tokens = t; /* the session's usage so far, resumed turns included */
     }
     if (ui->json)
         cx_jsonl_event(ui->jsonl, ev);
-    else if (ui->human)
+    else if (ui->human) {
+        if (ev->kind == CX_EV_ITEM_STARTED || ev->kind == CX_EV_ITEM_COMPLETED)
+            cx_cli_mcp_item(&ui->mcp, ev, stderr);
         cx_exec_human_event(ui->human, ev);
-    else
+    } else
         one_shot_event(ui, ev);
 }
 
@@ -211,6 +219,7 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
     int exit_code = 1;
     json_object *schema = NULL, *images = NULL;
     cx_agent *agent = NULL;
+    cx_mcp *mcp = NULL;
     exec_ui ui = {.json = o.json, .stream_text = !exec_mode && !o.json};
     if (o.oss && !oss_supported(&o, cfg)) goto out;
     if (cx_cli_missing_key(&o, cfg)) goto out;
@@ -247,10 +256,23 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
         goto out;
     }
     char *cwd = realpath(o.cwd ? o.cwd : ".", NULL);
+    bool has_mcp = cfg->root && cx_json_get(cfg->root, "mcp_servers");
     if (exec_mode && !ui.json) {
         ui.human = cx_exec_human_new(stderr, cx_exec_color_enabled(o.color, STDERR_FILENO),
                                      cwd ? cwd : ".");
-        if (ui.human) cx_exec_human_banner(ui.human, cfg, cx_agent_session_id(agent), prompt);
+        if (ui.human)
+            cx_exec_human_banner(ui.human, cfg, cx_agent_session_id(agent), prompt, !has_mcp);
+    }
+    /* MCP servers start before the first request (their lines follow the
+     * banner, as upstream's); a `required` one that fails ends the run */
+    if (cx_cli_mcp_start(cfg, o.cwd, !ui.json && (has_mcp || !ui.human), &mcp) != 0) {
+        free(cwd);
+        goto out;
+    }
+    if (cx_mcp_register(mcp, cx_agent_tools(agent)) != 0) {
+        fprintf(stderr, "error: cannot register the MCP tools\n");
+        free(cwd);
+        goto out;
     }
     if (ui.json) cx_jsonl_thread_started(ui.jsonl, cx_agent_session_id(agent));
 
@@ -292,6 +314,8 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
 out:
     fflush(stdout);
     cx_agent_free(agent);
+    cx_mcp_free(mcp); /* after the agent: its registry borrows the servers */
+    cx_cli_mcp_render_clear(&ui.mcp);
     cx_exec_human_free(ui.human);
     cx_jsonl_free(ui.jsonl);
     json_object_put(schema);

@@ -5,6 +5,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "cli/mcp_cli.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,7 @@ static void banner_key(cx_exec_human *h, const char *key, const char *value)
 }
 
 void cx_exec_human_banner(cx_exec_human *h, const cx_config *cfg, const char *session_id,
-                          const char *prompt)
+                          const char *prompt, bool mcp_line)
 {
     fprintf(h->err, "ccodex v%s (Codex CLI 0.115.0 compatible)\n--------\n", CCODEX_VERSION);
     banner_key(h, "workdir", h->cwd);
@@ -119,9 +120,11 @@ void cx_exec_human_banner(cx_exec_human *h, const cx_config *cfg, const char *se
     fputs("--------\n", h->err);
     title(h, "user");
     fprintf(h->err, "%s\n", prompt);
-    /* ccodex has no MCP servers to start here */
-    styled(h, CYAN, "mcp startup:", RESET);
-    fputs(" no servers\n", h->err);
+    /* with servers configured, their start-up prints its own lines */
+    if (mcp_line) {
+        styled(h, CYAN, "mcp startup:", RESET);
+        fputs(" no servers\n", h->err);
+    }
     fflush(h->err);
 }
 
@@ -238,7 +241,7 @@ void cx_exec_human_event(cx_exec_human *h, const cx_event *ev)
         bool own = false;
         for (const char *const *p = own_lines; name && *p; p++)
             own |= !strcmp(name, *p);
-        if (name && !own) {
+        if (name && !own && !cx_cli_mcp_is_tool(name)) {
             styled(h, MAGENTA, "tool", RESET);
             fputc(' ', h->err);
             styled(h, BOLD, name, RESET);

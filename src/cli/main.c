@@ -2,6 +2,7 @@
  * Start-up work stays minimal: nothing here touches the network or scans
  * CODEX_HOME before a command needs it. */
 #include "cli/cli.h"
+#include "cli/mcp_cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,8 @@ static void usage(FILE *f)
         "               [--host 127.0.0.1] [--port N]\n"
         "                                    Responses API server in front of Chat Completions\n"
         "  ccodex doctor [--json] [--skip-live]   check configuration and connectivity\n"
+        "  ccodex mcp list|get|add|remove    manage [mcp_servers] in config.toml\n"
+        "  ccodex mcp-server                 serve ccodex as an MCP server on stdio\n"
         "  ccodex sandbox linux [--full-auto] [-c K=V] -- CMD...\n"
         "                                    run CMD under the commands' sandbox\n"
         "  ccodex --put [PATH]@HOST:PORT     upload CODEX_HOME (or PATH) for portable use\n"
@@ -92,6 +95,10 @@ int main(int argc, char **argv)
     } else if (argc > 1 && !strcmp(argv[1], "storage-server")) {
         return cx_cli_storage_server ? cx_cli_storage_server(argc - 1, argv + 1)
                                      : missing_command("storage-server");
+    } else if (argc > 1 && !strcmp(argv[1], "mcp")) {
+        return cx_cli_mcp(argc - 1, argv + 1);
+    } else if (argc > 1 && !strcmp(argv[1], "mcp-server")) {
+        return cx_cli_mcp_server(argc - 1, argv + 1);
     } else if (argc > 1 && !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
@@ -128,6 +135,8 @@ int main(int argc, char **argv)
         }
         if ((rc = cx_cli_portable_call(o.call, &called_home)) != 0) goto out;
         o.codex_home = called_home;
+        /* the fetched home is a scratch copy: record no session in it */
+        o.ephemeral = true;
     }
     if (o.command && !strcmp(o.command, "exec")) {
         rc = cx_cli_exec(&o, true);

@@ -4,6 +4,7 @@
  * of its own, and Ctrl-C interrupts the running turn. Output from the worker
  * (streamed text, tool lines, phase lines) is serialised by one lock. */
 #include "cli/cli.h"
+#include "cli/mcp_cli.h"
 #include "server/rserver.h"
 
 #include "base/buf.h"
@@ -30,7 +31,6 @@ typedef struct repl {
     cx_agent *agent;
     cx_runtime *rt;
     cx_config *cfg;
-    char *history_path;
     struct cx_rserver *bridge; /* in-process responses server, or NULL */
     /* a Plan-mode question waiting for the user: the turn's thread blocks in
      * ask_user while this thread routes typed lines to it */
@@ -41,6 +41,7 @@ typedef struct repl {
     json_object *ask_answers;
     bool ask_done, ask_cancel;
     bool closing; /* the REPL is ending: questions get no answer */
+    cx_mcp *mcp;  /* the session's MCP servers (freed after the agent) */
     const cx_cli_opts *opts;
 } repl;
 
@@ -185,24 +186,12 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
-/* Upstream keeps typed prompts in CODEX_HOME/history.jsonl, one JSON object
- * per line: {"session_id","ts","text"}. We append to and read back the same file. */
+/* Upstream's TUI keeps typed prompts in CODEX_HOME/history.jsonl; the REPL
+ * appends to and reads back the same file (include/ccodex/session.h). */
 static void history_append(repl *r, const char *text)
 {
-    if (!r->history_path) return;
-    FILE *f = fopen(r->history_path, "a");
-    if (!f) return;
-    json_object *o = json_object_new_object();
-    cx_json_set_str(o, "session_id", cx_agent_session_id(r->agent));
-    cx_json_set(o, "ts", json_object_new_int64((int64_t)time(NULL)));
-    cx_json_set_str(o, "text", text);
-    cx_buf b = CX_BUF_INIT;
-    cx_json_dump(o, &b);
-    cx_buf_putc(&b, '\n');
-    fwrite(b.data, 1, b.len, f);
-    fclose(f);
-    cx_buf_free(&b);
-    json_object_put(o);
+    cx_error err;
+    cx_session_history_append(r->cfg->codex_home, cx_agent_session_id(r->agent), text, &err);
 }
 
 static void remember(repl *r, const char *text)
@@ -211,24 +200,15 @@ static void remember(repl *r, const char *text)
     if (r->hist) history(r->hist, &ev, H_ENTER, text);
 }
 
+/* The last 1000 prompts of earlier sessions, for the up-arrow. */
 static void history_load(repl *r)
 {
-    if (!r->history_path) return;
-    FILE *f = fopen(r->history_path, "r");
-    if (!f) return;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        json_object *o = NULL;
-        if (cx_json_parse(line, (size_t)n, &o, NULL) == 0) {
-            const char *t = cx_json_get_str(o, "text");
-            if (t && *t) remember(r, t);
-        }
-        json_object_put(o);
+    char **texts = cx_session_history_read(r->cfg->codex_home, 1000);
+    for (char **t = texts; t && *t; t++) {
+        if (**t) remember(r, *t);
+        free(*t);
     }
-    free(line);
-    fclose(f);
+    free(texts);
 }
 
 static void show_help(repl *r)
@@ -298,6 +278,11 @@ static cx_agent *new_agent(repl *r, const char *resume_path)
     };
     cx_error err;
     cx_agent *a = cx_agent_new(&ao, &err);
+    if (a && cx_mcp_register(r->mcp, cx_agent_tools(a)) != 0) {
+        cx_agent_free(a);
+        a = NULL;
+        cx_error_set(&err, CX_ENOMEM, "cannot register the MCP tools");
+    }
     if (!a) fprintf(stderr, "error: %s\n", err.msg);
     return a;
 }
@@ -478,6 +463,11 @@ int cx_cli_repl(const cx_cli_opts *o)
         return 1;
     }
     cx_agent_global_init(r.cfg);
+    if (cx_cli_mcp_start(r.cfg, o->cwd, true, &r.mcp) != 0) {
+        cx_rserver_free(r.bridge);
+        cx_config_free(r.cfg);
+        return 1;
+    }
     sig_ctx sc;
     sigemptyset(&sc.set);
     sigaddset(&sc.set, SIGINT);
@@ -492,13 +482,13 @@ int cx_cli_repl(const cx_cli_opts *o)
     if (!r.agent || !r.view) {
         if (r.agent) fprintf(stderr, "error: out of memory\n");
         cx_agent_free(r.agent);
+        cx_mcp_free(r.mcp);
         cx_render_free(r.view);
         cx_rserver_free(r.bridge);
         cx_config_free(r.cfg);
         return 1;
     }
     r.rt = cx_runtime_new(r.agent);
-    if (asprintf(&r.history_path, "%s/history.jsonl", r.cfg->codex_home) < 0) r.history_path = NULL;
     r.el = el_init("ccodex", stdin, stdout, stderr);
     r.hist = history_init();
     if (r.hist) {
@@ -572,10 +562,10 @@ int cx_cli_repl(const cx_cli_opts *o)
     if (r.hist) history_end(r.hist);
     if (r.el) el_end(r.el);
     cx_agent_free(r.agent);
+    cx_mcp_free(r.mcp);
     cx_render_free(r.view);
     cx_rserver_free(r.bridge);
     cx_config_free(r.cfg);
-    free(r.history_path);
     pthread_cond_destroy(&r.ask_cv);
     pthread_mutex_destroy(&r.ask_mu);
     return 0;

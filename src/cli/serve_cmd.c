@@ -24,6 +24,12 @@ static void serve_usage(FILE *f)
         "  --port N                      port to listen on (default 8001; 0 picks a free one)\n"
         "  --downstream-api-key-env VAR  send $VAR as the backend's bearer token\n"
         "  --idle-timeout-ms N           fail a stream whose backend is silent this long (300000)\n"
+        "  --store memory|redis://HOST:PORT[/DB]\n"
+        "                                where responses are kept for previous_response_id\n"
+        "                                (default memory; Redis is shared by several servers)\n"
+        "  --store-max-count N           memory store: responses kept (10000)\n"
+        "  --store-max-bytes N           memory store: bytes kept (16777216)\n"
+        "  --store-max-age-s N           seconds a response is kept; Redis TTL (86400)\n"
         "pycodex's spellings --outcomming-base-url and --outcomming-api-key-env are accepted.\n",
         f);
 }
@@ -63,7 +69,8 @@ int cx_cli_serve(int argc, char **argv)
         bool known = IS("--downstream-base-url") || IS("--outcomming-base-url") ||
                      IS("--model-provider") || IS("--host") || IS("--port") ||
                      IS("--downstream-api-key-env") || IS("--outcomming-api-key-env") ||
-                     IS("--idle-timeout-ms");
+                     IS("--idle-timeout-ms") || IS("--store") || IS("--store-max-count") ||
+                     IS("--store-max-bytes") || IS("--store-max-age-s");
         if (!known) {
             fprintf(stderr, "error: unknown option '%s' for serve (see ccodex serve --help)\n", a);
             return 2;
@@ -79,17 +86,26 @@ int cx_cli_serve(int argc, char **argv)
             o.provider = v;
         } else if (IS("--host")) {
             o.host = v;
-        } else if (IS("--port") || IS("--idle-timeout-ms")) {
+        } else if (IS("--store")) {
+            o.store = v;
+        } else if (IS("--port") || IS("--idle-timeout-ms") || IS("--store-max-count") ||
+                   IS("--store-max-bytes") || IS("--store-max-age-s")) {
             char *end;
             long n = strtol(v, &end, 10);
-            if (*end || n < 0 || (IS("--port") && n > 65535)) {
+            if (!*v || *end || n < 0 || (IS("--port") && n > 65535)) {
                 fprintf(stderr, "error: %.*s wants a number, not '%s'\n", (int)nlen, a, v);
                 return 2;
             }
             if (IS("--port"))
                 o.port = (int)n;
-            else
+            else if (IS("--idle-timeout-ms"))
                 o.idle_timeout_ms = n;
+            else if (IS("--store-max-count"))
+                o.store_max_count = (size_t)n;
+            else if (IS("--store-max-bytes"))
+                o.store_max_bytes = (size_t)n;
+            else
+                o.store_max_age_s = n;
         } else {
             key_env = v;
         }

@@ -91,12 +91,14 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
     a->services = o->services;
     a->history = o->initial_history ? cx_json_copy(o->initial_history) : json_object_new_array();
     a->http = cx_http_client_new();
-    a->originator = o->originator && *o->originator
-                        ? strdup(o->originator)
-                        : strdup(o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex_exec");
+    a->originator = o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex_exec";
+    if (o->originator && (a->own_originator = strdup(o->originator)))
+        a->originator = a->own_originator;
+    a->user_agent =
+        cx_request_user_agent(a->originator, o->client_name                   ? o->client_name
+                                             : o->mode == CX_MODE_INTERACTIVE ? "codex-tui"
+                                                                              : "codex-exec");
     a->output_schema = o->output_schema ? cx_json_copy(o->output_schema) : NULL;
-    a->user_agent = cx_request_user_agent(
-        a->originator, o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex-exec");
     if (o->session_id)
         snprintf(a->session_id, sizeof a->session_id, "%s", o->session_id);
     else
@@ -121,8 +123,7 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
         }
     }
     if (!a->shell || !a->model || !a->history || !a->http || !a->user_agent || !a->tools ||
-        !a->originator || (o->output_schema && !a->output_schema) || !a->ctx ||
-        (a->own_tools && !a->builtin)) {
+        (o->output_schema && !a->output_schema) || !a->ctx || (a->own_tools && !a->builtin)) {
         cx_error_set(err, CX_ENOMEM, "out of memory");
         cx_agent_free(a);
         return NULL;
@@ -154,6 +155,7 @@ void cx_agent_free(cx_agent *a)
     json_object_put(a->history);
     json_object_put(a->pending_ctx);
     cx_rollout_free(a->rollout);
+    cx_buf_free(&a->hist_json);
     for (size_t i = 0; i < a->n_steer; i++)
         free(a->steer[i]);
     free(a->steer);
@@ -165,8 +167,8 @@ void cx_agent_free(cx_agent *a)
     free(a->subagent_header);
     free(a->collab_mode);
     free(a->user_agent);
+    free(a->own_originator);
     free(a->last_message);
-    free(a->originator);
     json_object_put(a->output_schema);
     pthread_mutex_destroy(&a->lock);
     free(a);
@@ -370,16 +372,32 @@ static void add_usage(cx_usage *u, const json_object *usage)
         u->reasoning_output_tokens += v;
 }
 
-/* Builds the request input: the history, after fresh context items unless
- * the history carries its own (resumed or compacted sessions). */
-static json_object *build_input(cx_agent *a, cx_error *err)
+void cx__agent_history_changed(cx_agent *a)
 {
-    json_object *input = a->ctx_in_history ? json_object_new_array() : cx__agent_context_items(a);
+    cx_buf_reset(&a->hist_json);
+    a->hist_n = 0;
+}
+
+/* Brings the serialised history up to date: only the items that joined
+ * since the last request are serialised (the history only grows between
+ * compactions, which call cx__agent_history_changed). */
+static int sync_history_json(cx_agent *a)
+{
     size_t n = json_object_array_length(a->history);
-    for (size_t i = 0; i < n; i++)
-        json_object_array_add(input, json_object_get(json_object_array_get_idx(a->history, i)));
-    (void)err;
-    return input;
+    if (a->hist_n > n) cx__agent_history_changed(a);
+    for (size_t i = a->hist_n; i < n; i++) {
+        if (a->hist_json.len) cx_buf_putc(&a->hist_json, ',');
+        cx_json_dump(json_object_array_get_idx(a->history, i), &a->hist_json);
+    }
+    a->hist_n = n;
+    return cx_buf_failed(&a->hist_json) ? CX_ENOMEM : 0;
+}
+
+/* The request input before the history: fresh context items unless the
+ * history carries its own (resumed or compacted sessions). */
+static json_object *build_input(cx_agent *a)
+{
+    return a->ctx_in_history ? json_object_new_array() : cx__agent_context_items(a);
 }
 
 /* A retry is about to wait: say so, and drop what a broken stream gave. */
@@ -406,8 +424,8 @@ char *cx__agent_instructions(cx_agent *a, cx_error *err)
 
 /* Sends one request (with stream retries) and returns its output items. */
 int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *input_in,
-                     const json_object *tools_in, json_object **items_out, cx_usage *usage_out,
-                     cx_error *err)
+                     const char *input_tail, size_t input_tail_len, const json_object *tools_in,
+                     json_object **items_out, cx_usage *usage_out, cx_error *err)
 {
     const cx_provider *p = &a->cfg->provider;
     cx_model_info info;
@@ -427,6 +445,8 @@ int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *
         .model = a->model,
         .instructions = instructions,
         .input = input,
+        .input_tail = input_tail,
+        .input_tail_len = input_tail_len,
         .tools = tools,
         .parallel_tool_calls = info.supports_parallel_tool_calls,
         .reasoning = info.supports_reasoning,
@@ -499,9 +519,11 @@ int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *
 
 static int sample(cx_agent *a, const char *turn_metadata, json_object **items_out, cx_error *err)
 {
-    json_object *input = build_input(a, err);
+    if (sync_history_json(a) != 0) return cx_error_set(err, CX_ENOMEM, "out of memory");
+    json_object *input = build_input(a);
     cx_usage u;
-    int rc = cx__agent_sample(a, turn_metadata, input, NULL, items_out, &u, err);
+    int rc = cx__agent_sample(a, turn_metadata, input, a->hist_json.data, a->hist_json.len, NULL,
+                              items_out, &u, err);
     json_object_put(input);
     if (rc == 0) {
         a->last_usage = u;

@@ -27,7 +27,8 @@ struct cx_agent {
     char *collab_mode;
     char session_id[CX_UUID_STRLEN + 1];
     char *user_agent;
-    char *originator; /* own copy: the mode's or CODEX_INTERNAL_ORIGINATOR_OVERRIDE */
+    const char *originator;
+    char *own_originator; /* a copy of options.originator, when given */
     cx_event_fn on_event;
     void *event_user;
     void *services;
@@ -56,7 +57,14 @@ struct cx_agent {
     cx_usage last_usage;      /* the last response's usage (compaction trigger) */
     bool have_usage;          /* usage holds something (token_count info not null) */
     char created[32];         /* session creation time, rollout format */
+    /* history[0..hist_n) serialised, joined by ','; appended to as items join
+     * the history, reset when compaction rewrites it (agent.c) */
+    cx_buf hist_json;
+    size_t hist_n;
 };
+
+/* Forgets the serialised history (after the history was rewritten). */
+void cx__agent_history_changed(cx_agent *a);
 
 void cx__agent_emit(cx_agent *a, cx_event_kind kind, json_object *data);
 
@@ -81,8 +89,8 @@ json_object *cx__usage_json(const cx_usage *u);
  * registry's); *items_out gets the canonical output items; *usage_out (may
  * be NULL) this response's usage. */
 int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *input,
-                     const json_object *tools, json_object **items_out, cx_usage *usage_out,
-                     cx_error *err);
+                     const char *input_tail, size_t input_tail_len, const json_object *tools,
+                     json_object **items_out, cx_usage *usage_out, cx_error *err);
 /* The instructions every request of this session carries (new string). */
 char *cx__agent_instructions(cx_agent *a, cx_error *err);
 

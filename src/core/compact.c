@@ -98,7 +98,7 @@ static int inline_summary(cx_agent *a, const char *turn_id, json_object **out, c
     json_object *no_tools = json_object_new_array();
     char *metadata = cx_context_turn_metadata(a->ctx, turn_id);
     json_object *items = NULL;
-    int rc = cx__agent_sample(a, metadata, input, no_tools, &items, NULL, err);
+    int rc = cx__agent_sample(a, metadata, input, NULL, 0, no_tools, &items, NULL, err);
     free(metadata);
     json_object_put(input);
     json_object_put(no_tools);
@@ -269,6 +269,7 @@ int cx__compact_run(cx_agent *a, cx_compact_when when, const char *turn_id, cx_e
     if (when == CX_COMPACT_MID_TURN) repl = insert_context(a, repl);
     /* replace in place: tools hold the history array for the turn */
     json_object_array_del_idx(a->history, 0, json_object_array_length(a->history));
+    cx__agent_history_changed(a);
     size_t n = json_object_array_length(repl);
     for (size_t i = 0; i < n; i++)
         json_object_array_add(a->history, json_object_get(json_object_array_get_idx(repl, i)));

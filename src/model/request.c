@@ -30,10 +30,17 @@ int cx_request_body(const cx_request_body_opts *o, cx_buf *out)
     put_key(out, "instructions");
     put_string(out, o->instructions ? o->instructions : "");
     put_key(out, "input");
-    if (o->input)
-        cx_json_dump(o->input, out);
-    else
-        cx_buf_puts(out, "[]");
+    cx_buf_putc(out, '[');
+    size_t n = o->input ? json_object_array_length(o->input) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i) cx_buf_putc(out, ',');
+        cx_json_dump(json_object_array_get_idx(o->input, i), out);
+    }
+    if (o->input_tail_len) {
+        if (n) cx_buf_putc(out, ',');
+        cx_buf_append(out, o->input_tail, o->input_tail_len);
+    }
+    cx_buf_putc(out, ']');
     put_key(out, "tools");
     if (o->tools)
         cx_json_dump(o->tools, out);

@@ -13,6 +13,11 @@ typedef struct cx_request_body_opts {
     const char *model;
     const char *instructions;
     const json_object *input; /* array of items, borrowed */
+    /* Items already serialised (compact JSON values joined by ','), sent
+     * after those of `input`: a long history is serialised once, when its
+     * items join it, not again for every request. NULL/0: none. */
+    const char *input_tail;
+    size_t input_tail_len;
     const json_object *tools; /* array of tool specs, borrowed */
     bool parallel_tool_calls;
     bool reasoning;               /* false: "reasoning": null and empty include */

@@ -146,11 +146,12 @@ static int build_filter(const cx_sandbox_policy *p, struct sock_fprog *prog, cx_
         if (nr != __NR_SCMP_ERROR) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
     }
     if (!rc && !p->network) {
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-                              SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+        /* spelled out: SCMP_A0() leaves datum_b to the compiler's zeroing */
+        const struct scmp_arg_cmp not_unix = {
+            .arg = 0, .op = SCMP_CMP_NE, .datum_a = AF_UNIX, .datum_b = 0};
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, not_unix);
         if (!rc)
-            rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socketpair), 1,
-                                  SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socketpair), 1, not_unix);
         /* io_uring can open sockets without socket(2) */
         if (!rc) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_setup), 0);
     }
@@ -192,7 +193,7 @@ void cx_sandbox_free(cx_sandbox *sb)
     if (!sb) return;
     if (sb->ruleset_fd >= 0) close(sb->ruleset_fd);
     free(sb->prog.filter);
-    for (size_t i = 0; i < sb->n_ro; i++)
+    for (size_t i = 0; sb->ro && i < sb->n_ro; i++)
         free(sb->ro[i].path);
     free(sb->ro);
     free(sb);
@@ -213,8 +214,9 @@ int cx_sandbox_prepare(const cx_sandbox_policy *p, cx_sandbox **out, cx_error *e
     if (!sb) return cx_error_set(err, CX_ENOMEM, "out of memory");
     sb->ruleset_fd = build_ruleset(p, abi, err);
     if (sb->ruleset_fd < 0) {
+        int e = sb->ruleset_fd; /* build_ruleset's CX_E* */
         free(sb);
-        return err ? err->code : CX_EIO;
+        return e;
     }
     int rc = build_filter(p, &sb->prog, err);
     if (!rc && p->n_read_only) {
@@ -224,12 +226,15 @@ int cx_sandbox_prepare(const cx_sandbox_policy *p, cx_sandbox **out, cx_error *e
         snprintf(sb->gid_map, sizeof sb->gid_map, "%u %u 1\n", (unsigned)getgid(),
                  (unsigned)getgid());
         sb->ro = calloc(p->n_read_only, sizeof *sb->ro);
-        if (!sb->ro) rc = cx_error_set(err, CX_ENOMEM, "out of memory");
-        for (size_t i = 0; !rc && i < p->n_read_only; i++) {
+        for (size_t i = 0; sb->ro && i < p->n_read_only; i++) {
             sb->ro[i].path = strdup(p->read_only[i]);
             sb->ro[i].flags = mount_flags(p->read_only[i]);
             sb->n_ro++;
-            if (!sb->ro[i].path) rc = cx_error_set(err, CX_ENOMEM, "out of memory");
+            if (!sb->ro[i].path) break;
+        }
+        if (!sb->ro || sb->n_ro < p->n_read_only || !sb->ro[sb->n_ro - 1].path) {
+            cx_error_set(err, CX_ENOMEM, "out of memory");
+            rc = CX_ENOMEM;
         }
     }
     if (rc) {

@@ -170,11 +170,62 @@ static void head_free(head *h)
     free(h->first_prompt);
 }
 
-static int read_head(const char *path, head *h)
+/* The string value of "key" in the first line's head (session_meta keys
+ * come before the long base_instructions), or NULL. Inside a JSON string a
+ * quote is escaped, so the raw pattern "key":" only matches a real key. */
+static json_object *probe_str(const char *text, size_t len, const char *key)
+{
+    char pat[40];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *at = memmem(text, len, pat, strlen(pat));
+    if (!at) return NULL;
+    size_t i = (size_t)(at - text) + strlen(pat);
+    cx_buf b = CX_BUF_INIT;
+    json_object *out = NULL;
+    if (cx_json_scan_string(text, len, &i, &b) == 0) out = json_object_new_string(cx_buf_str(&b));
+    cx_buf_free(&b);
+    return out;
+}
+
+/* session_meta from the first 4 KiB when its short keys are all there
+ * (upstream's and our key order), without parsing the instructions. */
+static json_object *probe_meta(FILE *f)
+{
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    static const char bi_key[] = "\"base_instructions\"", meta_type[] = "\"type\":\"session_meta\"";
+    const char *bi = memmem(buf, n, bi_key, sizeof bi_key - 1);
+    size_t len = bi ? (size_t)(bi - buf) : 0;
+    if (!len || memmem(buf, n, meta_type, sizeof meta_type - 1) == NULL) return NULL;
+    static const char *const keys[] = {"id", "cwd", "model_provider", "source"};
+    json_object *meta = json_object_new_object();
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        json_object *v = probe_str(buf, len, keys[k]);
+        if (!v) {
+            json_object_put(meta);
+            return NULL;
+        }
+        cx_json_set(meta, keys[k], v);
+    }
+    return meta;
+}
+
+static bool passes_meta(const cx_session_query *q, const json_object *meta);
+
+static int read_head(const cx_session_query *q, const char *path, head *h)
 {
     memset(h, 0, sizeof *h);
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
+    /* most files fail the filters: decide from a probe of the first bytes */
+    json_object *probe = probe_meta(f);
+    if (probe && !passes_meta(q, probe)) {
+        json_object_put(probe);
+        fclose(f);
+        return -1;
+    }
+    json_object_put(probe);
+    rewind(f);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -211,9 +262,14 @@ static int read_head(const char *path, head *h)
 static bool passes(const cx_session_query *q, const head *h)
 {
     if (!h->first_prompt) return false; /* never had a prompt: not listed (upstream) */
-    const char *cwd = cx_json_get_str(h->meta, "cwd");
-    const char *prov = cx_json_get_str(h->meta, "model_provider");
-    const char *src = cx_json_get_str(h->meta, "source");
+    return passes_meta(q, h->meta);
+}
+
+static bool passes_meta(const cx_session_query *q, const json_object *meta)
+{
+    const char *cwd = cx_json_get_str(meta, "cwd");
+    const char *prov = cx_json_get_str(meta, "model_provider");
+    const char *src = cx_json_get_str(meta, "source");
     if (q->cwd && (!cwd || strcmp(cwd, q->cwd) != 0)) return false;
     if (q->provider && (!prov || strcmp(prov, q->provider) != 0)) return false;
     if (q->interactive_only && (!src || (strcmp(src, "cli") != 0 && strcmp(src, "vscode") != 0)))
@@ -245,7 +301,7 @@ int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out
     if (!rc && !v) rc = cx_error_set(err, CX_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < sc.n && *n < max; i++) {
         head h;
-        if (read_head(sc.v[i].path, &h) == 0 && passes(q, &h)) {
+        if (read_head(q, sc.v[i].path, &h) == 0 && passes(q, &h)) {
             cx_session_info *e = &v[(*n)++];
             e->path = strdup(sc.v[i].path);
             e->id = strdup(cx_json_get_str(h.meta, "id") ?: "");

@@ -93,6 +93,17 @@ int cx_tools_add(cx_tool_registry *reg, const cx_tool_def *def)
     return 0;
 }
 
+int cx_tools_insert(cx_tool_registry *reg, size_t pos, const cx_tool_def *def)
+{
+    if (!def->name || cx_tools_find(reg, def->name)) return cx_tools_add(reg, def);
+    int rc = cx_tools_add(reg, def);
+    if (rc != 0 || pos >= reg->len - 1) return rc;
+    cx_tool_def last = reg->defs[reg->len - 1];
+    memmove(&reg->defs[pos + 1], &reg->defs[pos], (reg->len - 1 - pos) * sizeof last);
+    reg->defs[pos] = last;
+    return 0;
+}
+
 int cx_tools_remove(cx_tool_registry *reg, const char *name)
 {
     cx_tool_def *d = find_mut(reg, name);

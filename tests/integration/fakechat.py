@@ -6,6 +6,7 @@ dicts (each sent as one `data:` event, then `data: [DONE]`) or an object with an
   chunks         the chunk dicts
   done           send [DONE] at the end (default true)
   status, body   answer with this HTTP status and body instead of a stream
+  headers        extra response headers (e.g. Retry-After) with status
   drop_after     close the connection after this many chunks (no [DONE])
   interval       seconds to wait between chunks
 Requests are recorded as OUT/chat-NNN.json ({"path","headers","body"}); when the client goes
@@ -68,9 +69,11 @@ def make_handler(state):
         def log_message(self, *a):
             pass
 
-        def reply(self, status, body, ctype="application/json"):
+        def reply(self, status, body, ctype="application/json", headers=None):
             data = body.encode()
             self.send_response(status)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -102,7 +105,8 @@ def make_handler(state):
             if isinstance(entry, list):
                 entry = {"chunks": entry}
             if entry.get("status"):
-                self.reply(entry["status"], entry.get("body", json.dumps({"error": {"message": "scripted failure"}})))
+                self.reply(entry["status"], entry.get("body", json.dumps({"error": {"message": "scripted failure"}})),
+                           headers=entry.get("headers"))
                 return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")

@@ -1,6 +1,6 @@
 /* Issue 7 #9: an escaped NUL (\u0000) in a JSON string used to cut the text
  * at that point on its way through the chat bridge; now every text field
- * keeps both halves, in the request and in the stream. */
+ * keeps both halves, in the request and in the stream (on both wires). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,8 @@
 #include <cmocka.h>
 
 #include "base/json.h"
-#include "server/chat_bridge.h"
+#include "server/chat_request.h"
+#include "server/chat_stream.h"
 
 static json_object *parse(const char *text)
 {
@@ -35,7 +36,7 @@ static void request_text_keeps_what_follows_a_nul(void **state)
               "\"input\":\"patch\\u0000text\"}]}");
     json_object *chat = NULL;
     cx_error err;
-    assert_int_equal(cx_chat_bridge_request(req, NULL, &chat, &err), 0);
+    assert_int_equal(cx_chat_request_build(req, NULL, &chat, &err), 0);
     char *s = cx_json_to_string(cx_json_get(chat, "messages"));
     assert_non_null(strstr(s, "\"be\\u0000brief\""));
     assert_non_null(strstr(s, "\"before\\u0000after\""));
@@ -48,14 +49,13 @@ static void request_text_keeps_what_follows_a_nul(void **state)
     json_object_put(req);
 }
 
-static void stream_text_keeps_what_follows_a_nul(void **state)
+static void stream_text_on(cx_chat_wire wire)
 {
-    (void)state;
     json_object *req = parse("{\"model\":\"m\",\"input\":[],\"stream\":true}");
     json_object *chat = NULL;
     cx_error err;
-    assert_int_equal(cx_chat_bridge_request(req, NULL, &chat, &err), 0);
-    cx_chat_stream *s = cx_chat_stream_new(req, chat, NULL);
+    assert_int_equal(cx_chat_request_build(req, NULL, &chat, &err), 0);
+    cx_chat_stream *s = cx_chat_stream_new(req, chat, NULL, wire);
     cx_buf out = CX_BUF_INIT;
     cx_chat_stream_begin(s, &out);
     static const char *const chunks[] = {
@@ -81,6 +81,13 @@ static void stream_text_keeps_what_follows_a_nul(void **state)
     cx_chat_stream_free(s);
     json_object_put(chat);
     json_object_put(req);
+}
+
+static void stream_text_keeps_what_follows_a_nul(void **state)
+{
+    (void)state;
+    stream_text_on(CX_CHAT_WIRE_CODEX);
+    stream_text_on(CX_CHAT_WIRE_API);
 }
 
 int main(void)

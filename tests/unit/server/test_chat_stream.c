@@ -1,5 +1,6 @@
-/* chat_bridge: the hand-written fast path for content deltas must produce the
- * same bytes as the general path; request translation edge cases. */
+/* chat_request / chat_stream: the hand-written fast path for content deltas
+ * must produce the same bytes as the general path, on both wires; request
+ * translation edge cases; the API wire's event sequence. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,8 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "server/chat_bridge.h"
+#include "server/chat_request.h"
+#include "server/chat_stream.h"
 
 static json_object *parse(const char *text)
 {
@@ -32,13 +34,13 @@ static void scrub_ids(char *s)
     }
 }
 
-static char *run(const char *const *chunks, size_t n, bool force_slow)
+static char *run(const char *const *chunks, size_t n, bool force_slow, cx_chat_wire wire)
 {
     json_object *req = parse("{\"model\":\"m\",\"input\":[],\"stream\":true}");
     json_object *chat = NULL;
     cx_error err;
-    assert_int_equal(cx_chat_bridge_request(req, NULL, &chat, &err), 0);
-    cx_chat_stream *s = cx_chat_stream_new(req, chat, NULL);
+    assert_int_equal(cx_chat_request_build(req, NULL, &chat, &err), 0);
+    cx_chat_stream *s = cx_chat_stream_new(req, chat, NULL, wire);
     cx_buf out = CX_BUF_INIT;
     cx_chat_stream_begin(s, &out);
     for (size_t i = 0; i < n; i++) {
@@ -83,9 +85,15 @@ static void fast_and_general_paths_agree(void **state)
         "\"stop\"}]}",
     };
     size_t n = sizeof chunks / sizeof *chunks;
-    char *fast = run(chunks, n, false);
-    char *slow = run(chunks, n, true);
+    char *fast = run(chunks, n, false, CX_CHAT_WIRE_CODEX);
+    char *slow = run(chunks, n, true, CX_CHAT_WIRE_CODEX);
     assert_string_equal(fast, slow);
+    char *api_fast = run(chunks, n, false, CX_CHAT_WIRE_API);
+    char *api_slow = run(chunks, n, true, CX_CHAT_WIRE_API);
+    assert_string_equal(api_fast, api_slow);
+    assert_non_null(strstr(api_fast, "\"sequence_number\":"));
+    free(api_fast);
+    free(api_slow);
     /* and the text came through intact */
     assert_non_null(
         strstr(fast, "\"text\":\"Hello \\\"quoted\\\" \\\\ backtab\\there\\nnew line / slashctl "
@@ -100,8 +108,15 @@ static void requests_refuse_what_chat_cannot_carry(void **state)
     (void)state;
     const char *bad[][2] = {
         {"{\"input\":[]}", "no `model`"},
-        {"{\"model\":\"m\",\"stream\":false,\"input\":[]}", "only streaming"},
-        {"{\"model\":\"m\",\"input\":{}}", "`input` must be a list"},
+        {"{\"model\":\"m\",\"stream\":\"yes\",\"input\":[]}", "`stream` must be"},
+        {"{\"model\":\"m\",\"input\":{}}", "`input` must be a string or a list"},
+        {"{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":"
+         "\"input_file\",\"file_id\":\"f\"}]}]}",
+         "'input_file' cannot be sent"},
+        {"{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":"
+         "\"input_image\",\"file_id\":\"file-1\"}]}]}",
+         "file_id 'file-1'"},
+        {"{\"model\":\"m\",\"background\":true}", "background"},
         {"{\"model\":\"m\",\"input\":[{\"type\":\"message\",\"role\":\"tool\",\"content\":\"x\"}]}",
          "role 'tool'"},
         {"{\"model\":\"m\",\"input\":[{\"type\":\"local_shell_call\"}]}", "'local_shell_call'"},
@@ -112,7 +127,7 @@ static void requests_refuse_what_chat_cannot_carry(void **state)
         json_object *req = parse(bad[i][0]);
         json_object *chat = NULL;
         cx_error err;
-        assert_int_equal(cx_chat_bridge_request(req, "vllm", &chat, &err), CX_EINVAL);
+        assert_int_equal(cx_chat_request_build(req, "vllm", &chat, &err), CX_EINVAL);
         if (!strstr(err.msg, bad[i][1])) fail_msg("%s: got '%s'", bad[i][0], err.msg);
         assert_null(chat);
         json_object_put(req);
@@ -131,7 +146,7 @@ static void assistant_turn_is_merged(void **state)
         "{\"type\":\"function_call_output\",\"call_id\":\"c1\",\"output\":{\"ok\":true}}]}");
     json_object *chat = NULL;
     cx_error err;
-    assert_int_equal(cx_chat_bridge_request(req, NULL, &chat, &err), 0);
+    assert_int_equal(cx_chat_request_build(req, NULL, &chat, &err), 0);
     char *s = cx_json_to_string(cx_json_get(chat, "messages"));
     assert_string_equal(
         s, "[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","

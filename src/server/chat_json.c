@@ -1,0 +1,159 @@
+/* JSON pieces of the Responses wire that hold no stream state: see chat_json.h. */
+#include "server/chat_json.h"
+
+#include "base/json.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sets key to a copy of the request's field, or to fallback (taken) when the
+ * request has none. */
+static void shape_field(json_object *shape, const json_object *req, const char *key,
+                        json_object *fallback)
+{
+    json_object *v = cx_json_get(req, key);
+    if (v) {
+        json_object_put(fallback);
+        json_object_object_add(shape, key, cx_json_copy(v));
+    } else {
+        json_object_object_add(shape, key, fallback);
+    }
+}
+
+/* The fields of the Response object that echo the request, in the API's order. */
+void cx__chat_response_shape(json_object *r, const json_object *req)
+{
+    json_object_object_add(r, "background", json_object_new_boolean(0));
+    json_object_object_add(r, "error", NULL);
+    json_object_object_add(r, "incomplete_details", NULL);
+    shape_field(r, req, "instructions", NULL);
+    shape_field(r, req, "max_output_tokens", NULL);
+    shape_field(r, req, "metadata", json_object_new_object());
+    shape_field(r, req, "parallel_tool_calls", json_object_new_boolean(1));
+    shape_field(r, req, "previous_response_id", NULL);
+    json_object *reasoning = json_object_new_object();
+    const char *effort = cx_json_get_str(cx_json_get(req, "reasoning"), "effort");
+    json_object_object_add(reasoning, "effort", effort ? json_object_new_string(effort) : NULL);
+    const char *summary = cx_json_get_str(cx_json_get(req, "reasoning"), "summary");
+    json_object_object_add(reasoning, "summary", summary ? json_object_new_string(summary) : NULL);
+    json_object_object_add(r, "reasoning", reasoning);
+    bool store = true;
+    cx_json_get_bool(req, "store", &store);
+    json_object_object_add(r, "store", json_object_new_boolean(store));
+    shape_field(r, req, "temperature", json_object_new_double(1.0));
+    json_object *text = json_object_new_object();
+    json_object *fmt = json_object_new_object();
+    cx_json_set_str(fmt, "type", "text");
+    cx_json_set(text, "format", fmt);
+    shape_field(r, req, "text", text);
+    shape_field(r, req, "tool_choice", json_object_new_string("auto"));
+    shape_field(r, req, "tools", json_object_new_array());
+    shape_field(r, req, "top_p", json_object_new_double(1.0));
+    json_object_object_add(r, "truncation", json_object_new_string("disabled"));
+    shape_field(r, req, "user", NULL);
+}
+
+json_object *cx__chat_usage(const json_object *u)
+{
+    json_object *r = json_object_new_object();
+    static const char *const map[][3] = {{"input_tokens", "input_tokens", "prompt_tokens"},
+                                         {"output_tokens", "output_tokens", "completion_tokens"},
+                                         {"total_tokens", "total_tokens", NULL}};
+    for (int i = 0; i < 3; i++) {
+        int64_t v;
+        if (cx_json_get_int(u, map[i][1], &v) || (map[i][2] && cx_json_get_int(u, map[i][2], &v)))
+            cx_json_set(r, map[i][0], json_object_new_int64(v));
+    }
+    static const char *const details[][3] = {
+        {"input_tokens_details", "input_tokens_details", "prompt_tokens_details"},
+        {"output_tokens_details", "output_tokens_details", "completion_tokens_details"}};
+    for (int i = 0; i < 2; i++) {
+        json_object *d = cx_json_get(u, details[i][1]);
+        if (!d) d = cx_json_get(u, details[i][2]);
+        if (d && json_object_is_type(d, json_type_object))
+            cx_json_set(r, details[i][0], cx_json_copy(d));
+    }
+    return r;
+}
+
+/* Appends s as a JSON string, escaped the way cx_json_dump does. */
+void cx__chat_json_quote(cx_buf *out, const char *str, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    cx_buf_putc(out, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)str[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        cx_buf_append(out, str + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"':
+            cx_buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            cx_buf_puts(out, "\\\\");
+            break;
+        case '\b':
+            cx_buf_puts(out, "\\b");
+            break;
+        case '\f':
+            cx_buf_puts(out, "\\f");
+            break;
+        case '\n':
+            cx_buf_puts(out, "\\n");
+            break;
+        case '\r':
+            cx_buf_puts(out, "\\r");
+            break;
+        case '\t':
+            cx_buf_puts(out, "\\t");
+            break;
+        default: {
+            char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+            cx_buf_puts(out, u);
+        }
+        }
+    }
+    cx_buf_append(out, str + run, len - run);
+    cx_buf_putc(out, '"');
+}
+
+size_t cx__chat_put_str(cx_buf *out, const json_object *obj, const char *key)
+{
+    json_object *v = key ? cx_json_get(obj, key) : (json_object *)obj;
+    if (!v || !json_object_is_type(v, json_type_string)) return 0;
+    size_t n = (size_t)json_object_get_string_len(v);
+    cx_buf_append(out, json_object_get_string(v), n);
+    return n;
+}
+
+json_object *cx__chat_copy_str(const json_object *obj, const char *key, const char *dflt)
+{
+    cx_buf b = CX_BUF_INIT;
+    if (!cx__chat_put_str(&b, obj, key)) cx_buf_puts(&b, dflt);
+    json_object *v = cx_json_string_len(b.data ? b.data : "", b.len);
+    cx_buf_free(&b);
+    return v;
+}
+
+json_object *cx__chat_custom_input(const char *args, size_t len)
+{
+    json_object *o = NULL;
+    if (args && !cx_json_parse(args, len, &o, NULL) && json_object_is_type(o, json_type_object) &&
+        cx_json_get(o, "input")) {
+        json_object *v = cx_json_get(o, "input");
+        json_object *r =
+            json_object_is_type(v, json_type_string) ? cx__chat_copy_str(v, NULL, "") : NULL;
+        if (!r) {
+            char *text = cx_json_to_string(v);
+            r = json_object_new_string(text ? text : "");
+            free(text);
+        }
+        json_object_put(o);
+        return r;
+    }
+    json_object_put(o);
+    return cx_json_string_len(args ? args : "", args ? len : 0);
+}
