@@ -4,19 +4,8 @@ sent (compare_requests.py, prose excluded), its exit codes, stdout, the files it
 notify payloads) and its stderr layout (banner line aside) with upstream's captures."""
 import json, os, re, shutil, stat, subprocess, sys, tempfile, unittest
 
-SHARED = os.environ.get("CX_SHARED_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared")
-CONF = os.path.join(SHARED, "conformance")
-TOOLS = os.path.join(CONF, "tools")
-UPSTREAM = os.path.join(CONF, "upstream-0.115.0")
-BIN = os.environ.get("CCODEX_BIN") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "ccodex")
-
-# Upstream's capture home had its system skills installed; the wrapper plants one so the
-# developer message has the same shape (as test_conformance.py does).
-WRAPPER = """#!/bin/sh
-mkdir -p "$CODEX_HOME/skills/demo"
-printf -- '---\\nname: demo\\ndescription: A demonstration skill used by the conformance test.\\n---\\nDo the demo.\\n' > "$CODEX_HOME/skills/demo/SKILL.md"
-exec "{bin}" "$@"
-"""
+# the shared folders, the binary and the skill-planting wrapper, as the main conformance test has them
+from test_conformance import BIN, CONF, TOOLS, UPSTREAM, WRAPPER  # noqa: E402
 
 # Scenarios owned by other areas: MCP servers (opt_color_always_mixed), the sandbox's
 # command quoting (opt_dangerously_bypass_write), sessions (--ephemeral) and a local Ollama
