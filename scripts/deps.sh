@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential pkg-config cmake ninja-build python3 git libcurl4-openssl-dev libssl-dev
       libnghttp2-dev zlib1g-dev libjson-c-dev libevent-dev libedit-dev libcmocka-dev ripgrep
       clang libclang-rt-14-dev clang-tidy clang-format wrk nodejs libseccomp-dev libhiredis-dev
-      redis-server)
+      redis-server musl-tools gperf)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,9 +14,11 @@ cd "$(dirname "$0")/.."
 secs="${FUZZ_SECONDS:-15}"
 seed="${FUZZ_SEED:-1}"
 scale="${FUZZ_SCALE:-1}"
-targets="${FUZZ_TARGETS:-patch sse toml json chat jsonrpc}"
+targets="${FUZZ_TARGETS:-patch sse toml json chat jsonrpc serve_http storage_http}"
 # inputs per target: each takes 5-15 s on the project's 2-core VM
-declare -A runs=([patch]=20000 [sse]=200000 [toml]=40000 [json]=150000 [chat]=40000 [jsonrpc]=100000)
+# (the HTTP targets go through a real loopback connection to a server thread: slower per input)
+declare -A runs=([patch]=20000 [sse]=200000 [toml]=40000 [json]=150000 [chat]=40000 [jsonrpc]=100000
+  [serve_http]=3000 [storage_http]=3000)
 
 command -v clang >/dev/null || { echo "fuzz smoke: clang is not installed" >&2; exit 1; }
 CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCCODEX_FUZZ=ON -DCCODEX_TESTS=OFF \

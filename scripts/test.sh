@@ -5,7 +5,8 @@
 #     (build-clang/), every test of each;
 #  3. a ThreadSanitizer build (build-tsan/) of the CLI, running the parallel-tools test;
 #  4. scripts/lint.sh: clang-format and clang-tidy;
-#  5. the fuzz smoke runs.
+#  5. the fuzz smoke runs;
+#  6. the static release build (scripts/release.sh) run in an empty chroot.
 # Every build has -Werror (CCODEX_WERROR). Arguments go to the first ctest only;
 # CX_TEST_ASAN_ONLY=1 stops after step 1 (a quicker local run).
 set -euo pipefail
@@ -45,3 +46,16 @@ scripts/lint.sh build-clang
 step "fuzz smoke"
 # the libFuzzer targets, a short bounded run each (see fuzz/ and scripts/fuzz_smoke.sh)
 scripts/fuzz_smoke.sh
+
+# 6. the static release binary: scripts/release.sh builds it (the musl dependencies are cached in
+# build-static/deps, so only a changed Debian version or recipe rebuilds one; keep that directory
+# between CI runs), then it runs in an empty chroot (an exec turn with a tool call over https, a
+# serve round trip) and through the TLS/proxy tests. CCODEX_SKIP_RELEASE=1 skips this step.
+if [ "${CCODEX_SKIP_RELEASE:-0}" != 1 ]; then
+    step "static release build, then exec and serve in an empty root"
+    scripts/release.sh --jobs "$jobs"
+    version=$(sed -n 's/^project(ccodex VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+    static_bin=$(realpath "dist/ccodex-$version-linux-$(uname -m)")
+    CCODEX_STATIC_BIN=$static_bin python3 tests/integration/test_static_root.py
+    CCODEX_STATIC_BIN=$static_bin python3 tests/integration/test_tls_proxy.py
+fi

@@ -2,7 +2,7 @@
 """Load benchmark of `ccodex serve` (issues 4 and 13). Prints a Markdown table.
 
 usage: bench/serve/run.py [--bin build/ccodex] [--events 1000] [--seconds 5] [--concurrent 2000]
-                          [--skip-redis] [--only NAME,...]
+                          [--many-seconds 30] [--skip-redis] [--only NAME,...]
 Starts bench/serve/chatbackend.c (a libevent backend streaming EVENTS chat chunks per request),
 then `ccodex serve` in front of it, and measures with wrk (bench/serve/post.lua: every request one
 full streaming Responses request on the API wire, as the official SDKs get it):
@@ -12,8 +12,9 @@ full streaming Responses request on the API wire, as the official SDKs get it):
   ten       streams/s at 10 keep-alive clients
   fifty     streams/s at 50 clients, with the in-memory store and with Redis (a redis-server of
             its own on a loopback port), and their ratio
-  many      CONCURRENT clients at once on a fresh server: errors, and the server's peak RSS
-Each wrk run is SECONDS long. The backend, serve, Redis and wrk share the machine's cores.
+  many      CONCURRENT clients at once on a fresh server for MANY_SECONDS (long enough for streams
+            to complete: wrk counts only those): errors, and the server's peak RSS
+The other wrk runs are SECONDS long. The backend, serve, Redis and wrk share the machine's cores.
 """
 import argparse, os, re, shutil, signal, socket, statistics, subprocess, tempfile, time
 
@@ -76,6 +77,7 @@ def main():
     ap.add_argument("--events", type=int, default=1000)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--concurrent", type=int, default=2000)
+    ap.add_argument("--many-seconds", type=int, default=30)
     ap.add_argument("--skip-redis", action="store_true")
     ap.add_argument("--only", default="latency,one,ten,fifty,many")
     a = ap.parse_args()
@@ -136,12 +138,12 @@ def main():
         if "many" in only:
             fresh = Serve(binary, bport)
             try:
-                rps, errors, lat = wrk(fresh.url, a.concurrent, max(a.seconds, 10))
+                rps, errors, lat = wrk(fresh.url, a.concurrent, a.many_seconds)
                 hwm = fresh.hwm_mb()
             finally:
                 fresh.close()
-            rows.append((f"{a.concurrent} concurrent streams", f"{rps:.0f} streams/s, {errors} errors, mean {lat}",
-                         "no errors"))
+            rows.append((f"{a.concurrent} concurrent streams for {a.many_seconds} s",
+                         f"{rps:.0f} streams/s, {errors} errors, mean {lat}", "no errors"))
             rows.append((f"peak RSS (VmHWM) of a fresh server after them", f"{hwm:.1f} MB", "<= 64 MB"))
         print(f"binary: {binary}; backend: chatbackend.c, {a.events} events per stream; "
               f"wrk runs of {a.seconds} s\n")

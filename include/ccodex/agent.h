@@ -16,6 +16,9 @@
 #include "ccodex/error.h"
 #include "ccodex/events.h"
 #include "ccodex/tools.h"
+#include "ccodex/export.h"
+
+CX_BEGIN_DECLS
 
 typedef struct cx_agent cx_agent;
 
@@ -37,7 +40,6 @@ typedef struct cx_agent_options {
     const char *session_id;             /* NULL: a new UUIDv7 */
     const char *subagent_header;        /* x-openai-subagent value, or NULL */
     const char *base_instructions;      /* an override that wins over config, or NULL */
-    void *services;                     /* handed to tools (sub-agent runtime), may be NULL */
     const char *model;                  /* overrides config->model, or NULL */
     const char *reasoning_effort;       /* overrides config->model_reasoning_effort, or NULL */
     const json_object *initial_history; /* items to start from (fork_context), or NULL */
@@ -76,21 +78,21 @@ typedef struct cx_usage {
 /* Process-wide set-up of the HTTP stack for the provider of cfg (NULL: full
  * set-up). Call once from main before any thread starts; optional (the first
  * request would do it), but only main can do it thread-safely. */
-void cx_agent_global_init(const cx_config *cfg);
+CX_EXTERN void cx_agent_global_init(const cx_config *cfg);
 
 /* Creates an agent. Returns NULL and fills err on failure. */
-cx_agent *cx_agent_new(const cx_agent_options *opts, cx_error *err);
-void cx_agent_free(cx_agent *agent);
+CX_EXTERN cx_agent *cx_agent_new(const cx_agent_options *opts, cx_error *err);
+CX_EXTERN void cx_agent_free(cx_agent *agent);
 
 /* Runs one turn for the user's text: samples the model, runs the tools it
  * calls, and samples again until a response has no tool call and no steer
  * text is pending. Returns 0, CX_ECANCELED when interrupted, or the error that
  * ended the turn (also reported as CX_EV_TURN_FAILED). */
-int cx_agent_run_turn(cx_agent *agent, const char *user_text, cx_error *err);
+CX_EXTERN int cx_agent_run_turn(cx_agent *agent, const char *user_text, cx_error *err);
 /* Same, with content parts (e.g. input_image and its input_text markers,
  * borrowed array) placed in the user message before the text. */
-int cx_agent_run_turn_content(cx_agent *agent, const char *user_text, const json_object *before,
-                              cx_error *err);
+CX_EXTERN int cx_agent_run_turn_content(cx_agent *agent, const char *user_text,
+                                        const json_object *before, cx_error *err);
 
 /* Compacts the conversation now (the REPL's /compact): the history is
  * replaced by a summary as an automatic compaction would, and recorded.
@@ -99,28 +101,30 @@ int cx_agent_compact(cx_agent *agent, cx_error *err);
 
 /* Thread-safe: queues text that joins the next request of the running turn
  * (at the next sampling boundary). Returns 0 or CX_ENOMEM. */
-int cx_agent_steer(cx_agent *agent, const char *text);
+CX_EXTERN int cx_agent_steer(cx_agent *agent, const char *text);
 /* Thread-safe: true while steer text waits to be inserted. */
-bool cx_agent_has_pending_steer(cx_agent *agent);
+CX_EXTERN bool cx_agent_has_pending_steer(cx_agent *agent);
 /* Thread-safe: moves pending steer texts out (NULL-terminated, caller frees
  * each string and the array), e.g. to start a new turn with them. */
-char **cx_agent_take_steer(cx_agent *agent);
+CX_EXTERN char **cx_agent_take_steer(cx_agent *agent);
 /* Thread-safe: asks the running turn to stop at the next safe point. */
-void cx_agent_interrupt(cx_agent *agent);
+CX_EXTERN void cx_agent_interrupt(cx_agent *agent);
 
-const char *cx_agent_session_id(const cx_agent *agent);
+CX_EXTERN const char *cx_agent_session_id(const cx_agent *agent);
 /* The conversation so far (borrowed JSON array of items; do not modify). */
-const json_object *cx_agent_history(const cx_agent *agent);
+CX_EXTERN const json_object *cx_agent_history(const cx_agent *agent);
 /* Token usage summed over the agent's life. */
-cx_usage cx_agent_usage(const cx_agent *agent);
+CX_EXTERN cx_usage cx_agent_usage(const cx_agent *agent);
 /* The last assistant message of the last turn (borrowed; NULL if none). */
-const char *cx_agent_last_message(const cx_agent *agent);
+CX_EXTERN const char *cx_agent_last_message(const cx_agent *agent);
 /* The registry in use (borrowed), e.g. to add tools before the first turn. */
-cx_tool_registry *cx_agent_tools(cx_agent *agent);
+CX_EXTERN cx_tool_registry *cx_agent_tools(cx_agent *agent);
 /* Changes the model for later requests. Returns 0 or CX_ENOMEM. */
-int cx_agent_set_model(cx_agent *agent, const char *model);
-const char *cx_agent_model(const cx_agent *agent);
+CX_EXTERN int cx_agent_set_model(cx_agent *agent, const char *model);
+CX_EXTERN const char *cx_agent_model(const cx_agent *agent);
 /* "default" or "plan": the collaboration mode (interactive mode only). */
-int cx_agent_set_collaboration_mode(cx_agent *agent, const char *mode);
+CX_EXTERN int cx_agent_set_collaboration_mode(cx_agent *agent, const char *mode);
+
+CX_END_DECLS
 
 #endif

@@ -9,6 +9,9 @@
 #include <stddef.h>
 
 #include "ccodex/error.h"
+#include "ccodex/export.h"
+
+CX_BEGIN_DECLS
 
 typedef struct cx_provider {
     char *id; /* key under [model_providers], e.g. "openai" */
@@ -60,16 +63,18 @@ typedef struct cx_config_options {
 
 /* Loads the configuration. *out is new; free it with cx_config_free. Errors
  * name the file, line, column and key where they can. */
-int cx_config_load(const cx_config_options *opts, cx_config **out, cx_error *err);
-void cx_config_free(cx_config *cfg);
+CX_EXTERN int cx_config_load(const cx_config_options *opts, cx_config **out, cx_error *err);
+CX_EXTERN void cx_config_free(cx_config *cfg);
 
 /* The CODEX_HOME path: opts value, $CODEX_HOME, else $HOME/.codex. New string. */
-char *cx_config_home(const char *override);
+CX_EXTERN char *cx_config_home(const char *override);
 
 /* Reads CODEX_HOME/.env and sets each variable in the process environment
  * (replacing a value already there, as upstream does), skipping names that
  * start with "CODEX_" in any case. A missing file is not an error. Changes the process environment:
  * call it from main, before threads start. */
-int cx_dotenv_load(const char *codex_home, cx_error *err);
+CX_EXTERN int cx_dotenv_load(const char *codex_home, cx_error *err);
+
+CX_END_DECLS
 
 #endif

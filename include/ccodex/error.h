@@ -5,6 +5,9 @@
 #define CCODEX_ERROR_H
 
 #include <stddef.h>
+#include "ccodex/export.h"
+
+CX_BEGIN_DECLS
 
 enum {
     CX_OK = 0,
@@ -29,19 +32,21 @@ typedef struct cx_error {
 
 /* Fills err (if not NULL) with code and a printf-style message; returns code
  * so callers can write `return cx_error_set(err, CX_EIO, "...")`. */
-int cx_error_set(cx_error *err, int code, const char *fmt, ...)
+CX_EXTERN int cx_error_set(cx_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Puts a printf-style prefix before err's current message and sets code:
  * `cx_error_prefix(err, CX_EHTTP, "backend: ")`. Arguments may point into
  * err->msg (cx_error_set copies too, so neither overlaps). */
-int cx_error_prefix(cx_error *err, int code, const char *fmt, ...)
+CX_EXTERN int cx_error_prefix(cx_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Resets err to CX_OK with an empty message. */
-void cx_error_clear(cx_error *err);
+CX_EXTERN void cx_error_clear(cx_error *err);
 
 /* A short fixed name for a code ("out of memory", "I/O error", ...). */
-const char *cx_error_name(int code);
+CX_EXTERN const char *cx_error_name(int code);
+
+CX_END_DECLS
 
 #endif

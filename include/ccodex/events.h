@@ -14,6 +14,9 @@
 #define CCODEX_EVENTS_H
 
 #include <json-c/json.h>
+#include "ccodex/export.h"
+
+CX_BEGIN_DECLS
 
 typedef enum cx_event_kind {
     CX_EV_TURN_STARTED,    /* data: {"turn_id"} */
@@ -34,6 +37,7 @@ typedef enum cx_event_kind {
     CX_EV_STEER_INSERTED, /* data: {"text"}: a steer text joined the next request */
     CX_EV_RETRY,          /* data: {"attempt","max","delay_ms","message"} */
     CX_EV_WARNING,        /* data: {"message"} */
+    CX_EV_COMPACTED,      /* data: {"mode":"remote"|"inline"}: the history was compacted */
 } cx_event_kind;
 
 typedef struct cx_event {
@@ -44,6 +48,8 @@ typedef struct cx_event {
 typedef void (*cx_event_fn)(void *user, const cx_event *ev);
 
 /* Fixed lower-case name of a kind ("turn_started", ...), for logs and tests. */
-const char *cx_event_kind_name(cx_event_kind kind);
+CX_EXTERN const char *cx_event_kind_name(cx_event_kind kind);
+
+CX_END_DECLS
 
 #endif

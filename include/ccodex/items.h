@@ -9,30 +9,37 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include "ccodex/export.h"
+
+CX_BEGIN_DECLS
 
 /* New {"type":"message","role":role,"content":[{"type":"input_text","text":text}]}. */
-json_object *cx_item_user_text(const char *role, const char *text);
+CX_EXTERN json_object *cx_item_user_text(const char *role, const char *text);
 /* New assistant message with one output_text part. */
-json_object *cx_item_assistant_text(const char *text);
+CX_EXTERN json_object *cx_item_assistant_text(const char *text);
 /* New {"type":"function_call_output","call_id","output"}; output is a string
  * or, when content is given (an array, reference taken), that array. */
-json_object *cx_item_function_output(const char *call_id, const char *text, json_object *content);
+CX_EXTERN json_object *cx_item_function_output(const char *call_id, const char *text,
+                                               json_object *content);
 /* New {"type":"custom_tool_call_output","call_id","output"}; output as for
  * cx_item_function_output (a string, or the content array when given). */
-json_object *cx_item_custom_output(const char *call_id, const char *text, json_object *content);
+CX_EXTERN json_object *cx_item_custom_output(const char *call_id, const char *text,
+                                             json_object *content);
 
 /* Rebuilds an item received from the model (response.output_item.done) in the
  * canonical shape Codex stores and replays: server-only fields (id, status,
  * annotations) dropped, keys in upstream's order, unknown item types kept as
  * they came. Returns a new reference, or NULL for items that are not kept
  * (none today) or on OOM. */
-json_object *cx_item_from_model(const json_object *item);
+CX_EXTERN json_object *cx_item_from_model(const json_object *item);
 
 /* The concatenated output_text of an assistant message item, or NULL. The
  * returned string is new (caller frees). */
-char *cx_item_message_text(const json_object *item);
+CX_EXTERN char *cx_item_message_text(const json_object *item);
 
 /* True for function_call / custom_tool_call / local_shell_call items. */
-bool cx_item_is_tool_call(const json_object *item);
+CX_EXTERN bool cx_item_is_tool_call(const json_object *item);
+
+CX_END_DECLS
 
 #endif

@@ -11,6 +11,9 @@
 #include <time.h>
 
 #include "ccodex/error.h"
+#include "ccodex/export.h"
+
+CX_BEGIN_DECLS
 
 typedef struct cx_session_query {
     const char *codex_home;
@@ -25,7 +28,7 @@ typedef struct cx_session_query {
 /* Finds one session. By id the filters are not applied (as upstream). On
  * success *path is a new string; CX_ENOTFOUND when nothing matches (not an
  * error for `resume`: a new session starts), other codes with err. */
-int cx_session_find(const cx_session_query *q, char **path, cx_error *err);
+CX_EXTERN int cx_session_find(const cx_session_query *q, char **path, cx_error *err);
 
 typedef struct cx_session_info {
     char *path;
@@ -37,9 +40,9 @@ typedef struct cx_session_info {
 
 /* Lists up to max sessions passing the filters (id ignored), newest first.
  * *out is a new array of *n entries (free with cx_session_info_free). */
-int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out, size_t *n,
-                    cx_error *err);
-void cx_session_info_free(cx_session_info *v, size_t n);
+CX_EXTERN int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out,
+                              size_t *n, cx_error *err);
+CX_EXTERN void cx_session_info_free(cx_session_info *v, size_t n);
 
 /* A rollout replayed into what a resumed conversation starts from. */
 typedef struct cx_session_state {
@@ -55,15 +58,17 @@ typedef struct cx_session_state {
 /* Reads a rollout file. A line that does not parse (e.g. cut short by a
  * crash) is skipped. Returns 0 with *out new (cx_session_state_free), or an
  * error when the file cannot be read or has no session_meta. */
-int cx_session_load(const char *path, cx_session_state **out, cx_error *err);
-void cx_session_state_free(cx_session_state *s);
+CX_EXTERN int cx_session_load(const char *path, cx_session_state **out, cx_error *err);
+CX_EXTERN void cx_session_state_free(cx_session_state *s);
 
 /* Appends {"session_id","ts","text"} to CODEX_HOME/history.jsonl (the REPL's
  * prompt history, shared with upstream's TUI). */
-int cx_session_history_append(const char *codex_home, const char *session_id, const char *text,
-                              cx_error *err);
+CX_EXTERN int cx_session_history_append(const char *codex_home, const char *session_id,
+                                        const char *text, cx_error *err);
 /* The texts of history.jsonl, oldest first (at most the last max entries):
  * a new NULL-terminated array of new strings, or NULL when there is none. */
-char **cx_session_history_read(const char *codex_home, size_t max);
+CX_EXTERN char **cx_session_history_read(const char *codex_home, size_t max);
+
+CX_END_DECLS
 
 #endif

@@ -9,11 +9,13 @@
 #define CCODEX_TOOLS_H
 
 #include <json-c/json.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "ccodex/events.h"
+#include "ccodex/export.h"
+
+CX_BEGIN_DECLS
 
 struct cx_config;
 
@@ -35,13 +37,14 @@ typedef struct cx_tool_env {
     const char *cwd;                /* the turn's working directory */
     const char *shell;              /* the user's shell (absolute path) */
     const struct cx_config *config; /* may be NULL in tests */
-    const atomic_bool *cancel;      /* set when the turn is interrupted */
+    /* The turn's interrupt flag (an atomic_bool inside the library; opaque here so
+     * that C++ can include this header): test it with cx_tool_cancelled(env). */
+    const void *cancel;
     /* Emits an event (e.g. CX_EV_ITEM_STARTED for a command) to the agent's
      * subscriber. emit may be NULL. */
     cx_event_fn emit;
     void *emit_user;
     const char *collaboration_mode; /* "default" or "plan" */
-    void *services;                 /* runtime services (sub-agents); may be NULL */
     const json_object *history;     /* the conversation so far (read-only), or NULL */
     const char *thread_id;          /* the calling agent's session (thread) id, or NULL */
 } cx_tool_env;
@@ -57,10 +60,14 @@ typedef struct cx_tool_output {
 } cx_tool_output;
 
 /* Sets out->text to a malloc'd copy of the formatted string. Returns 0 or CX_ENOMEM. */
-int cx_tool_output_setf(cx_tool_output *out, bool success, const char *fmt, ...)
+CX_EXTERN int cx_tool_output_setf(cx_tool_output *out, bool success, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Releases what out owns and zeroes it. */
-void cx_tool_output_clear(cx_tool_output *out);
+CX_EXTERN void cx_tool_output_clear(cx_tool_output *out);
+
+/* True once the turn the handler runs in was interrupted (false without a flag);
+ * a long handler polls it and stops early. */
+CX_EXTERN bool cx_tool_cancelled(const cx_tool_env *env);
 
 /* A handler returns 0 after filling out (also when the model is told about a
  * failure, e.g. bad arguments), or a negative CX_E* code for a failure that
@@ -81,22 +88,33 @@ typedef struct cx_tool_def {
 
 typedef struct cx_tool_registry cx_tool_registry;
 
-cx_tool_registry *cx_tools_new(void);
-void cx_tools_free(cx_tool_registry *reg);
+CX_EXTERN cx_tool_registry *cx_tools_new(void);
+CX_EXTERN void cx_tools_free(cx_tool_registry *reg);
 /* Adds a tool (the registry takes def->spec and def->state, also on failure).
  * A tool with the same name is replaced in place, keeping its position.
  * Returns 0, CX_EINVAL (no name) or CX_ENOMEM. */
-int cx_tools_add(cx_tool_registry *reg, const cx_tool_def *def);
+CX_EXTERN int cx_tools_add(cx_tool_registry *reg, const cx_tool_def *def);
 /* Like cx_tools_add, but a new tool goes to index pos (at the end when pos is
  * past it); a tool with the same name is replaced in place. */
-int cx_tools_insert(cx_tool_registry *reg, size_t pos, const cx_tool_def *def);
+CX_EXTERN int cx_tools_insert(cx_tool_registry *reg, size_t pos, const cx_tool_def *def);
 /* Removes a tool by name; returns 0 or CX_ENOTFOUND. */
-int cx_tools_remove(cx_tool_registry *reg, const char *name);
+CX_EXTERN int cx_tools_remove(cx_tool_registry *reg, const char *name);
 /* Borrowed; NULL when absent. */
-const cx_tool_def *cx_tools_find(const cx_tool_registry *reg, const char *name);
-size_t cx_tools_count(const cx_tool_registry *reg);
-const cx_tool_def *cx_tools_at(const cx_tool_registry *reg, size_t i);
+CX_EXTERN const cx_tool_def *cx_tools_find(const cx_tool_registry *reg, const char *name);
+CX_EXTERN size_t cx_tools_count(const cx_tool_registry *reg);
+CX_EXTERN const cx_tool_def *cx_tools_at(const cx_tool_registry *reg, size_t i);
 /* A new JSON array of the specs in registration order (new reference). */
-json_object *cx_tools_specs(const cx_tool_registry *reg);
+CX_EXTERN json_object *cx_tools_specs(const cx_tool_registry *reg);
+
+/* Images as user input (view_image, exec -i): a "data:MIME;base64,..." URL
+ * for PNG, JPEG, GIF or WebP bytes (new string), or NULL when the bytes are
+ * none of those (or on OOM); and upstream's text for a file that is not such
+ * an image, by the MIME type its name suggests (new string, NULL on OOM). */
+CX_EXTERN char *cx_image_data_url(const unsigned char *data, size_t n);
+CX_EXTERN char *cx_image_unsupported_text(const char *path);
+/* Largest image file view_image and exec -i accept. */
+#define CX_MAX_IMAGE_BYTES (20 * 1024 * 1024)
+
+CX_END_DECLS
 
 #endif

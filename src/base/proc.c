@@ -1,6 +1,8 @@
 /* The one process spawner: see proc.h. */
+#include "base/clock.h"
 #include "base/proc.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,9 +34,7 @@ enum { STAGE_CWD = 1, STAGE_EXEC = 2, STAGE_SETUP = 3 };
 
 long long cx_proc_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return cx_clock_ms();
 }
 
 static void close_fd(int *fd)

@@ -131,7 +131,7 @@ int cx_redact_append(cx_buf *out, const char *s, size_t n, const char *const *se
             i = userinfo_end(s, i + 3, n);
             continue;
         }
-        if ((l = secret_name(s, i, n, &v))) {
+        if (secret_name(s, i, n, &v)) {
             size_t after_scheme = scheme_word(s, v, n);
             size_t end = skip_token(s, after_scheme, n);
             cx_buf_append(out, s + i, after_scheme - i);

@@ -96,6 +96,9 @@ int cx_cli_portable_call(const char *token, char **home);
  * storage server. */
 int cx_cli_storage_server(int argc, char **argv);
 
+/* --version --verbose: build, library versions, CA certificates, Node.js. */
+int cx_cli_version_verbose(FILE *f);
+
 /* Maps agent events to upstream's `exec --json` JSONL lines. */
 typedef struct cx_jsonl cx_jsonl;
 cx_jsonl *cx_jsonl_new(FILE *out);

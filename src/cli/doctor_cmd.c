@@ -5,10 +5,12 @@
 #include "cli/cli.h"
 #include "sandbox/sandbox.h"
 
+#include "base/clock.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/redact.h"
 #include "model/request.h"
+#include "model/tls.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -25,13 +27,6 @@ typedef struct report {
     json_object *checks; /* borrowed from o */
     bool ok;
 } report;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void check(report *r, const char *name, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -113,10 +108,10 @@ static bool live_request(const cx_config *cfg, double timeout, char **text, char
                            .tools = none,
                            .base_instructions = "Reply with exactly OK."};
     cx_error err;
-    double t0 = now_s();
+    double t0 = cx_clock_s();
     cx_agent *a = cx_agent_new(&ao, &err);
     bool ok = a && cx_agent_run_turn(a, "Reply with exactly OK.", &err) == 0;
-    double took = now_s() - t0;
+    double took = cx_clock_s() - t0;
     (void)timeout;
     if (ok) {
         const char *last = cx_agent_last_message(a);
@@ -286,11 +281,14 @@ int cx_cli_doctor(int argc, char **argv)
                     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
                     curl_easy_setopt(c, CURLOPT_PROXY, "");
                     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout * 1000));
-                    char eb[CURL_ERROR_SIZE] = "";
+                    char eb[1024] = ""; /* >= CURL_ERROR_SIZE; also holds cx_tls_apply's text */
                     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, eb);
-                    double t0 = now_s();
-                    CURLcode cr = curl_easy_perform(c);
-                    double took = now_s() - t0;
+                    double t0 = cx_clock_s();
+                    cx_error terr = {0};
+                    CURLcode cr = cx_tls_apply(c, target, &terr) < 0 ? CURLE_SSL_CACERT_BADFILE
+                                                                     : curl_easy_perform(c);
+                    if (terr.code) snprintf(eb, sizeof eb, "%s", terr.msg);
+                    double took = cx_clock_s() - t0;
                     curl_easy_cleanup(c);
                     bool tls = !strcmp(scheme, "https");
                     if (cr == CURLE_OK)

@@ -48,9 +48,13 @@ static void one_shot_event(exec_ui *ui, const cx_event *ev)
         if (type && !strcmp(type, "command_execution") && cmd) fprintf(stderr, "exec %s\n", cmd);
         break;
     }
-    case CX_EV_ITEM_COMPLETED:
+    case CX_EV_ITEM_COMPLETED: {
         cx_cli_mcp_item(&ui->mcp, ev, stderr);
+        const char *type = cx_json_get_str(ev->data, "type");
+        if (type && !strcmp(type, "error")) /* e.g. the compaction heads-up */
+            fprintf(stderr, "warning: %s\n", cx_json_get_str(ev->data, "message") ?: "");
         break;
+    }
     case CX_EV_TOOL_STARTED: {
         const char *name = cx_json_get_str(ev->data, "name");
         if (name && strcmp(name, "exec_command") && strcmp(name, "shell") &&
@@ -63,6 +67,9 @@ static void one_shot_event(exec_ui *ui, const cx_event *ev)
         break;
     case CX_EV_WARNING:
         fprintf(stderr, "warning: %s\n", cx_json_get_str(ev->data, "message") ?: "");
+        break;
+    case CX_EV_COMPACTED:
+        fputs("context compacted\n", stderr);
         break;
     default:
         break;
@@ -265,7 +272,10 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
     }
     /* MCP servers start before the first request (their lines follow the
      * banner, as upstream's); a `required` one that fails ends the run */
-    if (cx_cli_mcp_start(cfg, o.cwd, !ui.json && (has_mcp || !ui.human), &mcp) != 0) {
+    cx_cli_mcp_lines lines = ui.json                  ? CX_CLI_MCP_QUIET
+                             : (has_mcp || !ui.human) ? CX_CLI_MCP_ALWAYS
+                                                      : CX_CLI_MCP_QUIET;
+    if (cx_cli_mcp_start(cfg, o.cwd, lines, &mcp) != 0) {
         free(cwd);
         goto out;
     }

@@ -6,7 +6,7 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/proc.h"
-#include "tools/basic_tools.h"
+#include "ccodex/tools.h"
 
 #include <errno.h>
 #include <limits.h>

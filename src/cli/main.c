@@ -76,7 +76,7 @@ static void usage(FILE *f)
         "      --ephemeral            do not record the session under CODEX_HOME/sessions\n"
         "      --skip-git-repo-check  (exec) run outside a git repository\n"
         "  -h, --help                 this help\n"
-        "  -V, --version              print the version\n"
+        "  -V, --version [--verbose]  print the version (--verbose: libraries, CA certificates)\n"
         "\n"
         "Configuration: $CODEX_HOME/config.toml (default ~/.codex). See docs/CONFIG.md.\n",
         f);
@@ -111,7 +111,13 @@ int main(int argc, char **argv)
         goto out;
     }
     if (action == CX_CLI_VERSION) {
-        printf("ccodex %s\n", CCODEX_VERSION);
+        bool verbose = false;
+        for (int j = 1; j < argc; j++)
+            verbose |= !strcmp(argv[j], "--verbose");
+        if (verbose)
+            cx_cli_version_verbose(stdout);
+        else
+            printf("ccodex %s\n", CCODEX_VERSION);
         goto out;
     }
     if (o.put && o.call) {

@@ -11,12 +11,18 @@
 #include "ccodex/events.h"
 #include "mcp/mcp.h"
 
-/* Starts cfg's MCP servers for a session in cwd (NULL: the process's). With
- * verbose, prints `mcp: NAME starting|ready|failed: ...` and the `mcp
- * startup:` summary on stderr. Sets *out (NULL when none is configured) and
- * returns 0; on a bad [mcp_servers] table or a failed `required` server
- * prints the error and returns 1. */
-int cx_cli_mcp_start(const cx_config *cfg, const char *cwd, bool verbose, cx_mcp **out);
+/* How much of the start-up cx_cli_mcp_start prints on stderr. */
+typedef enum cx_cli_mcp_lines {
+    CX_CLI_MCP_QUIET,      /* nothing (exec --json, mcp-server) */
+    CX_CLI_MCP_ALWAYS,     /* exec: the lines and the summary, "no servers" included */
+    CX_CLI_MCP_IF_SERVERS, /* the REPL: only when a server is enabled */
+} cx_cli_mcp_lines;
+
+/* Starts cfg's MCP servers for a session in cwd (NULL: the process's),
+ * printing `mcp: NAME starting|ready|failed: ...` and the `mcp startup:`
+ * summary as `lines` says. Sets *out and returns 0; on a bad [mcp_servers]
+ * table or a failed `required` server prints the error and returns 1. */
+int cx_cli_mcp_start(const cx_config *cfg, const char *cwd, cx_cli_mcp_lines lines, cx_mcp **out);
 
 /* Human rendering of mcp_tool_call items: start times by call id. */
 typedef struct cx_cli_mcp_render {

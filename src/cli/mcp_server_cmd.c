@@ -356,7 +356,7 @@ static session *new_session(server *srv, const json_object *args, char **msg)
     }
     pthread_mutex_init(&s->turn, NULL);
     s->srv = srv;
-    if (cx_cli_mcp_start(s->cfg, cwd, false, &s->mcp) != 0) {
+    if (cx_cli_mcp_start(s->cfg, cwd, CX_CLI_MCP_QUIET, &s->mcp) != 0) {
         if (asprintf(msg, "required MCP servers failed to initialize") < 0) *msg = NULL;
         session_free(s);
         return NULL;

@@ -2,6 +2,7 @@
  * stderr, in upstream `codex exec`'s words. */
 #include "cli/mcp_cli.h"
 
+#include "base/clock.h"
 #include "base/buf.h"
 #include "base/json.h"
 
@@ -30,7 +31,7 @@ static void on_status(void *user, const char *server, const char *state, const c
     cx_buf_free(&line);
 }
 
-int cx_cli_mcp_start(const cx_config *cfg, const char *cwd, bool verbose, cx_mcp **out)
+int cx_cli_mcp_start(const cx_config *cfg, const char *cwd, cx_cli_mcp_lines lines, cx_mcp **out)
 {
     *out = NULL;
     char *abs = cwd ? realpath(cwd, NULL) : NULL;
@@ -44,6 +45,8 @@ int cx_cli_mcp_start(const cx_config *cfg, const char *cwd, bool verbose, cx_mcp
     }
     /* upstream prints nothing of the start-up when a required server fails:
      * with one configured, the lines wait until the outcome is known */
+    bool verbose = lines == CX_CLI_MCP_ALWAYS ||
+                   (lines == CX_CLI_MCP_IF_SERVERS && cx_mcp_enabled_count(m) > 0);
     cx_buf held = CX_BUF_INIT;
     status_out so = {verbose, cx_mcp_has_required(m) ? &held : NULL};
     int rc = cx_mcp_start(m, on_status, &so, &err);
@@ -72,13 +75,6 @@ bool cx_cli_mcp_is_tool(const char *name)
            !strcmp(name, "list_mcp_resource_templates") || !strcmp(name, "read_mcp_resource");
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void call_text(const json_object *item, cx_buf *b)
 {
     char *args = cx_json_to_string(cx_json_get(item, "arguments"));
@@ -96,15 +92,15 @@ void cx_cli_mcp_item(cx_cli_mcp_render *r, const cx_event *ev, FILE *out)
     cx_buf line = CX_BUF_INIT;
     call_text(ev->data, &line);
     if (ev->kind == CX_EV_ITEM_STARTED) {
-        cx_json_set(r->started, call_id, json_object_new_int64(now_ms()));
+        cx_json_set(r->started, call_id, json_object_new_int64(cx_clock_ms()));
         fprintf(out, "tool %s\n", cx_buf_str(&line));
         cx_buf_free(&line);
         return;
     }
-    int64_t t0 = now_ms();
+    int64_t t0 = cx_clock_ms();
     cx_json_get_int(r->started, call_id, &t0);
     json_object_object_del(r->started, call_id);
-    long long ms = now_ms() - t0;
+    long long ms = cx_clock_ms() - t0;
     const char *status = cx_json_get_str(ev->data, "status") ?: "";
     bool ok = !strcmp(status, "completed");
     if (ms < 1000)

@@ -1,7 +1,7 @@
 /* Portable mode commands: --put, --call and storage-server. The formats and
  * the protocol live in src/portable; this file parses arguments and prints,
  * with pycodex's lines where pycodex prints something. */
-#include "base/http_guard.h"
+#include "httpd/http_guard.h"
 #include "cli/cli.h"
 #include "portable/bundle.h"
 #include "portable/client.h"

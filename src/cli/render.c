@@ -470,6 +470,8 @@ static void item_locked(cx_render *r, const json_object *d, bool started)
                                            : 'M',
                           cx_json_get_str(c, "path") ?: "");
         }
+    } else if (!strcmp(type, "error") && !started) {
+        cx_buf_printf(&b, "[warning] %s", cx_json_get_str(d, "message") ?: "");
     } else if (!strcmp(type, "web_search") && !started) {
         web_line(&b, d);
     }
@@ -595,6 +597,9 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         cx_buf_free(&b);
         break;
     }
+    case CX_EV_COMPACTED:
+        line_locked(r, "[context compacted]");
+        break;
     case CX_EV_WARNING: {
         cx_buf b = CX_BUF_INIT;
         cx_buf_printf(&b, "[warning] %s", cx_json_get_str(d, "message") ?: "");

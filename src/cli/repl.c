@@ -463,7 +463,7 @@ int cx_cli_repl(const cx_cli_opts *o)
         return 1;
     }
     cx_agent_global_init(r.cfg);
-    if (cx_cli_mcp_start(r.cfg, o->cwd, true, &r.mcp) != 0) {
+    if (cx_cli_mcp_start(r.cfg, o->cwd, CX_CLI_MCP_IF_SERVERS, &r.mcp) != 0) {
         cx_rserver_free(r.bridge);
         cx_config_free(r.cfg);
         return 1;
@@ -516,6 +516,8 @@ int cx_cli_repl(const cx_cli_opts *o)
         snprintf(line, sizeof line, "session id: %s", cx_agent_session_id(r.agent));
         cx_render_line(r.view, line);
     }
+    if (o->resume && !o->resume_id && !o->resume_last)
+        resume_command(&r, ""); /* `ccodex resume`: the list to pick from with /resume N */
     if (o->resume && o->prompt) {
         bool steered = false;
         history_append(&r, o->prompt);

@@ -1,5 +1,5 @@
 /* `ccodex serve`: the responses server as a command. */
-#include "base/http_guard.h"
+#include "httpd/http_guard.h"
 #include "cli/cli.h"
 #include "server/rserver.h"
 

@@ -88,7 +88,6 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
     a->collab_mode = o->mode == CX_MODE_INTERACTIVE ? strdup("default") : NULL;
     a->on_event = o->on_event;
     a->event_user = o->event_user;
-    a->services = o->services;
     a->history = o->initial_history ? cx_json_copy(o->initial_history) : json_object_new_array();
     a->http = cx_http_client_new();
     a->originator = o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex_exec";
@@ -786,7 +785,6 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
         .emit = emit_tool_event,
         .emit_user = a,
         .collaboration_mode = a->collab_mode,
-        .services = a->services,
         .thread_id = a->session_id,
         .history = a->history,
     };

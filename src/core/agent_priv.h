@@ -31,7 +31,6 @@ struct cx_agent {
     char *own_originator; /* a copy of options.originator, when given */
     cx_event_fn on_event;
     void *event_user;
-    void *services;
     bool warned; /* the built-in tool set's warning was said */
     cx_tool_registry *tools;
     bool own_tools;

@@ -295,13 +295,14 @@ int cx__compact_run(cx_agent *a, cx_compact_when when, const char *turn_id, cx_e
     cx_json_set_str(ev, "type", "context_compacted");
     cx__rec_event(a, ev);
     json_object *d = json_object_new_object();
-    cx_json_set_str(d, "message", "context compacted");
-    cx_json_set_str(d, "kind", "compacted");
-    cx__agent_emit(a, CX_EV_WARNING, d);
+    cx_json_set_str(d, "mode", remote ? "remote" : "inline");
+    cx__agent_emit(a, CX_EV_COMPACTED, d);
     if (!remote) {
+        /* upstream shows this as an error item (exec --json) / warning line */
         d = json_object_new_object();
+        cx_json_set_str(d, "type", "error");
         cx_json_set_str(d, "message", inline_warning);
-        cx__agent_emit(a, CX_EV_WARNING, d);
+        cx__agent_emit(a, CX_EV_ITEM_COMPLETED, d);
     }
     return 0;
 }

@@ -691,7 +691,7 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
         if (json_object_object_length(status) > 0) break;
         struct timespec step;
         deadline_after(&step, 100); /* wake at least every 100 ms for cancel */
-        if ((env->cancel && atomic_load(env->cancel)) || reached(&step, &deadline)) break;
+        if (cx_tool_cancelled(env) || reached(&step, &deadline)) break;
         pthread_cond_timedwait(&m->cv, &m->mu, &step);
     }
     pthread_mutex_unlock(&m->mu);

@@ -3,6 +3,7 @@
  * `_meta.progressToken` counting from 0, as upstream's client sends them. */
 #include "mcp/jsonrpc.h"
 
+#include "base/clock.h"
 #include "base/json.h"
 
 #include <errno.h>
@@ -14,9 +15,7 @@
 
 int64_t cx_mcp_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return cx_clock_ms();
 }
 
 /* ---- framing ------------------------------------------------------------ */

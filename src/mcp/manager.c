@@ -345,6 +345,8 @@ cx_mcp *cx_mcp_new(const cx_config *cfg, const char *cwd, cx_error *err)
 void cx_mcp_free(cx_mcp *m)
 {
     if (!m) return;
+    for (size_t i = 0; m->servers && i < m->n; i++)
+        cx_mcp_stdio_terminate(m->servers[i].stdio);
     for (size_t i = 0; m->servers && i < m->n; i++) {
         cx__mcp_server *s = &m->servers[i];
         cx_mcp_stdio_free(s->stdio);

@@ -19,10 +19,11 @@
 #include <unistd.h>
 
 struct cx_mcp_stdio {
-    cx_proc *proc;  /* the server (its own process group) */
-    int to_child;   /* child's stdin */
-    int from_child; /* child's stdout */
-    int stop[2];    /* written at shutdown to wake the reader */
+    cx_proc *proc;   /* the server (its own process group) */
+    bool terminated; /* SIGTERM was sent */
+    int to_child;    /* child's stdin */
+    int from_child;  /* child's stdout */
+    int stop[2];     /* written at shutdown to wake the reader */
     pthread_t reader;
     bool reader_started;
     pthread_mutex_t write_lock;
@@ -173,6 +174,14 @@ static bool reap(cx_proc *p, int ms)
     return false;
 }
 
+void cx_mcp_stdio_terminate(cx_mcp_stdio *s)
+{
+    if (s && s->proc && !s->terminated) {
+        cx_proc_kill(s->proc, SIGTERM);
+        s->terminated = true;
+    }
+}
+
 void cx_mcp_stdio_kill(cx_mcp_stdio *s)
 {
     if (s && s->proc) {
@@ -188,7 +197,7 @@ void cx_mcp_stdio_free(cx_mcp_stdio *s)
     if (!s) return;
     if (s->proc) {
         /* upstream sends SIGTERM without closing stdin first */
-        cx_proc_kill(s->proc, SIGTERM);
+        cx_mcp_stdio_terminate(s);
         if (!reap(s->proc, 2000)) {
             cx_proc_kill(s->proc, SIGKILL);
             reap(s->proc, 2000);

@@ -27,6 +27,9 @@ cx_mcp_stdio *cx_mcp_stdio_start(const cx_mcp_stdio_opts *o, cx_error *err);
 cx_mcp_rpc *cx_mcp_stdio_rpc(cx_mcp_stdio *s);
 /* SIGTERM to the child's process group (SIGKILL if it lingers), then frees. */
 void cx_mcp_stdio_free(cx_mcp_stdio *s);
+/* Sends SIGTERM now (cx_mcp_stdio_free then only waits), so that several
+ * servers stop in parallel. */
+void cx_mcp_stdio_terminate(cx_mcp_stdio *s);
 /* SIGKILL at once (a server dropped during start-up, as upstream drops it). */
 void cx_mcp_stdio_kill(cx_mcp_stdio *s);
 

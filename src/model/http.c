@@ -3,10 +3,13 @@
  * the server sends nothing (curl's progress callback alone may wait a second). */
 #include "model/http.h"
 
+#include "base/clock.h"
 #include "base/redact.h"
 #include "base/uuid.h"
+#include "model/tls.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +32,8 @@ typedef struct xfer {
     long retry_after_ms;
     long long last_byte_ms;
     CURL *easy;
+    char errbuf[CURL_ERROR_SIZE]; /* curl's specific message ("CONNECT tunnel failed, ...") */
 } xfer;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void cx_http_global_init(bool tls)
 {
@@ -95,7 +92,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     xfer *x = ud;
     size_t n = size * nmemb;
-    x->last_byte_ms = now_ms();
+    x->last_byte_ms = cx_clock_ms();
     if (!x->ok_status && !x->wrong_type) {
         long code = 0;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -129,7 +126,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 {
     xfer *x = ud;
     size_t n = size * nitems;
-    x->last_byte_ms = now_ms();
+    x->last_byte_ms = cx_clock_ms();
     if (n > 12 && !strncasecmp(buf, "retry-after:", 12)) {
         char tmp[64];
         size_t len = n - 12 < sizeof tmp - 1 ? n - 12 : sizeof tmp - 1;
@@ -180,10 +177,10 @@ static bool retryable_curl(CURLcode rc)
 
 bool cx_http_sleep_cancellable(long ms, const atomic_bool *cancel)
 {
-    long long end = now_ms() + ms;
-    while (now_ms() < end) {
+    long long end = cx_clock_ms() + ms;
+    while (cx_clock_ms() < end) {
         if (cancel && atomic_load(cancel)) return true;
-        long left = (long)(end - now_ms());
+        long left = (long)(end - cx_clock_ms());
         struct timespec ts = {0, (left > 50 ? 50 : left) * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -207,7 +204,7 @@ static run_end run_transfer(cx_http_client *c, xfer *x, long idle_ms, const atom
             end = RUN_CANCEL;
             break;
         }
-        if (idle_ms > 0 && now_ms() - x->last_byte_ms > idle_ms) {
+        if (idle_ms > 0 && cx_clock_ms() - x->last_byte_ms > idle_ms) {
             end = RUN_IDLE;
             break;
         }
@@ -223,7 +220,10 @@ static run_end run_transfer(cx_http_client *c, xfer *x, long idle_ms, const atom
     return end;
 }
 
-static void setup_easy(cx_http_client *c, xfer *x, const char *url, struct curl_slist *hdrs)
+/* Returns cx_tls_apply's verdict: an https URL with no CA certificates fails
+ * before connecting, naming the places searched. */
+static int setup_easy(cx_http_client *c, xfer *x, const char *url, struct curl_slist *hdrs,
+                      cx_error *err)
 {
     CURL *e = c->easy;
     curl_easy_reset(e);
@@ -237,7 +237,9 @@ static void setup_easy(cx_http_client *c, xfer *x, const char *url, struct curl_
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     x->easy = e;
+    return cx_tls_apply(e, url, err);
 }
 
 static struct curl_slist *make_headers(const char *const *headers)
@@ -284,8 +286,8 @@ static int status_error(cx_error *err, long code, const char *url, const xfer *x
     return CX_EHTTP;
 }
 
-static int curl_error(cx_error *err, CURLcode rc, const char *url, const char *secret,
-                      bool delivered)
+static int curl_error(cx_error *err, CURLcode rc, const xfer *x, const char *url,
+                      const char *secret, bool delivered)
 {
     cx_buf b = CX_BUF_INIT;
     if (delivered)
@@ -296,7 +298,9 @@ static int curl_error(cx_error *err, CURLcode rc, const char *url, const char *s
         redact_into(&b, url, strlen(url), secret);
         cx_buf_puts(&b, " failed: ");
     }
-    cx_buf_puts(&b, curl_easy_strerror(rc));
+    /* the detail may quote a proxy URL with its password: redact both */
+    redact_into(&b, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc),
+                strlen(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc)), secret);
     cx_error_set(err, CX_ENET, "%s", cx_buf_str(&b));
     cx_buf_free(&b);
     return CX_ENET;
@@ -311,10 +315,10 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
     for (int attempt = 0;; attempt++) {
         xfer x = {.on_data = on_data,
                   .user = user,
-                  .last_byte_ms = now_ms(),
+                  .last_byte_ms = cx_clock_ms(),
                   .retry_after_ms = -1,
                   .want_type = req->content_type};
-        setup_easy(c, &x, req->url, hdrs);
+        if ((rc = setup_easy(c, &x, req->url, hdrs, err)) < 0) break;
         curl_easy_setopt(c->easy, CURLOPT_POST, 1L);
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, req->body);
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
@@ -339,8 +343,10 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
             rc = status_error(err, code, req->url, &x, req->redact);
             if (err) err->http_status = 0;
         } else if (cres != CURLE_OK && !(code >= 400 && !x.delivered)) {
-            rc = curl_error(err, cres, req->url, req->redact, x.delivered);
-            retry = !x.delivered && retryable_curl(cres);
+            rc = curl_error(err, cres, &x, req->url, req->redact, x.delivered);
+            long proxy_code = 0; /* a proxy refusing CONNECT (407, 403) will not change its mind */
+            curl_easy_getinfo(c->easy, CURLINFO_HTTP_CONNECTCODE, &proxy_code);
+            retry = !x.delivered && retryable_curl(cres) && proxy_code < 400;
         } else if (code < 200 || code >= 300) {
             rc = status_error(err, code, req->url, &x, req->redact);
             retry = retryable_status(code);
@@ -381,8 +387,12 @@ int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, 
 {
     struct curl_slist *hdrs = make_headers(headers);
     if (!hdrs) return cx_error_set(err, CX_ENOMEM, "out of memory");
-    xfer x = {.on_data = append_body, .user = body, .last_byte_ms = now_ms(), .retry_after_ms = -1};
-    setup_easy(c, &x, url, hdrs);
+    xfer x = {.on_data = append_body, .user = body, .last_byte_ms = cx_clock_ms(), .retry_after_ms = -1};
+    int rc = setup_easy(c, &x, url, hdrs, err);
+    if (rc < 0) {
+        curl_slist_free_all(hdrs);
+        return rc;
+    }
     curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
     if (timeout_ms > 0) curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
     CURLcode cres;
@@ -390,9 +400,8 @@ int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, 
     long code = 0;
     curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
     if (status_out) *status_out = (int)code;
-    int rc = 0;
     if (cres != CURLE_OK && !(code >= 400))
-        rc = curl_error(err, cres, url, NULL, false);
+        rc = curl_error(err, cres, &x, url, NULL, false);
     else if (code < 200 || code >= 300)
         rc = status_error(err, code, url, &x, NULL);
     cx_buf_free(&x.err_body);

@@ -5,6 +5,7 @@
 #include "base/redact.h"
 #include "model/sse.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,7 @@
 #include "base/json.h"
 #include "portable/bundle.h"
 #include "portable/seal.h"
+#include "model/tls.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -113,9 +114,11 @@ static long http_exchange(const char *url, const void *body, size_t blen, const 
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
     }
-    CURLcode rc = curl_easy_perform(c);
     long status = -1;
-    if (rc == CURLE_OK)
+    CURLcode rc;
+    if (cx_tls_apply(c, url, err) < 0)
+        rc = CURLE_SSL_CACERT_BADFILE; /* err already names the places searched */
+    else if ((rc = curl_easy_perform(c)) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     else if (x.too_big)
         cx_error_set(err, CX_ENET, "the answer is larger than any bundle can be");

@@ -3,7 +3,7 @@
 #include "portable/storage_server.h"
 
 #include "base/buf.h"
-#include "base/http_guard.h"
+#include "httpd/http_guard.h"
 #include "base/net.h"
 #include "portable/bundle.h"
 #include "portable/seal.h"
@@ -156,7 +156,7 @@ static bool store(const char *path, const unsigned char *payload, size_t len)
 /* One download in flight: the object is sent in DOWNLOAD_PIECE slices, the
  * next read only once evhttp has written the previous one to the socket, so
  * a slow reader holds one slice, not the object (issue 7 #6). */
-#define DOWNLOAD_PIECE 65536
+#define DOWNLOAD_PIECE (256 * 1024)
 
 typedef struct download {
     struct evhttp_request *req;
@@ -171,37 +171,45 @@ static void download_free(download *d)
     free(d);
 }
 
-/* The client went away mid-object: evhttp drops the request, we the file. */
+/* The client went away mid-object. libevent leaves a request it was still
+ * sending detached from the connection for us to free; one still attached
+ * goes with the connection. */
 static void download_closed(struct evhttp_connection *conn, void *arg)
 {
     (void)conn;
-    download_free(arg);
+    download *d = arg;
+    if (!evhttp_request_get_connection(d->req)) evhttp_request_free(d->req);
+    download_free(d);
 }
 
 static void download_next(struct evhttp_connection *conn, void *arg)
 {
     (void)conn;
     download *d = arg;
-    char piece[DOWNLOAD_PIECE];
+    struct evbuffer *b = evbuffer_new();
+    struct evbuffer_iovec v;
     ssize_t n = 0;
-    if (d->left > 0) {
+    if (b && d->left > 0 && evbuffer_reserve_space(b, DOWNLOAD_PIECE, &v, 1) == 1) {
+        /* read straight into the buffer evhttp will send from */
+        size_t want = d->left < (off_t)v.iov_len ? (size_t)d->left : v.iov_len;
         do
-            n = read(d->fd, piece, d->left < DOWNLOAD_PIECE ? (size_t)d->left : sizeof piece);
+            n = read(d->fd, v.iov_base, want);
         while (n < 0 && errno == EINTR);
+        v.iov_len = n > 0 ? (size_t)n : 0;
+        evbuffer_commit_space(b, &v, 1);
     }
     if (n <= 0) {
         /* all sent, or the file shrank or failed under us: the client sees a short
            body against Content-Length and the checksum header, never a wrong one */
+        if (b) evbuffer_free(b);
         evhttp_connection_set_closecb(d->conn, NULL, NULL);
         evhttp_send_reply_end(d->req);
         download_free(d);
         return;
     }
     d->left -= n;
-    struct evbuffer *b = evbuffer_new();
-    if (b) evbuffer_add(b, piece, (size_t)n);
     evhttp_send_reply_chunk_with_cb(d->req, b, download_next, d);
-    if (b) evbuffer_free(b);
+    evbuffer_free(b);
 }
 
 /* The side file remembering an object's SHA-256 for one version of it:

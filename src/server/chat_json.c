@@ -157,3 +157,53 @@ json_object *cx__chat_custom_input(const char *args, size_t len)
     json_object_put(o);
     return cx_json_string_len(args ? args : "", args ? len : 0);
 }
+
+static bool contains(const char *data, size_t len, const char *needle)
+{
+    return memmem(data, len, needle, strlen(needle)) != NULL;
+}
+
+bool cx__chat_plain_delta(const char *data, size_t len, cx_buf *text, const char **finish,
+                          size_t *finish_len)
+{
+    *finish = NULL;
+    *finish_len = 0;
+    if (contains(data, len, "\"tool_calls\"") || contains(data, len, "\"usage\":{") ||
+        contains(data, len, "\"error\"") || contains(data, len, "\"reasoning") ||
+        contains(data, len, "\"logprobs\":{"))
+        return false;
+    const char *key = memmem(data, len, "\"content\":", 10);
+    if (!key || memmem(key + 10, len - (size_t)(key + 10 - data), "\"content\":", 10)) return false;
+    const char *p = key + 10, *end = data + len;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    size_t start = text->len;
+    if (p < end && *p == '"') {
+        size_t at = (size_t)(p + 1 - data);
+        if (cx_json_scan_string(data, len, &at, text) != 0) {
+            cx_buf_truncate(text, start);
+            return false;
+        }
+    } else if (!(end - p >= 4 && !memcmp(p, "null", 4))) {
+        return false;
+    }
+    const char *fin = memmem(data, len, "\"finish_reason\":", 16);
+    if (fin) {
+        const char *f = fin + 16;
+        while (f < end && *f == ' ')
+            f++;
+        if (f < end && *f == '"' && f + 1 < end && f[1] != '"') {
+            const char *q = memchr(f + 1, '"', (size_t)(end - f - 1));
+            *finish = f + 1;
+            *finish_len = q ? (size_t)(q - f - 1) : 0;
+        }
+    }
+    if (text->len > start && !cx_utf8_valid(text->data + start, text->len - start)) {
+        cx_buf fixed = CX_BUF_INIT;
+        cx_utf8_repair(text->data + start, text->len - start, &fixed);
+        cx_buf_truncate(text, start);
+        cx_buf_append(text, fixed.data, fixed.len);
+        cx_buf_free(&fixed);
+    }
+    return true;
+}

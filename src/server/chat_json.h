@@ -4,6 +4,7 @@
 #define CX_SERVER_CHAT_JSON_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/buf.h"
@@ -28,5 +29,14 @@ size_t cx__chat_put_str(cx_buf *out, const json_object *obj, const char *key);
 /* A new JSON string with the bytes of the string obj[key], or of dflt when it
  * is missing or empty. */
 json_object *cx__chat_copy_str(const json_object *obj, const char *key, const char *dflt);
+
+/* The common chunk of a stream, a plain content delta, decoded without
+ * building a JSON tree: true, with its text appended to text (invalid UTF-8
+ * repaired) and *finish / *finish_len set to a finish_reason it names (else
+ * NULL), only when nothing else of interest can be in it (no usage, error,
+ * reasoning, tool calls or logprobs object, one content field). False: the
+ * caller takes the general path. */
+bool cx__chat_plain_delta(const char *data, size_t len, cx_buf *text, const char **finish,
+                          size_t *finish_len);
 
 #endif

@@ -429,59 +429,22 @@ static void reasoning_delta(cx_chat_stream *s, json_object *text, cx_buf *out)
     emit(s, out, "response.reasoning_text.delta", p);
 }
 
-static bool contains(const char *data, size_t len, const char *needle)
-{
-    return memmem(data, len, needle, strlen(needle)) != NULL;
-}
-
 static void emit_text_delta(cx_chat_stream *s, const char *content, size_t len, cx_buf *out);
 static void note_finish(cx_chat_stream *s, const char *reason, size_t len);
 
 /* The common chunk, a plain content delta, handled without building a JSON
- * tree: only when nothing else of interest can be in it (no usage, error,
- * reasoning or tool calls, one content field). False: use the full path. */
+ * tree (chat_json.c decodes it). False: use the full path. */
 static bool fast_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out)
 {
-    if (contains(data, len, "\"tool_calls\"") || contains(data, len, "\"usage\":{") ||
-        contains(data, len, "\"error\"") || contains(data, len, "\"reasoning") ||
-        contains(data, len, "\"logprobs\":{"))
-        return false;
-    const char *key = memmem(data, len, "\"content\":", 10);
-    if (!key || memmem(key + 10, len - (size_t)(key + 10 - data), "\"content\":", 10)) return false;
-    const char *p = key + 10, *end = data + len;
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
     cx_buf text = CX_BUF_INIT;
-    if (p < end && *p == '"') {
-        size_t at = (size_t)(p + 1 - data);
-        if (cx_json_scan_string(data, len, &at, &text) != 0) {
-            cx_buf_free(&text);
-            return false;
-        }
-    } else if (!(end - p >= 4 && !memcmp(p, "null", 4))) {
+    const char *finish = NULL;
+    size_t finish_len = 0;
+    if (!cx__chat_plain_delta(data, len, &text, &finish, &finish_len)) {
         cx_buf_free(&text);
         return false;
     }
-    const char *fin = memmem(data, len, "\"finish_reason\":", 16);
-    if (fin) {
-        const char *f = fin + 16;
-        while (f < end && *f == ' ')
-            f++;
-        if (f < end && *f == '"' && f + 1 < end && f[1] != '"') {
-            const char *q = memchr(f + 1, '"', (size_t)(end - f - 1));
-            note_finish(s, f + 1, q ? (size_t)(q - f - 1) : 0);
-        }
-    }
-    if (text.len) {
-        if (!cx_utf8_valid(text.data, text.len)) {
-            cx_buf fixed = CX_BUF_INIT;
-            cx_utf8_repair(text.data, text.len, &fixed);
-            emit_text_delta(s, fixed.data, fixed.len, out);
-            cx_buf_free(&fixed);
-        } else {
-            emit_text_delta(s, text.data, text.len, out);
-        }
-    }
+    if (finish) note_finish(s, finish, finish_len);
+    if (text.len) emit_text_delta(s, text.data, text.len, out);
     cx_buf_free(&text);
     return true;
 }

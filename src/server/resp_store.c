@@ -97,8 +97,12 @@ void cx_resp_store_free(cx_resp_store *s)
 {
     if (!s) return;
     if (s->redis) cx__redis_store_free(s->redis);
-    while (s->oldest)
-        unlink_entry(s, s->oldest);
+    for (entry *e = s->oldest, *next; e; e = next) {
+        next = e->next;
+        free(e->id);
+        free(e->data);
+        free(e);
+    }
     if (s->map) lh_table_free(s->map);
     free(s);
 }
@@ -138,9 +142,13 @@ void cx_resp_store_put(cx_resp_store *s, const char *id, const char *data, size_
     e->len = len;
     e->at = now_s();
     /* the oldest make room; they are also the first to age out */
-    while (s->oldest && (s->count + 1 > s->lim.max_count || s->bytes + len > s->lim.max_bytes ||
-                         e->at - s->oldest->at >= s->lim.max_age_s))
-        unlink_entry(s, s->oldest);
+    for (entry *o = s->oldest, *next; o; o = next) {
+        if (s->count + 1 <= s->lim.max_count && s->bytes + len <= s->lim.max_bytes &&
+            e->at - o->at < s->lim.max_age_s)
+            break;
+        next = o->next;
+        unlink_entry(s, o);
+    }
     if (lh_table_insert(s->map, e->id, e) != 0) {
         free(e->id);
         free(e->data);

@@ -279,7 +279,7 @@ refused:
 }
 
 /* A request waiting for the store (previous_response_id, GET, DELETE). */
-typedef enum { WAIT_PREVIOUS, WAIT_GET, WAIT_DELETE } wait_kind;
+typedef enum { WAIT_PREVIOUS, WAIT_GET, WAIT_DELETE, WAIT_ITEMS } wait_kind;
 
 typedef struct waiting {
     cx_rserver *srv;
@@ -287,6 +287,7 @@ typedef struct waiting {
     wait_kind kind;
     json_object *body; /* WAIT_PREVIOUS: the request */
     cx_chat_wire wire;
+    bool ascending; /* WAIT_ITEMS: ?order=asc (the API's default is desc) */
     char id[200];
 } waiting;
 
@@ -335,6 +336,24 @@ static void on_stored(void *user, int rc, const char *data, size_t len)
         cx__rserver_error(req, 500, NULL, NULL, "a stored response could not be read");
     } else if (w->kind == WAIT_GET) {
         cx__rserver_json(req, 200, json_object_get(r));
+    } else if (w->kind == WAIT_ITEMS) {
+        json_object *input = cx_json_get(rec, "input");
+        size_t n = input && json_object_is_type(input, json_type_array)
+                       ? json_object_array_length(input)
+                       : 0;
+        json_object *data_list = json_object_new_array();
+        for (size_t i = 0; i < n; i++)
+            json_object_array_add(data_list, json_object_get(json_object_array_get_idx(
+                                                 input, w->ascending ? i : n - 1 - i)));
+        json_object *o = json_object_new_object();
+        cx_json_set_str(o, "object", "list");
+        cx_json_set(o, "data", data_list);
+        json_object *first = n ? json_object_array_get_idx(data_list, 0) : NULL;
+        json_object *last = n ? json_object_array_get_idx(data_list, n - 1) : NULL;
+        json_object_object_add(o, "first_id", json_object_get(cx_json_get(first, "id")));
+        json_object_object_add(o, "last_id", json_object_get(cx_json_get(last, "id")));
+        cx_json_set(o, "has_more", json_object_new_boolean(0));
+        cx__rserver_json(req, 200, o);
     } else {
         /* the conversation so far: its input, then what the model answered */
         json_object *history = json_object_new_array();
@@ -358,7 +377,7 @@ done:
 }
 
 static void wait_for_store(cx_rserver *s, struct evhttp_request *req, wait_kind kind,
-                           const char *id, json_object *body, cx_chat_wire wire)
+                           const char *id, json_object *body, cx_chat_wire wire, bool ascending)
 {
     waiting *w = calloc(1, sizeof *w);
     if (!w || strlen(id) >= sizeof w->id) {
@@ -370,7 +389,8 @@ static void wait_for_store(cx_rserver *s, struct evhttp_request *req, wait_kind 
             not_found(req, "Response", "(too long)");
         return;
     }
-    *w = (waiting){.srv = s, .req = req, .kind = kind, .body = body, .wire = wire};
+    *w = (waiting){
+        .srv = s, .req = req, .kind = kind, .body = body, .wire = wire, .ascending = ascending};
     snprintf(w->id, sizeof w->id, "%s", id);
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
     if (conn) evhttp_connection_set_closecb(conn, waiting_gone, w);
@@ -421,7 +441,7 @@ static void post(cx_rserver *s, struct evhttp_request *req)
         }
         char copy[200];
         snprintf(copy, sizeof copy, "%s", id);
-        wait_for_store(s, req, WAIT_PREVIOUS, copy, body, wire);
+        wait_for_store(s, req, WAIT_PREVIOUS, copy, body, wire, false);
         return;
     }
     begin_response(s, req, body, wire, NULL);
@@ -440,19 +460,27 @@ void cx__responses_handle(cx_rserver *s, struct evhttp_request *req)
         post(s, req);
         return;
     }
-    /* rest is "/{id}" (a query after it is ignored) */
+    /* rest is "/{id}" or "/{id}/input_items" (a query after it: only order=asc is read) */
     char id[200];
     size_t n = strcspn(rest + 1, "/?");
-    if (n == 0 || n >= sizeof id || rest[1 + n] == '/') {
+    const char *tail = rest + 1 + n;
+    bool items = !strncmp(tail, "/input_items", 12) && (tail[12] == '\0' || tail[12] == '?');
+    if (n == 0 || n >= sizeof id || (*tail == '/' && !items)) {
         cx__rserver_error(req, 404, NULL, NULL, "no such endpoint under /v1/responses");
         return;
     }
     memcpy(id, rest + 1, n);
     id[n] = '\0';
-    if (cmd == EVHTTP_REQ_GET)
-        wait_for_store(s, req, WAIT_GET, id, NULL, CX_CHAT_WIRE_API);
+    const char *query = strchr(tail, '?');
+    bool ascending = query && strstr(query, "order=asc");
+    if (items && cmd == EVHTTP_REQ_GET)
+        wait_for_store(s, req, WAIT_ITEMS, id, NULL, CX_CHAT_WIRE_API, ascending);
+    else if (items)
+        cx__rserver_error(req, 405, NULL, NULL, "use GET for /v1/responses/{id}/input_items");
+    else if (cmd == EVHTTP_REQ_GET)
+        wait_for_store(s, req, WAIT_GET, id, NULL, CX_CHAT_WIRE_API, false);
     else if (cmd == EVHTTP_REQ_DELETE)
-        wait_for_store(s, req, WAIT_DELETE, id, NULL, CX_CHAT_WIRE_API);
+        wait_for_store(s, req, WAIT_DELETE, id, NULL, CX_CHAT_WIRE_API, false);
     else
         cx__rserver_error(req, 405, NULL, NULL, "use GET or DELETE for /v1/responses/{id}");
 }

@@ -3,7 +3,7 @@
  * See rserver.h. */
 #include "server/rserver_int.h"
 
-#include "base/http_guard.h"
+#include "httpd/http_guard.h"
 #include "base/json.h"
 #include "base/net.h"
 

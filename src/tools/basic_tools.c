@@ -246,11 +246,6 @@ char *cx_image_unsupported_text(const char *path)
     return rc < 0 ? NULL : s;
 }
 
-const char *cx_image_mime(const unsigned char *b, size_t n)
-{
-    return image_mime(b, n);
-}
-
 char *cx_image_data_url(const unsigned char *data, size_t n)
 {
     const char *mime = image_mime(data, n);

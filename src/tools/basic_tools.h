@@ -19,16 +19,7 @@ int cx_user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void 
  * (NULL: the call reports it was cancelled). */
 int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user);
 int cx_view_image_tool_register(cx_tool_registry *reg);
-/* The MIME type of PNG, JPEG, GIF or WebP bytes (sniffed), else NULL. */
-const char *cx_image_mime(const unsigned char *b, size_t n);
-/* A "data:MIME;base64,..." URL for image bytes (new string), or NULL when the
- * bytes are not a supported image (or on OOM). */
-char *cx_image_data_url(const unsigned char *data, size_t n);
-/* Upstream's text for a file that is not a PNG, JPEG, GIF or WebP image (by
- * the MIME type its name suggests). New string, NULL on OOM. */
-char *cx_image_unsupported_text(const char *path);
-/* Largest image file view_image and exec -i accept. */
-#define CX_MAX_IMAGE_BYTES (20 * 1024 * 1024)
+/* cx_image_data_url and cx_image_unsupported_text: include/ccodex/tools.h */
 int cx_web_search_tool_register(cx_tool_registry *reg, bool external_web_access);
 
 #endif

@@ -1,6 +1,7 @@
 /* Code mode cells: see code_mode.h. */
 #include "tools/code_mode.h"
 
+#include "base/clock.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/net.h"
@@ -8,6 +9,7 @@
 #include "base/uuid.h"
 #include "tools/tool_proc.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -135,13 +137,6 @@ struct cx_code_mode {
     cell *cells[MAX_CELLS];
     size_t n;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void send_line(cell *c, json_object *msg)
 {
@@ -452,7 +447,14 @@ static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env 
     cx_proc *proc;
     cx_error perr;
     if (cx__tool_spawn(env, false, &o, &proc, NULL, &perr) != 0) {
-        snprintf(err, esize, "cannot start node: %s", perr.msg);
+        /* the reason may be long (a sandbox error): keep what fits */
+        static const char prefix[] = "cannot start node: ";
+        size_t pre = sizeof prefix - 1, len = strlen(perr.msg);
+        if (esize <= pre) return NULL;
+        if (pre + len >= esize) len = esize - pre - 1;
+        memcpy(err, prefix, pre);
+        memcpy(err + pre, perr.msg, len);
+        err[pre + len] = '\0';
         return NULL;
     }
     cell *c = calloc(1, sizeof *c);
@@ -460,7 +462,7 @@ static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env 
     c->proc = proc;
     cx_proc_take_fds(proc, &c->to_fd, &c->out_fd, &c->err_fd);
     c->items = json_object_new_array();
-    c->started = now_s();
+    c->started = cx_clock_s();
     c->cwd = env->cwd ? strdup(env->cwd) : NULL;
     c->shell = env->shell ? strdup(env->shell) : NULL;
     c->mode = env->collaboration_mode ? strdup(env->collaboration_mode) : NULL;
@@ -500,11 +502,11 @@ static void wait_cell(cell *c, double deadline, const atomic_bool *cancel, bool 
         if (cancel && atomic_load(cancel)) break;
         if (stop_on_output && json_object_array_length(c->items) > seen) {
             /* a little grace so output and completion arrive together */
-            double grace = now_s() + GRACE_MS / 1000.0;
+            double grace = cx_clock_s() + GRACE_MS / 1000.0;
             if (deadline < 0 || grace < deadline) deadline = grace;
             stop_on_output = false;
         }
-        double now = now_s();
+        double now = cx_clock_s();
         if (deadline >= 0 && now >= deadline) break;
         double step = deadline < 0 ? 0.05 : fmin(deadline - now, 0.05);
         struct timespec ts;
@@ -535,7 +537,7 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, double call_s
         cx_buf_puts(&head, "Script completed");
     /* upstream counts the time of this call; pycodex the cell's whole life */
     cx_buf_printf(&head, "\nWall time %.1f seconds\nOutput:\n",
-                  now_s() - (cm->upstream ? call_started : c->started));
+                  cx_clock_s() - (cm->upstream ? call_started : c->started));
     if (done && c->error_text) {
         json_object *it = json_object_new_object();
         cx_json_set_str(it, "type", "input_text");
@@ -681,7 +683,7 @@ static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env
     cm->cells[cm->n++] = c;
     pthread_mutex_unlock(&cm->mu);
     pthread_mutex_lock(&c->mu);
-    wait_cell(c, yield_ms >= 0 ? now_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0 : -1,
+    wait_cell(c, yield_ms >= 0 ? cx_clock_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0 : -1,
               env->cancel, false);
     int rc = snapshot(cm, c, max_tokens, c->started, out);
     bool done = c->done;
@@ -694,7 +696,7 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
                         cx_tool_output *out)
 {
     cx_code_mode *cm = state;
-    double call_started = now_s();
+    double call_started = cx_clock_s();
     json_object *args = NULL;
     if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0, &args,
                       NULL) ||
@@ -728,14 +730,14 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     if (terminate && !c->done) {
         c->terminated = true;
         cx_proc_kill(c->proc, SIGTERM);
-        double until = now_s() + 1.0;
-        while (!c->done && now_s() < until)
+        double until = cx_clock_s() + 1.0;
+        while (!c->done && cx_clock_s() < until)
             wait_cell(c, until, NULL, false);
         if (!c->done) cx_proc_kill(c->proc, SIGKILL);
         while (!c->done)
             wait_cell(c, -1, NULL, false);
     }
-    wait_cell(c, now_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0, env->cancel, true);
+    wait_cell(c, cx_clock_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0, env->cancel, true);
     int rc = snapshot(cm, c, max_tokens, call_started, out);
     bool done = c->done;
     pthread_mutex_unlock(&c->mu);

@@ -6,6 +6,7 @@
 #include "base/json.h"
 #include "tools/tool_proc.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,7 @@
 #include "tools/file_tools.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

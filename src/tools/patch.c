@@ -1,7 +1,7 @@
 /* The apply_patch tool: its grammar, file_change events and upstream's
  * output text around cx_patch_apply. */
 #include "tools/patch.h"
-#include "tools/shell.h"
+#include "tools/output.h"
 #include "tools/tool_proc.h"
 
 #include "base/json.h"
@@ -102,7 +102,8 @@ int cx_patch_run(const char *input, const char *cwd, const char *call_id, const 
     char secs[32];
     if (rc == 0)
         cx_tool_output_setf(out, true, "Exit code: 0\nWall time: %s seconds\nOutput:\n%s",
-                            cx_shell_format_seconds(wall, secs, sizeof secs), cx_buf_str(&summary));
+                            cx_output_format_seconds(wall, secs, sizeof secs),
+                            cx_buf_str(&summary));
     else if (rc == CX_EINVAL)
         cx_tool_output_setf(out, false, "%s", err.msg);
     else

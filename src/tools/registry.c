@@ -5,6 +5,7 @@
 #include "ccodex/error.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,12 @@ void cx_tool_output_clear(cx_tool_output *out)
     free(out->text);
     json_object_put(out->content);
     memset(out, 0, sizeof *out);
+}
+
+bool cx_tool_cancelled(const cx_tool_env *env)
+{
+    const atomic_bool *flag = env ? env->cancel : NULL;
+    return flag && atomic_load(flag);
 }
 
 cx_tool_registry *cx_tools_new(void)

@@ -7,7 +7,7 @@
 #include "tools/patch.h"
 #include "tools/shell_env.h"
 #include "tools/tool_proc.h"
-#include "tools/uexec.h"
+#include "tools/output.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,16 +34,6 @@ typedef struct run_result {
     size_t tail_start;
     size_t total;
 } run_result;
-
-const char *cx_shell_format_seconds(double seconds, char *buf, unsigned size)
-{
-    double r = round(seconds * 10.0) / 10.0;
-    if (r == floor(r))
-        snprintf(buf, size, "%.0f", r);
-    else
-        snprintf(buf, size, "%.1f", r);
-    return buf;
-}
 
 static void capture(run_result *r, const char *data, size_t n)
 {
@@ -97,7 +87,12 @@ static int run(const cx_tool_env *env, char *const argv[], const char *cwd, char
     cx_error err;
     int e = 0;
     if (cx__tool_run(env, false, &o, &ro, &res, &e, &err) != 0) {
-        snprintf(err_msg, err_size, "%s", err.msg);
+        size_t n = strlen(err.msg); /* keep what fits: gcc -O2 warns on a %s cut */
+        if (err_size) {
+            if (n >= err_size) n = err_size - 1;
+            memcpy(err_msg, err.msg, n);
+            err_msg[n] = '\0';
+        }
         return e ? e : EIO;
     }
     r->timed_out = res.timed_out;
@@ -120,7 +115,7 @@ static void model_text(const run_result *r, cx_buf *content, cx_buf *cut)
     cx_buf_append(content, repaired.data, repaired.len);
     cx_buf_puts(content, "");
     cx_buf_free(&repaired);
-    cx_truncate_middle(content->data, content->len, DEFAULT_MAX_TOKENS, cut);
+    cx_output_truncate_middle(content->data, content->len, DEFAULT_MAX_TOKENS, cut);
     cx_buf_puts(cut, "");
 }
 
@@ -168,7 +163,7 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
                    const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
 {
     char *cwd = resolve_dir(env, workdir);
-    char *display = cx_shlex_join((const char *const *)argv);
+    char *display = cx_output_shlex_join((const char *const *)argv);
     char **envp = tool_env(env);
     if (!display || !envp || (!cwd && env->cwd)) {
         free(cwd);
@@ -196,7 +191,7 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
         cx_buf content = CX_BUF_INIT, cut = CX_BUF_INIT, text = CX_BUF_INIT;
         model_text(&r, &content, &cut);
         char secs[32];
-        cx_shell_format_seconds((double)r.elapsed_ms / 1000.0, secs, sizeof secs);
+        cx_output_format_seconds((double)r.elapsed_ms / 1000.0, secs, sizeof secs);
         if (freeform) {
             cx_buf_printf(&text, "Exit code: %d\nWall time: %s seconds\n", r.exit_code, secs);
             size_t total = count_lines(content.data, content.len);

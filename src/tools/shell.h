@@ -17,8 +17,4 @@ int cx_shell_tool_register(cx_tool_registry *reg, bool declared);
 /* Adds `shell_command` (same meaning of declared). */
 int cx_shell_command_tool_register(cx_tool_registry *reg, bool declared);
 
-/* Rust's Display of an f32 rounded to one decimal ("0", "1.5", "12"), the form
- * upstream prints wall times in. Writes into buf (size ≥ 32). */
-const char *cx_shell_format_seconds(double seconds, char *buf, unsigned size);
-
 #endif

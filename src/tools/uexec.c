@@ -1,14 +1,17 @@
 /* Unified exec sessions. */
 #include "tools/uexec.h"
 
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/net.h"
 #include "base/uuid.h"
+#include "tools/output.h"
 #include "tools/patch.h"
 #include "tools/shell_env.h"
 #include "tools/tool_proc.h"
 #include "ccodex/config.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -58,68 +61,6 @@ struct cx_uexec {
     session *sessions[MAX_SESSIONS];
     size_t n;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- helpers shared with the shell tools ------------------------------------ */
-
-char *cx_shlex_join(const char *const *argv)
-{
-    cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
-    for (size_t i = 0; argv[i]; i++) {
-        const char *a = argv[i];
-        if (i) cx_buf_putc(&b, ' ');
-        bool safe = *a != '\0';
-        for (const char *c = a; *c; c++)
-            if (!(((*c | 32) >= 'a' && (*c | 32) <= 'z') || (*c >= '0' && *c <= '9') ||
-                  strchr("@%+=:,./-_", *c)))
-                safe = false;
-        if (safe) {
-            cx_buf_puts(&b, a);
-            continue;
-        }
-        cx_buf_putc(&b, '\'');
-        for (const char *c = a; *c; c++) {
-            if (*c == '\'')
-                cx_buf_puts(&b, "'\"'\"'");
-            else
-                cx_buf_putc(&b, *c);
-        }
-        cx_buf_putc(&b, '\'');
-    }
-    return cx_buf_steal(&b);
-}
-
-size_t cx_approx_tokens(size_t bytes)
-{
-    return (bytes + 3) / 4;
-}
-
-void cx_truncate_middle(const char *text, size_t len, size_t max_tokens, cx_buf *out)
-{
-    size_t max_bytes = max_tokens * 4;
-    if (len <= max_bytes) {
-        cx_buf_append(out, text, len);
-        return;
-    }
-    size_t head = max_bytes / 2, tail = max_bytes - head;
-    /* cut on UTF-8 boundaries */
-    while (head > 0 && ((unsigned char)text[head] & 0xC0) == 0x80)
-        head--;
-    size_t tail_start = len - tail;
-    while (tail_start < len && ((unsigned char)text[tail_start] & 0xC0) == 0x80)
-        tail_start++;
-    size_t removed = cx_approx_tokens(tail_start - head);
-    cx_buf_append(out, text, head);
-    cx_buf_printf(out, "…%zu tokens truncated…", removed);
-    cx_buf_append(out, text + tail_start, len - tail_start);
-}
 
 /* ---- sessions -------------------------------------------------------------- */
 
@@ -262,10 +203,10 @@ static char *collect(session *s, long long deadline, const atomic_bool *cancel, 
                      bool *exited, int *code)
 {
     pthread_mutex_lock(&s->mu);
-    while (!s->exited && now_ms() < deadline && !(cancel && atomic_load(cancel))) {
+    while (!s->exited && cx_clock_ms() < deadline && !(cancel && atomic_load(cancel))) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        long long step = deadline - now_ms();
+        long long step = deadline - cx_clock_ms();
         if (step > 50) step = 50;
         ts.tv_nsec += step * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -283,7 +224,7 @@ static char *collect(session *s, long long deadline, const atomic_bool *cancel, 
     s->dropped = 0;
     *exited = s->exited;
     *code = s->exit_code;
-    s->last_used = now_ms();
+    s->last_used = cx_clock_ms();
     pthread_mutex_unlock(&s->mu);
     *len_out = out.len;
     cx_buf_puts(&out, "");
@@ -324,9 +265,10 @@ static void format_reply(cx_buf *b, const char *command, double wall, bool exite
         cx_buf_printf(b, "Process exited with code %d\n", code);
     else
         cx_buf_printf(b, "Process running with session ID %d\n", session_id);
-    cx_buf_printf(b, "Original token count: %zu\n", cx_approx_tokens(len));
+    cx_buf_printf(b, "Original token count: %zu\n", cx_output_approx_tokens(len));
     cx_buf_puts(b, "Output:\n");
-    cx_truncate_middle(output, len, max_tokens > 0 ? (size_t)max_tokens : DEFAULT_MAX_TOKENS, b);
+    cx_output_truncate_middle(output, len, max_tokens > 0 ? (size_t)max_tokens : DEFAULT_MAX_TOKENS,
+                              b);
 }
 
 static int new_session_id(cx_uexec *ux)
@@ -416,13 +358,13 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     if (cx_patch_from_heredoc(cmd, &heredoc, &hdir)) {
         char *pcwd = hdir ? (hdir[0] == '/' ? strdup(hdir) : NULL) : strdup(cwd ? cwd : ".");
         if (hdir && !pcwd && asprintf(&pcwd, "%s/%s", cwd ? cwd : ".", hdir) < 0) pcwd = NULL;
-        long long t0 = now_ms();
+        long long t0 = cx_clock_ms();
         int prc = cx_patch_run(heredoc, pcwd, call->call_id, env, out);
         const char *body = out->text && out->success ? strstr(out->text, "Output:\n") : NULL;
         if (!prc && body) {
             /* upstream answers an intercepted patch in exec_command's own shape:
                the wall time, then the shell tool's JSON around the patch summary */
-            double wall = (double)(now_ms() - t0) / 1000.0;
+            double wall = (double)(cx_clock_ms() - t0) / 1000.0;
             json_object *o = json_object_new_object();
             cx_json_set_str(o, "output", body + strlen("Output:\n"));
             json_object *meta = json_object_new_object();
@@ -456,11 +398,11 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->in_fd = s->out_fd = -1;
-    s->command = cx_shlex_join(argv);
+    s->command = cx_output_shlex_join(argv);
     s->call_id = strdup(call->call_id ? call->call_id : "");
-    s->last_used = now_ms();
+    s->last_used = cx_clock_ms();
     emit_item(env, CX_EV_ITEM_STARTED, s, "", false, 0);
-    long long t0 = now_ms();
+    long long t0 = cx_clock_ms();
     cx_error err;
     if (spawn(s, (char *const *)argv, cwd, tty, env, &err) != 0) {
         emit_item(env, CX_EV_ITEM_COMPLETED, s, err.msg, true, -1);
@@ -493,7 +435,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     bool exited;
     int code;
     char *output = collect(s, t0 + wait, env->cancel, &len, &exited, &code);
-    double wall = (double)(now_ms() - t0) / 1000.0;
+    double wall = (double)(cx_clock_ms() - t0) / 1000.0;
     cx_buf b = CX_BUF_INIT;
     if (exited) {
         format_reply(&b, s->command, wall, true, code, 0, output, len, max_tokens);
@@ -548,7 +490,7 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
                                    "write_stdin failed: UnknownProcessId { process_id: \"%lld\" }",
                                    (long long)sid);
     }
-    long long t0 = now_ms();
+    long long t0 = cx_clock_ms();
     size_t clen = strlen(chars);
     if (clen) {
         if (s->in_fd < 0) {
@@ -566,7 +508,7 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
     bool exited;
     int code;
     char *output = collect(s, t0 + wait, env->cancel, &len, &exited, &code);
-    double wall = (double)(now_ms() - t0) / 1000.0;
+    double wall = (double)(cx_clock_ms() - t0) / 1000.0;
     cx_buf b = CX_BUF_INIT;
     format_reply(&b, NULL, wall, exited, code, (int)sid, output, len, max_tokens);
     free(output);

@@ -7,7 +7,6 @@
 #ifndef CX_TOOLS_UEXEC_H
 #define CX_TOOLS_UEXEC_H
 
-#include "base/buf.h"
 #include "ccodex/tools.h"
 
 typedef struct cx_uexec cx_uexec;
@@ -19,13 +18,5 @@ void cx_uexec_free(cx_uexec *ux);
 int cx_uexec_register(cx_uexec *ux, cx_tool_registry *reg);
 /* Live sessions (for tests). */
 size_t cx_uexec_count(cx_uexec *ux);
-
-/* Shell-quotes argv the way Python's shlex.join does (new string). */
-char *cx_shlex_join(const char *const *argv);
-/* Upstream's rough token estimate: bytes / 4, rounded up. */
-size_t cx_approx_tokens(size_t bytes);
-/* Cuts text to about max_tokens tokens, keeping head and tail around a
- * "…N tokens truncated…" marker. Appends to out. */
-void cx_truncate_middle(const char *text, size_t len, size_t max_tokens, cx_buf *out);
 
 #endif

@@ -89,6 +89,25 @@ class Sessions(unittest.TestCase):
         self.assertEqual(len(lines), 1, lines)
         self.assertIn("request-003.json: body.input[7].content[0].text", lines[0])
 
+    def test_stdout_matches_upstream(self):
+        # final answers, --json events (thread id kept on resume, the compaction warning item,
+        # cumulative usage) as upstream prints them
+        for name in ("resume_last", "resume_id_json", "compact_custom_preturn", "compact_openai_preturn",
+                     "resume_after_apply_patch"):
+            for fn in sorted(os.listdir(os.path.join(UPSTREAM, name))):
+                if fn.startswith("stdout-"):
+                    with self.subTest(name=name, file=fn):
+                        want = open(os.path.join(UPSTREAM, name, fn)).read()
+                        got = open(os.path.join(self.ours, name, fn)).read()
+                        self.assertEqual(got, want)
+
+    def test_stderr_reports_compaction(self):
+        err = open(os.path.join(self.ours, "compact_custom_midturn", "stderr-2.txt")).read()
+        self.assertIn("context compacted\nwarning: Heads up: Long threads", err)
+        err = open(os.path.join(self.ours, "compact_openai_midturn", "stderr-2.txt")).read()
+        self.assertIn("context compacted\n", err)
+        self.assertNotIn("Heads up", err)
+
     def test_ephemeral_writes_nothing(self):
         files = json.load(open(os.path.join(self.ours, "ephemeral", "files.json")))
         paths = [f["path"] for s in files["steps"] for f in s["home_files"]]

@@ -1,13 +1,14 @@
 """`ccodex serve` as clients other than Codex see it (no `originator` header): parameters translated
 for the backend, the stored responses and their bounds (count, bytes, age; store: false), a Redis
 store that is down, errors before the stream as HTTP statuses, `response.incomplete`, the mock web
-search on the API wire, and the Codex wire left as it was for a client that names itself."""
+search on the API wire, the Codex wire left as it was for a client that names itself, and the real
+Codex 0.115.0 completing a tool round trip through the server (skipped when it is not installed)."""
 import json, os, re, socket, subprocess, sys, time, unittest, urllib.error, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from fakechat import finish, text, tool_call  # noqa: E402
-from harness import BIN  # noqa: E402
+from fakechat import finish, reasoning, text, tool_call, usage  # noqa: E402
+from harness import BIN, Env  # noqa: E402
 from test_serve import Serve, parse_sse, user  # noqa: E402
 
 
@@ -76,6 +77,12 @@ class ApiWireTests(unittest.TestCase):
         err = json.loads(raw)["error"]
         self.assertEqual(err["message"], f"Response with id '{unkept['id']}' not found.")
         self.assertEqual(err["type"], "invalid_request_error")
+        status, _, raw = call(s, "GET", f"/v1/responses/{kept['id']}/input_items?order=asc")
+        listed = json.loads(raw)
+        self.assertEqual((status, listed["object"], listed["has_more"]), (200, "list", False))
+        self.assertEqual(listed["data"], [{"type": "message", "role": "user", "content": "hi"}])
+        self.assertEqual(call(s, "GET", f"/v1/responses/{unkept['id']}/input_items")[0], 404)
+        self.assertEqual(call(s, "GET", f"/v1/responses/{kept['id']}/other")[0], 404)
         status, _, raw = call(s, "DELETE", f"/v1/responses/{kept['id']}")
         self.assertEqual((status, json.loads(raw)), (200, {"id": kept["id"], "object": "response", "deleted": True}))
         self.assertEqual(call(s, "DELETE", f"/v1/responses/{kept['id']}")[0], 404)
@@ -186,6 +193,36 @@ class ApiWireTests(unittest.TestCase):
         self.assertEqual(parse_sse(raw)[-1][1]["response"]["output"], [])
         status, _, raw = call(s, "POST", "/v1/responses", {"model": "m", "input": [user("hi")], "stream": True})
         self.assertIn("response.content_part.added", raw)
+
+
+UPSTREAM_BIN = os.environ.get("CX_UPSTREAM_CODEX") or (
+    "/work/upstream/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/codex/codex")
+
+
+class UpstreamCodexTests(unittest.TestCase):
+    @unittest.skipUnless(os.access(UPSTREAM_BIN, os.X_OK), "upstream codex 0.115.0 not installed: skipped")
+    def test_upstream_codex_through_serve(self):
+        """The real Codex 0.115.0 (pointed only at loopback) gets the Codex wire and completes a
+        function-call round trip through the server."""
+        plan = json.dumps({"plan": [{"step": "look", "status": "in_progress"}]})
+        s = Serve([[reasoning("planning"), tool_call(0, "update_plan", plan, "call_u"), finish("tool_calls"),
+                    usage()],
+                   [text("Planned via serve."), finish(), usage()]])
+        self.addCleanup(s.close)
+        w = Env([])
+        self.addCleanup(w.close)
+        with open(os.path.join(w.home, "config.toml"), "w") as f:
+            f.write('model = "my-model"\nmodel_provider = "local"\n'
+                    f'[model_providers.local]\nname = "local"\nbase_url = "http://127.0.0.1:{s.port}/v1"\n'
+                    'wire_api = "responses"\n')
+        p = subprocess.run([UPSTREAM_BIN, "exec", "Make a plan."], cwd=w.cwd, env=w.env(), capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        self.assertIn("Planned via serve.", p.stdout)
+        second = s.chat(2)["body"]["messages"]
+        self.assertEqual([m["role"] for m in second][-2:], ["assistant", "tool"])
+        self.assertEqual(second[-2]["tool_calls"][0]["function"]["name"], "update_plan")
+        self.assertEqual(second[-1]["tool_call_id"], "call_u")
 
 
 if __name__ == "__main__":

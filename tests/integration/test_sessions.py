@@ -111,7 +111,8 @@ class Sessions(unittest.TestCase):
                       [{"type": "message", "text": "ANSWER-ONE"}],
                       [{"type": "message", "text": "SUMMARY-TEXT"}],
                       [{"type": "message", "text": "ANSWER-TWO"}],
-                      [{"type": "message", "text": "ANSWER-THREE"}]])
+                      [{"type": "message", "text": "ANSWER-THREE"}],
+                      [{"type": "message", "text": "ANSWER-FOUR"}]])
         w.run(["exec", "Exec sessions are not listed."])
         p = self.repl(w)
         p.expect(PROMPT)
@@ -147,6 +148,19 @@ class Sessions(unittest.TestCase):
         last = texts(w.requests()[-1])
         self.assertEqual(last[-1], "Second prompt.")
         self.assertIn("ANSWER-TWO", last)
+        # `ccodex resume` lists; `ccodex resume --last PROMPT` continues the same session
+        p = self.repl(w, "resume")
+        p.expect(r" 1\. \S+ \S+  First REPL prompt\.")
+        p.send("/exit\r")
+        self.assertEqual(p.wait(), 0)
+        sid = w.requests()[-1]["headers"]["session_id"]
+        p = self.repl(w, "resume", "--last", "Fourth.")
+        p.expect("session id: " + sid)
+        p.expect("ANSWER-FOUR")
+        p.send("/exit\r")
+        self.assertEqual(p.wait(), 0)
+        self.assertEqual(w.requests()[-1]["headers"]["session_id"], sid)
+        self.assertEqual(texts(w.requests()[-1])[-1], "Fourth.")
 
     @unittest.skipUnless(os.access(UPSTREAM_BIN, os.X_OK), "upstream codex 0.115.0 not installed: "
                          "round trips with upstream skipped")

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "base/json.h"
 #include "ccodex/config.h"
 #include "ccodex/error.h"
+#include "tools/output.h"
 #include "tools/shell.h"
 #include "tools/shell_env.h"
 
@@ -371,11 +373,11 @@ static void seconds_format(void **state)
 {
     (void)state;
     char b[32];
-    assert_string_equal(cx_shell_format_seconds(0.0, b, sizeof b), "0");
-    assert_string_equal(cx_shell_format_seconds(0.04, b, sizeof b), "0");
-    assert_string_equal(cx_shell_format_seconds(0.16, b, sizeof b), "0.2");
-    assert_string_equal(cx_shell_format_seconds(12.0, b, sizeof b), "12");
-    assert_string_equal(cx_shell_format_seconds(1.25, b, sizeof b), "1.3");
+    assert_string_equal(cx_output_format_seconds(0.0, b, sizeof b), "0");
+    assert_string_equal(cx_output_format_seconds(0.04, b, sizeof b), "0");
+    assert_string_equal(cx_output_format_seconds(0.16, b, sizeof b), "0.2");
+    assert_string_equal(cx_output_format_seconds(12.0, b, sizeof b), "12");
+    assert_string_equal(cx_output_format_seconds(1.25, b, sizeof b), "1.3");
 }
 
 int main(void)

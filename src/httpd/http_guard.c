@@ -7,7 +7,8 @@
  * on the loop for the guard's whole life (a long idle period, shortened to
  * the pause while accepts fail): the error callback looks among the loop's
  * events for the one with on_resume as its callback. */
-#include "base/http_guard.h"
+#include "httpd/http_guard.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -33,13 +34,6 @@ struct cx_http_guard {
     cx_http_guard_log log;
     void *user;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const struct timeval IDLE = {3600, 0};
 
@@ -76,7 +70,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     event_base_foreach_event(evconnlistener_get_base(l), find_guard, &f);
     cx_http_guard *g = f.found;
     if (!g) return; /* cannot happen while the guard lives */
-    long long now = now_ms();
+    long long now = cx_clock_ms();
     /* a new burst of failures starts short again; a lasting one backs off */
     g->pause_ms = now - g->last_fail_ms > 5000     ? PAUSE_MIN_MS
                   : g->pause_ms * 2 > PAUSE_MAX_MS ? PAUSE_MAX_MS

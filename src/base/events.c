@@ -34,6 +34,8 @@ const char *cx_event_kind_name(cx_event_kind kind)
         return "retry";
     case CX_EV_WARNING:
         return "warning";
+    case CX_EV_COMPACTED:
+        return "compacted";
     }
     return "unknown";
 }

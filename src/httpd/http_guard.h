@@ -10,8 +10,8 @@
  *    served meanwhile.
  * A guard lives on the server's loop thread; create it after binding and free
  * it before the evhttp and event_base. */
-#ifndef CX_BASE_HTTP_GUARD_H
-#define CX_BASE_HTTP_GUARD_H
+#ifndef CX_HTTPD_HTTP_GUARD_H
+#define CX_HTTPD_HTTP_GUARD_H
 
 #include <stdbool.h>
 

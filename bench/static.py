@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Issue 14's targets for the static release binary (scripts/release.sh), each beside a floor
+built in the same run with the same musl toolchain. Prints a Markdown table of medians.
+
+usage: bench/static.py [--bin dist/ccodex-V-linux-ARCH] [--dynamic build/ccodex] [--runs N]
+  1. binary size, stripped (target <= 8 MB);
+  2. `--version` wall and peak RSS beside bench/floor.c linked statically with musl
+     (targets: wall <= 1.5x the floor, RSS <= 3 MB);
+  3. one-shot `exec` turn peak RSS against tests/integration/fakeserver.py (target <= 4 MB);
+  4. launch -> first request at the server beside bench/static_post.c (a static libcurl POST
+     linked against the release's own libcurl from build-static/deps; target <= floor + 10 ms);
+  5. with --dynamic, the same figures for the default dynamic build (targets 8 MB / 10 MB RSS).
+"""
+import argparse, glob, json, os, shutil, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+import harness  # noqa: E402
+from run import median, run_cpu, run_measured  # noqa: E402
+
+
+def dep_prefix(deps, pkg):
+    found = sorted(glob.glob(os.path.join(deps, f"{pkg}-*", ".done")), key=os.path.getmtime)
+    if not found:
+        sys.exit(f"no built {pkg} under {deps}: run scripts/release.sh first")
+    return os.path.dirname(found[-1])
+
+
+def build_floors(tmp, deps):
+    floor = os.path.join(tmp, "floor-static")
+    subprocess.run(["musl-gcc", "-static", "-O2", "-s", "-o", floor, os.path.join(HERE, "floor.c")],
+                   check=True)
+    post = os.path.join(tmp, "static_post")
+    p = {k: dep_prefix(deps, k) for k in ("curl", "openssl", "nghttp2", "zlib")}
+    subprocess.run(["musl-gcc", "-static", "-O2", "-s", "-o", post, os.path.join(HERE, "static_post.c"),
+                    f"-I{p['curl']}/include", f"{p['curl']}/lib/libcurl.a",
+                    f"{p['nghttp2']}/lib/libnghttp2.a", f"{p['openssl']}/lib/libssl.a",
+                    f"{p['openssl']}/lib/libcrypto.a", f"{p['zlib']}/lib/libz.a", "-lpthread"],
+                   check=True)
+    return floor, post
+
+
+def version(argv, runs):
+    walls, rss = [], []
+    for _ in range(runs):
+        w, r, _, rc, _ = run_measured(argv)
+        assert rc == 0, argv
+        walls.append(w * 1000)
+        rss.append(r / 1024)
+    return median(walls), median(rss)
+
+
+def version_cpu(argv, runs):
+    """Median user+sys CPU ms: on a shared machine wall time mostly measures the queue for a
+    core, CPU time what the program itself costs."""
+    out = []
+    for _ in range(runs):
+        (u, s), rc, _ = run_cpu(argv)
+        assert rc == 0, argv
+        out.append((u + s) * 1000)
+    return median(out)
+
+
+def one_shot(binary, runs):
+    walls, rss = [], []
+    for _ in range(runs):
+        w = harness.Env([[{"type": "message", "text": "OK"}]], git=False)
+        try:
+            wall, r, _, rc, out = run_measured([binary, "exec", "hi"], cwd=w.cwd, env=w.env())
+            assert rc == 0 and out == b"OK\n", out
+            walls.append(wall * 1000)
+            rss.append(r / 1024)
+        finally:
+            w.close()
+    return median(walls), median(rss)
+
+
+def first_request(argv_for, runs):
+    """Median ms from launch to the request's arrival at the fake server."""
+    out = []
+    body = json.dumps({"model": "m", "input": [], "stream": True})
+    for _ in range(runs):
+        w = harness.Env([[{"type": "message", "text": "OK"}]], git=False)
+        try:
+            argv = argv_for(w, body)
+            t0 = time.monotonic()
+            run_measured(argv, cwd=w.cwd, env=w.env())
+            out.append((w.requests()[0]["arrival"] - t0) * 1000)
+        finally:
+            w.close()
+    return median(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=None)
+    ap.add_argument("--dynamic", default=None)
+    ap.add_argument("--deps", default=os.path.join(REPO, "build-static", "deps"))
+    ap.add_argument("--runs", type=int, default=15)
+    a = ap.parse_args()
+    binary = a.bin or sorted(f for f in glob.glob(os.path.join(REPO, "dist", "ccodex-*-linux-*"))
+                             if not f.endswith(".sha256"))[-1]
+    tmp = tempfile.mkdtemp(prefix="cx-bench-static-")
+    try:
+        floor, post = build_floors(tmp, a.deps)
+        print(f"binary: {binary}\nruns per figure: {a.runs} (medians)\n")
+        print("| measure | static ccodex | floor | target | met? |\n|---|---|---|---|---|")
+        size = os.path.getsize(binary) / 1e6
+        print(f"| binary size (stripped) | {size:.2f} MB | floor {os.path.getsize(floor) / 1e3:.0f} kB"
+              f" | <= 8 MB | {'yes' if size <= 8 else 'no'} |")
+        fw, fr = version([floor], a.runs)
+        vw, vr = version([binary, "--version"], a.runs)
+        print(f"| `--version` wall | {vw:.2f} ms ({vw / fw:.2f}x) | {fw:.2f} ms | <= 1.5x | "
+              f"{'yes' if vw <= 1.5 * fw else 'no'} |")
+        fc = version_cpu([floor], a.runs * 3)
+        vc = version_cpu([binary, "--version"], a.runs * 3)
+        print(f"| `--version` CPU (user+sys) | {vc:.2f} ms ({vc / fc:.2f}x) | {fc:.2f} ms | - | - |")
+        print(f"| `--version` peak RSS | {vr:.2f} MB | {fr:.2f} MB | <= 3 MB | {'yes' if vr <= 3 else 'no'} |")
+        n = max(5, a.runs // 2)
+        ow, orss = one_shot(binary, n)
+        print(f"| one-shot exec peak RSS | {orss:.2f} MB | - | <= 4 MB | {'yes' if orss <= 4 else 'no'} |")
+        print(f"| one-shot exec total wall | {ow:.2f} ms | - | - | - |")
+        ours = first_request(lambda w, body: [binary, "exec", "hi"], n)
+        base = first_request(lambda w, body: [post, f"http://127.0.0.1:{w.port}/v1/responses", body], n)
+        print(f"| launch -> first request | {ours:.2f} ms | static libcurl POST {base:.2f} ms | "
+              f"<= floor + 10 ms | {'yes' if ours <= base + 10 else 'no'} |")
+        if a.dynamic:
+            dw, dr = version([a.dynamic, "--version"], a.runs)
+            _, drss = one_shot(a.dynamic, n)
+            print(f"| dynamic build `--version` wall / RSS | {dw:.2f} ms / {dr:.2f} MB | - | RSS <= 8 MB | "
+                  f"{'yes' if dr <= 8 else 'no'} |")
+            print(f"| dynamic build one-shot exec RSS | {drss:.2f} MB | - | <= 10 MB | "
+                  f"{'yes' if drss <= 10 else 'no'} |")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

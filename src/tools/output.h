@@ -1,0 +1,21 @@
+/* Formatting shared by the command tools (see output.c). */
+#ifndef CX_TOOLS_OUTPUT_H
+#define CX_TOOLS_OUTPUT_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+
+/* Rust's Display of an f32 rounded to one decimal ("0", "1.5", "12"), the form
+ * upstream prints wall times in. Writes into buf (size >= 32) and returns it. */
+const char *cx_output_format_seconds(double seconds, char *buf, unsigned size);
+/* argv as one POSIX shell line (shlex.join): words with other than safe characters
+ * go in single quotes. The caller frees. */
+char *cx_output_shlex_join(const char *const *argv);
+/* Upstream's rough token estimate: bytes / 4, rounded up. */
+size_t cx_output_approx_tokens(size_t bytes);
+/* Cuts text to about max_tokens tokens, keeping head and tail (on UTF-8 boundaries)
+ * around a "…N tokens truncated…" marker. Appends to out. */
+void cx_output_truncate_middle(const char *text, size_t len, size_t max_tokens, cx_buf *out);
+
+#endif
