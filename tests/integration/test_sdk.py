@@ -99,6 +99,29 @@ class SdkTests(unittest.TestCase):
         self.assertEqual(len(w.requests()), 2)
         self.same_ending(ours, theirs)
 
+    def test_two_agents_show_as_collab_items(self):
+        # a parent that spawns a helper, waits for it and closes it: the SDK's run().items carry
+        # upstream's collab_tool_call items for each call, in order, with the agents' states
+        def call(name, args, call_id):
+            return {"type": "function_call", "name": name, "call_id": call_id, "arguments": json.dumps(args)}
+        script = [[call("spawn_agent", {"message": "Count the files."}, "sp")],
+                  [call("wait_agent", {"ids": ["{{agent_id}}"], "timeout_ms": 30000}, "wt")],
+                  [call("close_agent", {"id": "{{agent_id}}"}, "cl")],
+                  [{"type": "message", "text": "all done"}],
+                  {"lane": "subagent", "items": [{"type": "message", "text": "There are 2 files."}]}]
+        ours, w, theirs = self.both(script, [{"input": "Use a helper."}])
+        r = ours[0]
+        self.assertEqual(r.get("finalResponse"), "all done", r)
+        collab = [i for i in r["items"] if i["type"] == "collab_tool_call"]
+        self.assertEqual([i["tool"] for i in collab], ["spawn_agent", "wait", "close_agent"], r["items"])
+        child = collab[0]["receiver_thread_ids"][0]
+        self.assertEqual(collab[0]["prompt"], "Count the files.")
+        self.assertEqual(collab[0]["agents_states"], {child: {"status": "pending_init", "message": None}})
+        self.assertEqual(collab[1]["agents_states"], {child: {"status": "completed", "message": "There are 2 files."}})
+        self.assertEqual([i["status"] for i in collab], ["completed"] * 3)
+        self.assertEqual({i["sender_thread_id"] for i in collab}, {r["threadId"]})
+        self.same_ending(ours, theirs)
+
     def test_run_streamed(self):
         ours, w, theirs = self.both([[{"type": "message", "text": "streamed"}]],
                                     [{"input": "Say streamed.", "streamed": True}])
