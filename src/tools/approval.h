@@ -1,0 +1,42 @@
+/* Approval of commands under the session's approval_policy (docs/SANDBOX.md,
+ * "Approvals"). The shell tools ask it before running a command:
+ *
+ *   never       a require_escalated call is refused with upstream's text;
+ *               everything else runs sandboxed (always so in `ccodex exec`)
+ *   on-request  a require_escalated call is put to the user as a yes / no /
+ *               always-for-this-session question (command + justification);
+ *               yes runs that one call unsandboxed, always remembers the exact
+ *               command for the session, no answers "rejected by user"
+ *
+ * Nothing runs outside the sandbox without an explicit yes: a missing asker,
+ * a cancelled question or a free-text answer all count as no.
+ *
+ * Threads: one approver per agent session, shared by the tool handlers of
+ * that session (which may run side by side); its questions are asked one at
+ * a time. */
+#ifndef CX_TOOLS_APPROVAL_H
+#define CX_TOOLS_APPROVAL_H
+
+#include "tools/basic_tools.h"
+
+#include <stdbool.h>
+
+typedef struct cx_approver cx_approver;
+
+/* ask may be NULL (no user to ask: every question is answered no). The
+ * approver borrows user. NULL when out of memory. */
+cx_approver *cx_approver_new(cx_ask_user_fn ask, void *user);
+void cx_approver_free(cx_approver *ap);
+
+/* Decides whether the command call with args (borrowed; reads
+ * sandbox_permissions and justification) may run. command is its display
+ * text (what the user sees and what "always" remembers). exec_command picks
+ * upstream's "cannot ask" wording over the shell tools' "should not ask".
+ * Returns false after filling out with the refusal (do not run the command),
+ * true to run it; *escalated then says whether it runs without the sandbox.
+ * ap may be NULL (no user to ask). */
+bool cx__approval_check(cx_approver *ap, const cx_tool_env *env, const json_object *args,
+                        const char *command, bool exec_command, bool *escalated,
+                        cx_tool_output *out);
+
+#endif
