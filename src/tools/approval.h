@@ -7,6 +7,9 @@
  *               always-for-this-session question (command + justification);
  *               yes runs that one call unsandboxed, always remembers the exact
  *               command for the session, no answers "rejected by user"
+ *   untrusted   as on-request, and every command off upstream's known-safe
+ *               list (tools/safe_command.h) is asked about too ("Run this
+ *               command?"); approved, it still runs sandboxed
  *
  * Nothing runs outside the sandbox without an explicit yes: a missing asker,
  * a cancelled question or a free-text answer all count as no.
@@ -30,13 +33,14 @@ void cx_approver_free(cx_approver *ap);
 
 /* Decides whether the command call with args (borrowed; reads
  * sandbox_permissions and justification) may run. command is its display
- * text (what the user sees and what "always" remembers). exec_command picks
+ * text (what the user sees and what "always" remembers); argv (NULL-ended)
+ * is the shell tool's argv, NULL when command is a script. exec_command picks
  * upstream's "cannot ask" wording over the shell tools' "should not ask".
  * Returns false after filling out with the refusal (do not run the command),
  * true to run it; *escalated then says whether it runs without the sandbox.
  * ap may be NULL (no user to ask). */
 bool cx__approval_check(cx_approver *ap, const cx_tool_env *env, const json_object *args,
-                        const char *command, bool exec_command, bool *escalated,
-                        cx_tool_output *out);
+                        const char *command, const char *const *argv, bool exec_command,
+                        bool *escalated, cx_tool_output *out);
 
 #endif

@@ -301,7 +301,8 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
         argv[i] = (char *)json_object_get_string(json_object_array_get_idx(cmd, i));
     char *shown = cx_output_shlex_join((const char *const *)argv);
     bool escalated = false,
-         go = shown && cx__approval_check(state, env, args, shown, false, &escalated, out);
+         go = shown && cx__approval_check(state, env, args, shown, (const char *const *)argv, false,
+                                          &escalated, out);
     free(shown);
     if (!go) {
         free(argv);
@@ -343,7 +344,7 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
                                    "failed to parse function arguments: missing field `command`");
     }
     bool escalated = false;
-    if (!cx__approval_check(state, env, args, script, false, &escalated, out)) {
+    if (!cx__approval_check(state, env, args, script, NULL, false, &escalated, out)) {
         json_object_put(args);
         return 0;
     }

@@ -341,7 +341,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
                                    "failed to parse exec_command arguments: missing field `cmd`");
     }
     bool escalated = false;
-    if (!cx__approval_check(ux->approver, env, args, cmd, true, &escalated, out)) {
+    if (!cx__approval_check(ux->approver, env, args, cmd, NULL, true, &escalated, out)) {
         json_object_put(args);
         return 0;
     }

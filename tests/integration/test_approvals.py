@@ -127,6 +127,55 @@ class ApprovalTests(unittest.TestCase):
         self.assertFalse(self.exists(w, "m7"))
         self.assertIn("approval policy is Never", outputs(w.requests()[1])["call_1"])
 
+    def test_untrusted_runs_known_safe_commands_and_asks_about_the_rest(self):
+        safe = ["ls", "git status", "cat a.txt | wc -l", "sed -n 1,2p a.txt && pwd", "rg -n one ."]
+        asked = ["rg --pre cat one .", "echo $HOME", "cat a.txt > copy.txt", "git push"]
+        script = [[call("exec_command", {"cmd": c, "login": False}, f"s{i}") for i, c in enumerate(safe)],
+                  [call("exec_command", {"cmd": "touch u1", "login": False}, "y")]]
+        script += [[call("exec_command", {"cmd": c, "login": False}, f"n{i}")] for i, c in enumerate(asked)]
+        script += [[call("exec_command", {"cmd": "touch u2", "login": False}, "f")],
+                   [{"type": "message", "text": "done"}]]
+        w, p = self.start(script, policy="untrusted", extra='sandbox_mode = "workspace-write"')
+        p.send("go\r")
+        # the known-safe batch ran unasked; the first question is about touch
+        m = p.expect(r"\[question\] Approve: Run this command\? `touch u1`")
+        self.assertEqual(p.buf[:m.start()].count("[question]"), 0)
+        p.send("1\r")
+        for c in asked:
+            p.expect(r"\[question\] Approve: Run this command\? `" + re.escape(c) + "`")
+            p.send("3\r")
+        p.expect(r"\[question\] Approve: Run this command\? `touch u2`")
+        p.send("4\r")
+        p.expect("your answer> ")
+        p.send("sure, go ahead\r")
+        p.expect("assistant> done")
+        self.finish(p)
+        reqs = w.requests()
+        outs = outputs(reqs[1])
+        self.assertIn("Process exited with code 0", outs["s2"])
+        self.assertIn("3", outs["s2"])
+        for i in range(len(safe)):
+            self.assertNotIn("rejected", outs[f"s{i}"])
+        # approved: it ran, in the workspace-write sandbox (.git stays read-only there)
+        self.assertTrue(self.exists(w, "u1"))
+        for i in range(len(asked)):
+            self.assertEqual(outputs(reqs[3 + i])[f"n{i}"], "rejected by user")
+        self.assertFalse(self.exists(w, "copy.txt"))
+        self.assertFalse(self.exists(w, "u2"))
+        self.assertEqual(outputs(reqs[3 + len(asked)])["f"], "rejected by user")
+
+    def test_untrusted_approval_keeps_the_sandbox(self):
+        # read-only sandbox: an approved ordinary command is still denied its write
+        w, p = self.start([[call("exec_command", {"cmd": "touch u3", "login": False})],
+                           [{"type": "message", "text": "ok"}]], policy="untrusted")
+        p.send("go\r")
+        p.expect(r"\[question\] Approve: Run this command\? `touch u3`")
+        p.send("2\r")
+        p.expect("assistant> ok")
+        self.finish(p)
+        self.assertFalse(self.exists(w, "u3"))
+        self.assertIn("Permission denied", outputs(w.requests()[1])["call_1"])
+
 
 if __name__ == "__main__":
     unittest.main()
