@@ -302,7 +302,8 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCCODEX_TESTS=OFF \
   -DCMAKE_EXE_LINKER_FLAGS="-static -Wl,--gc-sections $LDIRS" \
   -DCMAKE_C_STANDARD_LIBRARIES="${S[*]} -lpthread" >/dev/null
 rm -f "$BUILD/ccodex" # so that a failed link cannot leave an old binary to ship
-cmake --build "$BUILD" -j "$JOBS" | grep -v '^\[' || true
+# only the program: a shared libccodex cannot be linked against static archives
+cmake --build "$BUILD" -j "$JOBS" --target ccodex_cli | grep -v '^\[' || true
 [ -x "$BUILD/ccodex" ] || { echo "release.sh: building ccodex failed" >&2; exit 1; }
 mkdir -p "$DIST_DIR"
 OUT=$DIST_DIR/ccodex-$VERSION-linux-$ARCH

@@ -44,7 +44,9 @@ typedef struct cx_agent_options {
     const char *reasoning_effort;       /* overrides config->model_reasoning_effort, or NULL */
     const json_object *initial_history; /* items to start from (fork_context), or NULL */
     /* The originator header and the client named in the user agent, e.g.
-     * "codex_cli_rs" and an MCP client's name (copied); NULL: per mode. */
+     * "codex_cli_rs" and an MCP client's name (copied); NULL: per mode. The
+     * CLI passes CODEX_INTERNAL_ORIGINATOR_OVERRIDE here (the SDK's
+     * "codex_sdk_ts"). */
     const char *originator;
     const char *client_name;
     /* Sessions (include/ccodex/session.h): persist writes the conversation to
@@ -60,6 +62,9 @@ typedef struct cx_agent_options {
      * asked. */
     json_object *(*ask_user)(void *user, const json_object *request);
     void *ask_user_data;
+    /* JSON schema the final answer must follow (exec --output-schema): sent as
+     * text.format json_schema, strict, on every request. Borrowed; NULL: none. */
+    const json_object *output_schema;
 } cx_agent_options;
 
 typedef struct cx_usage {
@@ -84,6 +89,10 @@ CX_EXTERN void cx_agent_free(cx_agent *agent);
  * text is pending. Returns 0, CX_ECANCELED when interrupted, or the error that
  * ended the turn (also reported as CX_EV_TURN_FAILED). */
 CX_EXTERN int cx_agent_run_turn(cx_agent *agent, const char *user_text, cx_error *err);
+/* Same, with content parts (e.g. input_image and its input_text markers,
+ * borrowed array) placed in the user message before the text. */
+CX_EXTERN int cx_agent_run_turn_content(cx_agent *agent, const char *user_text,
+                                        const json_object *before, cx_error *err);
 
 /* Compacts the conversation now (the REPL's /compact): the history is
  * replaced by a summary as an automatic compaction would, and recorded.

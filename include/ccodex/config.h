@@ -28,6 +28,7 @@ typedef struct cx_provider {
     long stream_idle_timeout_ms;    /* default 300000 */
     long request_max_retry_wait_ms; /* longest single retry wait (Retry-After), default 60000 */
     size_t stream_max_event_bytes;  /* cap on one SSE event, default 16 MiB */
+    bool requires_auth;             /* the built-in OpenAI provider: no key is an error */
 } cx_provider;
 
 typedef struct cx_config {

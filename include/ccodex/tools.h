@@ -106,6 +106,15 @@ CX_EXTERN const cx_tool_def *cx_tools_at(const cx_tool_registry *reg, size_t i);
 /* A new JSON array of the specs in registration order (new reference). */
 CX_EXTERN json_object *cx_tools_specs(const cx_tool_registry *reg);
 
+/* Images as user input (view_image, exec -i): a "data:MIME;base64,..." URL
+ * for PNG, JPEG, GIF or WebP bytes (new string), or NULL when the bytes are
+ * none of those (or on OOM); and upstream's text for a file that is not such
+ * an image, by the MIME type its name suggests (new string, NULL on OOM). */
+CX_EXTERN char *cx_image_data_url(const unsigned char *data, size_t n);
+CX_EXTERN char *cx_image_unsupported_text(const char *path);
+/* Largest image file view_image and exec -i accept. */
+#define CX_MAX_IMAGE_BYTES (20 * 1024 * 1024)
+
 CX_END_DECLS
 
 #endif

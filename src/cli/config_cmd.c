@@ -3,6 +3,7 @@
  * overrides. Errors are printed here, in one line, and the command exits. */
 #include "cli/cli.h"
 
+#include "base/buf.h"
 #include "base/json.h"
 #include "model/http.h"
 #include "model/request.h"
@@ -73,6 +74,28 @@ static int add_writable_roots(cx_config *cfg, const char **dirs, size_t n)
     return 0;
 }
 
+bool cx_cli_missing_key(const cx_cli_opts *o, const cx_config *cfg)
+{
+    const cx_provider *p = &cfg->provider;
+    if (o->vllm_endpoint || p->api_key) return false;
+    if (p->requires_auth) {
+        fprintf(stderr,
+                "error: no API key for the OpenAI provider: set OPENAI_API_KEY (or "
+                "CODEX_API_KEY), or store it in %s/auth.json as {\"OPENAI_API_KEY\": "
+                "\"sk-...\"}\n",
+                cfg->codex_home);
+        return true;
+    }
+    if (p->env_key && *p->env_key) {
+        fprintf(stderr,
+                "error: Missing environment variable: `%s`. Model provider '%s' reads its API "
+                "key from it; set it, or add it to %s/.env\n",
+                p->env_key, p->id, cfg->codex_home);
+        return true;
+    }
+    return false;
+}
+
 cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver **bridge)
 {
     *bridge = NULL;
@@ -88,14 +111,22 @@ cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver
         free(home);
         return NULL;
     }
+    /* --full-auto and --dangerously-bypass-approvals-and-sandbox pick the
+       sandbox (an explicit -s wins); the tools layer enforces it */
+    const char *sandbox = o->sandbox;
+    const char *approval = o->approval;
+    if (!sandbox && o->bypass) sandbox = "danger-full-access";
+    if (!sandbox && o->full_auto) sandbox = "workspace-write";
+    if (o->bypass) approval = "never";
+    if (o->full_auto && !approval && interactive) approval = "on-request";
     cx_config_options co = {
         .codex_home = home,
         .profile = o->profile,
         .overrides = o->overrides,
         .n_overrides = o->n_overrides,
         .model = o->model,
-        .sandbox_mode = o->sandbox,
-        .approval_policy = o->approval,
+        .sandbox_mode = sandbox,
+        .approval_policy = approval,
         .interactive = interactive,
     };
     cx_config *cfg = NULL;
@@ -109,8 +140,8 @@ cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver
         cx_config_free(cfg);
         return NULL;
     }
-    /* exec and the one-shot form cannot ask: upstream's exec runs with approval
-     * `never` whatever was configured */
+    /* exec cannot ask: upstream's exec runs with approval `never` whatever
+     * was configured */
     if (!interactive) {
         char *never = strdup("never");
         if (never) {

@@ -17,6 +17,7 @@ struct cx_jsonl {
     FILE *out;
     unsigned next_id;
     json_object *open; /* call_id -> item id */
+    json_object *todo; /* the open todo_list item's last data, or NULL */
 };
 
 cx_jsonl *cx_jsonl_new(FILE *out)
@@ -32,6 +33,7 @@ void cx_jsonl_free(cx_jsonl *j)
 {
     if (!j) return;
     json_object_put(j->open);
+    json_object_put(j->todo);
     free(j);
 }
 
@@ -128,15 +130,40 @@ static void item_event(cx_jsonl *j, const char *type, const json_object *data, b
     put_line_raw_id(j, o, cx_json_get_str(data, "id"));
 }
 
+/* The plan's todo_list item stays open while the turn runs and completes
+ * with the turn, carrying its last state. */
+static void close_todo_list(cx_jsonl *j)
+{
+    if (!j->todo) return;
+    item_event(j, "item.completed", j->todo, true);
+    json_object_put(j->todo);
+    j->todo = NULL;
+}
+
+static void remember_todo(cx_jsonl *j, const json_object *data)
+{
+    const char *type = cx_json_get_str(data, "type");
+    if (!type || strcmp(type, "todo_list") != 0) return;
+    json_object_put(j->todo);
+    j->todo = cx_json_copy(data);
+}
+
 void cx_jsonl_event(cx_jsonl *j, const cx_event *ev)
 {
+    if (ev->kind == CX_EV_ITEM_STARTED || ev->kind == CX_EV_ITEM_UPDATED)
+        remember_todo(j, ev->data);
     switch (ev->kind) {
     case CX_EV_TURN_STARTED:
         put_line(j, typed("turn.started"));
         break;
-    case CX_EV_ITEM_STARTED:
+    case CX_EV_ITEM_STARTED: {
+        /* upstream reports a patch once, when it is applied or has failed:
+           its statuses are only "completed" and "failed" */
+        const char *type = cx_json_get_str(ev->data, "type");
+        if (type && !strcmp(type, "file_change")) break;
         item_event(j, "item.started", ev->data, false);
         break;
+    }
     case CX_EV_ITEM_UPDATED:
         item_event(j, "item.updated", ev->data, false);
         break;
@@ -144,6 +171,7 @@ void cx_jsonl_event(cx_jsonl *j, const cx_event *ev)
         item_event(j, "item.completed", ev->data, true);
         break;
     case CX_EV_TURN_COMPLETED: {
+        close_todo_list(j);
         json_object *o = typed("turn.completed");
         json_object *u = cx_json_get(ev->data, "usage");
         json_object *usage = json_object_new_object();
@@ -159,6 +187,9 @@ void cx_jsonl_event(cx_jsonl *j, const cx_event *ev)
         break;
     }
     case CX_EV_TURN_FAILED: {
+        /* upstream reports the error itself first, then the failed turn */
+        close_todo_list(j);
+        cx_jsonl_error(j, cx_json_get_str(ev->data, "message"));
         json_object *o = typed("turn.failed");
         json_object *e = json_object_new_object();
         cx_json_set_str(e, "message", cx_json_get_str(ev->data, "message"));

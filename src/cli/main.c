@@ -28,9 +28,10 @@ static void usage(FILE *f)
         "ccodex " CCODEX_VERSION " - a coding agent compatible with Codex CLI\n"
         "\n"
         "Usage:\n"
-        "  ccodex [OPTIONS] [PROMPT]         one turn (PROMPT or stdin); no prompt on a TTY: REPL\n"
-        "  ccodex exec [--json] [OPTIONS] [PROMPT|-]\n"
-        "                                    one non-interactive turn; --json prints JSONL events\n"
+        "  ccodex [OPTIONS] [PROMPT...]      one turn (the words, or stdin) as the interactive\n"
+        "                                    client; no prompt on a TTY: the REPL\n"
+        "  ccodex exec [OPTIONS] [PROMPT|-]  one non-interactive turn (codex exec); no PROMPT:\n"
+        "                                    stdin; --json prints JSONL events\n"
         "  ccodex exec [OPTIONS] resume [--last [--all]|ID] [PROMPT|-]\n"
         "                                    continue a stored session (see docs/SESSIONS.md)\n"
         "  ccodex resume [--last|ID]         continue a stored session in the REPL\n"
@@ -64,9 +65,16 @@ static void usage(FILE *f)
         "                             (chat completions) server at URL; no path means /v1\n"
         "      --use-chat-completion  reach the configured provider through that server (as\n"
         "                             a provider with wire_api = \"chat\" always is)\n"
-        "      --json                 (exec) print events as JSON lines\n"
+        "      --json, --experimental-json   (exec) print events as JSON lines\n"
+        "  -o, --output-last-message FILE    (exec) also write the last message to FILE\n"
+        "      --output-schema FILE   (exec) JSON schema the final answer must follow\n"
+        "  -i, --image FILE...        attach images (takes every value up to the next option)\n"
+        "      --color always|never|auto     (exec) colour stderr\n"
+        "      --enable/--disable FEATURE    set features.FEATURE\n"
+        "      --oss, --local-provider ollama|lmstudio   a local open-source model\n"
+        "      --progress-cursor      (exec) accepted; no TTY progress is drawn\n"
         "      --ephemeral            do not record the session under CODEX_HOME/sessions\n"
-        "      --skip-git-repo-check  accepted for compatibility\n"
+        "      --skip-git-repo-check  (exec) run outside a git repository\n"
         "  -h, --help                 this help\n"
         "  -V, --version [--verbose]  print the version (--verbose: libraries, CA certificates)\n"
         "\n"
@@ -74,35 +82,11 @@ static void usage(FILE *f)
         f);
 }
 
-/* Returns the value for an option taking one, advancing *i; NULL when missing. */
-static const char *opt_value(int argc, char **argv, int *i, const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) == 0 && arg[n] == '=') return arg + n + 1;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "error: %s needs a value\n", name);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static bool is_opt(const char *arg, const char *s, const char *l)
-{
-    size_t n = l ? strlen(l) : 0;
-    return (s && !strcmp(arg, s)) ||
-           (l && (!strcmp(arg, l) || (!strncmp(arg, l, n) && arg[n] == '=')));
-}
-
 int main(int argc, char **argv)
 {
     cx_cli_opts o = {0};
     char *called_home = NULL;
-    const char *command = NULL;
-    int first = 1;
-    if (argc > 1 && (!strcmp(argv[1], "exec") || !strcmp(argv[1], "e"))) {
-        command = "exec";
-        first = 2;
-    } else if (argc > 1 && !strcmp(argv[1], "serve")) {
+    if (argc > 1 && !strcmp(argv[1], "serve")) {
         return cx_cli_serve ? cx_cli_serve(argc - 1, argv + 1) : missing_command("serve");
     } else if (argc > 1 && !strcmp(argv[1], "sandbox")) {
         return cx_cli_sandbox(argc - 1, argv + 1);
@@ -119,126 +103,23 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    const char **overrides = calloc((size_t)argc, sizeof *overrides);
-    const char **add_dirs = calloc((size_t)argc, sizeof *add_dirs);
-    if (!overrides || !add_dirs) return 1;
-    o.overrides = overrides;
-    o.add_dirs = add_dirs;
-    int rc = 0;
-    for (int i = first; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (!strcmp(a, "--")) {
-            if (i + 1 < argc) o.prompt = argv[i + 1];
-            break;
-        } else if (is_opt(a, "-h", "--help")) {
-            usage(stdout);
-            goto out;
-        } else if (is_opt(a, "-V", "--version")) {
-            bool verbose = false;
-            for (int j = 1; j < argc; j++)
-                verbose |= !strcmp(argv[j], "--verbose");
-            if (verbose)
-                cx_cli_version_verbose(stdout);
-            else
-                printf("ccodex %s\n", CCODEX_VERSION);
-            goto out;
-        } else if (!strcmp(a, "--json")) {
-            o.json = true;
-            continue;
-        } else if (!strcmp(a, "--search")) {
-            /* upstream's interactive client turns on live web search; its exec
-             * accepts the flag and keeps cached search */
-            o.search = true;
-            continue;
-        } else if (!strcmp(a, "--ephemeral")) {
-            o.ephemeral = true;
-            continue;
-        } else if (!o.resume && !o.prompt && !strcmp(a, "resume") &&
-                   (i == first || (command && !strcmp(command, "exec")))) {
-            o.resume = true;
-            continue;
-        } else if (o.resume && (!strcmp(a, "--last") || !strcmp(a, "--all"))) {
-            if (!strcmp(a, "--last"))
-                o.resume_last = true;
-            else
-                o.resume_all = true;
-            continue;
-        } else if (!strcmp(a, "--use-chat-completion")) {
-            o.use_chat_completion = true;
-            continue;
-        } else if (!strcmp(a, "--dangerously-bypass-approvals-and-sandbox") ||
-                   !strcmp(a, "--yolo")) {
-            o.sandbox = "danger-full-access";
-            o.approval = "never";
-            continue;
-        } else if (is_opt(a, NULL, "--add-dir")) {
-            slot = &add_dirs[o.n_add_dirs];
-            a = "--add-dir";
-        } else if (!strcmp(a, "--skip-git-repo-check") || !strcmp(a, "--full-auto")) {
-            if (!strcmp(a, "--full-auto")) o.sandbox = "workspace-write";
-            continue;
-        } else if (is_opt(a, "-m", "--model")) {
-            slot = &o.model;
-            a = "--model";
-        } else if (is_opt(a, "-p", "--profile")) {
-            slot = &o.profile;
-            a = "--profile";
-        } else if (is_opt(a, "-s", "--sandbox")) {
-            slot = &o.sandbox;
-            a = "--sandbox";
-        } else if (is_opt(a, "-a", "--ask-for-approval")) {
-            slot = &o.approval;
-            a = "--ask-for-approval";
-        } else if (is_opt(a, "-C", "--cd")) {
-            slot = &o.cwd;
-            a = "--cd";
-        } else if (is_opt(a, NULL, "--vllm-endpoint")) {
-            slot = &o.vllm_endpoint;
-            a = "--vllm-endpoint";
-        } else if (is_opt(a, NULL, "--put")) {
-            slot = &o.put;
-            a = "--put";
-        } else if (is_opt(a, NULL, "--call")) {
-            slot = &o.call;
-            a = "--call";
-        } else if (is_opt(a, "-c", "--config")) {
-            slot = &overrides[o.n_overrides];
-            a = "--config";
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "error: unknown option '%s' (see ccodex --help)\n", a);
-            rc = 2;
-            goto out;
-        } else if (o.resume) {
-            if (!cx_cli_resume_positional(&o, a)) {
-                fprintf(stderr, "error: unexpected argument '%s' (quote the prompt)\n", a);
-                rc = 2;
-                goto out;
-            }
-            continue;
-        } else {
-            if (o.prompt) {
-                fprintf(stderr, "error: unexpected argument '%s' (quote the prompt)\n", a);
-                rc = 2;
-                goto out;
-            }
-            o.prompt = a;
-            continue;
-        }
-        const char *orig = argv[i];
-        const char *v = (orig[0] == '-' && orig[1] == '-' && strchr(orig, '='))
-                            ? strchr(orig, '=') + 1
-                            : opt_value(argc, argv, &i, orig, a);
-        if (!v) {
-            rc = 2;
-            goto out;
-        }
-        *slot = v;
-        if (slot == &overrides[o.n_overrides]) o.n_overrides++;
-        if (slot == &add_dirs[o.n_add_dirs]) o.n_add_dirs++;
+    cx_cli_action action;
+    int rc = cx_cli_parse(argc, argv, &o, &action);
+    if (rc) goto out;
+    if (action == CX_CLI_HELP) {
+        usage(stdout);
+        goto out;
     }
-    /* (room: overrides has argc slots and each -c takes two arguments) */
-    if (o.search && !command) overrides[o.n_overrides++] = "web_search=\"live\"";
+    if (action == CX_CLI_VERSION) {
+        bool verbose = false;
+        for (int j = 1; j < argc; j++)
+            verbose |= !strcmp(argv[j], "--verbose");
+        if (verbose)
+            cx_cli_version_verbose(stdout);
+        else
+            printf("ccodex %s\n", CCODEX_VERSION);
+        goto out;
+    }
     if (o.put && o.call) {
         fprintf(stderr, "error: --put and --call cannot be combined\n");
         rc = 2;
@@ -263,7 +144,7 @@ int main(int argc, char **argv)
         /* the fetched home is a scratch copy: record no session in it */
         o.ephemeral = true;
     }
-    if (command && !strcmp(command, "exec")) {
+    if (o.command && !strcmp(o.command, "exec")) {
         rc = cx_cli_exec(&o, true);
     } else if (o.resume) {
         rc = cx_cli_repl(&o);
@@ -274,7 +155,6 @@ int main(int argc, char **argv)
     }
 out:
     free(called_home);
-    free(overrides);
-    free(add_dirs);
+    cx_cli_opts_free(&o);
     return rc;
 }

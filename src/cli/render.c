@@ -27,8 +27,11 @@ struct cx_render {
     bool prompt_open; /* a prompt was printed and no newline followed yet */
     char *title;
     char *pending_user; /* prompt of the running turn, for /history */
+    cx_buf said;        /* assistant text streamed since pending_user began */
     qa *history;
     size_t n_history;
+    json_object *calls;  /* call_id -> {"name","arguments"} of running tools */
+    json_object *queued; /* /queue texts not yet started, oldest first */
     /* the spinner: shown on a terminal while the model is being asked and
      * nothing streams yet; erased before any other output */
     bool spin_enabled;
@@ -106,6 +109,8 @@ cx_render *cx_render_new(FILE *out, bool interactive)
     const char *nc = getenv("NO_COLOR");
     const char *pnc = getenv("CCODEX_NO_COLOR");
     r->color = interactive && isatty(fileno(out)) && !(nc && *nc) && !(pnc && *pnc);
+    r->calls = json_object_new_object();
+    r->queued = json_object_new_array();
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->spin_cv, NULL);
     const char *ns = getenv("CCODEX_NO_SPINNER");
@@ -133,6 +138,9 @@ void cx_render_free(cx_render *r)
     free(r->history);
     free(r->title);
     free(r->pending_user);
+    cx_buf_free(&r->said);
+    json_object_put(r->calls);
+    json_object_put(r->queued);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }
@@ -212,14 +220,22 @@ void cx_render_prompt(cx_render *r, const char *prompt)
     pthread_mutex_unlock(&r->mu);
 }
 
-void cx_render_steer_queued(cx_render *r, const char *text)
+/* "[steer] queued: TEXT" / "[steer] inserted: TEXT", the text shortened. */
+static void steer_line_locked(cx_render *r, const char *what, const char *text)
 {
     char *s = shorten(text, 72);
     cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b, "[steer] queued: %s", s ? s : "");
-    cx_render_line(r, cx_buf_str(&b));
+    cx_buf_printf(&b, "[steer] %s: %s", what, s ? s : "");
+    line_locked(r, cx_buf_str(&b));
     cx_buf_free(&b);
     free(s);
+}
+
+void cx_render_steer_queued(cx_render *r, const char *text)
+{
+    pthread_mutex_lock(&r->mu);
+    steer_line_locked(r, "queued", text);
+    pthread_mutex_unlock(&r->mu);
 }
 
 void cx_render_history(cx_render *r)
@@ -248,20 +264,142 @@ void cx_render_title(cx_render *r)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* pycodex squeezes whitespace and cuts previews at a width. */
+static void put_preview(cx_buf *b, const char *text, size_t limit)
+{
+    char *s = shorten(text ? text : "", limit);
+    cx_buf_puts(b, s ? s : "");
+    free(s);
+}
+
+/* The command as the model wrote it (not the shell wrapper around it). */
+static void command_preview(cx_buf *b, const char *name, const json_object *args)
+{
+    if (!strcmp(name, "exec_command")) {
+        put_preview(b, cx_json_get_str(args, "cmd"), 72);
+    } else if (!strcmp(name, "shell_command")) {
+        put_preview(b, cx_json_get_str(args, "command"), 72);
+    } else if (!strcmp(name, "shell")) {
+        json_object *cmd = cx_json_get(args, "command");
+        cx_buf joined = CX_BUF_INIT;
+        for (size_t i = 0; cmd && i < json_object_array_length(cmd); i++) {
+            const char *part = json_object_get_string(json_object_array_get_idx(cmd, i));
+            if (i) cx_buf_putc(&joined, ' ');
+            bool plain = part && *part &&
+                         strspn(part, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+                                      "QRSTUVWXYZ0123456789_-./=:,+@%") == strlen(part);
+            cx_buf_printf(&joined, plain ? "%s" : "'%s'", part ? part : "");
+        }
+        put_preview(b, cx_buf_str(&joined), 72);
+        cx_buf_free(&joined);
+    } else if (!strcmp(name, "write_stdin")) {
+        int64_t sid = 0;
+        const char *chars = cx_json_get_str(args, "chars");
+        if (!cx_json_get_int(args, "session_id", &sid)) return;
+        if (!chars || !*chars) {
+            cx_buf_printf(b, "poll session %lld", (long long)sid);
+        } else {
+            cx_buf_printf(b, "session %lld <- ", (long long)sid);
+            put_preview(b, chars, 32);
+        }
+    }
+}
+
+/* The first line of a tool's output worth showing: the first after
+ * "Output:", else the first that is not a header line. */
+static void output_preview(cx_buf *b, const json_object *output)
+{
+    const char *text = output && json_object_is_type(output, json_type_string)
+                           ? json_object_get_string((json_object *)output)
+                           : NULL;
+    if (!text) return;
+    const char *start = strstr(text, "\nOutput:\n");
+    if (start) start += 9;
+    if (!start && !strncmp(text, "Output:\n", 8)) start = text + 8;
+    for (int pass = start ? 0 : 1; pass < 2; pass++) {
+        for (const char *p = pass ? text : start; p && *p;) {
+            const char *eol = strchr(p, '\n');
+            size_t n = eol ? (size_t)(eol - p) : strlen(p);
+            char *line = strndup(p, n);
+            const char *t = line;
+            while (t && (*t == ' ' || *t == '\t' || *t == '\r'))
+                t++;
+            bool header = !strncmp(t, "Exit code:", 10) || !strncmp(t, "Wall time:", 10) ||
+                          !strncmp(t, "Command:", 8);
+            if (t && *t && (pass == 0 || !header)) {
+                put_preview(b, t, 96);
+                free(line);
+                return;
+            }
+            free(line);
+            p = eol ? eol + 1 : NULL;
+        }
+    }
+}
+
+static void plan_lines_locked(cx_render *r, const json_object *args)
+{
+    const char *why = cx_json_get_str(args, "explanation");
+    cx_buf b = CX_BUF_INIT;
+    cx_buf_printf(&b, "[plan] %s", why && *why ? why : "Plan updated");
+    line_locked(r, cx_buf_str(&b));
+    json_object *plan = cx_json_get(args, "plan");
+    for (size_t i = 0; plan && i < json_object_array_length(plan); i++) {
+        json_object *it = json_object_array_get_idx(plan, i);
+        const char *step = cx_json_get_str(it, "step");
+        const char *status = cx_json_get_str(it, "status") ?: "";
+        if (!step || !*step) continue;
+        cx_buf_reset(&b);
+        cx_buf_printf(&b, "  %s %s",
+                      !strcmp(status, "completed")     ? "[x]"
+                      : !strcmp(status, "in_progress") ? "[>]"
+                                                       : "[ ]",
+                      step);
+        line_locked(r, cx_buf_str(&b));
+    }
+    cx_buf_free(&b);
+}
+
+static bool is_exec_tool(const char *name)
+{
+    static const char *const names[] = {"exec_command", "write_stdin", "shell", "shell_command",
+                                        "exec",         "wait",        NULL};
+    for (const char *const *p = names; *p; p++)
+        if (!strcmp(name, *p)) return true;
+    return false;
+}
+
 static void tool_completed_locked(cx_render *r, const json_object *d)
 {
     const char *name = cx_json_get_str(d, "name");
     bool ok = true;
     cx_json_get_bool(d, "success", &ok);
     if (!name) return;
+    const char *call_id = cx_json_get_str(d, "call_id");
+    json_object *call = call_id ? cx_json_get(r->calls, call_id) : NULL;
+    json_object *args = NULL;
+    const char *raw = call ? cx_json_get_str(call, "arguments") : NULL;
+    if (raw && cx_json_parse(raw, strlen(raw), &args, NULL) != 0) args = NULL;
     cx_buf b = CX_BUF_INIT;
     if (!strcmp(name, "update_plan")) {
-        /* The plan itself is shown from the todo_list item event. */
-        if (!ok) cx_buf_puts(&b, "[error] plan failed");
-    } else if (!strcmp(name, "exec_command") || !strcmp(name, "write_stdin") ||
-               !strcmp(name, "shell") || !strcmp(name, "shell_command") || !strcmp(name, "exec") ||
-               !strcmp(name, "wait")) {
-        if (!ok) cx_buf_printf(&b, "[error] exec failed: %s", name);
+        if (ok && args)
+            plan_lines_locked(r, args);
+        else if (!ok)
+            cx_buf_puts(&b, "[error] plan failed");
+    } else if (is_exec_tool(name)) {
+        cx_buf sum = CX_BUF_INIT;
+        if (args) command_preview(&sum, name, args);
+        size_t cmd_len = sum.len;
+        if (cmd_len) cx_buf_puts(&sum, " -> ");
+        size_t before = sum.len;
+        output_preview(&sum, cx_json_get(d, "output"));
+        if (sum.len == before) cx_buf_truncate(&sum, cmd_len);
+        if (ok)
+            cx_buf_printf(&b, "[exec] %s", sum.len ? cx_buf_str(&sum) : name);
+        else
+            cx_buf_printf(&b, sum.len ? "[error] exec failed: %s" : "[error] exec failed%s",
+                          cx_buf_str(&sum));
+        cx_buf_free(&sum);
     } else if (!strcmp(name, "spawn_agent") || !strcmp(name, "send_input") ||
                !strcmp(name, "wait_agent") || !strcmp(name, "resume_agent") ||
                !strcmp(name, "close_agent")) {
@@ -281,6 +419,31 @@ static void tool_completed_locked(cx_render *r, const json_object *d)
     }
     if (b.len) line_locked(r, cx_buf_str(&b));
     cx_buf_free(&b);
+    json_object_put(args);
+    if (call_id) json_object_object_del(r->calls, call_id);
+}
+
+/* "[web] searched: QUERY", "[web] opened: URL", ... as pycodex words them. */
+static void web_line(cx_buf *b, const json_object *d)
+{
+    json_object *action = cx_json_get(d, "action");
+    const char *type = cx_json_get_str(action, "type") ?: "";
+    const char *q = cx_json_get_str(action, "query");
+    if (!q || !*q) q = cx_json_get_str(d, "query");
+    const char *url = cx_json_get_str(action, "url");
+    const char *pattern = cx_json_get_str(action, "pattern");
+    if (!strcmp(type, "search") || (!*type && q && *q))
+        cx_buf_printf(b, q && *q ? "[web] searched: %s" : "[web] searched%s", q && *q ? q : "");
+    else if (!strcmp(type, "open_page"))
+        cx_buf_printf(b, url && *url ? "[web] opened: %s" : "[web] opened%s", url ? url : "");
+    else if (!strcmp(type, "find_in_page") && pattern && *pattern && url && *url)
+        cx_buf_printf(b, "[web] found: %s @ %s", pattern, url);
+    else if (!strcmp(type, "find_in_page") && pattern && *pattern)
+        cx_buf_printf(b, "[web] found: %s", pattern);
+    else if (!strcmp(type, "find_in_page"))
+        cx_buf_puts(b, "[web] found in page");
+    else
+        cx_buf_puts(b, "[web] browsing");
 }
 
 static void item_locked(cx_render *r, const json_object *d, bool started)
@@ -288,12 +451,10 @@ static void item_locked(cx_render *r, const json_object *d, bool started)
     const char *type = cx_json_get_str(d, "type");
     if (!type) return;
     cx_buf b = CX_BUF_INIT;
-    if (!strcmp(type, "command_execution") && started) {
-        cx_buf_printf(&b, "[exec] %s", cx_json_get_str(d, "command") ?: "");
-    } else if (!strcmp(type, "command_execution")) {
-        int64_t code = 0;
-        if (cx_json_get_int(d, "exit_code", &code) && code != 0)
-            cx_buf_printf(&b, "[exec] exited with code %lld", (long long)code);
+    /* commands and the plan are shown when their tool call completes, with
+       the command as written and the plan's explanation (pycodex's lines) */
+    if (!strcmp(type, "command_execution") || !strcmp(type, "todo_list")) {
+        /* nothing */
     } else if (!strcmp(type, "file_change") && !started) {
         json_object *changes = cx_json_get(d, "changes");
         size_t n = changes ? json_object_array_length(changes) : 0;
@@ -311,25 +472,36 @@ static void item_locked(cx_render *r, const json_object *d, bool started)
         }
     } else if (!strcmp(type, "error") && !started) {
         cx_buf_printf(&b, "[warning] %s", cx_json_get_str(d, "message") ?: "");
-    } else if (!strcmp(type, "todo_list")) {
-        json_object *items = cx_json_get(d, "items");
-        size_t n = items ? json_object_array_length(items) : 0;
-        line_locked(r, "[plan] Plan updated");
-        for (size_t i = 0; i < n; i++) {
-            json_object *it = json_object_array_get_idx(items, i);
-            bool done = false;
-            cx_json_get_bool(it, "completed", &done);
-            cx_buf_reset(&b);
-            cx_buf_printf(&b, "  %s %s", done ? "[x]" : "[ ]", cx_json_get_str(it, "text") ?: "");
-            line_locked(r, cx_buf_str(&b));
-        }
-        cx_buf_reset(&b);
-    } else if (!strcmp(type, "web_search")) {
-        const char *q = cx_json_get_str(d, "query");
-        cx_buf_printf(&b, q && *q ? "[web] searched: %s" : "[web] searched%s", q ? q : "");
+    } else if (!strcmp(type, "web_search") && !started) {
+        web_line(&b, d);
     }
     if (b.len) line_locked(r, cx_buf_str(&b));
     cx_buf_free(&b);
+}
+
+static void steer_inserted_locked(cx_render *r, const char *text)
+{
+    steer_line_locked(r, "inserted", text);
+}
+
+/* Closes the running /history entry (pending_user) with the answer given. */
+static void add_history_locked(cx_render *r, const char *answer)
+{
+    qa *p = realloc(r->history, (r->n_history + 1) * sizeof *p);
+    if (!p) return;
+    r->history = p;
+    r->history[r->n_history].user = r->pending_user ? r->pending_user : strdup("");
+    r->history[r->n_history].assistant = strdup(answer ? answer : "");
+    r->n_history++;
+    r->pending_user = NULL;
+}
+
+void cx_render_queued(cx_render *r, const char *text)
+{
+    pthread_mutex_lock(&r->mu);
+    json_object_array_add(r->queued, json_object_new_string(text));
+    pthread_mutex_unlock(&r->mu);
+    cx_render_steer_queued(r, text);
 }
 
 void cx_render_event(cx_render *r, const cx_event *ev)
@@ -349,16 +521,20 @@ void cx_render_event(cx_render *r, const cx_event *ev)
             }
             free(r->pending_user);
             r->pending_user = strdup(user);
+            cx_buf_reset(&r->said);
+            /* a /queue text starting its own turn is reported as a typed
+               steer line is when it joins a request */
+            json_object *head = json_object_array_get_idx(r->queued, 0);
+            if (head && !strcmp(json_object_get_string(head), user)) {
+                steer_inserted_locked(r, user);
+                json_object_array_del_idx(r->queued, 0, 1);
+            }
         }
         break;
     }
     case CX_EV_SAMPLING:
+        /* the spinner shows that the model works; no line stays for it */
         set_waiting_locked(r, true);
-        if (r->interactive) {
-            const char *phase = cx_json_get_str(d, "phase");
-            if (phase && !strcmp(phase, "tool_results"))
-                line_locked(r, "[model] looking at tool results");
-        }
         break;
     case CX_EV_TEXT_DELTA: {
         const char *delta = cx_json_get_str(d, "delta");
@@ -375,15 +551,24 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         }
         fputs(delta, r->out);
         fflush(r->out);
+        cx_buf_puts(&r->said, delta);
         break;
     }
     case CX_EV_ITEM_STARTED:
         set_waiting_locked(r, false);
         item_locked(r, d, true);
         break;
-    case CX_EV_TOOL_STARTED:
+    case CX_EV_TOOL_STARTED: {
         set_waiting_locked(r, false);
+        const char *call_id = cx_json_get_str(d, "call_id");
+        if (call_id) {
+            json_object *c = json_object_new_object();
+            cx_json_set_str(c, "name", cx_json_get_str(d, "name"));
+            cx_json_set_str(c, "arguments", cx_json_get_str(d, "arguments"));
+            cx_json_set(r->calls, call_id, c);
+        }
         break;
+    }
     case CX_EV_ITEM_UPDATED:
     case CX_EV_ITEM_COMPLETED:
         item_locked(r, d, false);
@@ -392,12 +577,13 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         tool_completed_locked(r, d);
         break;
     case CX_EV_STEER_INSERTED: {
-        char *s = shorten(cx_json_get_str(d, "text") ?: "", 72);
-        cx_buf b = CX_BUF_INIT;
-        cx_buf_printf(&b, "[steer] inserted: %s", s ? s : "");
-        line_locked(r, cx_buf_str(&b));
-        cx_buf_free(&b);
-        free(s);
+        const char *text = cx_json_get_str(d, "text") ?: "";
+        steer_inserted_locked(r, text);
+        /* /history keeps what was said before the steer as its own entry,
+           and the steered prompt starts the next one */
+        add_history_locked(r, cx_buf_str(&r->said));
+        r->pending_user = strdup(text);
+        cx_buf_reset(&r->said);
         break;
     }
     case CX_EV_RETRY: {
@@ -425,14 +611,8 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         set_waiting_locked(r, false);
         end_stream_locked(r);
         const char *last = cx_json_get_str(d, "last_message");
-        qa *p = realloc(r->history, (r->n_history + 1) * sizeof *p);
-        if (p) {
-            r->history = p;
-            r->history[r->n_history].user = r->pending_user ? r->pending_user : strdup("");
-            r->history[r->n_history].assistant = strdup(last ? last : "");
-            r->n_history++;
-            r->pending_user = NULL;
-        }
+        add_history_locked(r, last ? last : cx_buf_str(&r->said));
+        cx_buf_reset(&r->said);
         fflush(r->out);
         break;
     }
@@ -447,6 +627,9 @@ void cx_render_event(cx_render *r, const cx_event *ev)
     case CX_EV_TURN_ABORTED:
         set_waiting_locked(r, false);
         line_locked(r, "[interrupted]");
+        /* the interrupted answer's partial text stays in /history */
+        if (r->pending_user) add_history_locked(r, cx_buf_str(&r->said));
+        cx_buf_reset(&r->said);
         break;
     default:
         break;

@@ -20,6 +20,8 @@ void cx_render_event(cx_render *r, const cx_event *ev);
 /* Prints one line (ending any streamed text first). */
 void cx_render_line(cx_render *r, const char *text);
 void cx_render_steer_queued(cx_render *r, const char *text);
+/* A /queue text: shown as queued now, and as inserted when its turn starts. */
+void cx_render_queued(cx_render *r, const char *text);
 void cx_render_history(cx_render *r);
 void cx_render_title(cx_render *r);
 /* Shows the input prompt again (after a turn ends); the next output starts

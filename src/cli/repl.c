@@ -274,6 +274,7 @@ static cx_agent *new_agent(repl *r, const char *resume_path)
         .ask_user_data = r,
         .persist = !r->opts->ephemeral,
         .resume_path = resume_path,
+        .originator = getenv("CODEX_INTERNAL_ORIGINATOR_OVERRIDE"),
     };
     cx_error err;
     cx_agent *a = cx_agent_new(&ao, &err);
@@ -399,7 +400,7 @@ static bool handle_line(repl *r, const char *text)
         if (!*q) {
             cx_render_line(r->view, "Usage: /queue <message>");
         } else {
-            cx_render_steer_queued(r->view, q);
+            cx_render_queued(r->view, q);
             cx_runtime_enqueue(r->rt, q);
         }
     } else if (!strcmp(text, "/plan") || !strcmp(text, "/default")) {
@@ -456,6 +457,11 @@ int cx_cli_repl(const cx_cli_opts *o)
     pthread_cond_init(&r.ask_cv, NULL);
     r.cfg = cx_cli_load_config(o, true, &r.bridge);
     if (!r.cfg) return 1;
+    if (cx_cli_missing_key(o, r.cfg)) {
+        cx_rserver_free(r.bridge);
+        cx_config_free(r.cfg);
+        return 1;
+    }
     cx_agent_global_init(r.cfg);
     if (cx_cli_mcp_start(r.cfg, o->cwd, CX_CLI_MCP_IF_SERVERS, &r.mcp) != 0) {
         cx_rserver_free(r.bridge);

@@ -295,6 +295,16 @@ static char *auth_json_key(const char *home)
     return key;
 }
 
+/* The built-in OpenAI provider's key from CODEX_API_KEY (what the SDK's
+ * apiKey sets), which wins over OPENAI_API_KEY; auth.json comes last. */
+static void openai_auth(cx_provider *p)
+{
+    const char *k = getenv("CODEX_API_KEY");
+    if (!k || !*k) return;
+    free(p->api_key);
+    p->api_key = strdup(k);
+}
+
 static int load_provider(loader *l, json_object *root, const char *id, cx_provider *p)
 {
     json_object *providers = cx_json_get(root, "model_providers");
@@ -311,8 +321,12 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         if (!base || !*base) base = getenv("OPENAI_BASE_URL");
         p->name = strdup("OpenAI");
         p->base_url = strdup(base && *base ? base : "https://api.openai.com/v1");
+        size_t bl = strlen(p->base_url);
+        while (bl > 1 && p->base_url[bl - 1] == '/')
+            p->base_url[--bl] = '\0';
         p->env_key = strdup("OPENAI_API_KEY");
         p->wire_api = strdup("responses");
+        p->requires_auth = true;
     } else if (!t && !strcmp(id, "oss")) {
         p->name = strdup("gpt-oss");
         p->base_url = strdup("http://localhost:11434/v1");
@@ -366,6 +380,7 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         const char *k = getenv(p->env_key);
         if (k && *k) p->api_key = strdup(k);
     }
+    if (p->requires_auth && !l->rc) openai_auth(p);
     return l->rc;
 }
 

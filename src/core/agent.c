@@ -97,6 +97,7 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
         cx_request_user_agent(a->originator, o->client_name                   ? o->client_name
                                              : o->mode == CX_MODE_INTERACTIVE ? "codex-tui"
                                                                               : "codex-exec");
+    a->output_schema = o->output_schema ? cx_json_copy(o->output_schema) : NULL;
     if (o->session_id)
         snprintf(a->session_id, sizeof a->session_id, "%s", o->session_id);
     else
@@ -121,7 +122,7 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
         }
     }
     if (!a->shell || !a->model || !a->history || !a->http || !a->user_agent || !a->tools ||
-        !a->ctx || (a->own_tools && !a->builtin)) {
+        (o->output_schema && !a->output_schema) || !a->ctx || (a->own_tools && !a->builtin)) {
         cx_error_set(err, CX_ENOMEM, "out of memory");
         cx_agent_free(a);
         return NULL;
@@ -167,6 +168,7 @@ void cx_agent_free(cx_agent *a)
     free(a->user_agent);
     free(a->own_originator);
     free(a->last_message);
+    json_object_put(a->output_schema);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -452,6 +454,7 @@ int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *
         .service_tier = a->cfg->service_tier,
         .prompt_cache_key = a->session_id, /* a sub-agent's session id is its agent id */
         .verbosity = info.supports_verbosity ? a->cfg->model_verbosity : NULL,
+        .output_schema = a->output_schema,
     };
     cx_buf body = CX_BUF_INIT;
     int rc = cx_request_body(&bo, &body);
@@ -710,6 +713,28 @@ int cx_agent_compact(cx_agent *a, cx_error *err)
 
 int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
 {
+    return cx_agent_run_turn_content(a, user_text, NULL, err);
+}
+
+/* The user message of a turn: the parts given first, then the text. */
+static json_object *user_message(const char *text, const json_object *before)
+{
+    json_object *m = cx_item_user_text("user", text);
+    size_t n = before ? json_object_array_length(before) : 0;
+    if (!n) return m;
+    json_object *content = json_object_new_array();
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(content, cx_json_copy(json_object_array_get_idx(before, i)));
+    json_object *old = cx_json_get(m, "content");
+    for (size_t i = 0; old && i < json_object_array_length(old); i++)
+        json_object_array_add(content, json_object_get(json_object_array_get_idx(old, i)));
+    cx_json_set(m, "content", content);
+    return m;
+}
+
+int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_object *before,
+                              cx_error *err)
+{
     cx_error local;
     if (!err) err = &local;
     cx_error_clear(err);
@@ -740,7 +765,7 @@ int cx_agent_run_turn(cx_agent *a, const char *user_text, cx_error *err)
         turn_context_items(a);
         cx__rec_turn_context(a, turn_id);
         if (user_text) {
-            json_object *item = cx_item_user_text("user", user_text);
+            json_object *item = user_message(user_text, before);
             json_object_array_add(a->history, item);
             cx__rec_item(a, item);
             json_object *um = json_object_new_object();

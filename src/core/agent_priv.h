@@ -40,6 +40,7 @@ struct cx_agent {
     json_object *history;
     cx_usage usage;
     char *last_message;
+    json_object *output_schema; /* exec --output-schema, or NULL */
     atomic_bool cancel;
     pthread_mutex_t lock; /* guards steer */
     char **steer;

@@ -76,6 +76,14 @@ static bool web_access(const cx_config *cfg)
     return cfg && cfg->sandbox_mode && !strcmp(cfg->sandbox_mode, "danger-full-access");
 }
 
+/* `web_search = "disabled"` (what the SDK's webSearchMode/webSearchEnabled
+ * false set) leaves the tool out of the request. */
+static bool web_disabled(const cx_config *cfg)
+{
+    const char *mode = cfg && cfg->root ? cx_json_get_str(cfg->root, "web_search") : NULL;
+    return mode && !strcmp(mode, "disabled");
+}
+
 static bool feature(const cx_config *cfg, const char *name, bool dflt)
 {
     bool v = dflt;
@@ -114,7 +122,7 @@ static int register_tools(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mo
     if (!rc) rc = cx_plan_tool_register(reg);
     if (!rc && !sub) rc = cx_user_input_tool_register(reg, b->ask, b->ask_user);
     if (!rc) rc = cx_patch_register(reg);
-    if (!rc) rc = cx_web_search_tool_register(reg, web_access(cfg));
+    if (!rc && !web_disabled(cfg)) rc = cx_web_search_tool_register(reg, web_access(cfg));
     if (!rc) rc = cx_view_image_tool_register(reg);
     if (!rc && !sub) rc = cx_subagents_register(b->subagents, reg);
     if (!rc && shell_on && extra_tool(cfg, "shell"))

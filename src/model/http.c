@@ -387,7 +387,8 @@ int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, 
 {
     struct curl_slist *hdrs = make_headers(headers);
     if (!hdrs) return cx_error_set(err, CX_ENOMEM, "out of memory");
-    xfer x = {.on_data = append_body, .user = body, .last_byte_ms = cx_clock_ms(), .retry_after_ms = -1};
+    xfer x = {
+        .on_data = append_body, .user = body, .last_byte_ms = cx_clock_ms(), .retry_after_ms = -1};
     int rc = setup_easy(c, &x, url, hdrs, err);
     if (rc < 0) {
         curl_slist_free_all(hdrs);

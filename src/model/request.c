@@ -74,10 +74,20 @@ int cx_request_body(const cx_request_body_opts *o, cx_buf *out)
         put_key(out, "prompt_cache_key");
         put_string(out, o->prompt_cache_key);
     }
-    if (o->verbosity) {
+    if (o->verbosity || o->output_schema) {
         put_key(out, "text");
-        cx_buf_puts(out, "{\"verbosity\":");
-        put_string(out, o->verbosity);
+        cx_buf_putc(out, '{');
+        if (o->verbosity) {
+            cx_buf_puts(out, "\"verbosity\":");
+            put_string(out, o->verbosity);
+        }
+        if (o->output_schema) {
+            /* upstream's structured-output block for exec --output-schema */
+            cx_buf_puts(out, o->verbosity ? ",\"format\":" : "\"format\":");
+            cx_buf_puts(out, "{\"type\":\"json_schema\",\"strict\":true,\"schema\":");
+            cx_json_dump(o->output_schema, out);
+            cx_buf_puts(out, ",\"name\":\"codex_output_schema\"}");
+        }
         cx_buf_putc(out, '}');
     }
     cx_buf_putc(out, '}');

@@ -23,9 +23,10 @@ typedef struct cx_request_body_opts {
     bool reasoning;               /* false: "reasoning": null and empty include */
     const char *reasoning_effort; /* omitted when NULL */
     const char *reasoning_summary;
-    const char *service_tier;     /* omitted when NULL */
-    const char *prompt_cache_key; /* omitted when NULL */
-    const char *verbosity;        /* "text":{"verbosity":..} when set */
+    const char *service_tier;         /* omitted when NULL */
+    const char *prompt_cache_key;     /* omitted when NULL */
+    const char *verbosity;            /* "text":{"verbosity":..} when set */
+    const json_object *output_schema; /* "text":{"format":{json_schema..}} when set */
 } cx_request_body_opts;
 
 /* Appends the request body JSON to out. Returns 0 or CX_ENOMEM. */

@@ -78,14 +78,16 @@ const char *cx_resp_store_kind(const cx_resp_store *s)
 static void unlink_entry(cx_resp_store *s, entry *e)
 {
     lh_table_delete(s->map, e->id);
-    if (e->prev)
-        e->prev->next = e->next;
-    else
+    /* the ends are tested by identity (not by a NULL link), which also tells the
+     * static analyzer that s->oldest no longer points at e once it is freed */
+    if (s->oldest == e)
         s->oldest = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
+    else if (e->prev)
+        e->prev->next = e->next;
+    if (s->newest == e)
         s->newest = e->prev;
+    else if (e->next)
+        e->next->prev = e->prev;
     s->count--;
     s->bytes -= e->len;
     free(e->id);

@@ -286,7 +286,7 @@ static int scan_sorted(const cx_session_query *q, scan *sc, cx_error *err)
     int rc = walk(sc, root, 3);
     free(root);
     if (rc) return cx_error_set(err, rc, "out of memory listing sessions");
-    qsort(sc->v, sc->n, sizeof *sc->v, newest_first);
+    if (sc->n) qsort(sc->v, sc->n, sizeof *sc->v, newest_first);
     return 0;
 }
 
@@ -298,8 +298,11 @@ int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out
     scan sc = {0};
     int rc = scan_sorted(q, &sc, err);
     cx_session_info *v = rc ? NULL : calloc(max ? max : 1, sizeof *v);
-    if (!rc && !v) rc = cx_error_set(err, CX_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < sc.n && *n < max; i++) {
+    if (!v) {
+        scan_free(&sc);
+        return rc ? rc : cx_error_set(err, CX_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < sc.n && *n < max; i++) {
         head h;
         if (read_head(q, sc.v[i].path, &h) == 0 && passes(q, &h)) {
             cx_session_info *e = &v[(*n)++];
@@ -313,11 +316,6 @@ int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out
         head_free(&h);
     }
     scan_free(&sc);
-    if (rc) {
-        cx_session_info_free(v, *n);
-        *n = 0;
-        return rc;
-    }
     *out = v;
     return 0;
 }

@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#define MAX_IMAGE_BYTES (20 * 1024 * 1024)
+#define MAX_IMAGE_BYTES CX_MAX_IMAGE_BYTES
 
 static int add_spec(cx_tool_registry *reg, const char *name, const char *json, cx_tool_kind kind,
                     cx_tool_handler h, void *state, void (*state_free)(void *))
@@ -227,6 +227,42 @@ static const char *mime_from_name(const char *path)
     return NULL;
 }
 
+char *cx_image_unsupported_text(const char *path)
+{
+    const char *guess = mime_from_name(path);
+    char *s = NULL;
+    int rc;
+    if (!guess)
+        rc = asprintf(
+            &s, "Codex could not read the local image at `%s`: unsupported MIME type (unknown)",
+            path);
+    else if (strncmp(guess, "image/", 6) != 0)
+        rc =
+            asprintf(&s, "Codex could not read the local image at `%s`: unsupported MIME type `%s`",
+                     path, guess);
+    else
+        rc = asprintf(&s, "Image located at `%s` is invalid: not a PNG, JPEG, GIF or WebP image",
+                      path);
+    return rc < 0 ? NULL : s;
+}
+
+char *cx_image_data_url(const unsigned char *data, size_t n)
+{
+    const char *mime = image_mime(data, n);
+    if (!mime) return NULL;
+    size_t enc_len = 4 * ((n + 2) / 3);
+    cx_buf url = CX_BUF_INIT;
+    cx_buf_printf(&url, "data:%s;base64,", mime);
+    if (cx_buf_reserve(&url, enc_len + 1) != 0) {
+        cx_buf_free(&url);
+        return NULL;
+    }
+    EVP_EncodeBlock((unsigned char *)url.data + url.len, data, (int)n);
+    url.len += enc_len;
+    url.data[url.len] = '\0';
+    return cx_buf_steal(&url);
+}
+
 static int view_image_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
                               cx_tool_output *out)
 {
@@ -263,45 +299,25 @@ static int view_image_handler(void *state, const cx_tool_call *call, const cx_to
         unsigned char *data = malloc((size_t)st.st_size + 1);
         size_t n = f && data ? fread(data, 1, (size_t)st.st_size, f) : 0;
         if (f) fclose(f);
-        const char *mime = data ? image_mime(data, n) : NULL;
+        char *url = f && data ? cx_image_data_url(data, n) : NULL;
         if (!f || !data) {
             rc = cx_tool_output_setf(out, false, "unable to read image at `%s`: %s", abs,
                                      strerror(errno));
-        } else if (!mime) {
-            const char *guess = mime_from_name(abs);
-            if (!guess)
-                rc = cx_tool_output_setf(
-                    out, false,
-                    "Codex could not read the local image at `%s`: unsupported MIME type (unknown)",
-                    abs);
-            else if (strncmp(guess, "image/", 6) != 0)
-                rc = cx_tool_output_setf(
-                    out, false,
-                    "Codex could not read the local image at `%s`: unsupported MIME type `%s`", abs,
-                    guess);
-            else
-                rc = cx_tool_output_setf(
-                    out, false,
-                    "Image located at `%s` is invalid: not a PNG, JPEG, GIF or WebP image", abs);
+        } else if (!url) {
+            char *why = cx_image_unsupported_text(abs);
+            rc = cx_tool_output_setf(out, false, "%s", why ? why : "unsupported image");
+            free(why);
         } else {
-            size_t enc_len = 4 * ((n + 2) / 3);
-            cx_buf url = CX_BUF_INIT;
-            cx_buf_printf(&url, "data:%s;base64,", mime);
-            if (cx_buf_reserve(&url, enc_len + 1) == 0) {
-                EVP_EncodeBlock((unsigned char *)url.data + url.len, data, (int)n);
-                url.len += enc_len;
-                url.data[url.len] = '\0';
-            }
             json_object *item = json_object_new_object();
             cx_json_set_str(item, "type", "input_image");
-            cx_json_set_str(item, "image_url", cx_buf_str(&url));
+            cx_json_set_str(item, "image_url", url);
             json_object *content = json_object_new_array();
             json_object_array_add(content, item);
             json_object_put(out->content);
             out->content = content;
             out->success = true;
-            cx_buf_free(&url);
         }
+        free(url);
         free(data);
     }
     free(abs);

@@ -26,6 +26,7 @@ int cx_user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void 
  * (NULL: the call reports it was cancelled). */
 int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user);
 int cx_view_image_tool_register(cx_tool_registry *reg);
+/* cx_image_data_url and cx_image_unsupported_text: include/ccodex/tools.h */
 int cx_web_search_tool_register(cx_tool_registry *reg, bool external_web_access);
 
 #endif

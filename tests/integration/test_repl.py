@@ -13,7 +13,21 @@ UPSTREAM = os.path.join(SHARED, "conformance", "upstream-0.115.0", "tui_two_turn
 PROMPT = r"ccodex> "
 
 
-class ReplTests(unittest.TestCase):
+def wait_requests(w, n, timeout=20):
+    """Waits until the fake server has answered n requests."""
+    deadline = time.time() + timeout
+
+    def count():  # file names only: a request being written is not parsed half-way
+        return len([f for f in os.listdir(w.out) if f.startswith("request-")]) if os.path.isdir(w.out) else 0
+    while count() < n:
+        if time.time() > deadline:
+            raise AssertionError(f"fewer than {n} requests arrived")
+        time.sleep(0.05)
+
+
+class ReplWorld:
+    """A fake-server world and ccodex's REPL on a pseudo-terminal in it."""
+
     def start(self, script, **kw):
         w = Env(script, **kw)
         self.addCleanup(w.close)
@@ -21,6 +35,8 @@ class ReplTests(unittest.TestCase):
         self.addCleanup(p.close)
         return w, p
 
+
+class ReplTests(ReplWorld, unittest.TestCase):
     def test_two_turns_match_upstream_tui_capture(self):
         w, p = self.start([[{"type": "message", "text": "FIRST"}], [{"type": "message", "text": "SECOND"}]])
         # Upstream's capture home had skills; plant one so the developer message has the same shape.
@@ -92,7 +108,8 @@ class ReplTests(unittest.TestCase):
         w, p = self.start([[slow], [{"type": "message", "text": "DONE"}]])
         p.expect(PROMPT)
         p.send("run the slow thing\r")
-        p.expect(r"\[exec\] ")
+        wait_requests(w, 1)  # the slow command runs now ([exec] is shown when it ends)
+        time.sleep(0.3)
         p.send("and also say hi\r")
         p.expect(r"\[steer\] queued: and also say hi")
         p.expect(r"\[steer\] inserted: and also say hi")
@@ -111,11 +128,14 @@ class ReplTests(unittest.TestCase):
         w, p = self.start([[slow], [{"type": "message", "text": "ONE"}], [{"type": "message", "text": "TWO"}]])
         p.expect(PROMPT)
         p.send("first\r")
-        p.expect(r"\[exec\] ")
+        wait_requests(w, 1)
+        time.sleep(0.3)
         p.send("/queue second\r")
         p.expect(r"\[steer\] queued: second")
-        p.expect("assistant> ONE")
-        p.expect("assistant> TWO")
+        m = p.expect("assistant> ONE")
+        # reported when the queued text starts its turn, as a typed steer line is (pycodex)
+        m = p.expect(r"\[steer\] inserted: second", start=m.end())
+        p.expect("assistant> TWO", start=m.end())
         p.send("/exit\r")
         self.assertEqual(p.wait(), 0)
         reqs = w.requests()

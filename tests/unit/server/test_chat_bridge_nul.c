@@ -62,7 +62,8 @@ static void stream_text_on(cx_chat_wire wire)
         "{\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"think\\u0000more\"}}]}",
         "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"say\\u0000this\"}}]}",
         ("{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"t1\","
-         "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"x\\\":\\\"a\"}}]}}"
+         "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"x\\\":\\\"a\"}}]}"
+         "}"
          "]"
          "}"),
         ("{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{"
