@@ -77,10 +77,12 @@ static void remember(cx_approver *ap, const char *command, bool escalate)
 /* Asks whether command may run (outside the sandbox when escalate) (mu
  * held). Returns the picked label's meaning: 1 yes, 2 always, 0 no (also for
  * no answer). */
-static int ask_user(cx_approver *ap, const char *command, const char *why, bool escalate)
+static int ask_user(cx_approver *ap, const char *command, const char *why, bool escalate,
+                    bool retry)
 {
     if (!ap->ask) return 0;
     cx_buf q = CX_BUF_INIT;
+    if (retry) cx_buf_puts(&q, "The sandbox denied this command. ");
     cx_buf_printf(&q, "Run this command%s? `%s`", escalate ? " outside the sandbox" : "", command);
     if (why && *why) cx_buf_printf(&q, " (reason: %s)", why);
     static const char opts[] =
@@ -138,7 +140,7 @@ bool cx__approval_check(cx_approver *ap, const cx_tool_env *env, const json_obje
     pthread_mutex_lock(&ap->mu);
     int pick = remembered(ap, command, escalate)
                    ? 1
-                   : ask_user(ap, command, cx_json_get_str(args, "justification"), escalate);
+                   : ask_user(ap, command, cx_json_get_str(args, "justification"), escalate, false);
     if (pick == 2) remember(ap, command, escalate);
     pthread_mutex_unlock(&ap->mu);
     if (!pick) {
@@ -147,4 +149,33 @@ bool cx__approval_check(cx_approver *ap, const cx_tool_env *env, const json_obje
     }
     *escalated = escalate; /* an approved ordinary command still runs sandboxed */
     return true;
+}
+
+/* Upstream's test for a sandbox denial: a failed command whose output names
+ * one of the ways a sandbox says no. */
+static bool looks_denied(const char *output)
+{
+    static const char *const words[] = {"operation not permitted",
+                                        "permission denied",
+                                        "read-only file system",
+                                        "seccomp",
+                                        "sandbox",
+                                        "landlock",
+                                        "failed to write file",
+                                        NULL};
+    for (const char *const *w = words; *w; w++)
+        if (output && strcasestr(output, *w)) return true;
+    return false;
+}
+
+bool cx__approval_retry(cx_approver *ap, const cx_tool_env *env, const char *command,
+                        const char *output)
+{
+    if (!ap || !ap->ask || strcmp(policy_of(env), "on-failure") != 0 || !looks_denied(output))
+        return false;
+    pthread_mutex_lock(&ap->mu);
+    int pick = remembered(ap, command, true) ? 1 : ask_user(ap, command, NULL, true, true);
+    if (pick == 2) remember(ap, command, true);
+    pthread_mutex_unlock(&ap->mu);
+    return pick != 0;
 }

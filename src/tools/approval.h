@@ -10,6 +10,8 @@
  *   untrusted   as on-request, and every command off upstream's known-safe
  *               list (tools/safe_command.h) is asked about too ("Run this
  *               command?"); approved, it still runs sandboxed
+ *   on-failure  as on-request, and a shell / shell_command run the sandbox
+ *               denied is offered a re-run outside it (cx__approval_retry)
  *
  * Nothing runs outside the sandbox without an explicit yes: a missing asker,
  * a cancelled question or a free-text answer all count as no.
@@ -42,5 +44,13 @@ void cx_approver_free(cx_approver *ap);
 bool cx__approval_check(cx_approver *ap, const cx_tool_env *env, const json_object *args,
                         const char *command, const char *const *argv, bool exec_command,
                         bool *escalated, cx_tool_output *out);
+
+/* on-failure: after a sandboxed command failed with output that looks like a
+ * sandbox denial, asks whether to run it again outside the sandbox ("The
+ * sandbox denied this command. Run this command outside the sandbox?").
+ * True only for an explicit yes (or an earlier "always" for command); false
+ * under any other policy, for other failures, or with nobody to ask. */
+bool cx__approval_retry(cx_approver *ap, const cx_tool_env *env, const char *command,
+                        const char *output);
 
 #endif

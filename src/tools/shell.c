@@ -160,8 +160,8 @@ static char **tool_env(const cx_tool_env *env)
 /* Runs the command and writes the answer; freeform picks shell_command's text
  * form over shell's JSON form. */
 static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, bool freeform,
-                   bool escalated, const cx_tool_call *call, const cx_tool_env *env,
-                   cx_tool_output *out)
+                   bool escalated, cx_approver *ap, const cx_tool_call *call,
+                   const cx_tool_env *env, cx_tool_output *out)
 {
     char *cwd = resolve_dir(env, workdir);
     char *display = cx_output_shlex_join((const char *const *)argv);
@@ -178,6 +178,21 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
     long timeout =
         timeout_ms > 0 ? (timeout_ms > 86400000 ? 86400000 : (long)timeout_ms) : DEFAULT_TIMEOUT_MS;
     int e = run(env, escalated, argv, cwd, envp, timeout, &r, err, sizeof err);
+    if (!e && !r.cancelled && !escalated && r.exit_code != 0) {
+        /* on-failure: a sandbox denial may be re-run outside it, if the user says so */
+        cx_buf all = CX_BUF_INIT;
+        captured(&r, &all);
+        cx_buf_puts(&all, "");
+        /* shell_command asks about its script, as the escalation question does */
+        bool again = cx__approval_retry(ap, env, freeform ? argv[2] : display, all.data);
+        cx_buf_free(&all);
+        if (again) {
+            cx_buf_free(&r.head);
+            cx_buf_free(&r.tail);
+            r = (run_result){.head = CX_BUF_INIT, .tail = CX_BUF_INIT};
+            e = run(env, true, argv, cwd, envp, timeout, &r, err, sizeof err);
+        }
+    }
     cx_shell_env_free(envp);
     free(cwd);
     int rc = 0;
@@ -325,7 +340,7 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
         json_object_put(args);
         return rc;
     }
-    rc = execute(argv, workdir, timeout, false, escalated, call, env, out);
+    rc = execute(argv, workdir, timeout, false, escalated, state, call, env, out);
     free(argv);
     json_object_put(args);
     return rc;
@@ -360,7 +375,7 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
     }
     const char *shell = env->shell && *env->shell ? env->shell : "/bin/bash";
     char *argv[] = {(char *)shell, login ? "-lc" : "-c", (char *)script, NULL};
-    rc = execute(argv, workdir, timeout, true, escalated, call, env, out);
+    rc = execute(argv, workdir, timeout, true, escalated, state, call, env, out);
     json_object_put(args);
     return rc;
 }

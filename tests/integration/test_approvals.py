@@ -176,6 +176,38 @@ class ApprovalTests(unittest.TestCase):
         self.assertFalse(self.exists(w, "u3"))
         self.assertIn("Permission denied", outputs(w.requests()[1])["call_1"])
 
+    def test_on_failure_offers_a_rerun_outside_the_sandbox(self):
+        retry = r"\[question\] Approve: The sandbox denied this command\. Run this command outside the sandbox\? `{}`"
+        for answer, written in (("1", True), ("3", False)):
+            with self.subTest(answer=answer):
+                w, p = self.start([[call("shell_command", {"command": "touch f1", "login": False})],
+                                   [call("shell", {"command": ["false"]}, "c2")],
+                                   [{"type": "message", "text": "ok"}]], policy="on-failure")
+                p.send("go\r")
+                p.expect(retry.format("touch f1"))
+                self.assertFalse(self.exists(w, "f1"))  # the sandboxed run was denied
+                p.send(answer + "\r")
+                p.expect("assistant> ok")
+                self.finish(p)
+                self.assertEqual(self.exists(w, "f1"), written)
+                out = outputs(w.requests()[1])["call_1"]
+                if written:
+                    self.assertTrue(out.startswith("Exit code: 0"), out)
+                else:
+                    self.assertTrue(out.startswith("Exit code: 1"), out)
+                    self.assertIn("Permission denied", out)
+                # a failure that is no denial is not offered a re-run
+                self.assertEqual(p.buf.count("[question]"), 1)
+
+    def test_on_request_does_not_offer_a_rerun(self):
+        w, p = self.start([[call("shell_command", {"command": "touch f2", "login": False})],
+                           [{"type": "message", "text": "ok"}]])
+        p.send("go\r")
+        p.expect("assistant> ok")
+        self.finish(p)
+        self.assertNotIn("[question]", p.buf)
+        self.assertFalse(self.exists(w, "f2"))
+
 
 if __name__ == "__main__":
     unittest.main()
