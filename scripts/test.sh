@@ -48,11 +48,13 @@ step "fuzz smoke"
 scripts/fuzz_smoke.sh
 
 # 6. the static release binary: scripts/release.sh builds it (the musl dependencies are cached in
-# build-static/deps, so only a changed Debian version or recipe rebuilds one; keep that directory
-# between CI runs), then it runs in an empty chroot (an exec turn with a tool call over https, a
+# ~/.cache/ccodex/build-static/deps, so only a changed Debian version or recipe rebuilds one; a
+# cold cache costs a few dependency builds, OpenSSL and curl the longest), then it runs in an empty chroot (an exec turn with a tool call over https, a
 # serve round trip) and through the TLS/proxy tests. CCODEX_SKIP_RELEASE=1 skips this step.
 if [ "${CCODEX_SKIP_RELEASE:-0}" != 1 ]; then
     step "static release build, then exec and serve in an empty root"
+    # the dependency cache lives outside the clone, so runs on one machine share it
+    export RELEASE_DIR="${RELEASE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccodex/build-static}"
     scripts/release.sh --jobs "$jobs"
     version=$(sed -n 's/^project(ccodex VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
     static_bin=$(realpath "dist/ccodex-$version-linux-$(uname -m)")

@@ -5,6 +5,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "cli/exec_collab.h"
 #include "cli/mcp_cli.h"
 
 #include <stdlib.h>
@@ -206,6 +207,16 @@ static void file_change(cx_exec_human *h, const json_object *d)
     fputc('\n', h->err);
 }
 
+/* Sub-agent calls: upstream's "collab ..." block when one starts, the
+ * agents' states when it ends. */
+static void collab(cx_exec_human *h, const json_object *d, bool started)
+{
+    cx_buf b = CX_BUF_INIT;
+    cx_exec_collab_lines(&b, d, started);
+    if (b.len) fwrite(b.data, 1, b.len, h->err);
+    cx_buf_free(&b);
+}
+
 void cx_exec_human_event(cx_exec_human *h, const cx_event *ev)
 {
     const json_object *d = ev->data;
@@ -216,6 +227,7 @@ void cx_exec_human_event(cx_exec_human *h, const cx_event *ev)
             cx_json_set(h->started, cx_json_get_str(d, "call_id"), json_object_new_int64(now_ms()));
         if (type && !strcmp(type, "web_search"))
             fputs("\xf0\x9f\x8c\x90 Searching the web...\n", h->err);
+        if (type && !strcmp(type, "collab_tool_call")) collab(h, d, true);
         break;
     case CX_EV_ITEM_COMPLETED:
         if (!type) break;
@@ -229,15 +241,20 @@ void cx_exec_human_event(cx_exec_human *h, const cx_event *ev)
         } else if (!strcmp(type, "reasoning")) {
             title(h, "thinking");
             fprintf(h->err, "%s\n", cx_json_get_str(d, "text") ?: "");
+        } else if (!strcmp(type, "collab_tool_call")) {
+            collab(h, d, false);
+        } else if (!strcmp(type, "error")) { /* e.g. the compaction heads-up */
+            fprintf(h->err, "warning: %s\n", cx_json_get_str(d, "message") ?: "");
         } else if (!strcmp(type, "web_search")) {
             fprintf(h->err, "\xf0\x9f\x8c\x90 Searched: %s\n", cx_json_get_str(d, "query") ?: "");
         }
         break;
     case CX_EV_TOOL_STARTED: {
         const char *name = cx_json_get_str(d, "name");
-        static const char *const own_lines[] = {
-            "exec_command", "write_stdin", "shell", "shell_command",
-            "apply_patch",  "update_plan", NULL};
+        static const char *const own_lines[] = {"exec_command",  "write_stdin",  "shell",
+                                                "shell_command", "apply_patch",  "update_plan",
+                                                "spawn_agent",   "send_input",   "wait_agent",
+                                                "close_agent",   "resume_agent", NULL};
         bool own = false;
         for (const char *const *p = own_lines; name && *p; p++)
             own |= !strcmp(name, *p);
@@ -254,6 +271,9 @@ void cx_exec_human_event(cx_exec_human *h, const cx_event *ev)
         break;
     case CX_EV_WARNING:
         fprintf(h->err, "warning: %s\n", cx_json_get_str(d, "message") ?: "");
+        break;
+    case CX_EV_COMPACTED:
+        fputs("context compacted\n", h->err);
         break;
     case CX_EV_TURN_FAILED:
         fprintf(h->err, "ERROR: %s\n", cx_json_get_str(d, "message") ?: "");

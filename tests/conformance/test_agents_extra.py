@@ -33,6 +33,15 @@ VOLATILE = [(re.compile(r"Wall time \d+(\.\d+)? seconds"), "Wall time {S} second
             (re.compile(r"\n    at (?![^\n]*exec_main\.mjs)(?![^\n]*\(<anonymous>\)$)[^\n]*", re.M), "")]
 
 
+# Recorded differences not closed yet, with the reason; test_not_yet_still_differs keeps them honest.
+NOT_YET = {
+    # upstream's serde error texts for the agent tools' arguments ("missing field `id` at line 1
+    # column 16", "invalid type: ..."): the shared decoder (tools/args.c) does not serve these
+    # tools yet (issue 8, item 4)
+    "agent_arg_decode_errors": "serde-style argument errors for the agent tools",
+}
+
+
 def steady(x):
     if isinstance(x, str):
         for pat, rep in VOLATILE:
@@ -135,8 +144,36 @@ class AgentsExtra(unittest.TestCase):
                       line)
         self.assertIn(line, got.splitlines())
 
+    def test_not_yet_still_differs(self):
+        # when one of these starts to match, move it out of NOT_YET
+        env = dict(os.environ, IGNORE_SKILLS="1", IGNORE_NICKNAME="1")
+        for name in NOT_YET:
+            p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare_requests.py"),
+                                os.path.join(OURS_FIX, "upstream-0.115.0", name),
+                                os.path.join(self.tmp, "ours", "upstream-ccodex", name)],
+                               capture_output=True, text=True, env=env)
+            self.assertNotEqual(p.returncode, 0, name)
+
+    def test_exec_text_for_agents_and_searches(self):
+        """exec's human-readable stderr: the collab blocks and web-search lines as upstream's."""
+        def block(path):
+            lines = open(path).read().splitlines()
+            start = next(i for i, l in enumerate(lines) if l.startswith("mcp startup:")) + 1
+            end = max(i for i, l in enumerate(lines) if l == "codex")
+            return lines[start:end]
+        cases = [(os.path.join(CONF, "upstream-0.115.0"), os.path.join(self.tmp, "shared"), n)
+                 for n in ("agent_spawn_wait_close", "agent_child_tool", "web_search_call")]
+        cases += [(os.path.join(OURS_FIX, "upstream-0.115.0"), os.path.join(self.tmp, "ours"), n)
+                  for n in ("agent_closed", "agent_unknown_ids")]
+        for up, ours, name in cases:
+            with self.subTest(name):
+                self.assertEqual(block(os.path.join(ours, "upstream-ccodex", name, "stderr.txt")),
+                                 block(os.path.join(up, name, "stderr.txt")))
+
     def test_recorded_scenarios(self):
         for name in self.our_names:
+            if name in NOT_YET:
+                continue
             with self.subTest(name):
                 self.check(os.path.join(OURS_FIX, "upstream-0.115.0"),
                            os.path.join(self.tmp, "ours", "upstream-ccodex"), name)

@@ -51,7 +51,7 @@ class TlsProxy(unittest.TestCase):
         for k in SCRUB:
             e.pop(k, None)
         e.update(env)
-        return subprocess.run(list(prefix) + [binary, "exec", "hi"], cwd=self.w.cwd, env=e,
+        return subprocess.run(list(prefix) + [binary, "exec", "--skip-git-repo-check", "hi"], cwd=self.w.cwd, env=e,
                               capture_output=True, text=True, timeout=60)
 
     def test_ssl_cert_file_is_trusted(self):
