@@ -136,6 +136,7 @@ static int feature_override(cx_cli_opts *o, const char *name, bool on)
 /* -i/--image values: comma separated, several per argument. */
 static int add_images(cx_cli_opts *o, const char *value)
 {
+    if (!value) return -1;
     char *copy = (char *)keep(o, strdup(value));
     if (!copy) return -1;
     char *save = NULL;
@@ -199,7 +200,7 @@ static int apply(cx_cli_opts *o, const opt_def *d, const char *v)
     case O_IMAGE:
         return add_images(o, v);
     case O_COLOR:
-        if (strcmp(v, "always") && strcmp(v, "never") && strcmp(v, "auto")) {
+        if (!v || (strcmp(v, "always") && strcmp(v, "never") && strcmp(v, "auto"))) {
             fprintf(stderr,
                     "error: invalid value '%s' for '--color <COLOR>'\n"
                     "  [possible values: always, never, auto]\n",
@@ -251,11 +252,14 @@ static const char *join_words(cx_cli_opts *o, char **words, int n)
         len += strlen(words[i]) + 1;
     char *s = malloc(len);
     if (!s) return NULL;
-    s[0] = '\0';
+    size_t at = 0;
     for (int i = 0; i < n; i++) {
-        if (i) strcat(s, " ");
-        strcat(s, words[i]);
+        if (i) s[at++] = ' ';
+        size_t w = strlen(words[i]);
+        memcpy(s + at, words[i], w);
+        at += w;
     }
+    s[at] = '\0';
     return keep(o, s);
 }
 

@@ -146,11 +146,9 @@ int main(int argc, char **argv)
     }
     if (o.command && !strcmp(o.command, "exec")) {
         rc = cx_cli_exec(&o, true);
-    } else if (o.resume) {
-        rc = cx_cli_repl(&o);
-    } else if (o.prompt || !isatty(STDIN_FILENO)) {
+    } else if (!o.resume && (o.prompt || !isatty(STDIN_FILENO))) {
         rc = cx_cli_exec(&o, false);
-    } else {
+    } else { /* `ccodex resume` and a terminal without a prompt */
         rc = cx_cli_repl(&o);
     }
 out:

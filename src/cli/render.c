@@ -321,6 +321,7 @@ static void output_preview(cx_buf *b, const json_object *output)
             const char *eol = strchr(p, '\n');
             size_t n = eol ? (size_t)(eol - p) : strlen(p);
             char *line = strndup(p, n);
+            if (!line) break;
             const char *t = line;
             while (t && (*t == ' ' || *t == '\t' || *t == '\r'))
                 t++;

@@ -461,7 +461,7 @@ static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_en
     sub **p = NULL;
     if (s->rt) {
         pthread_mutex_lock(&m->mu);
-        p = realloc(m->subs, (m->n + 1) * sizeof *p);
+        p = realloc(m->subs, (m->n + 1) * sizeof(sub *));
         if (p) {
             m->subs = p;
             s->nickname = NICKNAMES[m->order[m->next_nick++ % N_NICKNAMES]];

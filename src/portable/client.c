@@ -116,9 +116,9 @@ static long http_exchange(const char *url, const void *body, size_t blen, const 
     }
     long status = -1;
     CURLcode rc;
-    if (cx_tls_apply(c, url, err) < 0)
-        rc = CURLE_SSL_CACERT_BADFILE; /* err already names the places searched */
-    else if ((rc = curl_easy_perform(c)) == CURLE_OK)
+    if (cx_tls_apply(c, url, err) < 0) {
+        /* err already names the places searched */
+    } else if ((rc = curl_easy_perform(c)) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     else if (x.too_big)
         cx_error_set(err, CX_ENET, "the answer is larger than any bundle can be");
@@ -304,6 +304,7 @@ char *cx_portable_home(const char *arg, cx_error *err)
 int cx_portable_health(const char *address, const char *base_url, cx_error *err)
 {
     char *url = NULL;
+    if (!base_url) return cx_error_set(err, CX_EINVAL, "no storage server address");
     size_t root = strlen(base_url) - (sizeof API_PREFIX - 1);
     if (asprintf(&url, "%.*s/healthz", (int)root, base_url) < 0)
         return cx_error_set(err, CX_ENOMEM, "out of memory");

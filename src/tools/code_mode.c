@@ -613,7 +613,7 @@ static void drop_cell(cx_code_mode *cm, cell *c)
     pthread_mutex_lock(&cm->mu);
     for (size_t i = 0; i < cm->n; i++)
         if (cm->cells[i] == c) {
-            memmove(&cm->cells[i], &cm->cells[i + 1], (cm->n - i - 1) * sizeof *cm->cells);
+            memmove(&cm->cells[i], &cm->cells[i + 1], (cm->n - i - 1) * sizeof(cell *));
             cm->n--;
             break;
         }
