@@ -20,6 +20,7 @@ struct cx_builtin {
     json_object *(*ask)(void *user, const json_object *request);
     void *ask_user;
     cx_uexec *uexec;
+    cx_approver *approver; /* the session's command approvals */
     cx_subagents *subagents;
     cx_code_mode *code;      /* exec/wait cells, when declared */
     cx_tool_registry *inner; /* code_mode_only: the tools cells call, not declared */
@@ -36,11 +37,13 @@ cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
     b->ask = ask;
     b->ask_user = ask_user;
     b->uexec = cx_uexec_new();
+    b->approver = cx_approver_new(ask, ask_user);
     b->subagents = cx_subagents_new(cfg, cwd);
-    if (!b->uexec || !b->subagents) {
+    if (!b->uexec || !b->approver || !b->subagents) {
         cx_builtin_free(b);
         return NULL;
     }
+    cx_uexec_set_approver(b->uexec, b->approver);
     return b;
 }
 
@@ -59,6 +62,7 @@ void cx_builtin_free(cx_builtin *b)
     free(b->warning);
     cx_subagents_free(b->subagents);
     cx_uexec_free(b->uexec);
+    cx_approver_free(b->approver);
     free(b);
 }
 
@@ -114,16 +118,17 @@ static int register_tools(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mo
     if (unified)
         rc = cx_uexec_register(b->uexec, reg);
     else if (shell_on)
-        rc = cx_shell_command_tool_register(reg, true);
+        rc = cx_shell_command_tool_register(reg, true, b->approver);
     if (!rc) rc = cx_plan_tool_register(reg);
     if (!rc && !sub) rc = cx_user_input_tool_register(reg, b->ask, b->ask_user);
     if (!rc) rc = cx_patch_register(reg);
     if (!rc && !web_disabled(cfg)) rc = cx_web_search_tool_register(reg, web_access(cfg));
     if (!rc) rc = cx_view_image_tool_register(reg);
     if (!rc && !sub) rc = cx_subagents_register(b->subagents, reg);
-    if (!rc && shell_on && extra_tool(cfg, "shell")) rc = cx_shell_tool_register(reg, true);
+    if (!rc && shell_on && extra_tool(cfg, "shell"))
+        rc = cx_shell_tool_register(reg, true, b->approver);
     if (!rc && shell_on && unified && extra_tool(cfg, "shell_command"))
-        rc = cx_shell_command_tool_register(reg, true);
+        rc = cx_shell_command_tool_register(reg, true, b->approver);
     if (!rc && !sub && extra_tool(cfg, "request_permissions"))
         rc = cx_permissions_tool_register(reg, b->ask, b->ask_user);
     if (!rc && !sub && extra_tool(cfg, "exec") && !b->code) {
@@ -136,9 +141,10 @@ static int register_tools(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mo
     if (!rc && extra_tool(cfg, "list_dir")) rc = cx_list_dir_tool_register(reg);
     /* like upstream, calls to the older shell tool names are still served
      * when they are not declared */
-    if (!rc && shell_on && !cx_tools_find(reg, "shell")) rc = cx_shell_tool_register(reg, false);
+    if (!rc && shell_on && !cx_tools_find(reg, "shell"))
+        rc = cx_shell_tool_register(reg, false, b->approver);
     if (!rc && shell_on && !cx_tools_find(reg, "shell_command"))
-        rc = cx_shell_command_tool_register(reg, false);
+        rc = cx_shell_command_tool_register(reg, false, b->approver);
     return rc;
 }
 

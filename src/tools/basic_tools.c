@@ -324,6 +324,35 @@ static int view_image_handler(void *state, const cx_tool_call *call, const cx_to
     return rc;
 }
 
+/* ---- one multiple-choice question ------------------------------------------- */
+
+char *cx__ask_choice(cx_ask_user_fn ask, void *user, const char *id, const char *header,
+                     const char *text, const char *options_json)
+{
+    if (!ask) return NULL;
+    json_object *question = json_object_new_object();
+    cx_json_set_str(question, "id", id);
+    cx_json_set_str(question, "header", header);
+    cx_json_set_str(question, "question", text);
+    json_object *o = NULL;
+    cx_json_parse(options_json, strlen(options_json), &o, NULL);
+    cx_json_set(question, "options", o);
+    json_object *request = json_object_new_object();
+    json_object *list = json_object_new_array();
+    json_object_array_add(list, question);
+    cx_json_set(request, "questions", list);
+    json_object *answer = ask(user, request);
+    json_object_put(request);
+    if (!answer) return NULL;
+    json_object *a = cx_json_get(cx_json_get(cx_json_get(answer, "answers"), id), "answers");
+    const char *pick = a && json_object_is_type(a, json_type_array) && json_object_array_length(a)
+                           ? json_object_get_string(json_object_array_get_idx(a, 0))
+                           : NULL;
+    char *r = strdup(pick ? pick : "");
+    json_object_put(answer);
+    return r;
+}
+
 /* ---- request_permissions ------------------------------------------------------ */
 
 /* pycodex's request_permissions: asks the user to grant more file-system or
@@ -356,32 +385,17 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
             "[{\"label\":\"Deny\",\"description\":\"keep the current permissions\"},"
             "{\"label\":\"Grant for this turn\",\"description\":\"until the turn ends\"},"
             "{\"label\":\"Grant for the session\",\"description\":\"until ccodex exits\"}]";
-        json_object *question = json_object_new_object();
-        cx_json_set_str(question, "id", "permissions");
-        cx_json_set_str(question, "header", "Permissions");
-        cx_json_set_str(question, "question", cx_buf_str(&q));
-        json_object *o = NULL;
-        cx_json_parse(opts, sizeof opts - 1, &o, NULL);
-        cx_json_set(question, "options", o);
-        json_object *request = json_object_new_object();
-        json_object *list = json_object_new_array();
-        json_object_array_add(list, question);
-        cx_json_set(request, "questions", list);
-        json_object *answer = as->ask ? as->ask(as->user, request) : NULL;
-        json_object_put(request);
+        char *pick =
+            cx__ask_choice(as->ask, as->user, "permissions", "Permissions", cx_buf_str(&q), opts);
         cx_buf_free(&q);
-        if (!answer) {
+        if (!pick) {
             rc = cx_tool_output_setf(
                 out, false,
                 "Error: request_permissions was cancelled before receiving a response.");
         } else {
-            json_object *a =
-                cx_json_get(cx_json_get(cx_json_get(answer, "answers"), "permissions"), "answers");
-            const char *pick = a && json_object_array_length(a)
-                                   ? json_object_get_string(json_object_array_get_idx(a, 0))
-                                   : "";
-            bool session = pick && !strcmp(pick, "Grant for the session");
-            bool turn = pick && !strcmp(pick, "Grant for this turn");
+            bool session = !strcmp(pick, "Grant for the session");
+            bool turn = !strcmp(pick, "Grant for this turn");
+            free(pick);
             json_object *result = json_object_new_object();
             cx_json_set(result, "permissions",
                         (session || turn) ? json_object_get(perms) : json_object_new_object());
@@ -390,7 +404,6 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
             rc = cx_tool_output_setf(out, true, "%s", text ? text : "{}");
             free(text);
             json_object_put(result);
-            json_object_put(answer);
         }
     }
     json_object_put(args);

@@ -12,6 +12,13 @@
  * new reference), or NULL when the user gave none. */
 typedef json_object *(*cx_ask_user_fn)(void *user, const json_object *request);
 
+/* Asks one multiple-choice question (id, header, text; options_json is a JSON
+ * array of {"label","description"}) and returns the label or text the user
+ * answered (malloc), "" for an empty answer, or NULL when nobody answered
+ * (ask NULL, cancelled, out of memory). */
+char *cx__ask_choice(cx_ask_user_fn ask, void *user, const char *id, const char *header,
+                     const char *text, const char *options_json);
+
 int cx_plan_tool_register(cx_tool_registry *reg);
 /* ask may be NULL: Plan-mode calls then report that no user can be asked. */
 int cx_user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user);

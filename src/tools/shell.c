@@ -74,8 +74,8 @@ static int capture_output(void *user, int stream, const char *data, size_t n)
 
 /* Runs argv and fills r. Returns 0, or an errno value when the program could
  * not be started (err_msg then says why). */
-static int run(const cx_tool_env *env, char *const argv[], const char *cwd, char **envp,
-               long timeout_ms, run_result *r, char *err_msg, size_t err_size)
+static int run(const cx_tool_env *env, bool escalated, char *const argv[], const char *cwd,
+               char **envp, long timeout_ms, run_result *r, char *err_msg, size_t err_size)
 {
     cx_proc_opts o = {.argv = argv, .envp = envp, .cwd = cwd, .io = CX_PROC_IO_MERGED};
     cx_proc_run_opts ro = {.timeout_ms = timeout_ms,
@@ -86,7 +86,7 @@ static int run(const cx_tool_env *env, char *const argv[], const char *cwd, char
     cx_proc_result res;
     cx_error err;
     int e = 0;
-    if (cx__tool_run(env, false, &o, &ro, &res, &e, &err) != 0) {
+    if (cx__tool_run(env, escalated, &o, &ro, &res, &e, &err) != 0) {
         size_t n = strlen(err.msg); /* keep what fits: gcc -O2 warns on a %s cut */
         if (err_size) {
             if (n >= err_size) n = err_size - 1;
@@ -160,7 +160,8 @@ static char **tool_env(const cx_tool_env *env)
 /* Runs the command and writes the answer; freeform picks shell_command's text
  * form over shell's JSON form. */
 static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, bool freeform,
-                   const cx_tool_call *call, const cx_tool_env *env, cx_tool_output *out)
+                   bool escalated, cx_approver *ap, const cx_tool_call *call,
+                   const cx_tool_env *env, cx_tool_output *out)
 {
     char *cwd = resolve_dir(env, workdir);
     char *display = cx_output_shlex_join((const char *const *)argv);
@@ -176,7 +177,22 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
     char err[512] = "";
     long timeout =
         timeout_ms > 0 ? (timeout_ms > 86400000 ? 86400000 : (long)timeout_ms) : DEFAULT_TIMEOUT_MS;
-    int e = run(env, argv, cwd, envp, timeout, &r, err, sizeof err);
+    int e = run(env, escalated, argv, cwd, envp, timeout, &r, err, sizeof err);
+    if (!e && !r.cancelled && !escalated && r.exit_code != 0) {
+        /* on-failure: a sandbox denial may be re-run outside it, if the user says so */
+        cx_buf all = CX_BUF_INIT;
+        captured(&r, &all);
+        cx_buf_puts(&all, "");
+        /* shell_command asks about its script, as the escalation question does */
+        bool again = cx__approval_retry(ap, env, freeform ? argv[2] : display, all.data);
+        cx_buf_free(&all);
+        if (again) {
+            cx_buf_free(&r.head);
+            cx_buf_free(&r.tail);
+            r = (run_result){.head = CX_BUF_INIT, .tail = CX_BUF_INIT};
+            e = run(env, true, argv, cwd, envp, timeout, &r, err, sizeof err);
+        }
+    }
     cx_shell_env_free(envp);
     free(cwd);
     int rc = 0;
@@ -280,7 +296,6 @@ static bool intercept_patch(const char *script, const char *workdir, const cx_to
 static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
                          cx_tool_output *out)
 {
-    (void)state;
     json_object *args = NULL;
     int prc = parse(call, &args, out);
     if (prc) return prc < 0 ? prc : 0;
@@ -299,10 +314,15 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
     }
     for (size_t i = 0; i < n; i++)
         argv[i] = (char *)json_object_get_string(json_object_array_get_idx(cmd, i));
-    if (cx__tool_refuse_escalation(env, args, false, out)) {
+    char *shown = cx_output_shlex_join((const char *const *)argv);
+    bool escalated = false,
+         go = shown && cx__approval_check(state, env, args, shown, (const char *const *)argv, false,
+                                          &escalated, out);
+    free(shown);
+    if (!go) {
         free(argv);
         json_object_put(args);
-        return 0;
+        return out->text ? 0 : CX_ENOMEM;
     }
     const char *workdir = cx_json_get_str(args, "workdir");
     int64_t timeout = 0;
@@ -320,7 +340,7 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
         json_object_put(args);
         return rc;
     }
-    rc = execute(argv, workdir, timeout, false, call, env, out);
+    rc = execute(argv, workdir, timeout, false, escalated, state, call, env, out);
     free(argv);
     json_object_put(args);
     return rc;
@@ -329,7 +349,6 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
 static int shell_command_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
                                  cx_tool_output *out)
 {
-    (void)state;
     json_object *args = NULL;
     int prc = parse(call, &args, out);
     if (prc) return prc < 0 ? prc : 0;
@@ -339,7 +358,8 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
         return cx_tool_output_setf(out, false,
                                    "failed to parse function arguments: missing field `command`");
     }
-    if (cx__tool_refuse_escalation(env, args, false, out)) {
+    bool escalated = false;
+    if (!cx__approval_check(state, env, args, script, NULL, false, &escalated, out)) {
         json_object_put(args);
         return 0;
     }
@@ -355,7 +375,7 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
     }
     const char *shell = env->shell && *env->shell ? env->shell : "/bin/bash";
     char *argv[] = {(char *)shell, login ? "-lc" : "-c", (char *)script, NULL};
-    rc = execute(argv, workdir, timeout, true, call, env, out);
+    rc = execute(argv, workdir, timeout, true, escalated, state, call, env, out);
     json_object_put(args);
     return rc;
 }
@@ -398,22 +418,22 @@ static const char SHELL_COMMAND_SPEC[] =
     "\"required\":[\"command\"],\"additionalProperties\":false}}";
 
 static int add(cx_tool_registry *reg, const char *name, const char *spec_text, size_t len,
-               bool declared, cx_tool_handler h)
+               bool declared, cx_tool_handler h, cx_approver *ap)
 {
     json_object *spec = NULL;
     if (declared && cx_json_parse(spec_text, len, &spec, NULL)) return CX_ENOMEM;
     /* upstream runs shell calls of one response side by side */
-    cx_tool_def d = {name, CX_TOOL_FUNCTION, true, spec, h, NULL, NULL};
+    cx_tool_def d = {name, CX_TOOL_FUNCTION, true, spec, h, ap, NULL};
     return cx_tools_add(reg, &d);
 }
 
-int cx_shell_tool_register(cx_tool_registry *reg, bool declared)
+int cx_shell_tool_register(cx_tool_registry *reg, bool declared, cx_approver *ap)
 {
-    return add(reg, "shell", SHELL_SPEC, sizeof SHELL_SPEC - 1, declared, shell_handler);
+    return add(reg, "shell", SHELL_SPEC, sizeof SHELL_SPEC - 1, declared, shell_handler, ap);
 }
 
-int cx_shell_command_tool_register(cx_tool_registry *reg, bool declared)
+int cx_shell_command_tool_register(cx_tool_registry *reg, bool declared, cx_approver *ap)
 {
     return add(reg, "shell_command", SHELL_COMMAND_SPEC, sizeof SHELL_COMMAND_SPEC - 1, declared,
-               shell_command_handler);
+               shell_command_handler, ap);
 }

@@ -1,7 +1,6 @@
 /* The tools' spawn wrapper: see tool_proc.h. */
 #include "tools/tool_proc.h"
 
-#include "base/json.h"
 #include "ccodex/config.h"
 #include "sandbox/sandbox.h"
 
@@ -57,25 +56,4 @@ bool cx__tool_may_write(const cx_tool_env *env, const char *path)
     bool ok = cx_sandbox_policy_allows_write(policy, path);
     cx_sandbox_policy_free(policy);
     return ok;
-}
-
-bool cx__tool_refuse_escalation(const cx_tool_env *env, const json_object *args, bool exec_command,
-                                cx_tool_output *out)
-{
-    const char *perm = cx_json_get_str(args, "sandbox_permissions");
-    if (!perm || strcmp(perm, "require_escalated") != 0) return false;
-    const char *policy =
-        env && env->config && env->config->approval_policy ? env->config->approval_policy : "never";
-    if (!strcmp(policy, "never"))
-        cx_tool_output_setf(out, false,
-                            "approval policy is Never; reject command \u2014 you %s ask for "
-                            "escalated permissions if the approval policy is Never",
-                            exec_command ? "cannot" : "should not");
-    else
-        cx_tool_output_setf(out, false,
-                            "approval policy is %s, but this session cannot ask the user to "
-                            "approve a command outside the sandbox; the command was not run. "
-                            "Work within the sandbox.",
-                            policy);
-    return true;
 }

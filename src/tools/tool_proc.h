@@ -22,13 +22,4 @@ int cx__tool_run(const cx_tool_env *env, bool escalated, cx_proc_opts *o, const 
  * apply_patch checks before writing anything. */
 bool cx__tool_may_write(const cx_tool_env *env, const char *path);
 
-/* A call asking for sandbox_permissions = "require_escalated": under approval
- * policy never (always so in exec) it is refused with upstream's text
- * (exec_command "cannot ask", shell tools "should not ask"), and since this
- * build has no way to ask the user, other policies refuse it too with a
- * sentence saying so. Returns true when out holds the refusal (the command
- * must not run), false for an ordinary call. */
-bool cx__tool_refuse_escalation(const cx_tool_env *env, const json_object *args, bool exec_command,
-                                cx_tool_output *out);
-
 #endif

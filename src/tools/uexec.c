@@ -60,6 +60,7 @@ struct cx_uexec {
     pthread_mutex_t mu;
     session *sessions[MAX_SESSIONS];
     size_t n;
+    cx_approver *approver; /* borrowed; NULL: escalations cannot be asked */
 };
 
 /* ---- sessions -------------------------------------------------------------- */
@@ -177,8 +178,8 @@ static char **command_env(const cx_tool_env *tenv)
                               cx_shell_env_network_disabled(cfg) ? extra_offline : extra);
 }
 
-static int spawn(session *s, char *const argv[], const char *cwd, bool tty, const cx_tool_env *tenv,
-                 cx_error *err)
+static int spawn(session *s, char *const argv[], const char *cwd, bool tty, bool escalated,
+                 const cx_tool_env *tenv, cx_error *err)
 {
     char **env = command_env(tenv);
     if (!env) return cx_error_set(err, CX_ENOMEM, "out of memory");
@@ -190,7 +191,7 @@ static int spawn(session *s, char *const argv[], const char *cwd, bool tty, cons
                       .stdin_pipe = true,
                       .pty_raw = true,
                       .late_errors = true};
-    int rc = cx__tool_spawn(tenv, false, &o, &s->proc, NULL, err);
+    int rc = cx__tool_spawn(tenv, escalated, &o, &s->proc, NULL, err);
     cx_shell_env_free(env);
     if (rc) return rc;
     cx_proc_take_fds(s->proc, &s->in_fd, &s->out_fd, NULL);
@@ -339,7 +340,8 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
         return cx_tool_output_setf(out, false,
                                    "failed to parse exec_command arguments: missing field `cmd`");
     }
-    if (cx__tool_refuse_escalation(env, args, true, out)) {
+    bool escalated = false;
+    if (!cx__approval_check(ux->approver, env, args, cmd, NULL, true, &escalated, out)) {
         json_object_put(args);
         return 0;
     }
@@ -404,7 +406,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     emit_item(env, CX_EV_ITEM_STARTED, s, "", false, 0);
     long long t0 = cx_clock_ms();
     cx_error err;
-    if (spawn(s, (char *const *)argv, cwd, tty, env, &err) != 0) {
+    if (spawn(s, (char *const *)argv, cwd, tty, escalated, env, &err) != 0) {
         emit_item(env, CX_EV_ITEM_COMPLETED, s, err.msg, true, -1);
         cx_tool_output_setf(out, false, "exec_command failed: %s", err.msg);
         pthread_mutex_destroy(&s->mu);
@@ -570,6 +572,11 @@ static const char WRITE_SPEC[] =
     "\"yield_time_ms\":{\"type\":\"number\",\"description\":\"How long to wait for output "
     "before returning, in milliseconds.\"}},"
     "\"required\":[\"session_id\"],\"additionalProperties\":false}}";
+
+void cx_uexec_set_approver(cx_uexec *ux, cx_approver *ap)
+{
+    ux->approver = ap;
+}
 
 int cx_uexec_register(cx_uexec *ux, cx_tool_registry *reg)
 {

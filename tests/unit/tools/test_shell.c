@@ -34,8 +34,8 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/cx-shell-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
     f->reg = cx_tools_new();
-    cx_shell_tool_register(f->reg, true);
-    cx_shell_command_tool_register(f->reg, true);
+    cx_shell_tool_register(f->reg, true, NULL);
+    cx_shell_command_tool_register(f->reg, true, NULL);
     atomic_init(&f->cancel, false);
     f->env.cwd = f->dir;
     f->env.shell = "/bin/bash";
@@ -257,8 +257,8 @@ static void hidden_tools_are_not_declared(void **state)
 {
     (void)state;
     cx_tool_registry *reg = cx_tools_new();
-    assert_int_equal(cx_shell_tool_register(reg, false), 0);
-    assert_int_equal(cx_shell_command_tool_register(reg, true), 0);
+    assert_int_equal(cx_shell_tool_register(reg, false, NULL), 0);
+    assert_int_equal(cx_shell_command_tool_register(reg, true, NULL), 0);
     json_object *specs = cx_tools_specs(reg);
     assert_int_equal(json_object_array_length(specs), 1);
     assert_string_equal(cx_json_get_str(json_object_array_get_idx(specs, 0), "name"),
