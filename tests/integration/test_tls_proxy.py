@@ -77,7 +77,9 @@ class TlsProxy(unittest.TestCase):
             p = self.run_bin(b, SSL_CERT_FILE="/nonexistent/ca.pem")
             self.assertNotEqual(p.returncode, 0)
             self.assertIn("SSL_CERT_FILE is set to /nonexistent/ca.pem", p.stderr)
-            self.assertLess(len(p.stderr.splitlines()), 5)
+            # one clear error, not a retry flood (exec's banner precedes it)
+            self.assertLessEqual(sum("SSL_CERT_FILE" in l for l in p.stderr.splitlines()), 2)
+            self.assertLess(len(p.stderr.splitlines()), 30)
         self.assertEqual(self.front.handshakes, 0)
 
     def test_no_certificates_anywhere_names_the_paths_tried(self):
@@ -90,7 +92,7 @@ class TlsProxy(unittest.TestCase):
             e = self.w.env()
             for k in SCRUB:
                 e.pop(k, None)
-            p = subprocess.run(["unshare", "-m", "sh", "-c", hide + ' exec "$0" exec hi', b],
+            p = subprocess.run(["unshare", "-m", "sh", "-c", hide + ' exec "$0" exec --skip-git-repo-check hi', b],
                                cwd=self.w.cwd, env=e, capture_output=True, text=True, timeout=60)
             if "unshare failed" in p.stderr or "mount:" in p.stderr:
                 self.skipTest(f"cannot make a mount namespace here: {p.stderr.strip()}")
