@@ -32,6 +32,23 @@ struct cx_proc {
 /* Why the child could not exec, sent through a close-on-exec pipe. */
 enum { STAGE_CWD = 1, STAGE_EXEC = 2, STAGE_SETUP = 3 };
 
+bool cx_proc_find_program(const char *name, char *out, size_t cap)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, cap, "%s", name);
+        return access(out, X_OK) == 0;
+    }
+    for (const char *path = getenv("PATH"); path && *path;) {
+        size_t n = strcspn(path, ":");
+        if (n) {
+            snprintf(out, cap, "%.*s/%s", (int)n, path, name);
+            if (access(out, X_OK) == 0) return true;
+        }
+        path += n + (path[n] == ':');
+    }
+    return false;
+}
+
 long long cx_proc_now_ms(void)
 {
     return cx_clock_ms();

@@ -120,5 +120,9 @@ int cx_proc_run(const cx_proc_opts *o, const cx_proc_run_opts *r, cx_proc_result
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long cx_proc_now_ms(void);
+/* Where a program would be found: name itself when it holds a '/', else the
+ * first executable name in a non-empty PATH entry. Writes the path into out
+ * and returns true, or false when there is none. */
+bool cx_proc_find_program(const char *name, char *out, size_t cap);
 
 #endif

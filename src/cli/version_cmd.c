@@ -4,6 +4,8 @@
  * code mode will work on this machine. */
 #include "cli/cli.h"
 
+#include "base/proc.h"
+
 #include "model/tls.h"
 
 #include <curl/curl.h>
@@ -21,22 +23,6 @@
 #pragma weak cx_cli_doctor
 #pragma weak cx_cli_portable_put
 #pragma weak cx_cli_storage_server
-
-/* Where `node` would be found on PATH (code mode runs it), or NULL. */
-static const char *find_on_path(const char *name, char *out, size_t cap)
-{
-    const char *path = getenv("PATH");
-    if (!path || !*path) return NULL;
-    while (*path) {
-        size_t n = strcspn(path, ":");
-        if (n) {
-            snprintf(out, cap, "%.*s/%s", (int)n, path, name);
-            if (access(out, X_OK) == 0) return out;
-        }
-        path += n + (path[n] == ':');
-    }
-    return NULL;
-}
 
 int cx_cli_version_verbose(FILE *f)
 {
@@ -78,7 +64,7 @@ int cx_cli_version_verbose(FILE *f)
     fprintf(f, "ca certificates: %s\n",
             cx_tls_ca_location(buf, sizeof buf) ? buf
                                                 : "none found (set SSL_CERT_FILE or SSL_CERT_DIR)");
-    const char *node = find_on_path("node", buf, sizeof buf);
-    fprintf(f, "code mode: %s\n", node ? node : "node not found on PATH");
+    bool node = cx_proc_find_program("node", buf, sizeof buf);
+    fprintf(f, "code mode: %s\n", node ? buf : "node not found on PATH");
     return 0;
 }

@@ -823,29 +823,11 @@ void cx_code_mode_use_upstream_flavour(cx_code_mode *cm)
     cm->upstream = true;
 }
 
-/* Finds `node` (or the configured path) on PATH the way a shell would. */
-static bool resolve_program(const char *name, char *out, size_t size)
-{
-    if (strchr(name, '/')) {
-        snprintf(out, size, "%s", name);
-        return access(out, X_OK) == 0;
-    }
-    const char *path = getenv("PATH");
-    while (path && *path) {
-        const char *colon = strchr(path, ':');
-        size_t len = colon ? (size_t)(colon - path) : strlen(path);
-        snprintf(out, size, "%.*s/%s", (int)len, len ? path : ".", name);
-        if (access(out, X_OK) == 0) return true;
-        path = colon ? colon + 1 : NULL;
-    }
-    return false;
-}
-
 int cx_code_mode_check_node(const char *configured, char *resolved, size_t resolved_size, char *why,
                             size_t why_size)
 {
     const char *name = configured && *configured ? configured : "node";
-    if (!resolve_program(name, resolved, resolved_size)) {
+    if (!cx_proc_find_program(name, resolved, resolved_size)) {
         snprintf(why, why_size, "Node runtime not found for js_repl (looked for %s).", name);
         return -1;
     }
