@@ -1,12 +1,15 @@
 /* Finding stored sessions by scanning CODEX_HOME/sessions/YYYY/MM/DD
  * (SESSIONS.md §3.2, §4). Names are matched without opening files; for
- * --last and listings the files are stat'ed, sorted newest first, and opened
- * one by one only until enough match, reading the first line (session_meta)
- * and then only as far as the first user_message. */
+ * --last and listings the files are stat'ed and sorted newest first. A file
+ * the listing cache (index.h) still describes is opened only if it can
+ * match; others are opened one by one until enough match, deciding from
+ * their first 4 KiB when possible and else reading the first line
+ * (session_meta) and then only as far as the first user_message. */
 #include "ccodex/session.h"
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "session/index.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -16,10 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct entry {
     char *path;
-    struct timespec mtime;
+    struct stat st;
+    const cx__sidx_meta *cached; /* the listing cache's still-valid record */
 } entry;
 
 typedef struct scan {
@@ -72,8 +77,9 @@ static int add_file(scan *sc, int dfd, const char *dir, const char *name)
         sc->v = v;
         sc->cap = cap;
     }
+    memset(&sc->v[sc->n], 0, sizeof sc->v[sc->n]);
     sc->v[sc->n].path = path;
-    sc->v[sc->n].mtime = sc->with_stat ? st.st_mtim : (struct timespec){0};
+    if (sc->with_stat) sc->v[sc->n].st = st;
     sc->n++;
     return 0;
 }
@@ -115,8 +121,9 @@ static void scan_free(scan *sc)
 static int newest_first(const void *pa, const void *pb)
 {
     const entry *a = pa, *b = pb;
-    if (a->mtime.tv_sec != b->mtime.tv_sec) return a->mtime.tv_sec < b->mtime.tv_sec ? 1 : -1;
-    if (a->mtime.tv_nsec != b->mtime.tv_nsec) return a->mtime.tv_nsec < b->mtime.tv_nsec ? 1 : -1;
+    const struct timespec *ta = &a->st.st_mtim, *tb = &b->st.st_mtim;
+    if (ta->tv_sec != tb->tv_sec) return ta->tv_sec < tb->tv_sec ? 1 : -1;
+    if (ta->tv_nsec != tb->tv_nsec) return ta->tv_nsec < tb->tv_nsec ? 1 : -1;
     /* same instant: the later-created session (names start with the time) */
     const char *na = strrchr(a->path, '/'), *nb = strrchr(b->path, '/');
     return -strcmp(na, nb);
@@ -170,10 +177,20 @@ static void head_free(head *h)
     free(h->first_prompt);
 }
 
+static bool passes_fields(const cx_session_query *q, const char *cwd, const char *prov,
+                          const char *src)
+{
+    if (q->cwd && (!cwd || strcmp(cwd, q->cwd) != 0)) return false;
+    if (q->provider && (!prov || strcmp(prov, q->provider) != 0)) return false;
+    if (q->interactive_only && (!src || (strcmp(src, "cli") != 0 && strcmp(src, "vscode") != 0)))
+        return false;
+    return true;
+}
+
 /* The string value of "key" in the first line's head (session_meta keys
  * come before the long base_instructions), or NULL. Inside a JSON string a
  * quote is escaped, so the raw pattern "key":" only matches a real key. */
-static json_object *probe_str(const char *text, size_t len, const char *key)
+static char *probe_str(const char *text, size_t len, const char *key)
 {
     char pat[40];
     snprintf(pat, sizeof pat, "\"%s\":\"", key);
@@ -181,51 +198,51 @@ static json_object *probe_str(const char *text, size_t len, const char *key)
     if (!at) return NULL;
     size_t i = (size_t)(at - text) + strlen(pat);
     cx_buf b = CX_BUF_INIT;
-    json_object *out = NULL;
-    if (cx_json_scan_string(text, len, &i, &b) == 0) out = json_object_new_string(cx_buf_str(&b));
+    char *out = NULL;
+    if (cx_json_scan_string(text, len, &i, &b) == 0) out = cx_buf_steal(&b);
     cx_buf_free(&b);
     return out;
 }
 
-/* session_meta from the first 4 KiB when its short keys are all there
- * (upstream's and our key order), without parsing the instructions. */
-static json_object *probe_meta(FILE *f)
+/* The session_meta fields a listing filters on. */
+typedef struct probe {
+    char *v[4]; /* id, cwd, model_provider, source */
+} probe;
+static const char *const probe_keys[] = {"id", "cwd", "model_provider", "source"};
+
+static void probe_free(probe *p)
 {
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf, f);
+    for (int k = 0; k < 4; k++)
+        free(p->v[k]);
+}
+
+/* Fills p from the first bytes of a file when session_meta's short keys
+ * are all there before base_instructions (upstream's and our key order),
+ * without parsing the instructions; false when the full line is needed. */
+static bool probe_meta(const char *buf, size_t n, probe *p)
+{
     static const char bi_key[] = "\"base_instructions\"", meta_type[] = "\"type\":\"session_meta\"";
     const char *bi = memmem(buf, n, bi_key, sizeof bi_key - 1);
     size_t len = bi ? (size_t)(bi - buf) : 0;
-    if (!len || memmem(buf, n, meta_type, sizeof meta_type - 1) == NULL) return NULL;
-    static const char *const keys[] = {"id", "cwd", "model_provider", "source"};
-    json_object *meta = json_object_new_object();
-    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
-        json_object *v = probe_str(buf, len, keys[k]);
-        if (!v) {
-            json_object_put(meta);
-            return NULL;
+    memset(p, 0, sizeof *p);
+    if (!len || memmem(buf, n, meta_type, sizeof meta_type - 1) == NULL) return false;
+    for (int k = 0; k < 4; k++) {
+        if (!(p->v[k] = probe_str(buf, len, probe_keys[k]))) {
+            probe_free(p);
+            return false;
         }
-        cx_json_set(meta, keys[k], v);
     }
-    return meta;
+    return true;
 }
 
-static bool passes_meta(const cx_session_query *q, const json_object *meta);
-
-static int read_head(const cx_session_query *q, const char *path, head *h)
+static cx__sidx_meta probe_as_meta(const probe *p, int has_prompt)
 {
-    memset(h, 0, sizeof *h);
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    /* most files fail the filters: decide from a probe of the first bytes */
-    json_object *probe = probe_meta(f);
-    if (probe && !passes_meta(q, probe)) {
-        json_object_put(probe);
-        fclose(f);
-        return -1;
-    }
-    json_object_put(probe);
-    rewind(f);
+    return (cx__sidx_meta){p->v[0], p->v[1], p->v[2], p->v[3], has_prompt};
+}
+
+/* Reads on from the start of f: session_meta, then the first user_message. */
+static void read_lines(FILE *f, head *h)
+{
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -255,36 +272,56 @@ static int read_head(const cx_session_query *q, const char *path, head *h)
         if (h->first_prompt) break;
     }
     free(line);
+}
+
+/* Reads what the filters need from e's file, recording it in the cache
+ * (ix may be NULL). Returns 0 with h filled when the file is a listed
+ * session passing the filters. */
+static int read_head(const cx_session_query *q, cx__sidx *ix, const char *rel, const entry *e,
+                     head *h)
+{
+    memset(h, 0, sizeof *h);
+    int fd = open(e->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    /* most files fail the filters: decide from a probe of the first bytes */
+    char buf[4096];
+    ssize_t got = read(fd, buf, sizeof buf);
+    probe p;
+    if (got > 0 && probe_meta(buf, (size_t)got, &p)) {
+        bool ok = passes_fields(q, p.v[1], p.v[2], p.v[3]);
+        if (!ok && ix) {
+            cx__sidx_meta m = probe_as_meta(&p, -1);
+            (void)cx__sidx_put(ix, rel, &e->st, &m); /* out of memory: just not cached */
+        }
+        probe_free(&p);
+        if (!ok) {
+            close(fd);
+            return -1;
+        }
+    }
+    FILE *f = lseek(fd, 0, SEEK_SET) == 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        close(fd);
+        return -1;
+    }
+    read_lines(f, h);
     fclose(f);
-    return h->meta ? 0 : -1;
+    if (!h->meta) return -1;
+    const char *cwd = cx_json_get_str(h->meta, "cwd");
+    const char *prov = cx_json_get_str(h->meta, "model_provider");
+    const char *src = cx_json_get_str(h->meta, "source");
+    if (ix) {
+        cx__sidx_meta m = {cx_json_get_str(h->meta, "id"), cwd, prov, src, h->first_prompt != NULL};
+        (void)cx__sidx_put(ix, rel, &e->st, &m);
+    }
+    /* never had a prompt: not listed (upstream) */
+    return h->first_prompt && passes_fields(q, cwd, prov, src) ? 0 : -1;
 }
 
-static bool passes(const cx_session_query *q, const head *h)
+static int scan_sorted(const char *root, scan *sc, cx_error *err)
 {
-    if (!h->first_prompt) return false; /* never had a prompt: not listed (upstream) */
-    return passes_meta(q, h->meta);
-}
-
-static bool passes_meta(const cx_session_query *q, const json_object *meta)
-{
-    const char *cwd = cx_json_get_str(meta, "cwd");
-    const char *prov = cx_json_get_str(meta, "model_provider");
-    const char *src = cx_json_get_str(meta, "source");
-    if (q->cwd && (!cwd || strcmp(cwd, q->cwd) != 0)) return false;
-    if (q->provider && (!prov || strcmp(prov, q->provider) != 0)) return false;
-    if (q->interactive_only && (!src || (strcmp(src, "cli") != 0 && strcmp(src, "vscode") != 0)))
-        return false;
-    return true;
-}
-
-static int scan_sorted(const cx_session_query *q, scan *sc, cx_error *err)
-{
-    char *root = NULL;
-    if (asprintf(&root, "%s/sessions", q->codex_home) < 0)
-        return cx_error_set(err, CX_ENOMEM, "out of memory");
     sc->with_stat = true;
     int rc = walk(sc, root, 3);
-    free(root);
     if (rc) return cx_error_set(err, rc, "out of memory listing sessions");
     if (sc->n) qsort(sc->v, sc->n, sizeof *sc->v, newest_first);
     return 0;
@@ -296,26 +333,42 @@ int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out
     *out = NULL;
     *n = 0;
     scan sc = {0};
-    int rc = scan_sorted(q, &sc, err);
+    char *root = NULL;
+    if (asprintf(&root, "%s/sessions", q->codex_home) < 0)
+        return cx_error_set(err, CX_ENOMEM, "out of memory");
+    int rc = scan_sorted(root, &sc, err);
     cx_session_info *v = rc ? NULL : calloc(max ? max : 1, sizeof *v);
     if (!v) {
         scan_free(&sc);
+        free(root);
         return rc ? rc : cx_error_set(err, CX_ENOMEM, "out of memory");
     }
+    /* without the cache (out of memory) every file is simply read */
+    cx__sidx *ix = sc.n ? cx__sidx_load(root) : NULL;
+    size_t root_len = strlen(root) + 1;
+    /* look every file up first: records of files not seen are dropped */
+    for (size_t i = 0; ix && i < sc.n; i++)
+        sc.v[i].cached = cx__sidx_get(ix, sc.v[i].path + root_len, &sc.v[i].st);
     for (size_t i = 0; i < sc.n && *n < max; i++) {
+        const cx__sidx_meta *m = sc.v[i].cached;
+        if (m && (m->has_prompt == 0 || !passes_fields(q, m->cwd, m->provider, m->source)))
+            continue;
         head h;
-        if (read_head(q, sc.v[i].path, &h) == 0 && passes(q, &h)) {
+        if (read_head(q, m ? NULL : ix, sc.v[i].path + root_len, &sc.v[i], &h) == 0) {
             cx_session_info *e = &v[(*n)++];
             e->path = strdup(sc.v[i].path);
             e->id = strdup(cx_json_get_str(h.meta, "id") ?: "");
             e->cwd = strdup(cx_json_get_str(h.meta, "cwd") ?: "");
             e->first_prompt = h.first_prompt;
             h.first_prompt = NULL;
-            e->updated = sc.v[i].mtime.tv_sec;
+            e->updated = sc.v[i].st.st_mtim.tv_sec;
         }
         head_free(&h);
     }
+    if (ix) cx__sidx_save(ix);
+    cx__sidx_free(ix);
     scan_free(&sc);
+    free(root);
     *out = v;
     return 0;
 }

@@ -204,6 +204,73 @@ static void find_by_id_last_and_list(void **state)
     free(home);
 }
 
+/* Replaces the first `from` in the file by `to` (same length) in place and
+ * puts the modification time back: inode, size and mtime stay as they were. */
+static void rewrite_keeping_stat(const char *path, const char *from, const char *to, time_t mtime)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    char *at = strstr(buf, from);
+    assert_non_null(at);
+    assert_int_equal(fseek(f, at - buf, SEEK_SET), 0);
+    assert_int_equal(fwrite(to, 1, strlen(to), f), strlen(to));
+    fclose(f);
+    struct timeval tv[2] = {{mtime, 0}, {mtime, 0}};
+    assert_int_equal(utimes(path, tv), 0);
+}
+
+static void expect_last(const char *home, const char *cwd, const char *want)
+{
+    cx_session_query q = {.codex_home = home, .cwd = cwd, .provider = "fake"};
+    char *path = NULL;
+    cx_error err;
+    assert_int_equal(cx_session_find(&q, &path, &err), 0);
+    assert_string_equal(path, want);
+    free(path);
+}
+
+/* --last consults sessions/.ccodex-index for files it already read, and a
+ * record is trusted only while the file's inode, size and mtime match. */
+static void listing_cache_is_used_and_validated(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    time_t t = 1700000000;
+    char *a = write_session(home, "01a22a25-0000-7000-8000-00000000000a", "/w", "exec", "A", t);
+    char *b =
+        write_session(home, "01a22a25-0000-7000-8000-00000000000b", "/x", "exec", "B", t + 10);
+    expect_last(home, "/w", a);
+    char *ix = NULL;
+    assert_true(asprintf(&ix, "%s/sessions/.ccodex-index", home) > 0);
+    struct stat st;
+    assert_int_equal(stat(ix, &st), 0);
+    /* b now claims /w but looks unchanged: the record (cwd /x) is used */
+    rewrite_keeping_stat(b, "\"cwd\":\"/x\"", "\"cwd\":\"/w\"", t + 10);
+    expect_last(home, "/w", a);
+    /* a changed mtime invalidates the record: b is read again */
+    struct timeval tv[2] = {{t + 11, 0}, {t + 11, 0}};
+    assert_int_equal(utimes(b, tv), 0);
+    expect_last(home, "/w", b);
+    /* a damaged index is an empty one */
+    FILE *f = fopen(ix, "wb");
+    assert_non_null(f);
+    fputs("ccodex-session-index 1\nrollout\t1\tx\n\\q\t\t\t\t\n", f);
+    fclose(f);
+    expect_last(home, "/w", b);
+    cx_session_query q = {.codex_home = home, .cwd = "/x", .provider = "fake"};
+    char *none = NULL;
+    cx_error err;
+    assert_int_equal(cx_session_find(&q, &none, &err), CX_ENOTFOUND);
+    free(ix);
+    free(a);
+    free(b);
+    rm_rf(home);
+    free(home);
+}
+
 static void history_file_keeps_the_last_entries(void **state)
 {
     (void)state;
@@ -234,6 +301,7 @@ int main(void)
         cmocka_unit_test(apply_patch_output_round_trip),
         cmocka_unit_test(replay_compaction_and_torn_line),
         cmocka_unit_test(find_by_id_last_and_list),
+        cmocka_unit_test(listing_cache_is_used_and_validated),
         cmocka_unit_test(history_file_keeps_the_last_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

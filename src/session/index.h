@@ -1,0 +1,44 @@
+/* A cache of what `--last` and the session listings need from each rollout
+ * file (session_meta's id, cwd, model_provider and source, and whether a
+ * user_message exists), kept in CODEX_HOME/sessions/.ccodex-index so that a
+ * listing opens only the files that can match instead of all of them.
+ *
+ * The cache can never give a wrong answer: a record is used only when the
+ * file's inode, size and modification time (ns) are those recorded; any
+ * change (append, rewrite, replacement) makes the file be read again. A
+ * missing, unreadable or malformed index is an empty one; an index that
+ * cannot be written is simply not saved. Upstream ignores the file (it is
+ * not a YYYY directory). Used by one thread; not shared. */
+#ifndef CX_SESSION_INDEX_H
+#define CX_SESSION_INDEX_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+typedef struct cx__sidx cx__sidx;
+
+/* What is cached for one file. Strings are NULL when the field was absent
+ * or not a string. has_prompt: 1 yes, 0 no, -1 not looked at (the file
+ * failed the filters before its prompt mattered). */
+typedef struct cx__sidx_meta {
+    const char *id, *cwd, *provider, *source;
+    int has_prompt;
+} cx__sidx_meta;
+
+/* Loads sessions_root/.ccodex-index (an empty cache when absent or bad);
+ * NULL only when out of memory. */
+cx__sidx *cx__sidx_load(const char *sessions_root);
+void cx__sidx_free(cx__sidx *x);
+
+/* The record for `rel` (path below sessions_root) if it still describes the
+ * file as `st` shows it, else NULL. Marks the record as worth keeping.
+ * The strings are borrowed from x. */
+const cx__sidx_meta *cx__sidx_get(cx__sidx *x, const char *rel, const struct stat *st);
+/* Records what was read from `rel` (strings copied). Returns 0 or CX_ENOMEM. */
+int cx__sidx_put(cx__sidx *x, const char *rel, const struct stat *st, const cx__sidx_meta *m);
+/* Rewrites the index (atomically: temporary file + rename) when a record
+ * was added or one went stale; keeps only records confirmed or added in
+ * this run. Failures are ignored: the cache is an optimisation. */
+void cx__sidx_save(cx__sidx *x);
+
+#endif
