@@ -197,6 +197,15 @@ void cx_jsonl_event(cx_jsonl *j, const cx_event *ev)
         put_line(j, o);
         break;
     }
+    case CX_EV_WARNING: {
+        /* upstream turns every warning into a completed "error" item */
+        json_object *d = json_object_new_object();
+        cx_json_set_str(d, "type", "error");
+        cx_json_set_str(d, "message", cx_json_get_str(ev->data, "message") ?: "");
+        item_event(j, "item.completed", d, true);
+        json_object_put(d);
+        break;
+    }
     case CX_EV_RETRY: {
         char msg[512];
         int64_t attempt = 0, max = 0;

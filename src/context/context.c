@@ -444,6 +444,34 @@ json_object *cx_context_permissions_message(cx_context_cache *c)
     return message("developer", content);
 }
 
+json_object *cx_context_model_switch_message(cx_context_cache *c, const char *model,
+                                             bool permissions)
+{
+    cx_error err;
+    char *text = cx_context_base_instructions(c, model, NULL, &err);
+    if (!text || !*text) {
+        free(text);
+        return NULL;
+    }
+    cx_buf b = CX_BUF_INIT;
+    /* upstream's wording: the model reads it, so it is a protocol string */
+    cx_buf_printf(&b,
+                  "<model_switch>\nThe user was previously using a different model. Please "
+                  "continue the conversation according to the following instructions:\n\n%s\n"
+                  "</model_switch>",
+                  text);
+    free(text);
+    json_object *content = json_object_new_array();
+    json_object_array_add(content, text_item(cx_buf_str(&b)));
+    cx_buf_reset(&b);
+    if (permissions) {
+        permissions_text(c->cfg, &b);
+        json_object_array_add(content, text_item(cx_buf_str(&b)));
+    }
+    cx_buf_free(&b);
+    return message("developer", content);
+}
+
 const char *cx_context_user_instructions(cx_context_cache *c)
 {
     load_once(c);

@@ -65,6 +65,13 @@ json_object *cx_context_environment_message(cx_context_cache *c, const cx_contex
 /* New developer message holding the permissions block alone (sandbox or
  * approval changed since the session's last turn). */
 json_object *cx_context_permissions_message(cx_context_cache *c);
+/* New developer message for a resumed session whose model changed: a
+ * <model_switch> section carrying `model`'s instructions, then the
+ * permissions block when `permissions` (both changed). NULL when the
+ * instructions are empty or cannot be read (a missing instructions file:
+ * the turn itself reports that). */
+json_object *cx_context_model_switch_message(cx_context_cache *c, const char *model,
+                                             bool permissions);
 /* The AGENTS.md texts as loaded (turn_context.user_instructions), borrowed;
  * NULL when there is none. */
 const char *cx_context_user_instructions(cx_context_cache *c);

@@ -163,6 +163,7 @@ void cx_agent_free(cx_agent *a)
     free(a->model);
     free(a->effort_override);
     free(a->base_override);
+    free(a->resume_warning);
     free(a->subagent_header);
     free(a->collab_mode);
     free(a->user_agent);
@@ -743,6 +744,14 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
     a->last_message = NULL;
     char turn_id[CX_UUID_STRLEN + 1];
     cx_uuid7(turn_id);
+    /* upstream says it as the session resumes, before the turn starts */
+    if (a->resume_warning) {
+        json_object *w = json_object_new_object();
+        cx_json_set_str(w, "message", a->resume_warning);
+        emit(a, CX_EV_WARNING, w);
+        free(a->resume_warning);
+        a->resume_warning = NULL;
+    }
     json_object *d = json_object_new_object();
     cx_json_set_str(d, "turn_id", turn_id);
     if (user_text) cx_json_set_str(d, "user_text", user_text);

@@ -31,7 +31,8 @@ struct cx_agent {
     char *own_originator; /* a copy of options.originator, when given */
     cx_event_fn on_event;
     void *event_user;
-    bool warned; /* the built-in tool set's warning was said */
+    bool warned;          /* the built-in tool set's warning was said */
+    char *resume_warning; /* said when the first turn starts (model changed), or NULL */
     cx_tool_registry *tools;
     bool own_tools;
     cx_builtin *builtin; /* state of the built-in tools (exec sessions ...) */

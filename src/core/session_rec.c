@@ -204,7 +204,14 @@ static json_object *settings_diff(cx_agent *a, const json_object *tc)
     bool perms = !same_str(cx_json_get_str(tc, "approval_policy"), approval(a)) ||
                  !json_object_equal(sp, cx_json_get(tc, "sandbox_policy"));
     json_object_put(sp);
-    if (perms) json_object_array_add(items, cx_context_permissions_message(a->ctx));
+    const char *model = cx_json_get_str(tc, "model");
+    json_object *sw = model && strcmp(model, a->model) != 0
+                          ? cx_context_model_switch_message(a->ctx, a->model, perms)
+                          : NULL;
+    if (sw)
+        json_object_array_add(items, sw); /* permissions ride in the same message */
+    else if (perms)
+        json_object_array_add(items, cx_context_permissions_message(a->ctx));
     if (!same_str(cx_json_get_str(tc, "cwd"), a->cwd)) {
         cx_context_request_opts co = {.collaboration_mode = a->collab_mode, .shell = a->shell};
         json_object_array_add(items, cx_context_environment_message(a->ctx, &co));
@@ -233,6 +240,13 @@ int cx__agent_resume(cx_agent *a, const char *path, bool persist, cx_error *err)
     a->meta_written = true;
     a->need_full_ctx = !s->turn_context || !s->has_user_message;
     if (!a->need_full_ctx) a->pending_ctx = settings_diff(a, s->turn_context);
+    const char *prev = cx_json_get_str(s->turn_context, "model");
+    if (prev && strcmp(prev, a->model) != 0 &&
+        asprintf(&a->resume_warning,
+                 "This session was recorded with model `%s` but is resuming with `%s`. Consider "
+                 "switching back to `%s` as it may affect Codex performance.",
+                 prev, a->model, prev) < 0)
+        a->resume_warning = NULL;
     if (s->token_info) {
         usage_from(&a->usage, cx_json_get(s->token_info, "total_token_usage"));
         usage_from(&a->last_usage, cx_json_get(s->token_info, "last_token_usage"));

@@ -344,7 +344,7 @@ int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out
         return rc ? rc : cx_error_set(err, CX_ENOMEM, "out of memory");
     }
     /* without the cache (out of memory) every file is simply read */
-    cx__sidx *ix = sc.n ? cx__sidx_load(root) : NULL;
+    cx__sidx *ix = sc.n ? cx__sidx_load(q->codex_home) : NULL;
     size_t root_len = strlen(root) + 1;
     /* look every file up first: records of files not seen are dropped */
     for (size_t i = 0; ix && i < sc.n; i++)

@@ -163,11 +163,11 @@ static void parse_text(cx__sidx *x)
     qsort(x->v, x->n, sizeof *x->v, by_rel);
 }
 
-cx__sidx *cx__sidx_load(const char *sessions_root)
+cx__sidx *cx__sidx_load(const char *codex_home)
 {
     cx__sidx *x = calloc(1, sizeof *x);
     if (!x) return NULL;
-    if (asprintf(&x->path, "%s/.ccodex-index", sessions_root) < 0) {
+    if (asprintf(&x->path, "%s/ccodex-sessions-index", codex_home) < 0) {
         free(x);
         return NULL;
     }

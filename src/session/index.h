@@ -1,14 +1,15 @@
 /* A cache of what `--last` and the session listings need from each rollout
  * file (session_meta's id, cwd, model_provider and source, and whether a
- * user_message exists), kept in CODEX_HOME/sessions/.ccodex-index so that a
- * listing opens only the files that can match instead of all of them.
+ * user_message exists), kept in CODEX_HOME/ccodex-sessions-index (beside
+ * upstream's own state database; outside sessions/, which upstream owns) so
+ * that a listing opens only the files that can match instead of all.
  *
  * The cache can never give a wrong answer: a record is used only when the
  * file's inode, size and modification time (ns) are those recorded; any
  * change (append, rewrite, replacement) makes the file be read again. A
  * missing, unreadable or malformed index is an empty one; an index that
- * cannot be written is simply not saved. Upstream ignores the file (it is
- * not a YYYY directory). Used by one thread; not shared. */
+ * cannot be written is simply not saved; upstream never reads it. Used by
+ * one thread; not shared. */
 #ifndef CX_SESSION_INDEX_H
 #define CX_SESSION_INDEX_H
 
@@ -25,9 +26,10 @@ typedef struct cx__sidx_meta {
     int has_prompt;
 } cx__sidx_meta;
 
-/* Loads sessions_root/.ccodex-index (an empty cache when absent or bad);
- * NULL only when out of memory. */
-cx__sidx *cx__sidx_load(const char *sessions_root);
+/* Loads codex_home/ccodex-sessions-index (an empty cache when absent or
+ * bad); NULL only when out of memory. Records are keyed by the path below
+ * codex_home/sessions. */
+cx__sidx *cx__sidx_load(const char *codex_home);
 void cx__sidx_free(cx__sidx *x);
 
 /* The record for `rel` (path below sessions_root) if it still describes the

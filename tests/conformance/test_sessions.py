@@ -7,9 +7,10 @@ Known differences, each checked to be the only one:
   - the inline compaction prompt is our own text (the issue asks for it), so the one summarisation
     request per compaction differs in that user message and nowhere else;
   - resume_unindexed: upstream's SQLite index hides a rollout it does not know from --last; ccodex
-    keeps no index and scans the files, so --last finds it (SESSIONS.md §3.2, §7);
-  - sdk_resume needs `exec --experimental-json`, which belongs to the exec options (issue 16): the
-    test runs it only when the binary accepts that flag.
+    scans the files (its listing cache is checked against them), so --last finds it (SESSIONS.md
+    §3.2, §7).
+sdk_resume (the SDK's second run(): `exec --experimental-json ... resume <id> -` with the SDK's
+originator) always runs: requests, rollout and stdout are compared like the others.
 The TUI scenarios drive upstream's full-screen UI with tmux; the REPL equivalents are in
 tests/integration/test_sessions.py."""
 import json, os, shutil, stat, subprocess, sys, tempfile, unittest
@@ -29,11 +30,6 @@ exec "{bin}" "$@"
 COMPACT_PROMPT_START = "You are performing a CONTEXT CHECKPOINT COMPACTION."
 
 
-def supports_experimental_json():
-    p = subprocess.run([BIN, "exec", "--help"], capture_output=True, text=True)
-    return "--experimental-json" in p.stdout + p.stderr
-
-
 class Sessions(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -44,8 +40,7 @@ class Sessions(unittest.TestCase):
         os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IEXEC)
         scenarios = json.load(open(os.path.join(CONF, "scenarios-sessions.json")))
         cls.names = [n for n in scenarios if not n.startswith("tui_")
-                     and os.path.isdir(os.path.join(UPSTREAM, n))
-                     and (n != "sdk_resume" or supports_experimental_json())]
+                     and os.path.isdir(os.path.join(UPSTREAM, n))]
         tmpdir = os.path.join(cls.tmp, "t")
         os.makedirs(tmpdir)
         p = subprocess.run([sys.executable, os.path.join(TOOLS, "capture_sessions.py"), wrapper, "ccodex",
@@ -93,7 +88,7 @@ class Sessions(unittest.TestCase):
         # final answers, --json events (thread id kept on resume, the compaction warning item,
         # cumulative usage) as upstream prints them
         for name in ("resume_last", "resume_id_json", "compact_custom_preturn", "compact_openai_preturn",
-                     "resume_after_apply_patch"):
+                     "resume_after_apply_patch", "sdk_resume"):
             for fn in sorted(os.listdir(os.path.join(UPSTREAM, name))):
                 if fn.startswith("stdout-"):
                     with self.subTest(name=name, file=fn):
@@ -107,6 +102,12 @@ class Sessions(unittest.TestCase):
         err = open(os.path.join(self.ours, "compact_openai_midturn", "stderr-2.txt")).read()
         self.assertIn("context compacted\n", err)
         self.assertNotIn("Heads up", err)
+
+    def test_sdk_resume_ran(self):
+        self.assertIn("sdk_resume", self.names)
+        self.assertRegex(self.capture_log, r"sdk_resume: rc=\[0, 0\] requests=2 rollouts=1 ok=True")
+        meta = json.loads(open(os.path.join(self.ours, "sdk_resume", "rollout.jsonl")).readline())
+        self.assertEqual(meta["payload"]["originator"], "codex_sdk_ts")
 
     def test_ephemeral_writes_nothing(self):
         files = json.load(open(os.path.join(self.ours, "ephemeral", "files.json")))

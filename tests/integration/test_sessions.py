@@ -75,6 +75,56 @@ class Sessions(unittest.TestCase):
         self.assertEqual(texts(w.requests()[1])[-1], "Fresh.")
         self.assertNotIn("Nothing stored.", texts(w.requests()[1]))
 
+    def test_model_switch_on_resume(self):
+        w = self.env([[{"type": "message", "text": "ONE"}], [{"type": "message", "text": "TWO"}],
+                      [{"type": "message", "text": "THREE"}], [{"type": "message", "text": "FOUR"}],
+                      [{"type": "message", "text": "FIVE"}], [{"type": "message", "text": "SIX"}]])
+        r1 = w.run(["exec", "-m", "gpt-5.1-codex", "P1."])
+        self.assertEqual(r1.returncode, 0, r1.stderr)
+        # another model and another sandbox: one developer message, <model_switch> first
+        r2 = w.run(["exec", "-m", "gpt-5.2", "-s", "danger-full-access", "resume", "--last", "P2."])
+        self.assertEqual(r2.returncode, 0, r2.stderr)
+        self.assertIn("warning: This session was recorded with model `gpt-5.1-codex` but is resuming "
+                      "with `gpt-5.2`. Consider switching back to `gpt-5.1-codex` as it may affect "
+                      "Codex performance.", r2.stderr)
+        body = w.requests()[1]["body"]
+        self.assertEqual(body["model"], "gpt-5.2")
+        self.assertEqual(body["input"][-1]["content"][0]["text"], "P2.")
+        dev = body["input"][-2]
+        self.assertEqual((dev["type"], dev["role"]), ("message", "developer"))
+        self.assertEqual(len(dev["content"]), 2)
+        sw = dev["content"][0]["text"]
+        head = ("<model_switch>\nThe user was previously using a different model. Please continue the "
+                "conversation according to the following instructions:\n\n")
+        self.assertTrue(sw.startswith(head) and sw.endswith("\n</model_switch>"), sw[:200])
+        self.assertTrue(dev["content"][1]["text"].startswith("<permissions instructions>"))
+        # the section carries the new model's own instructions (what a fresh session sends);
+        # the request keeps the stored session's instructions
+        r3 = w.run(["exec", "--ephemeral", "-m", "gpt-5.2", "Fresh."])
+        self.assertEqual(r3.returncode, 0, r3.stderr)
+        self.assertEqual(sw[len(head):-len("\n</model_switch>")], w.requests()[2]["body"]["instructions"])
+        self.assertEqual(body["instructions"], w.requests()[0]["body"]["instructions"])
+        # written to the rollout before the new turn_context; no second switch once recorded
+        lines = [json.loads(l) for l in open(rollouts(w.home)[0])]
+        kinds = [(l["type"], l["payload"].get("type")) for l in lines]
+        at = [i for i, l in enumerate(lines) if l["type"] == "response_item"
+              and "<model_switch>" in json.dumps(l["payload"])]
+        self.assertEqual(len(at), 1)
+        self.assertEqual(kinds[at[0] + 1][0], "turn_context")
+        r4 = w.run(["exec", "-m", "gpt-5.2", "-s", "danger-full-access", "resume", "--last", "P3."])
+        self.assertEqual(r4.returncode, 0, r4.stderr)
+        self.assertNotIn("recorded with model", r4.stderr)
+        self.assertEqual(sum("<model_switch>" in t for t in texts(w.requests()[3])), 1)
+        # --json: the warning is a completed "error" item before the turn starts
+        w.run(["exec", "-m", "gpt-5.1-codex", "P4."])
+        r5 = w.run(["exec", "--json", "-m", "gpt-5.2", "resume", "--last", "P5."])
+        ev = [json.loads(l) for l in r5.stdout.splitlines()]
+        self.assertEqual([e["type"] for e in ev[:3]], ["thread.started", "item.completed", "turn.started"])
+        self.assertEqual(ev[1]["item"], {"id": "item_0", "type": "error", "message":
+                         "This session was recorded with model `gpt-5.1-codex` but is resuming with "
+                         "`gpt-5.2`. Consider switching back to `gpt-5.1-codex` as it may affect Codex "
+                         "performance."})
+
     def test_cumulative_usage_after_resume_in_json(self):
         w = self.env([[{"type": "message", "text": "ONE"}], [{"type": "message", "text": "TWO"}]])
         r1 = w.run(["exec", "--json", "P1."])

@@ -232,7 +232,7 @@ static void expect_last(const char *home, const char *cwd, const char *want)
     free(path);
 }
 
-/* --last consults sessions/.ccodex-index for files it already read, and a
+/* --last consults CODEX_HOME/ccodex-sessions-index for files it already read, and a
  * record is trusted only while the file's inode, size and mtime match. */
 static void listing_cache_is_used_and_validated(void **state)
 {
@@ -244,7 +244,7 @@ static void listing_cache_is_used_and_validated(void **state)
         write_session(home, "01a22a25-0000-7000-8000-00000000000b", "/x", "exec", "B", t + 10);
     expect_last(home, "/w", a);
     char *ix = NULL;
-    assert_true(asprintf(&ix, "%s/sessions/.ccodex-index", home) > 0);
+    assert_true(asprintf(&ix, "%s/ccodex-sessions-index", home) > 0);
     struct stat st;
     assert_int_equal(stat(ix, &st), 0);
     /* b now claims /w but looks unchanged: the record (cwd /x) is used */
