@@ -244,7 +244,10 @@ int cx__sidx_put(cx__sidx *x, const char *rel, const struct stat *st, const cx__
 
 static void put_escaped(FILE *f, const char *s)
 {
-    for (; *s; s++) {
+    /* the usual string has nothing to escape: one call for all of it */
+    size_t plain = strcspn(s, "\\\t\n");
+    fwrite(s, 1, plain, f);
+    for (s += plain; *s; s++) {
         if (*s == '\\')
             fputs("\\\\", f);
         else if (*s == '\t')
