@@ -4,10 +4,12 @@
 #include "model/http.h"
 
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/redact.h"
 #include "base/uuid.h"
 #include "model/tls.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -258,6 +260,60 @@ static struct curl_slist *make_headers(const char *const *headers)
     return n ? n : l;
 }
 
+/* The standard reason phrase, as upstream's status line shows it. */
+static const char *reason_phrase(long code)
+{
+    static const struct {
+        long code;
+        const char *text;
+    } t[] = {{400, "Bad Request"},
+             {401, "Unauthorized"},
+             {402, "Payment Required"},
+             {403, "Forbidden"},
+             {404, "Not Found"},
+             {405, "Method Not Allowed"},
+             {408, "Request Timeout"},
+             {409, "Conflict"},
+             {413, "Payload Too Large"},
+             {415, "Unsupported Media Type"},
+             {422, "Unprocessable Entity"},
+             {429, "Too Many Requests"},
+             {500, "Internal Server Error"},
+             {501, "Not Implemented"},
+             {502, "Bad Gateway"},
+             {503, "Service Unavailable"},
+             {504, "Gateway Timeout"}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        if (t[i].code == code) return t[i].text;
+    return NULL;
+}
+
+/* What an error body says: its error.message when it is JSON that has one,
+ * else the trimmed text (at most 1000 bytes), else "Unknown error". */
+static void body_summary(cx_buf *out, const cx_buf *body, const char *secret)
+{
+    json_object *o = NULL;
+    const char *msg = NULL;
+    if (body->len && cx_json_parse(body->data, body->len, &o, NULL) == 0)
+        msg = cx_json_get_str(cx_json_get(o, "error"), "message");
+    for (int pass = 0; pass < 2; pass++) {
+        /* pass 0: the JSON message (when not blank); pass 1: the body */
+        const char *text = pass ? body->data : msg;
+        size_t start = 0, end = pass ? body->len : (msg ? strlen(msg) : 0);
+        while (start < end && isspace((unsigned char)text[start]))
+            start++;
+        while (end > start && isspace((unsigned char)text[end - 1]))
+            end--;
+        if (end == start) continue;
+        redact_into(out, text + start, end - start > 1000 ? 1000 : end - start, secret);
+        if (end - start > 1000) cx_buf_puts(out, "...");
+        json_object_put(o);
+        return;
+    }
+    cx_buf_puts(out, "Unknown error");
+    json_object_put(o);
+}
+
 static int status_error(cx_error *err, long code, const char *url, const xfer *x,
                         const char *secret)
 {
@@ -271,14 +327,17 @@ static int status_error(cx_error *err, long code, const char *url, const xfer *x
         else
             cx_buf_puts(&b, "no Content-Type");
         cx_buf_printf(&b, " (status %ld) from ", code);
+        redact_into(&b, url, strlen(url), secret);
+    } else if (code == 400 && x->err_body.len) {
+        /* upstream reports a rejected request by the server's answer alone */
+        redact_into(&b, x->err_body.data, x->err_body.len, secret);
     } else {
-        cx_buf_printf(&b, "unexpected status %ld from ", code);
-    }
-    redact_into(&b, url, strlen(url), secret);
-    if (x->err_body.len) {
-        cx_buf_puts(&b, ": ");
-        size_t n = x->err_body.len > 500 ? 500 : x->err_body.len;
-        redact_into(&b, x->err_body.data, n, secret);
+        const char *reason = reason_phrase(code);
+        cx_buf_printf(&b, "unexpected status %ld%s%s: ", code, reason ? " " : "",
+                      reason ? reason : "");
+        body_summary(&b, &x->err_body, secret);
+        cx_buf_puts(&b, ", url: ");
+        redact_into(&b, url, strlen(url), secret);
     }
     cx_error_set(err, CX_EHTTP, "%s", cx_buf_str(&b));
     if (err) err->http_status = (int)code;
