@@ -75,6 +75,14 @@ bool cx_cli_missing_key(const cx_cli_opts *o, const cx_config *cfg);
 
 /* `ccodex exec` and the one-shot form: one turn, exit code 0 on success. */
 int cx_cli_exec(const cx_cli_opts *o, bool exec_mode);
+
+/* --oss (oss.c): the local provider chosen (--local-provider, else
+ * oss_provider in config.toml), or NULL after printing upstream's error;
+ * its default model; and the server check before the turn (probes, version,
+ * model pull), 0 when ready, else 1 after one "Error: ..." line. */
+const char *cx_cli_oss_provider(const cx_cli_opts *o, const cx_config *cfg);
+const char *cx_cli_oss_default_model(const char *provider);
+int cx_cli_oss_ready(const cx_config *cfg);
 /* The interactive REPL. */
 int cx_cli_repl(const cx_cli_opts *o);
 /* The provider's model ids, comma separated (new string), or NULL with err. */

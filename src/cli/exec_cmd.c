@@ -152,28 +152,31 @@ static char *get_prompt(const cx_cli_opts *o, bool exec_mode)
     return text;
 }
 
-/* --oss: upstream's choice of the local provider (--local-provider, else
- * oss_provider in config.toml) and its error when there is none. Probing a
- * local Ollama or LM Studio is not implemented: say so rather than send the
- * turn elsewhere. */
-static bool oss_supported(const cx_cli_opts *o, const cx_config *cfg)
+/* --oss: the local provider becomes the model provider and its default
+ * model the model unless -m named one (upstream's precedence); the config is
+ * loaded again with those overrides. NULL after an error was printed. */
+static cx_config *oss_config(cx_cli_opts *o, bool interactive, cx_config *cfg, cx_rserver **bridge,
+                             const char ***owned, char **override)
 {
-    const char *p = o->local_provider;
-    if (!p && cfg->root) p = cx_json_get_str(cfg->root, "oss_provider");
-    if (!p || !*p) {
-        fprintf(stderr, "Error: No default OSS provider configured. Use --local-provider=provider "
-                        "or set oss_provider to one of: lmstudio, ollama in config.toml\n");
-        return false;
+    const char *p = cx_cli_oss_provider(o, cfg);
+    cx_config_free(cfg);
+    cx_rserver_free(*bridge); /* a bridge of the first provider, if any */
+    *bridge = NULL;
+    if (!p) return NULL;
+    const char **ov = calloc(o->n_overrides + 1, sizeof *ov);
+    if (!ov || asprintf(override, "model_provider=\"%s\"", p) < 0) {
+        free(ov);
+        fputs("Error: out of memory\n", stderr);
+        return NULL;
     }
-    if (strcmp(p, "ollama") && strcmp(p, "lmstudio")) {
-        fprintf(stderr, "Error: unknown OSS provider `%s`: use one of: lmstudio, ollama\n", p);
-        return false;
-    }
-    fprintf(stderr,
-            "Error: --oss with %s is not implemented in ccodex yet; configure the local "
-            "server as a model provider instead (see docs/EXEC.md)\n",
-            p);
-    return false;
+    for (size_t i = 0; i < o->n_overrides; i++)
+        ov[i] = o->overrides[i];
+    ov[o->n_overrides] = *override;
+    *owned = ov;
+    o->overrides = ov;
+    o->n_overrides++;
+    if (!o->model) o->model = cx_cli_oss_default_model(p);
+    return cx_cli_load_config(o, interactive, bridge);
 }
 
 /* Whether config.toml marks dir (or a parent) as a trusted project. */
@@ -219,7 +222,12 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
     if (!prompt) return 1;
     cx_rserver *bridge = NULL;
     cx_config *cfg = cx_cli_load_config(&o, !exec_mode, &bridge);
+    const char **oss_overrides = NULL;
+    char *oss_override = NULL;
+    if (cfg && o.oss) cfg = oss_config(&o, !exec_mode, cfg, &bridge, &oss_overrides, &oss_override);
     if (!cfg) {
+        free(oss_overrides);
+        free(oss_override);
         free(prompt);
         return 1;
     }
@@ -228,7 +236,6 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
     cx_agent *agent = NULL;
     cx_mcp *mcp = NULL;
     exec_ui ui = {.json = o.json, .stream_text = !exec_mode && !o.json};
-    if (o.oss && !oss_supported(&o, cfg)) goto out;
     if (cx_cli_missing_key(&o, cfg)) goto out;
     if (exec_mode && !o.skip_git_repo_check && !cx_exec_in_git_repo(o.cwd) &&
         !trusted_project(cfg, o.cwd)) {
@@ -239,6 +246,7 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
     if (o.output_schema && !(schema = cx_exec_load_schema(o.output_schema))) goto out;
     if (o.n_images) images = cx_exec_image_parts(o.images, o.n_images);
     cx_agent_global_init(cfg);
+    if (o.oss && cx_cli_oss_ready(cfg) != 0) goto out;
     if (ui.json) ui.jsonl = cx_jsonl_new(stdout);
     const char *originator = getenv("CODEX_INTERNAL_ORIGINATOR_OVERRIDE");
     char *resume_path = cx_cli_resume_path(&o, cfg, false);
@@ -332,6 +340,8 @@ out:
     json_object_put(images);
     cx_rserver_free(bridge);
     cx_config_free(cfg);
+    free(oss_overrides);
+    free(oss_override);
     free(prompt);
     return exit_code;
 }

@@ -327,9 +327,22 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         p->env_key = strdup("OPENAI_API_KEY");
         p->wire_api = strdup("responses");
         p->requires_auth = true;
-    } else if (!t && !strcmp(id, "oss")) {
-        p->name = strdup("gpt-oss");
-        p->base_url = strdup("http://localhost:11434/v1");
+    } else if (!t && (!strcmp(id, "oss") || !strcmp(id, "ollama") || !strcmp(id, "lmstudio"))) {
+        /* upstream's built-in local providers: CODEX_OSS_BASE_URL, else
+           localhost on CODEX_OSS_PORT or the server's usual port */
+        const char *base = getenv("CODEX_OSS_BASE_URL"), *port = getenv("CODEX_OSS_PORT");
+        bool lms = !strcmp(id, "lmstudio");
+        p->name = strdup(lms ? "LM Studio" : !strcmp(id, "ollama") ? "Ollama" : "gpt-oss");
+        if (base && *base)
+            p->base_url = strdup(base);
+        else if (asprintf(&p->base_url, "http://localhost:%s/v1",
+                          port && *port ? port
+                          : lms         ? "1234"
+                                        : "11434") < 0)
+            p->base_url = NULL;
+        size_t bl = p->base_url ? strlen(p->base_url) : 0;
+        while (bl > 1 && p->base_url[bl - 1] == '/')
+            p->base_url[--bl] = '\0';
         p->wire_api = strdup("responses");
     } else if (!t) {
         return l->rc = cx_error_set(l->err, CX_ECONFIG,

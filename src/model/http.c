@@ -261,7 +261,7 @@ static struct curl_slist *make_headers(const char *const *headers)
 }
 
 /* The standard reason phrase, as upstream's status line shows it. */
-static const char *reason_phrase(long code)
+const char *cx_http_reason_phrase(long code)
 {
     static const struct {
         long code;
@@ -332,7 +332,7 @@ static int status_error(cx_error *err, long code, const char *url, const xfer *x
         /* upstream reports a rejected request by the server's answer alone */
         redact_into(&b, x->err_body.data, x->err_body.len, secret);
     } else {
-        const char *reason = reason_phrase(code);
+        const char *reason = cx_http_reason_phrase(code);
         cx_buf_printf(&b, "unexpected status %ld%s%s: ", code, reason ? " " : "",
                       reason ? reason : "");
         body_summary(&b, &x->err_body, secret);

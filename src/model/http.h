@@ -54,6 +54,9 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
 int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, long timeout_ms,
                 cx_buf *body, int *status_out, cx_error *err);
 
+/* The standard reason phrase of an HTTP status ("Not Found"), or NULL. */
+const char *cx_http_reason_phrase(long code);
+
 /* Exponential backoff with jitter for retry attempt n (1-based): about
  * 200 ms * 2^(n-1), +-10 %. */
 long cx_http_backoff_ms(int attempt);
