@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "model/http.h"
 
@@ -138,7 +139,9 @@ typedef struct pull {
     size_t last_len;     /* length of the text drawn last (padding erases it) */
     json_object *totals; /* digest -> [total, completed] */
     bool header, done;
-    char *error; /* the stream's "error", or NULL */
+    char *error;       /* the stream's "error", or NULL */
+    double last_done;  /* bytes done at the last progress line */
+    long long last_ms; /* and when (the speed is measured between lines) */
 } pull;
 
 static void draw(pull *p, const char *text)
@@ -175,9 +178,15 @@ static void progress(pull *p, json_object *o, const char *digest)
         fprintf(stderr, "\r\x1b[2KDownloading model: total %.2f GB\n", total / gb);
         p->header = true;
     }
-    char text[128];
-    snprintf(text, sizeof text, "%.2f/%.2f GB (%.1f%%)", done / gb, total / gb,
-             done * 100.0 / total);
+    long long now = cx_clock_ms();
+    double dt = (double)(now - p->last_ms) / 1000.0;
+    double speed = (done > p->last_done ? done - p->last_done : 0) / (1024.0 * 1024.0) /
+                   (dt > 0.001 ? dt : 0.001);
+    p->last_done = done;
+    p->last_ms = now;
+    char text[160];
+    snprintf(text, sizeof text, "%.2f/%.2f GB (%.1f%%) %.1f MB/s", done / gb, total / gb,
+             done * 100.0 / total, speed);
     draw(p, text);
 }
 
@@ -217,7 +226,7 @@ static int on_pull_bytes(void *user, const char *data, size_t len)
 /* Pulls model; NULL on success, else the error text. */
 static char *pull_model(cx_http_client *c, const char *root, const char *model)
 {
-    pull p = {.totals = json_object_new_object()};
+    pull p = {.totals = json_object_new_object(), .last_ms = cx_clock_ms()};
     char *url = NULL, *msg = NULL;
     json_object *body = json_object_new_object();
     cx_json_set_str(body, "model", model);

@@ -123,6 +123,11 @@ static int by_rel(const void *a, const void *b)
     return strcmp(((const rec *)a)->rel, ((const rec *)b)->rel);
 }
 
+static int by_rel_ptr(const void *a, const void *b)
+{
+    return strcmp((*(rec *const *)a)->rel, (*(rec *const *)b)->rel);
+}
+
 static void load_text(cx__sidx *x)
 {
     FILE *f = fopen(x->path, "rb");
@@ -160,7 +165,11 @@ static void parse_text(cx__sidx *x)
         if (parse_line(p, &x->v[x->n])) x->n++;
         p = nl + 1;
     }
-    qsort(x->v, x->n, sizeof *x->v, by_rel);
+    /* saved in order: checking is cheaper than sorting 10,000 paths */
+    bool sorted = true;
+    for (size_t i = 1; i < x->n && sorted; i++)
+        sorted = strcmp(x->v[i - 1].rel, x->v[i].rel) < 0;
+    if (!sorted) qsort(x->v, x->n, sizeof *x->v, by_rel);
 }
 
 cx__sidx *cx__sidx_load(const char *codex_home)
@@ -299,11 +308,19 @@ void cx__sidx_save(cx__sidx *x)
         return;
     }
     fputs(header, f);
-    for (size_t i = 0; i < x->n; i++)
-        put_rec(f, &x->v[i]);
-    for (size_t i = 0; i < x->n_added; i++)
-        put_rec(f, &x->added[i]);
-    bool ok = !ferror(f);
+    /* one sorted run: the loaded records (sorted) merged with the added ones */
+    rec **all = calloc(x->n + x->n_added + 1, sizeof *all);
+    bool complete = all != NULL;
+    size_t n = 0;
+    for (size_t i = 0; all && i < x->n; i++)
+        all[n++] = &x->v[i];
+    for (size_t i = 0; all && i < x->n_added; i++)
+        if (x->added[i].rel) all[n++] = &x->added[i];
+    if (all) qsort(all, n, sizeof *all, by_rel_ptr);
+    for (size_t i = 0; all && i < n; i++)
+        put_rec(f, all[i]);
+    free(all);
+    bool ok = !ferror(f) && complete;
     ok = fclose(f) == 0 && ok;
     /* rename replaces the old index in one step: readers see old or new */
     if (!ok || rename(tmp, x->path) != 0) unlink(tmp);

@@ -127,7 +127,7 @@ class Oss(unittest.TestCase):
         self.assertIn("\rPulling model gpt-oss:20b...", err)
         self.assertNotIn("pulling manifest", err)
         self.assertIn("Downloading model: total 2.00 GB\n", err)
-        self.assertIn("\r1.00/2.00 GB (50.0%)", err)
+        self.assertRegex(err, r"\r1\.00/2\.00 GB \(50\.0%\) [0-9.]+ MB/s")
         self.assertIn("\rverifying sha256 digest", err)
         self.assertIn("\rsuccess", err)
         self.assertEqual(p.stdout, "LOCAL-OK\n")
