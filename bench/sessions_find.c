@@ -35,7 +35,11 @@ int main(int argc, char **argv)
     if (runs < 2 || runs > 1000) runs = 10;
     cx_session_query q = {.codex_home = argv[1], .cwd = argv[2], .provider = argv[3]};
     double *wall = calloc((size_t)runs, sizeof *wall), *cpu = calloc((size_t)runs, sizeof *cpu);
-    if (!wall || !cpu) return 1;
+    if (!wall || !cpu) {
+        free(wall);
+        free(cpu);
+        return 1;
+    }
     char *path = NULL;
     for (int i = 0; i < runs; i++) {
         double w0 = ms(CLOCK_MONOTONIC), c0 = ms(CLOCK_PROCESS_CPUTIME_ID);

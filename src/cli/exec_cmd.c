@@ -158,15 +158,18 @@ static char *get_prompt(const cx_cli_opts *o, bool exec_mode)
 static cx_config *oss_config(cx_cli_opts *o, bool interactive, cx_config *cfg, cx_rserver **bridge,
                              const char ***owned, char **override)
 {
+    /* p may point into cfg: everything taken from it before cfg goes */
     const char *p = cx_cli_oss_provider(o, cfg);
+    const char **ov = p ? calloc(o->n_overrides + 1, sizeof *ov) : NULL;
+    bool ok = ov && asprintf(override, "model_provider=\"%s\"", p) >= 0;
+    if (ok && !o->model) o->model = cx_cli_oss_default_model(p);
     cx_config_free(cfg);
     cx_rserver_free(*bridge); /* a bridge of the first provider, if any */
     *bridge = NULL;
-    if (!p) return NULL;
-    const char **ov = calloc(o->n_overrides + 1, sizeof *ov);
-    if (!ov || asprintf(override, "model_provider=\"%s\"", p) < 0) {
+    if (!ok) {
+        *override = NULL; /* asprintf leaves it undefined when it fails */
+        if (p) fputs("Error: out of memory\n", stderr);
         free(ov);
-        fputs("Error: out of memory\n", stderr);
         return NULL;
     }
     for (size_t i = 0; i < o->n_overrides; i++)
@@ -175,7 +178,6 @@ static cx_config *oss_config(cx_cli_opts *o, bool interactive, cx_config *cfg, c
     *owned = ov;
     o->overrides = ov;
     o->n_overrides++;
-    if (!o->model) o->model = cx_cli_oss_default_model(p);
     return cx_cli_load_config(o, interactive, bridge);
 }
 

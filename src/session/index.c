@@ -123,9 +123,14 @@ static int by_rel(const void *a, const void *b)
     return strcmp(((const rec *)a)->rel, ((const rec *)b)->rel);
 }
 
-static int by_rel_ptr(const void *a, const void *b)
+/* A record to write (the save sorts these, not the records). */
+typedef struct rec_ref {
+    const rec *r;
+} rec_ref;
+
+static int by_rel_ref(const void *a, const void *b)
 {
-    return strcmp((*(rec *const *)a)->rel, (*(rec *const *)b)->rel);
+    return strcmp(((const rec_ref *)a)->r->rel, ((const rec_ref *)b)->r->rel);
 }
 
 static void load_text(cx__sidx *x)
@@ -168,7 +173,7 @@ static void parse_text(cx__sidx *x)
     /* saved in order: checking is cheaper than sorting 10,000 paths */
     bool sorted = true;
     for (size_t i = 1; i < x->n && sorted; i++)
-        sorted = strcmp(x->v[i - 1].rel, x->v[i].rel) < 0;
+        sorted = x->v[i - 1].rel && x->v[i].rel && strcmp(x->v[i - 1].rel, x->v[i].rel) < 0;
     if (!sorted) qsort(x->v, x->n, sizeof *x->v, by_rel);
 }
 
@@ -309,16 +314,16 @@ void cx__sidx_save(cx__sidx *x)
     }
     fputs(header, f);
     /* one sorted run: the loaded records (sorted) merged with the added ones */
-    rec **all = calloc(x->n + x->n_added + 1, sizeof *all);
+    rec_ref *all = calloc(x->n + x->n_added + 1, sizeof *all);
     bool complete = all != NULL;
     size_t n = 0;
     for (size_t i = 0; all && i < x->n; i++)
-        all[n++] = &x->v[i];
+        all[n++].r = &x->v[i];
     for (size_t i = 0; all && i < x->n_added; i++)
-        if (x->added[i].rel) all[n++] = &x->added[i];
-    if (all) qsort(all, n, sizeof *all, by_rel_ptr);
+        if (x->added[i].rel) all[n++].r = &x->added[i];
+    if (all) qsort(all, n, sizeof *all, by_rel_ref);
     for (size_t i = 0; all && i < n; i++)
-        put_rec(f, all[i]);
+        put_rec(f, all[i].r);
     free(all);
     bool ok = !ferror(f) && complete;
     ok = fclose(f) == 0 && ok;
