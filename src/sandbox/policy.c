@@ -1,5 +1,5 @@
 /* Sandbox policies: which directories a command may write, whether it may
- * reach the network (see sandbox.h). Kernel setup lives in landlock.c. */
+ * reach the network (see sandbox.h). Kernel setup lives in linux.c and mounts.c. */
 #include "sandbox/sandbox.h"
 
 #include "base/json.h"
@@ -212,6 +212,9 @@ int cx_sandbox_policy_from_config(const cx_config *cfg, const char *cwd,
     /* the [sandbox_workspace_write] table governs workspace-write only */
     int rc =
         cx_sandbox_policy_new(mode, net && mode == CX_SANDBOX_WORKSPACE_WRITE, roots, n, out, err);
+    bool legacy = false;
+    if (cfg->features) cx_json_get_bool(cfg->features, "use_legacy_landlock", &legacy);
+    if (!rc) (*out)->legacy_landlock = legacy;
     free(memories);
     free(roots);
     return rc;

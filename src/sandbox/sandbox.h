@@ -45,6 +45,9 @@ typedef struct cx_sandbox_policy {
     size_t n_writable;
     char **read_only; /* .git / .codex directly inside a writable root */
     size_t n_read_only;
+    /* features.use_legacy_landlock: Landlock alone for the file system (denied
+     * writes read EACCES), no read-only mount tree */
+    bool legacy_landlock;
 } cx_sandbox_policy;
 
 /* The policy for commands run in cwd under cfg (sandbox_mode, the

@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "ccodex/config.h"
 #include "tools/safe_command.h"
+#include "tools/tool_proc.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -166,6 +167,11 @@ static bool looks_denied(const char *output)
     for (const char *const *w = words; *w; w++)
         if (output && strcasestr(output, *w)) return true;
     return false;
+}
+
+bool cx__approval_denied(const cx_tool_env *env, bool escalated, int exit_code, const char *output)
+{
+    return exit_code != 0 && cx__tool_sandboxed(env, escalated) && looks_denied(output);
 }
 
 bool cx__approval_retry(cx_approver *ap, const cx_tool_env *env, const char *command,

@@ -45,6 +45,12 @@ bool cx__approval_check(cx_approver *ap, const cx_tool_env *env, const json_obje
                         const char *command, const char *const *argv, bool exec_command,
                         bool *escalated, cx_tool_output *out);
 
+/* Upstream's test for a sandbox denial: the command ran sandboxed (not
+ * escalated, a sandboxed mode), exited non-zero, and its output names one of
+ * the ways a sandbox says no ("read-only file system", "permission denied",
+ * ...). */
+bool cx__approval_denied(const cx_tool_env *env, bool escalated, int exit_code, const char *output);
+
 /* on-failure: after a sandboxed command failed with output that looks like a
  * sandbox denial, asks whether to run it again outside the sandbox ("The
  * sandbox denied this command. Run this command outside the sandbox?").

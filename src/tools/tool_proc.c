@@ -57,3 +57,10 @@ bool cx__tool_may_write(const cx_tool_env *env, const char *path)
     cx_sandbox_policy_free(policy);
     return ok;
 }
+
+bool cx__tool_sandboxed(const cx_tool_env *env, bool escalated)
+{
+    const char *mode = env && env->config ? env->config->sandbox_mode : NULL;
+    if (escalated || !env || !env->config) return false;
+    return !mode || strcmp(mode, "danger-full-access") != 0;
+}

@@ -18,6 +18,10 @@ int cx__tool_spawn(const cx_tool_env *env, bool escalated, cx_proc_opts *o, cx_p
 int cx__tool_run(const cx_tool_env *env, bool escalated, cx_proc_opts *o, const cx_proc_run_opts *r,
                  cx_proc_result *res, int *errno_out, cx_error *err);
 
+/* True when commands under env run inside a sandbox (a sandboxed mode and
+ * not an approved escalation). */
+bool cx__tool_sandboxed(const cx_tool_env *env, bool escalated);
+
 /* True when env's sandbox lets a command write path (absolute); what
  * apply_patch checks before writing anything. */
 bool cx__tool_may_write(const cx_tool_env *env, const char *path);

@@ -58,7 +58,7 @@ class ApprovalTests(unittest.TestCase):
                 self.assertTrue(self.exists(w, "m1"))
                 out = outputs(w.requests()[1])["call_1"]
                 self.assertNotIn("rejected", out)
-                self.assertNotIn("Permission denied", out)
+                self.assertNotIn("Read-only file system", out)
 
     def test_no_answers_the_model_with_upstreams_rejection(self):
         for tool, args in (("exec_command", esc(cmd="touch m2", login=False)),
@@ -115,7 +115,7 @@ class ApprovalTests(unittest.TestCase):
         self.finish(p)
         self.assertNotIn("[question]", p.buf)
         self.assertFalse(self.exists(w, "m6"))
-        self.assertIn("Permission denied", outputs(w.requests()[1])["call_1"])
+        self.assertIn("Read-only file system", outputs(w.requests()[1])["call_1"])
 
     def test_never_refuses_without_asking(self):
         w, p = self.start([[call("exec_command", esc(cmd="touch m7", login=False))],
@@ -174,7 +174,7 @@ class ApprovalTests(unittest.TestCase):
         p.expect("assistant> ok")
         self.finish(p)
         self.assertFalse(self.exists(w, "u3"))
-        self.assertIn("Permission denied", outputs(w.requests()[1])["call_1"])
+        self.assertIn("Read-only file system", outputs(w.requests()[1])["call_1"])
 
     def test_on_failure_offers_a_rerun_outside_the_sandbox(self):
         retry = r"\[question\] Approve: The sandbox denied this command\. Run this command outside the sandbox\? `{}`"
@@ -195,7 +195,7 @@ class ApprovalTests(unittest.TestCase):
                     self.assertTrue(out.startswith("Exit code: 0"), out)
                 else:
                     self.assertTrue(out.startswith("Exit code: 1"), out)
-                    self.assertIn("Permission denied", out)
+                    self.assertIn("Read-only file system", out)
                 # a failure that is no denial is not offered a re-run
                 self.assertEqual(p.buf.count("[question]"), 1)
 

@@ -2,7 +2,8 @@
 `ccodex sandbox linux` (the same policy and spawner the agent's tools use), plus the agent's own
 exec_command (pipes and PTY) and shell_command. Read-only and workspace-write must let nothing
 out; danger-full-access must let everything through (which proves each attempt is a real one).
-Runs as any user, root included (CI runs as root): Landlock and seccomp bind root too."""
+Runs as any user, root included (CI runs as root): the mount namespace, Landlock and seccomp
+bind root too."""
 import json, os, shutil, socket, subprocess, sys, tempfile, threading, time, unittest
 
 from harness import BIN, Env
@@ -11,6 +12,8 @@ PY = os.path.realpath(sys.executable)  # not a pyenv shim: the shim's scripts ar
 MODES = {
     "read-only": [],
     "workspace-write": ["--full-auto"],
+    # upstream's features.use_legacy_landlock: Landlock without the read-only mount tree
+    "legacy-landlock": ["--full-auto", "-c", "features.use_legacy_landlock=true"],
     "danger-full-access": ["-c", 'sandbox_mode="danger-full-access"'],
 }
 # /tmp and $TMPDIR are writable roots by default; the tests' "outside" lives under /tmp
@@ -146,7 +149,7 @@ class EscapeTests(unittest.TestCase):
 
     def test_git_dir_stays_read_only(self):
         for mode, allowed in (("read-only", False), ("workspace-write", False),
-                              ("danger-full-access", True)):
+                              ("legacy-landlock", False), ("danger-full-access", True)):
             with self.subTest(mode=mode):
                 w = self.world()
                 p = w.sandbox(mode, "echo pwn > .git/probe; echo pwn > .git/hooks/pre-commit; "
@@ -155,13 +158,12 @@ class EscapeTests(unittest.TestCase):
                 self.assertEqual(w.exists("ws", ".git", "hooks", "pre-commit"), allowed, p.stderr)
                 if not allowed:
                     self.assertTrue(w.exists("ws", ".git"), "the .git directory was moved away")
-                    # Landlock refuses first in read-only; the read-only bind in workspace-write
-                    self.assertIn("Read-only file system" if mode == "workspace-write"
-                                  else "Permission denied", p.stderr)
+                    # the read-only mounts refuse, in every mode (legacy too: a bind)
+                    self.assertIn("Read-only file system", p.stderr)
 
     def test_workspace_and_devices(self):
         for mode, writable in (("read-only", False), ("workspace-write", True),
-                               ("danger-full-access", True)):
+                               ("legacy-landlock", True), ("danger-full-access", True)):
             with self.subTest(mode=mode):
                 w = self.world()
                 p = w.sandbox(mode, "echo x > /dev/null && echo null-ok; echo in > inside.txt; "
@@ -170,7 +172,19 @@ class EscapeTests(unittest.TestCase):
                 self.assertEqual(w.exists("ws", "inside.txt"), writable, p.stderr)
                 self.assertEqual(w.exists("ws", "sub", "f"), writable, p.stderr)
                 if not writable:
-                    self.assertIn("Permission denied", p.stderr)
+                    self.assertIn("Read-only file system", p.stderr)
+
+    def test_denied_write_reads_as_upstreams(self):
+        # upstream's default sandbox answers EROFS; its legacy Landlock mode EACCES
+        for mode, text in (("read-only", "Read-only file system"),
+                           ("workspace-write", "Read-only file system"),
+                           ("legacy-landlock", "Permission denied")):
+            with self.subTest(mode=mode):
+                w = self.world()
+                p = w.sandbox(mode, f"echo x > {w.out}/denied; echo x > /proc/$PPID/root{w.out}/p")
+                self.assertFalse(w.exists("outside", "denied"))
+                self.assertFalse(w.exists("outside", "p"))
+                self.assertIn(f"{w.out}/denied: {text}", p.stderr)
 
     def test_tcp_to_loopback(self):
         for mode in MODES:
@@ -294,7 +308,7 @@ class AgentToolTests(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(env.cwd, "inside.txt")))
         out = outputs(env.requests()[1])["call_1"]
         self.assertRegex(out, r"^Exit code: [12]\nWall time: [\d.]+ seconds\nOutput:\n.*inside.txt: "
-                              r"Permission denied\n$")
+                              r"Read-only file system\n$")
 
     def test_tool_refused_when_the_sandbox_is_unavailable(self):
         env, _ = self.agent([[call("exec_command", {"cmd": "touch ran-anyway", "login": False})],
@@ -362,7 +376,7 @@ class AgentToolTests(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         # it ran, inside the read-only sandbox
         self.assertFalse(os.path.exists(os.path.join(env.cwd, "w1")))
-        self.assertIn("Permission denied", outputs(env.requests()[1])["call_1"])
+        self.assertIn("Read-only file system", outputs(env.requests()[1])["call_1"])
 
 
 if __name__ == "__main__":
