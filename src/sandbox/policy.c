@@ -168,6 +168,16 @@ int cx_sandbox_policy_new(cx_sandbox_mode mode, bool network, const char *const 
     return 0;
 }
 
+int cx_sandbox_policy_widen(cx_sandbox_policy *p, const char *const *roots, size_t n_roots,
+                            bool network)
+{
+    if (p->mode == CX_SANDBOX_FULL_ACCESS) return 0;
+    if (network) p->network = true;
+    for (size_t i = 0; i < n_roots; i++)
+        if (add_root(p, roots[i])) return CX_ENOMEM;
+    return 0;
+}
+
 int cx_sandbox_policy_from_config(const cx_config *cfg, const char *cwd,
                                   const char *const *extra_roots, size_t n_extra,
                                   cx_sandbox_policy **out, cx_error *err)

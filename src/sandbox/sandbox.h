@@ -60,6 +60,11 @@ int cx_sandbox_policy_from_config(const struct cx_config *cfg, const char *cwd,
 /* A policy from explicit parts (roots are copied; non-existing ones dropped). */
 int cx_sandbox_policy_new(cx_sandbox_mode mode, bool network, const char *const *roots,
                           size_t n_roots, cx_sandbox_policy **out, cx_error *err);
+/* Widens a sandboxed p by granted directories (writable from then on, in
+ * read-only mode too; `.git` / `.codex` inside stay read-only) and, with
+ * network, the network. No-op for danger-full-access. 0 or CX_ENOMEM. */
+int cx_sandbox_policy_widen(cx_sandbox_policy *p, const char *const *roots, size_t n_roots,
+                            bool network);
 void cx_sandbox_policy_free(cx_sandbox_policy *p);
 /* "read-only", "workspace-write", "danger-full-access". */
 const char *cx_sandbox_mode_name(cx_sandbox_mode m);

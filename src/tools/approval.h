@@ -23,6 +23,7 @@
 #define CX_TOOLS_APPROVAL_H
 
 #include "tools/basic_tools.h"
+#include "tools/grants.h"
 
 #include <stdbool.h>
 
@@ -32,6 +33,9 @@ typedef struct cx_approver cx_approver;
  * approver borrows user. NULL when out of memory. */
 cx_approver *cx_approver_new(cx_ask_user_fn ask, void *user);
 void cx_approver_free(cx_approver *ap);
+/* The session's sandbox grants (request_permissions), owned by ap; NULL when
+ * ap is NULL. */
+cx__grants *cx__approval_grants(cx_approver *ap);
 
 /* Decides whether the command call with args (borrowed; reads
  * sandbox_permissions and justification) may run. command is its display

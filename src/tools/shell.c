@@ -74,8 +74,9 @@ static int capture_output(void *user, int stream, const char *data, size_t n)
 
 /* Runs argv and fills r. Returns 0, or an errno value when the program could
  * not be started (err_msg then says why). */
-static int run(const cx_tool_env *env, bool escalated, char *const argv[], const char *cwd,
-               char **envp, long timeout_ms, run_result *r, char *err_msg, size_t err_size)
+static int run(const cx_tool_env *env, cx_approver *ap, bool escalated, char *const argv[],
+               const char *cwd, char **envp, long timeout_ms, run_result *r, char *err_msg,
+               size_t err_size)
 {
     cx_proc_opts o = {.argv = argv, .envp = envp, .cwd = cwd, .io = CX_PROC_IO_MERGED};
     cx_proc_run_opts ro = {.timeout_ms = timeout_ms,
@@ -86,7 +87,7 @@ static int run(const cx_tool_env *env, bool escalated, char *const argv[], const
     cx_proc_result res;
     cx_error err;
     int e = 0;
-    if (cx__tool_run(env, escalated, &o, &ro, &res, &e, &err) != 0) {
+    if (cx__tool_run(env, escalated, cx__approval_grants(ap), &o, &ro, &res, &e, &err) != 0) {
         size_t n = strlen(err.msg); /* keep what fits: gcc -O2 warns on a %s cut */
         if (err_size) {
             if (n >= err_size) n = err_size - 1;
@@ -177,7 +178,7 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
     char err[512] = "";
     long timeout =
         timeout_ms > 0 ? (timeout_ms > 86400000 ? 86400000 : (long)timeout_ms) : DEFAULT_TIMEOUT_MS;
-    int e = run(env, escalated, argv, cwd, envp, timeout, &r, err, sizeof err);
+    int e = run(env, ap, escalated, argv, cwd, envp, timeout, &r, err, sizeof err);
     if (!e && !r.cancelled && !escalated && r.exit_code != 0) {
         /* on-failure: a sandbox denial may be re-run outside it, if the user says so */
         cx_buf all = CX_BUF_INIT;
@@ -191,7 +192,7 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
             cx_buf_free(&r.tail);
             r = (run_result){.head = CX_BUF_INIT, .tail = CX_BUF_INIT};
             escalated = true;
-            e = run(env, true, argv, cwd, envp, timeout, &r, err, sizeof err);
+            e = run(env, ap, true, argv, cwd, envp, timeout, &r, err, sizeof err);
         }
     }
     cx_shell_env_free(envp);

@@ -179,7 +179,7 @@ static char **command_env(const cx_tool_env *tenv)
 }
 
 static int spawn(session *s, char *const argv[], const char *cwd, bool tty, bool escalated,
-                 const cx_tool_env *tenv, cx_error *err)
+                 cx_approver *ap, const cx_tool_env *tenv, cx_error *err)
 {
     char **env = command_env(tenv);
     if (!env) return cx_error_set(err, CX_ENOMEM, "out of memory");
@@ -191,7 +191,7 @@ static int spawn(session *s, char *const argv[], const char *cwd, bool tty, bool
                       .stdin_pipe = true,
                       .pty_raw = true,
                       .late_errors = true};
-    int rc = cx__tool_spawn(tenv, escalated, &o, &s->proc, NULL, err);
+    int rc = cx__tool_spawn(tenv, escalated, cx__approval_grants(ap), &o, &s->proc, NULL, err);
     cx_shell_env_free(env);
     if (rc) return rc;
     cx_proc_take_fds(s->proc, &s->in_fd, &s->out_fd, NULL);
@@ -407,7 +407,7 @@ again:;
     emit_item(env, CX_EV_ITEM_STARTED, s, "", false, 0);
     long long t0 = cx_clock_ms();
     cx_error err;
-    if (spawn(s, (char *const *)argv, cwd, tty, escalated, env, &err) != 0) {
+    if (spawn(s, (char *const *)argv, cwd, tty, escalated, ux->approver, env, &err) != 0) {
         emit_item(env, CX_EV_ITEM_COMPLETED, s, err.msg, true, -1);
         cx_tool_output_setf(out, false, "exec_command failed: %s", err.msg);
         pthread_mutex_destroy(&s->mu);
