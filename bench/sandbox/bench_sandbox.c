@@ -1,7 +1,8 @@
 /* Overhead of the command sandbox: spawning and reaping `/bin/true` through
- * base/proc unsandboxed, then with a read-only sandbox, then with a
- * workspace-write sandbox whose workspace holds .git (which adds the user +
- * mount namespace for the read-only bind). Each sandboxed run includes
+ * base/proc unsandboxed, then read-only (mount namespace with the read-only
+ * tree, Landlock, seccomp), then workspace-write whose workspace holds .git
+ * (plus the writable copy of the workspace and the read-only .git bind), then
+ * legacy Landlock read-only (no namespace). Each sandboxed run includes
  * building the policy and preparing it, as a tool call does. Prints medians.
  * usage: bench_sandbox [RUNS] (default 300); build with
  *   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCCODEX_TESTS=OFF
@@ -9,6 +10,7 @@
 #include "base/proc.h"
 #include "sandbox/sandbox.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,7 @@ static int cmp(const void *a, const void *b)
 }
 
 /* One spawn of /bin/true; mode < 0 means no sandbox. Returns microseconds. */
-static double one(int mode, const char *ws)
+static double one(int mode, bool legacy, const char *ws)
 {
     char *argv[] = {"/bin/true", NULL};
     double t0 = now_us();
@@ -61,6 +63,13 @@ static double one(int mode, const char *ws)
             exit(1);
         }
         cx_sandbox_policy_free(p);
+        if (legacy) {
+            cx_sandbox_free(sb);
+            if (cx_sandbox_policy_new((cx_sandbox_mode)mode, false, roots, 1, &p, &err)) exit(1);
+            p->legacy_landlock = true;
+            if (cx_sandbox_prepare(p, &sb, &err)) exit(1);
+            cx_sandbox_policy_free(p);
+        }
     }
     cx_proc_opts o = {
         .argv = argv, .child_setup = sb ? cx_sandbox_child_apply : NULL, .child_user = sb};
@@ -92,19 +101,22 @@ int main(int argc, char **argv)
     const struct {
         const char *name;
         int mode;
-    } cases[] = {{"unsandboxed", -1},
-                 {"read-only", CX_SANDBOX_READ_ONLY},
-                 {"workspace-write (+ .git bind)", CX_SANDBOX_WORKSPACE_WRITE}};
+        bool legacy;
+    } cases[] = {{"unsandboxed", -1, false},
+                 {"read-only", CX_SANDBOX_READ_ONLY, false},
+                 {"workspace-write (+ .git bind)", CX_SANDBOX_WORKSPACE_WRITE, false},
+                 {"legacy Landlock read-only", CX_SANDBOX_READ_ONLY, true}};
+    const size_t n_cases = sizeof cases / sizeof cases[0];
     double *t = calloc((size_t)runs, sizeof *t);
     double base = 0, base_cpu = 0;
     printf("| spawn + reap of /bin/true | wall median | wall p90 | wall over unsandboxed | CPU "
            "per run | CPU over unsandboxed |\n|---|---|---|---|---|---|\n");
-    for (size_t c = 0; c < 3; c++) {
+    for (size_t c = 0; c < n_cases; c++) {
         for (int i = 0; i < 20; i++) /* warm up */
-            one(cases[c].mode, ws);
+            one(cases[c].mode, cases[c].legacy, ws);
         double c0 = cpu_us();
         for (int i = 0; i < runs; i++)
-            t[i] = one(cases[c].mode, ws);
+            t[i] = one(cases[c].mode, cases[c].legacy, ws);
         double cpu = (cpu_us() - c0) / runs;
         qsort(t, (size_t)runs, sizeof *t, cmp);
         double med = t[runs / 2], p90 = t[runs * 9 / 10];

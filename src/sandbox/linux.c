@@ -227,17 +227,19 @@ bool cx_sandbox_available(char *why, size_t size)
         fclose(f);
     }
     bool forced = forced_unavailable();
-    bool ok = abi >= 1 && seccomp_ok && !forced;
+    /* root enters a mount namespace without a user namespace */
+    bool ns_ok = geteuid() == 0 || userns != 0;
+    bool ok = abi >= 1 && seccomp_ok && ns_ok && !forced;
     char ll[64];
     if (abi >= 1)
         snprintf(ll, sizeof ll, "Landlock ABI %d", abi);
     else
         snprintf(ll, sizeof ll, "no Landlock (%s)", strerror(-abi));
-    snprintf(why, size, "%s; %s; seccomp %s; user namespaces %s (for read-only .git/.codex)%s",
+    snprintf(why, size, "%s; %s; seccomp %s; user namespaces %s (for the read-only mounts%s)%s",
              ok ? "available" : "UNAVAILABLE", ll, seccomp_ok ? "yes" : "no",
              userns > 0    ? "yes"
              : userns == 0 ? "disabled"
                            : "unknown",
-             forced ? "; disabled by " FORCE_UNAVAILABLE_ENV : "");
+             geteuid() == 0 ? "; root needs none" : "", forced ? "; disabled by " FORCE_UNAVAILABLE_ENV : "");
     return ok;
 }

@@ -39,6 +39,20 @@ static int copy_list(char *const *src, size_t n, char ***dst, size_t *n_dst)
     return 0;
 }
 
+/* True when the kernel allows no user namespace at all (an unprivileged
+ * child would fail at unshare; better said here, in words). */
+static bool userns_disabled(void)
+{
+    int fd = open("/proc/sys/user/max_user_namespaces", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char buf[32];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return false;
+    buf[n] = '\0';
+    return atol(buf) == 0;
+}
+
 int cx__sandbox_mounts_prepare(const cx_sandbox_policy *p, cx__sandbox_mounts *m, cx_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -52,6 +66,12 @@ int cx__sandbox_mounts_prepare(const cx_sandbox_policy *p, cx__sandbox_mounts *m
         return cx_error_set(err, CX_EINVAL, "sandbox unavailable: more than %d writable roots",
                             CX__SANDBOX_MAX_ROOTS);
     m->privileged = geteuid() == 0;
+    if (!m->privileged && userns_disabled())
+        return cx_error_set(err, CX_EIO,
+                            "sandbox unavailable: user namespaces are disabled "
+                            "(/proc/sys/user/max_user_namespaces is 0); the sandbox needs one "
+                            "for its read-only mounts (features.use_legacy_landlock = true uses "
+                            "Landlock alone)");
     snprintf(m->uid_map, sizeof m->uid_map, "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
     snprintf(m->gid_map, sizeof m->gid_map, "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
     int rc = m->read_only_tree ? copy_list(p->writable, p->n_writable, &m->rw, &m->n_rw) : 0;

@@ -86,6 +86,11 @@ void cx_sandbox_free(cx_sandbox *sb);
  * for `ccodex doctor`: the Landlock ABI, seccomp, user namespaces). */
 bool cx_sandbox_available(char *why, size_t size);
 
+/* How a spawn names the sandbox's setup in the child when it fails there
+ * (base/proc's setup_what): "sandbox unavailable: setting up the sandbox
+ * failed: Operation not permitted". */
+#define CX_SANDBOX_SETUP_WHAT "sandbox unavailable: setting up the sandbox"
+
 /* The one line ccodex prints when a sandboxed command was refused because the
  * sandbox is unavailable. */
 #define CX_SANDBOX_ADVICE                                                                          \

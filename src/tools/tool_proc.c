@@ -32,7 +32,7 @@ static int prepare(const cx_tool_env *env, bool escalated, cx__grants *grants, c
     if (rc) return rc;
     o->child_setup = *sb ? cx_sandbox_child_apply : NULL;
     o->child_user = *sb;
-    o->setup_what = "sandbox setup";
+    o->setup_what = CX_SANDBOX_SETUP_WHAT;
     return 0;
 }
 
