@@ -240,6 +240,7 @@ bool cx_sandbox_available(char *why, size_t size)
              userns > 0    ? "yes"
              : userns == 0 ? "disabled"
                            : "unknown",
-             geteuid() == 0 ? "; root needs none" : "", forced ? "; disabled by " FORCE_UNAVAILABLE_ENV : "");
+             geteuid() == 0 ? "; root needs none" : "",
+             forced ? "; disabled by " FORCE_UNAVAILABLE_ENV : "");
     return ok;
 }
