@@ -13,9 +13,9 @@
 
 void cx__sandbox_mounts_clear(cx__sandbox_mounts *m)
 {
-    for (size_t i = 0; i < m->n_rw; i++)
+    for (size_t i = 0; m->rw && i < m->n_rw; i++)
         free(m->rw[i]);
-    for (size_t i = 0; i < m->n_ro; i++)
+    for (size_t i = 0; m->ro && i < m->n_ro; i++)
         free(m->ro[i]);
     free(m->rw);
     free(m->ro);
@@ -81,7 +81,7 @@ int cx__sandbox_mounts_prepare(const cx_sandbox_policy *p, cx__sandbox_mounts *m
         return cx_error_set(err, CX_ENOMEM, "out of memory");
     }
     /* an inner root laid first would be covered by its outer one's copy */
-    if (m->n_rw > 1) qsort(m->rw, m->n_rw, sizeof *m->rw, by_length);
+    if (m->rw && m->n_rw > 1) qsort(m->rw, m->n_rw, sizeof *m->rw, by_length);
     return 0;
 }
 

@@ -224,7 +224,7 @@ int cx_sandbox_policy_from_config(const cx_config *cfg, const char *cwd,
         cx_sandbox_policy_new(mode, net && mode == CX_SANDBOX_WORKSPACE_WRITE, roots, n, out, err);
     bool legacy = false;
     if (cfg->features) cx_json_get_bool(cfg->features, "use_legacy_landlock", &legacy);
-    if (!rc) (*out)->legacy_landlock = legacy;
+    if (!rc && *out) (*out)->legacy_landlock = legacy;
     free(memories);
     free(roots);
     return rc;
