@@ -89,33 +89,20 @@ char *cx_output_shlex_join(const char *const *argv)
  * other control characters as \u{..}. */
 static void debug_str(cx_buf *b, const char *s, size_t len)
 {
+    static const char plain[] = "\"\\\n\r\t", shown[] = "\"\\nrt";
     cx_buf_putc(b, '"');
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"':
-            cx_buf_puts(b, "\\\"");
-            break;
-        case '\\':
-            cx_buf_puts(b, "\\\\");
-            break;
-        case '\n':
-            cx_buf_puts(b, "\\n");
-            break;
-        case '\r':
-            cx_buf_puts(b, "\\r");
-            break;
-        case '\t':
-            cx_buf_puts(b, "\\t");
-            break;
-        case '\0':
+        const char *hit = c ? memchr(plain, c, sizeof plain - 1) : NULL;
+        if (hit) {
+            cx_buf_putc(b, '\\');
+            cx_buf_putc(b, shown[hit - plain]);
+        } else if (c == 0) {
             cx_buf_puts(b, "\\0");
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                cx_buf_printf(b, "\\u{%x}", c);
-            else
-                cx_buf_putc(b, (char)c);
+        } else if (c < 0x20 || c == 0x7f) {
+            cx_buf_printf(b, "\\u{%x}", c);
+        } else {
+            cx_buf_putc(b, (char)c);
         }
     }
     cx_buf_putc(b, '"');
