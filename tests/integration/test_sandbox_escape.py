@@ -83,12 +83,18 @@ class World:
             f.write("m\n")
         os.symlink(self.out, os.path.join(self.ws, "lnk"))
 
-    def sandbox(self, mode, script, timeout=30, extra_env=None):
+    def sandbox(self, mode, script, timeout=30, extra_env=None, prefix=()):
         env = dict(os.environ, CODEX_HOME=self.home, HOME=self.root)
         env.pop("TMPDIR", None)
         env.update(extra_env or {})
-        return subprocess.run([BIN, "sandbox", "linux"] + MODES[mode] + ["--", "/bin/sh", "-c", script],
+        return subprocess.run(list(prefix) + [BIN, "sandbox", "linux"] + MODES[mode]
+                              + ["--", "/bin/sh", "-c", script],
                               cwd=self.ws, env=env, capture_output=True, text=True, timeout=timeout)
+
+    def give_to(self, uid):
+        for top, dirs, files in os.walk(self.root):
+            for name in [top] + [os.path.join(top, n) for n in dirs + files]:
+                os.lchown(name, uid, uid)
 
     def exists(self, *parts):
         return os.path.exists(os.path.join(self.root, *parts))
@@ -173,6 +179,28 @@ class EscapeTests(unittest.TestCase):
                 self.assertEqual(w.exists("ws", "sub", "f"), writable, p.stderr)
                 if not writable:
                     self.assertIn("Read-only file system", p.stderr)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"),
+                         "needs root to start a command as an unprivileged user")
+    def test_unprivileged_user_gets_the_same_walls(self):
+        # CI runs as root, which needs no user namespace; an ordinary user goes through one
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        for mode, inside in (("read-only", False), ("workspace-write", True),
+                             ("legacy-landlock", True)):
+            with self.subTest(mode=mode):
+                w = self.world()
+                w.give_to(65534)
+                p = w.sandbox(mode, f"id -u; echo in > inside.txt; echo x > .git/probe; "
+                                    f"echo x > {w.out}/w1; echo x > /proc/$PPID/root{w.out}/w2; "
+                                    f"echo x > lnk/w3", prefix=nobody)
+                self.assertEqual(p.stdout.split("\n")[0], "65534", p.stderr)
+                self.assertEqual(w.exists("ws", "inside.txt"), inside, p.stderr)
+                for name in ("w1", "w2", "w3"):
+                    self.assertFalse(w.exists("outside", name), p.stderr)
+                self.assertFalse(w.exists("ws", ".git", "probe"), p.stderr)
+                self.assertIn(".git/probe: Read-only file system", p.stderr)
+                self.assertIn(f"{w.out}/w1: " + ("Permission denied" if mode == "legacy-landlock"
+                                                 else "Read-only file system"), p.stderr)
 
     def test_denied_write_reads_as_upstreams(self):
         # upstream's default sandbox answers EROFS; its legacy Landlock mode EACCES
