@@ -8,8 +8,8 @@ import json, os, re, shutil, stat, subprocess, sys, tempfile, unittest
 from test_conformance import BIN, CONF, TOOLS, UPSTREAM, WRAPPER  # noqa: E402
 
 # Scenarios owned by other areas: MCP servers (opt_color_always_mixed), the sandbox's
-# command quoting (opt_dangerously_bypass_write), sessions (--ephemeral) and a local Ollama
-# (--oss probes against a real server).
+# command quoting (opt_dangerously_bypass_write), sessions (--ephemeral); the --oss ones are
+# compared in test_exec_oss.py.
 SKIP = ("opt_color_always_mixed", "opt_dangerously_bypass_write", "opt_ephemeral", "opt_not_ephemeral",
         "opt_ephemeral_json", "opt_oss_ollama", "opt_oss_lmstudio", "opt_oss_configured",
         "opt_oss_lmstudio_fake", "opt_oss_ollama_fake", "opt_oss_ollama_fake_model")
