@@ -5,6 +5,7 @@
 #include "tools/patch.h"
 #include "tools/patch_internal.h"
 
+#include "base/utf8.h"
 #include "base/json.h"
 
 #include <errno.h>
@@ -25,16 +26,8 @@ static char *normalise(const char *s, int mode)
     cx_buf out = CX_BUF_INIT;
     cx_buf_puts(&out, "");
     for (size_t i = 0; i < n;) {
-        const unsigned char *u = (const unsigned char *)b + i;
-        unsigned cp = u[0];
-        size_t len = 1;
-        if (cp >= 0xE0 && cp < 0xF0 && i + 2 < n + 1 && i + 2 < n) {
-            cp = ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-            len = 3;
-        } else if (cp >= 0xC0 && cp < 0xE0 && i + 1 < n) {
-            cp = ((u[0] & 0x1F) << 6) | (u[1] & 0x3F);
-            len = 2;
-        }
+        size_t len;
+        uint32_t cp = cx_utf8_decode(b, n, i, &len);
         char rep = 0;
         switch (cp) {
         case 0x2010:
