@@ -5,10 +5,12 @@
 #include "tools/patch.h"
 #include "tools/patch_internal.h"
 
-#include "base/utf8.h"
+#include "base/fs.h"
 #include "base/json.h"
+#include "base/utf8.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,19 +241,11 @@ static char *resolve(const char *cwd, const char *path)
 
 static char *read_all(const char *path, cx_error *err, const char *what)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* (a folder fails here too, with EISDIR, as Rust's read_to_string does) */
+    char *text = cx_fs_slurp(path, SIZE_MAX, NULL);
+    if (!text)
         cx_error_set(err, CX_EIO, "Failed to read file to %s %s: %s", what, path, OSERR(errno));
-        return NULL;
-    }
-    cx_buf b = CX_BUF_INIT;
-    char block[16384];
-    size_t n;
-    while ((n = fread(block, 1, sizeof block, f)) > 0)
-        cx_buf_append(&b, block, n);
-    fclose(f);
-    cx_buf_puts(&b, "");
-    return cx_buf_steal(&b);
+    return text;
 }
 
 static int mkdirs_for(const char *path)
