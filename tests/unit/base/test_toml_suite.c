@@ -21,7 +21,6 @@
 
 #define SUITE CX_SHARED_DIR "/toml-test/tests"
 
-
 static json_object *leaf(const char *type, const char *value)
 {
     json_object *o = json_object_new_object();

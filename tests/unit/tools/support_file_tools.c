@@ -154,4 +154,3 @@ int ft_run_reference(world *w, const char *file, const char *placeholder, const 
     assert_int_equal(failures, 0);
     return cases;
 }
-

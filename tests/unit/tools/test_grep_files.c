@@ -46,16 +46,16 @@ static void grep_finds_files_newest_first(void **state)
     /* the pattern is trimmed; an absolute path; limit keeps the newest */
     snprintf(want, sizeof want, "%s/src/sub/four.c\n%s/src/two.h", w->dir, w->dir);
     ft_expect(w, "grep_files", true, want,
-           "{\"pattern\":\"  alph[a]\\n\",\"path\":\"%s/src\",\"limit\":2}", w->dir);
+              "{\"pattern\":\"  alph[a]\\n\",\"path\":\"%s/src\",\"limit\":2}", w->dir);
     /* include glob (trimmed) */
     snprintf(want, sizeof want, "%s/src/sub/four.c\n%s/src/one.c", w->dir, w->dir);
     ft_expect(w, "grep_files", true, want,
-           "{\"pattern\":\"alpha\",\"path\":\"src\",\"include\":\" *.c \"}");
+              "{\"pattern\":\"alpha\",\"path\":\"src\",\"include\":\" *.c \"}");
     /* an include of white space only means no filter; limits past 2000 are capped, not refused */
     snprintf(want, sizeof want, "%s/src/sub/four.c\n%s/src/two.h\n%s/src/one.c", w->dir, w->dir,
              w->dir);
     ft_expect(w, "grep_files", true, want,
-           "{\"pattern\":\"alpha\",\"path\":\"src\",\"include\":\"  \",\"limit\":99999}");
+              "{\"pattern\":\"alpha\",\"path\":\"src\",\"include\":\"  \",\"limit\":99999}");
     /* no path: the working directory */
     snprintf(want, sizeof want, "%s/src/sub/four.c\n%s/src/two.h\n%s/src/one.c", w->dir, w->dir,
              w->dir);
@@ -75,24 +75,25 @@ static void grep_failures(void **state)
 {
     world *w = *state;
     ft_put(w, "src/one.c", "int alpha = 1;\n");
-    ft_expect(w, "grep_files", false, "No matches found.", "{\"pattern\":\"zebra\",\"path\":\"src\"}");
     ft_expect(w, "grep_files", false, "No matches found.",
-           "{\"pattern\":\"alpha\",\"path\":\"src\",\"include\":\"*.h\"}");
+              "{\"pattern\":\"zebra\",\"path\":\"src\"}");
+    ft_expect(w, "grep_files", false, "No matches found.",
+              "{\"pattern\":\"alpha\",\"path\":\"src\",\"include\":\"*.h\"}");
     ft_expect(w, "grep_files", false, "pattern must not be empty",
-           "{\"pattern\":\" \\t\\u00a0\\u3000\"}");
+              "{\"pattern\":\" \\t\\u00a0\\u3000\"}");
     ft_expect(w, "grep_files", false, "limit must be greater than zero",
-           "{\"pattern\":\"a\",\"limit\":0}");
+              "{\"pattern\":\"a\",\"limit\":0}");
     char want[1024];
     snprintf(want, sizeof want,
              "unable to access `%s/missing`: No such file or directory (os error 2)", w->dir);
     ft_expect(w, "grep_files", false, want, "{\"pattern\":\"a\",\"path\":\"missing\"}");
     ft_expect(w, "grep_files", false,
-           "unable to access `/nonexistent-dir`: No such file or directory (os error 2)",
-           "{\"pattern\":\"a\",\"path\":\"/nonexistent-dir\"}");
+              "unable to access `/nonexistent-dir`: No such file or directory (os error 2)",
+              "{\"pattern\":\"a\",\"path\":\"/nonexistent-dir\"}");
     ft_expect(w, "grep_files", false,
-           "failed to parse function arguments: Error(\"missing field `pattern`\", line: 1, "
-           "column: 2)",
-           "{}");
+              "failed to parse function arguments: Error(\"missing field `pattern`\", line: 1, "
+              "column: 2)",
+              "{}");
     /* a bad regex: rg's own message */
     bool ok;
     const char *t = ft_call(w, "grep_files", &ok, "{\"pattern\":\"(unclosed\",\"path\":\"src\"}");

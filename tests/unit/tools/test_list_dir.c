@@ -86,20 +86,22 @@ static void list_window_is_breadth_first(void **state)
     snprintf(want, sizeof want,
              "Absolute path: %s/bfs\nnested/\n  child.txt\nroot.txt\nMore than 3 entries found",
              w->dir);
-    ft_expect(w, "list_dir", true, want, "{\"dir_path\":\"%s/bfs\",\"limit\":3,\"depth\":3}", w->dir);
+    ft_expect(w, "list_dir", true, want, "{\"dir_path\":\"%s/bfs\",\"limit\":3,\"depth\":3}",
+              w->dir);
     snprintf(want, sizeof want, "Absolute path: %s/bfs\n  deeper/\n    grandchild.txt", w->dir);
-    ft_expect(w, "list_dir", true, want, "{\"dir_path\":\"%s/bfs\",\"offset\":4,\"depth\":3}", w->dir);
+    ft_expect(w, "list_dir", true, want, "{\"dir_path\":\"%s/bfs\",\"offset\":4,\"depth\":3}",
+              w->dir);
     snprintf(want, sizeof want, "Absolute path: %s/bfs\nroot.txt\nMore than 1 entries found",
              w->dir);
     ft_expect(w, "list_dir", true, want,
-           "{\"dir_path\":\"%s/bfs\",\"offset\":2,\"limit\":1,\"depth\":3}", w->dir);
+              "{\"dir_path\":\"%s/bfs\",\"offset\":2,\"limit\":1,\"depth\":3}", w->dir);
     ft_expect(w, "list_dir", false, "offset exceeds directory entry count",
-           "{\"dir_path\":\"%s/bfs\",\"offset\":6,\"depth\":3}", w->dir);
+              "{\"dir_path\":\"%s/bfs\",\"offset\":6,\"depth\":3}", w->dir);
     /* a huge limit does not overflow */
     snprintf(want, sizeof want, "Absolute path: %s/bfs\nroot.txt", w->dir);
     ft_expect(w, "list_dir", true, want,
-           "{\"dir_path\":\"%s/bfs\",\"offset\":2,\"limit\":18446744073709551615,\"depth\":1}",
-           w->dir);
+              "{\"dir_path\":\"%s/bfs\",\"offset\":2,\"limit\":18446744073709551615,\"depth\":1}",
+              w->dir);
     /* 40 files: the default limit of 25 */
     for (int k = 0; k < 40; k++) {
         char rel[64];
@@ -128,26 +130,27 @@ static void list_errors(void **state)
     ft_put(w, "file.txt", "x");
     ft_expect(w, "list_dir", false, "dir_path must be an absolute path", "{\"dir_path\":\"tree\"}");
     ft_expect(w, "list_dir", false, "offset must be a 1-indexed entry number",
-           "{\"dir_path\":\"/x\",\"offset\":0}");
+              "{\"dir_path\":\"/x\",\"offset\":0}");
     ft_expect(w, "list_dir", false, "limit must be greater than zero",
-           "{\"dir_path\":\"/x\",\"limit\":0}");
+              "{\"dir_path\":\"/x\",\"limit\":0}");
     ft_expect(w, "list_dir", false, "depth must be greater than zero",
-           "{\"dir_path\":\"/x\",\"depth\":0}");
+              "{\"dir_path\":\"/x\",\"depth\":0}");
     ft_expect(w, "list_dir", false, "offset must be a 1-indexed entry number",
-           "{\"dir_path\":\"rel\",\"offset\":0,\"depth\":0}");
-    ft_expect(w, "list_dir", false, "failed to read directory: No such file or directory (os error 2)",
-           "{\"dir_path\":\"%s/nope\"}", w->dir);
+              "{\"dir_path\":\"rel\",\"offset\":0,\"depth\":0}");
+    ft_expect(w, "list_dir", false,
+              "failed to read directory: No such file or directory (os error 2)",
+              "{\"dir_path\":\"%s/nope\"}", w->dir);
     ft_expect(w, "list_dir", false, "failed to read directory: Not a directory (os error 20)",
-           "{\"dir_path\":\"%s/file.txt\"}", w->dir);
+              "{\"dir_path\":\"%s/file.txt\"}", w->dir);
     ft_expect(w, "list_dir", false,
-           "failed to parse function arguments: Error(\"missing field `dir_path`\", line: 1, "
-           "column: 13)",
-           "{\"path\":\"/x\"}");
+              "failed to parse function arguments: Error(\"missing field `dir_path`\", line: 1, "
+              "column: 13)",
+              "{\"path\":\"/x\"}");
     ft_expect(w, "list_dir", false,
-           "failed to parse function arguments: Error(\"invalid type: boolean `true`, expected "
-           "usize\", line: 1, "
-           "column: 29)",
-           "{\"dir_path\":\"/x\",\"depth\":true}");
+              "failed to parse function arguments: Error(\"invalid type: boolean `true`, expected "
+              "usize\", line: 1, "
+              "column: 29)",
+              "{\"dir_path\":\"/x\",\"depth\":true}");
     atomic_store(&w->cancel, true);
     assert_int_equal(ft_call_raw(w, "list_dir", "{\"dir_path\":\"/tmp\"}"), CX_ECANCELED);
     atomic_store(&w->cancel, false);
