@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 
 #define MAX_REQUESTS 64
 
@@ -83,8 +84,14 @@ static void answer(cx_test_httpd *h, int fd, const cx_test_reply *r)
     cx_buf_printf(&b, "\r\n%s", body);
     write_all(fd, b.data, b.len);
     cx_buf_free(&b);
-    for (int waited = 0; waited < r->stall_ms && !atomic_load(&h->stop); waited += 10)
-        usleep(10000);
+    /* the stall ends early when the client hangs up (one connection at a time) */
+    long long until = cx_clock_ms() + r->stall_ms;
+    while (cx_clock_ms() < until && !atomic_load(&h->stop)) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 10) <= 0) continue;
+        char sink[512];
+        if (read(fd, sink, sizeof sink) <= 0) break;
+    }
 }
 
 static void *serve(void *arg)

@@ -17,7 +17,8 @@ typedef struct cx_test_reply {
     /* false: Content-Length is sent. true: none, the body ends when the connection
      * closes (an event stream, or a body cut short) */
     bool until_close;
-    int stall_ms; /* after the body: keep the connection open, silent, this long */
+    int stall_ms; /* after the body: keep the connection open, silent, this long (or until
+                   * the client closes it; the next connection waits meanwhile) */
 } cx_test_reply;
 
 typedef struct cx_test_httpd cx_test_httpd;
