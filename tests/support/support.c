@@ -16,6 +16,7 @@
 
 #include "base/fs.h"
 #include "base/json.h"
+#include "ccodex/config.h"
 
 static char home_dir[64];
 
@@ -163,4 +164,24 @@ json_object *cx_test_fixture_json(const char *rel)
     json_object *o = cx_test_json(text);
     free(text);
     return o;
+}
+
+cx_config *cx_test_fake_config(const char *home, const char *base_url)
+{
+    cx_config *c = calloc(1, sizeof *c);
+    if (!c) fail_msg("out of memory");
+    c->codex_home = strdup(home);
+    c->model = strdup("gpt-5.1-codex");
+    c->model_provider_id = strdup("fake");
+    c->provider.id = strdup("fake");
+    c->provider.name = strdup("fake");
+    c->provider.base_url = strdup(base_url);
+    c->provider.api_key = strdup("sk-test");
+    c->provider.wire_api = strdup("responses");
+    c->provider.request_max_retries = 1;
+    c->provider.stream_max_retries = 1;
+    c->provider.stream_idle_timeout_ms = 5000;
+    c->approval_policy = strdup("never");
+    c->sandbox_mode = strdup("read-only");
+    return c;
 }

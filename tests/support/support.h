@@ -38,6 +38,12 @@ struct json_object *cx_test_fixture_json(const char *rel);
 /* text parsed as one JSON value; fails the test when it does not parse. */
 struct json_object *cx_test_json(const char *text);
 
+/* A configuration for an agent whose model is a fake Responses server at base_url
+ * (".../v1"): model gpt-5.1-codex, provider "fake" (wire "responses", key sk-test, one
+ * request and one stream retry, 5 s idle timeout), approval "never", a read-only
+ * sandbox, CODEX_HOME home. Tests change what they need; free with cx_config_free. */
+struct cx_config *cx_test_fake_config(const char *home, const char *base_url);
+
 /* Writes text to path, creating missing parent folders; fails the test on error. */
 void cx_test_write(const char *path, const char *text);
 

@@ -37,7 +37,7 @@
 typedef struct world {
     char *root;
     cx_test_httpd *httpd;
-    cx_config cfg;
+    cx_config *cfg;
     cx_tool_registry *reg;
     cx_agent *agent;
     cx_runtime *rt;
@@ -48,24 +48,16 @@ static void world_start(world *w, const cx_test_reply *script, size_t n)
     memset(w, 0, sizeof *w);
     w->root = cx_test_tmpdir("cx-runtime");
     w->httpd = cx_test_httpd_start(script, n);
-    w->cfg.codex_home = strdup(w->root);
-    w->cfg.model = strdup("gpt-5.1-codex");
-    w->cfg.model_provider_id = strdup("fake");
-    w->cfg.provider.id = strdup("fake");
-    w->cfg.provider.name = strdup("fake");
-    w->cfg.provider.base_url = strdup(cx_test_httpd_url(w->httpd, "/v1"));
-    w->cfg.provider.api_key = strdup("sk-test");
-    w->cfg.provider.wire_api = strdup("responses");
-    w->cfg.provider.request_max_retries = 0;
-    w->cfg.provider.stream_max_retries = 0;
-    w->cfg.provider.stream_idle_timeout_ms = 20000;
-    w->cfg.approval_policy = strdup("never");
-    w->cfg.sandbox_mode = strdup("read-only");
+    w->cfg = cx_test_fake_config(w->root, cx_test_httpd_url(w->httpd, "/v1"));
+    /* no retries: each scripted reply answers exactly one request */
+    w->cfg->provider.request_max_retries = 0;
+    w->cfg->provider.stream_max_retries = 0;
+    w->cfg->provider.stream_idle_timeout_ms = 20000;
 }
 
 static void world_agent(world *w)
 {
-    cx_agent_options o = {.config = &w->cfg, .cwd = w->root, .mode = CX_MODE_EXEC, .tools = w->reg};
+    cx_agent_options o = {.config = w->cfg, .cwd = w->root, .mode = CX_MODE_EXEC, .tools = w->reg};
     cx_error err;
     w->agent = cx_agent_new(&o, &err);
     if (!w->agent) fail_msg("agent: %s", err.msg);
@@ -81,16 +73,7 @@ static void world_stop(world *w)
     cx_test_httpd_stop(w->httpd);
     cx_test_rmtree(w->root);
     free(w->root);
-    free(w->cfg.codex_home);
-    free(w->cfg.model);
-    free(w->cfg.model_provider_id);
-    free(w->cfg.provider.id);
-    free(w->cfg.provider.name);
-    free(w->cfg.provider.base_url);
-    free(w->cfg.provider.api_key);
-    free(w->cfg.provider.wire_api);
-    free(w->cfg.approval_policy);
-    free(w->cfg.sandbox_mode);
+    cx_config_free(w->cfg);
 }
 
 /* The JSON body of request i, parsed (new reference). */

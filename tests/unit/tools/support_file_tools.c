@@ -72,16 +72,21 @@ int ft_call_raw(world *w, const char *tool, const char *args)
     return d->handler(d->state, &c, &env, &w->out);
 }
 
-/* Calls tool with printf-formatted arguments; returns its text, sets *ok. */
+/* Calls tool with the formatted arguments (kept in args) and checks that it answered. */
+static void vcall(world *w, const char *tool, char *args, size_t size, const char *fmt, va_list ap)
+{
+    vsnprintf(args, size, fmt, ap);
+    assert_int_equal(ft_call_raw(w, tool, args), 0);
+    assert_non_null(w->out.text);
+}
+
 const char *ft_call(world *w, const char *tool, bool *ok, const char *fmt, ...)
 {
     char args[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
+    vcall(w, tool, args, sizeof args, fmt, ap);
     va_end(ap);
-    assert_int_equal(ft_call_raw(w, tool, args), 0);
-    assert_non_null(w->out.text);
     *ok = w->out.success;
     return w->out.text;
 }
@@ -91,10 +96,8 @@ void ft_expect(world *w, const char *tool, bool want_ok, const char *want, const
     char args[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
+    vcall(w, tool, args, sizeof args, fmt, ap);
     va_end(ap);
-    assert_int_equal(ft_call_raw(w, tool, args), 0);
-    assert_non_null(w->out.text);
     if (strcmp(w->out.text, want) || w->out.success != want_ok)
         print_message("%s %s\n  got (%s): %s\n", tool, args, w->out.success ? "ok" : "failed",
                       w->out.text);
