@@ -8,9 +8,10 @@ Known difference, checked to be the only one: for `gpt-oss:20b` upstream has no 
 falls back to defaults (a warning on stderr, no apply_patch tool, another instructions text);
 ccodex's catalogue has no such fallback set, so the turn request of opt_oss_ollama_fake_model is
 not compared and that warning line is the one stderr difference."""
-import json, os, re, shutil, stat, subprocess, sys, tempfile, unittest
+import json, os, re, sys, unittest
 
-from test_conformance import BIN, CONF, TOOLS, UPSTREAM, WRAPPER  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from capture import CONF, UPSTREAM, CaptureTest  # noqa: E402
 
 NAMES = ("opt_oss", "opt_oss_ollama", "opt_oss_lmstudio", "opt_oss_configured", "opt_oss_lmstudio_fake",
          "opt_oss_ollama_fake", "opt_oss_ollama_fake_model")
@@ -18,25 +19,13 @@ STDERR_SKIP = re.compile(r"^(WARNING: proceeding|OpenAI Codex v|ccodex v)")
 METADATA_WARNING = "warning: Model metadata for `gpt-oss:20b` not found."
 
 
-class ExecOss(unittest.TestCase):
+class ExecOss(CaptureTest):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="cx-oss-")
-        wrapper = os.path.join(cls.tmp, "ccodex-wrapper")
-        with open(wrapper, "w") as f:
-            f.write(WRAPPER.replace("{bin}", os.path.abspath(BIN)))
-        os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IEXEC)
-        p = subprocess.run([sys.executable, os.path.join(TOOLS, "capture_more.py"), wrapper, "ccodex",
-                            cls.tmp] + list(NAMES), capture_output=True, text=True, timeout=600,
-                           env=dict(os.environ, SCENARIOS=os.path.join(CONF, "scenarios-more.json"),
-                                    TERM=os.environ.get("TERM", "xterm"),
-                                    CAPTURE_TMP=os.path.join(cls.tmp, "runs")))
-        cls.capture_log = p.stdout + p.stderr
-        cls.ours = os.path.join(cls.tmp, "upstream-ccodex")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.scratch("cx-oss-")
+        cls.capture("capture_more.py", NAMES, timeout=600,
+                    env={"SCENARIOS": os.path.join(CONF, "scenarios-more.json"),
+                         "CAPTURE_TMP": os.path.join(cls.tmp, "runs")})
 
     def read(self, base, name, fn, default=None):
         path = os.path.join(base, name, fn)
@@ -57,10 +46,8 @@ class ExecOss(unittest.TestCase):
                                     if not STDERR_SKIP.match(l) and not l.startswith(METADATA_WARNING)]
                 self.assertEqual(err(self.ours), err(UPSTREAM))
                 if mu["requests"] and name != "opt_oss_ollama_fake_model":
-                    p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare_requests.py"),
-                                        os.path.join(UPSTREAM, name), os.path.join(self.ours, name)],
-                                       capture_output=True, text=True)
-                    self.assertEqual(p.returncode, 0, f"{name}:\n{p.stdout}")
+                    rc, out = self.compare_scenario(name)
+                    self.assertEqual(rc, 0, f"{name}:\n{out}")
 
     def test_the_turn_goes_to_the_local_server(self):
         req = self.read(self.ours, "opt_oss_ollama_fake_model", "request-001.json")
