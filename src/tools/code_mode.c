@@ -8,6 +8,7 @@
 #include "base/net.h"
 #include "base/proc.h"
 #include "base/uuid.h"
+#include "tools/args.h"
 #include "tools/tool_proc.h"
 
 #include <stdatomic.h>
@@ -620,9 +621,21 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     cx_code_mode *cm = state;
     double call_started = cx_clock_s();
     json_object *args = NULL;
-    if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0, &args,
-                      NULL) ||
-        !json_object_is_type(args, json_type_object)) {
+    if (cm->upstream) {
+        /* upstream's exec_wait reads ExecWaitArgs with serde */
+        cx__ft_field fields[] = {
+            {.name = "cell_id", .type = CX__FT_STRING, .required = true},
+            {.name = "yield_time_ms", .type = CX__FT_U64},
+            {.name = "max_tokens", .type = CX__FT_USIZE, .option = true},
+            {.name = "terminate", .type = CX__FT_BOOL},
+        };
+        cx__ft_struct st = {"ExecWaitArgs", fields, 4};
+        int rc = cx__ft_args(call, &st, &args, out);
+        cx__ft_clear(&st);
+        if (rc) return rc < 0 ? rc : 0;
+    } else if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0,
+                             &args, NULL) ||
+               !json_object_is_type(args, json_type_object)) {
         json_object_put(args);
         return cx_tool_output_setf(out, false, "Error: wait expects a JSON object");
     }

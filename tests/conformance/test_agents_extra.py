@@ -3,10 +3,11 @@
 Two scenario sets are replayed with the shared capture script (capture_more.py):
 - ../shared/conformance/scenarios-extra.json (captures in ../shared/conformance/upstream-0.115.0);
 - tests/fixtures/upstream-extra/scenarios.json, recorded by us from the same 0.115.0 binary (error
-  texts of the agent tools, closed agents, id forms, and code mode run with a Node.js new enough for
-  upstream, which the shared captures lacked). Their copies of upstream's prose (instructions,
-  developer texts, tool descriptions) are scrubbed before commit (scrub_captures.py): the
-  comparison never looks at them.
+  texts of the agent tools, closed agents, id forms, every tool's argument-decoding errors
+  (tool_arg_decode_errors, tool_arg_decode_more, code_mode_wait_args), and code mode run with a
+  Node.js new enough for upstream, which the shared captures lacked). Their copies of upstream's
+  prose (instructions, developer texts, tool descriptions) are scrubbed before commit
+  (scrub_captures.py): the comparison never looks at them.
 Requests are compared field by field (prose excluded, random nicknames blanked) and, for --json
 runs, the JSONL events line by line."""
 import glob, json, os, re, shutil, subprocess, sys, tempfile, unittest
@@ -38,12 +39,7 @@ VOLATILE = [(re.compile(r"Wall time \d+(\.\d+)? seconds"), "Wall time {S} second
 
 
 # Recorded differences not closed yet, with the reason; test_not_yet_still_differs keeps them honest.
-NOT_YET = {
-    # upstream's serde error texts for the agent tools' arguments ("missing field `id` at line 1
-    # column 16", "invalid type: ..."): the shared decoder (tools/args.c) does not serve these
-    # tools yet (issue 8, item 4)
-    "agent_arg_decode_errors": "serde-style argument errors for the agent tools",
-}
+NOT_YET = {}
 
 
 def steady(x):
