@@ -296,7 +296,7 @@ log "building ccodex $VERSION"
 # pkg-config results are cached by CMake; a dependency rebuilt under a new key must be found anew
 rm -f "$BUILD/CMakeCache.txt"
 # curl's own dependencies go last on the link line (static archives resolve left to right).
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCCODEX_TESTS=OFF \
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCCODEX_TESTS=OFF -DCCODEX_LAZY_LIBS=OFF \
   -DCMAKE_C_COMPILER="$MUSL_GCC" \
   -DCMAKE_C_FLAGS="$BASE_CFLAGS -include $INFO" \
   -DCMAKE_EXE_LINKER_FLAGS="-static -Wl,--gc-sections $LDIRS" \
