@@ -137,8 +137,9 @@ def main():
             print(f"runs per figure: {a.runs} (medians)")
             dynamic(os.path.abspath(a.dynamic), a.runs, max(5, a.runs // 2), tmp)
             return
-        binary = a.bin or sorted(f for f in glob.glob(os.path.join(REPO, "dist", "ccodex-*-linux-*"))
-                                 if not f.endswith(".sha256"))[-1]
+        binary = os.path.abspath(a.bin or sorted(
+            f for f in glob.glob(os.path.join(REPO, "dist", "ccodex-*-linux-*"))
+            if not f.endswith(".sha256"))[-1])
         floor, post = build_floors(tmp, a.deps)
         print(f"binary: {binary}\nruns per figure: {a.runs} (medians)\n")
         print("| measure | static ccodex | floor | target | met? |\n|---|---|---|---|---|")
@@ -168,7 +169,7 @@ def main():
             print(f"| launch -> first request, {what} of {nf} | {ours[i]:.2f} ms | static libcurl POST "
                   f"{base[i]:.2f} ms | <= floor + 10 ms | {'yes' if ours[i] <= base[i] + 10 else 'no'} |")
         if a.dynamic:
-            dynamic(a.dynamic, a.runs, n, tmp)
+            dynamic(os.path.abspath(a.dynamic), a.runs, n, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifndef CX_CURL_SONAME /* CMake passes the SONAME of the library built against */
 #define CX_CURL_SONAME "libcurl.so.4"
+#endif
 
 /* X(name, return type, parameters): one line per libcurl function ccodex uses. The variadic
  * setters and getinfo are listed with the fixed parameters plus the one argument every option

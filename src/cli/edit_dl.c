@@ -13,7 +13,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#ifndef CX_EDIT_SONAME /* CMake passes the SONAME of the library built against */
 #define CX_EDIT_SONAME "libedit.so.2"
+#endif
 
 typedef int (*hist_fn)(History *, HistEvent *, int, ...);
 typedef char *(*prompt_fn)(EditLine *);

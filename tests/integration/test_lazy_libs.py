@@ -1,7 +1,7 @@
 """The dynamic ccodex program's start-up memory (issue 14): libcurl.so.4 and its ~33 libraries are
 loaded only by a command that talks HTTP (src/cli/curl_dl.c), libedit only by the interactive
-client (src/cli/edit_dl.c), a library that cannot be loaded is one clear sentence rather than a
-crash, and a session whose provider is plain HTTP does not read OpenSSL's configuration file.
+client (src/cli/edit_dl.c), libevent and hiredis only by the servers and the Redis store
+(src/cli/event_dl.c), a library that cannot be loaded is one clear sentence rather than a crash, and a session whose provider is plain HTTP does not read OpenSSL's configuration file.
 The loader tests are skipped for a program that links the libraries (the static release,
 -DCCODEX_LAZY_LIBS=OFF)."""
 import os, shutil, subprocess, sys, tempfile, time, unittest
@@ -47,6 +47,7 @@ class LazyLibcurl(unittest.TestCase):
         self.assertTrue(any("libc.so" in f for f in files), "LD_DEBUG output not understood")
         self.assertFalse([f for f in files if "libcurl" in f or "gnutls" in f], files)
         self.assertFalse([f for f in files if "libedit" in f or "libm.so" in f], files)
+        self.assertFalse([f for f in files if "libevent" in f or "hiredis" in f], files)
 
     def test_exec_turn_loads_it_and_works(self):
         w = harness.Env([[{"type": "message", "text": "OK"}]], git=False)
@@ -55,7 +56,8 @@ class LazyLibcurl(unittest.TestCase):
                                     env=w.env())
             self.assertEqual((p.returncode, p.stdout), (0, "OK\n"), p.stderr[-2000:])
             self.assertTrue([f for f in files if "libcurl.so.4" in f], files)
-            self.assertFalse([f for f in files if "libedit" in f], files)
+            self.assertFalse([f for f in files if "libedit" in f or "libevent" in f or
+                              "hiredis" in f], files)
         finally:
             w.close()
 
@@ -78,6 +80,14 @@ class LazyLibcurl(unittest.TestCase):
             self.assertEqual((v.returncode, v.stderr), (0, ""))
         finally:
             w.close()
+
+    def test_serve_without_libevent_is_a_clear_error(self):
+        open(os.path.join(self.tmp, "libevent-2.1.so.7"), "w").close()
+        p = subprocess.run([BIN, "serve", "--port", "0", "--downstream-base-url",
+                            "http://127.0.0.1:9/v1"], capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, LD_LIBRARY_PATH=self.tmp))
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("ccodex: cannot load libevent-2.1.so.7 (needed by the HTTP servers): ", p.stderr)
 
     def test_repl_loads_libedit_and_an_unloadable_one_is_a_clear_error(self):
         w = harness.Env([], git=False)
