@@ -61,6 +61,7 @@
     X(curl_url_set, CURLUcode, (CURLU *, CURLUPart, const char *, unsigned))
 
 typedef struct curl_table {
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): a declaration, not an expression */
 #define CX_FIELD(name, ret, params) ret(*name) params;
     CX_CURL_FUNCS(CX_FIELD)
 #undef CX_FIELD

@@ -6,10 +6,12 @@
  * the operations ccodex uses, each with its own argument types, and refuses any other (-1), so
  * that a new use fails visibly until it is added here. Process-wide state written once under
  * pthread_once, as in curl_dl.c. */
+/* first: with histedit.h (stdio.h) ahead of it clang-tidy misreads every va_list below */
+#include <stdarg.h>
+
 #include <dlfcn.h>
 #include <histedit.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -150,14 +152,14 @@ int el_set(EditLine *e, int op, ...)
         break;
     }
     case EL_CLIENTDATA:
+    case EL_EDITOR: /* a void * and a string: va_arg may read a char * as a void * */
         rc = g_edit.el_set(e, op, va_arg(ap, void *));
         break;
-    case EL_EDITOR:
-        rc = g_edit.el_set(e, op, va_arg(ap, const char *));
+    case EL_PROMPT: {
+        prompt_fn fn = va_arg(ap, prompt_fn);
+        rc = g_edit.el_set(e, op, fn);
         break;
-    case EL_PROMPT:
-        rc = g_edit.el_set(e, op, va_arg(ap, prompt_fn));
-        break;
+    }
     case EL_ADDFN: {
         const char *name = va_arg(ap, const char *);
         const char *help = va_arg(ap, const char *);

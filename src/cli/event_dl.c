@@ -126,7 +126,10 @@ typedef void (*cx_ev_req_fn)(struct evhttp_request *, void *);
       (redisAsyncContext * a0, redisCallbackFn * a1, void *a2, const char *a3, va_list a4),        \
       (a0, a1, a2, a3, a4))
 
+/* declarations, not expressions: */
+/* NOLINTNEXTLINE(bugprone-macro-parentheses) */
 #define CX_FIELD_R(ret, name, params, args) ret(*name) params;
+/* NOLINTNEXTLINE(bugprone-macro-parentheses) */
 #define CX_FIELD_V(name, params, args) void(*name) params;
 #define CX_LOAD_R(ret, name, params, args) CX_LOAD_ONE(name)
 #define CX_LOAD_V(name, params, args) CX_LOAD_ONE(name)
