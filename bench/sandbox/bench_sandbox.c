@@ -1,7 +1,8 @@
 /* Overhead of the command sandbox: spawning and reaping `/bin/true` through
- * base/proc unsandboxed, then with a read-only sandbox, then with a
- * workspace-write sandbox whose workspace holds .git (which adds the user +
- * mount namespace for the read-only bind). Each sandboxed run includes
+ * base/proc unsandboxed, then read-only (mount namespace with the read-only
+ * tree, Landlock, seccomp), then workspace-write whose workspace holds .git
+ * (plus the writable copy of the workspace and the read-only .git bind), then
+ * legacy Landlock read-only (no namespace). Each sandboxed run includes
  * building the policy and preparing it, as a tool call does. Prints medians.
  * usage: bench_sandbox [RUNS] (default 300); build with
  *   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCCODEX_TESTS=OFF
@@ -9,6 +10,7 @@
 #include "base/proc.h"
 #include "sandbox/sandbox.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,23 +47,29 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The policy and prepared sandbox of a tool call in mode. */
+static cx_sandbox *prepare(int mode, bool legacy, const char *ws)
+{
+    cx_sandbox_policy *p;
+    cx_sandbox *sb = NULL;
+    const char *roots[] = {ws};
+    cx_error err;
+    if (cx_sandbox_policy_new((cx_sandbox_mode)mode, false, roots, 1, &p, &err)) exit(1);
+    p->legacy_landlock = legacy;
+    if (cx_sandbox_prepare(p, &sb, &err)) {
+        fprintf(stderr, "sandbox: %s\n", err.msg);
+        exit(1);
+    }
+    cx_sandbox_policy_free(p);
+    return sb;
+}
+
 /* One spawn of /bin/true; mode < 0 means no sandbox. Returns microseconds. */
-static double one(int mode, const char *ws)
+static double one(int mode, bool legacy, const char *ws)
 {
     char *argv[] = {"/bin/true", NULL};
     double t0 = now_us();
-    cx_sandbox *sb = NULL;
-    if (mode >= 0) {
-        cx_sandbox_policy *p;
-        const char *roots[] = {ws};
-        cx_error err;
-        if (cx_sandbox_policy_new((cx_sandbox_mode)mode, false, roots, 1, &p, &err) ||
-            cx_sandbox_prepare(p, &sb, &err)) {
-            fprintf(stderr, "sandbox: %s\n", err.msg);
-            exit(1);
-        }
-        cx_sandbox_policy_free(p);
-    }
+    cx_sandbox *sb = mode >= 0 ? prepare(mode, legacy, ws) : NULL;
     cx_proc_opts o = {
         .argv = argv, .child_setup = sb ? cx_sandbox_child_apply : NULL, .child_user = sb};
     cx_proc *proc;
@@ -92,30 +100,43 @@ int main(int argc, char **argv)
     const struct {
         const char *name;
         int mode;
-    } cases[] = {{"unsandboxed", -1},
-                 {"read-only", CX_SANDBOX_READ_ONLY},
-                 {"workspace-write (+ .git bind)", CX_SANDBOX_WORKSPACE_WRITE}};
-    double *t = calloc((size_t)runs, sizeof *t);
-    double base = 0, base_cpu = 0;
+        bool legacy;
+    } cases[] = {{"unsandboxed", -1, false},
+                 {"read-only", CX_SANDBOX_READ_ONLY, false},
+                 {"workspace-write (+ .git bind)", CX_SANDBOX_WORKSPACE_WRITE, false},
+                 {"legacy Landlock read-only", CX_SANDBOX_READ_ONLY, true}};
+    enum { N_CASES = sizeof cases / sizeof cases[0] };
+    /* the cases take turns, run by run, so a change in the machine's load
+     * falls on all of them alike */
+    double *t[N_CASES], cpu[N_CASES] = {0};
+    for (size_t c = 0; c < N_CASES; c++) {
+        t[c] = calloc((size_t)runs, sizeof *t[c]);
+        if (!t[c]) return 1;
+        for (int i = 0; i < 20; i++) /* warm up */
+            one(cases[c].mode, cases[c].legacy, ws);
+    }
+    for (int i = 0; i < runs; i++)
+        for (size_t c = 0; c < N_CASES; c++) {
+            double c0 = cpu_us();
+            t[c][i] = one(cases[c].mode, cases[c].legacy, ws);
+            cpu[c] += cpu_us() - c0;
+        }
     printf("| spawn + reap of /bin/true | wall median | wall p90 | wall over unsandboxed | CPU "
            "per run | CPU over unsandboxed |\n|---|---|---|---|---|---|\n");
-    for (size_t c = 0; c < 3; c++) {
-        for (int i = 0; i < 20; i++) /* warm up */
-            one(cases[c].mode, ws);
-        double c0 = cpu_us();
-        for (int i = 0; i < runs; i++)
-            t[i] = one(cases[c].mode, ws);
-        double cpu = (cpu_us() - c0) / runs;
-        qsort(t, (size_t)runs, sizeof *t, cmp);
-        double med = t[runs / 2], p90 = t[runs * 9 / 10];
-        if (c == 0) {
-            base = med;
-            base_cpu = cpu;
-        }
+    double base = 0;
+    for (size_t c = 0; c < N_CASES; c++) {
+        qsort(t[c], (size_t)runs, sizeof *t[c], cmp);
+        double med = t[c][runs / 2], p90 = t[c][runs * 9 / 10];
+        if (c == 0) base = med;
         printf("| %s | %.0f us | %.0f us | %+.0f us | %.0f us | %+.0f us |\n", cases[c].name, med,
-               p90, med - base, cpu, cpu - base_cpu);
+               p90, med - base, cpu[c] / runs, (cpu[c] - cpu[0]) / runs);
+        free(t[c]);
     }
-    free(t);
+    /* the parent's share: policy + Landlock ruleset + seccomp program */
+    double c0 = cpu_us();
+    for (int i = 0; i < runs; i++)
+        cx_sandbox_free(prepare(CX_SANDBOX_READ_ONLY, false, ws));
+    printf("\npreparing a read-only sandbox alone: %.0f us of CPU\n", (cpu_us() - c0) / runs);
     rmdir(git);
     rmdir(ws);
     return 0;

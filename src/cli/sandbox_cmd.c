@@ -43,13 +43,15 @@ static int run_sandboxed(const cx_config *cfg, char **argv)
                       .io = CX_PROC_IO_INHERIT,
                       .child_setup = sb ? cx_sandbox_child_apply : NULL,
                       .child_user = sb,
-                      .setup_what = "sandbox setup"};
+                      .setup_what = CX_SANDBOX_SETUP_WHAT};
     cx_proc *p = NULL;
     int e = 0;
     rc = cx_proc_spawn(&o, &p, &e, &err);
     cx_sandbox_free(sb);
     if (rc) {
-        fprintf(stderr, "error: %s\n", err.msg);
+        bool setup = !strncmp(err.msg, CX_SANDBOX_SETUP_WHAT, strlen(CX_SANDBOX_SETUP_WHAT));
+        fprintf(stderr, "error: %s%s%s\n", err.msg, setup ? "; " : "",
+                setup ? CX_SANDBOX_ADVICE : "");
         return rc == CX_ENOTFOUND ? 127 : 1;
     }
     /* the command has its own process group: pass the terminal's signals on */

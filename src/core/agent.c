@@ -747,6 +747,7 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
     cx_json_set_str(d, "turn_id", turn_id);
     if (user_text) cx_json_set_str(d, "user_text", user_text);
     emit(a, CX_EV_TURN_STARTED, d);
+    cx_builtin_turn_started(a->builtin);
     if (!a->warned && cx_builtin_warning(a->builtin)) {
         a->warned = true;
         json_object *w = json_object_new_object();

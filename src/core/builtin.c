@@ -130,7 +130,8 @@ static int register_tools(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mo
     if (!rc && shell_on && unified && extra_tool(cfg, "shell_command"))
         rc = cx_shell_command_tool_register(reg, true, b->approver);
     if (!rc && !sub && extra_tool(cfg, "request_permissions"))
-        rc = cx_permissions_tool_register(reg, b->ask, b->ask_user);
+        rc = cx_permissions_tool_register(reg, b->ask, b->ask_user,
+                                          cx__approval_grants(b->approver));
     if (!rc && !sub && extra_tool(cfg, "exec") && !b->code) {
         /* pycodex's code mode: JavaScript cells that call the other tools of reg */
         b->code = cx_code_mode_new(reg, NULL);
@@ -182,4 +183,9 @@ int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode
 const char *cx_builtin_warning(const cx_builtin *b)
 {
     return b ? b->warning : NULL;
+}
+
+void cx_builtin_turn_started(cx_builtin *b)
+{
+    if (b) cx__grants_turn_ended(cx__approval_grants(b->approver));
 }

@@ -30,6 +30,8 @@ void cx_builtin_free(cx_builtin *b);
  * grep_files, read_file, list_dir) follow. Calls to
  * `shell` and `shell_command` are served even when they are not declared. */
 int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode);
+/* A new turn starts: request_permissions grants "for this turn" end. */
+void cx_builtin_turn_started(cx_builtin *b);
 /* A warning registration left for the user (borrowed), or NULL. */
 const char *cx_builtin_warning(const cx_builtin *b);
 

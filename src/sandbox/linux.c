@@ -1,30 +1,28 @@
-/* The kernel side of the sandbox (see sandbox.h and docs/SANDBOX.md):
- * Landlock for the file system (and TCP where the ABI has it), a seccomp
- * filter built with libseccomp for sockets and mount calls, no_new_privs,
- * and, only when a writable root holds `.git` or `.codex`, a user + mount
- * namespace that binds those read-only (Landlock can only add rights, so a
- * read-only hole inside a writable tree needs a mount). Everything that
- * allocates or opens paths happens in cx_sandbox_prepare, in the parent; the
- * child only makes system calls. */
+/* The kernel side of the sandbox (see sandbox.h and docs/SANDBOX.md): a
+ * mount namespace with a read-only tree and writable roots (mounts.c; in
+ * legacy Landlock mode only for read-only `.git` / `.codex`), Landlock for
+ * the file system as a second wall (and TCP where the ABI has it), a seccomp
+ * filter built with libseccomp for sockets and mount calls, no_new_privs.
+ * Everything that allocates or opens paths happens in cx_sandbox_prepare, in
+ * the parent; the child only makes system calls. */
 #include "sandbox/sandbox.h"
+
+#include "sandbox/mounts.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
-#include <sched.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -52,18 +50,10 @@ typedef struct ll_ruleset_attr {
 
 #define FORCE_UNAVAILABLE_ENV "CCODEX_SANDBOX_FORCE_UNAVAILABLE"
 
-typedef struct ro_mount {
-    char *path;
-    unsigned long flags; /* the mount's flags, which a remount must keep */
-} ro_mount;
-
 struct cx_sandbox {
     int ruleset_fd;
     struct sock_fprog prog;
-    bool use_ns;
-    char uid_map[48], gid_map[48];
-    ro_mount *ro;
-    size_t n_ro;
+    cx__sandbox_mounts mounts;
 };
 
 static int landlock_abi(void)
@@ -174,28 +164,12 @@ static int build_filter(const cx_sandbox_policy *p, struct sock_fprog *prog, cx_
     return 0;
 }
 
-static unsigned long mount_flags(const char *path)
-{
-    struct statvfs sv;
-    unsigned long f = 0;
-    if (statvfs(path, &sv) != 0) return 0;
-    if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
-    if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
-    return f;
-}
-
 void cx_sandbox_free(cx_sandbox *sb)
 {
     if (!sb) return;
     if (sb->ruleset_fd >= 0) close(sb->ruleset_fd);
     free(sb->prog.filter);
-    for (size_t i = 0; sb->ro && i < sb->n_ro; i++)
-        free(sb->ro[i].path);
-    free(sb->ro);
+    cx__sandbox_mounts_clear(&sb->mounts);
     free(sb);
 }
 
@@ -219,24 +193,7 @@ int cx_sandbox_prepare(const cx_sandbox_policy *p, cx_sandbox **out, cx_error *e
         return e;
     }
     int rc = build_filter(p, &sb->prog, err);
-    if (!rc && p->n_read_only) {
-        sb->use_ns = true;
-        snprintf(sb->uid_map, sizeof sb->uid_map, "%u %u 1\n", (unsigned)getuid(),
-                 (unsigned)getuid());
-        snprintf(sb->gid_map, sizeof sb->gid_map, "%u %u 1\n", (unsigned)getgid(),
-                 (unsigned)getgid());
-        sb->ro = calloc(p->n_read_only, sizeof *sb->ro);
-        for (size_t i = 0; sb->ro && i < p->n_read_only; i++) {
-            sb->ro[i].path = strdup(p->read_only[i]);
-            sb->ro[i].flags = mount_flags(p->read_only[i]);
-            sb->n_ro++;
-            if (!sb->ro[i].path) break;
-        }
-        if (!sb->ro || sb->n_ro < p->n_read_only || !sb->ro[sb->n_ro - 1].path) {
-            cx_error_set(err, CX_ENOMEM, "out of memory");
-            rc = CX_ENOMEM;
-        }
-    }
+    if (!rc) rc = cx__sandbox_mounts_prepare(p, &sb->mounts, err);
     if (rc) {
         cx_sandbox_free(sb);
         return rc;
@@ -247,39 +204,12 @@ int cx_sandbox_prepare(const cx_sandbox_policy *p, cx_sandbox **out, cx_error *e
 
 /* ---- in the child: system calls only ------------------------------------------------------- */
 
-static int write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    size_t n = strlen(text);
-    int e = write(fd, text, n) == (ssize_t)n ? 0 : errno ? errno : EIO;
-    close(fd);
-    return e;
-}
-
-static int read_only_binds(const cx_sandbox *sb)
-{
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return errno;
-    int e = write_file("/proc/self/setgroups", "deny");
-    if (!e) e = write_file("/proc/self/uid_map", sb->uid_map);
-    if (!e) e = write_file("/proc/self/gid_map", sb->gid_map);
-    if (e) return e;
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return errno;
-    for (size_t i = 0; i < sb->n_ro; i++) {
-        const char *path = sb->ro[i].path;
-        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0 ||
-            mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | sb->ro[i].flags, NULL) != 0)
-            return errno;
-    }
-    return 0;
-}
-
 int cx_sandbox_child_apply(void *prepared)
 {
     const cx_sandbox *sb = prepared;
     if (!sb) return 0;
     int e;
-    if (sb->use_ns && (e = read_only_binds(sb)) != 0) return e;
+    if ((e = cx__sandbox_mounts_apply(&sb->mounts)) != 0) return e;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
     if (syscall(SYS_landlock_restrict_self, sb->ruleset_fd, 0) != 0) return errno;
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &sb->prog) != 0) return errno;
@@ -297,17 +227,20 @@ bool cx_sandbox_available(char *why, size_t size)
         fclose(f);
     }
     bool forced = forced_unavailable();
-    bool ok = abi >= 1 && seccomp_ok && !forced;
+    /* root enters a mount namespace without a user namespace */
+    bool ns_ok = geteuid() == 0 || userns != 0;
+    bool ok = abi >= 1 && seccomp_ok && ns_ok && !forced;
     char ll[64];
     if (abi >= 1)
         snprintf(ll, sizeof ll, "Landlock ABI %d", abi);
     else
         snprintf(ll, sizeof ll, "no Landlock (%s)", strerror(-abi));
-    snprintf(why, size, "%s; %s; seccomp %s; user namespaces %s (for read-only .git/.codex)%s",
+    snprintf(why, size, "%s; %s; seccomp %s; user namespaces %s (for the read-only mounts%s)%s",
              ok ? "available" : "UNAVAILABLE", ll, seccomp_ok ? "yes" : "no",
              userns > 0    ? "yes"
              : userns == 0 ? "disabled"
                            : "unknown",
+             geteuid() == 0 ? "; root needs none" : "",
              forced ? "; disabled by " FORCE_UNAVAILABLE_ENV : "");
     return ok;
 }

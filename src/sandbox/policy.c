@@ -1,5 +1,5 @@
 /* Sandbox policies: which directories a command may write, whether it may
- * reach the network (see sandbox.h). Kernel setup lives in landlock.c. */
+ * reach the network (see sandbox.h). Kernel setup lives in linux.c and mounts.c. */
 #include "sandbox/sandbox.h"
 
 #include "base/json.h"
@@ -168,6 +168,16 @@ int cx_sandbox_policy_new(cx_sandbox_mode mode, bool network, const char *const 
     return 0;
 }
 
+int cx_sandbox_policy_widen(cx_sandbox_policy *p, const char *const *roots, size_t n_roots,
+                            bool network)
+{
+    if (p->mode == CX_SANDBOX_FULL_ACCESS) return 0;
+    if (network) p->network = true;
+    for (size_t i = 0; i < n_roots; i++)
+        if (add_root(p, roots[i])) return CX_ENOMEM;
+    return 0;
+}
+
 int cx_sandbox_policy_from_config(const cx_config *cfg, const char *cwd,
                                   const char *const *extra_roots, size_t n_extra,
                                   cx_sandbox_policy **out, cx_error *err)
@@ -212,6 +222,9 @@ int cx_sandbox_policy_from_config(const cx_config *cfg, const char *cwd,
     /* the [sandbox_workspace_write] table governs workspace-write only */
     int rc =
         cx_sandbox_policy_new(mode, net && mode == CX_SANDBOX_WORKSPACE_WRITE, roots, n, out, err);
+    bool legacy = false;
+    if (cfg->features) cx_json_get_bool(cfg->features, "use_legacy_landlock", &legacy);
+    if (!rc && *out) (*out)->legacy_landlock = legacy;
     free(memories);
     free(roots);
     return rc;

@@ -45,6 +45,9 @@ typedef struct cx_sandbox_policy {
     size_t n_writable;
     char **read_only; /* .git / .codex directly inside a writable root */
     size_t n_read_only;
+    /* features.use_legacy_landlock: Landlock alone for the file system (denied
+     * writes read EACCES), no read-only mount tree */
+    bool legacy_landlock;
 } cx_sandbox_policy;
 
 /* The policy for commands run in cwd under cfg (sandbox_mode, the
@@ -57,6 +60,11 @@ int cx_sandbox_policy_from_config(const struct cx_config *cfg, const char *cwd,
 /* A policy from explicit parts (roots are copied; non-existing ones dropped). */
 int cx_sandbox_policy_new(cx_sandbox_mode mode, bool network, const char *const *roots,
                           size_t n_roots, cx_sandbox_policy **out, cx_error *err);
+/* Widens a sandboxed p by granted directories (writable from then on, in
+ * read-only mode too; `.git` / `.codex` inside stay read-only) and, with
+ * network, the network. No-op for danger-full-access. 0 or CX_ENOMEM. */
+int cx_sandbox_policy_widen(cx_sandbox_policy *p, const char *const *roots, size_t n_roots,
+                            bool network);
 void cx_sandbox_policy_free(cx_sandbox_policy *p);
 /* "read-only", "workspace-write", "danger-full-access". */
 const char *cx_sandbox_mode_name(cx_sandbox_mode m);
@@ -77,6 +85,11 @@ void cx_sandbox_free(cx_sandbox *sb);
 /* Whether the kernel gives what a sandboxed mode needs; fills why (a line
  * for `ccodex doctor`: the Landlock ABI, seccomp, user namespaces). */
 bool cx_sandbox_available(char *why, size_t size);
+
+/* How a spawn names the sandbox's setup in the child when it fails there
+ * (base/proc's setup_what): "sandbox unavailable: setting up the sandbox
+ * failed: Operation not permitted". */
+#define CX_SANDBOX_SETUP_WHAT "sandbox unavailable: setting up the sandbox"
 
 /* The one line ccodex prints when a sandboxed command was refused because the
  * sandbox is unavailable. */

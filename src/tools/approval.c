@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "ccodex/config.h"
 #include "tools/safe_command.h"
+#include "tools/tool_proc.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ struct cx_approver {
      * lets the same command out of the sandbox later */
     char **always;
     size_t n_always;
+    cx__grants *grants; /* request_permissions' answers, for the sandbox */
 };
 
 cx_approver *cx_approver_new(cx_ask_user_fn ask, void *user)
@@ -29,6 +31,11 @@ cx_approver *cx_approver_new(cx_ask_user_fn ask, void *user)
     if (!ap) return NULL;
     ap->ask = ask;
     ap->user = user;
+    ap->grants = cx__grants_new();
+    if (!ap->grants) {
+        free(ap);
+        return NULL;
+    }
     pthread_mutex_init(&ap->mu, NULL);
     return ap;
 }
@@ -39,8 +46,14 @@ void cx_approver_free(cx_approver *ap)
     for (size_t i = 0; i < ap->n_always; i++)
         free(ap->always[i]);
     free(ap->always);
+    cx__grants_free(ap->grants);
     pthread_mutex_destroy(&ap->mu);
     free(ap);
+}
+
+cx__grants *cx__approval_grants(cx_approver *ap)
+{
+    return ap ? ap->grants : NULL;
 }
 
 static const char *policy_of(const cx_tool_env *env)
@@ -166,6 +179,11 @@ static bool looks_denied(const char *output)
     for (const char *const *w = words; *w; w++)
         if (output && strcasestr(output, *w)) return true;
     return false;
+}
+
+bool cx__approval_denied(const cx_tool_env *env, bool escalated, int exit_code, const char *output)
+{
+    return exit_code != 0 && cx__tool_sandboxed(env, escalated) && looks_denied(output);
 }
 
 bool cx__approval_retry(cx_approver *ap, const cx_tool_env *env, const char *command,

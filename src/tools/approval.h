@@ -23,6 +23,7 @@
 #define CX_TOOLS_APPROVAL_H
 
 #include "tools/basic_tools.h"
+#include "tools/grants.h"
 
 #include <stdbool.h>
 
@@ -32,6 +33,9 @@ typedef struct cx_approver cx_approver;
  * approver borrows user. NULL when out of memory. */
 cx_approver *cx_approver_new(cx_ask_user_fn ask, void *user);
 void cx_approver_free(cx_approver *ap);
+/* The session's sandbox grants (request_permissions), owned by ap; NULL when
+ * ap is NULL. */
+cx__grants *cx__approval_grants(cx_approver *ap);
 
 /* Decides whether the command call with args (borrowed; reads
  * sandbox_permissions and justification) may run. command is its display
@@ -44,6 +48,12 @@ void cx_approver_free(cx_approver *ap);
 bool cx__approval_check(cx_approver *ap, const cx_tool_env *env, const json_object *args,
                         const char *command, const char *const *argv, bool exec_command,
                         bool *escalated, cx_tool_output *out);
+
+/* Upstream's test for a sandbox denial: the command ran sandboxed (not
+ * escalated, a sandboxed mode), exited non-zero, and its output names one of
+ * the ways a sandbox says no ("read-only file system", "permission denied",
+ * ...). */
+bool cx__approval_denied(const cx_tool_env *env, bool escalated, int exit_code, const char *output);
 
 /* on-failure: after a sandboxed command failed with output that looks like a
  * sandbox denial, asks whether to run it again outside the sandbox ("The

@@ -122,6 +122,7 @@ int cx_plan_tool_register(cx_tool_registry *reg)
 typedef struct ask_state {
     cx_ask_user_fn ask;
     void *user;
+    cx__grants *grants; /* request_permissions only; borrowed, may be NULL */
 } ask_state;
 
 static int user_input_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
@@ -396,12 +397,14 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
             bool session = !strcmp(pick, "Grant for the session");
             bool turn = !strcmp(pick, "Grant for this turn");
             free(pick);
+            /* the sandbox of the later commands widens by what was granted */
+            if ((session || turn) && as->grants) rc = cx__grants_add(as->grants, perms, session);
             json_object *result = json_object_new_object();
             cx_json_set(result, "permissions",
                         (session || turn) ? json_object_get(perms) : json_object_new_object());
             cx_json_set_str(result, "scope", session ? "session" : "turn");
             char *text = cx_json_to_string(result);
-            rc = cx_tool_output_setf(out, true, "%s", text ? text : "{}");
+            if (!rc) rc = cx_tool_output_setf(out, true, "%s", text ? text : "{}");
             free(text);
             json_object_put(result);
         }
@@ -410,7 +413,8 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
     return rc;
 }
 
-int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user)
+int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user,
+                                 cx__grants *grants)
 {
     static const char spec[] =
         "{\"type\":\"function\",\"name\":\"request_permissions\",\"description\":\"Ask the user "
@@ -434,6 +438,7 @@ int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void
     if (!as) return CX_ENOMEM;
     as->ask = ask;
     as->user = ask_user;
+    as->grants = grants;
     return add_spec(reg, "request_permissions", spec, CX_TOOL_FUNCTION, permissions_handler, as,
                     free);
 }

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "ccodex/tools.h"
+#include "tools/grants.h"
 
 /* Asks the user the questions of a request_user_input call ({"questions":[..]},
  * borrowed) and returns the answer object ({"answers":{id:{"answers":[..]}}},
@@ -23,8 +24,10 @@ int cx_plan_tool_register(cx_tool_registry *reg);
 /* ask may be NULL: Plan-mode calls then report that no user can be asked. */
 int cx_user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user);
 /* pycodex's request_permissions; the question reaches the user through ask
- * (NULL: the call reports it was cancelled). */
-int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user);
+ * (NULL: the call reports it was cancelled). What the user grants widens the
+ * session's sandbox through grants (borrowed, may be NULL). */
+int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user,
+                                 cx__grants *grants);
 int cx_view_image_tool_register(cx_tool_registry *reg);
 /* cx_image_data_url and cx_image_unsupported_text: include/ccodex/tools.h */
 int cx_web_search_tool_register(cx_tool_registry *reg, bool external_web_access);

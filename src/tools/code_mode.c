@@ -446,7 +446,7 @@ static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env 
     cx_proc_opts o = {.argv = argv, .cwd = env->cwd, .io = CX_PROC_IO_SPLIT, .stdin_pipe = true};
     cx_proc *proc;
     cx_error perr;
-    if (cx__tool_spawn(env, false, &o, &proc, NULL, &perr) != 0) {
+    if (cx__tool_spawn(env, false, NULL, &o, &proc, NULL, &perr) != 0) {
         /* the reason may be long (a sandbox error): keep what fits */
         static const char prefix[] = "cannot start node: ";
         size_t pre = sizeof prefix - 1, len = strlen(perr.msg);

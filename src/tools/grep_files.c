@@ -44,7 +44,7 @@ int cx__ft_run(const cx_tool_env *env, char *const argv[], const char *cwd, long
                           .on_output = collect,
                           .user = &k};
     cx_proc_result res;
-    if (cx__tool_run(env, false, &o, &r, &res, spawn_err, NULL) != 0) {
+    if (cx__tool_run(env, false, NULL, &o, &r, &res, spawn_err, NULL) != 0) {
         if (!*spawn_err) *spawn_err = EIO;
         return CX__FT_SPAWN;
     }

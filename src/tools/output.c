@@ -4,6 +4,7 @@
  * it uses only base/, so every tool may use it. */
 #include "tools/output.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,32 +28,114 @@ const char *cx_output_format_seconds(double seconds, char *buf, unsigned size)
     return buf;
 }
 
+/* Quoting styles a stretch of a word can use, best first. */
+enum { Q_BARE = 1, Q_SINGLE = 2, Q_DOUBLE = 4 };
+
+/* Which styles may hold byte c. Bytes >= 0x80 are quoted; backslash and '^'
+ * never go in single quotes; '$', '`', '!' and '^' never in double quotes
+ * (upstream's quoting rules, shared with its shlex crate). */
+static unsigned styles_for(unsigned char c)
+{
+    unsigned ok = Q_SINGLE | Q_DOUBLE;
+    if (c < 0x80 && (isalnum(c) || strchr("+-./:@]_", c))) ok |= Q_BARE;
+    if (c == '\'' || c == '^' || c == '\\') ok &= ~(unsigned)Q_SINGLE;
+    if (c == '$' || c == '`' || c == '!' || c == '^') ok &= ~(unsigned)Q_DOUBLE;
+    return ok;
+}
+
+/* Appends one word: the longest prefix one style can hold, in the best such
+ * style, then the same for the rest. */
+static void quote_word(cx_buf *b, const char *w)
+{
+    const unsigned char *p = (const unsigned char *)w;
+    if (!*p) {
+        cx_buf_puts(b, "''");
+        return;
+    }
+    while (*p) {
+        unsigned ok = Q_BARE | Q_SINGLE | Q_DOUBLE;
+        size_t n = 0;
+        if (p[0] == '^') { /* a leading caret is safe only right after a single quote */
+            ok = Q_SINGLE;
+            n = 1;
+        }
+        for (; p[n]; n++) {
+            unsigned next = ok & styles_for(p[n]);
+            if (!next) break;
+            ok = next;
+        }
+        if (ok & Q_BARE) {
+            cx_buf_append(b, (const char *)p, n);
+        } else if (ok & Q_SINGLE) {
+            cx_buf_putc(b, '\'');
+            cx_buf_append(b, (const char *)p, n);
+            cx_buf_putc(b, '\'');
+        } else {
+            cx_buf_putc(b, '"');
+            for (size_t i = 0; i < n; i++) {
+                if (p[i] == '"' || p[i] == '\\') cx_buf_putc(b, '\\');
+                cx_buf_putc(b, (char)p[i]);
+            }
+            cx_buf_putc(b, '"');
+        }
+        p += n;
+    }
+}
+
 char *cx_output_shlex_join(const char *const *argv)
 {
     cx_buf b = CX_BUF_INIT;
     cx_buf_puts(&b, "");
     for (size_t i = 0; argv[i]; i++) {
-        const char *a = argv[i];
         if (i) cx_buf_putc(&b, ' ');
-        bool safe = *a != '\0';
-        for (const char *c = a; *c; c++)
-            if (!(((*c | 32) >= 'a' && (*c | 32) <= 'z') || (*c >= '0' && *c <= '9') ||
-                  strchr("@%+=:,./-_", *c)))
-                safe = false;
-        if (safe) {
-            cx_buf_puts(&b, a);
-            continue;
-        }
-        cx_buf_putc(&b, '\'');
-        for (const char *c = a; *c; c++) {
-            if (*c == '\'')
-                cx_buf_puts(&b, "'\"'\"'");
-            else
-                cx_buf_putc(&b, *c);
-        }
-        cx_buf_putc(&b, '\'');
+        quote_word(&b, argv[i]);
     }
     return cx_buf_steal(&b);
+}
+
+/* s as Rust's Debug prints a str: quoted, with \\ \" \n \r \t \0 escaped and
+ * other control characters as \u{..}. */
+static void debug_str(cx_buf *b, const char *s, size_t len)
+{
+    static const char plain[] = "\"\\\n\r\t", shown[] = "\"\\nrt";
+    cx_buf_putc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *hit = c ? memchr(plain, c, sizeof plain - 1) : NULL;
+        if (hit) {
+            cx_buf_putc(b, '\\');
+            cx_buf_putc(b, shown[hit - plain]);
+        } else if (c == 0) {
+            cx_buf_puts(b, "\\0");
+        } else if (c < 0x20 || c == 0x7f) {
+            cx_buf_printf(b, "\\u{%x}", c);
+        } else {
+            cx_buf_putc(b, (char)c);
+        }
+    }
+    cx_buf_putc(b, '"');
+}
+
+void cx_output_sandbox_denied(cx_buf *b, const char *tool, const char *command, int exit_code,
+                              const char *output, size_t len)
+{
+    /* the inner error is printed with Debug, then printed again as a field */
+    cx_buf inner = CX_BUF_INIT;
+    cx_buf_printf(&inner,
+                  "Codex(Sandbox(Denied { output: ExecToolCallOutput { exit_code: %d, stdout: "
+                  "StreamOutput { text: \"\", truncated_after_lines: None }, stderr: StreamOutput "
+                  "{ text: ",
+                  exit_code);
+    debug_str(&inner, output, len);
+    cx_buf_puts(&inner,
+                ", truncated_after_lines: None }, aggregated_output: StreamOutput { text: ");
+    debug_str(&inner, output, len);
+    cx_buf_puts(&inner, ", truncated_after_lines: None }, duration: 0ns, timed_out: false }, "
+                        "network_policy_decision: None }))");
+    cx_buf_printf(b, "%s failed for `%s`: CreateProcess { message: ", tool, command);
+    debug_str(b, inner.data ? inner.data : "", inner.len);
+    cx_buf_puts(b, " }");
+    cx_buf_free(&inner);
 }
 
 size_t cx_output_approx_tokens(size_t bytes)

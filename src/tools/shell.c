@@ -74,8 +74,9 @@ static int capture_output(void *user, int stream, const char *data, size_t n)
 
 /* Runs argv and fills r. Returns 0, or an errno value when the program could
  * not be started (err_msg then says why). */
-static int run(const cx_tool_env *env, bool escalated, char *const argv[], const char *cwd,
-               char **envp, long timeout_ms, run_result *r, char *err_msg, size_t err_size)
+static int run(const cx_tool_env *env, cx_approver *ap, bool escalated, char *const argv[],
+               const char *cwd, char **envp, long timeout_ms, run_result *r, char *err_msg,
+               size_t err_size)
 {
     cx_proc_opts o = {.argv = argv, .envp = envp, .cwd = cwd, .io = CX_PROC_IO_MERGED};
     cx_proc_run_opts ro = {.timeout_ms = timeout_ms,
@@ -86,7 +87,7 @@ static int run(const cx_tool_env *env, bool escalated, char *const argv[], const
     cx_proc_result res;
     cx_error err;
     int e = 0;
-    if (cx__tool_run(env, escalated, &o, &ro, &res, &e, &err) != 0) {
+    if (cx__tool_run(env, escalated, cx__approval_grants(ap), &o, &ro, &res, &e, &err) != 0) {
         size_t n = strlen(err.msg); /* keep what fits: gcc -O2 warns on a %s cut */
         if (err_size) {
             if (n >= err_size) n = err_size - 1;
@@ -177,7 +178,7 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
     char err[512] = "";
     long timeout =
         timeout_ms > 0 ? (timeout_ms > 86400000 ? 86400000 : (long)timeout_ms) : DEFAULT_TIMEOUT_MS;
-    int e = run(env, escalated, argv, cwd, envp, timeout, &r, err, sizeof err);
+    int e = run(env, ap, escalated, argv, cwd, envp, timeout, &r, err, sizeof err);
     if (!e && !r.cancelled && !escalated && r.exit_code != 0) {
         /* on-failure: a sandbox denial may be re-run outside it, if the user says so */
         cx_buf all = CX_BUF_INIT;
@@ -190,7 +191,8 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
             cx_buf_free(&r.head);
             cx_buf_free(&r.tail);
             r = (run_result){.head = CX_BUF_INIT, .tail = CX_BUF_INIT};
-            e = run(env, true, argv, cwd, envp, timeout, &r, err, sizeof err);
+            escalated = true;
+            e = run(env, ap, true, argv, cwd, envp, timeout, &r, err, sizeof err);
         }
     }
     cx_shell_env_free(envp);
@@ -208,7 +210,9 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
         model_text(&r, &content, &cut);
         char secs[32];
         cx_output_format_seconds((double)r.elapsed_ms / 1000.0, secs, sizeof secs);
-        if (freeform) {
+        /* upstream answers a sandbox denial in the text form, from shell too */
+        bool denied = cx__approval_denied(env, escalated, r.exit_code, content.data);
+        if (freeform || denied) {
             cx_buf_printf(&text, "Exit code: %d\nWall time: %s seconds\n", r.exit_code, secs);
             size_t total = count_lines(content.data, content.len);
             if (total != count_lines(cut.data, cut.len))
@@ -381,15 +385,18 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
 }
 
 /* Parameter names and types as upstream declares them; the texts are ours. */
-#define APPROVAL_PROPS                                                                             \
+#define JUSTIFICATION_PROP                                                                         \
     "\"justification\":{\"type\":\"string\",\"description\":\"With sandbox_permissions set to "    \
     "require_escalated: one short question asking the user to allow the command outside the "      \
-    "sandbox, saying why.\"},"                                                                     \
+    "sandbox, saying why.\"},"
+#define ESCALATION_PROPS                                                                           \
     "\"prefix_rule\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"With "  \
     "require_escalated only: a command prefix the user could approve once for similar "            \
     "commands.\"},"                                                                                \
     "\"sandbox_permissions\":{\"type\":\"string\",\"description\":\"\\\"use_default\\\" (the "     \
     "default) or \\\"require_escalated\\\" to ask for running outside the sandbox.\"},"
+/* upstream lists the properties in name order */
+#define APPROVAL_PROPS JUSTIFICATION_PROP ESCALATION_PROPS
 
 static const char SHELL_SPEC[] =
     "{\"type\":\"function\",\"name\":\"shell\",\"description\":\"Run a program given as an argv "
@@ -408,9 +415,9 @@ static const char SHELL_COMMAND_SPEC[] =
     "{\"type\":\"function\",\"name\":\"shell_command\",\"description\":\"Run a script with the "
     "user's shell and return its exit code, wall time and combined output.\",\"strict\":false,"
     "\"parameters\":{\"type\":\"object\",\"properties\":{"
-    "\"command\":{\"type\":\"string\",\"description\":\"The script to run.\"}," APPROVAL_PROPS
+    "\"command\":{\"type\":\"string\",\"description\":\"The script to run.\"}," JUSTIFICATION_PROP
     "\"login\":{\"type\":\"boolean\",\"description\":\"Run the shell as a login shell (-l). "
-    "True unless set.\"},"
+    "True unless set.\"}," ESCALATION_PROPS
     "\"timeout_ms\":{\"type\":\"number\",\"description\":\"Kill the command after this many "
     "milliseconds (10000 if left out).\"},"
     "\"workdir\":{\"type\":\"string\",\"description\":\"Directory to run in; the turn's working "

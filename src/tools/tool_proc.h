@@ -8,15 +8,21 @@
 
 #include "base/proc.h"
 #include "ccodex/tools.h"
+#include "tools/grants.h"
 
 /* cx_proc_spawn under env's sandbox (o->child_setup must be NULL: the sandbox
- * owns it). escalated=true runs without the sandbox: only for a command the
- * user approved to run outside it. */
-int cx__tool_spawn(const cx_tool_env *env, bool escalated, cx_proc_opts *o, cx_proc **out,
-                   int *errno_out, cx_error *err);
-/* cx_proc_run under env's sandbox. */
-int cx__tool_run(const cx_tool_env *env, bool escalated, cx_proc_opts *o, const cx_proc_run_opts *r,
-                 cx_proc_result *res, int *errno_out, cx_error *err);
+ * owns it), widened by the session's grants (may be NULL). escalated=true
+ * runs without the sandbox: only for a command the user approved to run
+ * outside it. */
+int cx__tool_spawn(const cx_tool_env *env, bool escalated, cx__grants *grants, cx_proc_opts *o,
+                   cx_proc **out, int *errno_out, cx_error *err);
+/* cx_proc_run under env's sandbox and grants (may be NULL). */
+int cx__tool_run(const cx_tool_env *env, bool escalated, cx__grants *grants, cx_proc_opts *o,
+                 const cx_proc_run_opts *r, cx_proc_result *res, int *errno_out, cx_error *err);
+
+/* True when commands under env run inside a sandbox (a sandboxed mode and
+ * not an approved escalation). */
+bool cx__tool_sandboxed(const cx_tool_env *env, bool escalated);
 
 /* True when env's sandbox lets a command write path (absolute); what
  * apply_patch checks before writing anything. */

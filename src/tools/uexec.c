@@ -179,7 +179,7 @@ static char **command_env(const cx_tool_env *tenv)
 }
 
 static int spawn(session *s, char *const argv[], const char *cwd, bool tty, bool escalated,
-                 const cx_tool_env *tenv, cx_error *err)
+                 cx_approver *ap, const cx_tool_env *tenv, cx_error *err)
 {
     char **env = command_env(tenv);
     if (!env) return cx_error_set(err, CX_ENOMEM, "out of memory");
@@ -191,7 +191,7 @@ static int spawn(session *s, char *const argv[], const char *cwd, bool tty, bool
                       .stdin_pipe = true,
                       .pty_raw = true,
                       .late_errors = true};
-    int rc = cx__tool_spawn(tenv, escalated, &o, &s->proc, NULL, err);
+    int rc = cx__tool_spawn(tenv, escalated, cx__approval_grants(ap), &o, &s->proc, NULL, err);
     cx_shell_env_free(env);
     if (rc) return rc;
     cx_proc_take_fds(s->proc, &s->in_fd, &s->out_fd, NULL);
@@ -391,6 +391,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
         return prc;
     }
     const char *argv[] = {shell, login ? "-lc" : "-c", cmd, NULL};
+again:;
     session *s = calloc(1, sizeof *s);
     if (!s) {
         free(cwd);
@@ -406,7 +407,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     emit_item(env, CX_EV_ITEM_STARTED, s, "", false, 0);
     long long t0 = cx_clock_ms();
     cx_error err;
-    if (spawn(s, (char *const *)argv, cwd, tty, escalated, env, &err) != 0) {
+    if (spawn(s, (char *const *)argv, cwd, tty, escalated, ux->approver, env, &err) != 0) {
         emit_item(env, CX_EV_ITEM_COMPLETED, s, err.msg, true, -1);
         cx_tool_output_setf(out, false, "exec_command failed: %s", err.msg);
         pthread_mutex_destroy(&s->mu);
@@ -418,7 +419,6 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
         json_object_put(args);
         return 0;
     }
-    free(cwd);
     if (pthread_create(&s->reader, NULL, reader_main, s) != 0) {
         cx_proc_free(s->proc);
         s->exited = true;
@@ -429,6 +429,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
         free(s->command);
         free(s->call_id);
         free(s);
+        free(cwd);
         json_object_put(args);
         return 0;
     }
@@ -439,7 +440,19 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     char *output = collect(s, t0 + wait, env->cancel, &len, &exited, &code);
     double wall = (double)(cx_clock_ms() - t0) / 1000.0;
     cx_buf b = CX_BUF_INIT;
-    if (exited) {
+    bool denied = exited && cx__approval_denied(env, escalated, code, output);
+    if (denied) {
+        emit_item(env, CX_EV_ITEM_COMPLETED, s, cx_buf_str(&s->all), true, code);
+        /* on-failure: the user may let it run again outside the sandbox */
+        if (cx__approval_retry(ux->approver, env, cmd, output)) {
+            session_free(s);
+            free(output);
+            escalated = true;
+            goto again;
+        }
+        cx_output_sandbox_denied(&b, "exec_command", s->command, code, output, len);
+        session_free(s);
+    } else if (exited) {
         format_reply(&b, s->command, wall, true, code, 0, output, len, max_tokens);
         emit_item(env, CX_EV_ITEM_COMPLETED, s, cx_buf_str(&s->all), true, code);
         session_free(s);
@@ -453,10 +466,11 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
         format_reply(&b, s->command, wall, false, 0, id, output, len, max_tokens);
     }
     free(output);
+    free(cwd);
     json_object_put(args);
     free(out->text);
     out->text = cx_buf_steal(&b);
-    out->success = true;
+    out->success = !denied;
     return out->text ? 0 : CX_ENOMEM;
 }
 

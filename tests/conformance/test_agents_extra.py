@@ -4,7 +4,9 @@ Two scenario sets are replayed with the shared capture script (capture_more.py):
 - ../shared/conformance/scenarios-extra.json (captures in ../shared/conformance/upstream-0.115.0);
 - tests/fixtures/upstream-extra/scenarios.json, recorded by us from the same 0.115.0 binary (error
   texts of the agent tools, closed agents, id forms, and code mode run with a Node.js new enough for
-  upstream, which the shared captures lacked).
+  upstream, which the shared captures lacked). Their copies of upstream's prose (instructions,
+  developer texts, tool descriptions) are scrubbed before commit (scrub_captures.py): the
+  comparison never looks at them.
 Requests are compared field by field (prose excluded, random nicknames blanked) and, for --json
 runs, the JSONL events line by line."""
 import glob, json, os, re, shutil, subprocess, sys, tempfile, unittest

@@ -2,7 +2,7 @@
 yes / no / always question, and the answer decides whether the command runs outside the sandbox.
 Driven on a pseudo-terminal against the scripted model server; the default sandbox is read-only,
 so a file written in the workspace proves the command ran unsandboxed."""
-import json, os, re, sys, time, unittest
+import json, os, re, shutil, sys, tempfile, time, unittest
 
 from harness import BIN, Env
 from ptyrun import PtyProc
@@ -58,7 +58,7 @@ class ApprovalTests(unittest.TestCase):
                 self.assertTrue(self.exists(w, "m1"))
                 out = outputs(w.requests()[1])["call_1"]
                 self.assertNotIn("rejected", out)
-                self.assertNotIn("Permission denied", out)
+                self.assertNotIn("Read-only file system", out)
 
     def test_no_answers_the_model_with_upstreams_rejection(self):
         for tool, args in (("exec_command", esc(cmd="touch m2", login=False)),
@@ -115,7 +115,7 @@ class ApprovalTests(unittest.TestCase):
         self.finish(p)
         self.assertNotIn("[question]", p.buf)
         self.assertFalse(self.exists(w, "m6"))
-        self.assertIn("Permission denied", outputs(w.requests()[1])["call_1"])
+        self.assertIn("Read-only file system", outputs(w.requests()[1])["call_1"])
 
     def test_never_refuses_without_asking(self):
         w, p = self.start([[call("exec_command", esc(cmd="touch m7", login=False))],
@@ -174,7 +174,7 @@ class ApprovalTests(unittest.TestCase):
         p.expect("assistant> ok")
         self.finish(p)
         self.assertFalse(self.exists(w, "u3"))
-        self.assertIn("Permission denied", outputs(w.requests()[1])["call_1"])
+        self.assertIn("Read-only file system", outputs(w.requests()[1])["call_1"])
 
     def test_on_failure_offers_a_rerun_outside_the_sandbox(self):
         retry = r"\[question\] Approve: The sandbox denied this command\. Run this command outside the sandbox\? `{}`"
@@ -195,7 +195,7 @@ class ApprovalTests(unittest.TestCase):
                     self.assertTrue(out.startswith("Exit code: 0"), out)
                 else:
                     self.assertTrue(out.startswith("Exit code: 1"), out)
-                    self.assertIn("Permission denied", out)
+                    self.assertIn("Read-only file system", out)
                 # a failure that is no denial is not offered a re-run
                 self.assertEqual(p.buf.count("[question]"), 1)
 
@@ -207,6 +207,73 @@ class ApprovalTests(unittest.TestCase):
         self.finish(p)
         self.assertNotIn("[question]", p.buf)
         self.assertFalse(self.exists(w, "f2"))
+
+
+    def test_on_failure_reruns_a_denied_exec_command(self):
+        retry = r"\[question\] Approve: The sandbox denied this command\. Run this command outside the sandbox\? `{}`"
+        for answer, written in (("1", True), ("3", False)):
+            with self.subTest(answer=answer):
+                w, p = self.start([[call("exec_command", {"cmd": "touch f3", "login": False})],
+                                   [{"type": "message", "text": "ok"}]], policy="on-failure")
+                p.send("go\r")
+                p.expect(retry.format("touch f3"))
+                self.assertFalse(self.exists(w, "f3"))
+                p.send(answer + "\r")
+                p.expect("assistant> ok")
+                self.finish(p)
+                self.assertEqual(self.exists(w, "f3"), written)
+                out = outputs(w.requests()[1])["call_1"]
+                if written:
+                    self.assertRegex(out, r"(?s)^Command: /bin/\w+ -c 'touch f3'\n.*Process exited with code 0\n")
+                else:
+                    # upstream's answer for a sandbox denial
+                    self.assertTrue(out.startswith("exec_command failed for `/bin/bash -c 'touch f3'`: "
+                                                   "CreateProcess { message: \"Codex(Sandbox(Denied { "
+                                                   "output: ExecToolCallOutput { exit_code: 1, "), out)
+                    self.assertIn("Read-only file system", out)
+
+    def grant_session(self, answer, turn2_write):
+        """A request_permissions grant of a directory outside the (read-only) workspace, a write
+        there in the same turn and one in the next turn."""
+        d = tempfile.mkdtemp(prefix="cx-grant-")
+        self.addCleanup(shutil.rmtree, d, True)
+        perms = {"file_system": {"write": [d]}}
+        w, p = self.start([[call("request_permissions", {"reason": "write results", "permissions": perms},
+                                 "rp")],
+                           [call("exec_command", {"cmd": f"touch {d}/g1", "login": False}, "c1")],
+                           [{"type": "message", "text": "first"}],
+                           [call("shell_command", {"command": turn2_write.format(d=d), "login": False},
+                                 "c2")],
+                           [{"type": "message", "text": "second"}]],
+                          extra='experimental_supported_tools = ["request_permissions"]\n')
+        p.send("go\r")
+        p.expect(r"\[question\] Permissions: Grant these permissions \(write results\)\?")
+        p.expect(r"3\. Grant for the session")
+        p.send(answer + "\r")
+        p.expect("assistant> first")
+        p.send("again\r")
+        p.expect("assistant> second")
+        self.finish(p)
+        return d, w
+
+    def test_request_permissions_session_grant_widens_the_sandbox(self):
+        d, w = self.grant_session("3", "touch {d}/g2")
+        self.assertTrue(os.path.exists(os.path.join(d, "g1")))
+        self.assertTrue(os.path.exists(os.path.join(d, "g2")))  # still granted in the next turn
+        # nothing else was opened: the workspace stays read-only
+        self.assertFalse(self.exists(w, "x"))
+
+    def test_request_permissions_turn_grant_ends_with_the_turn(self):
+        d, w = self.grant_session("2", "touch {d}/g2")
+        self.assertTrue(os.path.exists(os.path.join(d, "g1")))
+        self.assertFalse(os.path.exists(os.path.join(d, "g2")))
+        self.assertIn("Read-only file system", outputs(w.requests()[4])["c2"])
+
+    def test_request_permissions_denied_keeps_the_sandbox(self):
+        d, w = self.grant_session("1", "touch {d}/g2; touch x")
+        self.assertFalse(os.path.exists(os.path.join(d, "g1")))
+        self.assertFalse(os.path.exists(os.path.join(d, "g2")))
+        self.assertFalse(self.exists(w, "x"))
 
 
 if __name__ == "__main__":

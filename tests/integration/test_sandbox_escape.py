@@ -2,7 +2,8 @@
 `ccodex sandbox linux` (the same policy and spawner the agent's tools use), plus the agent's own
 exec_command (pipes and PTY) and shell_command. Read-only and workspace-write must let nothing
 out; danger-full-access must let everything through (which proves each attempt is a real one).
-Runs as any user, root included (CI runs as root): Landlock and seccomp bind root too."""
+Runs as any user, root included (CI runs as root): the mount namespace, Landlock and seccomp
+bind root too."""
 import json, os, shutil, socket, subprocess, sys, tempfile, threading, time, unittest
 
 from harness import BIN, Env
@@ -11,6 +12,8 @@ PY = os.path.realpath(sys.executable)  # not a pyenv shim: the shim's scripts ar
 MODES = {
     "read-only": [],
     "workspace-write": ["--full-auto"],
+    # upstream's features.use_legacy_landlock: Landlock without the read-only mount tree
+    "legacy-landlock": ["--full-auto", "-c", "features.use_legacy_landlock=true"],
     "danger-full-access": ["-c", 'sandbox_mode="danger-full-access"'],
 }
 # /tmp and $TMPDIR are writable roots by default; the tests' "outside" lives under /tmp
@@ -80,12 +83,18 @@ class World:
             f.write("m\n")
         os.symlink(self.out, os.path.join(self.ws, "lnk"))
 
-    def sandbox(self, mode, script, timeout=30, extra_env=None):
+    def sandbox(self, mode, script, timeout=30, extra_env=None, prefix=()):
         env = dict(os.environ, CODEX_HOME=self.home, HOME=self.root)
         env.pop("TMPDIR", None)
         env.update(extra_env or {})
-        return subprocess.run([BIN, "sandbox", "linux"] + MODES[mode] + ["--", "/bin/sh", "-c", script],
+        return subprocess.run(list(prefix) + [BIN, "sandbox", "linux"] + MODES[mode]
+                              + ["--", "/bin/sh", "-c", script],
                               cwd=self.ws, env=env, capture_output=True, text=True, timeout=timeout)
+
+    def give_to(self, uid):
+        for top, dirs, files in os.walk(self.root):
+            for name in [top] + [os.path.join(top, n) for n in dirs + files]:
+                os.lchown(name, uid, uid)
 
     def exists(self, *parts):
         return os.path.exists(os.path.join(self.root, *parts))
@@ -146,7 +155,7 @@ class EscapeTests(unittest.TestCase):
 
     def test_git_dir_stays_read_only(self):
         for mode, allowed in (("read-only", False), ("workspace-write", False),
-                              ("danger-full-access", True)):
+                              ("legacy-landlock", False), ("danger-full-access", True)):
             with self.subTest(mode=mode):
                 w = self.world()
                 p = w.sandbox(mode, "echo pwn > .git/probe; echo pwn > .git/hooks/pre-commit; "
@@ -155,13 +164,12 @@ class EscapeTests(unittest.TestCase):
                 self.assertEqual(w.exists("ws", ".git", "hooks", "pre-commit"), allowed, p.stderr)
                 if not allowed:
                     self.assertTrue(w.exists("ws", ".git"), "the .git directory was moved away")
-                    # Landlock refuses first in read-only; the read-only bind in workspace-write
-                    self.assertIn("Read-only file system" if mode == "workspace-write"
-                                  else "Permission denied", p.stderr)
+                    # the read-only mounts refuse, in every mode (legacy too: a bind)
+                    self.assertIn("Read-only file system", p.stderr)
 
     def test_workspace_and_devices(self):
         for mode, writable in (("read-only", False), ("workspace-write", True),
-                               ("danger-full-access", True)):
+                               ("legacy-landlock", True), ("danger-full-access", True)):
             with self.subTest(mode=mode):
                 w = self.world()
                 p = w.sandbox(mode, "echo x > /dev/null && echo null-ok; echo in > inside.txt; "
@@ -170,7 +178,41 @@ class EscapeTests(unittest.TestCase):
                 self.assertEqual(w.exists("ws", "inside.txt"), writable, p.stderr)
                 self.assertEqual(w.exists("ws", "sub", "f"), writable, p.stderr)
                 if not writable:
-                    self.assertIn("Permission denied", p.stderr)
+                    self.assertIn("Read-only file system", p.stderr)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"),
+                         "needs root to start a command as an unprivileged user")
+    def test_unprivileged_user_gets_the_same_walls(self):
+        # CI runs as root, which needs no user namespace; an ordinary user goes through one
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        for mode, inside in (("read-only", False), ("workspace-write", True),
+                             ("legacy-landlock", True)):
+            with self.subTest(mode=mode):
+                w = self.world()
+                w.give_to(65534)
+                p = w.sandbox(mode, f"id -u; echo in > inside.txt; echo x > .git/probe; "
+                                    f"echo x > {w.out}/w1; echo x > /proc/$PPID/root{w.out}/w2; "
+                                    f"echo x > lnk/w3", prefix=nobody)
+                self.assertEqual(p.stdout.split("\n")[0], "65534", p.stderr)
+                self.assertEqual(w.exists("ws", "inside.txt"), inside, p.stderr)
+                for name in ("w1", "w2", "w3"):
+                    self.assertFalse(w.exists("outside", name), p.stderr)
+                self.assertFalse(w.exists("ws", ".git", "probe"), p.stderr)
+                self.assertIn(".git/probe: Read-only file system", p.stderr)
+                self.assertIn(f"{w.out}/w1: " + ("Permission denied" if mode == "legacy-landlock"
+                                                 else "Read-only file system"), p.stderr)
+
+    def test_denied_write_reads_as_upstreams(self):
+        # upstream's default sandbox answers EROFS; its legacy Landlock mode EACCES
+        for mode, text in (("read-only", "Read-only file system"),
+                           ("workspace-write", "Read-only file system"),
+                           ("legacy-landlock", "Permission denied")):
+            with self.subTest(mode=mode):
+                w = self.world()
+                p = w.sandbox(mode, f"echo x > {w.out}/denied; echo x > /proc/$PPID/root{w.out}/p")
+                self.assertFalse(w.exists("outside", "denied"))
+                self.assertFalse(w.exists("outside", "p"))
+                self.assertIn(f"{w.out}/denied: {text}", p.stderr)
 
     def test_tcp_to_loopback(self):
         for mode in MODES:
@@ -294,7 +336,7 @@ class AgentToolTests(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(env.cwd, "inside.txt")))
         out = outputs(env.requests()[1])["call_1"]
         self.assertRegex(out, r"^Exit code: [12]\nWall time: [\d.]+ seconds\nOutput:\n.*inside.txt: "
-                              r"Permission denied\n$")
+                              r"Read-only file system\n$")
 
     def test_tool_refused_when_the_sandbox_is_unavailable(self):
         env, _ = self.agent([[call("exec_command", {"cmd": "touch ran-anyway", "login": False})],
@@ -362,7 +404,7 @@ class AgentToolTests(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         # it ran, inside the read-only sandbox
         self.assertFalse(os.path.exists(os.path.join(env.cwd, "w1")))
-        self.assertIn("Permission denied", outputs(env.requests()[1])["call_1"])
+        self.assertIn("Read-only file system", outputs(env.requests()[1])["call_1"])
 
 
 if __name__ == "__main__":
