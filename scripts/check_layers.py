@@ -15,6 +15,11 @@ import os, re, sys
 PUBLIC_LAYER = {"error.h": "base", "events.h": "base", "config.h": "config", "session.h": "session",
                 "tools.h": "tools", "items.h": "core", "agent.h": "core", "runtime.h": "core",
                 "version.h": "base", "export.h": "base"}
+# include/ccodex/<name> -> the module that implements it, so that a cycle through a public
+# header (core/agent.c -> ... -> #include "ccodex/agent.h") is a cycle of that module
+PUBLIC_MODULE = {"agent.h": "src/core/agent", "runtime.h": "src/core/runtime",
+                 "items.h": "src/core/items", "config.h": "src/config/config",
+                 "tools.h": "src/tools/registry"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -60,6 +65,8 @@ def main(argv):
         return None
 
     def module_of(rel):
+        if rel.startswith("include/ccodex/") and os.path.basename(rel) in PUBLIC_MODULE:
+            return PUBLIC_MODULE[os.path.basename(rel)]
         # x.c with x.h is one module; so is x's private header x_int.h / x_internal.h /
         # x_priv.h, which both x.c and x.h's family may include
         mod = os.path.splitext(rel)[0]

@@ -6,72 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t utf8_seq_len(const unsigned char *p, size_t left)
-{
-    unsigned char c = p[0];
-    if (c < 0x80) return 1;
-    size_t n;
-    unsigned min;
-    unsigned cp;
-    if ((c & 0xE0) == 0xC0) {
-        n = 2;
-        cp = c & 0x1F;
-        min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3;
-        cp = c & 0x0F;
-        min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4;
-        cp = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n > left) return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return n;
-}
-
-bool cx_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n = utf8_seq_len(p + i, len - i);
-        if (!n) return false;
-        i += n;
-    }
-    return true;
-}
-
-int cx_utf8_repair(const char *s, size_t len, cx_buf *out)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, run = 0;
-    while (i < len) {
-        size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
-        if (n) {
-            i += n;
-            continue;
-        }
-        cx_buf_append(out, s + run, i - run);
-        cx_buf_append(out, "\xEF\xBF\xBD", 3);
-        i++;
-        run = i;
-    }
-    cx_buf_append(out, s + run, len - run);
-    return cx_buf_failed(out) ? CX_ENOMEM : 0;
-}
-
 json_object *cx_json_string_len(const char *s, size_t len)
 {
     if (cx_utf8_valid(s, len)) return json_object_new_string_len(s, (int)len);
@@ -245,29 +179,6 @@ json_object *cx_json_copy(const json_object *o)
 
 /* ---- flat-object fast path ------------------------------------------------ */
 
-static void put_cp(cx_buf *b, unsigned cp)
-{
-    char u[4];
-    if (cp < 0x80) {
-        cx_buf_putc(b, (char)cp);
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        cx_buf_append(b, u, 2);
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        cx_buf_append(b, u, 3);
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        cx_buf_append(b, u, 4);
-    }
-}
-
 static int hex4(const char *p, unsigned *out)
 {
     unsigned v = 0;
@@ -347,7 +258,7 @@ int cx_json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 cp = 0xFFFD;
             }
-            put_cp(out, cp);
+            cx_utf8_put(out, cp);
             break;
         }
         default:

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/utf8.h" /* the repair the parser applies, for callers */
 #include "ccodex/error.h"
 
 /* Parses exactly one JSON value from text[0..len) (trailing white space
@@ -38,12 +39,6 @@ int cx_json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out);
 int cx_json_dump(const json_object *o, cx_buf *out);
 /* Returns o serialised compactly in a new allocation the caller frees, or NULL on OOM. */
 char *cx_json_to_string(const json_object *o);
-
-/* Appends s[0..len) to out with every invalid UTF-8 sequence replaced by
- * U+FFFD. Returns 0 or CX_ENOMEM. */
-int cx_utf8_repair(const char *s, size_t len, cx_buf *out);
-/* True if s[0..len) is valid UTF-8. */
-bool cx_utf8_valid(const char *s, size_t len);
 
 /* A new json string from s[0..len), repairing invalid UTF-8. */
 json_object *cx_json_string_len(const char *s, size_t len);

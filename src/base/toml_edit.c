@@ -3,6 +3,8 @@
  * inside a string is never taken for a table header. */
 #include "base/toml_edit.h"
 
+#include "base/escape.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,30 +265,5 @@ void cx_toml_put_key(cx_buf *b, const char *key)
 
 void cx_toml_put_string(cx_buf *b, const char *s)
 {
-    cx_buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            cx_buf_puts(b, "\\\"");
-            break;
-        case '\\':
-            cx_buf_puts(b, "\\\\");
-            break;
-        case '\n':
-            cx_buf_puts(b, "\\n");
-            break;
-        case '\t':
-            cx_buf_puts(b, "\\t");
-            break;
-        case '\r':
-            cx_buf_puts(b, "\\r");
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                cx_buf_printf(b, "\\u%04X", *p);
-            else
-                cx_buf_putc(b, (char)*p);
-        }
-    }
-    cx_buf_putc(b, '"');
+    cx_escape_quoted(b, s, strlen(s), CX_ESC_TOML);
 }

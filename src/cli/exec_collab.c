@@ -8,6 +8,7 @@
 #include "cli/exec_collab.h"
 
 #include "base/buf.h"
+#include "base/escape.h"
 #include "base/json.h"
 
 #include <string.h>
@@ -15,20 +16,7 @@
 /* `prompt="..."` with the text quoted as upstream quotes it. */
 static void quoted(cx_buf *b, const char *s)
 {
-    cx_buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            cx_buf_printf(b, "\\%c", *p);
-        else if (*p == '\n')
-            cx_buf_puts(b, "\\n");
-        else if (*p == '\t')
-            cx_buf_puts(b, "\\t");
-        else if (*p == '\r')
-            cx_buf_puts(b, "\\r");
-        else
-            cx_buf_putc(b, (char)*p);
-    }
-    cx_buf_putc(b, '"');
+    cx_escape_quoted(b, s, strlen(s), CX_ESC_PLAIN);
 }
 
 /* TOOL(CALL[, prompt="..."]) */

@@ -3,12 +3,11 @@
  * with pycodex's lines where pycodex prints something. */
 #include "httpd/http_guard.h"
 #include "cli/cli.h"
+#include "cli/stop_signal.h"
 #include "portable/bundle.h"
 #include "portable/client.h"
 #include "portable/storage_server.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,16 +99,9 @@ int cx_cli_portable_call(const char *token, char **home)
     return 0;
 }
 
-static void *wait_for_signal(void *arg)
+static void stop_server(void *server)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int sig;
-    sigwait(&set, &sig);
-    cx_storage_server_stop(arg);
-    return NULL;
+    cx_storage_server_stop(server);
 }
 
 static const char *option_value(int argc, char **argv, int *i, const char *name)
@@ -161,22 +153,15 @@ int cx_cli_storage_server(int argc, char **argv)
         fprintf(stderr, "error: --port wants a number from 0 to 65535, not '%s'\n", port_text);
         return 2;
     }
-    /* signals go to one waiting thread, which stops the loop cleanly */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    cx_net_raise_fd_limit(); /* a server meets the fd limit as late as the system allows */
+    cx_cli_server_signals(); /* before the server starts threads */
     cx_error err;
     cx_storage_server *s = cx_storage_server_new(host, (int)port, root, print_line, NULL, &err);
     if (!s) {
         fprintf(stderr, "error: %s\n", err.msg);
         return 1;
     }
-    pthread_t waiter;
-    if (pthread_create(&waiter, NULL, wait_for_signal, s) != 0) {
+    cx_cli_stopper waiter;
+    if (cx_cli_stopper_start(&waiter, stop_server, s) != 0) {
         fprintf(stderr, "error: cannot start the signal thread\n");
         cx_storage_server_free(s);
         return 1;
@@ -188,7 +173,7 @@ int cx_cli_storage_server(int argc, char **argv)
     printf("put custom home: ccodex --put /data/.codex/@%s:%d\n", host, bound);
     fflush(stdout);
     cx_storage_server_run(s);
-    pthread_join(waiter, NULL);
+    cx_cli_stopper_join(&waiter);
     cx_storage_server_free(s);
     return 0;
 }

@@ -2,6 +2,7 @@
  * (utils/visualize.py) so that users moving over see the same markers. */
 #include "cli/render.h"
 
+#include "base/utf8.h"
 #include "base/buf.h"
 #include "base/json.h"
 
@@ -199,9 +200,7 @@ static char *shorten(const char *text, size_t limit)
         cx_buf_putc(&b, *p);
     }
     if (b.len > limit) {
-        size_t cut = limit - 3;
-        while (cut > 0 && ((unsigned char)b.data[cut] & 0xC0) == 0x80)
-            cut--;
+        size_t cut = cx_utf8_floor(b.data, b.len, limit - 3);
         cx_buf_truncate(&b, cut);
         while (b.len && b.data[b.len - 1] == ' ')
             cx_buf_truncate(&b, b.len - 1);

@@ -1,10 +1,9 @@
 /* `ccodex serve`: the responses server as a command. */
 #include "httpd/http_guard.h"
 #include "cli/cli.h"
+#include "cli/stop_signal.h"
 #include "server/rserver.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,16 +33,9 @@ static void serve_usage(FILE *f)
         f);
 }
 
-static void *wait_signal(void *arg)
+static void stop_server(void *server)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int sig;
-    sigwait(&set, &sig);
-    cx_rserver_stop(arg);
-    return NULL;
+    cx_rserver_stop(server);
 }
 
 static void log_line(void *user, const char *line)
@@ -122,14 +114,7 @@ int cx_cli_serve(int argc, char **argv)
             return 2;
         }
     }
-    /* signals are taken by one thread, which asks the loop to stop */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    cx_net_raise_fd_limit(); /* a server meets the fd limit as late as the system allows */
+    cx_cli_server_signals(); /* before the server starts threads */
     o.log = log_line;
     cx_error err;
     cx_rserver *s = cx_rserver_new(&o, &err);
@@ -137,8 +122,8 @@ int cx_cli_serve(int argc, char **argv)
         fprintf(stderr, "error: %s\n", err.msg);
         return 1;
     }
-    pthread_t waiter;
-    if (pthread_create(&waiter, NULL, wait_signal, s) != 0) {
+    cx_cli_stopper waiter;
+    if (cx_cli_stopper_start(&waiter, stop_server, s) != 0) {
         fprintf(stderr, "error: cannot start the signal thread\n");
         cx_rserver_free(s);
         return 1;
@@ -147,7 +132,7 @@ int cx_cli_serve(int argc, char **argv)
             cx_rserver_port(s), cx_rserver_downstream(s), o.provider);
     cx_rserver_run(s);
     /* the loop ended through the signal thread, which has finished */
-    pthread_join(waiter, NULL);
+    cx_cli_stopper_join(&waiter);
     cx_rserver_free(s);
     return 0;
 }

@@ -11,7 +11,6 @@
 #include "base/uuid.h"
 #include "ccodex/items.h"
 #include "context/context.h"
-#include "core/builtin.h"
 #include "core/turn_tools.h"
 #include "model/http.h"
 #include "model/request.h"
@@ -109,20 +108,11 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
         return NULL;
     }
     a->ctx = cx_context_cache_new(a->cfg, a->cwd);
-    if (o->tools) {
-        a->tools = o->tools;
-    } else {
-        a->tools = cx_tools_new();
-        a->own_tools = true;
-        a->builtin = cx_builtin_new(a->cfg, a->cwd, o->ask_user, o->ask_user_data);
-        if (a->tools && a->builtin && cx_builtin_register(a->builtin, a->tools, o->mode) != 0) {
-            cx_error_set(err, CX_ENOMEM, "cannot register the built-in tools");
-            cx_agent_free(a);
-            return NULL;
-        }
-    }
+    a->toolset = cx_toolset_new(a->cfg, a->cwd, o->mode == CX_MODE_SUBAGENT, o->ask_user,
+                                o->ask_user_data, o->tools);
+    a->tools = a->toolset ? cx_toolset_registry(a->toolset) : NULL;
     if (!a->shell || !a->model || !a->history || !a->http || !a->user_agent || !a->tools ||
-        (o->output_schema && !a->output_schema) || !a->ctx || (a->own_tools && !a->builtin)) {
+        (o->output_schema && !a->output_schema) || !a->ctx) {
         cx_error_set(err, CX_ENOMEM, "out of memory");
         cx_agent_free(a);
         return NULL;
@@ -146,9 +136,7 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
 void cx_agent_free(cx_agent *a)
 {
     if (!a) return;
-    cx_builtin_stop_cells(a->builtin); /* code-mode cells call into the registry */
-    if (a->own_tools) cx_tools_free(a->tools);
-    cx_builtin_free(a->builtin); /* after the registry: handlers borrow it */
+    cx_toolset_free(a->toolset);
     cx_http_client_free(a->http);
     cx_context_cache_free(a->ctx);
     json_object_put(a->history);
@@ -171,42 +159,6 @@ void cx_agent_free(cx_agent *a)
     json_object_put(a->output_schema);
     pthread_mutex_destroy(&a->lock);
     free(a);
-}
-
-int cx_agent_steer(cx_agent *a, const char *text)
-{
-    char *copy = strdup(text);
-    if (!copy) return CX_ENOMEM;
-    pthread_mutex_lock(&a->lock);
-    char **p = realloc(a->steer, (a->n_steer + 2) * sizeof *p);
-    if (!p) {
-        pthread_mutex_unlock(&a->lock);
-        free(copy);
-        return CX_ENOMEM;
-    }
-    a->steer = p;
-    a->steer[a->n_steer++] = copy;
-    a->steer[a->n_steer] = NULL;
-    pthread_mutex_unlock(&a->lock);
-    return 0;
-}
-
-bool cx_agent_has_pending_steer(cx_agent *a)
-{
-    pthread_mutex_lock(&a->lock);
-    bool any = a->n_steer > 0;
-    pthread_mutex_unlock(&a->lock);
-    return any;
-}
-
-char **cx_agent_take_steer(cx_agent *a)
-{
-    pthread_mutex_lock(&a->lock);
-    char **out = a->steer;
-    a->steer = NULL;
-    a->n_steer = 0;
-    pthread_mutex_unlock(&a->lock);
-    return out;
 }
 
 void cx_agent_interrupt(cx_agent *a)
@@ -260,23 +212,6 @@ int cx_agent_set_collaboration_mode(cx_agent *a, const char *mode)
     free(a->collab_mode);
     a->collab_mode = m;
     return 0;
-}
-
-/* Moves pending steer texts into history as user messages. */
-static void insert_steer(cx_agent *a)
-{
-    char **texts = cx_agent_take_steer(a);
-    if (!texts) return;
-    for (char **t = texts; *t; t++) {
-        json_object *item = cx_item_user_text("user", *t);
-        json_object_array_add(a->history, item);
-        cx__rec_item(a, item);
-        json_object *d = json_object_new_object();
-        cx_json_set_str(d, "text", *t);
-        emit(a, CX_EV_STEER_INSERTED, d);
-        free(*t);
-    }
-    free(texts);
 }
 
 /* ---- one sampling request ---------------------------------------------- */
@@ -585,49 +520,6 @@ static void emit_response_items(cx_agent *a, const json_object *items)
     }
 }
 
-/* Appends the <subagent_notification> user messages wait_agent results call
- * for (pycodex agent.py _build_follow_up_messages). */
-static void add_subagent_notifications(cx_agent *a, const json_object *items,
-                                       const json_object *results)
-{
-    size_t n = json_object_array_length(items);
-    for (size_t i = 0; i < n; i++) {
-        json_object *it = json_object_array_get_idx(items, i);
-        const char *name = cx_json_get_str(it, "name");
-        if (!name || strcmp(name, "wait_agent") != 0) continue;
-        const char *call_id = cx_json_get_str(it, "call_id");
-        size_t m = json_object_array_length(results);
-        for (size_t k = 0; k < m; k++) {
-            json_object *r = json_object_array_get_idx(results, k);
-            const char *rid = cx_json_get_str(r, "call_id");
-            const char *out = cx_json_get_str(r, "output");
-            if (!rid || !call_id || strcmp(rid, call_id) || !out) continue;
-            json_object *parsed = NULL;
-            if (cx_json_parse(out, strlen(out), &parsed, NULL) != 0) continue;
-            json_object *status = cx_json_get(parsed, "status");
-            if (status && json_object_is_type(status, json_type_object)) {
-                json_object_object_foreach(status, agent_id, st)
-                {
-                    if (!json_object_is_type(st, json_type_object)) continue;
-                    json_object *payload = json_object_new_object();
-                    cx_json_set_str(payload, "agent_id", agent_id);
-                    cx_json_set(payload, "status", json_object_get(st));
-                    cx_buf b = CX_BUF_INIT;
-                    cx_buf_puts(&b, "<subagent_notification>\n");
-                    cx_json_dump(payload, &b);
-                    cx_buf_puts(&b, "\n</subagent_notification>");
-                    json_object *note = cx_item_user_text("user", cx_buf_str(&b));
-                    json_object_array_add(a->history, note);
-                    cx__rec_item(a, note);
-                    cx_buf_free(&b);
-                    json_object_put(payload);
-                }
-            }
-            json_object_put(parsed);
-        }
-    }
-}
-
 static void rec_task_event(cx_agent *a, const char *type, const char *turn_id, bool complete)
 {
     json_object *p = json_object_new_object();
@@ -747,11 +639,11 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
     cx_json_set_str(d, "turn_id", turn_id);
     if (user_text) cx_json_set_str(d, "user_text", user_text);
     emit(a, CX_EV_TURN_STARTED, d);
-    cx_builtin_turn_started(a->builtin);
-    if (!a->warned && cx_builtin_warning(a->builtin)) {
+    cx_toolset_turn_started(a->toolset);
+    if (!a->warned && cx_toolset_warning(a->toolset)) {
         a->warned = true;
         json_object *w = json_object_new_object();
-        cx_json_set_str(w, "message", cx_builtin_warning(a->builtin));
+        cx_json_set_str(w, "message", cx_toolset_warning(a->toolset));
         emit(a, CX_EV_WARNING, w);
     }
 
@@ -791,7 +683,7 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
     };
     bool after_tools = false;
     while (rc == 0) {
-        insert_steer(a);
+        cx__agent_insert_steer(a);
         if (atomic_load(&a->cancel)) {
             rc = cx_error_set(err, CX_ECANCELED, "turn interrupted");
             break;
@@ -821,7 +713,14 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
                 json_object_array_add(a->history, json_object_get(r));
                 cx__rec_item(a, r);
             }
-            add_subagent_notifications(a, items, results);
+            json_object *follow = json_object_new_array();
+            cx_toolset_followups(a->toolset, items, results, follow);
+            for (size_t i = 0; i < json_object_array_length(follow); i++) {
+                json_object *f = json_object_array_get_idx(follow, i);
+                json_object_array_add(a->history, json_object_get(f));
+                cx__rec_item(a, f);
+            }
+            json_object_put(follow);
             after_tools = true;
             json_object_put(results);
         }

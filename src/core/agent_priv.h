@@ -8,7 +8,7 @@
 
 #include "base/uuid.h"
 #include "context/context.h"
-#include "core/builtin.h"
+#include "core/toolset.h"
 #include "model/http.h"
 #include "session/rollout.h"
 
@@ -33,8 +33,7 @@ struct cx_agent {
     void *event_user;
     bool warned; /* the built-in tool set's warning was said */
     cx_tool_registry *tools;
-    bool own_tools;
-    cx_builtin *builtin; /* state of the built-in tools (exec sessions ...) */
+    cx_toolset *toolset; /* tools is its registry */
     cx_http_client *http;
     cx_context_cache *ctx;
     json_object *history;
@@ -66,6 +65,8 @@ struct cx_agent {
 void cx__agent_history_changed(cx_agent *a);
 
 void cx__agent_emit(cx_agent *a, cx_event_kind kind, json_object *data);
+/* steer.c: moves pending steer texts into the history as user messages. */
+void cx__agent_insert_steer(cx_agent *a);
 
 /* session_rec.c: rollout lines. Each is a no-op without a rollout; a write
  * failure is reported once as a warning event and recording stops. */

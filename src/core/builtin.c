@@ -105,9 +105,8 @@ static bool extra_tool(const cx_config *cfg, const char *tool)
     return false;
 }
 
-static int register_tools(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode)
+static int register_tools(cx_builtin *b, cx_tool_registry *reg, bool sub)
 {
-    bool sub = mode == CX_MODE_SUBAGENT;
     const cx_config *cfg = b->cfg;
     /* the shell tool type: unified exec (upstream's default here), the
      * shell_command tool when [features] unified_exec = false, or none when
@@ -153,12 +152,12 @@ static int register_tools(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mo
  * the usual tools) or code_mode_only (just those two; the cells still call
  * every other tool). It needs a Node.js upstream accepts; otherwise code mode
  * is off for the session and the first turn says why. */
-int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode)
+int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, bool subagent)
 {
     const cx_config *cfg = b->cfg;
     bool only = feature(cfg, "code_mode_only", false);
-    if (mode == CX_MODE_SUBAGENT || !(feature(cfg, "code_mode", false) || only))
-        return register_tools(b, reg, mode);
+    if (subagent || !(feature(cfg, "code_mode", false) || only))
+        return register_tools(b, reg, subagent);
     const char *configured =
         cfg && cfg->root ? cx_json_get_str(cfg->root, "js_repl_node_path") : NULL;
     char node[4096], why[1024];
@@ -169,14 +168,14 @@ int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode
                      "js_repl_node_path to a newer runtime.",
                      why) < 0)
             b->warning = NULL;
-        return register_tools(b, reg, mode);
+        return register_tools(b, reg, subagent);
     }
     if (only && !(b->inner = cx_tools_new())) return CX_ENOMEM;
     b->code = cx_code_mode_new(only ? b->inner : reg, node);
     if (!b->code) return CX_ENOMEM;
     cx_code_mode_use_upstream_flavour(b->code);
     int rc = cx_code_mode_register(b->code, reg);
-    if (!rc) rc = register_tools(b, only ? b->inner : reg, mode);
+    if (!rc) rc = register_tools(b, only ? b->inner : reg, subagent);
     return rc;
 }
 

@@ -3,7 +3,7 @@
 #ifndef CX_CORE_BUILTIN_H
 #define CX_CORE_BUILTIN_H
 
-#include "ccodex/agent.h"
+#include "ccodex/config.h"
 #include "ccodex/tools.h"
 
 typedef struct cx_builtin cx_builtin;
@@ -17,7 +17,7 @@ cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
 void cx_builtin_stop_cells(cx_builtin *b);
 /* Kills live exec sessions and closes sub-agents. Free the registry first. */
 void cx_builtin_free(cx_builtin *b);
-/* Registers the tools of mode in upstream 0.115.0's order:
+/* Registers the tools of the agent's mode in upstream 0.115.0's order:
  * exec and interactive: exec_command, write_stdin, update_plan,
  *   request_user_input, apply_patch, web_search, view_image, spawn_agent,
  *   send_input, resume_agent, wait_agent, close_agent;
@@ -29,7 +29,7 @@ void cx_builtin_free(cx_builtin *b);
  * (shell, shell_command, request_permissions, exec (code mode: exec + wait),
  * grep_files, read_file, list_dir) follow. Calls to
  * `shell` and `shell_command` are served even when they are not declared. */
-int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, cx_agent_mode mode);
+int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, bool subagent);
 /* A new turn starts: request_permissions grants "for this turn" end. */
 void cx_builtin_turn_started(cx_builtin *b);
 /* A warning registration left for the user (borrowed), or NULL. */

@@ -15,8 +15,8 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/uuid.h"
-#include "ccodex/agent.h"
-#include "ccodex/runtime.h"
+#include "tools/args.h"
+#include "ccodex/items.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -52,8 +52,8 @@ typedef struct sub {
     struct cx_subagents *mgr;
     char id[CX_UUID_STRLEN + 1];
     const char *nickname;
-    cx_agent *agent;
-    cx_runtime *rt;
+    struct cx_agent *agent;
+    struct cx_runtime *rt;
     sub_state st;
     char *message; /* completed message or error text */
 } sub;
@@ -90,9 +90,11 @@ cx_subagents *cx_subagents_new(const cx_config *cfg, const char *cwd)
     return m;
 }
 
+#define HOST (&cx__subagent_agents)
+
 static void sub_shutdown(sub *s)
 {
-    cx_runtime_free(s->rt);
+    if (s->rt) HOST->stop(s->rt);
     s->rt = NULL;
 }
 
@@ -101,7 +103,7 @@ void cx_subagents_free(cx_subagents *m)
     if (!m) return;
     for (size_t i = 0; i < m->n; i++) {
         sub_shutdown(m->subs[i]);
-        cx_agent_free(m->subs[i]->agent);
+        HOST->free_agent(m->subs[i]->agent);
         free(m->subs[i]->message);
         free(m->subs[i]);
     }
@@ -216,17 +218,54 @@ static char *compose_prompt(const char *message, json_object *items)
     return cx_buf_steal(&b);
 }
 
-static int parse_args(const cx_tool_call *call, json_object **args, cx_tool_output *out)
-{
-    if (cx_json_parse(call->input, strlen(call->input), args, NULL) != 0 ||
-        !json_object_is_type(*args, json_type_object)) {
-        json_object_put(*args);
-        *args = NULL;
-        cx_tool_output_setf(out, false,
-                            "failed to parse function arguments: expected a JSON object");
-        return -1;
+/* ---- arguments: upstream's derived structs, decoded by tools/args ---- */
+
+static const char *const EFFORTS[] = {"none", "minimal", "low", "medium", "high", "xhigh", NULL};
+
+/* UserInput items are a tagged enum upstream; here a list of any values, shaped later */
+#define ITEMS_FIELD(what)                                                                          \
+    {                                                                                              \
+        .name = "items", .type = CX__FT_SEQ, .option = true, .elem = (what)                        \
     }
-    return 0;
+
+/* Decodes call's arguments into args by the tool's field table; nonzero when
+ * the call was answered (1) or failed (negative). */
+static int parse_args(const cx_tool_call *call, const char *tool, json_object **args,
+                      cx_tool_output *out)
+{
+    cx__ft_field any = {.name = "item", .type = CX__FT_ANY};
+    cx__ft_field str = {.name = "id", .type = CX__FT_STRING};
+    cx__ft_field spawn[] = {
+        {.name = "message", .type = CX__FT_STRING, .option = true},
+        ITEMS_FIELD(&any),
+        {.name = "agent_type", .type = CX__FT_STRING, .option = true},
+        {.name = "model", .type = CX__FT_STRING, .option = true},
+        {.name = "reasoning_effort", .type = CX__FT_ENUM, .option = true, .variants = EFFORTS},
+        {.name = "fork_context", .type = CX__FT_BOOL},
+    };
+    cx__ft_field send[] = {
+        {.name = "id", .type = CX__FT_STRING, .required = true},
+        {.name = "message", .type = CX__FT_STRING, .option = true},
+        ITEMS_FIELD(&any),
+        {.name = "interrupt", .type = CX__FT_BOOL},
+    };
+    cx__ft_field by_id[] = {{.name = "id", .type = CX__FT_STRING, .required = true}};
+    cx__ft_field wait[] = {
+        {.name = "ids", .type = CX__FT_SEQ, .required = true, .elem = &str},
+        {.name = "timeout_ms", .type = CX__FT_I64, .option = true},
+    };
+    cx__ft_struct st = {"ResumeAgentArgs", by_id, 1};
+    if (!strcmp(tool, "spawn_agent"))
+        st = (cx__ft_struct){"SpawnAgentArgs", spawn, sizeof spawn / sizeof spawn[0]};
+    else if (!strcmp(tool, "send_input"))
+        st = (cx__ft_struct){"SendInputArgs", send, sizeof send / sizeof send[0]};
+    else if (!strcmp(tool, "wait_agent"))
+        st = (cx__ft_struct){"WaitArgs", wait, sizeof wait / sizeof wait[0]};
+    else if (!strcmp(tool, "close_agent"))
+        st = (cx__ft_struct){"CloseAgentArgs", by_id, 1};
+    int rc = cx__ft_args(call, &st, args, out);
+    cx__ft_clear(&st);
+    return rc;
 }
 
 static int reply(cx_tool_output *out, json_object *o)
@@ -400,8 +439,8 @@ static int submit(cx_subagents *m, sub *s, const char *text, bool interrupt)
     free(s->message);
     s->message = NULL;
     pthread_mutex_unlock(&m->mu);
-    if (interrupt) cx_runtime_interrupt(s->rt);
-    return cx_runtime_submit(s->rt, text, NULL);
+    if (interrupt) HOST->interrupt(s->rt);
+    return HOST->submit(s->rt, text);
 }
 
 /* A live (not closed) agent by canonical id, or NULL. Under the lock. */
@@ -414,7 +453,7 @@ static sub *find_live(cx_subagents *m, const char *id)
 /* An agent whose turns are all done (or that is gone). Under the lock. */
 static bool settled(const sub *s)
 {
-    return !s || s->st == ST_SHUTDOWN || (is_final(s) && !(s->rt && cx_runtime_busy(s->rt)));
+    return !s || s->st == ST_SHUTDOWN || (is_final(s) && !(s->rt && HOST->busy(s->rt)));
 }
 
 static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
@@ -422,7 +461,8 @@ static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_en
 {
     cx_subagents *m = state;
     json_object *args = NULL;
-    if (parse_args(call, &args, out)) return 0;
+    int prc = parse_args(call, "spawn_agent", &args, out);
+    if (prc) return prc < 0 ? prc : 0;
     char *preview = collab_input(args, out);
     if (!preview) {
         json_object_put(args);
@@ -443,21 +483,19 @@ static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_en
     }
     s->mgr = m;
     cx_uuid7(s->id);
-    cx_agent_options ao = {
+    cx__subagent_spawn sp = {
         .config = m->cfg,
         .cwd = env->cwd ? env->cwd : m->cwd,
-        .mode = CX_MODE_SUBAGENT,
-        .on_event = on_sub_event,
-        .event_user = s,
         .session_id = s->id,
-        .subagent_header = "collab_spawn",
         .model = model && *model ? model : NULL,
         .reasoning_effort = effort && *effort ? effort : NULL,
-        .initial_history = fork ? env->history : NULL,
+        .history = fork ? env->history : NULL,
+        .on_event = on_sub_event,
+        .event_user = s,
     };
     cx_error err;
-    s->agent = cx_agent_new(&ao, &err);
-    s->rt = s->agent ? cx_runtime_new(s->agent) : NULL;
+    s->agent = HOST->spawn(&sp, &err);
+    s->rt = s->agent ? HOST->start(s->agent) : NULL;
     sub **p = NULL;
     if (s->rt) {
         pthread_mutex_lock(&m->mu);
@@ -473,8 +511,8 @@ static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_en
         emit_collab(env, CX_EV_ITEM_COMPLETED, call, "spawn_agent", NULL, preview, NULL, "failed");
         cx_tool_output_setf(out, false, "collab spawn failed: %s",
                             s->rt ? "out of memory" : err.msg);
-        cx_runtime_free(s->rt);
-        cx_agent_free(s->agent);
+        if (s->rt) HOST->stop(s->rt);
+        if (s->agent) HOST->free_agent(s->agent);
         free(s);
         free(preview);
         json_object_put(args);
@@ -499,7 +537,8 @@ static int send_handler(void *state, const cx_tool_call *call, const cx_tool_env
 {
     cx_subagents *m = state;
     json_object *args = NULL;
-    if (parse_args(call, &args, out)) return 0;
+    int prc = parse_args(call, "send_input", &args, out);
+    if (prc) return prc < 0 ? prc : 0;
     char id[CX_UUID_STRLEN + 1];
     char *preview = NULL;
     if (!agent_id(args, "id", id, out) || !(preview = collab_input(args, out))) goto done;
@@ -539,7 +578,8 @@ static int resume_handler(void *state, const cx_tool_call *call, const cx_tool_e
 {
     cx_subagents *m = state;
     json_object *args = NULL;
-    if (parse_args(call, &args, out)) return 0;
+    int prc = parse_args(call, "resume_agent", &args, out);
+    if (prc) return prc < 0 ? prc : 0;
     char id[CX_UUID_STRLEN + 1];
     if (agent_id(args, "id", id, out)) {
         pthread_mutex_lock(&m->mu);
@@ -550,7 +590,7 @@ static int resume_handler(void *state, const cx_tool_call *call, const cx_tool_e
             cx_tool_output_setf(out, false, "agent with id %s not found", id);
         } else {
             if (restart) {
-                cx_runtime *rt = cx_runtime_new(s->agent);
+                struct cx_runtime *rt = HOST->start(s->agent);
                 pthread_mutex_lock(&m->mu);
                 s->rt = rt;
                 s->st = rt ? ST_PENDING : ST_SHUTDOWN;
@@ -575,7 +615,8 @@ static int close_handler(void *state, const cx_tool_call *call, const cx_tool_en
 {
     cx_subagents *m = state;
     json_object *args = NULL;
-    if (parse_args(call, &args, out)) return 0;
+    int prc = parse_args(call, "close_agent", &args, out);
+    if (prc) return prc < 0 ? prc : 0;
     char id[CX_UUID_STRLEN + 1];
     if (agent_id(args, "id", id, out)) {
         emit_collab(env, CX_EV_ITEM_STARTED, call, "close_agent", one_id(id), NULL, NULL,
@@ -631,7 +672,8 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
 {
     cx_subagents *m = state;
     json_object *args = NULL;
-    if (parse_args(call, &args, out)) return 0;
+    int prc = parse_args(call, "wait_agent", &args, out);
+    if (prc) return prc < 0 ? prc : 0;
     json_object *ids = cx_json_get(args, "ids");
     if (!ids || !json_object_is_type(ids, json_type_array)) {
         json_object_put(args);

@@ -79,32 +79,21 @@ static void duration_text(long ms, char *buf, size_t n)
     }
 }
 
-/* serde_json's Display of a syntax error ("MSG at line L column C"), from
- * the Debug form the serde-compatible decoder words. */
+/* serde_json's Display of a syntax error ("MSG at line L column C"), as the
+ * tools' decoder words it (json-c found the text is not JSON). */
 static char *serde_message(const char *text, size_t len)
 {
+    static const char prefix[] = "failed to parse function arguments: ";
     cx__ft_struct none = {"Value", NULL, 0};
-    char *dbg = NULL;
-    if (cx__ft_decode(text, len, &none, &dbg) != 1 || !dbg) {
-        free(dbg);
+    char *msg = NULL;
+    int rc = cx__ft_decode_as(text, len, &none, CX__FT_DISPLAY, &msg);
+    cx__ft_clear(&none);
+    if (rc != 1 || !msg || strncmp(msg, prefix, sizeof prefix - 1)) {
+        free(msg);
         return NULL;
     }
-    const char *q = strstr(dbg, "Error(\"");
-    const char *tail = q ? strstr(q, "\", line: ") : NULL;
-    unsigned long line = 0, col = 0;
-    char *out = NULL;
-    if (tail && sscanf(tail, "\", line: %lu, column: %lu)", &line, &col) == 2) {
-        cx_buf b = CX_BUF_INIT;
-        for (const char *p = q + 7; p < tail; p++) {
-            if (*p == '\\' && p + 1 < tail) p++;
-            cx_buf_putc(&b, *p);
-        }
-        cx_buf_printf(&b, " at line %lu column %lu", line, col);
-        out = cx_buf_steal(&b);
-    }
-    cx__ft_clear(&none);
-    free(dbg);
-    return out;
+    memmove(msg, msg + sizeof prefix - 1, strlen(msg) - (sizeof prefix - 1) + 1);
+    return msg;
 }
 
 /* Parses the model's arguments: any JSON value, or absent (empty text). NULL

@@ -3,6 +3,7 @@
 #include "portable/storage_server.h"
 
 #include "base/buf.h"
+#include "base/escape.h"
 #include "httpd/http_guard.h"
 #include "base/net.h"
 #include "portable/bundle.h"
@@ -62,38 +63,7 @@ static const char *reason(int status)
  * 0x7f are Latin-1 to Python's http.server, hence one \u00XX each. */
 static void json_str(cx_buf *b, const char *s)
 {
-    cx_buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            cx_buf_puts(b, "\\\"");
-            break;
-        case '\\':
-            cx_buf_puts(b, "\\\\");
-            break;
-        case '\n':
-            cx_buf_puts(b, "\\n");
-            break;
-        case '\r':
-            cx_buf_puts(b, "\\r");
-            break;
-        case '\t':
-            cx_buf_puts(b, "\\t");
-            break;
-        case '\b':
-            cx_buf_puts(b, "\\b");
-            break;
-        case '\f':
-            cx_buf_puts(b, "\\f");
-            break;
-        default:
-            if (*p < 0x20 || *p >= 0x7f)
-                cx_buf_printf(b, "\\u%04x", *p);
-            else
-                cx_buf_putc(b, (char)*p);
-        }
-    }
-    cx_buf_putc(b, '"');
+    cx_escape_quoted(b, s, strlen(s), CX_ESC_PYTHON);
 }
 
 static void send_json(struct evhttp_request *req, int status, const char *json)

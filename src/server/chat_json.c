@@ -1,6 +1,7 @@
 /* JSON pieces of the Responses wire that hold no stream state: see chat_json.h. */
 #include "server/chat_json.h"
 
+#include "base/escape.h"
 #include "base/json.h"
 
 #include <stdbool.h>
@@ -80,44 +81,7 @@ json_object *cx__chat_usage(const json_object *u)
 /* Appends s as a JSON string, escaped the way cx_json_dump does. */
 void cx__chat_json_quote(cx_buf *out, const char *str, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    cx_buf_putc(out, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)str[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        cx_buf_append(out, str + run, i - run);
-        run = i + 1;
-        switch (c) {
-        case '"':
-            cx_buf_puts(out, "\\\"");
-            break;
-        case '\\':
-            cx_buf_puts(out, "\\\\");
-            break;
-        case '\b':
-            cx_buf_puts(out, "\\b");
-            break;
-        case '\f':
-            cx_buf_puts(out, "\\f");
-            break;
-        case '\n':
-            cx_buf_puts(out, "\\n");
-            break;
-        case '\r':
-            cx_buf_puts(out, "\\r");
-            break;
-        case '\t':
-            cx_buf_puts(out, "\\t");
-            break;
-        default: {
-            char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-            cx_buf_puts(out, u);
-        }
-        }
-    }
-    cx_buf_append(out, str + run, len - run);
-    cx_buf_putc(out, '"');
+    cx_escape_quoted(out, str, len, CX_ESC_JSON);
 }
 
 size_t cx__chat_put_str(cx_buf *out, const json_object *obj, const char *key)

@@ -3,6 +3,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "tools/args.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -26,17 +27,17 @@ static int add_spec(cx_tool_registry *reg, const char *name, const char *json, c
     return cx_tools_add(reg, &d);
 }
 
-static json_object *args_object(const cx_tool_call *call, cx_tool_output *out)
+/* The arguments as upstream's struct `type` reads them (fields: its table,
+ * NULL for a struct whose fields the handler checks itself), or NULL with
+ * the model's error in out (*rc negative when that failed). */
+static json_object *args_object(const cx_tool_call *call, const char *type, cx__ft_field *fields,
+                                size_t count, cx_tool_output *out, int *rc)
 {
+    cx__ft_struct st = {type, fields, count};
     json_object *args = NULL;
-    cx_error err = {0};
-    if (cx_json_parse(call->input, strlen(call->input), &args, &err) != 0 ||
-        !json_object_is_type(args, json_type_object)) {
-        json_object_put(args);
-        cx_tool_output_setf(out, false, "failed to parse function arguments: %s",
-                            err.msg[0] ? err.msg : "expected a JSON object");
-        return NULL;
-    }
+    int r = cx__ft_args(call, &st, &args, out);
+    cx__ft_clear(&st);
+    *rc = r < 0 ? r : 0;
     return args;
 }
 
@@ -50,8 +51,20 @@ static int plan_handler(void *state, const cx_tool_call *call, const cx_tool_env
                         cx_tool_output *out)
 {
     plan_state *ps = state;
-    json_object *args = args_object(call, out);
-    if (!args) return 0;
+    static const char *const statuses[] = {"pending", "in_progress", "completed", NULL};
+    cx__ft_field item[] = {
+        {.name = "step", .type = CX__FT_STRING, .required = true},
+        {.name = "status", .type = CX__FT_ENUM, .required = true, .variants = statuses},
+    };
+    cx__ft_struct item_st = {"PlanItemArg", item, 2};
+    cx__ft_field elem = {.name = "item", .type = CX__FT_STRUCT, .nested = &item_st};
+    cx__ft_field fields[] = {
+        {.name = "explanation", .type = CX__FT_STRING, .option = true},
+        {.name = "plan", .type = CX__FT_SEQ, .required = true, .elem = &elem},
+    };
+    int prc = 0;
+    json_object *args = args_object(call, "UpdatePlanArgs", fields, 2, out, &prc);
+    if (!args) return prc;
     json_object *plan = cx_json_get(args, "plan");
     if (!plan || !json_object_is_type(plan, json_type_array)) {
         json_object_put(args);
@@ -132,8 +145,9 @@ static int user_input_handler(void *state, const cx_tool_call *call, const cx_to
     const char *mode = env->collaboration_mode;
     if (!mode || strcmp(mode, "plan") != 0)
         return cx_tool_output_setf(out, false, "request_user_input is unavailable in Default mode");
-    json_object *args = args_object(call, out);
-    if (!args) return 0;
+    int prc = 0;
+    json_object *args = args_object(call, "RequestUserInputArgs", NULL, 0, out, &prc);
+    if (!args) return prc;
     json_object *questions = cx_json_get(args, "questions");
     size_t n = questions && json_object_is_type(questions, json_type_array)
                    ? json_object_array_length(questions)
@@ -267,8 +281,13 @@ char *cx_image_data_url(const unsigned char *data, size_t n)
 static int view_image_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
                               cx_tool_output *out)
 {
-    json_object *args = args_object(call, out);
-    if (!args) return 0;
+    cx__ft_field fields[] = {
+        {.name = "path", .type = CX__FT_STRING, .required = true},
+        {.name = "detail", .type = CX__FT_STRING, .option = true, .in_seq = true},
+    };
+    int prc = 0;
+    json_object *args = args_object(call, "ViewImageArgs", fields, 2, out, &prc);
+    if (!args) return prc;
     const char *path = cx_json_get_str(args, "path");
     if (!path || !*path) {
         json_object_put(args);
@@ -364,8 +383,9 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
 {
     (void)env;
     ask_state *as = state;
-    json_object *args = args_object(call, out);
-    if (!args) return 0;
+    int prc = 0;
+    json_object *args = args_object(call, "RequestPermissionsArgs", NULL, 0, out, &prc);
+    if (!args) return prc;
     json_object *perms = cx_json_get(args, "permissions");
     int rc = 0;
     if (!perms || !json_object_is_type(perms, json_type_object)) {

@@ -1,12 +1,14 @@
 /* Code mode cells: see code_mode.h. */
 #include "tools/code_mode.h"
 
+#include "base/utf8.h"
 #include "base/clock.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/net.h"
 #include "base/proc.h"
 #include "base/uuid.h"
+#include "tools/args.h"
 #include "tools/tool_proc.h"
 
 #include <stdatomic.h>
@@ -30,83 +32,6 @@
 #define PRAGMA "// @exec:"
 
 extern char **environ;
-
-/* The runtime the cell's node process runs (our own, passed with -e). It
- * reads the init message, runs the source as the body of an async function
- * whose parameters are the helpers, and speaks JSON lines on stdout. */
-static const char RUNTIME_JS[] =
-    "'use strict';\n"
-    "const rl = require('node:readline').createInterface({input: process.stdin, crlfDelay: "
-    "Infinity});\n"
-    "const waiting = new Map();\n"
-    "let kept = {};\n"
-    "let nextId = 0;\n"
-    "const say = (m) => process.stdout.write(JSON.stringify(m) + '\\n');\n"
-    "const show = (v) => typeof v === 'string' ? v : v === undefined ? 'undefined'\n"
-    "  : (() => { try { return JSON.stringify(v); } catch (e) { return String(v); } })();\n"
-    "const text = (v) => say({type: 'output_text', text: show(v)});\n"
-    "const image = (v) => {\n"
-    "  if (typeof v === 'string') return say({type: 'output_image', image_url: v, detail: null});\n"
-    "  if (v && typeof v.image_url === 'string') return say({type: 'output_image', image_url: "
-    "v.image_url, detail: v.detail ?? null});\n"
-    "  throw new Error('image() takes a URL string or {image_url, detail}');\n"
-    "};\n"
-    "const store = (k, v) => { kept[k] = v; };\n"
-    "const load = (k) => kept[k];\n"
-    "const STOP = Symbol('exit');\n"
-    "const exit = () => { throw STOP; };\n"
-    "const yield_control = async () => say({type: 'yield'});\n"
-    "const caller = (name) => (args = {}) => new Promise((resolve, reject) => {\n"
-    "  const id = 'call' + (nextId++);\n"
-    "  waiting.set(id, {resolve, reject});\n"
-    "  say({type: 'tool_call', id, tool_name: name, arguments: args});\n"
-    "});\n"
-    "function start(m) {\n"
-    "  kept = m.stored_values || {};\n"
-    "  const tools = {};\n"
-    "  for (const t of m.tools || []) tools[t.js_name] = caller(t.tool_name);\n"
-    "  const ALL_TOOLS = Object.freeze((m.tools || []).map((t) => ({name: t.js_name, description: "
-    "t.description})));\n"
-    "  const done = (e) => say({type: 'result', stored_values: kept, error_text: e === undefined "
-    "|| e === STOP ? null : String(e && e.stack || e)});\n"
-    "  if (m.isolated) {\n"
-    "    /* a context of its own: the helpers and nothing of Node (no timers, no require) */\n"
-    "    const vm = require('node:vm');\n"
-    "    const ctx = vm.createContext({tools, text, image, store, load, ALL_TOOLS, "
-    "yield_control});\n"
-    "    let fn;\n"
-    "    /* the source starts on line 49 of exec_main.mjs, as in upstream's cells, so the\n"
-    "       positions in error traces are the ones upstream reports */\n"
-    "    try { fn = vm.runInContext('(async () => {' + '\\n'.repeat(48) + m.source + "
-    "'\\n})', ctx, {filename: 'exec_main.mjs'}); }\n"
-    "    catch (e) { done(e); return; }\n"
-    "    fn().then(() => done(), done);\n"
-    "    return;\n"
-    "  }\n"
-    "  const Body = Object.getPrototypeOf(async function () {}).constructor;\n"
-    "  let body;\n"
-    "  try {\n"
-    "    body = new Body('tools', 'text', 'image', 'store', 'load', 'exit', 'notify', 'ALL_TOOLS', "
-    "'yield_control', 'console', m.source);\n"
-    "  } catch (e) { say({type: 'result', stored_values: kept, error_text: String(e && e.stack || "
-    "e)}); return; }\n"
-    "  body(tools, text, image, store, load, exit, text, ALL_TOOLS, yield_control, undefined)\n"
-    "    .then(() => say({type: 'result', stored_values: kept, error_text: null}),\n"
-    "          (e) => say({type: 'result', stored_values: kept, error_text: e === STOP ? null : "
-    "String(e && e.stack || e)}));\n"
-    "}\n"
-    "let started = false;\n"
-    "rl.on('line', (line) => {\n"
-    "  if (!line.trim()) return;\n"
-    "  const m = JSON.parse(line);\n"
-    "  if (m.type === 'init' && !started) { started = true; start(m); return; }\n"
-    "  if (m.type === 'tool_result' && waiting.has(m.id)) {\n"
-    "    const w = waiting.get(m.id);\n"
-    "    waiting.delete(m.id);\n"
-    "    if (m.ok) w.resolve(m.result); else w.reject(new Error(m.error || 'the tool failed'));\n"
-    "  }\n"
-    "});\n"
-    "rl.on('close', () => { if (waiting.size) process.exit(0); });\n";
 
 typedef struct cell {
     struct cx_code_mode *cm;
@@ -442,7 +367,7 @@ static json_object *tool_list(cx_code_mode *cm)
 static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env *env, char *err,
                         size_t esize)
 {
-    char *argv[] = {cm->node, "-e", (char *)RUNTIME_JS, NULL};
+    char *argv[] = {cm->node, "-e", (char *)cx__code_mode_runtime_js, NULL};
     cx_proc_opts o = {.argv = argv, .cwd = env->cwd, .io = CX_PROC_IO_SPLIT, .stdin_pipe = true};
     cx_proc *proc;
     cx_error perr;
@@ -573,9 +498,7 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, double call_s
         json_object *copy = json_object_new_object();
         cx_json_set_str(copy, "type", "input_text");
         if (len > budget - used) {
-            size_t keep = budget - used;
-            while (keep > 0 && ((unsigned char)t[keep] & 0xC0) == 0x80)
-                keep--;
+            size_t keep = cx_utf8_floor(t, len, budget - used);
             cx_buf cut = CX_BUF_INIT;
             cx_buf_append(&cut, t, keep);
             cx_buf_puts(&cut, "\n...[truncated]...");
@@ -698,9 +621,21 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     cx_code_mode *cm = state;
     double call_started = cx_clock_s();
     json_object *args = NULL;
-    if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0, &args,
-                      NULL) ||
-        !json_object_is_type(args, json_type_object)) {
+    if (cm->upstream) {
+        /* upstream's exec_wait reads ExecWaitArgs with serde */
+        cx__ft_field fields[] = {
+            {.name = "cell_id", .type = CX__FT_STRING, .required = true},
+            {.name = "yield_time_ms", .type = CX__FT_U64},
+            {.name = "max_tokens", .type = CX__FT_USIZE, .option = true},
+            {.name = "terminate", .type = CX__FT_BOOL},
+        };
+        cx__ft_struct st = {"ExecWaitArgs", fields, 4};
+        int rc = cx__ft_args(call, &st, &args, out);
+        cx__ft_clear(&st);
+        if (rc) return rc < 0 ? rc : 0;
+    } else if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0,
+                             &args, NULL) ||
+               !json_object_is_type(args, json_type_object)) {
         json_object_put(args);
         return cx_tool_output_setf(out, false, "Error: wait expects a JSON object");
     }
@@ -821,69 +756,4 @@ int cx_code_mode_register(cx_code_mode *cm, cx_tool_registry *reg)
 void cx_code_mode_use_upstream_flavour(cx_code_mode *cm)
 {
     cm->upstream = true;
-}
-
-int cx_code_mode_check_node(const char *configured, char *resolved, size_t resolved_size, char *why,
-                            size_t why_size)
-{
-    const char *name = configured && *configured ? configured : "node";
-    if (!cx_proc_find_program(name, resolved, resolved_size)) {
-        snprintf(why, why_size, "Node runtime not found for js_repl (looked for %s).", name);
-        return -1;
-    }
-    char out[256] = "";
-    if (cx__code_mode_run_version(resolved, out, sizeof out) != 0) {
-        snprintf(why, why_size, "Node runtime could not be run for js_repl (resolved %s).",
-                 resolved);
-        return -1;
-    }
-    int major = 0, minor = 0, patch = 0;
-    if (sscanf(out, "v%d.%d.%d", &major, &minor, &patch) != 3) {
-        snprintf(why, why_size,
-                 "Node runtime for js_repl reported an unknown version (resolved %s): %s.",
-                 resolved, out);
-        return -1;
-    }
-    if (major < CX_CODE_MODE_NODE_MAJOR ||
-        (major == CX_CODE_MODE_NODE_MAJOR && minor < CX_CODE_MODE_NODE_MINOR)) {
-        snprintf(why, why_size,
-                 "Node runtime too old for js_repl (resolved %s): found v%d.%d.%d, requires >= "
-                 "v%d.%d.0.",
-                 resolved, major, minor, patch, CX_CODE_MODE_NODE_MAJOR, CX_CODE_MODE_NODE_MINOR);
-        return -1;
-    }
-    return 0;
-}
-
-typedef struct version_out {
-    char *buf;
-    size_t size, len;
-} version_out;
-
-static int keep_version(void *user, int stream, const char *data, size_t n)
-{
-    version_out *v = user;
-    (void)stream;
-    size_t room = v->size - 1 - v->len;
-    if (n > room) n = room;
-    memcpy(v->buf + v->len, data, n);
-    v->len += n;
-    v->buf[v->len] = '\0';
-    return 0;
-}
-
-/* ccodex's own question to the interpreter (like its git queries), so not
- * sandboxed; bounded so a broken node cannot hold the start. */
-int cx__code_mode_run_version(const char *node, char *out, size_t size)
-{
-    char *argv[] = {(char *)node, "--version", NULL};
-    cx_proc_opts o = {.argv = argv, .io = CX_PROC_IO_DISCARD_ERR};
-    version_out v = {out, size, 0};
-    out[0] = '\0';
-    cx_proc_run_opts r = {
-        .timeout_ms = 10000, .drain_ms = 0, .on_output = keep_version, .user = &v};
-    cx_proc_result res;
-    if (cx_proc_run(&o, &r, &res, NULL, NULL) != 0) return -1;
-    out[strcspn(out, "\r\n")] = '\0';
-    return !res.timed_out && res.exit_code == 0 && *out ? 0 : -1;
 }

@@ -36,6 +36,10 @@ int cx_code_mode_register(cx_code_mode *cm, cx_tool_registry *reg);
  * upstream's words) when it is missing, cannot run or is too old. */
 int cx_code_mode_check_node(const char *configured, char *resolved, size_t resolved_size, char *why,
                             size_t why_size);
+/* The runtime a cell's node runs (src/tools/code_mode_runtime.js, NUL-terminated),
+ * compiled in by the build (cmake/EmbedText.cmake). */
+extern const char cx__code_mode_runtime_js[];
+
 /* Runs `node --version` and puts its first line into out. Returns 0 or -1. */
 int cx__code_mode_run_version(const char *node, char *out, size_t size);
 

@@ -3,6 +3,7 @@
  * helpers, and the registration of their specs. */
 #include "tools/file_tools.h"
 
+#include "base/utf8.h"
 #include "base/json.h"
 
 #include <errno.h>
@@ -47,11 +48,7 @@ int cx__ft_lossy_prefix(const char *s, size_t len, size_t max, cx_buf *out)
     cx_buf fixed = CX_BUF_INIT;
     int rc = cx_utf8_repair(s, len, &fixed);
     size_t n = fixed.len;
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)fixed.data[n] & 0xC0) == 0x80)
-            n--;
-    }
+    if (n > max) n = cx_utf8_floor(fixed.data, fixed.len, max);
     if (!rc) rc = cx_buf_append(out, fixed.data ? fixed.data : "", n);
     cx_buf_free(&fixed);
     return rc;
@@ -63,7 +60,7 @@ int cx__ft_put_text(cx_buf *out, const char *s, size_t len)
     for (size_t k = 0; k < len; k++) {
         if (s[k]) continue;
         cx_buf_append(out, s + from, k - from);
-        cx_buf_puts(out, "\xEF\xBF\xBD");
+        cx_buf_puts(out, CX_UTF8_REPLACEMENT);
         from = k + 1;
     }
     return cx_buf_append(out, s + from, len - from);
@@ -76,23 +73,10 @@ bool cx__ft_is_space(unsigned cp)
            cp == 0x205F || cp == 0x3000;
 }
 
-/* Decodes the character at s[k] of valid UTF-8; sets *n to its length. */
-static unsigned utf8_at(const char *s, size_t len, size_t k, size_t *n)
-{
-    unsigned char c = (unsigned char)s[k];
-    size_t want = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (k + want > len) want = 1;
-    unsigned cp = want == 1 ? c : want == 2 ? c & 0x1F : want == 3 ? c & 0x0F : c & 0x07;
-    for (size_t j = 1; j < want; j++)
-        cp = cp << 6 | ((unsigned char)s[k + j] & 0x3F);
-    *n = want;
-    return cp;
-}
-
 size_t cx__ft_space_prefix(const char *s, size_t len)
 {
     size_t k = 0, n;
-    while (k < len && cx__ft_is_space(utf8_at(s, len, k, &n)))
+    while (k < len && cx__ft_is_space(cx_utf8_decode(s, len, k, &n)))
         k += n;
     return k;
 }
@@ -101,10 +85,8 @@ size_t cx__ft_space_suffix(const char *s, size_t len)
 {
     size_t end = len;
     while (end > 0) {
-        size_t start = end - 1, n;
-        while (start > 0 && ((unsigned char)s[start] & 0xC0) == 0x80)
-            start--;
-        if (!cx__ft_is_space(utf8_at(s, len, start, &n))) break;
+        size_t start = cx_utf8_floor(s, len, end - 1), n;
+        if (!cx__ft_is_space(cx_utf8_decode(s, len, start, &n))) break;
         end = start;
     }
     return len - end;

@@ -4,6 +4,8 @@
  * it uses only base/, so every tool may use it. */
 #include "tools/output.h"
 
+#include "base/utf8.h"
+
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>

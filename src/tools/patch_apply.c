@@ -5,9 +5,12 @@
 #include "tools/patch.h"
 #include "tools/patch_internal.h"
 
+#include "base/fs.h"
 #include "base/json.h"
+#include "base/utf8.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,16 +28,8 @@ static char *normalise(const char *s, int mode)
     cx_buf out = CX_BUF_INIT;
     cx_buf_puts(&out, "");
     for (size_t i = 0; i < n;) {
-        const unsigned char *u = (const unsigned char *)b + i;
-        unsigned cp = u[0];
-        size_t len = 1;
-        if (cp >= 0xE0 && cp < 0xF0 && i + 2 < n + 1 && i + 2 < n) {
-            cp = ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-            len = 3;
-        } else if (cp >= 0xC0 && cp < 0xE0 && i + 1 < n) {
-            cp = ((u[0] & 0x1F) << 6) | (u[1] & 0x3F);
-            len = 2;
-        }
+        size_t len;
+        uint32_t cp = cx_utf8_decode(b, n, i, &len);
         char rep = 0;
         switch (cp) {
         case 0x2010:
@@ -246,19 +241,11 @@ static char *resolve(const char *cwd, const char *path)
 
 static char *read_all(const char *path, cx_error *err, const char *what)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* (a folder fails here too, with EISDIR, as Rust's read_to_string does) */
+    char *text = cx_fs_slurp(path, SIZE_MAX, NULL);
+    if (!text)
         cx_error_set(err, CX_EIO, "Failed to read file to %s %s: %s", what, path, OSERR(errno));
-        return NULL;
-    }
-    cx_buf b = CX_BUF_INIT;
-    char block[16384];
-    size_t n;
-    while ((n = fread(block, 1, sizeof block, f)) > 0)
-        cx_buf_append(&b, block, n);
-    fclose(f);
-    cx_buf_puts(&b, "");
-    return cx_buf_steal(&b);
+    return text;
 }
 
 static int mkdirs_for(const char *path)

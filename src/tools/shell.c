@@ -4,6 +4,7 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "ccodex/config.h"
+#include "tools/exec_args.h"
 #include "tools/patch.h"
 #include "tools/shell_env.h"
 #include "tools/tool_proc.h"
@@ -260,19 +261,32 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
     return rc;
 }
 
-static int parse(const cx_tool_call *call, json_object **args, cx_tool_output *out)
+/* Decodes shell's (or, with argv false, shell_command's) arguments as
+ * upstream's structs read them; nonzero when the call was answered (1) or
+ * failed (negative). */
+static int parse(const cx_tool_call *call, bool argv, json_object **args, cx_tool_output *out)
 {
-    cx_error err = {0};
-    if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0, args,
-                      &err) ||
-        !json_object_is_type(*args, json_type_object)) {
-        if (*args) json_object_put(*args);
-        *args = NULL;
-        int rc = cx_tool_output_setf(out, false, "failed to parse function arguments: %s",
-                                     err.msg[0] ? err.msg : "expected a JSON object");
-        return rc ? rc : 1;
-    }
-    return 0;
+    static const char *const sp[] = CX__SANDBOX_PERMISSION_NAMES;
+    cx__ft_field str = {.name = "arg", .type = CX__FT_STRING};
+    cx__ft_struct profile = {"PermissionProfile", NULL, 0};
+    cx__ft_field shell[] = {
+        {.name = "command", .type = CX__FT_SEQ, .required = true, .elem = &str},
+        {.name = "workdir", .type = CX__FT_STRING, .option = true},
+        {.name = "timeout_ms", .type = CX__FT_U64, .option = true, .alias = "timeout"},
+        CX__PERMISSION_FIELDS(true, sp, &str, &profile),
+    };
+    cx__ft_field command[] = {
+        {.name = "command", .type = CX__FT_STRING, .required = true},
+        {.name = "workdir", .type = CX__FT_STRING, .option = true},
+        {.name = "login", .type = CX__FT_BOOL, .option = true},
+        {.name = "timeout_ms", .type = CX__FT_U64, .option = true, .alias = "timeout"},
+        CX__PERMISSION_FIELDS(true, sp, &str, &profile),
+    };
+    cx__ft_struct st = argv ? (cx__ft_struct){"ShellToolCallParams", shell, 7}
+                            : (cx__ft_struct){"ShellCommandToolCallParams", command, 8};
+    int rc = cx__ft_args(call, &st, args, out);
+    cx__ft_clear(&st);
+    return rc;
 }
 
 /* `apply_patch <<'EOF' ... EOF` written as a command runs as apply_patch. */
@@ -301,7 +315,7 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
                          cx_tool_output *out)
 {
     json_object *args = NULL;
-    int prc = parse(call, &args, out);
+    int prc = parse(call, true, &args, out);
     if (prc) return prc < 0 ? prc : 0;
     json_object *cmd = cx_json_get(args, "command");
     size_t n = cmd && json_object_is_type(cmd, json_type_array) ? json_object_array_length(cmd) : 0;
@@ -354,7 +368,7 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
                                  cx_tool_output *out)
 {
     json_object *args = NULL;
-    int prc = parse(call, &args, out);
+    int prc = parse(call, false, &args, out);
     if (prc) return prc < 0 ? prc : 0;
     const char *script = cx_json_get_str(args, "command");
     if (!script) {

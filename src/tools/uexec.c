@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "base/net.h"
 #include "base/uuid.h"
+#include "tools/exec_args.h"
 #include "tools/output.h"
 #include "tools/patch.h"
 #include "tools/shell_env.h"
@@ -313,19 +314,36 @@ static void prune(cx_uexec *ux)
     ux->n--;
 }
 
+/* Decodes exec_command's or write_stdin's arguments as upstream's structs
+ * read them; nonzero when the call was answered (1) or failed (negative). */
 static int parse_args(const cx_tool_call *call, const char *tool, json_object **args,
                       cx_tool_output *out)
 {
-    cx_error perr;
-    if (cx_json_parse(call->input, strlen(call->input), args, &perr) != 0 ||
-        !json_object_is_type(*args, json_type_object)) {
-        json_object_put(*args);
-        *args = NULL;
-        cx_tool_output_setf(out, false, "failed to parse %s arguments: %s", tool,
-                            perr.msg[0] ? perr.msg : "expected a JSON object");
-        return -1;
-    }
-    return 0;
+    static const char *const sp[] = CX__SANDBOX_PERMISSION_NAMES;
+    cx__ft_field str = {.name = "arg", .type = CX__FT_STRING};
+    cx__ft_struct profile = {"PermissionProfile", NULL, 0};
+    cx__ft_field exec[] = {
+        {.name = "cmd", .type = CX__FT_STRING, .required = true},
+        {.name = "workdir", .type = CX__FT_STRING, .option = true},
+        {.name = "shell", .type = CX__FT_STRING, .option = true},
+        {.name = "tty", .type = CX__FT_BOOL},
+        {.name = "yield_time_ms", .type = CX__FT_U64},
+        {.name = "max_output_tokens", .type = CX__FT_USIZE, .option = true},
+        {.name = "login", .type = CX__FT_BOOL, .option = true},
+        CX__PERMISSION_FIELDS(false, sp, &str, &profile),
+    };
+    cx__ft_field stdin_args[] = {
+        {.name = "session_id", .type = CX__FT_I32, .required = true},
+        {.name = "chars", .type = CX__FT_STRING},
+        {.name = "yield_time_ms", .type = CX__FT_U64},
+        {.name = "max_output_tokens", .type = CX__FT_USIZE, .option = true},
+    };
+    cx__ft_struct st = !strcmp(tool, "exec_command")
+                           ? (cx__ft_struct){"ExecCommandArgs", exec, 11}
+                           : (cx__ft_struct){"WriteStdinArgs", stdin_args, 4};
+    int rc = cx__ft_args(call, &st, args, out);
+    cx__ft_clear(&st);
+    return rc;
 }
 
 static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env *env,
@@ -333,7 +351,8 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
 {
     cx_uexec *ux = state;
     json_object *args = NULL;
-    if (parse_args(call, "exec_command", &args, out)) return 0;
+    int arc = parse_args(call, "exec_command", &args, out);
+    if (arc) return arc < 0 ? arc : 0;
     const char *cmd = cx_json_get_str(args, "cmd");
     if (!cmd) {
         json_object_put(args);
@@ -479,7 +498,8 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
 {
     cx_uexec *ux = state;
     json_object *args = NULL;
-    if (parse_args(call, "write_stdin", &args, out)) return 0;
+    int prc = parse_args(call, "write_stdin", &args, out);
+    if (prc) return prc < 0 ? prc : 0;
     int64_t sid = 0;
     if (!cx_json_get_int(args, "session_id", &sid)) {
         json_object_put(args);

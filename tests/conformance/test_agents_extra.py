@@ -3,22 +3,25 @@
 Two scenario sets are replayed with the shared capture script (capture_more.py):
 - ../shared/conformance/scenarios-extra.json (captures in ../shared/conformance/upstream-0.115.0);
 - tests/fixtures/upstream-extra/scenarios.json, recorded by us from the same 0.115.0 binary (error
-  texts of the agent tools, closed agents, id forms, and code mode run with a Node.js new enough for
-  upstream, which the shared captures lacked). Their copies of upstream's prose (instructions,
-  developer texts, tool descriptions) are scrubbed before commit (scrub_captures.py): the
-  comparison never looks at them.
+  texts of the agent tools, closed agents, id forms, every tool's argument-decoding errors
+  (tool_arg_decode_errors, tool_arg_decode_more, code_mode_wait_args), and code mode run with a
+  Node.js new enough for upstream, which the shared captures lacked). Their copies of upstream's
+  prose (instructions, developer texts, tool descriptions) are scrubbed before commit
+  (scrub_captures.py): the comparison never looks at them.
 Requests are compared field by field (prose excluded, random nicknames blanked) and, for --json
 runs, the JSONL events line by line."""
 import glob, json, os, re, shutil, subprocess, sys, tempfile, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.environ.get("CX_SHARED_DIR") or os.path.join(HERE, "..", "..", "..", "shared")
-CONF = os.path.join(SHARED, "conformance")
-TOOLS = os.path.join(CONF, "tools")
+sys.path.insert(0, HERE)
+from capture import BIN, CONF, compare, run_capture  # noqa: E402
+
 OURS_FIX = os.path.join(HERE, "..", "fixtures", "upstream-extra")
-BIN = os.environ.get("CCODEX_BIN") or os.path.join(HERE, "..", "..", "build", "ccodex")
 
 # Scenarios whose difference from upstream is deliberate, with the reason.
+# compare_requests.py: leave the skills block and agent nicknames out of the comparison
+IGNORE = {"IGNORE_SKILLS": "1", "IGNORE_NICKNAME": "1"}
+
 DELIBERATE = {
     # pycodex's switch (experimental_supported_tools = ["exec"]) keeps pycodex's code mode;
     # upstream 0.115.0 does not know that key and answers "unsupported custom tool call".
@@ -36,12 +39,7 @@ VOLATILE = [(re.compile(r"Wall time \d+(\.\d+)? seconds"), "Wall time {S} second
 
 
 # Recorded differences not closed yet, with the reason; test_not_yet_still_differs keeps them honest.
-NOT_YET = {
-    # upstream's serde error texts for the agent tools' arguments ("missing field `id` at line 1
-    # column 16", "invalid type: ..."): the shared decoder (tools/args.c) does not serve these
-    # tools yet (issue 8, item 4)
-    "agent_arg_decode_errors": "serde-style argument errors for the agent tools",
-}
+NOT_YET = {}
 
 
 def steady(x):
@@ -80,12 +78,8 @@ def node22_bin_dir(scratch):
 
 
 def capture(scenarios, names, dest, path=None):
-    env = dict(os.environ, SCENARIOS=scenarios, CAPTURE_TMP=os.path.join(dest, "tmp"))
-    if path:
-        env["PATH"] = path + os.pathsep + env.get("PATH", "")
-    p = subprocess.run([sys.executable, os.path.join(TOOLS, "capture_more.py"), os.path.abspath(BIN),
-                        "ccodex", dest] + names, capture_output=True, text=True, timeout=900, env=env)
-    return p.stdout + p.stderr
+    return run_capture("capture_more.py", os.path.abspath(BIN), dest, names, timeout=900,
+                       env={"SCENARIOS": scenarios, "CAPTURE_TMP": os.path.join(dest, "tmp")}, path=path)
 
 
 class AgentsExtra(unittest.TestCase):
@@ -115,14 +109,12 @@ class AgentsExtra(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def check(self, upstream_dir, ours_dir, name):
-        env = dict(os.environ, IGNORE_SKILLS="1", IGNORE_NICKNAME="1")
         want_dir, got_dir = os.path.join(upstream_dir, name), os.path.join(ours_dir, name)
         if name.startswith("code_mode"):
             want_dir = steady_copy(want_dir, os.path.join(self.tmp, "steady", "want", name))
             got_dir = steady_copy(got_dir, os.path.join(self.tmp, "steady", "got", name))
-        p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare_requests.py"),
-                            want_dir, got_dir], capture_output=True, text=True, env=env)
-        self.assertEqual(p.returncode, 0, f"{name}:\n{p.stdout}\n{self.log}")
+        rc, out = compare(want_dir, got_dir, env=IGNORE)
+        self.assertEqual(rc, 0, f"{name}:\n{out}\n{self.log}")
         want = os.path.join(upstream_dir, name, "stdout.jsonl")
         if os.path.exists(want):
             got = open(os.path.join(ours_dir, name, "stdout.jsonl")).read()
@@ -148,13 +140,10 @@ class AgentsExtra(unittest.TestCase):
 
     def test_not_yet_still_differs(self):
         # when one of these starts to match, move it out of NOT_YET
-        env = dict(os.environ, IGNORE_SKILLS="1", IGNORE_NICKNAME="1")
         for name in NOT_YET:
-            p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare_requests.py"),
-                                os.path.join(OURS_FIX, "upstream-0.115.0", name),
-                                os.path.join(self.tmp, "ours", "upstream-ccodex", name)],
-                               capture_output=True, text=True, env=env)
-            self.assertNotEqual(p.returncode, 0, name)
+            rc, _ = compare(os.path.join(OURS_FIX, "upstream-0.115.0", name),
+                            os.path.join(self.tmp, "ours", "upstream-ccodex", name), env=IGNORE)
+            self.assertNotEqual(rc, 0, name)
 
     def test_exec_text_for_agents_and_searches(self):
         """exec's human-readable stderr: the collab blocks and web-search lines as upstream's."""

@@ -2,10 +2,10 @@
 ../shared/conformance/scenarios-more.json with the shared capture_more.py, then compares what ccodex
 sent (compare_requests.py, prose excluded), its exit codes, stdout, the files it wrote (-o output,
 notify payloads) and its stderr layout (banner line aside) with upstream's captures."""
-import json, os, re, shutil, stat, subprocess, sys, tempfile, unittest
+import json, os, re, sys, unittest
 
-# the shared folders, the binary and the skill-planting wrapper, as the main conformance test has them
-from test_conformance import BIN, CONF, TOOLS, UPSTREAM, WRAPPER  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from capture import CONF, UPSTREAM, CaptureTest, captured, load_scenarios  # noqa: E402
 
 # Scenarios owned by other areas: MCP servers (opt_color_always_mixed), the sandbox's
 # command quoting (opt_dangerously_bypass_write), sessions (--ephemeral) and a local Ollama
@@ -20,28 +20,15 @@ STDERR_SKIP = re.compile(r"^(WARNING: proceeding|OpenAI Codex v|ccodex v)")
 TIMING = re.compile(r" in (?:\d+ms|[0-9.]+s|\d+m \d+s):")
 
 
-class ExecOptions(unittest.TestCase):
+class ExecOptions(CaptureTest):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="cx-opt-")
-        wrapper = os.path.join(cls.tmp, "ccodex-wrapper")
-        with open(wrapper, "w") as f:
-            f.write(WRAPPER.replace("{bin}", os.path.abspath(BIN)))
-        os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IEXEC)
-        scenarios = json.load(open(os.path.join(CONF, "scenarios-more.json")))
-        cls.names = [n for n in scenarios if n.startswith("opt_") and n not in SKIP
-                     and os.path.isdir(os.path.join(UPSTREAM, n))]
-        p = subprocess.run([sys.executable, os.path.join(TOOLS, "capture_more.py"), wrapper, "ccodex",
-                            cls.tmp] + cls.names, capture_output=True, text=True, timeout=900,
-                           env=dict(os.environ, SCENARIOS=os.path.join(CONF, "scenarios-more.json"),
-                                    TERM=os.environ.get("TERM", "xterm"),
-                                    CAPTURE_TMP=os.path.join(cls.tmp, "runs")))
-        cls.capture_log = p.stdout + p.stderr
-        cls.ours = os.path.join(cls.tmp, "upstream-ccodex")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        names = [n for n in captured(load_scenarios("scenarios-more.json"))
+                 if n.startswith("opt_") and n not in SKIP]
+        cls.scratch("cx-opt-")
+        cls.capture("capture_more.py", names, timeout=900,
+                    env={"SCENARIOS": os.path.join(CONF, "scenarios-more.json"),
+                         "CAPTURE_TMP": os.path.join(cls.tmp, "runs")})
 
     def meta(self, base, name):
         with open(os.path.join(base, name, "meta.json")) as f:
@@ -54,9 +41,8 @@ class ExecOptions(unittest.TestCase):
         self.assertEqual((mo["rc"], mo["requests"]), (mu["rc"], mu["requests"]),
                          f"{name}: exit code / request count\n" + open(os.path.join(ours, "stderr.txt")).read())
         if mu["requests"]:
-            p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare_requests.py"), up, ours],
-                               capture_output=True, text=True)
-            self.assertEqual(p.returncode, 0, f"{name}:\n{p.stdout}")
+            rc, out = self.compare_scenario(name)
+            self.assertEqual(rc, 0, f"{name}:\n{out}")
         for f in sorted(os.listdir(up)):
             if f.startswith("stdout") or (f.startswith("collected-") and not f.endswith(".MISSING")):
                 with open(os.path.join(up, f), "rb") as a:

@@ -9,11 +9,9 @@ The scenarios that take minutes (default startup and tool timeouts: 10 s, 75 s, 
 CX_MCP_LONG=1."""
 import json, os, re, shutil, subprocess, sys, tempfile, unittest
 
-SHARED = os.environ.get("CX_SHARED_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared")
-CONF = os.path.join(SHARED, "conformance")
-TOOLS = os.path.join(CONF, "tools")
-UPSTREAM = os.path.join(CONF, "upstream-0.115.0")
-BIN = os.environ.get("CCODEX_BIN") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "ccodex")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from capture import BIN, CONF, TOOLS, UPSTREAM, CaptureTest, compare  # noqa: E402
+
 LONG = {"mcp_startup_timeout_default", "mcp_tool_timeout_default", "mcp_tool_timeout_default_long"}
 # HTTP headers worth comparing (host, length and curl's own accept for bodiless requests aside)
 HTTP_HEADERS = {"accept", "content-type", "mcp-session-id", "authorization", "x-custom", "x-from-env",
@@ -97,24 +95,15 @@ def table_cells(text):
     return [re.split(r" {2,}", l.rstrip()) for l in text.splitlines()]
 
 
-class McpConformance(unittest.TestCase):
+class McpConformance(CaptureTest):
     @classmethod
     def setUpClass(cls):
         cls.names = scenarios()
         if not cls.names:
             raise unittest.SkipTest("no conformance captures")
-        cls.tmp = tempfile.mkdtemp(prefix="cx-mcp-conf-")
-        p = subprocess.run([sys.executable, os.path.join(TOOLS, "capture_more.py"), os.path.abspath(BIN),
-                            "ccodex", cls.tmp] + cls.names, capture_output=True, text=True, timeout=1200,
-                           env=dict(os.environ, SCENARIOS=os.path.join(CONF, "scenarios-more.json"),
-                                    TERM=os.environ.get("TERM", "xterm")))
-        cls.capture_log = p.stdout + p.stderr
-        cls.ours = os.path.join(cls.tmp, "upstream-ccodex")
-
-    @classmethod
-    def tearDownClass(cls):
-        if getattr(cls, "tmp", None):
-            shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.scratch("cx-mcp-conf-")
+        cls.capture("capture_more.py", cls.names, timeout=1200, wrapper=False,
+                    env={"SCENARIOS": os.path.join(CONF, "scenarios-more.json")})
 
     def check(self, name):
         up, us = os.path.join(UPSTREAM, name), os.path.join(self.ours, name)
@@ -124,9 +113,8 @@ class McpConformance(unittest.TestCase):
         self.assertEqual(m_us["rc"], m_up["rc"], f"exit code of {name}\n" + load(os.path.join(us, "stderr.txt")))
         self.assertEqual(m_us["requests"], m_up["requests"], f"model requests of {name}")
         if m_up["requests"]:
-            p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare_requests.py"), up, us],
-                               capture_output=True, text=True, env=dict(os.environ, IGNORE_SKILLS="1"))
-            self.assertEqual(p.returncode, 0, f"{name}:\n{p.stdout}")
+            rc, out = compare(up, us, env={"IGNORE_SKILLS": "1"})
+            self.assertEqual(rc, 0, f"{name}:\n{out}")
         for out in ("stdout.txt", "stdout.jsonl"):
             if os.path.exists(os.path.join(up, out)):
                 want, got = load(os.path.join(up, out)), load(os.path.join(us, out))
@@ -172,12 +160,11 @@ class McpServerConformance(unittest.TestCase):
         p = subprocess.run([sys.executable, os.path.join(TOOLS, "drive_mcp_server.py"), os.path.abspath(BIN), us],
                            capture_output=True, text=True, timeout=180)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare_requests.py"), up, us],
-                           capture_output=True, text=True, env=dict(os.environ, IGNORE_SKILLS="1"))
+        _, out = compare(up, us, env={"IGNORE_SKILLS": "1"})
         # Known difference: upstream's first turn takes the MCP request id ("3") as its turn id;
         # ccodex gives every turn a fresh id.
-        diffs = [l for l in p.stdout.splitlines() if "differences" not in l and "turn-metadata.turn_id" not in l]
-        self.assertEqual(diffs, [], p.stdout)
+        diffs = [l for l in out.splitlines() if "differences" not in l and "turn-metadata.turn_id" not in l]
+        self.assertEqual(diffs, [], out)
 
         def transcript(d):
             return jsonl(os.path.join(d, "transcript.jsonl"))

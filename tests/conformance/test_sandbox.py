@@ -3,11 +3,10 @@ and sandbox_cli_linux scenarios of ../shared/conformance/scenarios-more.json wit
 capture tool (capture_more.py), then compares our request bodies with upstream's captures field
 by field (compare_requests.py; prose excluded) and checks the effects on files the scenarios
 name (check_file / check_absent, reported by the capture as ok=True)."""
-import json, os, shutil, stat, subprocess, sys, tempfile, unittest
+import os, shutil, sys, unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-# the same paths, binary and skill-planting wrapper as the main conformance test
-from test_conformance import BIN, CONF, TOOLS, UPSTREAM, WRAPPER  # noqa: E402
+from capture import CONF, CaptureTest, captured, load_scenarios  # noqa: E402
 
 MATCHING = [
     "sb_ww_write_inside", "sb_ww_write_outside", "sb_ww_writable_roots", "sb_ww_add_dir",
@@ -49,37 +48,23 @@ def short_capture_dir():
     raise RuntimeError("no free /tmp/sbNNNN directory")
 
 
-class SandboxConformance(unittest.TestCase):
+class SandboxConformance(CaptureTest):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="cx-conf-sb-")
+        scenarios = load_scenarios("scenarios-more.json")
+        names = captured(n for n in MATCHING + list(KNOWN_DIFFERENCES) if n in scenarios)
+        cls.scratch("cx-conf-sb-")
         cls.work = short_capture_dir()
-        wrapper = os.path.join(cls.tmp, "ccodex-wrapper")
-        with open(wrapper, "w") as f:
-            f.write(WRAPPER.replace("{bin}", os.path.abspath(BIN)))
-        os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IEXEC)
-        with open(os.path.join(CONF, "scenarios-more.json")) as f:
-            scenarios = json.load(f)
-        cls.names = [n for n in MATCHING + list(KNOWN_DIFFERENCES)
-                     if n in scenarios and os.path.isdir(os.path.join(UPSTREAM, n))]
-        env = dict(os.environ, TERM=os.environ.get("TERM", "xterm"),
-                   SCENARIOS=os.path.join(CONF, "scenarios-more.json"),
-                   CAPTURE_TMP=cls.work)
-        p = subprocess.run([sys.executable, os.path.join(TOOLS, "capture_more.py"), wrapper, "ccodex",
-                            cls.tmp] + cls.names, capture_output=True, text=True, timeout=1200, env=env)
-        cls.capture_log = p.stdout + p.stderr
-        cls.ours = os.path.join(cls.tmp, "upstream-ccodex")
+        cls.capture("capture_more.py", names, timeout=1200,
+                    env={"SCENARIOS": os.path.join(CONF, "scenarios-more.json"), "CAPTURE_TMP": cls.work})
 
     @classmethod
     def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def differences(self, name):
-        p = subprocess.run([sys.executable, os.path.join(TOOLS, "compare_requests.py"),
-                            os.path.join(UPSTREAM, name), os.path.join(self.ours, name)],
-                           capture_output=True, text=True)
-        return p.returncode, p.stdout
+        return self.compare_scenario(name)
 
     def capture_line(self, name):
         for line in self.capture_log.splitlines():

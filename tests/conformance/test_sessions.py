@@ -12,19 +12,10 @@ Known differences, each checked to be the only one:
     test runs it only when the binary accepts that flag.
 The TUI scenarios drive upstream's full-screen UI with tmux; the REPL equivalents are in
 tests/integration/test_sessions.py."""
-import json, os, shutil, stat, subprocess, sys, tempfile, unittest
+import json, os, subprocess, sys, unittest
 
-SHARED = os.environ.get("CX_SHARED_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared")
-CONF = os.path.join(SHARED, "conformance")
-TOOLS = os.path.join(CONF, "tools")
-UPSTREAM = os.path.join(CONF, "upstream-0.115.0")
-BIN = os.environ.get("CCODEX_BIN") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "ccodex")
-
-WRAPPER = """#!/bin/sh
-mkdir -p "$CODEX_HOME/skills/demo"
-printf -- '---\\nname: demo\\ndescription: A demonstration skill used by the conformance test.\\n---\\nDo the demo.\\n' > "$CODEX_HOME/skills/demo/SKILL.md"
-exec "{bin}" "$@"
-"""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from capture import BIN, UPSTREAM, CaptureTest, captured, load_scenarios  # noqa: E402
 
 COMPACT_PROMPT_START = "You are performing a CONTEXT CHECKPOINT COMPACTION."
 
@@ -34,35 +25,19 @@ def supports_experimental_json():
     return "--experimental-json" in p.stdout + p.stderr
 
 
-class Sessions(unittest.TestCase):
+class Sessions(CaptureTest):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="cx-sess-")
-        wrapper = os.path.join(cls.tmp, "ccodex-wrapper")
-        with open(wrapper, "w") as f:
-            f.write(WRAPPER.replace("{bin}", os.path.abspath(BIN)))
-        os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IEXEC)
-        scenarios = json.load(open(os.path.join(CONF, "scenarios-sessions.json")))
-        cls.names = [n for n in scenarios if not n.startswith("tui_")
-                     and os.path.isdir(os.path.join(UPSTREAM, n))
-                     and (n != "sdk_resume" or supports_experimental_json())]
-        tmpdir = os.path.join(cls.tmp, "t")
+        names = [n for n in captured(load_scenarios("scenarios-sessions.json")) if not n.startswith("tui_")
+                 and (n != "sdk_resume" or supports_experimental_json())]
+        tmpdir = os.path.join(cls.scratch("cx-sess-"), "t")
         os.makedirs(tmpdir)
-        p = subprocess.run([sys.executable, os.path.join(TOOLS, "capture_sessions.py"), wrapper, "ccodex",
-                            cls.tmp] + cls.names, capture_output=True, text=True, timeout=1200,
-                           env=dict(os.environ, TMPDIR=tmpdir, TERM=os.environ.get("TERM", "xterm")))
-        cls.capture_log = p.stdout + p.stderr
-        cls.ours = os.path.join(cls.tmp, "upstream-ccodex")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.capture("capture_sessions.py", names, timeout=1200, env={"TMPDIR": tmpdir})
 
     def run_tool(self, tool, name):
-        p = subprocess.run([sys.executable, os.path.join(TOOLS, tool), os.path.join(UPSTREAM, name),
-                            os.path.join(self.ours, name)], capture_output=True, text=True)
-        return p.returncode, [l for l in p.stdout.splitlines()
-                              if l and not l.startswith("info:") and not l.endswith("differences")]
+        rc, out = self.compare_scenario(name, tool)
+        return rc, [l for l in out.splitlines()
+                    if l and not l.startswith("info:") and not l.endswith("differences")]
 
     def check(self, name, allowed_requests=(), allowed_rollouts=()):
         self.assertIn(name + ":", self.capture_log)

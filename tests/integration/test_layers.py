@@ -73,6 +73,17 @@ class LayerCheckTests(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("include cycle among: src/tools/x <-> src/tools/y", err)
 
+    def test_cycle_through_a_public_header_fails(self):
+        # core/agent.c -> core/tset.c -> core/subs.c -> "ccodex/agent.h", which core/agent.c
+        # implements: the shape of the agent -> tool set -> sub-agents loop
+        files = dict(GOOD, **{"src/core/agent.c": '#include "core/tset.h"\n',
+                              "src/core/tset.h": "", "src/core/subs.h": "",
+                              "src/core/tset.c": '#include "core/subs.h"\n',
+                              "src/core/subs.c": '#include "ccodex/agent.h"\n'})
+        rc, err, _ = check(tree(files))
+        self.assertEqual(rc, 1)
+        self.assertIn("include cycle among: src/core/agent <-> src/core/subs <-> src/core/tset", err)
+
     def test_cli_may_use_only_exported_headers(self):
         rc, err, _ = check(tree(dict(GOOD, **{"src/cli/x.c": '#include "tools/priv.h"\n'})))
         self.assertEqual(rc, 1)

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "base/json.h"
+#include "ccodex/config.h"
 
 static char home_dir[64];
 
@@ -103,4 +105,83 @@ void cx_test_write(const char *path, const char *text)
 {
     if (cx_fs_write(path, text, strlen(text), true) != 0)
         fail_msg("cannot write %s: %s", path, strerror(errno));
+}
+
+char *cx_test_fixture(const char *rel, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", CX_TEST_FIXTURES, rel);
+    char *text = cx_fs_slurp(path, SIZE_MAX, len);
+    if (!text) fail_msg("cannot read fixture %s: %s", path, strerror(errno));
+    return text;
+}
+
+char **cx_test_fixture_lines(const char *rel, size_t *n)
+{
+    char *text = cx_test_fixture(rel, NULL);
+    size_t count = 0, cap = 8;
+    char **lines = malloc(cap * sizeof *lines);
+    if (!lines) fail_msg("out of memory");
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        size_t len = next ? (size_t)(next - line) : strlen(line);
+        if (next) next++;
+        if (len && line[len - 1] == '\r') len--;
+        if (!len) continue;
+        if (count + 2 > cap) {
+            cap *= 2;
+            char **grown = realloc(lines, cap * sizeof *lines);
+            if (!grown) fail_msg("out of memory");
+            lines = grown;
+        }
+        lines[count] = strndup(line, len);
+        if (!lines[count++]) fail_msg("out of memory");
+    }
+    lines[count] = NULL;
+    free(text);
+    if (n) *n = count;
+    return lines;
+}
+
+void cx_test_lines_free(char **lines)
+{
+    for (char **l = lines; l && *l; l++)
+        free(*l);
+    free(lines);
+}
+
+json_object *cx_test_json(const char *text)
+{
+    json_object *o = NULL;
+    cx_error err;
+    if (cx_json_parse(text, strlen(text), &o, &err) != 0) fail_msg("bad JSON: %s", err.msg);
+    return o;
+}
+
+json_object *cx_test_fixture_json(const char *rel)
+{
+    char *text = cx_test_fixture(rel, NULL);
+    json_object *o = cx_test_json(text);
+    free(text);
+    return o;
+}
+
+cx_config *cx_test_fake_config(const char *home, const char *base_url)
+{
+    cx_config *c = calloc(1, sizeof *c);
+    if (!c) fail_msg("out of memory");
+    c->codex_home = strdup(home);
+    c->model = strdup("gpt-5.1-codex");
+    c->model_provider_id = strdup("fake");
+    c->provider.id = strdup("fake");
+    c->provider.name = strdup("fake");
+    c->provider.base_url = strdup(base_url);
+    c->provider.api_key = strdup("sk-test");
+    c->provider.wire_api = strdup("responses");
+    c->provider.request_max_retries = 1;
+    c->provider.stream_max_retries = 1;
+    c->provider.stream_idle_timeout_ms = 5000;
+    c->approval_policy = strdup("never");
+    c->sandbox_mode = strdup("read-only");
+    return c;
 }

@@ -15,25 +15,11 @@
 #include <string.h>
 #include <ctype.h>
 
+#include "support.h"
 #include "base/json.h"
 #include "base/toml.h"
 
 #define SUITE CX_SHARED_DIR "/toml-test/tests"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    cx_buf b = CX_BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cx_buf_append(&b, chunk, n);
-    fclose(f);
-    cx_buf_puts(&b, "");
-    *len = b.len;
-    return cx_buf_steal(&b);
-}
 
 static json_object *leaf(const char *type, const char *value)
 {
@@ -175,7 +161,7 @@ static void toml_test_suite(void **state)
 {
     (void)state;
     size_t len;
-    char *list = slurp(SUITE "/files-toml-1.0.0", &len);
+    char *list = cx_test_slurp(SUITE "/files-toml-1.0.0", &len);
     assert_non_null(list);
     int valid = 0, invalid = 0, failed = 0;
     for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
@@ -184,7 +170,7 @@ static void toml_test_suite(void **state)
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", SUITE, line);
         size_t tlen;
-        char *text = slurp(path, &tlen);
+        char *text = cx_test_slurp(path, &tlen);
         if (!text) {
             printf("MISSING %s\n", line);
             failed++;
@@ -198,7 +184,7 @@ static void toml_test_suite(void **state)
             char jpath[1024];
             snprintf(jpath, sizeof jpath, "%.*s.json", (int)(strlen(path) - 5), path);
             size_t jlen;
-            char *jtext = slurp(jpath, &jlen);
+            char *jtext = cx_test_slurp(jpath, &jlen);
             json_object *want = NULL;
             if (rc) {
                 printf("FAIL %s: rejected: %s\n", line, err.msg);
@@ -269,7 +255,7 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--dump")) {
         size_t len;
-        char *text = slurp(argv[2], &len);
+        char *text = cx_test_slurp(argv[2], &len);
         json_object *doc = NULL;
         cx_error err;
         if (!text || cx_toml_parse(text, len, &doc, &err) != 0) {

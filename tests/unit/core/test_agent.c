@@ -24,6 +24,7 @@
 #include "ccodex/agent.h"
 #include "ccodex/items.h"
 #include "ccodex/runtime.h"
+#include "support.h"
 
 #define FAKESERVER CX_TEST_DIR "/integration/fakeserver.py"
 
@@ -31,7 +32,7 @@ typedef struct world {
     char root[256];
     pid_t server;
     int port;
-    cx_config cfg;
+    cx_config *cfg;
     json_object *events; /* kinds seen, as strings */
     pthread_mutex_t mu;
 } world;
@@ -71,19 +72,7 @@ static void world_start(world *w, const char *script_json)
     assert_true(w->port > 0);
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", w->port);
-    w->cfg.codex_home = strdup(w->root);
-    w->cfg.model = strdup("gpt-5.1-codex");
-    w->cfg.model_provider_id = strdup("fake");
-    w->cfg.provider.id = strdup("fake");
-    w->cfg.provider.name = strdup("fake");
-    w->cfg.provider.base_url = strdup(url);
-    w->cfg.provider.api_key = strdup("sk-test");
-    w->cfg.provider.wire_api = strdup("responses");
-    w->cfg.provider.request_max_retries = 1;
-    w->cfg.provider.stream_max_retries = 1;
-    w->cfg.provider.stream_idle_timeout_ms = 5000;
-    w->cfg.approval_policy = strdup("never");
-    w->cfg.sandbox_mode = strdup("read-only");
+    w->cfg = cx_test_fake_config(w->root, url);
     w->events = json_object_new_array();
     pthread_mutex_init(&w->mu, NULL);
 }
@@ -95,16 +84,7 @@ static void world_stop(world *w)
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", w->root);
     assert_int_equal(system(cmd), 0);
-    free(w->cfg.codex_home);
-    free(w->cfg.model);
-    free(w->cfg.model_provider_id);
-    free(w->cfg.provider.id);
-    free(w->cfg.provider.name);
-    free(w->cfg.provider.base_url);
-    free(w->cfg.provider.api_key);
-    free(w->cfg.provider.wire_api);
-    free(w->cfg.approval_policy);
-    free(w->cfg.sandbox_mode);
+    cx_config_free(w->cfg);
     json_object_put(w->events);
     pthread_mutex_destroy(&w->mu);
 }
@@ -161,7 +141,7 @@ static bool saw_event(world *w, const char *kind)
 
 static cx_agent *make_agent(world *w, cx_tool_registry *reg)
 {
-    cx_agent_options o = {.config = &w->cfg,
+    cx_agent_options o = {.config = w->cfg,
                           .cwd = w->root,
                           .mode = CX_MODE_EXEC,
                           .on_event = record_event,

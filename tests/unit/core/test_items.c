@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "ccodex/items.h"
 #include "ccodex/tools.h"
+#include "support.h"
 
 static json_object *parse(const char *s)
 {
@@ -25,60 +26,33 @@ static void assert_json(json_object *o, const char *want)
     free(s);
 }
 
+/* tests/fixtures/items/canonical.jsonl: the model's item, and the same item as history
+ * keeps it (keys in upstream's order) */
 static void model_items_are_canonicalised(void **state)
 {
     (void)state;
-    json_object *msg = parse("{\"id\":\"m1\",\"type\":\"message\",\"status\":\"completed\","
-                             "\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\","
-                             "\"text\":\"FIRST\",\"annotations\":[]}]}");
-    json_object *c = cx_item_from_model(msg);
-    assert_json(c, "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":"
-                   "\"output_text\",\"text\":\"FIRST\"}]}");
-    char *text = cx_item_message_text(c);
+    size_t n = 0;
+    char **lines = cx_test_fixture_lines("items/canonical.jsonl", &n);
+    assert_true(n >= 5);
+    for (char **line = lines; *line; line++) {
+        json_object *c = cx_test_json(*line);
+        json_object *item = cx_item_from_model(cx_json_get(c, "model"));
+        char *want = cx_json_to_string(cx_json_get(c, "history"));
+        assert_json(item, want);
+        /* only calls are tool calls */
+        const char *type = cx_json_get_str(item, "type");
+        assert_int_equal(cx_item_is_tool_call(item), strstr(type, "call") != NULL);
+        free(want);
+        json_object_put(item);
+        json_object_put(c);
+    }
+    cx_test_lines_free(lines);
+    json_object *msg = parse("{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":"
+                             "\"output_text\",\"text\":\"FIRST\"}]}");
+    char *text = cx_item_message_text(msg);
     assert_string_equal(text, "FIRST");
     free(text);
-    json_object_put(c);
     json_object_put(msg);
-
-    json_object *fc = parse("{\"type\":\"function_call\",\"id\":\"fc1\",\"status\":\"completed\","
-                            "\"call_id\":\"call_1\",\"name\":\"exec_command\","
-                            "\"arguments\":\"{\\\"cmd\\\": \\\"ls\\\"}\"}");
-    c = cx_item_from_model(fc);
-    assert_json(c, "{\"type\":\"function_call\",\"name\":\"exec_command\",\"arguments\":"
-                   "\"{\\\"cmd\\\": \\\"ls\\\"}\",\"call_id\":\"call_1\"}");
-    assert_true(cx_item_is_tool_call(c));
-    json_object_put(c);
-    json_object_put(fc);
-
-    json_object *ct = parse("{\"type\":\"custom_tool_call\",\"id\":\"x\",\"name\":\"apply_patch\","
-                            "\"input\":\"P\",\"call_id\":\"c2\"}");
-    c = cx_item_from_model(ct);
-    assert_json(c, "{\"type\":\"custom_tool_call\",\"call_id\":\"c2\",\"name\":\"apply_patch\","
-                   "\"input\":\"P\"}");
-    json_object_put(c);
-    json_object_put(ct);
-}
-
-static void reasoning_keeps_encrypted_content(void **state)
-{
-    (void)state;
-    json_object *r = parse("{\"type\":\"reasoning\",\"id\":\"rs_1\",\"summary\":[{\"type\":"
-                           "\"summary_text\",\"text\":\"thinking\"}],\"encrypted_content\":"
-                           "\"gAAAA-opaque\"}");
-    json_object *c = cx_item_from_model(r);
-    assert_json(c, "{\"type\":\"reasoning\",\"summary\":[{\"type\":\"summary_text\",\"text\":"
-                   "\"thinking\"}],\"encrypted_content\":\"gAAAA-opaque\"}");
-    assert_false(cx_item_is_tool_call(c));
-    json_object_put(c);
-    json_object_put(r);
-    /* content is replayed only when it carries reasoning_text */
-    r = parse("{\"type\":\"reasoning\",\"summary\":[],\"content\":[{\"type\":\"reasoning_text\","
-              "\"text\":\"t\"}]}");
-    c = cx_item_from_model(r);
-    assert_json(c, "{\"type\":\"reasoning\",\"summary\":[],\"content\":[{\"type\":"
-                   "\"reasoning_text\",\"text\":\"t\"}],\"encrypted_content\":null}");
-    json_object_put(c);
-    json_object_put(r);
 }
 
 static void output_items_have_upstream_shape(void **state)
@@ -139,7 +113,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(model_items_are_canonicalised),
-        cmocka_unit_test(reasoning_keeps_encrypted_content),
         cmocka_unit_test(output_items_have_upstream_shape),
         cmocka_unit_test(registry_keeps_order_and_replaces_in_place),
     };

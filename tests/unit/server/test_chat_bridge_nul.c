@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "support.h"
 #include "base/json.h"
 #include "server/chat_request.h"
 #include "server/chat_stream.h"
@@ -24,16 +25,7 @@ static json_object *parse(const char *text)
 static void request_text_keeps_what_follows_a_nul(void **state)
 {
     (void)state;
-    json_object *req =
-        parse("{\"model\":\"m\",\"instructions\":\"be\\u0000brief\",\"input\":["
-              "{\"type\":\"message\",\"role\":\"user\",\"content\":\"before\\u0000after\"},"
-              "{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\","
-              "\"text\":\"part\\u0000two\"}]},"
-              "{\"type\":\"function_call\",\"call_id\":\"c1\",\"name\":\"f\",\"arguments\":"
-              "\"{\\\"a\\\":1}\\u0000tail\"},"
-              "{\"type\":\"function_call_output\",\"call_id\":\"c1\",\"output\":\"out\\u0000put\"},"
-              "{\"type\":\"custom_tool_call\",\"call_id\":\"c2\",\"name\":\"apply_patch\","
-              "\"input\":\"patch\\u0000text\"}]}");
+    json_object *req = cx_test_fixture_json("chat/request_with_nuls.json");
     json_object *chat = NULL;
     cx_error err;
     assert_int_equal(cx_chat_request_build(req, NULL, &chat, &err), 0);

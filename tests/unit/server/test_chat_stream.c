@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support.h"
 #include "base/json.h"
 #include "server/chat_request.h"
 #include "server/chat_stream.h"
@@ -68,23 +69,10 @@ static char *run(const char *const *chunks, size_t n, bool force_slow, cx_chat_w
 static void fast_and_general_paths_agree(void **state)
 {
     (void)state;
-    const char *chunks[] = {
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":"
-        "\"\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello \\\"quoted\\\" "
-        "\\\\ back\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tab\\there\\nnew line / "
-        "slash\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ctl \\u0001 and é ✓ "
-        "\\ud83d\\ude00\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"raw \xc3\xa9 utf8 and "
-        "bad \xff byte\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"text with "
-        "\\\"usage\\\":{ inside\"},\"finish_reason\":null}]}",
-        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":null},\"finish_reason\":"
-        "\"stop\"}]}",
-    };
-    size_t n = sizeof chunks / sizeof *chunks;
+    /* escapes, raw and broken UTF-8, and a "usage" look-alike inside text */
+    size_t n = 0;
+    char **lines = cx_test_fixture_lines("chat/stream_escapes.jsonl", &n);
+    const char *const *chunks = (const char *const *)lines;
     char *fast = run(chunks, n, false, CX_CHAT_WIRE_CODEX);
     char *slow = run(chunks, n, true, CX_CHAT_WIRE_CODEX);
     assert_string_equal(fast, slow);
@@ -101,37 +89,27 @@ static void fast_and_general_paths_agree(void **state)
                      "raw é utf8 and bad \xef\xbf\xbd bytetext with \\\"usage\\\":{ inside\""));
     free(fast);
     free(slow);
+    cx_test_lines_free(lines);
 }
 
 static void requests_refuse_what_chat_cannot_carry(void **state)
 {
     (void)state;
-    const char *bad[][2] = {
-        {"{\"input\":[]}", "no `model`"},
-        {"{\"model\":\"m\",\"stream\":\"yes\",\"input\":[]}", "`stream` must be"},
-        {"{\"model\":\"m\",\"input\":{}}", "`input` must be a string or a list"},
-        {"{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":"
-         "\"input_file\",\"file_id\":\"f\"}]}]}",
-         "'input_file' cannot be sent"},
-        {"{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":"
-         "\"input_image\",\"file_id\":\"file-1\"}]}]}",
-         "file_id 'file-1'"},
-        {"{\"model\":\"m\",\"background\":true}", "background"},
-        {"{\"model\":\"m\",\"input\":[{\"type\":\"message\",\"role\":\"tool\",\"content\":\"x\"}]}",
-         "role 'tool'"},
-        {"{\"model\":\"m\",\"input\":[{\"type\":\"local_shell_call\"}]}", "'local_shell_call'"},
-        {"{\"model\":\"m\",\"input\":[],\"tools\":[{\"type\":\"file_search\"}]}",
-         "tool type 'file_search'"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        json_object *req = parse(bad[i][0]);
+    /* each line: a request and a part of the error it must get */
+    char **bad = cx_test_fixture_lines("chat/bad_requests.jsonl", NULL);
+    for (char **line = bad; *line; line++) {
+        json_object *c = parse(*line);
+        json_object *req = json_object_get(cx_json_get(c, "request"));
+        const char *want = cx_json_get_str(c, "error");
         json_object *chat = NULL;
         cx_error err;
         assert_int_equal(cx_chat_request_build(req, "vllm", &chat, &err), CX_EINVAL);
-        if (!strstr(err.msg, bad[i][1])) fail_msg("%s: got '%s'", bad[i][0], err.msg);
+        if (!strstr(err.msg, want)) fail_msg("%s: got '%s'", *line, err.msg);
         assert_null(chat);
         json_object_put(req);
+        json_object_put(c);
     }
+    cx_test_lines_free(bad);
 }
 
 static void assistant_turn_is_merged(void **state)

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "support.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "tools/patch.h"
@@ -37,19 +38,6 @@
 /* ---- small file helpers --------------------------------------------------- */
 
 /* Whole file into a NUL-terminated buffer (the NUL is not counted in *len). */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    cx_buf b = CX_BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cx_buf_append(&b, chunk, n);
-    fclose(f);
-    if (len) *len = b.len;
-    return cx_buf_steal(&b);
-}
 
 static bool exists(const char *path)
 {
@@ -89,7 +77,7 @@ static void copy_tree(const char *src, const char *dst)
             continue;
         }
         size_t len;
-        char *data = slurp(from, &len);
+        char *data = cx_test_slurp(from, &len);
         assert_non_null(data);
         FILE *f = fopen(to, "wb");
         assert_non_null(f);
@@ -143,7 +131,7 @@ static void describe_tree(const char *root, const char *rel, cx_buf *out)
             cx_buf_printf(out, "== %s (not a regular file)\n", sub);
         } else {
             size_t len = 0;
-            char *data = slurp(full, &len);
+            char *data = cx_test_slurp(full, &len);
             cx_buf_printf(out, "== %s (%zu bytes)\n", sub, len);
             for (size_t k = 0; data && k < len; k++) {
                 unsigned char c = (unsigned char)data[k];
@@ -297,7 +285,7 @@ static char *run_case(const char *dir)
     snprintf(path, sizeof path, "%s/command", dir);
     bool via_shell = exists(path);
     if (!via_shell) snprintf(path, sizeof path, "%s/patch", dir);
-    char *input_raw = slurp(path, NULL);
+    char *input_raw = cx_test_slurp(path, NULL);
     assert_non_null(input_raw);
     cx_buf input = CX_BUF_INIT;
     replace_all(&input, input_raw, "{ROOT}", root);
@@ -322,7 +310,7 @@ static char *run_case(const char *dir)
     /* expected.ccodex / after.ccodex: where ccodex differs on purpose (see README.md) */
     snprintf(path, sizeof path, "%s/expected.ccodex", dir);
     if (!exists(path)) snprintf(path, sizeof path, "%s/expected", dir);
-    char *want = slurp(path, NULL);
+    char *want = cx_test_slurp(path, NULL);
     assert_non_null(want);
     if (!why) {
         if (is_check_list(want))
@@ -354,7 +342,7 @@ static char *run_case(const char *dir)
 /* The KNOWN_DIFFERENCES entry for name (its first word on a line), or NULL. */
 static char *known_difference(const char *name)
 {
-    char *text = slurp(CORPUS "/KNOWN_DIFFERENCES", NULL);
+    char *text = cx_test_slurp(CORPUS "/KNOWN_DIFFERENCES", NULL);
     if (!text) return NULL;
     char *found = NULL;
     size_t n = strlen(name);
