@@ -479,8 +479,12 @@ int cx_cli_repl(const cx_cli_opts *o)
     char *resume_path = cx_cli_resume_path(o, r.cfg, true);
     r.agent = new_agent(&r, resume_path);
     free(resume_path);
-    if (!r.agent || !r.view) {
-        if (r.agent) fprintf(stderr, "error: out of memory\n");
+    if (r.agent && r.view) r.el = el_init("ccodex", stdin, stdout, stderr);
+    if (!r.el) {
+        if (r.agent && r.view) /* libedit could not be loaded; why is on stderr already */
+            fprintf(stderr, "error: the interactive client needs libedit\n");
+        else if (r.agent)
+            fprintf(stderr, "error: out of memory\n");
         cx_agent_free(r.agent);
         cx_mcp_free(r.mcp);
         cx_render_free(r.view);
@@ -489,7 +493,6 @@ int cx_cli_repl(const cx_cli_opts *o)
         return 1;
     }
     r.rt = cx_runtime_new(r.agent);
-    r.el = el_init("ccodex", stdin, stdout, stderr);
     r.hist = history_init();
     if (r.hist) {
         HistEvent hev;

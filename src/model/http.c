@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,10 +40,15 @@ typedef struct xfer {
 
 void cx_http_global_init(bool tls)
 {
-    /* Setting up OpenSSL costs about a megabyte and a millisecond; a session
-     * that only talks plain HTTP (a local server) skips it. OpenSSL would
-     * still initialise itself if TLS turned out to be needed after all. */
-    curl_global_init(tls ? CURL_GLOBAL_DEFAULT : CURL_GLOBAL_NOTHING);
+    /* libcurl (7.57 and later) sets up its TLS library whatever the flags say,
+     * and OpenSSL then reads the system's openssl.cnf, which touches about
+     * 1 MB of its code and tables (bench/RESULTS.md). A session whose
+     * provider is plain HTTP (a local server) claims OpenSSL's one-time
+     * configuration step first, without loading the file. The cost: an https
+     * connection later in such a session (an MCP server) runs on OpenSSL's
+     * built-in defaults rather than the system file's changes to them. */
+    if (!tls) OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 cx_http_client *cx_http_client_new(void)

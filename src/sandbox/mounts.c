@@ -11,6 +11,29 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#ifndef __GLIBC__
+/* musl (the static release) has neither the new mount API's wrappers nor struct mount_attr
+ * (glibc 2.36 has both): the kernel's definitions and the raw system calls */
+#include <linux/mount.h>
+#include <sys/syscall.h>
+
+static int mount_setattr(int dfd, const char *path, unsigned flags, struct mount_attr *attr,
+                         size_t size)
+{
+    return (int)syscall(SYS_mount_setattr, dfd, path, flags, attr, size);
+}
+
+static int open_tree(int dfd, const char *path, unsigned flags)
+{
+    return (int)syscall(SYS_open_tree, dfd, path, flags);
+}
+
+static int move_mount(int from_dfd, const char *from, int to_dfd, const char *to, unsigned flags)
+{
+    return (int)syscall(SYS_move_mount, from_dfd, from, to_dfd, to, flags);
+}
+#endif
+
 void cx__sandbox_mounts_clear(cx__sandbox_mounts *m)
 {
     for (size_t i = 0; m->rw && i < m->n_rw; i++)

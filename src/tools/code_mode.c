@@ -433,7 +433,7 @@ static void wait_cell(cell *c, double deadline, const atomic_bool *cancel, bool 
         }
         double now = cx_clock_s();
         if (deadline >= 0 && now >= deadline) break;
-        double step = deadline < 0 ? 0.05 : fmin(deadline - now, 0.05);
+        double step = deadline < 0 ? 0.05 : (deadline - now < 0.05 ? deadline - now : 0.05);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         long ns = ts.tv_nsec + (long)(step * 1e9);

@@ -33,7 +33,12 @@ int cx__ft_answer(cx_tool_output *out, bool success, const char *fmt, ...)
 const char *cx__ft_os_error(int err, char *buf, size_t size)
 {
     char text[256];
-    const char *s = strerror_r(err, text, sizeof text);
+#ifdef __GLIBC__
+    const char *s = strerror_r(err, text, sizeof text); /* GNU's: returns the text */
+#else
+    /* the XSI form (musl, the static release) returns 0 and fills text */
+    const char *s = strerror_r(err, text, sizeof text) == 0 ? text : "Unknown error";
+#endif
     snprintf(buf, size, "%s (os error %d)", s, err);
     return buf;
 }

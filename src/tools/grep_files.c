@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h> /* getcwd: glibc declares it through other headers, musl does not */
 
 #define DEFAULT_LIMIT 100
 #define MAX_LIMIT 2000

@@ -7,18 +7,26 @@
 #include "base/utf8.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+double cx_output_round(double x)
+{
+    /* C's round() without libm, which the program would map whole (~0.3 MB resident) for
+     * it: x - trunc(x) is exact, and from 2^52 up every double is whole already */
+    if (!(x > -4503599627370496.0 && x < 4503599627370496.0)) return x;
+    double whole = (double)(long long)x, frac = x - whole;
+    if (frac >= 0.5) whole += 1.0;
+    if (frac <= -0.5) whole -= 1.0;
+    return whole;
+}
+
 const char *cx_output_format_seconds(double seconds, char *buf, unsigned size)
 {
-    double r = round(seconds * 10.0) / 10.0;
-    if (r == floor(r))
-        snprintf(buf, size, "%.0f", r);
-    else
-        snprintf(buf, size, "%.1f", r);
+    /* one decimal, dropped when it is 0: "3", "2.5" */
+    int n = snprintf(buf, size, "%.1f", cx_output_round(seconds * 10.0) / 10.0);
+    if (n >= 2 && (unsigned)n < size && !strcmp(buf + n - 2, ".0")) buf[n - 2] = '\0';
     return buf;
 }
 

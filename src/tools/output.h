@@ -6,6 +6,8 @@
 
 #include "base/buf.h"
 
+/* C's round(): halves away from zero (here so that the program need not map libm) */
+double cx_output_round(double x);
 /* Rust's Display of an f32 rounded to one decimal ("0", "1.5", "12"), the form
  * upstream prints wall times in. Writes into buf (size >= 32) and returns it. */
 const char *cx_output_format_seconds(double seconds, char *buf, unsigned size);

@@ -233,7 +233,7 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
             cx_json_set(meta, "exit_code", json_object_new_int(r.exit_code));
             /* serde prints the f32 with a decimal point: 0.0, 1.5 */
             char num[40];
-            double d = round((double)r.elapsed_ms / 100.0) / 10.0;
+            double d = cx_output_round((double)r.elapsed_ms / 100.0) / 10.0;
             snprintf(num, sizeof num, "%.1f", d);
             cx_json_set(meta, "duration_seconds", json_object_new_double_s(d, num));
             cx_json_set(o, "metadata", meta);

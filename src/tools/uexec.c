@@ -391,7 +391,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
             json_object *meta = json_object_new_object();
             cx_json_set(meta, "exit_code", json_object_new_int(0));
             char num[32];
-            double d = round(wall * 10.0) / 10.0;
+            double d = cx_output_round(wall * 10.0) / 10.0;
             snprintf(num, sizeof num, "%.1f", d);
             cx_json_set(meta, "duration_seconds", json_object_new_double_s(d, num));
             cx_json_set(o, "metadata", meta);
