@@ -1,5 +1,5 @@
 /* The JSON wrapper. Besides not crashing:
- * - what cx_json_parse accepts, cx_json_to_string prints as JSON that parses
+ * - what cx__json_parse accepts, cx__json_to_string prints as JSON that parses
  *   again and prints the same (the wire format is stable);
  * - when the flat fast path accepts an object, the general parser accepts the
  *   same bytes and reads the same value; re-parsing into that object (the
@@ -13,11 +13,11 @@
 
 static void round_trip(const json_object *o)
 {
-    char *printed = cx_json_to_string(o);
+    char *printed = cx__json_to_string(o);
     json_object *again = NULL;
     cx_error err;
-    if (!printed || cx_json_parse(printed, strlen(printed), &again, &err) != 0) abort();
-    char *reprinted = cx_json_to_string(again);
+    if (!printed || cx__json_parse(printed, strlen(printed), &again, &err) != 0) abort();
+    char *reprinted = cx__json_to_string(again);
     if (!reprinted || strcmp(printed, reprinted) != 0) abort();
     free(reprinted);
     free(printed);
@@ -29,24 +29,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *text = (const char *)data;
     json_object *general = NULL;
     cx_error err;
-    if (cx_json_parse(text, size, &general, &err) == 0) round_trip(general);
+    if (cx__json_parse(text, size, &general, &err) == 0) round_trip(general);
 
     json_object *flat = NULL;
-    if (cx_json_parse_flat(text, size, &flat) == 0) {
+    if (cx__json_parse_flat(text, size, &flat) == 0) {
         /* json_object_equal compares values: 1.50 and 1.5 are the same number */
         if (!general || !json_object_equal(general, flat)) abort();
         /* 1 (a key set it cannot reuse, e.g. a repeated key) is a documented answer */
-        int reuse = cx_json_parse_flat_reuse(text, size, flat);
+        int reuse = cx__json_parse_flat_reuse(text, size, flat);
         if (reuse < 0 || (reuse == 0 && !json_object_equal(general, flat))) abort();
         json_object_put(flat);
     }
     json_object_put(general);
 
     cx_buf b = CX_BUF_INIT;
-    if (cx_utf8_repair(text, size, &b) != 0) abort();
-    if (!cx_utf8_valid(b.data ? b.data : "", b.len)) abort();
-    if (cx_utf8_valid(text, size) && (b.len != size || (size && memcmp(b.data, text, size) != 0)))
+    if (cx__utf8_repair(text, size, &b) != 0) abort();
+    if (!cx__utf8_valid(b.data ? b.data : "", b.len)) abort();
+    if (cx__utf8_valid(text, size) && (b.len != size || (size && memcmp(b.data, text, size) != 0)))
         abort();
-    cx_buf_free(&b);
+    cx__buf_free(&b);
     return 0;
 }

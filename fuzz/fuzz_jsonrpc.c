@@ -25,8 +25,8 @@ static int on_send(void *t, const char *msg, size_t len, int64_t deadline, cx_er
     int64_t id;
     bool has;
     /* everything the client writes is one valid JSON-RPC message */
-    if (cx_json_parse(msg, len, &o, err) != 0 || memchr(msg, '\n', len)) abort();
-    if (cx_mcp_msg_classify(o, &id, &has) == CX_MCP_MSG_INVALID) abort();
+    if (cx__json_parse(msg, len, &o, err) != 0 || memchr(msg, '\n', len)) abort();
+    if (cx__mcp_msg_classify(o, &id, &has) == CX_MCP_MSG_INVALID) abort();
     json_object_put(o);
     return 0;
 }
@@ -36,7 +36,7 @@ static void on_line(void *user, const char *line, size_t len)
     sink *s = user;
     if (len == 0 || len > CAP || memchr(line, '\n', len)) abort();
     s->lines++;
-    if (s->rpc) cx_mcp_rpc_deliver(s->rpc, line, len);
+    if (s->rpc) cx__mcp_rpc_deliver(s->rpc, line, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -48,23 +48,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
 
     sink s = {0};
-    s.rpc = cx_mcp_rpc_new(on_send, &s);
+    s.rpc = cx__mcp_rpc_new(on_send, &s);
     cx_mcp_lines l;
-    cx_mcp_lines_init(&l, CAP);
+    cx__mcp_lines_init(&l, CAP);
     for (size_t off = 0; off < len; off += piece) {
         size_t n = len - off < piece ? len - off : piece;
-        if (cx_mcp_lines_feed(&l, text + off, n, on_line, &s) != 0) abort();
+        if (cx__mcp_lines_feed(&l, text + off, n, on_line, &s) != 0) abort();
     }
     uint64_t dropped = l.oversized;
     size_t lines = s.lines;
-    cx_mcp_lines_free(&l);
-    cx_mcp_rpc_free(s.rpc);
+    cx__mcp_lines_free(&l);
+    cx__mcp_rpc_free(s.rpc);
 
     /* the same bytes in one piece frame the same way */
     sink whole = {0};
-    cx_mcp_lines_init(&l, CAP);
-    if (cx_mcp_lines_feed(&l, text, len, on_line, &whole) != 0) abort();
+    cx__mcp_lines_init(&l, CAP);
+    if (cx__mcp_lines_feed(&l, text, len, on_line, &whole) != 0) abort();
     if (whole.lines != lines || l.oversized != dropped) abort();
-    cx_mcp_lines_free(&l);
+    cx__mcp_lines_free(&l);
     return 0;
 }

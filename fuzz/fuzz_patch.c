@@ -61,7 +61,7 @@ static void apply_in_scratch(const char *patch, const char *original)
     }
     cx_tool_env env = {.cwd = scratch};
     cx_tool_output out = {0};
-    cx_patch_run(patch, scratch, "fuzz", &env, &out);
+    cx__patch_run(patch, scratch, "fuzz", &env, &out);
     if (!out.text) abort(); /* the tool always answers with a text */
     cx_tool_output_clear(&out);
     empty_scratch();
@@ -78,12 +78,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *patch = nul ? nul + 1 : buf;
 
     cx_error err;
-    cx_patch_check(patch, NULL, &err);
-    if (original) cx_patch_check(patch, original, &err);
+    cx__patch_check(patch, NULL, &err);
+    if (original) cx__patch_check(patch, original, &err);
 
     char *heredoc = NULL, *dir = NULL;
-    if (cx_patch_from_heredoc(patch, &heredoc, &dir)) {
-        cx_patch_check(heredoc, original, &err);
+    if (cx__patch_from_heredoc(patch, &heredoc, &dir)) {
+        cx__patch_check(heredoc, original, &err);
         free(heredoc);
         free(dir);
     }

@@ -20,9 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 .downstream_base_url = "http://127.0.0.1:9/v1",
                                 .idle_timeout_ms = 2000};
         cx_error err;
-        server = cx_rserver_new(&o, &err);
-        if (!server || cx_rserver_start(server) != 0) abort();
-        port = cx_rserver_port(server);
+        server = cx__rserver_new(&o, &err);
+        if (!server || cx__rserver_start(server) != 0) abort();
+        port = cx__rserver_port(server);
     }
     http_exchange(port, data, size, 300, NULL, 0);
     if (++inputs % 64 == 0) http_still_serves(port, "/healthz");

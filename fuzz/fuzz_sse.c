@@ -14,10 +14,10 @@
 static int record(void *user, const cx_sse_event *ev)
 {
     cx_buf *log = user;
-    cx_buf_append(log, ev->event, strlen(ev->event) + 1);
-    cx_buf_append(log, ev->data, ev->data_len);
-    cx_buf_putc(log, '\0');
-    cx_buf_append(log, ev->id, strlen(ev->id) + 1);
+    cx__buf_append(log, ev->event, strlen(ev->event) + 1);
+    cx__buf_append(log, ev->data, ev->data_len);
+    cx__buf_putc(log, '\0');
+    cx__buf_append(log, ev->id, strlen(ev->id) + 1);
     return 0;
 }
 
@@ -25,17 +25,17 @@ static int record(void *user, const cx_sse_event *ev)
  * (all of it at once when ncuts is 0). */
 static bool parse(const uint8_t *data, size_t size, const uint8_t *cuts, size_t ncuts, cx_buf *log)
 {
-    cx_sse_parser *p = cx_sse_new(record, log);
+    cx_sse_parser *p = cx__sse_new(record, log);
     if (!p) abort();
     size_t at = 0, k = 0;
     while (at < size) {
         size_t step = ncuts ? (size_t)cuts[k++ % ncuts] % 64 + 1 : size;
         if (step > size - at) step = size - at;
-        if (cx_sse_feed(p, (const char *)data + at, step) != 0) abort();
+        if (cx__sse_feed(p, (const char *)data + at, step) != 0) abort();
         at += step;
     }
-    bool pending = cx_sse_finish(p);
-    cx_sse_free(p);
+    bool pending = cx__sse_finish(p);
+    cx__sse_free(p);
     return pending;
 }
 
@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pending_whole != pending_pieces || whole.len != pieces.len ||
         (whole.len && memcmp(whole.data, pieces.data, whole.len) != 0))
         abort();
-    cx_buf_free(&whole);
-    cx_buf_free(&pieces);
+    cx__buf_free(&whole);
+    cx__buf_free(&pieces);
     return 0;
 }

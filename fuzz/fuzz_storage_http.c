@@ -17,11 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char root[] = "/tmp/cx-fuzz-storage-XXXXXX";
         if (!mkdtemp(root)) abort();
         cx_error err;
-        server = cx_storage_server_new("127.0.0.1", 0, root, NULL, NULL, &err);
-        if (!server || cx_storage_server_start(server) != 0) abort();
-        port = cx_storage_server_port(server);
+        server = cx__storage_server_new("127.0.0.1", 0, root, NULL, NULL, &err);
+        if (!server || cx__storage_server_start(server) != 0) abort();
+        port = cx__storage_server_port(server);
         char obj[600];
-        snprintf(obj, sizeof obj, "%s/objects/fuzzobj.bin", cx_storage_server_root(server));
+        snprintf(obj, sizeof obj, "%s/objects/fuzzobj.bin", cx__storage_server_root(server));
         FILE *f = fopen(obj, "wb");
         if (!f) abort();
         for (int i = 0; i < 4096; i++)

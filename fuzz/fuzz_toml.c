@@ -17,16 +17,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     json_object *out = NULL;
     cx_error err = {0};
-    if (cx_toml_parse(text, size, &out, &err) == 0) {
+    if (cx__toml_parse(text, size, &out, &err) == 0) {
         if (!json_object_is_type(out, json_type_object)) abort();
-        free(cx_json_to_string(out));
+        free(cx__json_to_string(out));
         json_object_put(out);
     } else if (strncmp(err.msg, "line ", 5) != 0) {
         abort();
     }
     out = NULL;
-    if (cx_toml_parse_value(text, size, &out, &err) == 0) {
-        free(cx_json_to_string(out));
+    if (cx__toml_parse_value(text, size, &out, &err) == 0) {
+        free(cx__json_to_string(out));
         json_object_put(out);
     }
     free(text);

@@ -54,13 +54,13 @@ static cx_sandbox *prepare(int mode, bool legacy, const char *ws)
     cx_sandbox *sb = NULL;
     const char *roots[] = {ws};
     cx_error err;
-    if (cx_sandbox_policy_new((cx_sandbox_mode)mode, false, roots, 1, &p, &err)) exit(1);
+    if (cx__sandbox_policy_new((cx_sandbox_mode)mode, false, roots, 1, &p, &err)) exit(1);
     p->legacy_landlock = legacy;
-    if (cx_sandbox_prepare(p, &sb, &err)) {
+    if (cx__sandbox_prepare(p, &sb, &err)) {
         fprintf(stderr, "sandbox: %s\n", err.msg);
         exit(1);
     }
-    cx_sandbox_policy_free(p);
+    cx__sandbox_policy_free(p);
     return sb;
 }
 
@@ -71,17 +71,17 @@ static double one(int mode, bool legacy, const char *ws)
     double t0 = now_us();
     cx_sandbox *sb = mode >= 0 ? prepare(mode, legacy, ws) : NULL;
     cx_proc_opts o = {
-        .argv = argv, .child_setup = sb ? cx_sandbox_child_apply : NULL, .child_user = sb};
+        .argv = argv, .child_setup = sb ? cx__sandbox_child_apply : NULL, .child_user = sb};
     cx_proc *proc;
     cx_error err;
-    if (cx_proc_spawn(&o, &proc, NULL, &err)) {
+    if (cx__proc_spawn(&o, &proc, NULL, &err)) {
         fprintf(stderr, "spawn: %s\n", err.msg);
         exit(1);
     }
-    cx_sandbox_free(sb);
+    cx__sandbox_free(sb);
     int status;
-    cx_proc_wait(proc, true, &status);
-    cx_proc_free(proc);
+    cx__proc_wait(proc, true, &status);
+    cx__proc_free(proc);
     if (status != 0) {
         fprintf(stderr, "true failed\n");
         exit(1);
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     /* the parent's share: policy + Landlock ruleset + seccomp program */
     double c0 = cpu_us();
     for (int i = 0; i < runs; i++)
-        cx_sandbox_free(prepare(CX_SANDBOX_READ_ONLY, false, ws));
+        cx__sandbox_free(prepare(CX_SANDBOX_READ_ONLY, false, ws));
     printf("\npreparing a read-only sandbox alone: %.0f us of CPU\n", (cpu_us() - c0) / runs);
     rmdir(git);
     rmdir(ws);

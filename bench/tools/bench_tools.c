@@ -101,18 +101,19 @@ static void make_case(bool fancy, cx_buf *file, cx_buf *patch)
     const char *open = fancy ? "\u201c" : "\"", *close = fancy ? "\u201d" : "\"",
                *dash = fancy ? "\u2013" : "-";
     for (int i = 0; i < FILE_LINES; i++)
-        cx_buf_printf(file, "    value_%d = %sline %d %s of the file%s\n", i, open, i, dash, close);
-    cx_buf_puts(patch, "*** Begin Patch\n*** Update File: big.txt\n");
+        cx__buf_printf(file, "    value_%d = %sline %d %s of the file%s\n", i, open, i, dash,
+                       close);
+    cx__buf_puts(patch, "*** Begin Patch\n*** Update File: big.txt\n");
     for (int h = 0; h < HUNKS; h++) {
         int at = h * (FILE_LINES / HUNKS) + FILE_LINES / HUNKS / 2;
-        cx_buf_printf(
+        cx__buf_printf(
             patch,
             "@@\n     value_%d = \"line %d - of the file\"\n-    value_%d = \"line %d - of the "
             "file\"\n"
             "+    value_%d = \"line %d was changed\"\n     value_%d = \"line %d - of the file\"\n",
             at - 1, at - 1, at, at, at, at, at + 1, at + 1);
     }
-    cx_buf_puts(patch, "*** End Patch\n");
+    cx__buf_puts(patch, "*** End Patch\n");
 }
 
 static stats bench_patch(const cx_tool_registry *reg, const cx_tool_env *env, bool fancy, int runs,
@@ -125,10 +126,10 @@ static stats bench_patch(const cx_tool_registry *reg, const cx_tool_env *env, bo
     for (int r = 0; r < runs; r++) {
         FILE *f = fopen(path, "wb"); /* each run patches a fresh copy */
         if (!f || fwrite(file.data, 1, file.len, f) != file.len || fclose(f) != 0) exit(1);
-        v[r] = call(reg, "apply_patch", cx_buf_str(&patch), env, "M big.txt");
+        v[r] = call(reg, "apply_patch", cx__buf_str(&patch), env, "M big.txt");
     }
-    cx_buf_free(&file);
-    cx_buf_free(&patch);
+    cx__buf_free(&file);
+    cx__buf_free(&patch);
     return summarise(v, runs);
 }
 
@@ -160,9 +161,9 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/cx-bench-tools-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     cx_tool_registry *reg = cx_tools_new();
-    cx_uexec *ux = cx_uexec_new();
-    cx_uexec_register(ux, reg);
-    cx_patch_register(reg);
+    cx_uexec *ux = cx__uexec_new();
+    cx__uexec_register(ux, reg);
+    cx__patch_register(reg);
     cx_tool_env env = {.cwd = dir, .shell = "/bin/bash"};
     int most = exec_runs > patch_runs ? exec_runs : patch_runs;
     double *v = malloc((size_t)most * sizeof *v);
@@ -214,7 +215,7 @@ int main(int argc, char **argv)
 
     free(v);
     cx_tools_free(reg);
-    cx_uexec_free(ux);
+    cx__uexec_free(ux);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : 1;

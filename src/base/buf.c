@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cx_buf_init(cx_buf *b)
+void cx__buf_init(cx_buf *b)
 {
     b->data = NULL;
     b->len = 0;
@@ -16,19 +16,19 @@ void cx_buf_init(cx_buf *b)
     b->failed = false;
 }
 
-void cx_buf_free(cx_buf *b)
+void cx__buf_free(cx_buf *b)
 {
     free(b->data);
-    cx_buf_init(b);
+    cx__buf_init(b);
 }
 
-void cx_buf_reset(cx_buf *b)
+void cx__buf_reset(cx_buf *b)
 {
     b->len = 0;
     if (b->data) b->data[0] = '\0';
 }
 
-int cx_buf_reserve(cx_buf *b, size_t extra)
+int cx__buf_reserve(cx_buf *b, size_t extra)
 {
     if (b->failed) return CX_ENOMEM;
     if (extra > SIZE_MAX - b->len - 1) goto oom;
@@ -52,26 +52,26 @@ oom:
     return CX_ENOMEM;
 }
 
-int cx_buf_append(cx_buf *b, const void *data, size_t len)
+int cx__buf_append(cx_buf *b, const void *data, size_t len)
 {
-    if (cx_buf_reserve(b, len)) return CX_ENOMEM;
+    if (cx__buf_reserve(b, len)) return CX_ENOMEM;
     if (len) memcpy(b->data + b->len, data, len);
     b->len += len;
     b->data[b->len] = '\0';
     return 0;
 }
 
-int cx_buf_puts(cx_buf *b, const char *s)
+int cx__buf_puts(cx_buf *b, const char *s)
 {
-    return cx_buf_append(b, s, strlen(s));
+    return cx__buf_append(b, s, strlen(s));
 }
 
-int cx_buf_putc(cx_buf *b, char c)
+int cx__buf_putc(cx_buf *b, char c)
 {
-    return cx_buf_append(b, &c, 1);
+    return cx__buf_append(b, &c, 1);
 }
 
-int cx_buf_vprintf(cx_buf *b, const char *fmt, va_list ap)
+int cx__buf_vprintf(cx_buf *b, const char *fmt, va_list ap)
 {
     va_list cp;
     va_copy(cp, ap);
@@ -79,26 +79,26 @@ int cx_buf_vprintf(cx_buf *b, const char *fmt, va_list ap)
     int n = vsnprintf(small, sizeof small, fmt, cp);
     va_end(cp);
     if (n < 0) return CX_EINVAL;
-    if ((size_t)n < sizeof small) return cx_buf_append(b, small, (size_t)n);
-    if (cx_buf_reserve(b, (size_t)n)) return CX_ENOMEM;
+    if ((size_t)n < sizeof small) return cx__buf_append(b, small, (size_t)n);
+    if (cx__buf_reserve(b, (size_t)n)) return CX_ENOMEM;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
     return 0;
 }
 
-int cx_buf_printf(cx_buf *b, const char *fmt, ...)
+int cx__buf_printf(cx_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = cx_buf_vprintf(b, fmt, ap);
+    int rc = cx__buf_vprintf(b, fmt, ap);
     va_end(ap);
     return rc;
 }
 
-void cx_buf_consume(cx_buf *b, size_t n)
+void cx__buf_consume(cx_buf *b, size_t n)
 {
     if (n >= b->len) {
-        cx_buf_reset(b);
+        cx__buf_reset(b);
         return;
     }
     memmove(b->data, b->data + n, b->len - n);
@@ -106,7 +106,7 @@ void cx_buf_consume(cx_buf *b, size_t n)
     b->data[b->len] = '\0';
 }
 
-void cx_buf_truncate(cx_buf *b, size_t len)
+void cx__buf_truncate(cx_buf *b, size_t len)
 {
     if (len < b->len) {
         b->len = len;
@@ -114,24 +114,24 @@ void cx_buf_truncate(cx_buf *b, size_t len)
     }
 }
 
-bool cx_buf_failed(const cx_buf *b)
+bool cx__buf_failed(const cx_buf *b)
 {
     return b->failed;
 }
 
-const char *cx_buf_str(const cx_buf *b)
+const char *cx__buf_str(const cx_buf *b)
 {
     return b->data ? b->data : "";
 }
 
-char *cx_buf_steal(cx_buf *b)
+char *cx__buf_steal(cx_buf *b)
 {
     if (b->failed) {
-        cx_buf_free(b);
+        cx__buf_free(b);
         return NULL;
     }
     char *p = b->data;
     if (!p) p = calloc(1, 1);
-    cx_buf_init(b);
+    cx__buf_init(b);
     return p;
 }

@@ -1,21 +1,21 @@
 /* Clock reads (see clock.h). */
 #include "base/clock.h"
 
-long long cx_clock_ms(void)
+long long cx__clock_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-double cx_clock_s(void)
+double cx__clock_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-struct timespec cx_clock_deadline(long long ms)
+struct timespec cx__clock_deadline(long long ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

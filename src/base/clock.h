@@ -5,11 +5,11 @@
 #include <time.h>
 
 /* Milliseconds on the monotonic clock (not wall time: for deadlines and durations). */
-long long cx_clock_ms(void);
+long long cx__clock_ms(void);
 /* The same clock in seconds, with sub-millisecond resolution. */
-double cx_clock_s(void);
+double cx__clock_s(void);
 /* The wall-clock moment ms milliseconds from now, the form pthread_cond_timedwait
  * takes (its default clock is CLOCK_REALTIME). */
-struct timespec cx_clock_deadline(long long ms);
+struct timespec cx__clock_deadline(long long ms);
 
 #endif

@@ -44,17 +44,17 @@ static void put_escape(cx_buf *out, unsigned char c, unsigned style)
         break;
     }
     if (named) {
-        cx_buf_puts(out, named);
+        cx__buf_puts(out, named);
         return;
     }
     const char *hex = style & CX_ESC_UPPER ? "0123456789ABCDEF" : "0123456789abcdef";
     char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-    cx_buf_append(out, u, sizeof u);
+    cx__buf_append(out, u, sizeof u);
 }
 
-void cx_escape_quoted(cx_buf *out, const char *s, size_t len, unsigned style)
+void cx__escape_quoted(cx_buf *out, const char *s, size_t len, unsigned style)
 {
-    cx_buf_putc(out, '"');
+    cx__buf_putc(out, '"');
     size_t run = 0; /* unescaped bytes go out in runs: most text has none to escape */
     unsigned high = style & CX_ESC_HIGH ? 0x80 : 0x100;
     for (size_t i = 0; i < len; i++) {
@@ -62,10 +62,10 @@ void cx_escape_quoted(cx_buf *out, const char *s, size_t len, unsigned style)
         /* the common case first: printable ASCII, or UTF-8 kept raw */
         if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f && c < high) continue;
         if (!needs_escape(c, style)) continue;
-        cx_buf_append(out, s + run, i - run);
+        cx__buf_append(out, s + run, i - run);
         put_escape(out, c, style);
         run = i + 1;
     }
-    cx_buf_append(out, s + run, len - run);
-    cx_buf_putc(out, '"');
+    cx__buf_append(out, s + run, len - run);
+    cx__buf_putc(out, '"');
 }

@@ -9,7 +9,7 @@
 
 #include "base/buf.h"
 
-char *cx_fs_slurp(const char *path, size_t max, size_t *len)
+char *cx__fs_slurp(const char *path, size_t max, size_t *len)
 {
     if (len) *len = 0;
     FILE *f = fopen(path, "rb");
@@ -18,21 +18,21 @@ char *cx_fs_slurp(const char *path, size_t max, size_t *len)
     char chunk[8192];
     size_t n;
     while (b.len < max && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cx_buf_append(&b, chunk, n);
+        cx__buf_append(&b, chunk, n);
     int failed = ferror(f), saved = errno;
     fclose(f);
-    if (b.len > max) cx_buf_truncate(&b, max);
-    cx_buf_puts(&b, "");
+    if (b.len > max) cx__buf_truncate(&b, max);
+    cx__buf_puts(&b, "");
     if (failed || !b.data) {
-        cx_buf_free(&b);
+        cx__buf_free(&b);
         errno = failed ? saved : ENOMEM;
         return NULL;
     }
     if (len) *len = b.len;
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
-int cx_fs_mkdirs(const char *path)
+int cx__fs_mkdirs(const char *path)
 {
     char *p = strdup(path);
     if (!p) return -1;
@@ -50,13 +50,13 @@ int cx_fs_mkdirs(const char *path)
     return rc;
 }
 
-int cx_fs_write(const char *path, const void *data, size_t len, bool make_parents)
+int cx__fs_write(const char *path, const void *data, size_t len, bool make_parents)
 {
     if (make_parents) {
         const char *slash = strrchr(path, '/');
         if (slash && slash != path) {
             char *dir = strndup(path, (size_t)(slash - path));
-            int rc = dir ? cx_fs_mkdirs(dir) : -1;
+            int rc = dir ? cx__fs_mkdirs(dir) : -1;
             free(dir);
             if (rc) return -1;
         }

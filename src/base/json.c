@@ -6,20 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_object *cx_json_string_len(const char *s, size_t len)
+json_object *cx__json_string_len(const char *s, size_t len)
 {
-    if (cx_utf8_valid(s, len)) return json_object_new_string_len(s, (int)len);
+    if (cx__utf8_valid(s, len)) return json_object_new_string_len(s, (int)len);
     cx_buf b = CX_BUF_INIT;
-    cx_utf8_repair(s, len, &b);
+    cx__utf8_repair(s, len, &b);
     json_object *o =
-        cx_buf_failed(&b) ? NULL : json_object_new_string_len(cx_buf_str(&b), (int)b.len);
-    cx_buf_free(&b);
+        cx__buf_failed(&b) ? NULL : json_object_new_string_len(cx__buf_str(&b), (int)b.len);
+    cx__buf_free(&b);
     return o;
 }
 
-json_object *cx_json_string(const char *s)
+json_object *cx__json_string(const char *s)
 {
-    return s ? cx_json_string_len(s, strlen(s)) : NULL;
+    return s ? cx__json_string_len(s, strlen(s)) : NULL;
 }
 
 static void offset_to_line_col(const char *text, size_t off, int *line, int *col)
@@ -36,18 +36,19 @@ static void offset_to_line_col(const char *text, size_t off, int *line, int *col
     }
 }
 
-int cx_json_parse(const char *text, size_t len, json_object **out, cx_error *err)
+int cx__json_parse(const char *text, size_t len, json_object **out, cx_error *err)
 {
     *out = NULL;
     cx_buf fixed = CX_BUF_INIT;
-    if (!cx_utf8_valid(text, len)) {
-        if (cx_utf8_repair(text, len, &fixed)) return cx_error_set(err, CX_ENOMEM, "out of memory");
-        text = cx_buf_str(&fixed);
+    if (!cx__utf8_valid(text, len)) {
+        if (cx__utf8_repair(text, len, &fixed))
+            return cx_error_set(err, CX_ENOMEM, "out of memory");
+        text = cx__buf_str(&fixed);
         len = fixed.len;
     }
     json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
     if (!tok) {
-        cx_buf_free(&fixed);
+        cx__buf_free(&fixed);
         return cx_error_set(err, CX_ENOMEM, "out of memory");
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -87,30 +88,30 @@ int cx_json_parse(const char *text, size_t len, json_object **out, cx_error *err
         *out = o;
     }
     json_tokener_free(tok);
-    cx_buf_free(&fixed);
+    cx__buf_free(&fixed);
     return rc;
 }
 
 #define CX_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-int cx_json_dump(const json_object *o, cx_buf *out)
+int cx__json_dump(const json_object *o, cx_buf *out)
 {
     size_t n = 0;
     /* json-c's API is not const-correct; serialising does not change the value
      * but caches the text inside the object. */
     const char *s = json_object_to_json_string_length((json_object *)o, CX_JSON_FLAGS, &n);
     if (!s) return CX_ENOMEM;
-    return cx_buf_append(out, s, n);
+    return cx__buf_append(out, s, n);
 }
 
-char *cx_json_to_string(const json_object *o)
+char *cx__json_to_string(const json_object *o)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_json_dump(o, &b);
-    return cx_buf_steal(&b);
+    cx__json_dump(o, &b);
+    return cx__buf_steal(&b);
 }
 
-json_object *cx_json_get(const json_object *obj, const char *key)
+json_object *cx__json_get(const json_object *obj, const char *key)
 {
     json_object *v = NULL;
     if (!obj || !json_object_is_type(obj, json_type_object)) return NULL;
@@ -118,15 +119,15 @@ json_object *cx_json_get(const json_object *obj, const char *key)
     return v;
 }
 
-const char *cx_json_get_str(const json_object *obj, const char *key)
+const char *cx__json_get_str(const json_object *obj, const char *key)
 {
-    json_object *v = cx_json_get(obj, key);
+    json_object *v = cx__json_get(obj, key);
     return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
-bool cx_json_get_int(const json_object *obj, const char *key, int64_t *out)
+bool cx__json_get_int(const json_object *obj, const char *key, int64_t *out)
 {
-    json_object *v = cx_json_get(obj, key);
+    json_object *v = cx__json_get(obj, key);
     if (!v) return false;
     if (json_object_is_type(v, json_type_int)) {
         *out = json_object_get_int64(v);
@@ -141,17 +142,17 @@ bool cx_json_get_int(const json_object *obj, const char *key, int64_t *out)
     return false;
 }
 
-bool cx_json_get_bool(const json_object *obj, const char *key, bool *out)
+bool cx__json_get_bool(const json_object *obj, const char *key, bool *out)
 {
-    json_object *v = cx_json_get(obj, key);
+    json_object *v = cx__json_get(obj, key);
     if (!v || !json_object_is_type(v, json_type_boolean)) return false;
     *out = json_object_get_boolean(v);
     return true;
 }
 
-bool cx_json_get_double(const json_object *obj, const char *key, double *out)
+bool cx__json_get_double(const json_object *obj, const char *key, double *out)
 {
-    json_object *v = cx_json_get(obj, key);
+    json_object *v = cx__json_get(obj, key);
     if (!v) return false;
     if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
         return false;
@@ -159,17 +160,17 @@ bool cx_json_get_double(const json_object *obj, const char *key, double *out)
     return true;
 }
 
-void cx_json_set(json_object *obj, const char *key, json_object *val)
+void cx__json_set(json_object *obj, const char *key, json_object *val)
 {
     json_object_object_add(obj, key, val);
 }
 
-void cx_json_set_str(json_object *obj, const char *key, const char *val)
+void cx__json_set_str(json_object *obj, const char *key, const char *val)
 {
-    json_object_object_add(obj, key, cx_json_string(val));
+    json_object_object_add(obj, key, cx__json_string(val));
 }
 
-json_object *cx_json_copy(const json_object *o)
+json_object *cx__json_copy(const json_object *o)
 {
     json_object *copy = NULL;
     if (!o) return NULL;
@@ -198,13 +199,13 @@ static int hex4(const char *p, unsigned *out)
     return 0;
 }
 
-int cx_json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
+int cx__json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
 {
     size_t k = *i, run = k;
     while (k < len) {
         unsigned char c = (unsigned char)s[k];
         if (c == '"') {
-            cx_buf_append(out, s + run, k - run);
+            cx__buf_append(out, s + run, k - run);
             *i = k + 1;
             return 0;
         }
@@ -213,34 +214,34 @@ int cx_json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
             k++;
             continue;
         }
-        cx_buf_append(out, s + run, k - run);
+        cx__buf_append(out, s + run, k - run);
         if (k + 1 >= len) return CX_EPARSE;
         char e = s[k + 1];
         k += 2;
         switch (e) {
         case '"':
-            cx_buf_putc(out, '"');
+            cx__buf_putc(out, '"');
             break;
         case '\\':
-            cx_buf_putc(out, '\\');
+            cx__buf_putc(out, '\\');
             break;
         case '/':
-            cx_buf_putc(out, '/');
+            cx__buf_putc(out, '/');
             break;
         case 'b':
-            cx_buf_putc(out, '\b');
+            cx__buf_putc(out, '\b');
             break;
         case 'f':
-            cx_buf_putc(out, '\f');
+            cx__buf_putc(out, '\f');
             break;
         case 'n':
-            cx_buf_putc(out, '\n');
+            cx__buf_putc(out, '\n');
             break;
         case 'r':
-            cx_buf_putc(out, '\r');
+            cx__buf_putc(out, '\r');
             break;
         case 't':
-            cx_buf_putc(out, '\t');
+            cx__buf_putc(out, '\t');
             break;
         case 'u': {
             unsigned cp;
@@ -258,7 +259,7 @@ int cx_json_scan_string(const char *s, size_t len, size_t *i, cx_buf *out)
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 cp = 0xFFFD;
             }
-            cx_utf8_put(out, cp);
+            cx__utf8_put(out, cp);
             break;
         }
         default:
@@ -296,14 +297,14 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
             break;
         }
         i++;
-        cx_buf_reset(&key);
-        if (cx_json_scan_string(s, len, &i, &key)) {
+        cx__buf_reset(&key);
+        if (cx__json_scan_string(s, len, &i, &key)) {
             rc = CX_EPARSE;
             break;
         }
-        cx_buf_puts(&key, "");
+        cx__buf_puts(&key, "");
         /* a key that needs repair goes the general way, which repairs it */
-        if (!cx_utf8_valid(key.data, key.len) || memchr(key.data, '\0', key.len)) {
+        if (!cx__utf8_valid(key.data, key.len) || memchr(key.data, '\0', key.len)) {
             rc = 1;
             break;
         }
@@ -322,21 +323,21 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
         char c = s[i];
         if (c == '"') {
             i++;
-            cx_buf_reset(&val);
-            if (cx_json_scan_string(s, len, &i, &val)) {
+            cx__buf_reset(&val);
+            if (cx__json_scan_string(s, len, &i, &val)) {
                 rc = CX_EPARSE;
                 break;
             }
-            json_object *old = reuse ? cx_json_get(obj, key.data) : NULL;
+            json_object *old = reuse ? cx__json_get(obj, key.data) : NULL;
             /* (not for "": json-c's in-place set loses the old buffer then) */
             if (old && json_object_is_type(old, json_type_string) && val.len > 0 &&
-                cx_utf8_valid(val.data ? val.data : "", val.len)) {
+                cx__utf8_valid(val.data ? val.data : "", val.len)) {
                 /* same key, string again: overwrite in place, no new object */
                 json_object_set_string_len(old, val.data ? val.data : "", (int)val.len);
                 (*nkeys)++;
                 goto next;
             }
-            v = cx_json_string_len(val.data ? val.data : "", val.len);
+            v = cx__json_string_len(val.data ? val.data : "", val.len);
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             size_t st = i;
             bool frac = false;
@@ -416,13 +417,13 @@ static int parse_flat_into(const char *s, size_t len, json_object *obj, bool reu
 end:
     skip_sp(s, len, &i);
     if (!rc && i != len) rc = CX_EPARSE;
-    cx_buf_free(&key);
-    cx_buf_free(&val);
+    cx__buf_free(&key);
+    cx__buf_free(&val);
     /* on failure the full parser gives the precise error message */
     return rc ? 1 : 0;
 }
 
-int cx_json_parse_flat(const char *s, size_t len, json_object **out)
+int cx__json_parse_flat(const char *s, size_t len, json_object **out)
 {
     json_object *obj = json_object_new_object();
     size_t n;
@@ -436,7 +437,7 @@ int cx_json_parse_flat(const char *s, size_t len, json_object **out)
     return 0;
 }
 
-int cx_json_parse_flat_reuse(const char *s, size_t len, json_object *obj)
+int cx__json_parse_flat_reuse(const char *s, size_t len, json_object *obj)
 {
     size_t n;
     int rc = parse_flat_into(s, len, obj, true, &n);
@@ -445,7 +446,7 @@ int cx_json_parse_flat_reuse(const char *s, size_t len, json_object *obj)
     return (int)n == json_object_object_length(obj) ? 0 : 1;
 }
 
-bool cx_json_has_nul(const json_object *o)
+bool cx__json_has_nul(const json_object *o)
 {
     if (!o) return false;
     switch (json_object_get_type(o)) {
@@ -455,14 +456,14 @@ bool cx_json_has_nul(const json_object *o)
     case json_type_array: {
         size_t n = json_object_array_length(o);
         for (size_t i = 0; i < n; i++)
-            if (cx_json_has_nul(json_object_array_get_idx(o, i))) return true;
+            if (cx__json_has_nul(json_object_array_get_idx(o, i))) return true;
         return false;
     }
     case json_type_object: {
         json_object_object_foreach((json_object *)o, k, v)
         {
             (void)k; /* keys with a NUL are refused when parsing */
-            if (cx_json_has_nul(v)) return true;
+            if (cx__json_has_nul(v)) return true;
         }
         return false;
     }

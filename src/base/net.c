@@ -15,7 +15,7 @@
 /* with libevent's default backlog, 50 clients connecting at once took seconds */
 #define LISTEN_BACKLOG 511
 
-int cx_net_listen(const char *host, int port, int *bound, cx_error *err)
+int cx__net_listen(const char *host, int port, int *bound, cx_error *err)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
@@ -36,7 +36,7 @@ int cx_net_listen(const char *host, int port, int *bound, cx_error *err)
     return fd;
 }
 
-int cx_net_write_all(int fd, const void *data, size_t len)
+int cx__net_write_all(int fd, const void *data, size_t len)
 {
     sigset_t pipe_only, old;
     sigemptyset(&pipe_only);

@@ -8,7 +8,7 @@
  * address) and port (0: any free port) with a backlog large enough for
  * hundreds of clients (511). Returns the descriptor and sets *bound to the
  * port, or -1 with err. */
-int cx_net_listen(const char *host, int port, int *bound, cx_error *err);
+int cx__net_listen(const char *host, int port, int *bound, cx_error *err);
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -18,6 +18,6 @@ int cx_net_listen(const char *host, int port, int *bound, cx_error *err);
  * the write and a pending one consumed), so library code never depends on the
  * program's SIGPIPE setting. Returns 0, or -1 with errno (EPIPE when the
  * reader is gone). */
-int cx_net_write_all(int fd, const void *data, size_t len);
+int cx__net_write_all(int fd, const void *data, size_t len);
 
 #endif

@@ -32,7 +32,7 @@ struct cx_proc {
 /* Why the child could not exec, sent through a close-on-exec pipe. */
 enum { STAGE_CWD = 1, STAGE_EXEC = 2, STAGE_SETUP = 3 };
 
-bool cx_proc_find_program(const char *name, char *out, size_t cap)
+bool cx__proc_find_program(const char *name, char *out, size_t cap)
 {
     if (strchr(name, '/')) {
         snprintf(out, cap, "%s", name);
@@ -49,9 +49,9 @@ bool cx_proc_find_program(const char *name, char *out, size_t cap)
     return false;
 }
 
-long long cx_proc_now_ms(void)
+long long cx__proc_now_ms(void)
 {
-    return cx_clock_ms();
+    return cx__clock_ms();
 }
 
 static void close_fd(int *fd)
@@ -147,7 +147,7 @@ static void child_main(const cx_proc_opts *o, int stdin_fd, int out_fd, int err_
     _exit(e == ENOENT ? 127 : 126);
 }
 
-int cx_proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error *err)
+int cx__proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error *err)
 {
     *out = NULL;
     if (errno_out) *errno_out = 0;
@@ -193,7 +193,7 @@ int cx_proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error
     if (e) {
         for (int i = 0; i < 3; i++)
             close_fd(&child[i]);
-        cx_proc_free(p);
+        cx__proc_free(p);
         if (errno_out) *errno_out = e;
         return cx_error_set(err, CX_EIO, "cannot create the child's streams: %s", strerror(e));
     }
@@ -206,7 +206,7 @@ int cx_proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error
     if (pid < 0) {
         close_fd(&report[0]);
         p->reaped = true;
-        cx_proc_free(p);
+        cx__proc_free(p);
         if (errno_out) *errno_out = fork_err;
         return cx_error_set(err, CX_EIO, "fork: %s", strerror(fork_err));
     }
@@ -222,8 +222,8 @@ int cx_proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error
         return 0;
     }
     int status;
-    cx_proc_wait(p, true, &status);
-    cx_proc_free(p);
+    cx__proc_wait(p, true, &status);
+    cx__proc_free(p);
     if (errno_out) *errno_out = msg[1];
     int code = msg[1] == ENOENT || msg[1] == ENOTDIR ? CX_ENOTFOUND : CX_EIO;
     if (msg[0] == STAGE_CWD)
@@ -235,32 +235,32 @@ int cx_proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error
     return cx_error_set(err, code, "%s: %s", o->argv[0], strerror(msg[1]));
 }
 
-pid_t cx_proc_pid(const cx_proc *p)
+pid_t cx__proc_pid(const cx_proc *p)
 {
     return p->pid;
 }
 
-int cx_proc_stdin_fd(const cx_proc *p)
+int cx__proc_stdin_fd(const cx_proc *p)
 {
     return p->in_fd;
 }
 
-int cx_proc_stdout_fd(const cx_proc *p)
+int cx__proc_stdout_fd(const cx_proc *p)
 {
     return p->out_fd;
 }
 
-int cx_proc_stderr_fd(const cx_proc *p)
+int cx__proc_stderr_fd(const cx_proc *p)
 {
     return p->err_fd;
 }
 
-void cx_proc_close_stdin(cx_proc *p)
+void cx__proc_close_stdin(cx_proc *p)
 {
     if (!p->pty) close_fd(&p->in_fd);
 }
 
-void cx_proc_take_fds(cx_proc *p, int *in_fd, int *out_fd, int *err_fd)
+void cx__proc_take_fds(cx_proc *p, int *in_fd, int *out_fd, int *err_fd)
 {
     if (in_fd) *in_fd = p->in_fd;
     if (out_fd) *out_fd = p->out_fd;
@@ -268,7 +268,7 @@ void cx_proc_take_fds(cx_proc *p, int *in_fd, int *out_fd, int *err_fd)
     p->in_fd = p->out_fd = p->err_fd = -1;
 }
 
-void cx_proc_kill(cx_proc *p, int sig)
+void cx__proc_kill(cx_proc *p, int sig)
 {
     pthread_mutex_lock(&p->mu);
     /* once the leader is reaped its pid stays reserved while the group has members */
@@ -276,7 +276,7 @@ void cx_proc_kill(cx_proc *p, int sig)
     pthread_mutex_unlock(&p->mu);
 }
 
-int cx_proc_wait(cx_proc *p, bool block, int *status)
+int cx__proc_wait(cx_proc *p, bool block, int *status)
 {
     pthread_mutex_lock(&p->mu);
     bool done = p->reaped;
@@ -304,19 +304,19 @@ int cx_proc_wait(cx_proc *p, bool block, int *status)
     return rc;
 }
 
-int cx_proc_exit_code(int status)
+int cx__proc_exit_code(int status)
 {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return -1;
 }
 
-void cx_proc_free(cx_proc *p)
+void cx__proc_free(cx_proc *p)
 {
     if (!p) return;
     if (p->pid > 0 && !p->reaped) {
-        cx_proc_kill(p, SIGKILL);
-        cx_proc_wait(p, true, NULL);
+        cx__proc_kill(p, SIGKILL);
+        cx__proc_wait(p, true, NULL);
     }
     if (p->in_fd == p->out_fd) p->in_fd = -1; /* PTY master: one descriptor */
     close_fd(&p->in_fd);
@@ -328,13 +328,13 @@ void cx_proc_free(cx_proc *p)
 
 /* ---- run to completion --------------------------------------------------------------------- */
 
-int cx_proc_run(const cx_proc_opts *o, const cx_proc_run_opts *r, cx_proc_result *res,
-                int *errno_out, cx_error *err)
+int cx__proc_run(const cx_proc_opts *o, const cx_proc_run_opts *r, cx_proc_result *res,
+                 int *errno_out, cx_error *err)
 {
     memset(res, 0, sizeof *res);
-    long long t0 = cx_proc_now_ms();
+    long long t0 = cx__proc_now_ms();
     cx_proc *p = NULL;
-    int rc = cx_proc_spawn(o, &p, errno_out, err);
+    int rc = cx__proc_spawn(o, &p, errno_out, err);
     if (rc || !p) return rc ? rc : CX_EIO;
     long long deadline = r->timeout_ms > 0 ? t0 + r->timeout_ms : -1;
     long long drain_until = -1;
@@ -344,12 +344,12 @@ int cx_proc_run(const cx_proc_opts *o, const cx_proc_run_opts *r, cx_proc_result
     int nfds = p->err_fd >= 0 ? 2 : 1, open_fds = nfds;
     char chunk[65536];
     while (!stop) {
-        if (!exited && cx_proc_wait(p, false, NULL) == 1) {
+        if (!exited && cx__proc_wait(p, false, NULL) == 1) {
             exited = true;
-            drain_until = r->drain_ms >= 0 ? cx_proc_now_ms() + r->drain_ms : deadline;
+            drain_until = r->drain_ms >= 0 ? cx__proc_now_ms() + r->drain_ms : deadline;
         }
         if (exited && open_fds == 0) break;
-        long long now = cx_proc_now_ms();
+        long long now = cx__proc_now_ms();
         if (!exited && deadline >= 0 && now >= deadline) {
             res->timed_out = true;
             break;
@@ -391,10 +391,10 @@ int cx_proc_run(const cx_proc_opts *o, const cx_proc_run_opts *r, cx_proc_result
         }
     }
     /* a timeout, a cancel or the end of the drain: nothing of the group stays */
-    cx_proc_kill(p, SIGKILL);
-    cx_proc_wait(p, true, &res->status);
-    res->elapsed_ms = cx_proc_now_ms() - t0;
-    res->exit_code = res->timed_out ? 124 : cx_proc_exit_code(res->status);
-    cx_proc_free(p);
+    cx__proc_kill(p, SIGKILL);
+    cx__proc_wait(p, true, &res->status);
+    res->elapsed_ms = cx__proc_now_ms() - t0;
+    res->exit_code = res->timed_out ? 124 : cx__proc_exit_code(res->status);
+    cx__proc_free(p);
     return 0;
 }

@@ -1,6 +1,6 @@
 /* The one process spawner. Every program ccodex starts for the agent (shell
  * tools, exec sessions, code mode's Node.js, grep_files' rg) and for itself
- * (git) goes through cx_proc_spawn, so that process groups, pipes or a PTY,
+ * (git) goes through cx__proc_spawn, so that process groups, pipes or a PTY,
  * signal dispositions, the environment, reaping and the sandbox hook are
  * handled in one place.
  *
@@ -9,12 +9,12 @@
  * ignores (SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGHUP), so signals
  * reach every process it starts and a timeout or cancel kills the whole group.
  *
- * cx_proc_spawn returns only once the program was exec'd: a missing program,
+ * cx__proc_spawn returns only once the program was exec'd: a missing program,
  * a bad working directory or a failing child_setup hook is reported as an
  * error before any of the program's own code ran (unless late_errors asks
  * for a shell's behaviour instead).
  *
- * Threads: a cx_proc is used by one thread at a time, except cx_proc_kill
+ * Threads: a cx_proc is used by one thread at a time, except cx__proc_kill
  * which any thread may call while another waits. */
 #ifndef CX_BASE_PROC_H
 #define CX_BASE_PROC_H
@@ -59,36 +59,36 @@ typedef struct cx_proc_opts {
 
 typedef struct cx_proc cx_proc;
 
-/* Starts the program. Returns 0 and *out (free with cx_proc_free), or a
+/* Starts the program. Returns 0 and *out (free with cx__proc_free), or a
  * negative CX_E* with err: CX_ENOTFOUND for a missing program or directory,
  * CX_EIO otherwise. *errno_out (may be NULL) receives the errno value. */
-int cx_proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error *err);
+int cx__proc_spawn(const cx_proc_opts *o, cx_proc **out, int *errno_out, cx_error *err);
 
-pid_t cx_proc_pid(const cx_proc *p);
+pid_t cx__proc_pid(const cx_proc *p);
 /* Parent ends of the child's streams (-1 when not piped). In PTY mode all
  * three are the master. The cx_proc keeps ownership. */
-int cx_proc_stdin_fd(const cx_proc *p);
-int cx_proc_stdout_fd(const cx_proc *p);
-int cx_proc_stderr_fd(const cx_proc *p);
+int cx__proc_stdin_fd(const cx_proc *p);
+int cx__proc_stdout_fd(const cx_proc *p);
+int cx__proc_stderr_fd(const cx_proc *p);
 /* Closes the write side of stdin (no-op for a PTY or when closed). */
-void cx_proc_close_stdin(cx_proc *p);
+void cx__proc_close_stdin(cx_proc *p);
 /* Gives the output descriptors to the caller (the cx_proc forgets them). */
-void cx_proc_take_fds(cx_proc *p, int *in_fd, int *out_fd, int *err_fd);
+void cx__proc_take_fds(cx_proc *p, int *in_fd, int *out_fd, int *err_fd);
 
 /* Sends sig to the child's whole process group (to the child alone when the
  * group is gone). Safe from any thread and after the child exited but before
  * it was reaped. */
-void cx_proc_kill(cx_proc *p, int sig);
+void cx__proc_kill(cx_proc *p, int sig);
 /* Reaps the child. block=false returns at once. Returns 1 with *status (raw
  * wait status) once it exited, 0 when still running, or -1 on error. EINTR
  * is retried. Calling again after it returned 1 gives the same status. */
-int cx_proc_wait(cx_proc *p, bool block, int *status);
+int cx__proc_wait(cx_proc *p, bool block, int *status);
 /* The shell's view of a wait status: the exit code, or 128 + signal. */
-int cx_proc_exit_code(int status);
+int cx__proc_exit_code(int status);
 
 /* Kills the group if the child was never reaped, reaps it, closes the fds
  * still owned. NULL is a no-op. */
-void cx_proc_free(cx_proc *p);
+void cx__proc_free(cx_proc *p);
 
 /* ---- run to completion --------------------------------------------------------------------- */
 
@@ -106,7 +106,7 @@ typedef struct cx_proc_run_opts {
 
 typedef struct cx_proc_result {
     int status;    /* raw wait status (valid unless timed_out/cancelled) */
-    int exit_code; /* cx_proc_exit_code(status); 124 after a timeout */
+    int exit_code; /* cx__proc_exit_code(status); 124 after a timeout */
     bool timed_out;
     bool cancelled; /* cancel flag or on_output asked to stop */
     long long elapsed_ms;
@@ -114,15 +114,15 @@ typedef struct cx_proc_result {
 
 /* Spawns o, feeds its output to r->on_output until it exits (and the drain
  * ends), honouring timeout and cancel. Returns 0 with *res filled, or the
- * cx_proc_spawn error (the program did not run). */
-int cx_proc_run(const cx_proc_opts *o, const cx_proc_run_opts *r, cx_proc_result *res,
-                int *errno_out, cx_error *err);
+ * cx__proc_spawn error (the program did not run). */
+int cx__proc_run(const cx_proc_opts *o, const cx_proc_run_opts *r, cx_proc_result *res,
+                 int *errno_out, cx_error *err);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
-long long cx_proc_now_ms(void);
+long long cx__proc_now_ms(void);
 /* Where a program would be found: name itself when it holds a '/', else the
  * first executable name in a non-empty PATH entry. Writes the path into out
  * and returns true, or false when there is none. */
-bool cx_proc_find_program(const char *name, char *out, size_t cap);
+bool cx__proc_find_program(const char *name, char *out, size_t cap);
 
 #endif

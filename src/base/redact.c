@@ -115,42 +115,42 @@ static size_t match_secret(const char *s, size_t i, size_t n, const char *const 
     return 0;
 }
 
-int cx_redact_append(cx_buf *out, const char *s, size_t n, const char *const *secrets,
-                     unsigned flags)
+int cx__redact_append(cx_buf *out, const char *s, size_t n, const char *const *secrets,
+                      unsigned flags)
 {
     size_t i = 0, v;
     while (i < n) {
         size_t l = match_secret(s, i, n, secrets);
         if (l) {
-            cx_buf_puts(out, "***");
+            cx__buf_puts(out, "***");
             i += l;
             continue;
         }
         if (i + 3 <= n && !memcmp(s + i, "://", 3)) {
-            cx_buf_puts(out, "://");
+            cx__buf_puts(out, "://");
             i = userinfo_end(s, i + 3, n);
             continue;
         }
         if (secret_name(s, i, n, &v)) {
             size_t after_scheme = scheme_word(s, v, n);
             size_t end = skip_token(s, after_scheme, n);
-            cx_buf_append(out, s + i, after_scheme - i);
-            if (end > after_scheme) cx_buf_puts(out, "***");
+            cx__buf_append(out, s + i, after_scheme - i);
+            if (end > after_scheme) cx__buf_puts(out, "***");
             i = end;
             continue;
         }
         if ((i == 0 || !word_char(s[i - 1])) && (l = scheme_word(s, i, n)) > i &&
             !strncasecmp(s + i, "bearer ", 7)) {
             size_t end = skip_token(s, l, n);
-            cx_buf_append(out, s + i, l - i);
-            if (end > l) cx_buf_puts(out, "***");
+            cx__buf_append(out, s + i, l - i);
+            if (end > l) cx__buf_puts(out, "***");
             i = end;
             continue;
         }
         if ((s[i] == '?' || s[i] == '&') && i + 5 <= n && !strncasecmp(s + i + 1, "key=", 4)) {
-            cx_buf_append(out, s + i, 5);
+            cx__buf_append(out, s + i, 5);
             size_t end = skip_token(s, i + 5, n);
-            if (end > i + 5) cx_buf_puts(out, "***");
+            if (end > i + 5) cx__buf_puts(out, "***");
             i = end;
             continue;
         }
@@ -159,27 +159,27 @@ int cx_redact_append(cx_buf *out, const char *s, size_t n, const char *const *se
             while (end < n && word_char(s[end]))
                 end++;
             if (end - i - 3 >= 8) {
-                cx_buf_puts(out, "sk-***");
+                cx__buf_puts(out, "sk-***");
                 i = end;
                 continue;
             }
         }
         char c = s[i++];
         if ((flags & CX_REDACT_ONE_LINE) && (unsigned char)c < 0x20) c = ' ';
-        cx_buf_putc(out, c);
+        cx__buf_putc(out, c);
     }
-    return cx_buf_failed(out) ? CX_ENOMEM : 0;
+    return cx__buf_failed(out) ? CX_ENOMEM : 0;
 }
 
-char *cx_redact(const char *s, const char *secret, unsigned flags)
+char *cx__redact(const char *s, const char *secret, unsigned flags)
 {
     if (!s) return NULL;
     const char *secrets[2] = {secret, NULL};
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
-    if (cx_redact_append(&b, s, strlen(s), secrets, flags) != 0) {
-        cx_buf_free(&b);
+    cx__buf_puts(&b, "");
+    if (cx__redact_append(&b, s, strlen(s), secrets, flags) != 0) {
+        cx__buf_free(&b);
         return NULL;
     }
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }

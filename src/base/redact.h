@@ -22,11 +22,11 @@ enum {
  *  - each string of secrets (NULL-terminated, may be NULL; entries shorter than
  *    4 bytes are ignored) -> "***".
  * Returns 0 or CX_ENOMEM. */
-int cx_redact_append(cx_buf *out, const char *s, size_t n, const char *const *secrets,
-                     unsigned flags);
+int cx__redact_append(cx_buf *out, const char *s, size_t n, const char *const *secrets,
+                      unsigned flags);
 
-/* cx_redact_append of a NUL-terminated string with at most one secret, as a
+/* cx__redact_append of a NUL-terminated string with at most one secret, as a
  * new string (NULL when out of memory); s NULL gives NULL. */
-char *cx_redact(const char *s, const char *secret, unsigned flags);
+char *cx__redact(const char *s, const char *secret, unsigned flags);
 
 #endif

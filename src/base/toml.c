@@ -155,11 +155,11 @@ static int parse_string(P *p, cx_buf *out)
                 size_t extra = 0;
                 while (extra < 2 && at(p, 3 + extra) == q)
                     extra++;
-                cx_buf_append(out, p->s + p->i, extra);
+                cx__buf_append(out, p->s + p->i, extra);
                 p->i += 3 + extra;
                 return 0;
             }
-            cx_buf_putc(out, c);
+            cx__buf_putc(out, c);
             p->i++;
             continue;
         }
@@ -170,35 +170,35 @@ static int parse_string(P *p, cx_buf *out)
             char e = cur(p);
             switch (e) {
             case 'b':
-                cx_buf_putc(out, '\b');
+                cx__buf_putc(out, '\b');
                 p->i++;
                 continue;
             case 't':
-                cx_buf_putc(out, '\t');
+                cx__buf_putc(out, '\t');
                 p->i++;
                 continue;
             case 'n':
-                cx_buf_putc(out, '\n');
+                cx__buf_putc(out, '\n');
                 p->i++;
                 continue;
             case 'f':
-                cx_buf_putc(out, '\f');
+                cx__buf_putc(out, '\f');
                 p->i++;
                 continue;
             case 'r':
-                cx_buf_putc(out, '\r');
+                cx__buf_putc(out, '\r');
                 p->i++;
                 continue;
             case 'e':
-                cx_buf_putc(out, 0x1b);
+                cx__buf_putc(out, 0x1b);
                 p->i++;
                 continue;
             case '"':
-                cx_buf_putc(out, '"');
+                cx__buf_putc(out, '"');
                 p->i++;
                 continue;
             case '\\':
-                cx_buf_putc(out, '\\');
+                cx__buf_putc(out, '\\');
                 p->i++;
                 continue;
             case 'u':
@@ -214,7 +214,7 @@ static int parse_string(P *p, cx_buf *out)
                 }
                 if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
                     return fail(p, "invalid unicode scalar value");
-                cx_utf8_put(out, (uint32_t)cp);
+                cx__utf8_put(out, (uint32_t)cp);
                 p->i += (size_t)n + 1;
                 continue;
             }
@@ -238,7 +238,7 @@ static int parse_string(P *p, cx_buf *out)
             }
         }
         if (check_char(p, multi)) return p->rc;
-        cx_buf_putc(out, c);
+        cx__buf_putc(out, c);
         p->i++;
     }
 }
@@ -258,12 +258,12 @@ static json_object *parse_key(P *p)
         if (cur(p) == '"' || cur(p) == '\'') {
             if (at(p, 1) == cur(p) && at(p, 2) == cur(p)) {
                 fail(p, "multi-line strings are not allowed as keys");
-                cx_buf_free(&b);
+                cx__buf_free(&b);
                 json_object_put(parts);
                 return NULL;
             }
             if (parse_string(p, &b)) {
-                cx_buf_free(&b);
+                cx__buf_free(&b);
                 json_object_put(parts);
                 return NULL;
             }
@@ -276,11 +276,11 @@ static json_object *parse_key(P *p)
                 json_object_put(parts);
                 return NULL;
             }
-            cx_buf_append(&b, p->s + start, p->i - start);
-            cx_buf_puts(&b, "");
+            cx__buf_append(&b, p->s + start, p->i - start);
+            cx__buf_puts(&b, "");
         }
-        json_object_array_add(parts, json_object_new_string_len(cx_buf_str(&b), (int)b.len));
-        cx_buf_free(&b);
+        json_object_array_add(parts, json_object_new_string_len(cx__buf_str(&b), (int)b.len));
+        cx__buf_free(&b);
         skip_ws(p);
         if (cur(p) != '.') return parts;
         p->i++;
@@ -293,7 +293,7 @@ static bool has_ptr(json_object *set, const void *ptr)
 {
     char k[32];
     snprintf(k, sizeof k, "%p", ptr);
-    return cx_json_get(set, k) != NULL;
+    return cx__json_get(set, k) != NULL;
 }
 
 static void add_ptr(json_object *set, const void *ptr)
@@ -334,7 +334,7 @@ static json_object *parse_inline_table(P *p, int depth)
         size_t n = json_object_array_length(key);
         for (size_t k = 0; k + 1 < n; k++) {
             const char *name = json_object_get_string(json_object_array_get_idx(key, k));
-            json_object *next = cx_json_get(tbl, name);
+            json_object *next = cx__json_get(tbl, name);
             if (!next) {
                 next = json_object_new_object();
                 json_object_object_add(tbl, name, next);
@@ -348,7 +348,7 @@ static json_object *parse_inline_table(P *p, int depth)
             tbl = next;
         }
         const char *last = json_object_get_string(json_object_array_get_idx(key, n - 1));
-        if (cx_json_get(tbl, last)) {
+        if (cx__json_get(tbl, last)) {
             fail(p, "duplicate key '%s'", last);
             json_object_put(key);
             json_object_put(v);
@@ -456,18 +456,18 @@ static json_object *parse_value(P *p, int depth)
     char c = cur(p);
     if (c == '"' || c == '\'') {
         cx_buf b = CX_BUF_INIT;
-        cx_buf_puts(&b, "");
+        cx__buf_puts(&b, "");
         if (parse_string(p, &b)) {
-            cx_buf_free(&b);
+            cx__buf_free(&b);
             return NULL;
         }
-        if (!cx_utf8_valid(b.data, b.len)) {
-            cx_buf_free(&b);
+        if (!cx__utf8_valid(b.data, b.len)) {
+            cx__buf_free(&b);
             fail(p, "invalid UTF-8 in string");
             return NULL;
         }
         json_object *s = json_object_new_string_len(b.data, (int)b.len);
-        cx_buf_free(&b);
+        cx__buf_free(&b);
         return s;
     }
     if (c == '[') return parse_array(p, depth);
@@ -481,7 +481,7 @@ static json_object *descend(P *p, json_object *root, json_object *key, size_t n,
     json_object *t = root;
     for (size_t k = 0; k < n; k++) {
         const char *name = json_object_get_string(json_object_array_get_idx(key, k));
-        json_object *next = cx_json_get(t, name);
+        json_object *next = cx__json_get(t, name);
         if (!next) {
             next = json_object_new_object();
             json_object_object_add(t, name, next);
@@ -526,7 +526,7 @@ static int parse_document(P *p, json_object *root)
                 break;
             }
             const char *last = json_object_get_string(json_object_array_get_idx(key, n - 1));
-            json_object *existing = cx_json_get(parent, last);
+            json_object *existing = cx__json_get(parent, last);
             if (aot) {
                 if (!existing) {
                     existing = json_object_new_array();
@@ -579,11 +579,11 @@ static int parse_document(P *p, json_object *root)
                [header] may not reopen them */
             json_object *w = table;
             for (size_t k = 0; k + 1 < n; k++) {
-                w = cx_json_get(w, json_object_get_string(json_object_array_get_idx(key, k)));
+                w = cx__json_get(w, json_object_get_string(json_object_array_get_idx(key, k)));
                 add_ptr(dotted, w);
             }
             const char *last = json_object_get_string(json_object_array_get_idx(key, n - 1));
-            if (cx_json_get(t, last)) {
+            if (cx__json_get(t, last)) {
                 fail(p, "duplicate key '%s'", last);
                 json_object_put(v);
             } else {
@@ -599,14 +599,14 @@ static int parse_document(P *p, json_object *root)
     return p->rc;
 }
 
-int cx_toml_parse(const char *text, size_t len, json_object **out, cx_error *err)
+int cx__toml_parse(const char *text, size_t len, json_object **out, cx_error *err)
 {
     *out = NULL;
     P p = {text, len, 0, err, 0, json_object_new_object(), json_object_new_object()};
-    if (!cx_utf8_valid(text, len)) {
+    if (!cx__utf8_valid(text, len)) {
         /* find the first bad byte for the position */
         size_t k = 0;
-        while (k < len && cx_utf8_valid(text, k + 1))
+        while (k < len && cx__utf8_valid(text, k + 1))
             k++;
         p.i = k;
         fail(&p, "invalid UTF-8");
@@ -628,7 +628,7 @@ int cx_toml_parse(const char *text, size_t len, json_object **out, cx_error *err
     return 0;
 }
 
-int cx_toml_parse_value(const char *text, size_t len, json_object **out, cx_error *err)
+int cx__toml_parse_value(const char *text, size_t len, json_object **out, cx_error *err)
 {
     *out = NULL;
     P p = {text, len, 0, err, 0, json_object_new_object(), json_object_new_object()};

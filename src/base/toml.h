@@ -11,11 +11,11 @@
 
 /* Parses a document. On success *out is a new object. Errors read
  * "line L, column C: message". */
-int cx_toml_parse(const char *text, size_t len, json_object **out, cx_error *err);
+int cx__toml_parse(const char *text, size_t len, json_object **out, cx_error *err);
 /* For a value that came from a TOML date/time: "datetime", "datetime-local",
  * "date-local" or "time-local"; NULL for anything else (kept across no copy). */
-const char *cx_toml_datetime_kind(const json_object *o);
+const char *cx__toml_datetime_kind(const json_object *o);
 /* Parses one TOML value (as on the right of `key = `). */
-int cx_toml_parse_value(const char *text, size_t len, json_object **out, cx_error *err);
+int cx__toml_parse_value(const char *text, size_t len, json_object **out, cx_error *err);
 
 #endif

@@ -48,35 +48,35 @@ static int parse_header(const char *s, size_t i, size_t e, char ***out, size_t *
             while (i < e && s[i] != q) {
                 if (q == '"' && s[i] == '\\' && i + 1 < e) {
                     char c = s[++i];
-                    cx_buf_putc(&key, c == 'n' ? '\n' : c == 't' ? '\t' : c);
+                    cx__buf_putc(&key, c == 'n' ? '\n' : c == 't' ? '\t' : c);
                 } else {
-                    cx_buf_putc(&key, s[i]);
+                    cx__buf_putc(&key, s[i]);
                 }
                 i++;
             }
             if (i >= e) {
-                cx_buf_free(&key);
+                cx__buf_free(&key);
                 path_free(path, n);
                 return CX_EPARSE;
             }
             i++;
         } else {
             while (i < e && bare_char(s[i]))
-                cx_buf_putc(&key, s[i++]);
+                cx__buf_putc(&key, s[i++]);
             if (!key.len) {
-                cx_buf_free(&key);
+                cx__buf_free(&key);
                 path_free(path, n);
                 return CX_EPARSE;
             }
         }
         char **p = realloc(path, (n + 1) * sizeof *p);
         if (!p) {
-            cx_buf_free(&key);
+            cx__buf_free(&key);
             path_free(path, n);
             return CX_ENOMEM;
         }
         path = p;
-        path[n++] = cx_buf_steal(&key);
+        path[n++] = cx__buf_steal(&key);
         while (i < e && (s[i] == ' ' || s[i] == '\t'))
             i++;
         if (i < e && s[i] == '.') {
@@ -205,8 +205,8 @@ static size_t section_start(const line *ls, size_t h)
     return s;
 }
 
-int cx_toml_edit_replace_tables(const char *text, size_t len, const char *const *path, size_t n,
-                                const char *insert, cx_buf *out, bool *removed, cx_error *err)
+int cx__toml_edit_replace_tables(const char *text, size_t len, const char *const *path, size_t n,
+                                 const char *insert, cx_buf *out, bool *removed, cx_error *err)
 {
     *removed = false;
     line *ls = NULL;
@@ -233,37 +233,37 @@ int cx_toml_edit_replace_tables(const char *text, size_t len, const char *const 
     }
     for (size_t k = 0; k < count; k++) {
         if (k == insert_at && insert) {
-            if (out->len) cx_buf_putc(out, '\n');
-            cx_buf_puts(out, insert);
+            if (out->len) cx__buf_putc(out, '\n');
+            cx__buf_puts(out, insert);
         }
-        if (!drop[k]) cx_buf_append(out, text + ls[k].start, ls[k].end - ls[k].start);
+        if (!drop[k]) cx__buf_append(out, text + ls[k].start, ls[k].end - ls[k].start);
     }
     if (insert_at == (size_t)-1 && insert) {
-        if (out->len && out->data[out->len - 1] != '\n') cx_buf_putc(out, '\n');
-        if (out->len) cx_buf_putc(out, '\n');
-        cx_buf_puts(out, insert);
+        if (out->len && out->data[out->len - 1] != '\n') cx__buf_putc(out, '\n');
+        if (out->len) cx__buf_putc(out, '\n');
+        cx__buf_puts(out, insert);
     }
     /* a removal at the very end leaves no blank tail behind */
     if (!insert && *removed && count && drop[count - 1])
         while (out->len >= 2 && out->data[out->len - 1] == '\n' && out->data[out->len - 2] == '\n')
-            cx_buf_truncate(out, out->len - 1);
+            cx__buf_truncate(out, out->len - 1);
     free(drop);
     lines_free(ls, count);
-    return cx_buf_failed(out) ? cx_error_set(err, CX_ENOMEM, "out of memory") : 0;
+    return cx__buf_failed(out) ? cx_error_set(err, CX_ENOMEM, "out of memory") : 0;
 }
 
-void cx_toml_put_key(cx_buf *b, const char *key)
+void cx__toml_put_key(cx_buf *b, const char *key)
 {
     bool bare = *key != 0;
     for (const char *p = key; *p; p++)
         bare = bare && bare_char(*p);
     if (bare)
-        cx_buf_puts(b, key);
+        cx__buf_puts(b, key);
     else
-        cx_toml_put_string(b, key);
+        cx__toml_put_string(b, key);
 }
 
-void cx_toml_put_string(cx_buf *b, const char *s)
+void cx__toml_put_string(cx_buf *b, const char *s)
 {
-    cx_escape_quoted(b, s, strlen(s), CX_ESC_TOML);
+    cx__escape_quoted(b, s, strlen(s), CX_ESC_TOML);
 }

@@ -86,7 +86,7 @@ static const char *datetime_kind(const char *s)
     return NULL;
 }
 
-const char *cx_toml_datetime_kind(const json_object *o)
+const char *cx__toml_datetime_kind(const json_object *o)
 {
     return o && json_object_is_type(o, json_type_string)
                ? (const char *)json_object_get_userdata((json_object *)o)

@@ -8,7 +8,7 @@
 
 /* The value of the bare word buf[0..n) (NUL-terminated, n < 128): a boolean, an
  * int64, a double, or a date/time kept as its text with its kind as userdata (read it
- * with cx_toml_datetime_kind). NULL when the word is no valid value; *bad_datetime
+ * with cx__toml_datetime_kind). NULL when the word is no valid value; *bad_datetime
  * then tells a malformed date/time from any other bad word. */
 json_object *cx__toml_scalar(const char *buf, size_t n, bool *bad_datetime);
 

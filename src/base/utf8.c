@@ -35,7 +35,7 @@ static size_t seq_len(const unsigned char *p, size_t left)
     return n;
 }
 
-bool cx_utf8_valid(const char *s, size_t len)
+bool cx__utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -51,7 +51,7 @@ bool cx_utf8_valid(const char *s, size_t len)
     return true;
 }
 
-int cx_utf8_repair(const char *s, size_t len, cx_buf *out)
+int cx__utf8_repair(const char *s, size_t len, cx_buf *out)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0;
@@ -61,16 +61,16 @@ int cx_utf8_repair(const char *s, size_t len, cx_buf *out)
             i += n;
             continue;
         }
-        cx_buf_append(out, s + run, i - run);
-        cx_buf_append(out, CX_UTF8_REPLACEMENT, 3);
+        cx__buf_append(out, s + run, i - run);
+        cx__buf_append(out, CX_UTF8_REPLACEMENT, 3);
         i++;
         run = i;
     }
-    cx_buf_append(out, s + run, len - run);
-    return cx_buf_failed(out) ? CX_ENOMEM : 0;
+    cx__buf_append(out, s + run, len - run);
+    return cx__buf_failed(out) ? CX_ENOMEM : 0;
 }
 
-int cx_utf8_put(cx_buf *out, uint32_t cp)
+int cx__utf8_put(cx_buf *out, uint32_t cp)
 {
     char u[4];
     size_t n;
@@ -93,11 +93,11 @@ int cx_utf8_put(cx_buf *out, uint32_t cp)
         u[3] = (char)(0x80 | (cp & 0x3F));
         n = 4;
     }
-    cx_buf_append(out, u, n);
-    return cx_buf_failed(out) ? CX_ENOMEM : 0;
+    cx__buf_append(out, u, n);
+    return cx__buf_failed(out) ? CX_ENOMEM : 0;
 }
 
-uint32_t cx_utf8_decode(const char *s, size_t len, size_t k, size_t *n)
+uint32_t cx__utf8_decode(const char *s, size_t len, size_t k, size_t *n)
 {
     const unsigned char *p = (const unsigned char *)s + k;
     size_t want = p[0] < 0x80 ? 1 : seq_len(p, len - k);
@@ -112,7 +112,7 @@ uint32_t cx_utf8_decode(const char *s, size_t len, size_t k, size_t *n)
     return cp;
 }
 
-size_t cx_utf8_floor(const char *s, size_t len, size_t at)
+size_t cx__utf8_floor(const char *s, size_t len, size_t at)
 {
     if (at >= len) return len;
     while (at > 0 && cx_utf8_is_cont(s[at]))
@@ -120,14 +120,14 @@ size_t cx_utf8_floor(const char *s, size_t len, size_t at)
     return at;
 }
 
-size_t cx_utf8_ceil(const char *s, size_t len, size_t at)
+size_t cx__utf8_ceil(const char *s, size_t len, size_t at)
 {
     while (at < len && cx_utf8_is_cont(s[at]))
         at++;
     return at < len ? at : len;
 }
 
-size_t cx_utf8_count(const char *s, size_t len)
+size_t cx__utf8_count(const char *s, size_t len)
 {
     size_t n = 0;
     for (size_t i = 0; i < len; i++)

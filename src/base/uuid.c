@@ -10,7 +10,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-int cx_random_bytes(void *buf, size_t n)
+int cx__random_bytes(void *buf, size_t n)
 {
     unsigned char *p = buf;
     while (n) {
@@ -25,10 +25,10 @@ int cx_random_bytes(void *buf, size_t n)
     return 0;
 }
 
-int cx_uuid7_at(char out[CX_UUID_STRLEN + 1], uint64_t now_ms)
+int cx__uuid7_at(char out[CX_UUID_STRLEN + 1], uint64_t now_ms)
 {
     unsigned char b[16];
-    if (cx_random_bytes(b + 6, 10)) return CX_EIO;
+    if (cx__random_bytes(b + 6, 10)) return CX_EIO;
     for (int i = 0; i < 6; i++)
         b[i] = (unsigned char)(now_ms >> (8 * (5 - i)));
     b[6] = (unsigned char)(0x70 | (b[6] & 0x0F));
@@ -40,12 +40,12 @@ int cx_uuid7_at(char out[CX_UUID_STRLEN + 1], uint64_t now_ms)
     return 0;
 }
 
-int cx_uuid7(char out[CX_UUID_STRLEN + 1])
+int cx__uuid7(char out[CX_UUID_STRLEN + 1])
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    return cx_uuid7_at(out, ms);
+    return cx__uuid7_at(out, ms);
 }
 
 static int hexval(unsigned char c)
@@ -148,7 +148,7 @@ static void explain(const char *s, char *why, size_t why_len)
     }
 }
 
-int cx_uuid_parse(const char *s, char canon[CX_UUID_STRLEN + 1], char *why, size_t why_len)
+int cx__uuid_parse(const char *s, char canon[CX_UUID_STRLEN + 1], char *why, size_t why_len)
 {
     unsigned char b[16];
     size_t len = strlen(s);

@@ -65,7 +65,7 @@ struct cx_rserver;
  * When the session needs the responses server (--vllm-endpoint,
  * --use-chat-completion, or a provider with wire_api = "chat"), starts it
  * in-process on a free loopback port, points the provider at it and sets
- * *bridge (free it with cx_rserver_free after the agent); else *bridge = NULL. */
+ * *bridge (free it with cx__rserver_free after the agent); else *bridge = NULL. */
 cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, struct cx_rserver **bridge);
 
 /* For commands that call the model: true (after saying how to set one) when

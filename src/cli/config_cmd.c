@@ -27,16 +27,16 @@ static int start_bridge(const cx_cli_opts *o, cx_config *cfg, cx_rserver **bridg
         .api_key = o->vllm_endpoint ? NULL : cfg->provider.api_key,
     };
     cx_error err;
-    cx_rserver *s = cx_rserver_new(&so, &err);
-    if (!s || cx_rserver_start(s) != 0) {
+    cx_rserver *s = cx__rserver_new(&so, &err);
+    if (!s || cx__rserver_start(s) != 0) {
         fprintf(stderr, "error: cannot start the responses server for %s: %s\n",
                 so.downstream_base_url, s ? "no thread" : err.msg);
-        cx_rserver_free(s);
+        cx__rserver_free(s);
         return 1;
     }
     char *url = NULL;
-    if (asprintf(&url, "http://127.0.0.1:%d/v1", cx_rserver_port(s)) < 0) {
-        cx_rserver_free(s);
+    if (asprintf(&url, "http://127.0.0.1:%d/v1", cx__rserver_port(s)) < 0) {
+        cx__rserver_free(s);
         return 1;
     }
     free(cfg->provider.base_url);
@@ -52,12 +52,12 @@ static int start_bridge(const cx_cli_opts *o, cx_config *cfg, cx_rserver **bridg
 static int add_writable_roots(cx_config *cfg, const char **dirs, size_t n)
 {
     if (!n) return 0;
-    json_object *ww = cx_json_get(cfg->root, "sandbox_workspace_write");
+    json_object *ww = cx__json_get(cfg->root, "sandbox_workspace_write");
     if (!ww || !json_object_is_type(ww, json_type_object)) {
         ww = json_object_new_object();
         json_object_object_add(cfg->root, "sandbox_workspace_write", ww);
     }
-    json_object *roots = cx_json_get(ww, "writable_roots");
+    json_object *roots = cx__json_get(ww, "writable_roots");
     if (!roots || !json_object_is_type(roots, json_type_array)) {
         roots = json_object_new_array();
         json_object_object_add(ww, "writable_roots", roots);
@@ -158,41 +158,41 @@ cx_config *cx_cli_load_config(const cx_cli_opts *o, bool interactive, cx_rserver
 
 char *cx_cli_list_models(const cx_config *cfg, cx_error *err)
 {
-    char *url = cx_request_url(&cfg->provider, "/models");
+    char *url = cx__request_url(&cfg->provider, "/models");
     char *auth = NULL;
     if (cfg->provider.api_key &&
         asprintf(&auth, "authorization: Bearer %s", cfg->provider.api_key) < 0)
         auth = NULL;
     const char *headers[] = {"accept: application/json", auth, NULL};
-    cx_http_client *http = cx_http_client_new();
+    cx_http_client *http = cx__http_client_new();
     cx_buf body = CX_BUF_INIT;
     int status = 0;
     char *result = NULL;
     if (!http || !url) {
         cx_error_set(err, CX_ENOMEM, "out of memory");
-    } else if (cx_http_get(http, url, headers, 30000, &body, &status, err) == 0) {
+    } else if (cx__http_get(http, url, headers, 30000, &body, &status, err) == 0) {
         json_object *doc = NULL;
-        if (cx_json_parse(body.data ? body.data : "", body.len, &doc, err) == 0) {
-            json_object *data = cx_json_get(doc, "data");
+        if (cx__json_parse(body.data ? body.data : "", body.len, &doc, err) == 0) {
+            json_object *data = cx__json_get(doc, "data");
             if (!data || !json_object_is_type(data, json_type_array)) {
                 cx_error_set(err, CX_EPARSE, "the models response has no `data` list");
             } else {
                 cx_buf names = CX_BUF_INIT;
-                cx_buf_puts(&names, "");
+                cx__buf_puts(&names, "");
                 size_t n = json_object_array_length(data);
                 for (size_t i = 0; i < n; i++) {
-                    const char *id = cx_json_get_str(json_object_array_get_idx(data, i), "id");
+                    const char *id = cx__json_get_str(json_object_array_get_idx(data, i), "id");
                     if (!id || !*id) continue;
-                    if (names.len) cx_buf_puts(&names, ", ");
-                    cx_buf_puts(&names, id);
+                    if (names.len) cx__buf_puts(&names, ", ");
+                    cx__buf_puts(&names, id);
                 }
-                result = cx_buf_steal(&names);
+                result = cx__buf_steal(&names);
             }
             json_object_put(doc);
         }
     }
-    cx_buf_free(&body);
-    cx_http_client_free(http);
+    cx__buf_free(&body);
+    cx__http_client_free(http);
     free(url);
     free(auth);
     return result;

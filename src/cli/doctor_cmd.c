@@ -35,18 +35,18 @@ static void check(report *r, const char *name, bool ok, const char *fmt, ...)
     cx_buf b = CX_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    cx_buf_vprintf(&b, fmt, ap);
+    cx__buf_vprintf(&b, fmt, ap);
     va_end(ap);
     json_object *c = json_object_new_object();
-    cx_json_set_str(c, "name", name);
-    cx_json_set(c, "ok", json_object_new_boolean(ok));
+    cx__json_set_str(c, "name", name);
+    cx__json_set(c, "ok", json_object_new_boolean(ok));
     /* a detail may carry a URL, a proxy setting or a server's words */
     cx_buf red = CX_BUF_INIT;
-    cx_redact_append(&red, b.data ? b.data : "", b.len, NULL, 0);
-    cx_json_set(c, "detail", cx_json_string_len(red.data ? red.data : "", red.len));
-    cx_buf_free(&red);
+    cx__redact_append(&red, b.data ? b.data : "", b.len, NULL, 0);
+    cx__json_set(c, "detail", cx__json_string_len(red.data ? red.data : "", red.len));
+    cx__buf_free(&red);
     json_object_array_add(r->checks, c);
-    cx_buf_free(&b);
+    cx__buf_free(&b);
     if (!ok) r->ok = false;
 }
 
@@ -108,10 +108,10 @@ static bool live_request(const cx_config *cfg, double timeout, char **text, char
                            .tools = none,
                            .base_instructions = "Reply with exactly OK."};
     cx_error err;
-    double t0 = cx_clock_s();
+    double t0 = cx__clock_s();
     cx_agent *a = cx_agent_new(&ao, &err);
     bool ok = a && cx_agent_run_turn(a, "Reply with exactly OK.", &err) == 0;
-    double took = cx_clock_s() - t0;
+    double took = cx__clock_s() - t0;
     (void)timeout;
     if (ok) {
         const char *last = cx_agent_last_message(a);
@@ -184,10 +184,10 @@ int cx_cli_doctor(int argc, char **argv)
     char path[4096], envpath[4096];
     snprintf(path, sizeof path, "%s/config.toml", home ? home : ".");
     snprintf(envpath, sizeof envpath, "%s/.env", home ? home : ".");
-    cx_json_set(r.o, "ok", json_object_new_boolean(0));
-    cx_json_set_str(r.o, "config_path", path);
-    cx_json_set_str(r.o, "dotenv_path", envpath);
-    cx_json_set(r.o, "profile", profile ? json_object_new_string(profile) : NULL);
+    cx__json_set(r.o, "ok", json_object_new_boolean(0));
+    cx__json_set_str(r.o, "config_path", path);
+    cx__json_set_str(r.o, "dotenv_path", envpath);
+    cx__json_set(r.o, "profile", profile ? json_object_new_string(profile) : NULL);
     struct stat st;
     bool have_config = stat(path, &st) == 0;
     /* unlike pycodex, a missing config.toml is fine: Codex's defaults apply */
@@ -203,17 +203,17 @@ int cx_cli_doctor(int argc, char **argv)
     char *live_text = NULL;
     if (cfg) {
         cx_provider *p = &cfg->provider;
-        char *url = cx_request_url(p, "/responses");
-        cx_json_set_str(r.o, "provider_name", p->id);
-        cx_json_set_str(r.o, "model", cfg->model);
-        char *shown_base = cx_redact(p->base_url, p->api_key, 0);
-        char *shown_url = cx_redact(url, p->api_key, 0);
-        cx_json_set_str(r.o, "base_url", shown_base);
-        cx_json_set_str(r.o, "responses_url", shown_url);
+        char *url = cx__request_url(p, "/responses");
+        cx__json_set_str(r.o, "provider_name", p->id);
+        cx__json_set_str(r.o, "model", cfg->model);
+        char *shown_base = cx__redact(p->base_url, p->api_key, 0);
+        char *shown_url = cx__redact(url, p->api_key, 0);
+        cx__json_set_str(r.o, "base_url", shown_base);
+        cx__json_set_str(r.o, "responses_url", shown_url);
         free(shown_base);
-        cx_json_set(r.o, "api_key_env", p->env_key ? json_object_new_string(p->env_key) : NULL);
+        cx__json_set(r.o, "api_key_env", p->env_key ? json_object_new_string(p->env_key) : NULL);
         bool key = p->api_key && *p->api_key;
-        cx_json_set(r.o, "api_key_loaded", json_object_new_boolean(key));
+        cx__json_set(r.o, "api_key_loaded", json_object_new_boolean(key));
         check(&r, "provider", true, "provider=%s model=%s wire_api=%s", p->id, cfg->model,
               p->wire_api);
         if (p->env_key)
@@ -236,13 +236,13 @@ int cx_cli_doctor(int argc, char **argv)
             for (int k = 0; k < 3 && !bypassed(host); k++) {
                 const char *v = env2(names[k][1], names[k][2]);
                 if (!v) continue;
-                char *red = cx_redact(v, NULL, CX_REDACT_ONE_LINE);
-                cx_buf_printf(&px, "%s%s=%s", px.len ? ", " : "", names[k][0], red ? red : "");
+                char *red = cx__redact(v, NULL, CX_REDACT_ONE_LINE);
+                cx__buf_printf(&px, "%s%s=%s", px.len ? ", " : "", names[k][0], red ? red : "");
                 free(red);
                 if (!strcmp(names[k][0], "all") || !strcmp(names[k][0], scheme)) proxied = true;
             }
-            check(&r, "proxy", true, "%s", px.len ? cx_buf_str(&px) : "not configured");
-            cx_buf_free(&px);
+            check(&r, "proxy", true, "%s", px.len ? cx__buf_str(&px) : "not configured");
+            cx__buf_free(&px);
             struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
             char portstr[16];
             snprintf(portstr, sizeof portstr, "%d", port);
@@ -257,13 +257,13 @@ int cx_cli_doctor(int argc, char **argv)
                                     ? (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
                                     : (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
                     inet_ntop(ai->ai_family, src, a, sizeof a);
-                    if (!strstr(cx_buf_str(&addrs), a))
-                        cx_buf_printf(&addrs, "%s%s", addrs.len ? ", " : "", a);
+                    if (!strstr(cx__buf_str(&addrs), a))
+                        cx__buf_printf(&addrs, "%s%s", addrs.len ? ", " : "", a);
                 }
                 freeaddrinfo(res);
                 check(&r, "dns", true, "%s:%d -> %s", host, port,
-                      addrs.len ? cx_buf_str(&addrs) : "resolved");
-                cx_buf_free(&addrs);
+                      addrs.len ? cx__buf_str(&addrs) : "resolved");
+                cx__buf_free(&addrs);
                 if (proxied) {
                     check(&r, "transport", true,
                           "skipped direct probe because requests will use environment proxy "
@@ -281,14 +281,14 @@ int cx_cli_doctor(int argc, char **argv)
                     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
                     curl_easy_setopt(c, CURLOPT_PROXY, "");
                     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout * 1000));
-                    char eb[1024] = ""; /* >= CURL_ERROR_SIZE; also holds cx_tls_apply's text */
+                    char eb[1024] = ""; /* >= CURL_ERROR_SIZE; also holds cx__tls_apply's text */
                     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, eb);
-                    double t0 = cx_clock_s();
+                    double t0 = cx__clock_s();
                     cx_error terr = {0};
-                    CURLcode cr = cx_tls_apply(c, target, &terr) < 0 ? CURLE_SSL_CACERT_BADFILE
-                                                                     : curl_easy_perform(c);
+                    CURLcode cr = cx__tls_apply(c, target, &terr) < 0 ? CURLE_SSL_CACERT_BADFILE
+                                                                      : curl_easy_perform(c);
                     if (terr.code) snprintf(eb, sizeof eb, "%s", terr.msg);
-                    double took = cx_clock_s() - t0;
+                    double took = cx__clock_s() - t0;
                     curl_easy_cleanup(c);
                     bool tls = !strcmp(scheme, "https");
                     if (cr == CURLE_OK)
@@ -319,19 +319,19 @@ int cx_cli_doctor(int argc, char **argv)
         /* commands the agent runs: can the kernel sandbox them as configured? */
         const char *mode = cfg->sandbox_mode ? cfg->sandbox_mode : "read-only";
         char why[512];
-        bool avail = cx_sandbox_available(why, sizeof why);
+        bool avail = cx__sandbox_available(why, sizeof why);
         bool needed = strcmp(mode, "danger-full-access") != 0;
         check(&r, "sandbox", avail || !needed, "mode=%s; %s%s", mode, why,
               avail || !needed ? "" : "; sandboxed commands will be refused");
     }
-    cx_json_set(r.o, "live_output_text", live_text ? json_object_new_string(live_text) : NULL);
-    cx_json_set(r.o, "ok", json_object_new_boolean(r.ok));
+    cx__json_set(r.o, "live_output_text", live_text ? json_object_new_string(live_text) : NULL);
+    cx__json_set(r.o, "ok", json_object_new_boolean(r.ok));
     /* move checks after the scalar fields, as pycodex's report orders them */
-    cx_json_set(r.o, "checks", r.checks);
-    json_object *lo = cx_json_get(r.o, "live_output_text");
+    cx__json_set(r.o, "checks", r.checks);
+    json_object *lo = cx__json_get(r.o, "live_output_text");
     json_object_get(lo);
     json_object_object_del(r.o, "live_output_text");
-    cx_json_set(r.o, "live_output_text", lo);
+    cx__json_set(r.o, "live_output_text", lo);
     if (json) {
         const char *s =
             json_object_to_json_string_ext(r.o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
@@ -345,16 +345,16 @@ int cx_cli_doctor(int argc, char **argv)
                                              "provider",    "model",      "responses_url",
                                              "api_key_env", "live_output"};
         for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
-            const char *v = cx_json_get_str(r.o, fields[k]);
+            const char *v = cx__json_get_str(r.o, fields[k]);
             if (v) printf("%s: %s\n", labels[k], v);
         }
         size_t n = json_object_array_length(r.checks);
         for (size_t k = 0; k < n; k++) {
             json_object *c = json_object_array_get_idx(r.checks, k);
             bool ok = false;
-            cx_json_get_bool(c, "ok", &ok);
-            printf("%s: %s - %s\n", cx_json_get_str(c, "name"), ok ? "ok" : "fail",
-                   cx_json_get_str(c, "detail"));
+            cx__json_get_bool(c, "ok", &ok);
+            printf("%s: %s - %s\n", cx__json_get_str(c, "name"), ok ? "ok" : "fail",
+                   cx__json_get_str(c, "detail"));
         }
         printf("overall: %s\n", r.ok ? "ok" : "fail");
     }

@@ -33,7 +33,7 @@ static void one_shot_event(exec_ui *ui, const cx_event *ev)
     switch (ev->kind) {
     case CX_EV_TEXT_DELTA:
         if (ui->stream_text) {
-            const char *d = cx_json_get_str(ev->data, "delta");
+            const char *d = cx__json_get_str(ev->data, "delta");
             if (d) {
                 fputs(d, stdout);
                 fflush(stdout);
@@ -43,30 +43,30 @@ static void one_shot_event(exec_ui *ui, const cx_event *ev)
         break;
     case CX_EV_ITEM_STARTED: {
         cx_cli_mcp_item(&ui->mcp, ev, stderr);
-        const char *type = cx_json_get_str(ev->data, "type");
-        const char *cmd = cx_json_get_str(ev->data, "command");
+        const char *type = cx__json_get_str(ev->data, "type");
+        const char *cmd = cx__json_get_str(ev->data, "command");
         if (type && !strcmp(type, "command_execution") && cmd) fprintf(stderr, "exec %s\n", cmd);
         break;
     }
     case CX_EV_ITEM_COMPLETED: {
         cx_cli_mcp_item(&ui->mcp, ev, stderr);
-        const char *type = cx_json_get_str(ev->data, "type");
+        const char *type = cx__json_get_str(ev->data, "type");
         if (type && !strcmp(type, "error")) /* e.g. the compaction heads-up */
-            fprintf(stderr, "warning: %s\n", cx_json_get_str(ev->data, "message") ?: "");
+            fprintf(stderr, "warning: %s\n", cx__json_get_str(ev->data, "message") ?: "");
         break;
     }
     case CX_EV_TOOL_STARTED: {
-        const char *name = cx_json_get_str(ev->data, "name");
+        const char *name = cx__json_get_str(ev->data, "name");
         if (name && strcmp(name, "exec_command") && strcmp(name, "shell") &&
             strcmp(name, "shell_command") && !cx_cli_mcp_is_tool(name))
             fprintf(stderr, "tool %s\n", name);
         break;
     }
     case CX_EV_RETRY:
-        fprintf(stderr, "reconnecting (%s)\n", cx_json_get_str(ev->data, "message") ?: "");
+        fprintf(stderr, "reconnecting (%s)\n", cx__json_get_str(ev->data, "message") ?: "");
         break;
     case CX_EV_WARNING:
-        fprintf(stderr, "warning: %s\n", cx_json_get_str(ev->data, "message") ?: "");
+        fprintf(stderr, "warning: %s\n", cx__json_get_str(ev->data, "message") ?: "");
         break;
     case CX_EV_COMPACTED:
         fputs("context compacted\n", stderr);
@@ -80,10 +80,11 @@ static void on_event(void *user, const cx_event *ev)
 {
     exec_ui *ui = user;
     if (ev->kind == CX_EV_TURN_STARTED)
-        snprintf(ui->turn_id, sizeof ui->turn_id, "%s", cx_json_get_str(ev->data, "turn_id") ?: "");
+        snprintf(ui->turn_id, sizeof ui->turn_id, "%s",
+                 cx__json_get_str(ev->data, "turn_id") ?: "");
     if (ev->kind == CX_EV_TURN_COMPLETED) {
         int64_t t = 0;
-        cx_json_get_int(cx_json_get(ev->data, "usage"), "total_tokens", &t);
+        cx__json_get_int(cx__json_get(ev->data, "usage"), "total_tokens", &t);
         ui->total_tokens = t; /* the session's usage so far, resumed turns included */
     }
     if (ui->json)
@@ -105,16 +106,16 @@ static char *read_all_stdin(void)
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
-        cx_buf_append(&b, chunk, n);
+        cx__buf_append(&b, chunk, n);
         if (b.len > MAX_STDIN_PROMPT) {
             fprintf(stderr, "error: the prompt on stdin is larger than %u bytes\n",
                     MAX_STDIN_PROMPT);
-            cx_buf_free(&b);
+            cx__buf_free(&b);
             return NULL;
         }
     }
-    cx_buf_puts(&b, "");
-    return cx_buf_steal(&b);
+    cx__buf_puts(&b, "");
+    return cx__buf_steal(&b);
 }
 
 static bool blank(const char *s)
@@ -164,7 +165,7 @@ static cx_config *oss_config(cx_cli_opts *o, bool interactive, cx_config *cfg, c
     bool ok = ov && asprintf(override, "model_provider=\"%s\"", p) >= 0;
     if (ok && !o->model) o->model = cx_cli_oss_default_model(p);
     cx_config_free(cfg);
-    cx_rserver_free(*bridge); /* a bridge of the first provider, if any */
+    cx__rserver_free(*bridge); /* a bridge of the first provider, if any */
     *bridge = NULL;
     if (!ok) {
         *override = NULL; /* asprintf leaves it undefined when it fails */
@@ -184,11 +185,11 @@ static cx_config *oss_config(cx_cli_opts *o, bool interactive, cx_config *cfg, c
 /* Whether config.toml marks dir (or a parent) as a trusted project. */
 static bool trusted_project(const cx_config *cfg, const char *dir)
 {
-    json_object *projects = cfg->root ? cx_json_get(cfg->root, "projects") : NULL;
+    json_object *projects = cfg->root ? cx__json_get(cfg->root, "projects") : NULL;
     char *p = realpath(dir ? dir : ".", NULL);
     bool trusted = false;
     while (p && projects && !trusted) {
-        const char *level = cx_json_get_str(cx_json_get(projects, p), "trust_level");
+        const char *level = cx__json_get_str(cx__json_get(projects, p), "trust_level");
         trusted = level && !strcmp(level, "trusted");
         char *slash = strrchr(p, '/');
         if (!slash || slash == p) break;
@@ -273,7 +274,7 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
         goto out;
     }
     char *cwd = realpath(o.cwd ? o.cwd : ".", NULL);
-    bool has_mcp = cfg->root && cx_json_get(cfg->root, "mcp_servers");
+    bool has_mcp = cfg->root && cx__json_get(cfg->root, "mcp_servers");
     if (exec_mode && !ui.json) {
         ui.human = cx_exec_human_new(stderr, cx_exec_color_enabled(o.color, STDERR_FILENO),
                                      cwd ? cwd : ".");
@@ -289,7 +290,7 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
         free(cwd);
         goto out;
     }
-    if (cx_mcp_register(mcp, cx_agent_tools(agent)) != 0) {
+    if (cx__mcp_register(mcp, cx_agent_tools(agent)) != 0) {
         fprintf(stderr, "error: cannot register the MCP tools\n");
         free(cwd);
         goto out;
@@ -334,13 +335,13 @@ int cx_cli_exec(const cx_cli_opts *opts, bool exec_mode)
 out:
     fflush(stdout);
     cx_agent_free(agent);
-    cx_mcp_free(mcp); /* after the agent: its registry borrows the servers */
+    cx__mcp_free(mcp); /* after the agent: its registry borrows the servers */
     cx_cli_mcp_render_clear(&ui.mcp);
     cx_exec_human_free(ui.human);
     cx_jsonl_free(ui.jsonl);
     json_object_put(schema);
     json_object_put(images);
-    cx_rserver_free(bridge);
+    cx__rserver_free(bridge);
     cx_config_free(cfg);
     free(oss_overrides);
     free(oss_override);

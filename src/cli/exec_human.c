@@ -107,9 +107,10 @@ void cx_exec_human_banner(cx_exec_human *h, const cx_config *cfg, const char *se
     if (!strcmp(sb, "workspace-write")) {
         /* the writable roots, as upstream lists them */
         cx_buf b = CX_BUF_INIT;
-        cx_buf_printf(&b, "workspace-write [workdir, /tmp, $TMPDIR, %s/memories]", cfg->codex_home);
-        banner_key(h, "sandbox", cx_buf_str(&b));
-        cx_buf_free(&b);
+        cx__buf_printf(&b, "workspace-write [workdir, /tmp, $TMPDIR, %s/memories]",
+                       cfg->codex_home);
+        banner_key(h, "sandbox", cx__buf_str(&b));
+        cx__buf_free(&b);
     } else {
         banner_key(h, "sandbox", sb);
     }
@@ -165,14 +166,14 @@ static void output_lines(cx_exec_human *h, const char *text)
 
 static void command_done(cx_exec_human *h, const json_object *d)
 {
-    const char *call_id = cx_json_get_str(d, "call_id");
+    const char *call_id = cx__json_get_str(d, "call_id");
     int64_t t0 = 0, code = -1;
     long long ms = 0;
-    if (call_id && cx_json_get_int(h->started, call_id, &t0)) {
+    if (call_id && cx__json_get_int(h->started, call_id, &t0)) {
         ms = now_ms() - t0;
         json_object_object_del(h->started, call_id);
     }
-    cx_json_get_int(d, "exit_code", &code);
+    cx__json_get_int(d, "exit_code", &code);
     char dur[32], tail[96];
     duration(ms, dur, sizeof dur);
     if (code == 0)
@@ -180,28 +181,28 @@ static void command_done(cx_exec_human *h, const json_object *d)
     else
         snprintf(tail, sizeof tail, " exited %lld in %s:", (long long)code, dur);
     title(h, "exec");
-    styled(h, BOLD, cx_json_get_str(d, "command") ?: "", RESET);
+    styled(h, BOLD, cx__json_get_str(d, "command") ?: "", RESET);
     fprintf(h->err, " in %s", h->cwd);
     styled(h, code == 0 ? GREEN : RED, tail, RESET);
     fputc('\n', h->err);
-    output_lines(h, cx_json_get_str(d, "aggregated_output"));
+    output_lines(h, cx__json_get_str(d, "aggregated_output"));
 }
 
 static void file_change(cx_exec_human *h, const json_object *d)
 {
-    const char *status = cx_json_get_str(d, "status");
+    const char *status = cx__json_get_str(d, "status");
     bool ok = !status || strcmp(status, "failed") != 0;
     title(h, "apply_patch");
-    json_object *changes = cx_json_get(d, "changes");
+    json_object *changes = cx__json_get(d, "changes");
     size_t n = changes ? json_object_array_length(changes) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *c = json_object_array_get_idx(changes, i);
-        const char *kind = cx_json_get_str(c, "kind") ?: "update";
+        const char *kind = cx__json_get_str(c, "kind") ?: "update";
         fprintf(h->err, "%c %s\n",
                 kind[0] == 'a'   ? 'A'
                 : kind[0] == 'd' ? 'D'
                                  : 'M',
-                cx_json_get_str(c, "path") ?: "");
+                cx__json_get_str(c, "path") ?: "");
     }
     styled(h, ok ? GREEN : RED, ok ? "apply_patch succeeded" : "apply_patch failed", RESET);
     fputc('\n', h->err);
@@ -214,17 +215,18 @@ static void collab(cx_exec_human *h, const json_object *d, bool started)
     cx_buf b = CX_BUF_INIT;
     cx_exec_collab_lines(&b, d, started);
     if (b.len) fwrite(b.data, 1, b.len, h->err);
-    cx_buf_free(&b);
+    cx__buf_free(&b);
 }
 
 void cx_exec_human_event(cx_exec_human *h, const cx_event *ev)
 {
     const json_object *d = ev->data;
-    const char *type = cx_json_get_str(d, "type");
+    const char *type = cx__json_get_str(d, "type");
     switch (ev->kind) {
     case CX_EV_ITEM_STARTED:
-        if (type && !strcmp(type, "command_execution") && cx_json_get_str(d, "call_id"))
-            cx_json_set(h->started, cx_json_get_str(d, "call_id"), json_object_new_int64(now_ms()));
+        if (type && !strcmp(type, "command_execution") && cx__json_get_str(d, "call_id"))
+            cx__json_set(h->started, cx__json_get_str(d, "call_id"),
+                         json_object_new_int64(now_ms()));
         if (type && !strcmp(type, "web_search"))
             fputs("\xf0\x9f\x8c\x90 Searching the web...\n", h->err);
         if (type && !strcmp(type, "collab_tool_call")) collab(h, d, true);
@@ -237,20 +239,20 @@ void cx_exec_human_event(cx_exec_human *h, const cx_event *ev)
             file_change(h, d);
         } else if (!strcmp(type, "agent_message")) {
             title(h, "codex");
-            fprintf(h->err, "%s\n", cx_json_get_str(d, "text") ?: "");
+            fprintf(h->err, "%s\n", cx__json_get_str(d, "text") ?: "");
         } else if (!strcmp(type, "reasoning")) {
             title(h, "thinking");
-            fprintf(h->err, "%s\n", cx_json_get_str(d, "text") ?: "");
+            fprintf(h->err, "%s\n", cx__json_get_str(d, "text") ?: "");
         } else if (!strcmp(type, "collab_tool_call")) {
             collab(h, d, false);
         } else if (!strcmp(type, "error")) { /* e.g. the compaction heads-up */
-            fprintf(h->err, "warning: %s\n", cx_json_get_str(d, "message") ?: "");
+            fprintf(h->err, "warning: %s\n", cx__json_get_str(d, "message") ?: "");
         } else if (!strcmp(type, "web_search")) {
-            fprintf(h->err, "\xf0\x9f\x8c\x90 Searched: %s\n", cx_json_get_str(d, "query") ?: "");
+            fprintf(h->err, "\xf0\x9f\x8c\x90 Searched: %s\n", cx__json_get_str(d, "query") ?: "");
         }
         break;
     case CX_EV_TOOL_STARTED: {
-        const char *name = cx_json_get_str(d, "name");
+        const char *name = cx__json_get_str(d, "name");
         static const char *const own_lines[] = {"exec_command",  "write_stdin",  "shell",
                                                 "shell_command", "apply_patch",  "update_plan",
                                                 "spawn_agent",   "send_input",   "wait_agent",
@@ -267,16 +269,16 @@ void cx_exec_human_event(cx_exec_human *h, const cx_event *ev)
         break;
     }
     case CX_EV_RETRY:
-        fprintf(h->err, "Reconnecting... %s\n", cx_json_get_str(d, "message") ?: "");
+        fprintf(h->err, "Reconnecting... %s\n", cx__json_get_str(d, "message") ?: "");
         break;
     case CX_EV_WARNING:
-        fprintf(h->err, "warning: %s\n", cx_json_get_str(d, "message") ?: "");
+        fprintf(h->err, "warning: %s\n", cx__json_get_str(d, "message") ?: "");
         break;
     case CX_EV_COMPACTED:
         fputs("context compacted\n", h->err);
         break;
     case CX_EV_TURN_FAILED:
-        fprintf(h->err, "ERROR: %s\n", cx_json_get_str(d, "message") ?: "");
+        fprintf(h->err, "ERROR: %s\n", cx__json_get_str(d, "message") ?: "");
         break;
     default:
         break;

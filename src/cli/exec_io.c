@@ -27,17 +27,17 @@ static char *slurp(const char *path, size_t max, size_t *len)
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= max)
-        cx_buf_append(&b, chunk, n);
+        cx__buf_append(&b, chunk, n);
     int e = ferror(f) ? errno : 0;
     fclose(f);
     if (e || b.len > max) {
-        cx_buf_free(&b);
+        cx__buf_free(&b);
         errno = e ? e : EFBIG;
         return NULL;
     }
-    cx_buf_puts(&b, "");
+    cx__buf_puts(&b, "");
     *len = b.len;
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 json_object *cx_exec_load_schema(const char *path)
@@ -51,7 +51,7 @@ json_object *cx_exec_load_schema(const char *path)
     }
     json_object *schema = NULL;
     cx_error err;
-    if (cx_json_parse(text, len, &schema, &err) != 0) {
+    if (cx__json_parse(text, len, &schema, &err) != 0) {
         fprintf(stderr, "Output schema file %s is not valid JSON: %s\n", path, err.msg);
         schema = NULL;
     }
@@ -62,8 +62,8 @@ json_object *cx_exec_load_schema(const char *path)
 static json_object *text_part(const char *text)
 {
     json_object *p = json_object_new_object();
-    cx_json_set_str(p, "type", "input_text");
-    cx_json_set_str(p, "text", text);
+    cx__json_set_str(p, "type", "input_text");
+    cx__json_set_str(p, "text", text);
     return p;
 }
 
@@ -79,28 +79,28 @@ json_object *cx_exec_image_parts(const char *const *paths, size_t n)
         cx_buf b = CX_BUF_INIT;
         if (!data) {
             int e = errno;
-            cx_buf_printf(&b,
-                          "Codex could not read the local image at `%s`: failed to read image at "
-                          "%s: %s (os error %d)",
-                          path, path, strerror(e), e);
+            cx__buf_printf(&b,
+                           "Codex could not read the local image at `%s`: failed to read image at "
+                           "%s: %s (os error %d)",
+                           path, path, strerror(e), e);
         } else if (!url) {
             char *why = cx_image_unsupported_text(path);
-            cx_buf_puts(&b, why ? why : "unsupported image");
+            cx__buf_puts(&b, why ? why : "unsupported image");
             free(why);
         }
         if (b.len) {
-            json_object_array_add(parts, text_part(cx_buf_str(&b)));
+            json_object_array_add(parts, text_part(cx__buf_str(&b)));
         } else {
             char marker[64];
             snprintf(marker, sizeof marker, "<image name=[Image #%d]>", ++shown);
             json_object_array_add(parts, text_part(marker));
             json_object *img = json_object_new_object();
-            cx_json_set_str(img, "type", "input_image");
-            cx_json_set_str(img, "image_url", url);
+            cx__json_set_str(img, "type", "input_image");
+            cx__json_set_str(img, "image_url", url);
             json_object_array_add(parts, img);
             json_object_array_add(parts, text_part("</image>"));
         }
-        cx_buf_free(&b);
+        cx__buf_free(&b);
         free(url);
         free(data);
     }
@@ -140,29 +140,29 @@ static void run_hook(char *const *argv, const char *cwd)
         .timeout_ms = NOTIFY_TIMEOUT_MS, .drain_ms = 200, .on_output = ignore_output};
     cx_proc_result res;
     cx_error err;
-    (void)cx_proc_run(&po, &ro, &res, NULL, &err);
+    (void)cx__proc_run(&po, &ro, &res, NULL, &err);
 }
 
 void cx_exec_notify(const cx_config *cfg, const char *client, const char *thread_id,
                     const char *turn_id, const char *cwd, const char *prompt,
                     const char *last_message)
 {
-    json_object *cmd = cfg && cfg->root ? cx_json_get(cfg->root, "notify") : NULL;
+    json_object *cmd = cfg && cfg->root ? cx__json_get(cfg->root, "notify") : NULL;
     size_t n = cmd && json_object_is_type(cmd, json_type_array) ? json_object_array_length(cmd) : 0;
     if (!n) return;
     json_object *payload = json_object_new_object();
-    cx_json_set_str(payload, "type", "agent-turn-complete");
-    cx_json_set_str(payload, "thread-id", thread_id);
-    cx_json_set_str(payload, "turn-id", turn_id ? turn_id : "");
-    cx_json_set_str(payload, "cwd", cwd);
-    cx_json_set_str(payload, "client", client);
+    cx__json_set_str(payload, "type", "agent-turn-complete");
+    cx__json_set_str(payload, "thread-id", thread_id);
+    cx__json_set_str(payload, "turn-id", turn_id ? turn_id : "");
+    cx__json_set_str(payload, "cwd", cwd);
+    cx__json_set_str(payload, "client", client);
     json_object *inputs = json_object_new_array();
     if (prompt) json_object_array_add(inputs, json_object_new_string(prompt));
-    cx_json_set(payload, "input-messages", inputs);
-    cx_json_set(payload, "last-assistant-message",
-                last_message ? json_object_new_string(last_message) : NULL);
+    cx__json_set(payload, "input-messages", inputs);
+    cx__json_set(payload, "last-assistant-message",
+                 last_message ? json_object_new_string(last_message) : NULL);
     cx_buf b = CX_BUF_INIT;
-    cx_json_dump(payload, &b);
+    cx__json_dump(payload, &b);
     json_object_put(payload);
     char **argv = calloc(n + 2, sizeof *argv);
     bool ok = argv != NULL;
@@ -172,11 +172,11 @@ void cx_exec_notify(const cx_config *cfg, const char *client, const char *thread
         if (ok) argv[i] = (char *)json_object_get_string(v);
     }
     if (ok && argv[0][0]) {
-        argv[n] = (char *)cx_buf_str(&b);
+        argv[n] = (char *)cx__buf_str(&b);
         run_hook(argv, cwd);
     }
     free(argv);
-    cx_buf_free(&b);
+    cx__buf_free(&b);
 }
 
 bool cx_exec_in_git_repo(const char *dir)

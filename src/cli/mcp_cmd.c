@@ -29,7 +29,7 @@ typedef struct home_cfg {
 static void home_free(home_cfg *h)
 {
     free(h->path);
-    cx_buf_free(&h->text);
+    cx__buf_free(&h->text);
     json_object_put(h->doc);
 }
 
@@ -49,14 +49,14 @@ static int home_load(home_cfg *h)
         char chunk[65536];
         size_t n;
         while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-            cx_buf_append(&h->text, chunk, n);
+            cx__buf_append(&h->text, chunk, n);
         fclose(f);
     } else if (errno != ENOENT) {
         fprintf(stderr, "Error: cannot read %s: %s\n", h->path, strerror(errno));
         return 1;
     }
     cx_error err;
-    if (cx_toml_parse(cx_buf_str(&h->text), h->text.len, &h->doc, &err) != 0) {
+    if (cx__toml_parse(cx__buf_str(&h->text), h->text.len, &h->doc, &err) != 0) {
         fprintf(stderr, "Error: %s: %s\n", h->path, err.msg);
         return 1;
     }
@@ -69,43 +69,43 @@ static void pretty(const json_object *o, int indent, cx_buf *b)
 {
     bool arr = json_object_is_type(o, json_type_array);
     if (!arr && !json_object_is_type(o, json_type_object)) {
-        cx_json_dump(o, b);
+        cx__json_dump(o, b);
         return;
     }
     size_t n = arr ? json_object_array_length(o) : (size_t)json_object_object_length(o);
     if (!n) {
-        cx_buf_puts(b, arr ? "[]" : "{}");
+        cx__buf_puts(b, arr ? "[]" : "{}");
         return;
     }
-    cx_buf_puts(b, arr ? "[\n" : "{\n");
+    cx__buf_puts(b, arr ? "[\n" : "{\n");
     size_t i = 0;
     if (arr) {
         for (; i < n; i++) {
-            cx_buf_printf(b, "%*s", indent + 2, "");
+            cx__buf_printf(b, "%*s", indent + 2, "");
             pretty(json_object_array_get_idx(o, i), indent + 2, b);
-            cx_buf_puts(b, i + 1 < n ? ",\n" : "\n");
+            cx__buf_puts(b, i + 1 < n ? ",\n" : "\n");
         }
     } else {
         json_object_object_foreach((json_object *)o, k, v)
         {
-            cx_buf_printf(b, "%*s", indent + 2, "");
+            cx__buf_printf(b, "%*s", indent + 2, "");
             json_object *key = json_object_new_string(k);
-            cx_json_dump(key, b);
+            cx__json_dump(key, b);
             json_object_put(key);
-            cx_buf_puts(b, ": ");
+            cx__buf_puts(b, ": ");
             pretty(v, indent + 2, b);
-            cx_buf_puts(b, ++i < n ? ",\n" : "\n");
+            cx__buf_puts(b, ++i < n ? ",\n" : "\n");
         }
     }
-    cx_buf_printf(b, "%*s%s", indent, "", arr ? "]" : "}");
+    cx__buf_printf(b, "%*s%s", indent, "", arr ? "]" : "}");
 }
 
 void cx_cli_json_pretty(const json_object *o, FILE *out)
 {
     cx_buf b = CX_BUF_INIT;
     pretty(o, 0, &b);
-    fprintf(out, "%s\n", cx_buf_str(&b));
-    cx_buf_free(&b);
+    fprintf(out, "%s\n", cx__buf_str(&b));
+    cx__buf_free(&b);
 }
 
 /* ---- list / get --------------------------------------------------------------------------- */
@@ -127,35 +127,35 @@ static json_object *secs_json(double s)
 static json_object *server_json(const cx_mcp_server_cfg *s, bool for_get)
 {
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "name", s->name);
-    cx_json_set(o, "enabled", json_object_new_boolean(s->enabled));
-    cx_json_set(o, "disabled_reason", NULL);
+    cx__json_set_str(o, "name", s->name);
+    cx__json_set(o, "enabled", json_object_new_boolean(s->enabled));
+    cx__json_set(o, "disabled_reason", NULL);
     json_object *t = json_object_new_object();
     if (s->url) {
-        cx_json_set_str(t, "type", "streamable_http");
-        cx_json_set_str(t, "url", s->url);
-        cx_json_set_str(t, "bearer_token_env_var", s->bearer_token_env_var);
-        cx_json_set(t, "http_headers", s->http_headers ? json_object_get(s->http_headers) : NULL);
-        cx_json_set(t, "env_http_headers",
-                    s->env_http_headers ? json_object_get(s->env_http_headers) : NULL);
+        cx__json_set_str(t, "type", "streamable_http");
+        cx__json_set_str(t, "url", s->url);
+        cx__json_set_str(t, "bearer_token_env_var", s->bearer_token_env_var);
+        cx__json_set(t, "http_headers", s->http_headers ? json_object_get(s->http_headers) : NULL);
+        cx__json_set(t, "env_http_headers",
+                     s->env_http_headers ? json_object_get(s->env_http_headers) : NULL);
     } else {
-        cx_json_set_str(t, "type", "stdio");
-        cx_json_set_str(t, "command", s->command);
-        cx_json_set(t, "args", strv_json(s->args, false));
-        cx_json_set(t, "env", s->env ? json_object_get(s->env) : NULL);
-        cx_json_set(t, "env_vars", strv_json(s->env_vars, false));
-        cx_json_set_str(t, "cwd", s->cwd);
+        cx__json_set_str(t, "type", "stdio");
+        cx__json_set_str(t, "command", s->command);
+        cx__json_set(t, "args", strv_json(s->args, false));
+        cx__json_set(t, "env", s->env ? json_object_get(s->env) : NULL);
+        cx__json_set(t, "env_vars", strv_json(s->env_vars, false));
+        cx__json_set_str(t, "cwd", s->cwd);
     }
-    cx_json_set(o, "transport", t);
+    cx__json_set(o, "transport", t);
     if (for_get) {
-        cx_json_set(o, "enabled_tools", strv_json(s->enabled_tools, true));
-        cx_json_set(o, "disabled_tools", strv_json(s->disabled_tools, true));
+        cx__json_set(o, "enabled_tools", strv_json(s->enabled_tools, true));
+        cx__json_set(o, "disabled_tools", strv_json(s->disabled_tools, true));
     }
-    cx_json_set(o, "startup_timeout_sec", secs_json(s->startup_timeout_sec));
-    cx_json_set(o, "tool_timeout_sec", secs_json(s->tool_timeout_sec));
+    cx__json_set(o, "startup_timeout_sec", secs_json(s->startup_timeout_sec));
+    cx__json_set(o, "tool_timeout_sec", secs_json(s->tool_timeout_sec));
     if (!for_get)
-        cx_json_set_str(o, "auth_status",
-                        s->url && s->bearer_token_env_var ? "bearer_token" : "unsupported");
+        cx__json_set_str(o, "auth_status",
+                         s->url && s->bearer_token_env_var ? "bearer_token" : "unsupported");
     return o;
 }
 
@@ -179,18 +179,18 @@ static char *masked(const json_object *map)
     qsort(keys, n, sizeof *keys, by_key);
     cx_buf b = CX_BUF_INIT;
     for (i = 0; i < n; i++)
-        cx_buf_printf(&b, "%s%s=" MASK, i ? ", " : "", keys[i]);
+        cx__buf_printf(&b, "%s%s=" MASK, i ? ", " : "", keys[i]);
     free(keys);
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 static char *joined(char **v, const char *sep)
 {
     cx_buf b = CX_BUF_INIT;
     for (char **p = v; p && *p; p++)
-        cx_buf_printf(&b, "%s%s", p == v ? "" : sep, *p);
-    if (!b.len) cx_buf_puts(&b, "-");
-    return cx_buf_steal(&b);
+        cx__buf_printf(&b, "%s%s", p == v ? "" : sep, *p);
+    if (!b.len) cx__buf_puts(&b, "-");
+    return cx__buf_steal(&b);
 }
 
 /* A table: columns padded to their widest cell, two spaces apart. */
@@ -314,7 +314,7 @@ static int load_servers(home_cfg *h, cx_mcp_server_cfg **s, size_t *n)
         home_free(h);
         return 1;
     }
-    if (cx_mcp_servers_parse(h->doc, s, n, &err) != 0) {
+    if (cx__mcp_servers_parse(h->doc, s, n, &err) != 0) {
         fprintf(stderr, "Error: %s: %s\n", h->path, err.msg);
         home_free(h);
         return 1;
@@ -339,7 +339,7 @@ static int cmd_list(bool json)
     } else {
         list_tables(s, n);
     }
-    cx_mcp_servers_free(s, n);
+    cx__mcp_servers_free(s, n);
     home_free(&h);
     return 0;
 }
@@ -363,7 +363,7 @@ static int cmd_get(const char *name, bool json)
         rc = 0;
     }
     if (rc) fprintf(stderr, "Error: No MCP server named '%s' found.\n", name);
-    cx_mcp_servers_free(s, n);
+    cx__mcp_servers_free(s, n);
     home_free(&h);
     return rc;
 }
@@ -405,21 +405,21 @@ static int edit_server(home_cfg *h, const char *name, const char *insert, bool *
     const char *path[] = {"mcp_servers", name};
     cx_buf out = CX_BUF_INIT;
     cx_error err;
-    if (cx_toml_edit_replace_tables(cx_buf_str(&h->text), h->text.len, path, 2, insert, &out,
-                                    existed, &err) != 0) {
+    if (cx__toml_edit_replace_tables(cx__buf_str(&h->text), h->text.len, path, 2, insert, &out,
+                                     existed, &err) != 0) {
         fprintf(stderr, "Error: %s: %s\n", h->path, err.msg);
-        cx_buf_free(&out);
+        cx__buf_free(&out);
         return 1;
     }
     json_object *doc = NULL;
     int rc = 0;
-    if (cx_toml_parse(cx_buf_str(&out), out.len, &doc, &err) != 0) {
+    if (cx__toml_parse(cx__buf_str(&out), out.len, &doc, &err) != 0) {
         fprintf(stderr, "Error: editing %s would break it (%s); it was left unchanged\n", h->path,
                 err.msg);
         rc = 1;
     } else {
-        json_object *servers = cx_json_get(doc, "mcp_servers");
-        bool present = cx_json_get(servers, name) != NULL;
+        json_object *servers = cx__json_get(doc, "mcp_servers");
+        bool present = cx__json_get(servers, name) != NULL;
         if (present != (insert != NULL)) {
             fprintf(stderr,
                     "Error: mcp_servers.%s in %s is not written as a [mcp_servers.%s] table; "
@@ -430,7 +430,7 @@ static int edit_server(home_cfg *h, const char *name, const char *insert, bool *
     }
     json_object_put(doc);
     if (!rc && (insert || *existed)) rc = write_atomic(h->path, &out) ? 1 : 0;
-    cx_buf_free(&out);
+    cx__buf_free(&out);
     return rc;
 }
 
@@ -441,7 +441,7 @@ static int cmd_remove(const char *name)
         home_free(&h);
         return 1;
     }
-    bool existed = cx_json_get(cx_json_get(h.doc, "mcp_servers"), name) != NULL;
+    bool existed = cx__json_get(cx__json_get(h.doc, "mcp_servers"), name) != NULL;
     bool removed = false;
     int rc = existed ? edit_server(&h, name, NULL, &removed) : 0;
     if (!rc) {
@@ -486,7 +486,7 @@ static int cmd_add(int argc, char **argv)
                 return 2;
             }
             char *k = strndup(kv, (size_t)(eq - kv));
-            cx_json_set_str(env, k, eq + 1);
+            cx__json_set_str(env, k, eq + 1);
             free(k);
         } else if (!strcmp(a, "--url") && i + 1 < argc) {
             url = argv[++i];
@@ -509,7 +509,7 @@ static int cmd_add(int argc, char **argv)
         json_object_put(env);
         return 2;
     }
-    if (!cx_mcp_name_valid(name)) {
+    if (!cx__mcp_name_valid(name)) {
         fprintf(stderr, "Error: invalid server name '%s' (use letters, numbers, '-', '_')\n", name);
         json_object_put(env);
         return 1;
@@ -520,29 +520,29 @@ static int cmd_add(int argc, char **argv)
         return 1;
     }
     cx_buf t = CX_BUF_INIT;
-    cx_buf_puts(&t, "[mcp_servers.");
-    cx_toml_put_key(&t, name);
-    cx_buf_puts(&t, "]\n");
+    cx__buf_puts(&t, "[mcp_servers.");
+    cx__toml_put_key(&t, name);
+    cx__buf_puts(&t, "]\n");
     if (url) {
-        cx_buf_puts(&t, "url = ");
-        cx_toml_put_string(&t, url);
-        cx_buf_putc(&t, '\n');
+        cx__buf_puts(&t, "url = ");
+        cx__toml_put_string(&t, url);
+        cx__buf_putc(&t, '\n');
         if (bearer) {
-            cx_buf_puts(&t, "bearer_token_env_var = ");
-            cx_toml_put_string(&t, bearer);
-            cx_buf_putc(&t, '\n');
+            cx__buf_puts(&t, "bearer_token_env_var = ");
+            cx__toml_put_string(&t, bearer);
+            cx__buf_putc(&t, '\n');
         }
     } else {
-        cx_buf_puts(&t, "command = ");
-        cx_toml_put_string(&t, cmd[0]);
-        cx_buf_putc(&t, '\n');
+        cx__buf_puts(&t, "command = ");
+        cx__toml_put_string(&t, cmd[0]);
+        cx__buf_putc(&t, '\n');
         if (ncmd > 1) {
-            cx_buf_puts(&t, "args = [");
+            cx__buf_puts(&t, "args = [");
             for (int i = 1; i < ncmd; i++) {
-                if (i > 1) cx_buf_puts(&t, ", ");
-                cx_toml_put_string(&t, cmd[i]);
+                if (i > 1) cx__buf_puts(&t, ", ");
+                cx__toml_put_string(&t, cmd[i]);
             }
-            cx_buf_puts(&t, "]\n");
+            cx__buf_puts(&t, "]\n");
         }
         size_t n = (size_t)json_object_object_length(env);
         if (n) {
@@ -554,26 +554,26 @@ static int cmd_add(int argc, char **argv)
                 keys[i++] = k;
             }
             qsort(keys, n, sizeof *keys, by_key);
-            cx_buf_puts(&t, "\n[mcp_servers.");
-            cx_toml_put_key(&t, name);
-            cx_buf_puts(&t, ".env]\n");
+            cx__buf_puts(&t, "\n[mcp_servers.");
+            cx__toml_put_key(&t, name);
+            cx__buf_puts(&t, ".env]\n");
             for (i = 0; i < n; i++) {
-                cx_toml_put_key(&t, keys[i]);
-                cx_buf_puts(&t, " = ");
-                cx_toml_put_string(&t, cx_json_get_str(env, keys[i]));
-                cx_buf_putc(&t, '\n');
+                cx__toml_put_key(&t, keys[i]);
+                cx__buf_puts(&t, " = ");
+                cx__toml_put_string(&t, cx__json_get_str(env, keys[i]));
+                cx__buf_putc(&t, '\n');
             }
             free(keys);
         }
     }
     home_cfg h;
     bool existed = false;
-    if (home_load(&h) == 0 && edit_server(&h, name, cx_buf_str(&t), &existed) == 0) {
+    if (home_load(&h) == 0 && edit_server(&h, name, cx__buf_str(&t), &existed) == 0) {
         printf("Added global MCP server '%s'.\n", name);
         rc = 0;
     }
     home_free(&h);
-    cx_buf_free(&t);
+    cx__buf_free(&t);
     json_object_put(env);
     return rc;
 }
@@ -596,7 +596,7 @@ static int cmd_auth(const char *name, bool login)
     else
         fprintf(stderr, "Error: OAuth %s is not supported by ccodex; use bearer_token_env_var.\n",
                 login ? "login" : "logout");
-    cx_mcp_servers_free(s, n);
+    cx__mcp_servers_free(s, n);
     home_free(&h);
     return 1;
 }

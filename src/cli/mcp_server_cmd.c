@@ -57,28 +57,28 @@ typedef struct server {
 static void send_msg(server *srv, json_object *msg)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_json_dump(msg, &b);
-    cx_buf_putc(&b, '\n');
+    cx__json_dump(msg, &b);
+    cx__buf_putc(&b, '\n');
     pthread_mutex_lock(&srv->out_lock);
     fwrite(b.data, 1, b.len, stdout);
     fflush(stdout);
     pthread_mutex_unlock(&srv->out_lock);
-    cx_buf_free(&b);
+    cx__buf_free(&b);
     json_object_put(msg);
 }
 
 static json_object *rpc(json_object *id)
 {
     json_object *m = json_object_new_object();
-    cx_json_set_str(m, "jsonrpc", "2.0");
-    if (id) cx_json_set(m, "id", json_object_get(id));
+    cx__json_set_str(m, "jsonrpc", "2.0");
+    if (id) cx__json_set(m, "id", json_object_get(id));
     return m;
 }
 
 static void reply(server *srv, json_object *id, json_object *result)
 {
     json_object *m = rpc(id);
-    cx_json_set(m, "result", result);
+    cx__json_set(m, "result", result);
     send_msg(srv, m);
 }
 
@@ -86,9 +86,9 @@ static void reply_error(server *srv, json_object *id, int code, const char *mess
 {
     json_object *m = rpc(id);
     json_object *e = json_object_new_object();
-    cx_json_set(e, "code", json_object_new_int(code));
-    cx_json_set_str(e, "message", message);
-    cx_json_set(m, "error", e);
+    cx__json_set(e, "code", json_object_new_int(code));
+    cx__json_set_str(e, "message", message);
+    cx__json_set(m, "error", e);
     send_msg(srv, m);
 }
 
@@ -99,17 +99,17 @@ static void tool_result(server *srv, json_object *id, const char *text, const ch
     json_object *r = json_object_new_object();
     json_object *content = json_object_new_array();
     json_object *block = json_object_new_object();
-    cx_json_set_str(block, "type", "text");
-    cx_json_set_str(block, "text", text);
+    cx__json_set_str(block, "type", "text");
+    cx__json_set_str(block, "text", text);
     json_object_array_add(content, block);
-    cx_json_set(r, "content", content);
+    cx__json_set(r, "content", content);
     if (is_error) {
-        cx_json_set(r, "isError", json_object_new_boolean(true));
+        cx__json_set(r, "isError", json_object_new_boolean(true));
     } else {
         json_object *sc = json_object_new_object();
-        cx_json_set_str(sc, "threadId", thread);
-        cx_json_set_str(sc, "content", text);
-        cx_json_set(r, "structuredContent", sc);
+        cx__json_set_str(sc, "threadId", thread);
+        cx__json_set_str(sc, "content", text);
+        cx__json_set(r, "structuredContent", sc);
     }
     reply(srv, id, r);
 }
@@ -120,24 +120,24 @@ static void notify_event(session *s, const char *turn_id, json_object *msg)
 {
     json_object *params = json_object_new_object();
     json_object *meta = json_object_new_object();
-    cx_json_set(meta, "requestId", json_object_get(s->request_id));
-    cx_json_set_str(meta, "threadId", s->id);
-    cx_json_set(params, "_meta", meta);
-    cx_json_set_str(params, "id", turn_id ? turn_id : "");
-    cx_json_set(params, "msg", msg);
+    cx__json_set(meta, "requestId", json_object_get(s->request_id));
+    cx__json_set_str(meta, "threadId", s->id);
+    cx__json_set(params, "_meta", meta);
+    cx__json_set_str(params, "id", turn_id ? turn_id : "");
+    cx__json_set(params, "msg", msg);
     json_object *m = rpc(NULL);
-    cx_json_set_str(m, "method", "codex/event");
-    cx_json_set(m, "params", params);
+    cx__json_set_str(m, "method", "codex/event");
+    cx__json_set(m, "params", params);
     send_msg(s->srv, m);
     if (s->progress) {
         /* the MCP progress notification, for clients that asked for one */
         json_object *p = json_object_new_object();
-        cx_json_set(p, "progressToken", json_object_get(s->progress));
-        cx_json_set(p, "progress", json_object_new_int64(++s->progress_n));
-        cx_json_set_str(p, "message", cx_json_get_str(msg, "type"));
+        cx__json_set(p, "progressToken", json_object_get(s->progress));
+        cx__json_set(p, "progress", json_object_new_int64(++s->progress_n));
+        cx__json_set_str(p, "message", cx__json_get_str(msg, "type"));
         json_object *pm = rpc(NULL);
-        cx_json_set_str(pm, "method", "notifications/progress");
-        cx_json_set(pm, "params", p);
+        cx__json_set_str(pm, "method", "notifications/progress");
+        cx__json_set(pm, "params", p);
         send_msg(s->srv, pm);
     }
 }
@@ -145,7 +145,7 @@ static void notify_event(session *s, const char *turn_id, json_object *msg)
 static json_object *typed(const char *type)
 {
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "type", type);
+    cx__json_set_str(o, "type", type);
     return o;
 }
 
@@ -156,8 +156,8 @@ static json_object *usage_json(const json_object *u)
     json_object *o = json_object_new_object();
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         int64_t v = 0;
-        cx_json_get_int(u, keys[i], &v);
-        cx_json_set(o, keys[i], json_object_new_int64(v));
+        cx__json_get_int(u, keys[i], &v);
+        cx__json_set(o, keys[i], json_object_new_int64(v));
     }
     return o;
 }
@@ -165,31 +165,31 @@ static json_object *usage_json(const json_object *u)
 static void on_agent_event(void *user, const cx_event *ev)
 {
     session *s = user;
-    const char *turn = cx_json_get_str(ev->data, "turn_id");
+    const char *turn = cx__json_get_str(ev->data, "turn_id");
     if (ev->kind == CX_EV_TURN_STARTED) snprintf(s->turn_id, sizeof s->turn_id, "%s", turn ?: "");
     if (!turn) turn = s->turn_id;
     json_object *msg = NULL;
     switch (ev->kind) {
     case CX_EV_TURN_STARTED:
         msg = typed("task_started");
-        cx_json_set_str(msg, "turn_id", turn);
-        cx_json_set_str(msg, "collaboration_mode_kind", "default");
+        cx__json_set_str(msg, "turn_id", turn);
+        cx__json_set_str(msg, "collaboration_mode_kind", "default");
         break;
     case CX_EV_TEXT_DELTA:
         msg = typed("agent_message_delta");
-        cx_json_set_str(msg, "delta", cx_json_get_str(ev->data, "delta"));
+        cx__json_set_str(msg, "delta", cx__json_get_str(ev->data, "delta"));
         break;
     case CX_EV_ITEM_STARTED:
     case CX_EV_ITEM_COMPLETED: {
-        const char *type = cx_json_get_str(ev->data, "type");
+        const char *type = cx__json_get_str(ev->data, "type");
         if (type && !strcmp(type, "agent_message") && ev->kind == CX_EV_ITEM_COMPLETED) {
             msg = typed("agent_message");
-            cx_json_set_str(msg, "message", cx_json_get_str(ev->data, "text"));
-            cx_json_set(msg, "phase", NULL);
+            cx__json_set_str(msg, "message", cx__json_get_str(ev->data, "text"));
+            cx__json_set(msg, "phase", NULL);
         } else {
             msg = typed(ev->kind == CX_EV_ITEM_STARTED ? "item_started" : "item_completed");
-            cx_json_set_str(msg, "thread_id", s->id);
-            cx_json_set(msg, "item", cx_json_copy(ev->data));
+            cx__json_set_str(msg, "thread_id", s->id);
+            cx__json_set(msg, "item", cx__json_copy(ev->data));
         }
         break;
     }
@@ -198,25 +198,25 @@ static void on_agent_event(void *user, const cx_event *ev)
         json_object *info = json_object_new_object();
         cx_usage u = cx_agent_usage(s->agent);
         json_object *total = json_object_new_object();
-        cx_json_set(total, "input_tokens", json_object_new_int64(u.input_tokens));
-        cx_json_set(total, "cached_input_tokens", json_object_new_int64(u.cached_input_tokens));
-        cx_json_set(total, "output_tokens", json_object_new_int64(u.output_tokens));
-        cx_json_set(total, "reasoning_output_tokens",
-                    json_object_new_int64(u.reasoning_output_tokens));
-        cx_json_set(total, "total_tokens", json_object_new_int64(u.total_tokens));
-        cx_json_set(info, "total_token_usage", total);
-        cx_json_set(info, "last_token_usage", usage_json(cx_json_get(ev->data, "usage")));
-        cx_json_set(tc, "info", info);
+        cx__json_set(total, "input_tokens", json_object_new_int64(u.input_tokens));
+        cx__json_set(total, "cached_input_tokens", json_object_new_int64(u.cached_input_tokens));
+        cx__json_set(total, "output_tokens", json_object_new_int64(u.output_tokens));
+        cx__json_set(total, "reasoning_output_tokens",
+                     json_object_new_int64(u.reasoning_output_tokens));
+        cx__json_set(total, "total_tokens", json_object_new_int64(u.total_tokens));
+        cx__json_set(info, "total_token_usage", total);
+        cx__json_set(info, "last_token_usage", usage_json(cx__json_get(ev->data, "usage")));
+        cx__json_set(tc, "info", info);
         notify_event(s, turn, tc);
         msg = typed("task_complete");
-        cx_json_set_str(msg, "turn_id", turn);
-        cx_json_set_str(msg, "last_agent_message", cx_json_get_str(ev->data, "last_message"));
+        cx__json_set_str(msg, "turn_id", turn);
+        cx__json_set_str(msg, "last_agent_message", cx__json_get_str(ev->data, "last_message"));
         break;
     }
     case CX_EV_TURN_FAILED:
     case CX_EV_WARNING:
         msg = typed(ev->kind == CX_EV_WARNING ? "warning" : "error");
-        cx_json_set_str(msg, "message", cx_json_get_str(ev->data, "message"));
+        cx__json_set_str(msg, "message", cx__json_get_str(ev->data, "message"));
         break;
     default:
         return;
@@ -230,7 +230,7 @@ static void session_free(session *s)
 {
     if (!s) return;
     cx_agent_free(s->agent);
-    cx_mcp_free(s->mcp);
+    cx__mcp_free(s->mcp);
     cx_config_free(s->cfg);
     pthread_mutex_destroy(&s->turn);
     free(s);
@@ -250,28 +250,28 @@ static session *find_session(server *srv, const char *id)
 static void toml_value(const json_object *v, cx_buf *b)
 {
     if (json_object_is_type(v, json_type_string)) {
-        cx_toml_put_string(b, json_object_get_string((json_object *)v));
+        cx__toml_put_string(b, json_object_get_string((json_object *)v));
     } else if (json_object_is_type(v, json_type_array)) {
-        cx_buf_putc(b, '[');
+        cx__buf_putc(b, '[');
         for (size_t i = 0; i < json_object_array_length(v); i++) {
-            if (i) cx_buf_puts(b, ", ");
+            if (i) cx__buf_puts(b, ", ");
             toml_value(json_object_array_get_idx(v, i), b);
         }
-        cx_buf_putc(b, ']');
+        cx__buf_putc(b, ']');
     } else if (json_object_is_type(v, json_type_object)) {
-        cx_buf_putc(b, '{');
+        cx__buf_putc(b, '{');
         bool first = true;
         json_object_object_foreach((json_object *)v, k, e)
         {
-            cx_buf_puts(b, first ? " " : ", ");
+            cx__buf_puts(b, first ? " " : ", ");
             first = false;
-            cx_toml_put_key(b, k);
-            cx_buf_puts(b, " = ");
+            cx__toml_put_key(b, k);
+            cx__buf_puts(b, " = ");
             toml_value(e, b);
         }
-        cx_buf_puts(b, first ? "}" : " }");
+        cx__buf_puts(b, first ? "}" : " }");
     } else {
-        cx_json_dump(v, b);
+        cx__json_dump(v, b);
     }
 }
 
@@ -287,7 +287,7 @@ static bool one_of(const char *v, const char *const *allowed)
 static bool check_variant(const json_object *args, const char *key, const char *const *allowed,
                           const char *expected, char **msg)
 {
-    const char *v = cx_json_get_str(args, key);
+    const char *v = cx__json_get_str(args, key);
     if (!v || one_of(v, allowed)) return true;
     if (asprintf(msg,
                  "Failed to parse configuration for Codex tool: unknown variant `%s`, expected "
@@ -309,7 +309,7 @@ static session *new_session(server *srv, const json_object *args, char **msg)
         !check_variant(args, "approval-policy", approvals,
                        "`untrusted`, `on-failure`, `on-request`, `never`", msg))
         return NULL;
-    json_object *config = cx_json_get(args, "config");
+    json_object *config = cx__json_get(args, "config");
     size_t n_over = config && json_object_is_type(config, json_type_object)
                         ? (size_t)json_object_object_length(config)
                         : 0;
@@ -319,27 +319,27 @@ static session *new_session(server *srv, const json_object *args, char **msg)
         json_object_object_foreach(config, key, val)
         {
             cx_buf b = CX_BUF_INIT;
-            cx_buf_printf(&b, "%s=", key);
+            cx__buf_printf(&b, "%s=", key);
             toml_value(val, &b);
-            over[k++] = cx_buf_steal(&b);
+            over[k++] = cx__buf_steal(&b);
         }
     }
-    const char *dev = cx_json_get_str(args, "developer-instructions");
+    const char *dev = cx__json_get_str(args, "developer-instructions");
     if (dev) {
         cx_buf b = CX_BUF_INIT;
-        cx_buf_puts(&b, "developer_instructions=");
-        cx_toml_put_string(&b, dev);
-        over[k++] = cx_buf_steal(&b);
+        cx__buf_puts(&b, "developer_instructions=");
+        cx__toml_put_string(&b, dev);
+        over[k++] = cx__buf_steal(&b);
     }
-    const char *cwd = cx_json_get_str(args, "cwd");
+    const char *cwd = cx__json_get_str(args, "cwd");
     char *home = cx_config_home(NULL);
     cx_config_options co = {.codex_home = home,
-                            .profile = cx_json_get_str(args, "profile"),
+                            .profile = cx__json_get_str(args, "profile"),
                             .overrides = (const char *const *)over,
                             .n_overrides = k,
-                            .model = cx_json_get_str(args, "model"),
-                            .sandbox_mode = cx_json_get_str(args, "sandbox"),
-                            .approval_policy = cx_json_get_str(args, "approval-policy"),
+                            .model = cx__json_get_str(args, "model"),
+                            .sandbox_mode = cx__json_get_str(args, "sandbox"),
+                            .approval_policy = cx__json_get_str(args, "approval-policy"),
                             .interactive = true};
     cx_error err;
     cx_error_clear(&err);
@@ -366,11 +366,11 @@ static session *new_session(server *srv, const json_object *args, char **msg)
                            .mode = CX_MODE_EXEC,
                            .on_event = on_agent_event,
                            .event_user = s,
-                           .base_instructions = cx_json_get_str(args, "base-instructions"),
+                           .base_instructions = cx__json_get_str(args, "base-instructions"),
                            .originator = "codex_cli_rs",
                            .client_name = srv->client_name ? srv->client_name : "codex-mcp"};
     s->agent = cx_agent_new(&ao, &err);
-    if (s->agent && cx_mcp_register(s->mcp, cx_agent_tools(s->agent)) != 0) {
+    if (s->agent && cx__mcp_register(s->mcp, cx_agent_tools(s->agent)) != 0) {
         cx_agent_free(s->agent);
         s->agent = NULL;
         cx_error_set(&err, CX_ENOMEM, "cannot register the MCP tools");
@@ -399,18 +399,18 @@ static session *new_session(server *srv, const json_object *args, char **msg)
 static void configured_events(session *s)
 {
     json_object *m = typed("session_configured");
-    cx_json_set_str(m, "session_id", s->id);
-    cx_json_set_str(m, "model", cx_agent_model(s->agent));
-    cx_json_set_str(m, "model_provider_id", s->cfg->model_provider_id);
-    cx_json_set_str(m, "approval_policy", s->cfg->approval_policy);
+    cx__json_set_str(m, "session_id", s->id);
+    cx__json_set_str(m, "model", cx_agent_model(s->agent));
+    cx__json_set_str(m, "model_provider_id", s->cfg->model_provider_id);
+    cx__json_set_str(m, "approval_policy", s->cfg->approval_policy);
     json_object *sp = typed(s->cfg->sandbox_mode ? s->cfg->sandbox_mode : "read-only");
-    cx_json_set(m, "sandbox_policy", sp);
-    cx_json_set(m, "history_log_id", json_object_new_int(0));
-    cx_json_set(m, "history_entry_count", json_object_new_int(0));
+    cx__json_set(m, "sandbox_policy", sp);
+    cx__json_set(m, "history_log_id", json_object_new_int(0));
+    cx__json_set(m, "history_entry_count", json_object_new_int(0));
     notify_event(s, "", m);
     json_object *st = typed("mcp_startup_complete");
     json_object *ready = json_object_new_array(), *failed = json_object_new_array();
-    char *summary = s->mcp ? cx_mcp_summary(s->mcp) : NULL;
+    char *summary = s->mcp ? cx__mcp_summary(s->mcp) : NULL;
     /* "ready: a, b; failed: c" back into lists */
     for (char *part = summary ? strtok(summary, ";") : NULL; part; part = strtok(NULL, ";")) {
         while (*part == ' ')
@@ -425,9 +425,9 @@ static void configured_events(session *s)
         }
     }
     free(summary);
-    cx_json_set(st, "ready", ready);
-    cx_json_set(st, "failed", failed);
-    cx_json_set(st, "cancelled", json_object_new_array());
+    cx__json_set(st, "ready", ready);
+    cx__json_set(st, "failed", failed);
+    cx__json_set(st, "cancelled", json_object_new_array());
     notify_event(s, "", st);
 }
 
@@ -438,7 +438,7 @@ static void run_turn(session *s, json_object *id, const json_object *meta, const
 {
     pthread_mutex_lock(&s->turn);
     s->request_id = json_object_get(id);
-    s->progress = json_object_get(cx_json_get(meta, "progressToken"));
+    s->progress = json_object_get(cx__json_get(meta, "progressToken"));
     s->progress_n = 0;
     if (announce) configured_events(s);
     cx_error err;
@@ -459,12 +459,12 @@ static void *call_main(void *arg)
 {
     call_job *job = arg;
     server *srv = job->srv;
-    json_object *id = cx_json_get(job->msg, "id");
-    json_object *params = cx_json_get(job->msg, "params");
-    const char *name = cx_json_get_str(params, "name");
-    json_object *args = cx_json_get(params, "arguments");
-    json_object *meta = cx_json_get(params, "_meta");
-    const char *prompt = cx_json_get_str(args, "prompt");
+    json_object *id = cx__json_get(job->msg, "id");
+    json_object *params = cx__json_get(job->msg, "params");
+    const char *name = cx__json_get_str(params, "name");
+    json_object *args = cx__json_get(params, "arguments");
+    json_object *meta = cx__json_get(params, "_meta");
+    const char *prompt = cx__json_get_str(args, "prompt");
     char *msg = NULL;
     if (!name || (strcmp(name, "codex") && strcmp(name, "codex-reply"))) {
         if (asprintf(&msg, "Unknown tool '%s'", name ? name : "") < 0) msg = NULL;
@@ -483,8 +483,8 @@ static void *call_main(void *arg)
             run_turn(s, id, meta, prompt, true);
         }
     } else {
-        const char *tid = cx_json_get_str(args, "threadId");
-        if (!tid) tid = cx_json_get_str(args, "conversationId");
+        const char *tid = cx__json_get_str(args, "threadId");
+        if (!tid) tid = cx__json_get_str(args, "conversationId");
         session *s = tid ? find_session(srv, tid) : NULL;
         if (!s) {
             if (asprintf(&msg, "Session not found for thread_id: %s", tid ? tid : "") < 0)
@@ -529,33 +529,33 @@ static const char TOOLS_JSON[] =
 
 static void handle_initialize(server *srv, json_object *id, const json_object *params)
 {
-    json_object *ci = cx_json_get(params, "clientInfo");
+    json_object *ci = cx__json_get(params, "clientInfo");
     free(srv->client_name);
     free(srv->client_version);
-    srv->client_name = strdup(cx_json_get_str(ci, "name") ?: "unknown");
-    srv->client_version = strdup(cx_json_get_str(ci, "version") ?: "");
-    char *base = cx_request_user_agent("codex_cli_rs", srv->client_name);
+    srv->client_name = strdup(cx__json_get_str(ci, "name") ?: "unknown");
+    srv->client_version = strdup(cx__json_get_str(ci, "version") ?: "");
+    char *base = cx__request_user_agent("codex_cli_rs", srv->client_name);
     /* the user agent ends with the MCP client's own name and version */
     char *paren = base ? strrchr(base, '(') : NULL;
     if (paren) *paren = 0;
     cx_buf ua = CX_BUF_INIT;
-    cx_buf_printf(&ua, "%s(%s; %s)", base ? base : "codex_cli_rs ", srv->client_name,
-                  srv->client_version);
+    cx__buf_printf(&ua, "%s(%s; %s)", base ? base : "codex_cli_rs ", srv->client_name,
+                   srv->client_version);
     free(base);
     json_object *r = json_object_new_object();
-    const char *asked = cx_json_get_str(params, "protocolVersion");
-    cx_json_set_str(r, "protocolVersion", asked ? asked : PROTOCOL_VERSION);
+    const char *asked = cx__json_get_str(params, "protocolVersion");
+    cx__json_set_str(r, "protocolVersion", asked ? asked : PROTOCOL_VERSION);
     json_object *caps = json_object_new_object(), *tools = json_object_new_object();
-    cx_json_set(tools, "listChanged", json_object_new_boolean(true));
-    cx_json_set(caps, "tools", tools);
-    cx_json_set(r, "capabilities", caps);
+    cx__json_set(tools, "listChanged", json_object_new_boolean(true));
+    cx__json_set(caps, "tools", tools);
+    cx__json_set(r, "capabilities", caps);
     json_object *si = json_object_new_object();
-    cx_json_set_str(si, "name", "codex-mcp-server");
-    cx_json_set_str(si, "title", "Codex");
-    cx_json_set_str(si, "version", SERVER_VERSION);
-    cx_json_set_str(si, "user_agent", cx_buf_str(&ua));
-    cx_json_set(r, "serverInfo", si);
-    cx_buf_free(&ua);
+    cx__json_set_str(si, "name", "codex-mcp-server");
+    cx__json_set_str(si, "title", "Codex");
+    cx__json_set_str(si, "version", SERVER_VERSION);
+    cx__json_set_str(si, "user_agent", cx__buf_str(&ua));
+    cx__json_set(r, "serverInfo", si);
+    cx__buf_free(&ua);
     reply(srv, id, r);
 }
 
@@ -563,7 +563,7 @@ static void start_call(server *srv, json_object *msg)
 {
     call_job *job = calloc(1, sizeof *job);
     if (!job) {
-        reply_error(srv, cx_json_get(msg, "id"), -32603, "out of memory");
+        reply_error(srv, cx__json_get(msg, "id"), -32603, "out of memory");
         return;
     }
     job->srv = srv;
@@ -583,28 +583,28 @@ static void on_line(void *user, const char *line, size_t len)
     server *srv = user;
     json_object *msg = NULL;
     cx_error err;
-    if (cx_json_parse(line, len, &msg, &err) != 0) {
+    if (cx__json_parse(line, len, &msg, &err) != 0) {
         reply_error(srv, NULL, -32700, "Parse error");
         return;
     }
     int64_t nid;
     bool has_id;
-    cx_mcp_msg_kind kind = cx_mcp_msg_classify(msg, &nid, &has_id);
-    json_object *id = cx_json_get(msg, "id");
-    const char *method = cx_json_get_str(msg, "method");
+    cx_mcp_msg_kind kind = cx__mcp_msg_classify(msg, &nid, &has_id);
+    json_object *id = cx__json_get(msg, "id");
+    const char *method = cx__json_get_str(msg, "method");
     if (kind == CX_MCP_MSG_INVALID) {
         reply_error(srv, id, -32600, "Invalid Request");
     } else if (kind != CX_MCP_MSG_REQUEST) {
         /* notifications (initialized, cancelled) and answers need nothing */
     } else if (!strcmp(method, "initialize")) {
-        handle_initialize(srv, id, cx_json_get(msg, "params"));
+        handle_initialize(srv, id, cx__json_get(msg, "params"));
     } else if (!strcmp(method, "ping")) {
         reply(srv, id, json_object_new_object());
     } else if (!strcmp(method, "tools/list")) {
         json_object *tools = NULL;
-        cx_json_parse(TOOLS_JSON, sizeof TOOLS_JSON - 1, &tools, &err);
+        cx__json_parse(TOOLS_JSON, sizeof TOOLS_JSON - 1, &tools, &err);
         json_object *r = json_object_new_object();
-        cx_json_set(r, "tools", tools);
+        cx__json_set(r, "tools", tools);
         reply(srv, id, r);
     } else if (!strcmp(method, "tools/call")) {
         start_call(srv, msg);
@@ -635,7 +635,7 @@ int cx_cli_mcp_server(int argc, char **argv)
     pthread_mutex_init(&srv.out_lock, NULL);
     pthread_mutex_init(&srv.lock, NULL);
     cx_mcp_lines lines;
-    cx_mcp_lines_init(&lines, CX_MCP_MAX_MESSAGE);
+    cx__mcp_lines_init(&lines, CX_MCP_MAX_MESSAGE);
     char buf[65536];
     ssize_t n;
     while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
@@ -643,9 +643,9 @@ int cx_cli_mcp_server(int argc, char **argv)
             if (errno == EINTR) continue;
             break;
         }
-        if (cx_mcp_lines_feed(&lines, buf, (size_t)n, on_line, &srv) != 0) break;
+        if (cx__mcp_lines_feed(&lines, buf, (size_t)n, on_line, &srv) != 0) break;
     }
-    cx_mcp_lines_free(&lines);
+    cx__mcp_lines_free(&lines);
     /* the client is gone: stop running turns, then wait for their threads */
     pthread_mutex_lock(&srv.lock);
     for (size_t i = 0; i < srv.n_sessions; i++)

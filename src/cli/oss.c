@@ -35,7 +35,7 @@ enum { PROBE_MS = 5000 };
 const char *cx_cli_oss_provider(const cx_cli_opts *o, const cx_config *cfg)
 {
     const char *p = o->local_provider;
-    if (!p && cfg->root) p = cx_json_get_str(cfg->root, "oss_provider");
+    if (!p && cfg->root) p = cx__json_get_str(cfg->root, "oss_provider");
     if (!p || !*p) {
         fprintf(stderr, "Error: No default OSS provider configured. Use --local-provider=provider "
                         "or set oss_provider to one of: lmstudio, ollama in config.toml\n");
@@ -64,8 +64,8 @@ static int get(cx_http_client *c, const char *url, cx_buf *out)
 {
     cx_buf tmp = CX_BUF_INIT;
     cx_error err;
-    int rc = cx_http_get(c, url, NULL, PROBE_MS, out ? out : &tmp, NULL, &err);
-    cx_buf_free(&tmp);
+    int rc = cx__http_get(c, url, NULL, PROBE_MS, out ? out : &tmp, NULL, &err);
+    cx__buf_free(&tmp);
     return rc;
 }
 
@@ -83,12 +83,12 @@ static int get_path(cx_http_client *c, const char *root, const char *path, cx_bu
 static bool lists_model(const cx_buf *body, const char *list, const char *field, const char *model)
 {
     json_object *o = NULL;
-    if (!body->len || cx_json_parse(body->data, body->len, &o, NULL) != 0) return false;
-    json_object *arr = cx_json_get(o, list);
+    if (!body->len || cx__json_parse(body->data, body->len, &o, NULL) != 0) return false;
+    json_object *arr = cx__json_get(o, list);
     bool found = false;
     size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
     for (size_t i = 0; i < n && !found; i++) {
-        const char *name = cx_json_get_str(json_object_array_get_idx(arr, i), field);
+        const char *name = cx__json_get_str(json_object_array_get_idx(arr, i), field);
         found = name && !strcmp(name, model);
     }
     json_object_put(o);
@@ -118,8 +118,8 @@ static char *version_problem(cx_http_client *c, const char *root)
     char *msg = NULL;
     long v[3];
     if (get_path(c, root, "/api/version", &b) == 0 && b.len &&
-        cx_json_parse(b.data, b.len, &o, NULL) == 0) {
-        const char *ver = cx_json_get_str(o, "version");
+        cx__json_parse(b.data, b.len, &o, NULL) == 0) {
+        const char *ver = cx__json_get_str(o, "version");
         bool dev = ver && parse_version(ver, v) && !v[0] && !v[1] && !v[2];
         bool old = ver && parse_version(ver, v) && !dev &&
                    (v[0] < 0 || (v[0] == 0 && (v[1] < 13 || (v[1] == 13 && v[2] < 4))));
@@ -129,7 +129,7 @@ static char *version_problem(cx_http_client *c, const char *root)
             msg = NULL;
     }
     json_object_put(o);
-    cx_buf_free(&b);
+    cx__buf_free(&b);
     return msg;
 }
 
@@ -154,16 +154,16 @@ static void draw(pull *p, const char *text)
 
 static void progress(pull *p, json_object *o, const char *digest)
 {
-    json_object *t = cx_json_get(p->totals, digest);
+    json_object *t = cx__json_get(p->totals, digest);
     if (!t) {
         t = json_object_new_array();
         json_object_array_add(t, json_object_new_int64(0));
         json_object_array_add(t, json_object_new_int64(0));
-        cx_json_set(p->totals, digest, t);
+        cx__json_set(p->totals, digest, t);
     }
     int64_t v;
-    if (cx_json_get_int(o, "total", &v)) json_object_array_put_idx(t, 0, json_object_new_int64(v));
-    if (cx_json_get_int(o, "completed", &v))
+    if (cx__json_get_int(o, "total", &v)) json_object_array_put_idx(t, 0, json_object_new_int64(v));
+    if (cx__json_get_int(o, "completed", &v))
         json_object_array_put_idx(t, 1, json_object_new_int64(v));
     double total = 0, done = 0;
     json_object_object_foreach(p->totals, k, pair)
@@ -178,7 +178,7 @@ static void progress(pull *p, json_object *o, const char *digest)
         fprintf(stderr, "\r\x1b[2KDownloading model: total %.2f GB\n", total / gb);
         p->header = true;
     }
-    long long now = cx_clock_ms();
+    long long now = cx__clock_ms();
     double dt = (double)(now - p->last_ms) / 1000.0;
     double speed = (done > p->last_done ? done - p->last_done : 0) / (1024.0 * 1024.0) /
                    (dt > 0.001 ? dt : 0.001);
@@ -193,12 +193,12 @@ static void progress(pull *p, json_object *o, const char *digest)
 static void pull_line(pull *p, const char *text, size_t len)
 {
     json_object *o = NULL;
-    if (p->done || cx_json_parse(text, len, &o, NULL) != 0) return;
-    const char *status = cx_json_get_str(o, "status");
+    if (p->done || cx__json_parse(text, len, &o, NULL) != 0) return;
+    const char *status = cx__json_get_str(o, "status");
     if (status && strcasecmp(status, "pulling manifest") != 0) draw(p, status);
-    if (cx_json_get(o, "total") || cx_json_get(o, "completed"))
-        progress(p, o, cx_json_get_str(o, "digest") ?: "");
-    const char *error = cx_json_get_str(o, "error");
+    if (cx__json_get(o, "total") || cx__json_get(o, "completed"))
+        progress(p, o, cx__json_get_str(o, "digest") ?: "");
+    const char *error = cx__json_get_str(o, "error");
     if (error) {
         p->error = strdup(error);
         p->done = true;
@@ -214,11 +214,11 @@ static int on_pull_bytes(void *user, const char *data, size_t len)
     pull *p = user;
     for (size_t i = 0; i < len; i++) {
         if (data[i] != '\n') {
-            if (p->line.len < (1u << 20)) cx_buf_putc(&p->line, data[i]); /* bounded */
+            if (p->line.len < (1u << 20)) cx__buf_putc(&p->line, data[i]); /* bounded */
             continue;
         }
         pull_line(p, p->line.data ? p->line.data : "", p->line.len);
-        cx_buf_reset(&p->line);
+        cx__buf_reset(&p->line);
     }
     return 0;
 }
@@ -226,11 +226,11 @@ static int on_pull_bytes(void *user, const char *data, size_t len)
 /* Pulls model; NULL on success, else the error text. */
 static char *pull_model(cx_http_client *c, const char *root, const char *model)
 {
-    pull p = {.totals = json_object_new_object(), .last_ms = cx_clock_ms()};
+    pull p = {.totals = json_object_new_object(), .last_ms = cx__clock_ms()};
     char *url = NULL, *msg = NULL;
     json_object *body = json_object_new_object();
-    cx_json_set_str(body, "model", model);
-    cx_json_set(body, "stream", json_object_new_boolean(true));
+    cx__json_set_str(body, "model", model);
+    cx__json_set(body, "stream", json_object_new_boolean(true));
     const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
     char line[300];
     snprintf(line, sizeof line, "Pulling model %s...", model);
@@ -241,8 +241,8 @@ static char *pull_model(cx_http_client *c, const char *root, const char *model)
             .url = url, .headers = headers, .body = text, .body_len = strlen(text)};
         cx_error err;
         int status = 0;
-        int rc = cx_http_post_stream(c, &req, on_pull_bytes, NULL, &p, &status, &err);
-        const char *reason = cx_http_reason_phrase(status);
+        int rc = cx__http_post_stream(c, &req, on_pull_bytes, NULL, &p, &status, &err);
+        const char *reason = cx__http_reason_phrase(status);
         if (rc == CX_EHTTP) {
             if (asprintf(&msg, "failed to start pull: HTTP %d%s%s", status, reason ? " " : "",
                          reason ? reason : "") < 0)
@@ -255,7 +255,7 @@ static char *pull_model(cx_http_client *c, const char *root, const char *model)
     if (!msg && !p.done) msg = strdup("Pull stream ended unexpectedly without success.");
     free(url);
     free(p.error);
-    cx_buf_free(&p.line);
+    cx__buf_free(&p.line);
     json_object_put(p.totals);
     json_object_put(body);
     return msg;
@@ -292,7 +292,7 @@ static int ollama_ready(cx_http_client *c, const cx_config *cfg)
             fprintf(stderr, "Error: OSS setup failed: OSS setup failed: %s\n", problem);
         else
             rc = 0;
-        cx_buf_free(&tags);
+        cx__buf_free(&tags);
     }
     free(problem);
     free(root);
@@ -312,19 +312,19 @@ static int lmstudio_ready(cx_http_client *c, const cx_config *cfg)
         fprintf(stderr, "Error: OSS setup failed: OSS setup failed: %s\n", LMSTUDIO_MISSING);
     else
         rc = 0;
-    cx_buf_free(&models);
+    cx__buf_free(&models);
     return rc;
 }
 
 int cx_cli_oss_ready(const cx_config *cfg)
 {
-    cx_http_client *c = cx_http_client_new();
+    cx_http_client *c = cx__http_client_new();
     if (!c) {
         fputs("Error: out of memory\n", stderr);
         return 1;
     }
     const char *id = cfg->model_provider_id ? cfg->model_provider_id : "";
     int rc = !strcmp(id, "lmstudio") ? lmstudio_ready(c, cfg) : ollama_ready(c, cfg);
-    cx_http_client_free(c);
+    cx__http_client_free(c);
     return rc;
 }

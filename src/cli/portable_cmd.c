@@ -46,11 +46,11 @@ int cx_cli_portable_put(const char *spec)
 {
     char *home = NULL, *server = NULL;
     cx_error err;
-    if (cx_portable_put_spec(spec, &home, &server, &err)) {
+    if (cx__portable_put_spec(spec, &home, &server, &err)) {
         fprintf(stderr, "error: %s\n", err.msg);
         return 2;
     }
-    char *token = cx_portable_put(home, server, print_line, NULL, &err);
+    char *token = cx__portable_put(home, server, print_line, NULL, &err);
     free(home);
     free(server);
     if (!token) {
@@ -68,7 +68,7 @@ int cx_cli_portable_put(const char *spec)
     if (!root || !mkdtemp(root)) {
         fprintf(stderr, "error: cannot create a temporary folder for the call test\n");
     } else {
-        char *called = cx_portable_call(token, root, &err);
+        char *called = cx__portable_call(token, root, &err);
         if (!called) {
             fprintf(stderr, "error: call test failed: %s\n", err.msg);
         } else {
@@ -80,7 +80,7 @@ int cx_cli_portable_put(const char *spec)
             rc = 0;
         }
         free(called);
-        cx_bundle_rmtree(root);
+        cx__bundle_rmtree(root);
     }
     free(root);
     free(token);
@@ -91,7 +91,7 @@ int cx_cli_portable_put(const char *spec)
 int cx_cli_portable_call(const char *token, char **home)
 {
     cx_error err;
-    *home = cx_portable_call(token, NULL, &err);
+    *home = cx__portable_call(token, NULL, &err);
     if (!*home) {
         fprintf(stderr, "error: %s\n", err.msg);
         return 1;
@@ -101,7 +101,7 @@ int cx_cli_portable_call(const char *token, char **home)
 
 static void stop_server(void *server)
 {
-    cx_storage_server_stop(server);
+    cx__storage_server_stop(server);
 }
 
 static const char *option_value(int argc, char **argv, int *i, const char *name)
@@ -155,7 +155,7 @@ int cx_cli_storage_server(int argc, char **argv)
     }
     cx_cli_server_signals(); /* before the server starts threads */
     cx_error err;
-    cx_storage_server *s = cx_storage_server_new(host, (int)port, root, print_line, NULL, &err);
+    cx_storage_server *s = cx__storage_server_new(host, (int)port, root, print_line, NULL, &err);
     if (!s) {
         fprintf(stderr, "error: %s\n", err.msg);
         return 1;
@@ -163,17 +163,17 @@ int cx_cli_storage_server(int argc, char **argv)
     cx_cli_stopper waiter;
     if (cx_cli_stopper_start(&waiter, stop_server, s) != 0) {
         fprintf(stderr, "error: cannot start the signal thread\n");
-        cx_storage_server_free(s);
+        cx__storage_server_free(s);
         return 1;
     }
-    int bound = cx_storage_server_port(s);
+    int bound = cx__storage_server_port(s);
     printf("storage server listening on http://%s:%d/v1/storage\n", host, bound);
-    printf("storage root: %s\n", cx_storage_server_root(s));
+    printf("storage root: %s\n", cx__storage_server_root(s));
     printf("put current home: ccodex --put @%s:%d\n", host, bound);
     printf("put custom home: ccodex --put /data/.codex/@%s:%d\n", host, bound);
     fflush(stdout);
-    cx_storage_server_run(s);
+    cx__storage_server_run(s);
     cx_cli_stopper_join(&waiter);
-    cx_storage_server_free(s);
+    cx__storage_server_free(s);
     return 0;
 }

@@ -139,7 +139,7 @@ void cx_render_free(cx_render *r)
     free(r->history);
     free(r->title);
     free(r->pending_user);
-    cx_buf_free(&r->said);
+    cx__buf_free(&r->said);
     json_object_put(r->calls);
     json_object_put(r->queued);
     pthread_mutex_destroy(&r->mu);
@@ -195,18 +195,18 @@ static char *shorten(const char *text, size_t limit)
             space = b.len > 0;
             continue;
         }
-        if (space) cx_buf_putc(&b, ' ');
+        if (space) cx__buf_putc(&b, ' ');
         space = false;
-        cx_buf_putc(&b, *p);
+        cx__buf_putc(&b, *p);
     }
     if (b.len > limit) {
-        size_t cut = cx_utf8_floor(b.data, b.len, limit - 3);
-        cx_buf_truncate(&b, cut);
+        size_t cut = cx__utf8_floor(b.data, b.len, limit - 3);
+        cx__buf_truncate(&b, cut);
         while (b.len && b.data[b.len - 1] == ' ')
-            cx_buf_truncate(&b, b.len - 1);
-        cx_buf_puts(&b, "...");
+            cx__buf_truncate(&b, b.len - 1);
+        cx__buf_puts(&b, "...");
     }
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 void cx_render_prompt(cx_render *r, const char *prompt)
@@ -224,9 +224,9 @@ static void steer_line_locked(cx_render *r, const char *what, const char *text)
 {
     char *s = shorten(text, 72);
     cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b, "[steer] %s: %s", what, s ? s : "");
-    line_locked(r, cx_buf_str(&b));
-    cx_buf_free(&b);
+    cx__buf_printf(&b, "[steer] %s: %s", what, s ? s : "");
+    line_locked(r, cx__buf_str(&b));
+    cx__buf_free(&b);
     free(s);
 }
 
@@ -267,7 +267,7 @@ void cx_render_title(cx_render *r)
 static void put_preview(cx_buf *b, const char *text, size_t limit)
 {
     char *s = shorten(text ? text : "", limit);
-    cx_buf_puts(b, s ? s : "");
+    cx__buf_puts(b, s ? s : "");
     free(s);
 }
 
@@ -275,30 +275,30 @@ static void put_preview(cx_buf *b, const char *text, size_t limit)
 static void command_preview(cx_buf *b, const char *name, const json_object *args)
 {
     if (!strcmp(name, "exec_command")) {
-        put_preview(b, cx_json_get_str(args, "cmd"), 72);
+        put_preview(b, cx__json_get_str(args, "cmd"), 72);
     } else if (!strcmp(name, "shell_command")) {
-        put_preview(b, cx_json_get_str(args, "command"), 72);
+        put_preview(b, cx__json_get_str(args, "command"), 72);
     } else if (!strcmp(name, "shell")) {
-        json_object *cmd = cx_json_get(args, "command");
+        json_object *cmd = cx__json_get(args, "command");
         cx_buf joined = CX_BUF_INIT;
         for (size_t i = 0; cmd && i < json_object_array_length(cmd); i++) {
             const char *part = json_object_get_string(json_object_array_get_idx(cmd, i));
-            if (i) cx_buf_putc(&joined, ' ');
+            if (i) cx__buf_putc(&joined, ' ');
             bool plain = part && *part &&
                          strspn(part, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
                                       "QRSTUVWXYZ0123456789_-./=:,+@%") == strlen(part);
-            cx_buf_printf(&joined, plain ? "%s" : "'%s'", part ? part : "");
+            cx__buf_printf(&joined, plain ? "%s" : "'%s'", part ? part : "");
         }
-        put_preview(b, cx_buf_str(&joined), 72);
-        cx_buf_free(&joined);
+        put_preview(b, cx__buf_str(&joined), 72);
+        cx__buf_free(&joined);
     } else if (!strcmp(name, "write_stdin")) {
         int64_t sid = 0;
-        const char *chars = cx_json_get_str(args, "chars");
-        if (!cx_json_get_int(args, "session_id", &sid)) return;
+        const char *chars = cx__json_get_str(args, "chars");
+        if (!cx__json_get_int(args, "session_id", &sid)) return;
         if (!chars || !*chars) {
-            cx_buf_printf(b, "poll session %lld", (long long)sid);
+            cx__buf_printf(b, "poll session %lld", (long long)sid);
         } else {
-            cx_buf_printf(b, "session %lld <- ", (long long)sid);
+            cx__buf_printf(b, "session %lld <- ", (long long)sid);
             put_preview(b, chars, 32);
         }
     }
@@ -339,25 +339,25 @@ static void output_preview(cx_buf *b, const json_object *output)
 
 static void plan_lines_locked(cx_render *r, const json_object *args)
 {
-    const char *why = cx_json_get_str(args, "explanation");
+    const char *why = cx__json_get_str(args, "explanation");
     cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b, "[plan] %s", why && *why ? why : "Plan updated");
-    line_locked(r, cx_buf_str(&b));
-    json_object *plan = cx_json_get(args, "plan");
+    cx__buf_printf(&b, "[plan] %s", why && *why ? why : "Plan updated");
+    line_locked(r, cx__buf_str(&b));
+    json_object *plan = cx__json_get(args, "plan");
     for (size_t i = 0; plan && i < json_object_array_length(plan); i++) {
         json_object *it = json_object_array_get_idx(plan, i);
-        const char *step = cx_json_get_str(it, "step");
-        const char *status = cx_json_get_str(it, "status") ?: "";
+        const char *step = cx__json_get_str(it, "step");
+        const char *status = cx__json_get_str(it, "status") ?: "";
         if (!step || !*step) continue;
-        cx_buf_reset(&b);
-        cx_buf_printf(&b, "  %s %s",
-                      !strcmp(status, "completed")     ? "[x]"
-                      : !strcmp(status, "in_progress") ? "[>]"
-                                                       : "[ ]",
-                      step);
-        line_locked(r, cx_buf_str(&b));
+        cx__buf_reset(&b);
+        cx__buf_printf(&b, "  %s %s",
+                       !strcmp(status, "completed")     ? "[x]"
+                       : !strcmp(status, "in_progress") ? "[>]"
+                                                        : "[ ]",
+                       step);
+        line_locked(r, cx__buf_str(&b));
     }
-    cx_buf_free(&b);
+    cx__buf_free(&b);
 }
 
 static bool is_exec_tool(const char *name)
@@ -371,35 +371,35 @@ static bool is_exec_tool(const char *name)
 
 static void tool_completed_locked(cx_render *r, const json_object *d)
 {
-    const char *name = cx_json_get_str(d, "name");
+    const char *name = cx__json_get_str(d, "name");
     bool ok = true;
-    cx_json_get_bool(d, "success", &ok);
+    cx__json_get_bool(d, "success", &ok);
     if (!name) return;
-    const char *call_id = cx_json_get_str(d, "call_id");
-    json_object *call = call_id ? cx_json_get(r->calls, call_id) : NULL;
+    const char *call_id = cx__json_get_str(d, "call_id");
+    json_object *call = call_id ? cx__json_get(r->calls, call_id) : NULL;
     json_object *args = NULL;
-    const char *raw = call ? cx_json_get_str(call, "arguments") : NULL;
-    if (raw && cx_json_parse(raw, strlen(raw), &args, NULL) != 0) args = NULL;
+    const char *raw = call ? cx__json_get_str(call, "arguments") : NULL;
+    if (raw && cx__json_parse(raw, strlen(raw), &args, NULL) != 0) args = NULL;
     cx_buf b = CX_BUF_INIT;
     if (!strcmp(name, "update_plan")) {
         if (ok && args)
             plan_lines_locked(r, args);
         else if (!ok)
-            cx_buf_puts(&b, "[error] plan failed");
+            cx__buf_puts(&b, "[error] plan failed");
     } else if (is_exec_tool(name)) {
         cx_buf sum = CX_BUF_INIT;
         if (args) command_preview(&sum, name, args);
         size_t cmd_len = sum.len;
-        if (cmd_len) cx_buf_puts(&sum, " -> ");
+        if (cmd_len) cx__buf_puts(&sum, " -> ");
         size_t before = sum.len;
-        output_preview(&sum, cx_json_get(d, "output"));
-        if (sum.len == before) cx_buf_truncate(&sum, cmd_len);
+        output_preview(&sum, cx__json_get(d, "output"));
+        if (sum.len == before) cx__buf_truncate(&sum, cmd_len);
         if (ok)
-            cx_buf_printf(&b, "[exec] %s", sum.len ? cx_buf_str(&sum) : name);
+            cx__buf_printf(&b, "[exec] %s", sum.len ? cx__buf_str(&sum) : name);
         else
-            cx_buf_printf(&b, sum.len ? "[error] exec failed: %s" : "[error] exec failed%s",
-                          cx_buf_str(&sum));
-        cx_buf_free(&sum);
+            cx__buf_printf(&b, sum.len ? "[error] exec failed: %s" : "[error] exec failed%s",
+                           cx__buf_str(&sum));
+        cx__buf_free(&sum);
     } else if (!strcmp(name, "spawn_agent") || !strcmp(name, "send_input") ||
                !strcmp(name, "wait_agent") || !strcmp(name, "resume_agent") ||
                !strcmp(name, "close_agent")) {
@@ -409,16 +409,16 @@ static void tool_completed_locked(cx_render *r, const json_object *d)
                            : !strcmp(name, "resume_agent") ? "resume"
                                                            : "close";
         if (ok)
-            cx_buf_printf(&b, "[agent] %s", verb);
+            cx__buf_printf(&b, "[agent] %s", verb);
         else
-            cx_buf_printf(&b, "[error] agent %s failed", verb);
+            cx__buf_printf(&b, "[error] agent %s failed", verb);
     } else if (ok) {
-        cx_buf_printf(&b, "[tool] %s", name);
+        cx__buf_printf(&b, "[tool] %s", name);
     } else {
-        cx_buf_printf(&b, "[error] %s failed", name);
+        cx__buf_printf(&b, "[error] %s failed", name);
     }
-    if (b.len) line_locked(r, cx_buf_str(&b));
-    cx_buf_free(&b);
+    if (b.len) line_locked(r, cx__buf_str(&b));
+    cx__buf_free(&b);
     json_object_put(args);
     if (call_id) json_object_object_del(r->calls, call_id);
 }
@@ -426,29 +426,29 @@ static void tool_completed_locked(cx_render *r, const json_object *d)
 /* "[web] searched: QUERY", "[web] opened: URL", ... as pycodex words them. */
 static void web_line(cx_buf *b, const json_object *d)
 {
-    json_object *action = cx_json_get(d, "action");
-    const char *type = cx_json_get_str(action, "type") ?: "";
-    const char *q = cx_json_get_str(action, "query");
-    if (!q || !*q) q = cx_json_get_str(d, "query");
-    const char *url = cx_json_get_str(action, "url");
-    const char *pattern = cx_json_get_str(action, "pattern");
+    json_object *action = cx__json_get(d, "action");
+    const char *type = cx__json_get_str(action, "type") ?: "";
+    const char *q = cx__json_get_str(action, "query");
+    if (!q || !*q) q = cx__json_get_str(d, "query");
+    const char *url = cx__json_get_str(action, "url");
+    const char *pattern = cx__json_get_str(action, "pattern");
     if (!strcmp(type, "search") || (!*type && q && *q))
-        cx_buf_printf(b, q && *q ? "[web] searched: %s" : "[web] searched%s", q && *q ? q : "");
+        cx__buf_printf(b, q && *q ? "[web] searched: %s" : "[web] searched%s", q && *q ? q : "");
     else if (!strcmp(type, "open_page"))
-        cx_buf_printf(b, url && *url ? "[web] opened: %s" : "[web] opened%s", url ? url : "");
+        cx__buf_printf(b, url && *url ? "[web] opened: %s" : "[web] opened%s", url ? url : "");
     else if (!strcmp(type, "find_in_page") && pattern && *pattern && url && *url)
-        cx_buf_printf(b, "[web] found: %s @ %s", pattern, url);
+        cx__buf_printf(b, "[web] found: %s @ %s", pattern, url);
     else if (!strcmp(type, "find_in_page") && pattern && *pattern)
-        cx_buf_printf(b, "[web] found: %s", pattern);
+        cx__buf_printf(b, "[web] found: %s", pattern);
     else if (!strcmp(type, "find_in_page"))
-        cx_buf_puts(b, "[web] found in page");
+        cx__buf_puts(b, "[web] found in page");
     else
-        cx_buf_puts(b, "[web] browsing");
+        cx__buf_puts(b, "[web] browsing");
 }
 
 static void item_locked(cx_render *r, const json_object *d, bool started)
 {
-    const char *type = cx_json_get_str(d, "type");
+    const char *type = cx__json_get_str(d, "type");
     if (!type) return;
     cx_buf b = CX_BUF_INIT;
     /* commands and the plan are shown when their tool call completes, with
@@ -456,27 +456,27 @@ static void item_locked(cx_render *r, const json_object *d, bool started)
     if (!strcmp(type, "command_execution") || !strcmp(type, "todo_list")) {
         /* nothing */
     } else if (!strcmp(type, "file_change") && !started) {
-        json_object *changes = cx_json_get(d, "changes");
+        json_object *changes = cx__json_get(d, "changes");
         size_t n = changes ? json_object_array_length(changes) : 0;
-        const char *status = cx_json_get_str(d, "status");
+        const char *status = cx__json_get_str(d, "status");
         bool failed = status && !strcmp(status, "failed");
-        cx_buf_puts(&b, failed ? "[error] patch failed:" : "[patch]");
+        cx__buf_puts(&b, failed ? "[error] patch failed:" : "[patch]");
         for (size_t i = 0; i < n; i++) {
             json_object *c = json_object_array_get_idx(changes, i);
-            const char *kind = cx_json_get_str(c, "kind") ?: "update";
-            cx_buf_printf(&b, " %c %s",
-                          kind[0] == 'a'   ? 'A'
-                          : kind[0] == 'd' ? 'D'
-                                           : 'M',
-                          cx_json_get_str(c, "path") ?: "");
+            const char *kind = cx__json_get_str(c, "kind") ?: "update";
+            cx__buf_printf(&b, " %c %s",
+                           kind[0] == 'a'   ? 'A'
+                           : kind[0] == 'd' ? 'D'
+                                            : 'M',
+                           cx__json_get_str(c, "path") ?: "");
         }
     } else if (!strcmp(type, "error") && !started) {
-        cx_buf_printf(&b, "[warning] %s", cx_json_get_str(d, "message") ?: "");
+        cx__buf_printf(&b, "[warning] %s", cx__json_get_str(d, "message") ?: "");
     } else if (!strcmp(type, "web_search") && !started) {
         web_line(&b, d);
     }
-    if (b.len) line_locked(r, cx_buf_str(&b));
-    cx_buf_free(&b);
+    if (b.len) line_locked(r, cx__buf_str(&b));
+    cx__buf_free(&b);
 }
 
 static void steer_inserted_locked(cx_render *r, const char *text)
@@ -510,18 +510,18 @@ void cx_render_event(cx_render *r, const cx_event *ev)
     pthread_mutex_lock(&r->mu);
     switch (ev->kind) {
     case CX_EV_TURN_STARTED: {
-        const char *user = cx_json_get_str(d, "user_text");
+        const char *user = cx__json_get_str(d, "user_text");
         if (user && *user) {
             if (!r->title) {
                 r->title = shorten(user, 48);
                 cx_buf b = CX_BUF_INIT;
-                cx_buf_printf(&b, "Session: %s", r->title ? r->title : "");
-                if (r->interactive) line_locked(r, cx_buf_str(&b));
-                cx_buf_free(&b);
+                cx__buf_printf(&b, "Session: %s", r->title ? r->title : "");
+                if (r->interactive) line_locked(r, cx__buf_str(&b));
+                cx__buf_free(&b);
             }
             free(r->pending_user);
             r->pending_user = strdup(user);
-            cx_buf_reset(&r->said);
+            cx__buf_reset(&r->said);
             /* a /queue text starting its own turn is reported as a typed
                steer line is when it joins a request */
             json_object *head = json_object_array_get_idx(r->queued, 0);
@@ -537,7 +537,7 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         set_waiting_locked(r, true);
         break;
     case CX_EV_TEXT_DELTA: {
-        const char *delta = cx_json_get_str(d, "delta");
+        const char *delta = cx__json_get_str(d, "delta");
         if (!delta || !*delta) break;
         set_waiting_locked(r, false);
         if (!r->streaming) {
@@ -551,7 +551,7 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         }
         fputs(delta, r->out);
         fflush(r->out);
-        cx_buf_puts(&r->said, delta);
+        cx__buf_puts(&r->said, delta);
         break;
     }
     case CX_EV_ITEM_STARTED:
@@ -560,12 +560,12 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         break;
     case CX_EV_TOOL_STARTED: {
         set_waiting_locked(r, false);
-        const char *call_id = cx_json_get_str(d, "call_id");
+        const char *call_id = cx__json_get_str(d, "call_id");
         if (call_id) {
             json_object *c = json_object_new_object();
-            cx_json_set_str(c, "name", cx_json_get_str(d, "name"));
-            cx_json_set_str(c, "arguments", cx_json_get_str(d, "arguments"));
-            cx_json_set(r->calls, call_id, c);
+            cx__json_set_str(c, "name", cx__json_get_str(d, "name"));
+            cx__json_set_str(c, "arguments", cx__json_get_str(d, "arguments"));
+            cx__json_set(r->calls, call_id, c);
         }
         break;
     }
@@ -577,24 +577,24 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         tool_completed_locked(r, d);
         break;
     case CX_EV_STEER_INSERTED: {
-        const char *text = cx_json_get_str(d, "text") ?: "";
+        const char *text = cx__json_get_str(d, "text") ?: "";
         steer_inserted_locked(r, text);
         /* /history keeps what was said before the steer as its own entry,
            and the steered prompt starts the next one */
-        add_history_locked(r, cx_buf_str(&r->said));
+        add_history_locked(r, cx__buf_str(&r->said));
         r->pending_user = strdup(text);
-        cx_buf_reset(&r->said);
+        cx__buf_reset(&r->said);
         break;
     }
     case CX_EV_RETRY: {
         cx_buf b = CX_BUF_INIT;
         int64_t attempt = 0, max = 0;
-        cx_json_get_int(d, "attempt", &attempt);
-        cx_json_get_int(d, "max", &max);
-        cx_buf_printf(&b, "[model] reconnecting %lld/%lld: %s", (long long)attempt, (long long)max,
-                      cx_json_get_str(d, "message") ?: "");
-        line_locked(r, cx_buf_str(&b));
-        cx_buf_free(&b);
+        cx__json_get_int(d, "attempt", &attempt);
+        cx__json_get_int(d, "max", &max);
+        cx__buf_printf(&b, "[model] reconnecting %lld/%lld: %s", (long long)attempt, (long long)max,
+                       cx__json_get_str(d, "message") ?: "");
+        line_locked(r, cx__buf_str(&b));
+        cx__buf_free(&b);
         break;
     }
     case CX_EV_COMPACTED:
@@ -602,34 +602,34 @@ void cx_render_event(cx_render *r, const cx_event *ev)
         break;
     case CX_EV_WARNING: {
         cx_buf b = CX_BUF_INIT;
-        cx_buf_printf(&b, "[warning] %s", cx_json_get_str(d, "message") ?: "");
-        line_locked(r, cx_buf_str(&b));
-        cx_buf_free(&b);
+        cx__buf_printf(&b, "[warning] %s", cx__json_get_str(d, "message") ?: "");
+        line_locked(r, cx__buf_str(&b));
+        cx__buf_free(&b);
         break;
     }
     case CX_EV_TURN_COMPLETED: {
         set_waiting_locked(r, false);
         end_stream_locked(r);
-        const char *last = cx_json_get_str(d, "last_message");
-        add_history_locked(r, last ? last : cx_buf_str(&r->said));
-        cx_buf_reset(&r->said);
+        const char *last = cx__json_get_str(d, "last_message");
+        add_history_locked(r, last ? last : cx__buf_str(&r->said));
+        cx__buf_reset(&r->said);
         fflush(r->out);
         break;
     }
     case CX_EV_TURN_FAILED: {
         set_waiting_locked(r, false);
         cx_buf b = CX_BUF_INIT;
-        cx_buf_printf(&b, "Error: %s", cx_json_get_str(d, "message") ?: "turn failed");
-        line_locked(r, cx_buf_str(&b));
-        cx_buf_free(&b);
+        cx__buf_printf(&b, "Error: %s", cx__json_get_str(d, "message") ?: "turn failed");
+        line_locked(r, cx__buf_str(&b));
+        cx__buf_free(&b);
         break;
     }
     case CX_EV_TURN_ABORTED:
         set_waiting_locked(r, false);
         line_locked(r, "[interrupted]");
         /* the interrupted answer's partial text stays in /history */
-        if (r->pending_user) add_history_locked(r, cx_buf_str(&r->said));
-        cx_buf_reset(&r->said);
+        if (r->pending_user) add_history_locked(r, cx__buf_str(&r->said));
+        cx__buf_reset(&r->said);
         break;
     default:
         break;

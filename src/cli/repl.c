@@ -61,28 +61,28 @@ static void on_event(void *user, const cx_event *ev)
 
 static void show_question(repl *r)
 {
-    json_object *q = json_object_array_get_idx(cx_json_get(r->ask_req, "questions"), r->ask_index);
+    json_object *q = json_object_array_get_idx(cx__json_get(r->ask_req, "questions"), r->ask_index);
     cx_buf b = CX_BUF_INIT;
-    const char *header = cx_json_get_str(q, "header"), *text = cx_json_get_str(q, "question");
-    cx_buf_printf(&b, "[question] %s%s%s", header ? header : "", header ? ": " : "",
-                  text ? text : "");
-    cx_render_line(r->view, cx_buf_str(&b));
-    json_object *opts = cx_json_get(q, "options");
+    const char *header = cx__json_get_str(q, "header"), *text = cx__json_get_str(q, "question");
+    cx__buf_printf(&b, "[question] %s%s%s", header ? header : "", header ? ": " : "",
+                   text ? text : "");
+    cx_render_line(r->view, cx__buf_str(&b));
+    json_object *opts = cx__json_get(q, "options");
     size_t n = json_object_array_length(opts);
     for (size_t i = 0; i < n; i++) {
         json_object *o = json_object_array_get_idx(opts, i);
-        cx_buf_reset(&b);
-        const char *d = cx_json_get_str(o, "description");
-        cx_buf_printf(&b, "  %zu. %s%s%s", i + 1,
-                      cx_json_get_str(o, "label") ? cx_json_get_str(o, "label") : "",
-                      d ? " - " : "", d ? d : "");
-        cx_render_line(r->view, cx_buf_str(&b));
+        cx__buf_reset(&b);
+        const char *d = cx__json_get_str(o, "description");
+        cx__buf_printf(&b, "  %zu. %s%s%s", i + 1,
+                       cx__json_get_str(o, "label") ? cx__json_get_str(o, "label") : "",
+                       d ? " - " : "", d ? d : "");
+        cx_render_line(r->view, cx__buf_str(&b));
     }
-    cx_buf_reset(&b);
-    cx_buf_printf(&b, "  %zu. Other: type your own answer", n + 1);
-    cx_render_line(r->view, cx_buf_str(&b));
+    cx__buf_reset(&b);
+    cx__buf_printf(&b, "  %zu. Other: type your own answer", n + 1);
+    cx_render_line(r->view, cx__buf_str(&b));
     cx_render_prompt(r->view, "answer> ");
-    cx_buf_free(&b);
+    cx__buf_free(&b);
 }
 
 /* cx_agent_options.ask_user: runs on the turn's thread. */
@@ -104,7 +104,7 @@ static json_object *ask_user(void *user, const json_object *request)
     json_object *answers = NULL;
     if (r->ask_done) {
         answers = json_object_new_object();
-        cx_json_set(answers, "answers", r->ask_answers);
+        cx__json_set(answers, "answers", r->ask_answers);
     } else {
         json_object_put(r->ask_answers);
     }
@@ -134,15 +134,15 @@ static bool take_answer(repl *r, const char *text)
         pthread_mutex_unlock(&r->ask_mu);
         return false;
     }
-    json_object *qs = cx_json_get(r->ask_req, "questions");
+    json_object *qs = cx__json_get(r->ask_req, "questions");
     json_object *q = json_object_array_get_idx(qs, r->ask_index);
-    json_object *opts = cx_json_get(q, "options");
+    json_object *opts = cx__json_get(q, "options");
     size_t n = json_object_array_length(opts);
     char *end;
     long pick = strtol(text, &end, 10);
     const char *answer = text;
     if (*end == '\0' && pick >= 1 && (size_t)pick <= n)
-        answer = cx_json_get_str(json_object_array_get_idx(opts, (size_t)pick - 1), "label");
+        answer = cx__json_get_str(json_object_array_get_idx(opts, (size_t)pick - 1), "label");
     if (*end == '\0' && (size_t)pick == n + 1) {
         cx_render_prompt(r->view, "your answer> ");
         pthread_mutex_unlock(&r->ask_mu);
@@ -151,9 +151,9 @@ static bool take_answer(repl *r, const char *text)
     json_object *entry = json_object_new_object();
     json_object *list = json_object_new_array();
     json_object_array_add(list, json_object_new_string(answer ? answer : text));
-    cx_json_set(entry, "answers", list);
-    const char *id = cx_json_get_str(q, "id");
-    cx_json_set(r->ask_answers, id ? id : "answer", entry);
+    cx__json_set(entry, "answers", list);
+    const char *id = cx__json_get_str(q, "id");
+    cx__json_set(r->ask_answers, id ? id : "answer", entry);
     if (++r->ask_index < json_object_array_length(qs)) {
         show_question(r);
     } else {
@@ -234,27 +234,27 @@ static void show_models(repl *r)
     cx_render_line(r->view, line);
     /* the catalogue: models whose window and compaction threshold are known */
     const cx_model_facts *cat = NULL;
-    size_t ncat = cx_context_model_catalog(&cat);
+    size_t ncat = cx__context_model_catalog(&cat);
     cx_buf known = CX_BUF_INIT;
-    cx_buf_puts(&known, "Known models:");
+    cx__buf_puts(&known, "Known models:");
     for (size_t i = 0; i < ncat; i++)
-        cx_buf_printf(&known, "%s %s (%lldk)", i ? "," : "", cat[i].slug,
-                      (long long)(cat[i].context_window / 1000));
-    cx_render_line(r->view, cx_buf_str(&known));
-    cx_buf_free(&known);
+        cx__buf_printf(&known, "%s %s (%lldk)", i ? "," : "", cat[i].slug,
+                       (long long)(cat[i].context_window / 1000));
+    cx_render_line(r->view, cx__buf_str(&known));
+    cx__buf_free(&known);
     cx_error err;
     char *models = cx_cli_list_models(r->cfg, &err);
     if (models) {
         cx_buf b = CX_BUF_INIT;
-        cx_buf_printf(&b, "Available models: %s", models);
-        cx_render_line(r->view, cx_buf_str(&b));
-        cx_buf_free(&b);
+        cx__buf_printf(&b, "Available models: %s", models);
+        cx_render_line(r->view, cx__buf_str(&b));
+        cx__buf_free(&b);
         free(models);
     } else {
         cx_buf b = CX_BUF_INIT;
-        cx_buf_printf(&b, "Could not list models: %s", err.msg);
-        cx_render_line(r->view, cx_buf_str(&b));
-        cx_buf_free(&b);
+        cx__buf_printf(&b, "Could not list models: %s", err.msg);
+        cx_render_line(r->view, cx__buf_str(&b));
+        cx__buf_free(&b);
     }
 }
 
@@ -278,7 +278,7 @@ static cx_agent *new_agent(repl *r, const char *resume_path)
     };
     cx_error err;
     cx_agent *a = cx_agent_new(&ao, &err);
-    if (a && cx_mcp_register(r->mcp, cx_agent_tools(a)) != 0) {
+    if (a && cx__mcp_register(r->mcp, cx_agent_tools(a)) != 0) {
         cx_agent_free(a);
         a = NULL;
         cx_error_set(&err, CX_ENOMEM, "cannot register the MCP tools");
@@ -458,13 +458,13 @@ int cx_cli_repl(const cx_cli_opts *o)
     r.cfg = cx_cli_load_config(o, true, &r.bridge);
     if (!r.cfg) return 1;
     if (cx_cli_missing_key(o, r.cfg)) {
-        cx_rserver_free(r.bridge);
+        cx__rserver_free(r.bridge);
         cx_config_free(r.cfg);
         return 1;
     }
     cx_agent_global_init(r.cfg);
     if (cx_cli_mcp_start(r.cfg, o->cwd, CX_CLI_MCP_IF_SERVERS, &r.mcp) != 0) {
-        cx_rserver_free(r.bridge);
+        cx__rserver_free(r.bridge);
         cx_config_free(r.cfg);
         return 1;
     }
@@ -486,9 +486,9 @@ int cx_cli_repl(const cx_cli_opts *o)
         else if (r.agent)
             fprintf(stderr, "error: out of memory\n");
         cx_agent_free(r.agent);
-        cx_mcp_free(r.mcp);
+        cx__mcp_free(r.mcp);
         cx_render_free(r.view);
-        cx_rserver_free(r.bridge);
+        cx__rserver_free(r.bridge);
         cx_config_free(r.cfg);
         return 1;
     }
@@ -567,9 +567,9 @@ int cx_cli_repl(const cx_cli_opts *o)
     if (r.hist) history_end(r.hist);
     if (r.el) el_end(r.el);
     cx_agent_free(r.agent);
-    cx_mcp_free(r.mcp);
+    cx__mcp_free(r.mcp);
     cx_render_free(r.view);
-    cx_rserver_free(r.bridge);
+    cx__rserver_free(r.bridge);
     cx_config_free(r.cfg);
     pthread_cond_destroy(&r.ask_cv);
     pthread_mutex_destroy(&r.ask_mu);

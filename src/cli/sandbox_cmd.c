@@ -31,23 +31,23 @@ static int run_sandboxed(const cx_config *cfg, char **argv)
     cx_error_clear(&err);
     cx_sandbox_policy *policy = NULL;
     cx_sandbox *sb = NULL;
-    int rc = cx_sandbox_policy_from_config(cfg, cwd, NULL, 0, &policy, &err);
-    if (!rc) rc = cx_sandbox_prepare(policy, &sb, &err);
+    int rc = cx__sandbox_policy_from_config(cfg, cwd, NULL, 0, &policy, &err);
+    if (!rc) rc = cx__sandbox_prepare(policy, &sb, &err);
     free(cwd);
-    cx_sandbox_policy_free(policy);
+    cx__sandbox_policy_free(policy);
     if (rc) {
         fprintf(stderr, "error: %s; %s\n", err.msg, CX_SANDBOX_ADVICE);
         return 1;
     }
     cx_proc_opts o = {.argv = argv,
                       .io = CX_PROC_IO_INHERIT,
-                      .child_setup = sb ? cx_sandbox_child_apply : NULL,
+                      .child_setup = sb ? cx__sandbox_child_apply : NULL,
                       .child_user = sb,
                       .setup_what = CX_SANDBOX_SETUP_WHAT};
     cx_proc *p = NULL;
     int e = 0;
-    rc = cx_proc_spawn(&o, &p, &e, &err);
-    cx_sandbox_free(sb);
+    rc = cx__proc_spawn(&o, &p, &e, &err);
+    cx__sandbox_free(sb);
     if (rc) {
         bool setup = !strncmp(err.msg, CX_SANDBOX_SETUP_WHAT, strlen(CX_SANDBOX_SETUP_WHAT));
         fprintf(stderr, "error: %s%s%s\n", err.msg, setup ? "; " : "",
@@ -62,15 +62,15 @@ static int run_sandboxed(const cx_config *cfg, char **argv)
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, &old);
     int status = 0;
-    while (cx_proc_wait(p, false, &status) == 0) {
+    while (cx__proc_wait(p, false, &status) == 0) {
         struct timespec ts = {0, 20 * 1000000L};
         siginfo_t si;
         int sig = sigtimedwait(&set, &si, &ts);
-        if (sig > 0) cx_proc_kill(p, sig);
+        if (sig > 0) cx__proc_kill(p, sig);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
-    cx_proc_free(p);
-    return cx_proc_exit_code(status);
+    cx__proc_free(p);
+    return cx__proc_exit_code(status);
 }
 
 int cx_cli_sandbox(int argc, char **argv)

@@ -35,7 +35,7 @@ static void serve_usage(FILE *f)
 
 static void stop_server(void *server)
 {
-    cx_rserver_stop(server);
+    cx__rserver_stop(server);
 }
 
 static void log_line(void *user, const char *line)
@@ -117,7 +117,7 @@ int cx_cli_serve(int argc, char **argv)
     cx_cli_server_signals(); /* before the server starts threads */
     o.log = log_line;
     cx_error err;
-    cx_rserver *s = cx_rserver_new(&o, &err);
+    cx_rserver *s = cx__rserver_new(&o, &err);
     if (!s) {
         fprintf(stderr, "error: %s\n", err.msg);
         return 1;
@@ -125,14 +125,14 @@ int cx_cli_serve(int argc, char **argv)
     cx_cli_stopper waiter;
     if (cx_cli_stopper_start(&waiter, stop_server, s) != 0) {
         fprintf(stderr, "error: cannot start the signal thread\n");
-        cx_rserver_free(s);
+        cx__rserver_free(s);
         return 1;
     }
     fprintf(stderr, "ccodex serve: listening on http://%s:%d/v1 -> %s (provider %s)\n", o.host,
-            cx_rserver_port(s), cx_rserver_downstream(s), o.provider);
-    cx_rserver_run(s);
+            cx__rserver_port(s), cx__rserver_downstream(s), o.provider);
+    cx__rserver_run(s);
     /* the loop ended through the signal thread, which has finished */
     cx_cli_stopper_join(&waiter);
-    cx_rserver_free(s);
+    cx__rserver_free(s);
     return 0;
 }

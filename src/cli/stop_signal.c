@@ -19,7 +19,7 @@ void cx_cli_server_signals(void)
     stop_set(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    cx_net_raise_fd_limit(); /* a server meets the fd limit as late as the system allows */
+    cx__net_raise_fd_limit(); /* a server meets the fd limit as late as the system allows */
 }
 
 static void *wait_for_signal(void *arg)

@@ -62,9 +62,10 @@ int cx_cli_version_verbose(FILE *f)
 #endif
     char buf[4096];
     fprintf(f, "ca certificates: %s\n",
-            cx_tls_ca_location(buf, sizeof buf) ? buf
-                                                : "none found (set SSL_CERT_FILE or SSL_CERT_DIR)");
-    bool node = cx_proc_find_program("node", buf, sizeof buf);
+            cx__tls_ca_location(buf, sizeof buf)
+                ? buf
+                : "none found (set SSL_CERT_FILE or SSL_CERT_DIR)");
+    bool node = cx__proc_find_program("node", buf, sizeof buf);
     fprintf(f, "code mode: %s\n", node ? buf : "node not found on PATH");
     return 0;
 }

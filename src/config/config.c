@@ -33,7 +33,7 @@ char *cx_config_home(const char *override)
 /* The whole file; NULL with *missing when it does not exist (not an error). */
 static char *read_file(const char *path, size_t *len, bool *missing)
 {
-    char *text = cx_fs_slurp(path, SIZE_MAX, len);
+    char *text = cx__fs_slurp(path, SIZE_MAX, len);
     *missing = !text && errno == ENOENT;
     return text;
 }
@@ -46,15 +46,15 @@ static char *dotenv_value(const char *raw)
 {
     size_t n = strlen(raw);
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
+    cx__buf_puts(&b, "");
     if (n && (raw[0] == '"' || raw[0] == '\'')) {
         char q = raw[0];
         for (size_t i = 1; i < n && raw[i] != q; i++) {
             if (q == '"' && raw[i] == '\\' && i + 1 < n) {
                 char e = raw[++i];
-                cx_buf_putc(&b, e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e);
+                cx__buf_putc(&b, e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e);
             } else {
-                cx_buf_putc(&b, raw[i]);
+                cx__buf_putc(&b, raw[i]);
             }
         }
     } else {
@@ -63,10 +63,10 @@ static char *dotenv_value(const char *raw)
             end++;
         while (end > 0 && isspace((unsigned char)raw[end - 1]))
             end--;
-        cx_buf_append(&b, raw, end);
-        cx_buf_puts(&b, "");
+        cx__buf_append(&b, raw, end);
+        cx__buf_puts(&b, "");
     }
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 int cx_dotenv_load(const char *codex_home, cx_error *err)
@@ -122,12 +122,12 @@ static void merge(json_object *dst, json_object *src)
 {
     json_object_object_foreach(src, k, v)
     {
-        json_object *d = cx_json_get(dst, k);
+        json_object *d = cx__json_get(dst, k);
         if (d && json_object_is_type(d, json_type_object) &&
             json_object_is_type(v, json_type_object))
             merge(d, v);
         else
-            json_object_object_add(dst, k, cx_json_copy(v));
+            json_object_object_add(dst, k, cx__json_copy(v));
     }
 }
 
@@ -141,7 +141,7 @@ static int apply_override(json_object *root, const char *spec, cx_error *err)
     json_object *v = NULL;
     cx_error ignored;
     /* A value that is not valid TOML is taken as a string, as upstream does. */
-    if (cx_toml_parse_value(val, strlen(val), &v, &ignored) != 0) v = json_object_new_string(val);
+    if (cx__toml_parse_value(val, strlen(val), &v, &ignored) != 0) v = json_object_new_string(val);
     json_object *t = root;
     char *save = NULL;
     char *part = strtok_r(key, ".", &save);
@@ -153,7 +153,7 @@ static int apply_override(json_object *root, const char *spec, cx_error *err)
             v = NULL;
             break;
         }
-        json_object *child = cx_json_get(t, part);
+        json_object *child = cx__json_get(t, part);
         if (!child || !json_object_is_type(child, json_type_object)) {
             child = json_object_new_object();
             json_object_object_add(t, part, child);
@@ -227,7 +227,7 @@ static int type_error(loader *l, const char *key, const char *where, const char 
 
 static char *get_string(loader *l, json_object *obj, const char *key, const char *where)
 {
-    json_object *v = cx_json_get(obj, key);
+    json_object *v = cx__json_get(obj, key);
     if (!v) return NULL;
     if (!json_object_is_type(v, json_type_string)) {
         if (!l->rc) type_error(l, key, where, "a string");
@@ -239,7 +239,7 @@ static char *get_string(loader *l, json_object *obj, const char *key, const char
 static long long get_int(loader *l, json_object *obj, const char *key, const char *where,
                          long long def)
 {
-    json_object *v = cx_json_get(obj, key);
+    json_object *v = cx__json_get(obj, key);
     if (!v) return def;
     if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
         if (!l->rc) type_error(l, key, where, "a non-negative integer");
@@ -250,7 +250,7 @@ static long long get_int(loader *l, json_object *obj, const char *key, const cha
 
 static json_object *get_table(loader *l, json_object *obj, const char *key, const char *where)
 {
-    json_object *v = cx_json_get(obj, key);
+    json_object *v = cx__json_get(obj, key);
     if (!v) return NULL;
     if (!json_object_is_type(v, json_type_object)) {
         if (!l->rc) type_error(l, key, where, "a table");
@@ -287,8 +287,8 @@ static char *auth_json_key(const char *home)
     fclose(f);
     json_object *o = NULL;
     char *key = NULL;
-    if (cx_json_parse(buf, n, &o, NULL) == 0) {
-        const char *k = cx_json_get_str(o, "OPENAI_API_KEY");
+    if (cx__json_parse(buf, n, &o, NULL) == 0) {
+        const char *k = cx__json_get_str(o, "OPENAI_API_KEY");
         if (k && *k) key = strdup(k);
     }
     json_object_put(o);
@@ -307,8 +307,8 @@ static void openai_auth(cx_provider *p)
 
 static int load_provider(loader *l, json_object *root, const char *id, cx_provider *p)
 {
-    json_object *providers = cx_json_get(root, "model_providers");
-    json_object *t = providers ? cx_json_get(providers, id) : NULL;
+    json_object *providers = cx__json_get(root, "model_providers");
+    json_object *t = providers ? cx__json_get(providers, id) : NULL;
     p->id = strdup(id);
     p->request_max_retries = 4;
     p->stream_max_retries = 5;
@@ -317,7 +317,7 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
     p->stream_max_event_bytes = (size_t)16 << 20;
     if (!t && !strcmp(id, "openai")) {
         /* openai_base_url (config) wins over OPENAI_BASE_URL (deprecated upstream) */
-        const char *base = cx_json_get_str(root, "openai_base_url");
+        const char *base = cx__json_get_str(root, "openai_base_url");
         if (!base || !*base) base = getenv("OPENAI_BASE_URL");
         p->name = strdup("OpenAI");
         p->base_url = strdup(base && *base ? base : "https://api.openai.com/v1");
@@ -448,7 +448,7 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
         l.rc = cx_error_set(err, CX_EIO, "%s: cannot read: %s", path, strerror(errno));
     } else if (text) {
         cx_error perr;
-        if (cx_toml_parse(text, len, &root, &perr) != 0)
+        if (cx__toml_parse(text, len, &root, &perr) != 0)
             l.rc = cx_error_set(err, CX_ECONFIG, "%s: %s", path, perr.msg);
     }
     if (!root && !l.rc) root = json_object_new_object();
@@ -457,8 +457,8 @@ int cx_config_load(const cx_config_options *o, cx_config **out, cx_error *err)
         char *file_profile = profile ? NULL : get_string(&l, root, "profile", "");
         if (!profile) profile = file_profile;
         if (profile && !l.rc) {
-            json_object *profiles = cx_json_get(root, "profiles");
-            json_object *pt = profiles ? cx_json_get(profiles, profile) : NULL;
+            json_object *profiles = cx__json_get(root, "profiles");
+            json_object *pt = profiles ? cx__json_get(profiles, profile) : NULL;
             if (!pt || !json_object_is_type(pt, json_type_object))
                 l.rc = cx_error_set(err, CX_ECONFIG, "%s: config profile '%s' not found", path,
                                     profile);

@@ -31,7 +31,7 @@ static const cx_model_facts catalog[] = {
  * servers refuse, no reasoning parameters, byte truncation. */
 static const cx_model_facts unknown = {NULL, 128000, false, NULL, "bytes", 10000};
 
-const cx_model_facts *cx_context_model_facts(const char *model)
+const cx_model_facts *cx__context_model_facts(const char *model)
 {
     if (!model) return &unknown;
     for (size_t i = 0; i < sizeof catalog / sizeof *catalog; i++)
@@ -39,18 +39,18 @@ const cx_model_facts *cx_context_model_facts(const char *model)
     return &unknown;
 }
 
-size_t cx_context_model_catalog(const cx_model_facts **out)
+size_t cx__context_model_catalog(const cx_model_facts **out)
 {
     *out = catalog;
     return sizeof catalog / sizeof *catalog;
 }
 
-int64_t cx_model_facts_usable_window(const cx_model_facts *f)
+int64_t cx__model_facts_usable_window(const cx_model_facts *f)
 {
     return f->context_window * 95 / 100;
 }
 
-int64_t cx_model_facts_auto_compact_limit(const cx_model_facts *f)
+int64_t cx__model_facts_auto_compact_limit(const cx_model_facts *f)
 {
     return f->context_window * 9 / 10;
 }

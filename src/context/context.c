@@ -32,7 +32,7 @@ struct cx_context_cache {
     char *user_instructions; /* the AGENTS.md texts joined, or NULL (turn_context) */
 };
 
-cx_context_cache *cx_context_cache_new(const cx_config *cfg, const char *cwd)
+cx_context_cache *cx__context_cache_new(const cx_config *cfg, const char *cwd)
 {
     cx_context_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -45,7 +45,7 @@ cx_context_cache *cx_context_cache_new(const cx_config *cfg, const char *cwd)
     return c;
 }
 
-void cx_context_cache_free(cx_context_cache *c)
+void cx__context_cache_free(cx_context_cache *c)
 {
     if (!c) return;
     free(c->cwd);
@@ -56,13 +56,13 @@ void cx_context_cache_free(cx_context_cache *c)
     free(c);
 }
 
-char *cx_context_base_instructions(cx_context_cache *c, const char *model, const char *override,
-                                   cx_error *err)
+char *cx__context_base_instructions(cx_context_cache *c, const char *model, const char *override,
+                                    cx_error *err)
 {
     if (override) return strdup(override);
     if (c->cfg->base_instructions) return strdup(c->cfg->base_instructions);
     if (c->cfg->model_instructions_file) {
-        char *text = cx_fs_slurp(c->cfg->model_instructions_file, 1 << 24, NULL);
+        char *text = cx__fs_slurp(c->cfg->model_instructions_file, 1 << 24, NULL);
         if (!text)
             cx_error_set(err, CX_ECONFIG, "cannot read model_instructions_file %s: %s",
                          c->cfg->model_instructions_file, strerror(errno));
@@ -71,7 +71,7 @@ char *cx_context_base_instructions(cx_context_cache *c, const char *model, const
     return strdup(cx__prompt_base);
 }
 
-void cx_context_model_info(const char *model, cx_model_info *out)
+void cx__context_model_info(const char *model, cx_model_info *out)
 {
     memset(out, 0, sizeof *out);
     if (!model) return;
@@ -93,34 +93,37 @@ static void permissions_text(const cx_config *cfg, cx_buf *b)
 {
     const char *sb = cfg->sandbox_mode ? cfg->sandbox_mode : "read-only";
     const char *ap = cfg->approval_policy ? cfg->approval_policy : "never";
-    cx_buf_puts(b, "<permissions instructions>\n");
+    cx__buf_puts(b, "<permissions instructions>\n");
     if (!strcmp(sb, "danger-full-access"))
-        cx_buf_puts(b, "`sandbox_mode` is `danger-full-access`: commands run without a file-system "
-                       "sandbox and with network access.");
+        cx__buf_puts(b,
+                     "`sandbox_mode` is `danger-full-access`: commands run without a file-system "
+                     "sandbox and with network access.");
     else if (!strcmp(sb, "workspace-write"))
-        cx_buf_puts(b, "`sandbox_mode` is `workspace-write`: commands may read any file and write "
-                       "inside the working directory and the temp directory; other writes and the "
-                       "network are blocked.");
+        cx__buf_puts(b, "`sandbox_mode` is `workspace-write`: commands may read any file and write "
+                        "inside the working directory and the temp directory; other writes and the "
+                        "network are blocked.");
     else
-        cx_buf_puts(b, "`sandbox_mode` is `read-only`: commands may read files but not write "
-                       "them, and the network is blocked.");
-    cx_buf_puts(b, "\n");
+        cx__buf_puts(b, "`sandbox_mode` is `read-only`: commands may read files but not write "
+                        "them, and the network is blocked.");
+    cx__buf_puts(b, "\n");
     if (!strcmp(ap, "never"))
-        cx_buf_puts(b, "Approval policy is `never`: you cannot ask the user to approve anything, "
-                       "so never set `sandbox_permissions`; work within the sandbox, and when it "
-                       "stops you, say so in your answer.");
+        cx__buf_puts(b, "Approval policy is `never`: you cannot ask the user to approve anything, "
+                        "so never set `sandbox_permissions`; work within the sandbox, and when it "
+                        "stops you, say so in your answer.");
     else if (!strcmp(ap, "on-failure"))
-        cx_buf_puts(b, "Approval policy is `on-failure`: commands run in the sandbox first; if one "
-                       "fails because of it, the user is asked whether to run it without.");
+        cx__buf_puts(b,
+                     "Approval policy is `on-failure`: commands run in the sandbox first; if one "
+                     "fails because of it, the user is asked whether to run it without.");
     else if (!strcmp(ap, "untrusted"))
-        cx_buf_puts(b, "Approval policy is `untrusted`: commands beyond a small set of safe reads "
-                       "need the user's approval.");
+        cx__buf_puts(b, "Approval policy is `untrusted`: commands beyond a small set of safe reads "
+                        "need the user's approval.");
     else
-        cx_buf_puts(b, "Approval policy is `on-request`: run commands in the sandbox; when one "
-                       "truly needs more (network, writes elsewhere), set `sandbox_permissions` to "
-                       "`require_escalated` with a one-sentence `justification`, and the user "
-                       "decides.");
-    cx_buf_puts(b, "\n</permissions instructions>");
+        cx__buf_puts(b,
+                     "Approval policy is `on-request`: run commands in the sandbox; when one "
+                     "truly needs more (network, writes elsewhere), set `sandbox_permissions` to "
+                     "`require_escalated` with a one-sentence `justification`, and the user "
+                     "decides.");
+    cx__buf_puts(b, "\n</permissions instructions>");
 }
 
 typedef struct skill {
@@ -180,7 +183,7 @@ static void scan_skills(const char *dir, int depth, skill **list, size_t *n)
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
             scan_skills(path, depth + 1, list, n);
         } else if (!strcmp(e->d_name, "SKILL.md")) {
-            char *text = cx_fs_slurp(path, 64 * 1024, NULL);
+            char *text = cx__fs_slurp(path, 64 * 1024, NULL);
             char *name, *desc;
             if (text && parse_front_matter(text, &name, &desc)) {
                 skill *p = realloc(*list, (*n + 1) * sizeof *p);
@@ -215,28 +218,29 @@ static void load_skills(cx_context_cache *c)
     if (!n) return;
     qsort(list, n, sizeof *list, skill_cmp);
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b,
-                "<skills_instructions>\n## Skills\n"
-                "Skills are instruction files (`SKILL.md`) on this machine for particular kinds "
-                "of work. The ones available now:\n### Available skills\n");
+    cx__buf_puts(&b,
+                 "<skills_instructions>\n## Skills\n"
+                 "Skills are instruction files (`SKILL.md`) on this machine for particular kinds "
+                 "of work. The ones available now:\n### Available skills\n");
     for (size_t i = 0; i < n; i++) {
-        cx_buf_printf(&b, "- %s: %s (file: %s)\n", list[i].name, list[i].description, list[i].path);
+        cx__buf_printf(&b, "- %s: %s (file: %s)\n", list[i].name, list[i].description,
+                       list[i].path);
         free(list[i].name);
         free(list[i].description);
         free(list[i].path);
     }
     free(list);
-    cx_buf_puts(&b, "### Using skills\n"
-                    "- Use a skill when the user names it (`$name` or plainly) or when the task "
-                    "clearly matches its description; a skill applies to the turn it was chosen "
-                    "in.\n"
-                    "- Open its `SKILL.md` and read only as much as you need; resolve relative "
-                    "paths against the skill's folder, and prefer its scripts and templates over "
-                    "writing your own.\n"
-                    "- If a skill is missing or unreadable, say so briefly and carry on without "
-                    "it.\n"
-                    "</skills_instructions>");
-    c->skills_text = cx_buf_steal(&b);
+    cx__buf_puts(&b, "### Using skills\n"
+                     "- Use a skill when the user names it (`$name` or plainly) or when the task "
+                     "clearly matches its description; a skill applies to the turn it was chosen "
+                     "in.\n"
+                     "- Open its `SKILL.md` and read only as much as you need; resolve relative "
+                     "paths against the skill's folder, and prefer its scripts and templates over "
+                     "writing your own.\n"
+                     "- If a skill is missing or unreadable, say so briefly and carry on without "
+                     "it.\n"
+                     "</skills_instructions>");
+    c->skills_text = cx__buf_steal(&b);
 }
 
 /* ---- AGENTS.md ------------------------------------------------------------ */
@@ -267,13 +271,13 @@ static bool read_doc(const char *dir, cx_buf *out, size_t *budget)
     for (int i = 0; i < 2; i++) {
         char *path = NULL;
         if (asprintf(&path, "%s/%s", dir, names[i]) < 0) return false;
-        char *text = cx_fs_slurp(path, *budget, NULL);
+        char *text = cx__fs_slurp(path, *budget, NULL);
         free(path);
         if (text) {
             bool blank = strspn(text, " \t\r\n") == strlen(text);
             if (!blank) {
-                if (out->len) cx_buf_puts(out, "\n\n");
-                cx_buf_puts(out, text);
+                if (out->len) cx__buf_puts(out, "\n\n");
+                cx__buf_puts(out, text);
                 *budget -= strlen(text) < *budget ? strlen(text) : *budget;
             }
             free(text);
@@ -292,7 +296,7 @@ static void load_once(cx_context_cache *c)
     cx_buf global = CX_BUF_INIT, project = CX_BUF_INIT;
     /* project_doc_max_bytes bounds the project docs together (0 turns them off) */
     int64_t limit = PROJECT_DOC_MAX_BYTES;
-    if (c->cfg->root) cx_json_get_int(c->cfg->root, "project_doc_max_bytes", &limit);
+    if (c->cfg->root) cx__json_get_int(c->cfg->root, "project_doc_max_bytes", &limit);
     size_t budget = limit > 0 ? (size_t)limit : 0;
     size_t gbudget = PROJECT_DOC_MAX_BYTES;
     read_doc(c->cfg->codex_home, &global, &gbudget);
@@ -315,49 +319,49 @@ static void load_once(cx_context_cache *c)
     free(walk);
     if (global.len || project.len) {
         cx_buf text = CX_BUF_INIT;
-        cx_buf_printf(&text, "# AGENTS.md instructions for %s\n\n<INSTRUCTIONS>\n", c->cwd);
-        cx_buf_puts(&text, cx_buf_str(&global));
-        if (global.len && project.len) cx_buf_puts(&text, "\n\n--- project-doc ---\n\n");
-        cx_buf_puts(&text, cx_buf_str(&project));
-        c->user_instructions = strdup(cx_buf_str(&text) + strlen("# AGENTS.md instructions for ") +
+        cx__buf_printf(&text, "# AGENTS.md instructions for %s\n\n<INSTRUCTIONS>\n", c->cwd);
+        cx__buf_puts(&text, cx__buf_str(&global));
+        if (global.len && project.len) cx__buf_puts(&text, "\n\n--- project-doc ---\n\n");
+        cx__buf_puts(&text, cx__buf_str(&project));
+        c->user_instructions = strdup(cx__buf_str(&text) + strlen("# AGENTS.md instructions for ") +
                                       strlen(c->cwd) + strlen("\n\n<INSTRUCTIONS>\n"));
-        cx_buf_puts(&text, "\n</INSTRUCTIONS>");
+        cx__buf_puts(&text, "\n</INSTRUCTIONS>");
         c->agents = json_object_new_array();
         json_object *item = json_object_new_object();
-        cx_json_set_str(item, "type", "input_text");
-        cx_json_set_str(item, "text", cx_buf_str(&text));
+        cx__json_set_str(item, "type", "input_text");
+        cx__json_set_str(item, "text", cx__buf_str(&text));
         json_object_array_add(c->agents, item);
-        cx_buf_free(&text);
+        cx__buf_free(&text);
     }
-    cx_buf_free(&global);
-    cx_buf_free(&project);
+    cx__buf_free(&global);
+    cx__buf_free(&project);
 }
 
 static json_object *text_item(const char *text)
 {
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "type", "input_text");
-    cx_json_set_str(o, "text", text);
+    cx__json_set_str(o, "type", "input_text");
+    cx__json_set_str(o, "text", text);
     return o;
 }
 
 static json_object *message(const char *role, json_object *content)
 {
     json_object *m = json_object_new_object();
-    cx_json_set_str(m, "type", "message");
-    cx_json_set_str(m, "role", role);
-    cx_json_set(m, "content", content);
+    cx__json_set_str(m, "type", "message");
+    cx__json_set_str(m, "role", role);
+    cx__json_set(m, "content", content);
     return m;
 }
 
-json_object *cx_context_developer_message(cx_context_cache *c, const cx_context_request_opts *o)
+json_object *cx__context_developer_message(cx_context_cache *c, const cx_context_request_opts *o)
 {
     load_once(c);
     json_object *content = json_object_new_array();
     cx_buf b = CX_BUF_INIT;
     permissions_text(c->cfg, &b);
-    json_object_array_add(content, text_item(cx_buf_str(&b)));
-    cx_buf_free(&b);
+    json_object_array_add(content, text_item(cx__buf_str(&b)));
+    cx__buf_free(&b);
     if (o && o->collaboration_mode)
         json_object_array_add(content, text_item(!strcmp(o->collaboration_mode, "plan")
                                                      ? cx__prompt_collab_plan
@@ -403,14 +407,14 @@ static void environment_text(cx_context_cache *c, const cx_context_request_opts 
     localtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%d", &tm);
     timezone_name(tz, sizeof tz);
-    cx_buf_printf(b,
-                  "<environment_context>\n  <cwd>%s</cwd>\n  <shell>%s</shell>\n"
-                  "  <current_date>%s</current_date>\n  <timezone>%s</timezone>\n"
-                  "</environment_context>",
-                  c->cwd, base, date, tz);
+    cx__buf_printf(b,
+                   "<environment_context>\n  <cwd>%s</cwd>\n  <shell>%s</shell>\n"
+                   "  <current_date>%s</current_date>\n  <timezone>%s</timezone>\n"
+                   "</environment_context>",
+                   c->cwd, base, date, tz);
 }
 
-json_object *cx_context_user_message(cx_context_cache *c, const cx_context_request_opts *o)
+json_object *cx__context_user_message(cx_context_cache *c, const cx_context_request_opts *o)
 {
     load_once(c);
     json_object *content = json_object_new_array();
@@ -419,66 +423,66 @@ json_object *cx_context_user_message(cx_context_cache *c, const cx_context_reque
         json_object_array_add(content, json_object_get(json_object_array_get_idx(c->agents, i)));
     cx_buf b = CX_BUF_INIT;
     environment_text(c, o, &b);
-    json_object_array_add(content, text_item(cx_buf_str(&b)));
-    cx_buf_free(&b);
+    json_object_array_add(content, text_item(cx__buf_str(&b)));
+    cx__buf_free(&b);
     return message("user", content);
 }
 
-json_object *cx_context_environment_message(cx_context_cache *c, const cx_context_request_opts *o)
+json_object *cx__context_environment_message(cx_context_cache *c, const cx_context_request_opts *o)
 {
     cx_buf b = CX_BUF_INIT;
     environment_text(c, o, &b);
     json_object *content = json_object_new_array();
-    json_object_array_add(content, text_item(cx_buf_str(&b)));
-    cx_buf_free(&b);
+    json_object_array_add(content, text_item(cx__buf_str(&b)));
+    cx__buf_free(&b);
     return message("user", content);
 }
 
-json_object *cx_context_permissions_message(cx_context_cache *c)
+json_object *cx__context_permissions_message(cx_context_cache *c)
 {
     cx_buf b = CX_BUF_INIT;
     permissions_text(c->cfg, &b);
     json_object *content = json_object_new_array();
-    json_object_array_add(content, text_item(cx_buf_str(&b)));
-    cx_buf_free(&b);
+    json_object_array_add(content, text_item(cx__buf_str(&b)));
+    cx__buf_free(&b);
     return message("developer", content);
 }
 
-json_object *cx_context_model_switch_message(cx_context_cache *c, const char *model,
-                                             bool permissions)
+json_object *cx__context_model_switch_message(cx_context_cache *c, const char *model,
+                                              bool permissions)
 {
     cx_error err;
-    char *text = cx_context_base_instructions(c, model, NULL, &err);
+    char *text = cx__context_base_instructions(c, model, NULL, &err);
     if (!text || !*text) {
         free(text);
         return NULL;
     }
     cx_buf b = CX_BUF_INIT;
     /* upstream's wording: the model reads it, so it is a protocol string */
-    cx_buf_printf(&b,
-                  "<model_switch>\nThe user was previously using a different model. Please "
-                  "continue the conversation according to the following instructions:\n\n%s\n"
-                  "</model_switch>",
-                  text);
+    cx__buf_printf(&b,
+                   "<model_switch>\nThe user was previously using a different model. Please "
+                   "continue the conversation according to the following instructions:\n\n%s\n"
+                   "</model_switch>",
+                   text);
     free(text);
     json_object *content = json_object_new_array();
-    json_object_array_add(content, text_item(cx_buf_str(&b)));
-    cx_buf_reset(&b);
+    json_object_array_add(content, text_item(cx__buf_str(&b)));
+    cx__buf_reset(&b);
     if (permissions) {
         permissions_text(c->cfg, &b);
-        json_object_array_add(content, text_item(cx_buf_str(&b)));
+        json_object_array_add(content, text_item(cx__buf_str(&b)));
     }
-    cx_buf_free(&b);
+    cx__buf_free(&b);
     return message("developer", content);
 }
 
-const char *cx_context_user_instructions(cx_context_cache *c)
+const char *cx__context_user_instructions(cx_context_cache *c)
 {
     load_once(c);
     return c->user_instructions;
 }
 
-void cx_context_timezone(char *out, size_t size)
+void cx__context_timezone(char *out, size_t size)
 {
     timezone_name(out, size);
 }
@@ -488,7 +492,7 @@ static char *git_head(const char *root)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/.git/HEAD", root) < 0) return NULL;
-    char *head = cx_fs_slurp(path, 4096, NULL);
+    char *head = cx__fs_slurp(path, 4096, NULL);
     free(path);
     if (!head) return NULL;
     head[strcspn(head, "\r\n")] = '\0';
@@ -496,11 +500,11 @@ static char *git_head(const char *root)
     const char *ref = head + 5;
     char *hash = NULL;
     if (asprintf(&path, "%s/.git/%s", root, ref) >= 0) {
-        hash = cx_fs_slurp(path, 256, NULL);
+        hash = cx__fs_slurp(path, 256, NULL);
         free(path);
     }
     if (!hash && asprintf(&path, "%s/.git/packed-refs", root) >= 0) {
-        char *packed = cx_fs_slurp(path, 1 << 24, NULL);
+        char *packed = cx__fs_slurp(path, 1 << 24, NULL);
         free(path);
         for (char *line = packed ? strtok(packed, "\n") : NULL; line; line = strtok(NULL, "\n")) {
             char *sp = strchr(line, ' ');
@@ -535,28 +539,28 @@ static bool git_has_changes(const char *root)
     cx_proc_run_opts r = {
         .timeout_ms = 10000, .drain_ms = -1, .on_output = saw_output, .user = &any};
     cx_proc_result res;
-    if (cx_proc_run(&o, &r, &res, NULL, NULL) != 0) return false;
+    if (cx__proc_run(&o, &r, &res, NULL, NULL) != 0) return false;
     return any && !res.timed_out && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0;
 }
 
-char *cx_context_turn_metadata(cx_context_cache *c, const char *turn_id)
+char *cx__context_turn_metadata(cx_context_cache *c, const char *turn_id)
 {
     load_once(c);
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "turn_id", turn_id);
+    cx__json_set_str(o, "turn_id", turn_id);
     if (c->git_root) {
         char *head = git_head(c->git_root);
         json_object *ws = json_object_new_object();
         json_object *w = json_object_new_object();
-        if (head) cx_json_set_str(w, "latest_git_commit_hash", head);
-        cx_json_set(w, "has_changes", json_object_new_boolean(git_has_changes(c->git_root)));
-        cx_json_set(ws, c->git_root, w);
-        cx_json_set(o, "workspaces", ws);
+        if (head) cx__json_set_str(w, "latest_git_commit_hash", head);
+        cx__json_set(w, "has_changes", json_object_new_boolean(git_has_changes(c->git_root)));
+        cx__json_set(ws, c->git_root, w);
+        cx__json_set(o, "workspaces", ws);
         free(head);
     }
     const char *sb = c->cfg->sandbox_mode ? c->cfg->sandbox_mode : "read-only";
-    cx_json_set_str(o, "sandbox", !strcmp(sb, "danger-full-access") ? "none" : "seccomp");
-    char *s = cx_json_to_string(o);
+    cx__json_set_str(o, "sandbox", !strcmp(sb, "danger-full-access") ? "none" : "seccomp");
+    char *s = cx__json_to_string(o);
     json_object_put(o);
     return s;
 }
@@ -566,7 +570,7 @@ static char *git_branch(const char *root)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/.git/HEAD", root) < 0) return NULL;
-    char *head = cx_fs_slurp(path, 4096, NULL);
+    char *head = cx__fs_slurp(path, 4096, NULL);
     free(path);
     char *branch = NULL;
     if (head && !strncmp(head, "ref: refs/heads/", 16)) {
@@ -577,14 +581,14 @@ static char *git_branch(const char *root)
     return branch;
 }
 
-json_object *cx_context_git_info(cx_context_cache *c)
+json_object *cx__context_git_info(cx_context_cache *c)
 {
     load_once(c);
     if (!c->git_root) return NULL;
     json_object *o = json_object_new_object();
     char *head = git_head(c->git_root), *branch = git_branch(c->git_root);
-    if (head) cx_json_set_str(o, "commit_hash", head);
-    if (branch) cx_json_set_str(o, "branch", branch);
+    if (head) cx__json_set_str(o, "commit_hash", head);
+    if (branch) cx__json_set_str(o, "branch", branch);
     free(head);
     free(branch);
     return o;

@@ -33,13 +33,13 @@ typedef struct cx_model_facts {
 } cx_model_facts;
 
 /* The facts of model; never NULL (unknown models get safe defaults). */
-const cx_model_facts *cx_context_model_facts(const char *model);
+const cx_model_facts *cx__context_model_facts(const char *model);
 /* The whole catalogue (static storage); returns the number of entries. */
-size_t cx_context_model_catalog(const cx_model_facts **out);
+size_t cx__context_model_catalog(const cx_model_facts **out);
 /* The window reported as usable (model_context_window: 95%). */
-int64_t cx_model_facts_usable_window(const cx_model_facts *f);
+int64_t cx__model_facts_usable_window(const cx_model_facts *f);
 /* The default auto-compaction threshold (90% of the window). */
-int64_t cx_model_facts_auto_compact_limit(const cx_model_facts *f);
+int64_t cx__model_facts_auto_compact_limit(const cx_model_facts *f);
 
 typedef struct cx_context_request_opts {
     const char *collaboration_mode; /* NULL (exec: no block), "default" or "plan" */
@@ -47,39 +47,39 @@ typedef struct cx_context_request_opts {
 } cx_context_request_opts;
 
 /* cfg borrowed; cwd copied. Nothing is read until first needed. */
-cx_context_cache *cx_context_cache_new(const cx_config *cfg, const char *cwd);
-void cx_context_cache_free(cx_context_cache *c);
+cx_context_cache *cx__context_cache_new(const cx_config *cfg, const char *cwd);
+void cx__context_cache_free(cx_context_cache *c);
 
 /* New string: override, else config base_instructions, else the content of
  * model_instructions_file, else our default text. NULL + err on a missing file. */
-char *cx_context_base_instructions(cx_context_cache *c, const char *model, const char *override,
-                                   cx_error *err);
-void cx_context_model_info(const char *model, cx_model_info *out);
+char *cx__context_base_instructions(cx_context_cache *c, const char *model, const char *override,
+                                    cx_error *err);
+void cx__context_model_info(const char *model, cx_model_info *out);
 /* New developer message item. */
-json_object *cx_context_developer_message(cx_context_cache *c, const cx_context_request_opts *o);
+json_object *cx__context_developer_message(cx_context_cache *c, const cx_context_request_opts *o);
 /* New contextual user message item (AGENTS.md blocks, then <environment_context>). */
-json_object *cx_context_user_message(cx_context_cache *c, const cx_context_request_opts *o);
+json_object *cx__context_user_message(cx_context_cache *c, const cx_context_request_opts *o);
 /* New user message holding <environment_context> alone (a resumed session
  * whose cwd changed). */
-json_object *cx_context_environment_message(cx_context_cache *c, const cx_context_request_opts *o);
+json_object *cx__context_environment_message(cx_context_cache *c, const cx_context_request_opts *o);
 /* New developer message holding the permissions block alone (sandbox or
  * approval changed since the session's last turn). */
-json_object *cx_context_permissions_message(cx_context_cache *c);
+json_object *cx__context_permissions_message(cx_context_cache *c);
 /* New developer message for a resumed session whose model changed: a
  * <model_switch> section carrying `model`'s instructions, then the
  * permissions block when `permissions` (both changed). NULL when the
  * instructions are empty or cannot be read (a missing instructions file:
  * the turn itself reports that). */
-json_object *cx_context_model_switch_message(cx_context_cache *c, const char *model,
-                                             bool permissions);
+json_object *cx__context_model_switch_message(cx_context_cache *c, const char *model,
+                                              bool permissions);
 /* The AGENTS.md texts as loaded (turn_context.user_instructions), borrowed;
  * NULL when there is none. */
-const char *cx_context_user_instructions(cx_context_cache *c);
+const char *cx__context_user_instructions(cx_context_cache *c);
 /* The IANA name of the local time zone. */
-void cx_context_timezone(char *out, size_t size);
+void cx__context_timezone(char *out, size_t size);
 /* New {"commit_hash","branch"} of cwd's repository, or NULL outside one. */
-json_object *cx_context_git_info(cx_context_cache *c);
+json_object *cx__context_git_info(cx_context_cache *c);
 /* New compact JSON for x-codex-turn-metadata. */
-char *cx_context_turn_metadata(cx_context_cache *c, const char *turn_id);
+char *cx__context_turn_metadata(cx_context_cache *c, const char *turn_id);
 
 #endif

@@ -59,7 +59,7 @@ static char *user_shell(void)
 void cx_agent_global_init(const cx_config *cfg)
 {
     const char *url = cfg && cfg->provider.base_url ? cfg->provider.base_url : "https://";
-    cx_http_global_init(strncmp(url, "http://", 7) != 0);
+    cx__http_global_init(strncmp(url, "http://", 7) != 0);
 }
 
 cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
@@ -87,30 +87,30 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
     a->collab_mode = o->mode == CX_MODE_INTERACTIVE ? strdup("default") : NULL;
     a->on_event = o->on_event;
     a->event_user = o->event_user;
-    a->history = o->initial_history ? cx_json_copy(o->initial_history) : json_object_new_array();
-    a->http = cx_http_client_new();
+    a->history = o->initial_history ? cx__json_copy(o->initial_history) : json_object_new_array();
+    a->http = cx__http_client_new();
     a->originator = o->mode == CX_MODE_INTERACTIVE ? "codex-tui" : "codex_exec";
     if (o->originator && (a->own_originator = strdup(o->originator)))
         a->originator = a->own_originator;
     a->user_agent =
-        cx_request_user_agent(a->originator, o->client_name                   ? o->client_name
-                                             : o->mode == CX_MODE_INTERACTIVE ? "codex-tui"
-                                                                              : "codex-exec");
-    a->output_schema = o->output_schema ? cx_json_copy(o->output_schema) : NULL;
+        cx__request_user_agent(a->originator, o->client_name                   ? o->client_name
+                                              : o->mode == CX_MODE_INTERACTIVE ? "codex-tui"
+                                                                               : "codex-exec");
+    a->output_schema = o->output_schema ? cx__json_copy(o->output_schema) : NULL;
     if (o->session_id)
         snprintf(a->session_id, sizeof a->session_id, "%s", o->session_id);
     else
-        cx_uuid7(a->session_id);
-    cx_rollout_timestamp(a->created);
+        cx__uuid7(a->session_id);
+    cx__rollout_timestamp(a->created);
     if (!a->cwd) {
         cx_error_set(err, CX_EIO, "cannot resolve the working directory");
         cx_agent_free(a);
         return NULL;
     }
-    a->ctx = cx_context_cache_new(a->cfg, a->cwd);
-    a->toolset = cx_toolset_new(a->cfg, a->cwd, o->mode == CX_MODE_SUBAGENT, o->ask_user,
-                                o->ask_user_data, o->tools);
-    a->tools = a->toolset ? cx_toolset_registry(a->toolset) : NULL;
+    a->ctx = cx__context_cache_new(a->cfg, a->cwd);
+    a->toolset = cx__toolset_new(a->cfg, a->cwd, o->mode == CX_MODE_SUBAGENT, o->ask_user,
+                                 o->ask_user_data, o->tools);
+    a->tools = a->toolset ? cx__toolset_registry(a->toolset) : NULL;
     if (!a->shell || !a->model || !a->history || !a->http || !a->user_agent || !a->tools ||
         (o->output_schema && !a->output_schema) || !a->ctx) {
         cx_error_set(err, CX_ENOMEM, "out of memory");
@@ -123,7 +123,7 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
             return NULL;
         }
     } else if (o->persist) {
-        a->rollout = cx_rollout_new(a->cfg->codex_home, a->session_id, time(NULL));
+        a->rollout = cx__rollout_new(a->cfg->codex_home, a->session_id, time(NULL));
         if (!a->rollout) {
             cx_error_set(err, CX_ENOMEM, "out of memory");
             cx_agent_free(a);
@@ -136,13 +136,13 @@ cx_agent *cx_agent_new(const cx_agent_options *o, cx_error *err)
 void cx_agent_free(cx_agent *a)
 {
     if (!a) return;
-    cx_toolset_free(a->toolset);
-    cx_http_client_free(a->http);
-    cx_context_cache_free(a->ctx);
+    cx__toolset_free(a->toolset);
+    cx__http_client_free(a->http);
+    cx__context_cache_free(a->ctx);
     json_object_put(a->history);
     json_object_put(a->pending_ctx);
-    cx_rollout_free(a->rollout);
-    cx_buf_free(&a->hist_json);
+    cx__rollout_free(a->rollout);
+    cx__buf_free(&a->hist_json);
     for (size_t i = 0; i < a->n_steer; i++)
         free(a->steer[i]);
     free(a->steer);
@@ -229,48 +229,48 @@ typedef struct sample_state {
  * exec item carries its own id beside it, as upstream's does). */
 static void emit_web_search(cx_agent *a, const json_object *item, bool done)
 {
-    const char *raw_id = cx_json_get_str(item, "id");
-    json_object *action = done ? cx_json_get(item, "action") : NULL;
-    const char *query = cx_json_get_str(action, "query");
-    if (!query) query = cx_json_get_str(action, "url");
+    const char *raw_id = cx__json_get_str(item, "id");
+    json_object *action = done ? cx__json_get(item, "action") : NULL;
+    const char *query = cx__json_get_str(action, "query");
+    if (!query) query = cx__json_get_str(action, "url");
     json_object *d = json_object_new_object();
-    cx_json_set_str(d, "type", "web_search");
-    cx_json_set_str(d, "call_id", raw_id ? raw_id : "");
-    cx_json_set_str(d, "id", raw_id ? raw_id : "");
-    cx_json_set_str(d, "query", query ? query : "");
+    cx__json_set_str(d, "type", "web_search");
+    cx__json_set_str(d, "call_id", raw_id ? raw_id : "");
+    cx__json_set_str(d, "id", raw_id ? raw_id : "");
+    cx__json_set_str(d, "query", query ? query : "");
     if (action) {
-        cx_json_set(d, "action", json_object_get(action));
+        cx__json_set(d, "action", json_object_get(action));
     } else {
         json_object *other = json_object_new_object();
-        cx_json_set_str(other, "type", "other");
-        cx_json_set(d, "action", other);
+        cx__json_set_str(other, "type", "other");
+        cx__json_set(d, "action", other);
     }
     emit(a, done ? CX_EV_ITEM_COMPLETED : CX_EV_ITEM_STARTED, d);
 }
 
 static bool is_web_search_call(const json_object *item)
 {
-    const char *t = cx_json_get_str(item, "type");
+    const char *t = cx__json_get_str(item, "type");
     return t && !strcmp(t, "web_search_call");
 }
 
 static int on_stream_event(void *user, const json_object *ev)
 {
     sample_state *s = user;
-    const char *type = cx_json_get_str(ev, "type");
+    const char *type = cx__json_get_str(ev, "type");
     if (!type) return 0;
     if (!strcmp(type, "response.output_text.delta")) {
         /* Thousands of these arrive per answer: refill one object rather than
          * building a new one per delta (events are borrowed by subscribers). */
-        const char *item_id = cx_json_get_str(ev, "item_id");
-        const char *delta = cx_json_get_str(ev, "delta");
+        const char *item_id = cx__json_get_str(ev, "item_id");
+        const char *delta = cx__json_get_str(ev, "delta");
         if (!s->delta) {
             s->delta = json_object_new_object();
-            cx_json_set(s->delta, "item_id", json_object_new_string(""));
-            cx_json_set(s->delta, "delta", json_object_new_string(""));
+            cx__json_set(s->delta, "item_id", json_object_new_string(""));
+            cx__json_set(s->delta, "delta", json_object_new_string(""));
         }
-        json_object_set_string(cx_json_get(s->delta, "item_id"), item_id ? item_id : "");
-        json_object_set_string(cx_json_get(s->delta, "delta"), delta ? delta : "");
+        json_object_set_string(cx__json_get(s->delta, "item_id"), item_id ? item_id : "");
+        json_object_set_string(cx__json_get(s->delta, "delta"), delta ? delta : "");
         if (s->a->on_event) {
             cx_event e = {CX_EV_TEXT_DELTA, s->delta};
             s->a->on_event(s->a->event_user, &e);
@@ -278,14 +278,14 @@ static int on_stream_event(void *user, const json_object *ev)
     } else if (!strcmp(type, "response.reasoning_summary_text.delta") ||
                !strcmp(type, "response.reasoning_text.delta")) {
         json_object *d = json_object_new_object();
-        cx_json_set_str(d, "item_id", cx_json_get_str(ev, "item_id"));
-        cx_json_set_str(d, "delta", cx_json_get_str(ev, "delta"));
+        cx__json_set_str(d, "item_id", cx__json_get_str(ev, "item_id"));
+        cx__json_set_str(d, "delta", cx__json_get_str(ev, "delta"));
         emit(s->a, CX_EV_REASONING_DELTA, d);
     } else if (!strcmp(type, "response.output_item.added")) {
-        json_object *item = cx_json_get(ev, "item");
+        json_object *item = cx__json_get(ev, "item");
         if (is_web_search_call(item)) emit_web_search(s->a, item, false);
     } else if (!strcmp(type, "response.output_item.done")) {
-        json_object *item = cx_json_get(ev, "item");
+        json_object *item = cx__json_get(ev, "item");
         if (!item) return 0;
         if (is_web_search_call(item)) emit_web_search(s->a, item, true);
         json_object *canon = cx_item_from_model(item);
@@ -298,18 +298,18 @@ static int on_stream_event(void *user, const json_object *ev)
 static void add_usage(cx_usage *u, const json_object *usage)
 {
     int64_t v;
-    if (cx_json_get_int(usage, "input_tokens", &v)) u->input_tokens += v;
-    if (cx_json_get_int(usage, "output_tokens", &v)) u->output_tokens += v;
-    if (cx_json_get_int(usage, "total_tokens", &v)) u->total_tokens += v;
-    if (cx_json_get_int(cx_json_get(usage, "input_tokens_details"), "cached_tokens", &v))
+    if (cx__json_get_int(usage, "input_tokens", &v)) u->input_tokens += v;
+    if (cx__json_get_int(usage, "output_tokens", &v)) u->output_tokens += v;
+    if (cx__json_get_int(usage, "total_tokens", &v)) u->total_tokens += v;
+    if (cx__json_get_int(cx__json_get(usage, "input_tokens_details"), "cached_tokens", &v))
         u->cached_input_tokens += v;
-    if (cx_json_get_int(cx_json_get(usage, "output_tokens_details"), "reasoning_tokens", &v))
+    if (cx__json_get_int(cx__json_get(usage, "output_tokens_details"), "reasoning_tokens", &v))
         u->reasoning_output_tokens += v;
 }
 
 void cx__agent_history_changed(cx_agent *a)
 {
-    cx_buf_reset(&a->hist_json);
+    cx__buf_reset(&a->hist_json);
     a->hist_n = 0;
 }
 
@@ -321,11 +321,11 @@ static int sync_history_json(cx_agent *a)
     size_t n = json_object_array_length(a->history);
     if (a->hist_n > n) cx__agent_history_changed(a);
     for (size_t i = a->hist_n; i < n; i++) {
-        if (a->hist_json.len) cx_buf_putc(&a->hist_json, ',');
-        cx_json_dump(json_object_array_get_idx(a->history, i), &a->hist_json);
+        if (a->hist_json.len) cx__buf_putc(&a->hist_json, ',');
+        cx__json_dump(json_object_array_get_idx(a->history, i), &a->hist_json);
     }
     a->hist_n = n;
-    return cx_buf_failed(&a->hist_json) ? CX_ENOMEM : 0;
+    return cx__buf_failed(&a->hist_json) ? CX_ENOMEM : 0;
 }
 
 /* The request input before the history: fresh context items unless the
@@ -344,17 +344,17 @@ static void on_model_retry(void *user, const cx_model_retry *r)
         s->items = json_object_new_array();
     }
     json_object *d = json_object_new_object();
-    cx_json_set(d, "attempt", json_object_new_int(r->attempt));
-    cx_json_set(d, "max", json_object_new_int(r->max));
-    cx_json_set(d, "delay_ms", json_object_new_int64(r->delay_ms));
-    cx_json_set_str(d, "kind", r->stream ? "stream" : "request");
-    cx_json_set_str(d, "message", r->message);
+    cx__json_set(d, "attempt", json_object_new_int(r->attempt));
+    cx__json_set(d, "max", json_object_new_int(r->max));
+    cx__json_set(d, "delay_ms", json_object_new_int64(r->delay_ms));
+    cx__json_set_str(d, "kind", r->stream ? "stream" : "request");
+    cx__json_set_str(d, "message", r->message);
     emit(s->a, CX_EV_RETRY, d);
 }
 
 char *cx__agent_instructions(cx_agent *a, cx_error *err)
 {
-    return cx_context_base_instructions(a->ctx, a->model, a->base_override, err);
+    return cx__context_base_instructions(a->ctx, a->model, a->base_override, err);
 }
 
 /* Sends one request (with stream retries) and returns its output items. */
@@ -364,7 +364,7 @@ int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *
 {
     const cx_provider *p = &a->cfg->provider;
     cx_model_info info;
-    cx_context_model_info(a->model, &info);
+    cx__context_model_info(a->model, &info);
     char *instructions = cx__agent_instructions(a, err);
     if (!instructions) return err ? err->code : CX_ECONFIG;
     json_object *input = json_object_get((json_object *)input_in);
@@ -393,7 +393,7 @@ int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *
         .output_schema = a->output_schema,
     };
     cx_buf body = CX_BUF_INIT;
-    int rc = cx_request_body(&bo, &body);
+    int rc = cx__request_body(&bo, &body);
     free(instructions);
     json_object_put(input);
     json_object_put(tools);
@@ -405,11 +405,11 @@ int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *
         .turn_metadata = turn_metadata,
         .subagent = a->subagent_header,
     };
-    char **headers = rc ? NULL : cx_request_headers(&ho);
-    char *url = cx_request_url(p, "/responses");
+    char **headers = rc ? NULL : cx__request_headers(&ho);
+    char *url = cx__request_url(p, "/responses");
     if (rc || !headers || !url) {
-        cx_buf_free(&body);
-        cx_request_headers_free(headers);
+        cx__buf_free(&body);
+        cx__request_headers_free(headers);
         free(url);
         return cx_error_set(err, CX_ENOMEM, "out of memory building the request");
     }
@@ -432,7 +432,7 @@ int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *
         .retry_user = &st,
     };
     cx_model_stream_result res = {0};
-    rc = cx_model_sample(a->http, &req, &mo, on_stream_event, &st, &res, err);
+    rc = cx__model_sample(a->http, &req, &mo, on_stream_event, &st, &res, err);
     json_object_put(st.delta);
     if (rc == 0) {
         if (usage_out) *usage_out = (cx_usage){0};
@@ -444,10 +444,10 @@ int cx__agent_sample(cx_agent *a, const char *turn_metadata, const json_object *
     } else {
         json_object_put(st.items);
     }
-    cx_model_stream_result_clear(&res);
+    cx__model_stream_result_clear(&res);
     if (atomic_load(&a->cancel) && rc) rc = cx_error_set(err, CX_ECANCELED, "turn interrupted");
-    cx_buf_free(&body);
-    cx_request_headers_free(headers);
+    cx__buf_free(&body);
+    cx__request_headers_free(headers);
     free(url);
     return rc;
 }
@@ -470,9 +470,9 @@ static int sample(cx_agent *a, const char *turn_metadata, json_object **items_ou
 static void rec_text_event(cx_agent *a, const char *type, const char *key, const char *text)
 {
     json_object *p = json_object_new_object();
-    cx_json_set_str(p, "type", type);
-    cx_json_set_str(p, key, text);
-    if (!strcmp(type, "agent_message")) cx_json_set(p, "phase", NULL);
+    cx__json_set_str(p, "type", type);
+    cx__json_set_str(p, key, text);
+    if (!strcmp(type, "agent_message")) cx__json_set(p, "phase", NULL);
     cx__rec_event(a, p);
 }
 
@@ -483,39 +483,39 @@ static void emit_response_items(cx_agent *a, const json_object *items)
     size_t n = json_object_array_length(items);
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(items, i);
-        const char *type = cx_json_get_str(it, "type");
+        const char *type = cx__json_get_str(it, "type");
         if (!type) {
             cx__rec_item(a, it);
             continue;
         }
-        if (!strcmp(type, "message") && cx_json_get_str(it, "role") &&
-            !strcmp(cx_json_get_str(it, "role"), "assistant")) {
+        if (!strcmp(type, "message") && cx__json_get_str(it, "role") &&
+            !strcmp(cx__json_get_str(it, "role"), "assistant")) {
             char *text = cx_item_message_text(it);
             rec_text_event(a, "agent_message", "message", text ? text : "");
             json_object *d = json_object_new_object();
-            cx_json_set_str(d, "type", "agent_message");
-            cx_json_set_str(d, "text", text ? text : "");
+            cx__json_set_str(d, "type", "agent_message");
+            cx__json_set_str(d, "text", text ? text : "");
             emit(a, CX_EV_ITEM_COMPLETED, d);
             free(a->last_message);
             a->last_message = text;
         } else if (!strcmp(type, "reasoning")) {
-            json_object *summary = cx_json_get(it, "summary");
+            json_object *summary = cx__json_get(it, "summary");
             cx_buf b = CX_BUF_INIT;
             size_t m = summary ? json_object_array_length(summary) : 0;
             for (size_t k = 0; k < m; k++) {
-                const char *t = cx_json_get_str(json_object_array_get_idx(summary, k), "text");
+                const char *t = cx__json_get_str(json_object_array_get_idx(summary, k), "text");
                 if (!t) continue;
                 rec_text_event(a, "agent_reasoning", "text", t);
-                if (b.len) cx_buf_putc(&b, '\n');
-                cx_buf_puts(&b, t);
+                if (b.len) cx__buf_putc(&b, '\n');
+                cx__buf_puts(&b, t);
             }
             if (b.len) {
                 json_object *d = json_object_new_object();
-                cx_json_set_str(d, "type", "reasoning");
-                cx_json_set_str(d, "text", cx_buf_str(&b));
+                cx__json_set_str(d, "type", "reasoning");
+                cx__json_set_str(d, "text", cx__buf_str(&b));
                 emit(a, CX_EV_ITEM_COMPLETED, d);
             }
-            cx_buf_free(&b);
+            cx__buf_free(&b);
         }
         cx__rec_item(a, it);
     }
@@ -524,14 +524,14 @@ static void emit_response_items(cx_agent *a, const json_object *items)
 static void rec_task_event(cx_agent *a, const char *type, const char *turn_id, bool complete)
 {
     json_object *p = json_object_new_object();
-    cx_json_set_str(p, "type", type);
-    cx_json_set_str(p, "turn_id", turn_id);
+    cx__json_set_str(p, "type", type);
+    cx__json_set_str(p, "turn_id", turn_id);
     if (complete) {
-        cx_json_set(p, "last_agent_message", cx_json_string(a->last_message));
+        cx__json_set(p, "last_agent_message", cx__json_string(a->last_message));
     } else {
-        int64_t window = cx_model_facts_usable_window(cx_context_model_facts(a->model));
-        cx_json_set(p, "model_context_window", json_object_new_int64(window));
-        cx_json_set_str(p, "collaboration_mode_kind", a->collab_mode ? a->collab_mode : "default");
+        int64_t window = cx__model_facts_usable_window(cx__context_model_facts(a->model));
+        cx__json_set(p, "model_context_window", json_object_new_int64(window));
+        cx__json_set_str(p, "collaboration_mode_kind", a->collab_mode ? a->collab_mode : "default");
     }
     cx__rec_event(a, p);
 }
@@ -592,7 +592,7 @@ int cx_agent_compact(cx_agent *a, cx_error *err)
     cx_error_clear(err);
     atomic_store(&a->cancel, false);
     char turn_id[CX_UUID_STRLEN + 1];
-    cx_uuid7(turn_id);
+    cx__uuid7(turn_id);
     int rc = begin_task(a, turn_id, err);
     if (rc == 0) {
         cx__rec_token_count(a);
@@ -617,11 +617,11 @@ static json_object *user_message(const char *text, const json_object *before)
     if (!n) return m;
     json_object *content = json_object_new_array();
     for (size_t i = 0; i < n; i++)
-        json_object_array_add(content, cx_json_copy(json_object_array_get_idx(before, i)));
-    json_object *old = cx_json_get(m, "content");
+        json_object_array_add(content, cx__json_copy(json_object_array_get_idx(before, i)));
+    json_object *old = cx__json_get(m, "content");
     for (size_t i = 0; old && i < json_object_array_length(old); i++)
         json_object_array_add(content, json_object_get(json_object_array_get_idx(old, i)));
-    cx_json_set(m, "content", content);
+    cx__json_set(m, "content", content);
     return m;
 }
 
@@ -635,29 +635,29 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
     free(a->last_message);
     a->last_message = NULL;
     char turn_id[CX_UUID_STRLEN + 1];
-    cx_uuid7(turn_id);
+    cx__uuid7(turn_id);
     /* upstream says it as the session resumes, before the turn starts */
     if (a->resume_warning) {
         json_object *w = json_object_new_object();
-        cx_json_set_str(w, "message", a->resume_warning);
+        cx__json_set_str(w, "message", a->resume_warning);
         emit(a, CX_EV_WARNING, w);
         free(a->resume_warning);
         a->resume_warning = NULL;
     }
     json_object *d = json_object_new_object();
-    cx_json_set_str(d, "turn_id", turn_id);
-    if (user_text) cx_json_set_str(d, "user_text", user_text);
+    cx__json_set_str(d, "turn_id", turn_id);
+    if (user_text) cx__json_set_str(d, "user_text", user_text);
     emit(a, CX_EV_TURN_STARTED, d);
-    cx_toolset_turn_started(a->toolset);
-    if (!a->warned && cx_toolset_warning(a->toolset)) {
+    cx__toolset_turn_started(a->toolset);
+    if (!a->warned && cx__toolset_warning(a->toolset)) {
         a->warned = true;
         json_object *w = json_object_new_object();
-        cx_json_set_str(w, "message", cx_toolset_warning(a->toolset));
+        cx__json_set_str(w, "message", cx__toolset_warning(a->toolset));
         emit(a, CX_EV_WARNING, w);
     }
 
     /* Git facts are gathered once per turn, as upstream does. */
-    char *metadata = cx_context_turn_metadata(a->ctx, turn_id);
+    char *metadata = cx__context_turn_metadata(a->ctx, turn_id);
     int rc = begin_task(a, turn_id, err);
     /* pre-turn compaction: the last response (maybe of an earlier process)
      * already filled the window */
@@ -671,11 +671,11 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
             json_object_array_add(a->history, item);
             cx__rec_item(a, item);
             json_object *um = json_object_new_object();
-            cx_json_set_str(um, "type", "user_message");
-            cx_json_set_str(um, "message", user_text);
-            cx_json_set(um, "images", json_object_new_array());
-            cx_json_set(um, "local_images", json_object_new_array());
-            cx_json_set(um, "text_elements", json_object_new_array());
+            cx__json_set_str(um, "type", "user_message");
+            cx__json_set_str(um, "message", user_text);
+            cx__json_set(um, "images", json_object_new_array());
+            cx__json_set(um, "local_images", json_object_new_array());
+            cx__json_set(um, "text_elements", json_object_new_array());
             cx__rec_event(a, um);
         }
     }
@@ -698,7 +698,7 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
             break;
         }
         json_object *d2 = json_object_new_object();
-        cx_json_set_str(d2, "phase", after_tools ? "tool_results" : "request");
+        cx__json_set_str(d2, "phase", after_tools ? "tool_results" : "request");
         emit(a, CX_EV_SAMPLING, d2);
         json_object *items = NULL;
         cx__rec_token_count(a);
@@ -723,7 +723,7 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
                 cx__rec_item(a, r);
             }
             json_object *follow = json_object_new_array();
-            cx_toolset_followups(a->toolset, items, results, follow);
+            cx__toolset_followups(a->toolset, items, results, follow);
             for (size_t i = 0; i < json_object_array_length(follow); i++) {
                 json_object *f = json_object_array_get_idx(follow, i);
                 json_object_array_add(a->history, json_object_get(f));
@@ -750,17 +750,17 @@ int cx_agent_run_turn_content(cx_agent *a, const char *user_text, const json_obj
     rec_task_event(a, "task_complete", turn_id, true);
 
     json_object *done = json_object_new_object();
-    cx_json_set_str(done, "turn_id", turn_id);
+    cx__json_set_str(done, "turn_id", turn_id);
     if (rc == 0) {
         /* cumulative over the session, resumed turns included (as upstream) */
-        cx_json_set(done, "usage", cx__usage_json(&a->usage));
-        cx_json_set_str(done, "last_message", a->last_message);
+        cx__json_set(done, "usage", cx__usage_json(&a->usage));
+        cx__json_set_str(done, "last_message", a->last_message);
         emit(a, CX_EV_TURN_COMPLETED, done);
     } else if (rc == CX_ECANCELED) {
-        cx_json_set_str(done, "reason", "interrupted");
+        cx__json_set_str(done, "reason", "interrupted");
         emit(a, CX_EV_TURN_ABORTED, done);
     } else {
-        cx_json_set_str(done, "message", err->msg[0] ? err->msg : cx_error_name(rc));
+        cx__json_set_str(done, "message", err->msg[0] ? err->msg : cx_error_name(rc));
         emit(a, CX_EV_TURN_FAILED, done);
     }
     return rc;

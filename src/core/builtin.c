@@ -27,42 +27,42 @@ struct cx_builtin {
     char *warning;           /* said once at the first turn (e.g. code mode disabled) */
 };
 
-cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
-                           json_object *(*ask)(void *user, const json_object *request),
-                           void *ask_user)
+cx_builtin *cx__builtin_new(const cx_config *cfg, const char *cwd,
+                            json_object *(*ask)(void *user, const json_object *request),
+                            void *ask_user)
 {
     cx_builtin *b = calloc(1, sizeof *b);
     if (!b) return NULL;
     b->cfg = cfg;
     b->ask = ask;
     b->ask_user = ask_user;
-    b->uexec = cx_uexec_new();
-    b->approver = cx_approver_new(ask, ask_user);
-    b->subagents = cx_subagents_new(cfg, cwd);
+    b->uexec = cx__uexec_new();
+    b->approver = cx__approver_new(ask, ask_user);
+    b->subagents = cx__subagents_new(cfg, cwd);
     if (!b->uexec || !b->approver || !b->subagents) {
-        cx_builtin_free(b);
+        cx__builtin_free(b);
         return NULL;
     }
-    cx_uexec_set_approver(b->uexec, b->approver);
+    cx__uexec_set_approver(b->uexec, b->approver);
     return b;
 }
 
-void cx_builtin_stop_cells(cx_builtin *b)
+void cx__builtin_stop_cells(cx_builtin *b)
 {
     if (!b) return;
-    cx_code_mode_free(b->code);
+    cx__code_mode_free(b->code);
     b->code = NULL;
 }
 
-void cx_builtin_free(cx_builtin *b)
+void cx__builtin_free(cx_builtin *b)
 {
     if (!b) return;
-    cx_builtin_stop_cells(b);
+    cx__builtin_stop_cells(b);
     cx_tools_free(b->inner);
     free(b->warning);
-    cx_subagents_free(b->subagents);
-    cx_uexec_free(b->uexec);
-    cx_approver_free(b->approver);
+    cx__subagents_free(b->subagents);
+    cx__uexec_free(b->uexec);
+    cx__approver_free(b->approver);
     free(b);
 }
 
@@ -71,7 +71,7 @@ void cx_builtin_free(cx_builtin *b)
  * (danger-full-access, --yolo) and uses cached results otherwise. */
 static bool web_access(const cx_config *cfg)
 {
-    const char *mode = cfg && cfg->root ? cx_json_get_str(cfg->root, "web_search") : NULL;
+    const char *mode = cfg && cfg->root ? cx__json_get_str(cfg->root, "web_search") : NULL;
     if (mode) return !strcmp(mode, "live");
     return cfg && cfg->sandbox_mode && !strcmp(cfg->sandbox_mode, "danger-full-access");
 }
@@ -80,14 +80,14 @@ static bool web_access(const cx_config *cfg)
  * false set) leaves the tool out of the request. */
 static bool web_disabled(const cx_config *cfg)
 {
-    const char *mode = cfg && cfg->root ? cx_json_get_str(cfg->root, "web_search") : NULL;
+    const char *mode = cfg && cfg->root ? cx__json_get_str(cfg->root, "web_search") : NULL;
     return mode && !strcmp(mode, "disabled");
 }
 
 static bool feature(const cx_config *cfg, const char *name, bool dflt)
 {
     bool v = dflt;
-    if (cfg && cfg->features) cx_json_get_bool(cfg->features, name, &v);
+    if (cfg && cfg->features) cx__json_get_bool(cfg->features, name, &v);
     return v;
 }
 
@@ -95,7 +95,7 @@ static bool feature(const cx_config *cfg, const char *name, bool dflt)
 static bool extra_tool(const cx_config *cfg, const char *tool)
 {
     json_object *list =
-        cfg && cfg->root ? cx_json_get(cfg->root, "experimental_supported_tools") : NULL;
+        cfg && cfg->root ? cx__json_get(cfg->root, "experimental_supported_tools") : NULL;
     if (!list || !json_object_is_type(list, json_type_array)) return false;
     size_t n = json_object_array_length(list);
     for (size_t i = 0; i < n; i++) {
@@ -115,36 +115,36 @@ static int register_tools(cx_builtin *b, cx_tool_registry *reg, bool sub)
     bool unified = shell_on && feature(cfg, "unified_exec", true);
     int rc = 0;
     if (unified)
-        rc = cx_uexec_register(b->uexec, reg);
+        rc = cx__uexec_register(b->uexec, reg);
     else if (shell_on)
-        rc = cx_shell_command_tool_register(reg, true, b->approver);
-    if (!rc) rc = cx_plan_tool_register(reg);
-    if (!rc && !sub) rc = cx_user_input_tool_register(reg, b->ask, b->ask_user);
-    if (!rc) rc = cx_patch_register(reg);
-    if (!rc && !web_disabled(cfg)) rc = cx_web_search_tool_register(reg, web_access(cfg));
-    if (!rc) rc = cx_view_image_tool_register(reg);
-    if (!rc && !sub) rc = cx_subagents_register(b->subagents, reg);
+        rc = cx__shell_command_tool_register(reg, true, b->approver);
+    if (!rc) rc = cx__plan_tool_register(reg);
+    if (!rc && !sub) rc = cx__user_input_tool_register(reg, b->ask, b->ask_user);
+    if (!rc) rc = cx__patch_register(reg);
+    if (!rc && !web_disabled(cfg)) rc = cx__web_search_tool_register(reg, web_access(cfg));
+    if (!rc) rc = cx__view_image_tool_register(reg);
+    if (!rc && !sub) rc = cx__subagents_register(b->subagents, reg);
     if (!rc && shell_on && extra_tool(cfg, "shell"))
-        rc = cx_shell_tool_register(reg, true, b->approver);
+        rc = cx__shell_tool_register(reg, true, b->approver);
     if (!rc && shell_on && unified && extra_tool(cfg, "shell_command"))
-        rc = cx_shell_command_tool_register(reg, true, b->approver);
+        rc = cx__shell_command_tool_register(reg, true, b->approver);
     if (!rc && !sub && extra_tool(cfg, "request_permissions"))
-        rc = cx_permissions_tool_register(reg, b->ask, b->ask_user,
-                                          cx__approval_grants(b->approver));
+        rc = cx__permissions_tool_register(reg, b->ask, b->ask_user,
+                                           cx__approval_grants(b->approver));
     if (!rc && !sub && extra_tool(cfg, "exec") && !b->code) {
         /* pycodex's code mode: JavaScript cells that call the other tools of reg */
-        b->code = cx_code_mode_new(reg, NULL);
-        rc = b->code ? cx_code_mode_register(b->code, reg) : CX_ENOMEM;
+        b->code = cx__code_mode_new(reg, NULL);
+        rc = b->code ? cx__code_mode_register(b->code, reg) : CX_ENOMEM;
     }
-    if (!rc && extra_tool(cfg, "grep_files")) rc = cx_grep_files_tool_register(reg);
-    if (!rc && extra_tool(cfg, "read_file")) rc = cx_read_file_tool_register(reg);
-    if (!rc && extra_tool(cfg, "list_dir")) rc = cx_list_dir_tool_register(reg);
+    if (!rc && extra_tool(cfg, "grep_files")) rc = cx__grep_files_tool_register(reg);
+    if (!rc && extra_tool(cfg, "read_file")) rc = cx__read_file_tool_register(reg);
+    if (!rc && extra_tool(cfg, "list_dir")) rc = cx__list_dir_tool_register(reg);
     /* like upstream, calls to the older shell tool names are still served
      * when they are not declared */
     if (!rc && shell_on && !cx_tools_find(reg, "shell"))
-        rc = cx_shell_tool_register(reg, false, b->approver);
+        rc = cx__shell_tool_register(reg, false, b->approver);
     if (!rc && shell_on && !cx_tools_find(reg, "shell_command"))
-        rc = cx_shell_command_tool_register(reg, false, b->approver);
+        rc = cx__shell_command_tool_register(reg, false, b->approver);
     return rc;
 }
 
@@ -152,16 +152,16 @@ static int register_tools(cx_builtin *b, cx_tool_registry *reg, bool sub)
  * the usual tools) or code_mode_only (just those two; the cells still call
  * every other tool). It needs a Node.js upstream accepts; otherwise code mode
  * is off for the session and the first turn says why. */
-int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, bool subagent)
+int cx__builtin_register(cx_builtin *b, cx_tool_registry *reg, bool subagent)
 {
     const cx_config *cfg = b->cfg;
     bool only = feature(cfg, "code_mode_only", false);
     if (subagent || !(feature(cfg, "code_mode", false) || only))
         return register_tools(b, reg, subagent);
     const char *configured =
-        cfg && cfg->root ? cx_json_get_str(cfg->root, "js_repl_node_path") : NULL;
+        cfg && cfg->root ? cx__json_get_str(cfg->root, "js_repl_node_path") : NULL;
     char node[4096], why[1024];
-    if (cx_code_mode_check_node(configured, node, sizeof node, why, sizeof why) != 0) {
+    if (cx__code_mode_check_node(configured, node, sizeof node, why, sizeof why) != 0) {
         if (asprintf(&b->warning,
                      "Disabled `exec` for this session because the configured Node runtime is "
                      "unavailable or incompatible. %s Install/update Node or set "
@@ -171,20 +171,20 @@ int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, bool subagent)
         return register_tools(b, reg, subagent);
     }
     if (only && !(b->inner = cx_tools_new())) return CX_ENOMEM;
-    b->code = cx_code_mode_new(only ? b->inner : reg, node);
+    b->code = cx__code_mode_new(only ? b->inner : reg, node);
     if (!b->code) return CX_ENOMEM;
-    cx_code_mode_use_upstream_flavour(b->code);
-    int rc = cx_code_mode_register(b->code, reg);
+    cx__code_mode_use_upstream_flavour(b->code);
+    int rc = cx__code_mode_register(b->code, reg);
     if (!rc) rc = register_tools(b, only ? b->inner : reg, subagent);
     return rc;
 }
 
-const char *cx_builtin_warning(const cx_builtin *b)
+const char *cx__builtin_warning(const cx_builtin *b)
 {
     return b ? b->warning : NULL;
 }
 
-void cx_builtin_turn_started(cx_builtin *b)
+void cx__builtin_turn_started(cx_builtin *b)
 {
     if (b) cx__grants_turn_ended(cx__approval_grants(b->approver));
 }

@@ -10,13 +10,13 @@ typedef struct cx_builtin cx_builtin;
 
 /* cfg is borrowed; cwd copied. ask (may be NULL) answers Plan-mode
  * request_user_input calls (see cx_agent_options.ask_user). */
-cx_builtin *cx_builtin_new(const cx_config *cfg, const char *cwd,
-                           json_object *(*ask)(void *user, const json_object *request),
-                           void *ask_user);
+cx_builtin *cx__builtin_new(const cx_config *cfg, const char *cwd,
+                            json_object *(*ask)(void *user, const json_object *request),
+                            void *ask_user);
 /* Stops code-mode cells, which call into the registry: before freeing it. */
-void cx_builtin_stop_cells(cx_builtin *b);
+void cx__builtin_stop_cells(cx_builtin *b);
 /* Kills live exec sessions and closes sub-agents. Free the registry first. */
-void cx_builtin_free(cx_builtin *b);
+void cx__builtin_free(cx_builtin *b);
 /* Registers the tools of the agent's mode in upstream 0.115.0's order:
  * exec and interactive: exec_command, write_stdin, update_plan,
  *   request_user_input, apply_patch, web_search, view_image, spawn_agent,
@@ -29,10 +29,10 @@ void cx_builtin_free(cx_builtin *b);
  * (shell, shell_command, request_permissions, exec (code mode: exec + wait),
  * grep_files, read_file, list_dir) follow. Calls to
  * `shell` and `shell_command` are served even when they are not declared. */
-int cx_builtin_register(cx_builtin *b, cx_tool_registry *reg, bool subagent);
+int cx__builtin_register(cx_builtin *b, cx_tool_registry *reg, bool subagent);
 /* A new turn starts: request_permissions grants "for this turn" end. */
-void cx_builtin_turn_started(cx_builtin *b);
+void cx__builtin_turn_started(cx_builtin *b);
 /* A warning registration left for the user (borrowed), or NULL. */
-const char *cx_builtin_warning(const cx_builtin *b);
+const char *cx__builtin_warning(const cx_builtin *b);
 
 #endif

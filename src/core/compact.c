@@ -44,24 +44,24 @@ bool cx__compact_due(cx_agent *a)
 {
     if (!a->have_usage) return false;
     int64_t limit = 0;
-    if (!a->cfg->root || !cx_json_get_int(a->cfg->root, "model_auto_compact_token_limit", &limit) ||
-        limit <= 0)
-        limit = cx_model_facts_auto_compact_limit(cx_context_model_facts(a->model));
+    if (!a->cfg->root ||
+        !cx__json_get_int(a->cfg->root, "model_auto_compact_token_limit", &limit) || limit <= 0)
+        limit = cx__model_facts_auto_compact_limit(cx__context_model_facts(a->model));
     return a->last_usage.total_tokens >= limit;
 }
 
 static const char *first_text(const json_object *item)
 {
-    json_object *content = cx_json_get(item, "content");
+    json_object *content = cx__json_get(item, "content");
     if (!content || !json_object_is_type(content, json_type_array) ||
         !json_object_array_length(content))
         return NULL;
-    return cx_json_get_str(json_object_array_get_idx(content, 0), "text");
+    return cx__json_get_str(json_object_array_get_idx(content, 0), "text");
 }
 
 static bool is_role(const json_object *item, const char *role)
 {
-    const char *t = cx_json_get_str(item, "type"), *r = cx_json_get_str(item, "role");
+    const char *t = cx__json_get_str(item, "type"), *r = cx__json_get_str(item, "role");
     return t && r && !strcmp(t, "message") && !strcmp(r, role);
 }
 
@@ -96,7 +96,7 @@ static int inline_summary(cx_agent *a, const char *turn_id, json_object **out, c
     json_object *input = current_input(a);
     json_object_array_add(input, cx_item_user_text("user", compact_prompt));
     json_object *no_tools = json_object_new_array();
-    char *metadata = cx_context_turn_metadata(a->ctx, turn_id);
+    char *metadata = cx__context_turn_metadata(a->ctx, turn_id);
     json_object *items = NULL;
     int rc = cx__agent_sample(a, metadata, input, NULL, 0, no_tools, &items, NULL, err);
     free(metadata);
@@ -120,9 +120,9 @@ static int inline_summary(cx_agent *a, const char *turn_id, json_object **out, c
         if (is_real_prompt(it)) json_object_array_add(repl, json_object_get(it));
     }
     cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b, "%s\n%s", summary_prefix, summary);
+    cx__buf_printf(&b, "%s\n%s", summary_prefix, summary);
     free(summary);
-    *message = cx_buf_steal(&b);
+    *message = cx__buf_steal(&b);
     json_object_array_add(repl, cx_item_user_text("user", *message));
     *out = repl;
     return 0;
@@ -132,17 +132,17 @@ static char **compact_headers(cx_agent *a)
 {
     const cx_provider *p = &a->cfg->provider;
     cx_buf b = CX_BUF_INIT;
-    if (p->id && !strcmp(p->id, "openai")) cx_buf_puts(&b, "version: 0.115.0\n");
-    cx_buf_printf(&b, "session_id: %s\n", a->session_id);
-    if (p->api_key && *p->api_key) cx_buf_printf(&b, "authorization: Bearer %s\n", p->api_key);
-    cx_buf_printf(&b, "content-type: application/json\naccept: */*\nuser-agent: %s\n",
-                  a->user_agent);
-    cx_buf_printf(&b, "originator: %s\n", a->originator);
+    if (p->id && !strcmp(p->id, "openai")) cx__buf_puts(&b, "version: 0.115.0\n");
+    cx__buf_printf(&b, "session_id: %s\n", a->session_id);
+    if (p->api_key && *p->api_key) cx__buf_printf(&b, "authorization: Bearer %s\n", p->api_key);
+    cx__buf_printf(&b, "content-type: application/json\naccept: */*\nuser-agent: %s\n",
+                   a->user_agent);
+    cx__buf_printf(&b, "originator: %s\n", a->originator);
     size_t lines = 0;
     for (size_t i = 0; i < b.len; i++)
         lines += b.data[i] == '\n';
     char **h = calloc(lines + 1, sizeof *h);
-    char *save = NULL, *text = cx_buf_steal(&b);
+    char *save = NULL, *text = cx__buf_steal(&b);
     size_t k = 0;
     for (char *line = text ? strtok_r(text, "\n", &save) : NULL; h && line;
          line = strtok_r(NULL, "\n", &save))
@@ -153,23 +153,23 @@ static char **compact_headers(cx_agent *a)
 
 static int on_body(void *user, const char *data, size_t len)
 {
-    return cx_buf_append(user, data, len);
+    return cx__buf_append(user, data, len);
 }
 
 static int remote_compact(cx_agent *a, json_object **out, cx_error *err)
 {
     cx_model_info info;
-    cx_context_model_info(a->model, &info);
+    cx__context_model_info(a->model, &info);
     char *instructions = cx__agent_instructions(a, err);
     if (!instructions) return err->code ? err->code : CX_ECONFIG;
     json_object *body = json_object_new_object();
-    cx_json_set_str(body, "model", a->model);
-    cx_json_set(body, "input", current_input(a));
-    cx_json_set_str(body, "instructions", instructions);
+    cx__json_set_str(body, "model", a->model);
+    cx__json_set(body, "input", current_input(a));
+    cx__json_set_str(body, "instructions", instructions);
     free(instructions);
-    cx_json_set(body, "tools", cx_tools_specs(a->tools));
-    cx_json_set(body, "parallel_tool_calls",
-                json_object_new_boolean(info.supports_parallel_tool_calls));
+    cx__json_set(body, "tools", cx_tools_specs(a->tools));
+    cx__json_set(body, "parallel_tool_calls",
+                 json_object_new_boolean(info.supports_parallel_tool_calls));
     json_object *reasoning = NULL;
     if (info.supports_reasoning) {
         reasoning = json_object_new_object();
@@ -178,14 +178,14 @@ static int remote_compact(cx_agent *a, json_object **out, cx_error *err)
                                                               : info.default_effort;
         const char *summary =
             a->cfg->model_reasoning_summary ? a->cfg->model_reasoning_summary : "auto";
-        if (effort) cx_json_set_str(reasoning, "effort", effort);
-        if (strcmp(summary, "none") != 0) cx_json_set_str(reasoning, "summary", summary);
+        if (effort) cx__json_set_str(reasoning, "effort", effort);
+        if (strcmp(summary, "none") != 0) cx__json_set_str(reasoning, "summary", summary);
     }
-    cx_json_set(body, "reasoning", reasoning);
-    char *text = cx_json_to_string(body);
+    cx__json_set(body, "reasoning", reasoning);
+    char *text = cx__json_to_string(body);
     json_object_put(body);
     char **headers = compact_headers(a);
-    char *url = cx_request_url(&a->cfg->provider, "/responses/compact");
+    char *url = cx__request_url(&a->cfg->provider, "/responses/compact");
     cx_buf reply = CX_BUF_INIT;
     int rc = CX_ENOMEM;
     if (text && headers && url) {
@@ -200,15 +200,16 @@ static int remote_compact(cx_agent *a, json_object **out, cx_error *err)
             .redact = a->cfg->provider.api_key,
         };
         int status = 0;
-        rc = cx_http_post_stream(a->http, &req, on_body, NULL, &reply, &status, err);
+        rc = cx__http_post_stream(a->http, &req, on_body, NULL, &reply, &status, err);
     }
     free(text);
-    cx_request_headers_free(headers);
+    cx__request_headers_free(headers);
     free(url);
     json_object *parsed = NULL;
-    if (rc == 0 && cx_json_parse(cx_buf_str(&reply), reply.len, &parsed, err) != 0) rc = CX_EPARSE;
-    cx_buf_free(&reply);
-    json_object *output = cx_json_get(parsed, "output");
+    if (rc == 0 && cx__json_parse(cx__buf_str(&reply), reply.len, &parsed, err) != 0)
+        rc = CX_EPARSE;
+    cx__buf_free(&reply);
+    json_object *output = cx__json_get(parsed, "output");
     if (rc == 0 && (!output || !json_object_is_type(output, json_type_array)))
         rc = cx_error_set(err, CX_EPARSE, "the compact reply has no output array");
     if (rc) {
@@ -278,30 +279,30 @@ int cx__compact_run(cx_agent *a, cx_compact_when when, const char *turn_id, cx_e
     json_object *stored = json_object_new_array();
     for (size_t i = 0; i < n; i++)
         json_object_array_add(stored,
-                              cx_rollout_item_to_stored(json_object_array_get_idx(repl, i)));
+                              cx__rollout_item_to_stored(json_object_array_get_idx(repl, i)));
     json_object *c = json_object_new_object();
-    cx_json_set_str(c, "message", message ? message : "");
-    cx_json_set(c, "replacement_history", stored);
+    cx__json_set_str(c, "message", message ? message : "");
+    cx__json_set(c, "replacement_history", stored);
     cx__rec_line(a, "compacted", c);
     if (when == CX_COMPACT_MID_TURN) cx__rec_turn_context(a, turn_id);
     /* the next check sees an estimate of the new history, not the old size */
-    char *s = cx_json_to_string(repl);
+    char *s = cx__json_to_string(repl);
     a->last_usage = (cx_usage){.total_tokens = s ? (int64_t)(strlen(s) / 4) : 0};
     free(s);
     json_object_put(repl);
     free(message);
     cx__rec_token_count(a);
     json_object *ev = json_object_new_object();
-    cx_json_set_str(ev, "type", "context_compacted");
+    cx__json_set_str(ev, "type", "context_compacted");
     cx__rec_event(a, ev);
     json_object *d = json_object_new_object();
-    cx_json_set_str(d, "mode", remote ? "remote" : "inline");
+    cx__json_set_str(d, "mode", remote ? "remote" : "inline");
     cx__agent_emit(a, CX_EV_COMPACTED, d);
     if (!remote) {
         /* upstream shows this as an error item (exec --json) / warning line */
         d = json_object_new_object();
-        cx_json_set_str(d, "type", "error");
-        cx_json_set_str(d, "message", inline_warning);
+        cx__json_set_str(d, "type", "error");
+        cx__json_set_str(d, "message", inline_warning);
         cx__agent_emit(a, CX_EV_ITEM_COMPLETED, d);
     }
     return 0;

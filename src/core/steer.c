@@ -55,7 +55,7 @@ void cx__agent_insert_steer(cx_agent *a)
         json_object_array_add(a->history, item);
         cx__rec_item(a, item);
         json_object *d = json_object_new_object();
-        cx_json_set_str(d, "text", *t);
+        cx__json_set_str(d, "text", *t);
         cx__agent_emit(a, CX_EV_STEER_INSERTED, d);
         free(*t);
     }

@@ -70,8 +70,8 @@ json_object *cx__subagent_spec(const char *name)
 {
     for (size_t i = 0; i < sizeof SPECS / sizeof SPECS[0]; i++) {
         json_object *o = NULL;
-        if (cx_json_parse(SPECS[i], strlen(SPECS[i]), &o, NULL) != 0) return NULL;
-        const char *n = cx_json_get_str(o, "name");
+        if (cx__json_parse(SPECS[i], strlen(SPECS[i]), &o, NULL) != 0) return NULL;
+        const char *n = cx__json_get_str(o, "name");
         if (n && !strcmp(n, name)) return o;
         json_object_put(o);
     }

@@ -69,7 +69,7 @@ struct cx_subagents {
     size_t next_nick;
 };
 
-cx_subagents *cx_subagents_new(const cx_config *cfg, const char *cwd)
+cx_subagents *cx__subagents_new(const cx_config *cfg, const char *cwd)
 {
     cx_subagents *m = calloc(1, sizeof *m);
     if (!m) return NULL;
@@ -80,7 +80,7 @@ cx_subagents *cx_subagents_new(const cx_config *cfg, const char *cwd)
     for (size_t i = 0; i < N_NICKNAMES; i++)
         m->order[i] = (unsigned char)i;
     unsigned char rnd[N_NICKNAMES];
-    cx_random_bytes(rnd, sizeof rnd);
+    cx__random_bytes(rnd, sizeof rnd);
     for (size_t i = N_NICKNAMES - 1; i > 0; i--) {
         size_t j = rnd[i] % (i + 1);
         unsigned char t = m->order[i];
@@ -98,7 +98,7 @@ static void sub_shutdown(sub *s)
     s->rt = NULL;
 }
 
-void cx_subagents_free(cx_subagents *m)
+void cx__subagents_free(cx_subagents *m)
 {
     if (!m) return;
     for (size_t i = 0; i < m->n; i++) {
@@ -114,7 +114,7 @@ void cx_subagents_free(cx_subagents *m)
     free(m);
 }
 
-size_t cx_subagents_count(cx_subagents *m)
+size_t cx__subagents_count(cx_subagents *m)
 {
     pthread_mutex_lock(&m->mu);
     size_t n = m->n;
@@ -137,11 +137,11 @@ static void on_sub_event(void *user, const cx_event *ev)
         free(s->message);
         s->message = NULL;
         if (ev->kind == CX_EV_TURN_COMPLETED) {
-            const char *last = cx_json_get_str(ev->data, "last_message");
+            const char *last = cx__json_get_str(ev->data, "last_message");
             s->message = last ? strdup(last) : NULL;
             if (s->st != ST_SHUTDOWN) s->st = ST_COMPLETED;
         } else {
-            const char *msg = cx_json_get_str(ev->data, "message");
+            const char *msg = cx__json_get_str(ev->data, "message");
             s->message = strdup(msg ? msg : "interrupted");
             if (s->st != ST_SHUTDOWN) s->st = ST_ERRORED;
         }
@@ -170,12 +170,12 @@ static json_object *status_json(const sub *s)
         return json_object_new_string("shutdown");
     case ST_COMPLETED: {
         json_object *o = json_object_new_object();
-        cx_json_set(o, "completed", s->message ? json_object_new_string(s->message) : NULL);
+        cx__json_set(o, "completed", s->message ? json_object_new_string(s->message) : NULL);
         return o;
     }
     case ST_ERRORED: {
         json_object *o = json_object_new_object();
-        cx_json_set_str(o, "errored", s->message ? s->message : "");
+        cx__json_set_str(o, "errored", s->message ? s->message : "");
         return o;
     }
     }
@@ -191,31 +191,31 @@ static bool is_final(const sub *s)
 static char *compose_prompt(const char *message, json_object *items)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
-    if (message && *message) cx_buf_puts(&b, message);
+    cx__buf_puts(&b, "");
+    if (message && *message) cx__buf_puts(&b, message);
     size_t n =
         items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(items, i);
-        const char *type = cx_json_get_str(it, "type");
+        const char *type = cx__json_get_str(it, "type");
         const char *piece = NULL;
         char *owned = NULL;
         if (type && !strcmp(type, "text")) {
-            piece = cx_json_get_str(it, "text");
-        } else if (type && !strcmp(type, "image") && cx_json_get_str(it, "image_url")) {
-            if (asprintf(&owned, "[image] %s", cx_json_get_str(it, "image_url")) < 0) owned = NULL;
+            piece = cx__json_get_str(it, "text");
+        } else if (type && !strcmp(type, "image") && cx__json_get_str(it, "image_url")) {
+            if (asprintf(&owned, "[image] %s", cx__json_get_str(it, "image_url")) < 0) owned = NULL;
             piece = owned;
         } else {
-            owned = cx_json_to_string(it);
+            owned = cx__json_to_string(it);
             piece = owned;
         }
         if (piece && *piece) {
-            if (b.len) cx_buf_puts(&b, "\n\n");
-            cx_buf_puts(&b, piece);
+            if (b.len) cx__buf_puts(&b, "\n\n");
+            cx__buf_puts(&b, piece);
         }
         free(owned);
     }
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 /* ---- arguments: upstream's derived structs, decoded by tools/args ---- */
@@ -270,7 +270,7 @@ static int parse_args(const cx_tool_call *call, const char *tool, json_object **
 
 static int reply(cx_tool_output *out, json_object *o)
 {
-    char *s = cx_json_to_string(o);
+    char *s = cx__json_to_string(o);
     json_object_put(o);
     if (!s) return CX_ENOMEM;
     free(out->text);
@@ -308,8 +308,8 @@ static json_object *agent_state(const sub *s)
         }
     }
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "status", status);
-    cx_json_set(o, "message", message ? json_object_new_string(message) : NULL);
+    cx__json_set_str(o, "status", status);
+    cx__json_set(o, "message", message ? json_object_new_string(message) : NULL);
     return o;
 }
 
@@ -325,14 +325,14 @@ static void emit_collab(const cx_tool_env *env, cx_event_kind kind, const cx_too
         return;
     }
     json_object *d = json_object_new_object();
-    cx_json_set_str(d, "type", "collab_tool_call");
-    cx_json_set_str(d, "call_id", call->call_id ? call->call_id : "");
-    cx_json_set_str(d, "tool", tool);
-    cx_json_set_str(d, "sender_thread_id", env->thread_id ? env->thread_id : "");
-    cx_json_set(d, "receiver_thread_ids", receivers ? receivers : json_object_new_array());
-    cx_json_set(d, "prompt", prompt ? json_object_new_string(prompt) : NULL);
-    cx_json_set(d, "agents_states", states ? states : json_object_new_object());
-    cx_json_set_str(d, "status", status);
+    cx__json_set_str(d, "type", "collab_tool_call");
+    cx__json_set_str(d, "call_id", call->call_id ? call->call_id : "");
+    cx__json_set_str(d, "tool", tool);
+    cx__json_set_str(d, "sender_thread_id", env->thread_id ? env->thread_id : "");
+    cx__json_set(d, "receiver_thread_ids", receivers ? receivers : json_object_new_array());
+    cx__json_set(d, "prompt", prompt ? json_object_new_string(prompt) : NULL);
+    cx__json_set(d, "agents_states", states ? states : json_object_new_object());
+    cx__json_set_str(d, "status", status);
     cx_event ev = {kind, d};
     env->emit(env->emit_user, &ev);
     json_object_put(d);
@@ -350,7 +350,7 @@ static json_object *one_state(cx_subagents *m, const char *id, const sub *s)
 {
     json_object *o = json_object_new_object();
     pthread_mutex_lock(&m->mu);
-    cx_json_set(o, id, agent_state(s));
+    cx__json_set(o, id, agent_state(s));
     pthread_mutex_unlock(&m->mu);
     return o;
 }
@@ -362,14 +362,14 @@ static json_object *one_state(cx_subagents *m, const char *id, const sub *s)
 static bool agent_id(json_object *args, const char *key, char canon[CX_UUID_STRLEN + 1],
                      cx_tool_output *out)
 {
-    const char *id = cx_json_get_str(args, key);
+    const char *id = cx__json_get_str(args, key);
     if (!id) {
         cx_tool_output_setf(out, false, "failed to parse function arguments: missing field `%s`",
                             key);
         return false;
     }
     char why[160];
-    if (cx_uuid_parse(id, canon, why, sizeof why) != 0) {
+    if (cx__uuid_parse(id, canon, why, sizeof why) != 0) {
         cx_tool_output_setf(out, false, "invalid agent id %s: %s", id, why);
         return false;
     }
@@ -381,8 +381,8 @@ static bool agent_id(json_object *args, const char *key, char canon[CX_UUID_STRL
  * after writing the error into out. */
 static char *collab_input(json_object *args, cx_tool_output *out)
 {
-    json_object *msg = cx_json_get(args, "message");
-    json_object *items = cx_json_get(args, "items");
+    json_object *msg = cx__json_get(args, "message");
+    json_object *items = cx__json_get(args, "items");
     if (msg && items) {
         cx_tool_output_setf(out, false, "Provide either message or items, but not both");
         return NULL;
@@ -413,21 +413,21 @@ static char *collab_input(json_object *args, cx_tool_output *out)
         return NULL;
     }
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
+    cx__buf_puts(&b, "");
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(items, i);
-        const char *type = cx_json_get_str(it, "type");
-        if (i) cx_buf_putc(&b, '\n');
+        const char *type = cx__json_get_str(it, "type");
+        if (i) cx__buf_putc(&b, '\n');
         if (type && !strcmp(type, "text"))
-            cx_buf_puts(&b, cx_json_get_str(it, "text") ?: "");
+            cx__buf_puts(&b, cx__json_get_str(it, "text") ?: "");
         else if (type && !strcmp(type, "image"))
-            cx_buf_puts(&b, "[image]");
+            cx__buf_puts(&b, "[image]");
         else if (type && !strcmp(type, "local_image"))
-            cx_buf_printf(&b, "[local_image:%s]", cx_json_get_str(it, "path") ?: "");
+            cx__buf_printf(&b, "[local_image:%s]", cx__json_get_str(it, "path") ?: "");
         else
-            cx_buf_puts(&b, "[input]");
+            cx__buf_puts(&b, "[input]");
     }
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 /* Starts a turn with text, or joins the running one (upstream delivers input
@@ -468,12 +468,12 @@ static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_en
         json_object_put(args);
         return 0;
     }
-    const char *message = cx_json_get_str(args, "message");
-    json_object *items = cx_json_get(args, "items");
+    const char *message = cx__json_get_str(args, "message");
+    json_object *items = cx__json_get(args, "items");
     bool fork = false;
-    cx_json_get_bool(args, "fork_context", &fork);
-    const char *model = cx_json_get_str(args, "model");
-    const char *effort = cx_json_get_str(args, "reasoning_effort");
+    cx__json_get_bool(args, "fork_context", &fork);
+    const char *model = cx__json_get_str(args, "model");
+    const char *effort = cx__json_get_str(args, "reasoning_effort");
     emit_collab(env, CX_EV_ITEM_STARTED, call, "spawn_agent", NULL, preview, NULL, "in_progress");
     sub *s = calloc(1, sizeof *s);
     if (!s) {
@@ -482,7 +482,7 @@ static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_en
         return CX_ENOMEM;
     }
     s->mgr = m;
-    cx_uuid7(s->id);
+    cx__uuid7(s->id);
     cx__subagent_spawn sp = {
         .config = m->cfg,
         .cwd = env->cwd ? env->cwd : m->cwd,
@@ -527,8 +527,8 @@ static int spawn_handler(void *state, const cx_tool_call *call, const cx_tool_en
     free(preview);
     json_object_put(args);
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "agent_id", s->id);
-    cx_json_set_str(o, "nickname", s->nickname);
+    cx__json_set_str(o, "agent_id", s->id);
+    cx__json_set_str(o, "nickname", s->nickname);
     return reply(out, o);
 }
 
@@ -543,7 +543,7 @@ static int send_handler(void *state, const cx_tool_call *call, const cx_tool_env
     char *preview = NULL;
     if (!agent_id(args, "id", id, out) || !(preview = collab_input(args, out))) goto done;
     bool interrupt = false;
-    cx_json_get_bool(args, "interrupt", &interrupt);
+    cx__json_get_bool(args, "interrupt", &interrupt);
     emit_collab(env, CX_EV_ITEM_STARTED, call, "send_input", one_id(id), preview, NULL,
                 "in_progress");
     pthread_mutex_lock(&m->mu);
@@ -555,15 +555,15 @@ static int send_handler(void *state, const cx_tool_call *call, const cx_tool_env
         cx_tool_output_setf(out, false, "agent with id %s not found", id);
         goto done;
     }
-    char *prompt = compose_prompt(cx_json_get_str(args, "message"), cx_json_get(args, "items"));
+    char *prompt = compose_prompt(cx__json_get_str(args, "message"), cx__json_get(args, "items"));
     submit(m, s, prompt ? prompt : "", interrupt);
     free(prompt);
     emit_collab(env, CX_EV_ITEM_COMPLETED, call, "send_input", one_id(id), preview,
                 one_state(m, id, s), "completed");
     char sid[CX_UUID_STRLEN + 1];
-    cx_uuid7(sid);
+    cx__uuid7(sid);
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "submission_id", sid);
+    cx__json_set_str(o, "submission_id", sid);
     reply(out, o);
 done:
     free(preview);
@@ -600,7 +600,7 @@ static int resume_handler(void *state, const cx_tool_call *call, const cx_tool_e
             }
             json_object *o = json_object_new_object();
             pthread_mutex_lock(&m->mu);
-            cx_json_set(o, "status", status_json(s->st == ST_SHUTDOWN ? NULL : s));
+            cx__json_set(o, "status", status_json(s->st == ST_SHUTDOWN ? NULL : s));
             pthread_cond_broadcast(&m->cv);
             pthread_mutex_unlock(&m->mu);
             reply(out, o);
@@ -625,7 +625,7 @@ static int close_handler(void *state, const cx_tool_call *call, const cx_tool_en
         sub *s = find_live(m, id);
         json_object *prev = s ? status_json(s) : NULL;
         json_object *states = json_object_new_object();
-        cx_json_set(states, id, agent_state(s));
+        cx__json_set(states, id, agent_state(s));
         pthread_mutex_unlock(&m->mu);
         if (!s) {
             emit_collab(env, CX_EV_ITEM_COMPLETED, call, "close_agent", one_id(id), NULL, states,
@@ -640,7 +640,7 @@ static int close_handler(void *state, const cx_tool_call *call, const cx_tool_en
             emit_collab(env, CX_EV_ITEM_COMPLETED, call, "close_agent", one_id(id), NULL, states,
                         "completed");
             json_object *o = json_object_new_object();
-            cx_json_set(o, "status", prev);
+            cx__json_set(o, "status", prev);
             reply(out, o);
         }
     }
@@ -674,7 +674,7 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     json_object *args = NULL;
     int prc = parse_args(call, "wait_agent", &args, out);
     if (prc) return prc < 0 ? prc : 0;
-    json_object *ids = cx_json_get(args, "ids");
+    json_object *ids = cx__json_get(args, "ids");
     if (!ids || !json_object_is_type(ids, json_type_array)) {
         json_object_put(args);
         return cx_tool_output_setf(out, false,
@@ -694,7 +694,7 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     for (size_t i = 0; i < n; i++) {
         const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
         char why[160];
-        if (cx_uuid_parse(id ? id : "", canon[i], why, sizeof why) != 0) {
+        if (cx__uuid_parse(id ? id : "", canon[i], why, sizeof why) != 0) {
             cx_tool_output_setf(out, false, "invalid agent id %s: %s", id ? id : "", why);
             json_object_put(receivers);
             free(canon);
@@ -704,7 +704,7 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
         json_object_array_add(receivers, json_object_new_string(canon[i]));
     }
     int64_t timeout_ms = 30000;
-    cx_json_get_int(args, "timeout_ms", &timeout_ms);
+    cx__json_get_int(args, "timeout_ms", &timeout_ms);
     json_object_put(args);
     if (timeout_ms <= 0) {
         json_object_put(receivers);
@@ -725,9 +725,9 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     for (;;) {
         for (size_t i = 0; i < n; i++) {
             sub *s = find_live(m, canon[i]);
-            if (!settled(s) || cx_json_get(status, canon[i])) continue;
-            cx_json_set(status, canon[i], status_json(s));
-            cx_json_set(states, canon[i], agent_state(s));
+            if (!settled(s) || cx__json_get(status, canon[i])) continue;
+            cx__json_set(status, canon[i], status_json(s));
+            cx__json_set(states, canon[i], agent_state(s));
             if (!s || s->st == ST_ERRORED) failed = true;
         }
         if (json_object_object_length(status) > 0) break;
@@ -742,12 +742,12 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     emit_collab(env, CX_EV_ITEM_COMPLETED, call, "wait", receivers, NULL, states,
                 failed ? "failed" : "completed");
     json_object *result = json_object_new_object();
-    cx_json_set(result, "status", status);
-    cx_json_set(result, "timed_out", json_object_new_boolean(timed_out));
+    cx__json_set(result, "status", status);
+    cx__json_set(result, "timed_out", json_object_new_boolean(timed_out));
     return reply(out, result);
 }
 
-int cx_subagents_register(cx_subagents *m, cx_tool_registry *reg)
+int cx__subagents_register(cx_subagents *m, cx_tool_registry *reg)
 {
     static const struct {
         const char *name;

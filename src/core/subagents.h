@@ -42,17 +42,18 @@ typedef struct cx__subagent_host {
 extern const cx__subagent_host cx__subagent_agents;
 
 /* cfg is borrowed and must outlive the manager; cwd is copied. */
-cx_subagents *cx_subagents_new(const cx_config *cfg, const char *cwd);
+cx_subagents *cx__subagents_new(const cx_config *cfg, const char *cwd);
 /* Closes every sub-agent (interrupting running turns) and frees the manager. */
-void cx_subagents_free(cx_subagents *m);
+void cx__subagents_free(cx_subagents *m);
 /* Adds spawn_agent, send_input, resume_agent, wait_agent, close_agent (in
  * that order) to reg; the handlers borrow m. Returns 0 or CX_ENOMEM. */
-int cx_subagents_register(cx_subagents *m, cx_tool_registry *reg);
+int cx__subagents_register(cx_subagents *m, cx_tool_registry *reg);
 /* The number of sub-agents spawned so far. */
-size_t cx_subagents_count(cx_subagents *m);
+size_t cx__subagents_count(cx_subagents *m);
 /* wait_agent's output hook: for each wait_agent call among calls whose output
  * (in results) reports settled agents, appends the <subagent_notification>
  * user message that follows it in the history to out (new references). */
-void cx_subagents_followups(const json_object *calls, const json_object *results, json_object *out);
+void cx__subagents_followups(const json_object *calls, const json_object *results,
+                             json_object *out);
 
 #endif

@@ -33,13 +33,13 @@ static void emit(const cx_tool_env *env, cx_event_kind kind, json_object *data)
  * a NUL byte (issue 7 #9). */
 static bool nul_in_input(const json_object *item, bool custom)
 {
-    json_object *v = cx_json_get(item, custom ? "input" : "arguments");
+    json_object *v = cx__json_get(item, custom ? "input" : "arguments");
     if (!v || !json_object_is_type(v, json_type_string)) return false;
-    if (cx_json_has_nul(v)) return true;
+    if (cx__json_has_nul(v)) return true;
     if (custom) return false;
     json_object *args = NULL;
     const char *text = json_object_get_string(v);
-    bool nul = cx_json_parse(text, strlen(text), &args, NULL) == 0 && cx_json_has_nul(args);
+    bool nul = cx__json_parse(text, strlen(text), &args, NULL) == 0 && cx__json_has_nul(args);
     json_object_put(args);
     return nul;
 }
@@ -47,20 +47,20 @@ static bool nul_in_input(const json_object *item, bool custom)
 static void run_call(call_job *job)
 {
     const json_object *item = job->item;
-    const char *type = cx_json_get_str(item, "type");
+    const char *type = cx__json_get_str(item, "type");
     bool custom = type && !strcmp(type, "custom_tool_call");
-    const char *name = cx_json_get_str(item, "name");
-    const char *call_id = cx_json_get_str(item, "call_id");
+    const char *name = cx__json_get_str(item, "name");
+    const char *call_id = cx__json_get_str(item, "call_id");
     const char *input =
-        custom ? cx_json_get_str(item, "input") : cx_json_get_str(item, "arguments");
+        custom ? cx__json_get_str(item, "input") : cx__json_get_str(item, "arguments");
     if (!name) name = type && !strcmp(type, "local_shell_call") ? "local_shell" : "";
     if (!call_id) call_id = "";
     if (!input) input = custom ? "" : "{}";
 
     json_object *started = json_object_new_object();
-    cx_json_set_str(started, "call_id", call_id);
-    cx_json_set_str(started, "name", name);
-    cx_json_set_str(started, "arguments", input);
+    cx__json_set_str(started, "call_id", call_id);
+    cx__json_set_str(started, "name", name);
+    cx__json_set_str(started, "arguments", input);
     emit(job->env, CX_EV_TOOL_STARTED, started);
 
     cx_tool_output out = {0};
@@ -89,10 +89,10 @@ static void run_call(call_job *job)
         job->result = cx_item_function_output(call_id, out.text, content);
 
     json_object *done = json_object_new_object();
-    cx_json_set_str(done, "call_id", call_id);
-    cx_json_set_str(done, "name", name);
-    cx_json_set(done, "success", json_object_new_boolean(out.success && job->rc == 0));
-    cx_json_set(done, "output", json_object_get(cx_json_get(job->result, "output")));
+    cx__json_set_str(done, "call_id", call_id);
+    cx__json_set_str(done, "name", name);
+    cx__json_set(done, "success", json_object_new_boolean(out.success && job->rc == 0));
+    cx__json_set(done, "output", json_object_get(cx__json_get(job->result, "output")));
     emit(job->env, CX_EV_TOOL_COMPLETED, done);
     cx_tool_output_clear(&out);
 }
@@ -178,7 +178,7 @@ static void relay_pump(relay *r, const cx_tool_env *env)
 
 static bool is_parallel(const cx_tool_registry *reg, const json_object *item)
 {
-    const char *name = cx_json_get_str(item, "name");
+    const char *name = cx__json_get_str(item, "name");
     const cx_tool_def *def = name ? cx_tools_find(reg, name) : NULL;
     return def && def->parallel;
 }

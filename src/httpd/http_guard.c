@@ -70,7 +70,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     event_base_foreach_event(evconnlistener_get_base(l), find_guard, &f);
     cx_http_guard *g = f.found;
     if (!g) return; /* cannot happen while the guard lives */
-    long long now = cx_clock_ms();
+    long long now = cx__clock_ms();
     /* a new burst of failures starts short again; a lasting one backs off */
     g->pause_ms = now - g->last_fail_ms > 5000     ? PAUSE_MIN_MS
                   : g->pause_ms * 2 > PAUSE_MAX_MS ? PAUSE_MAX_MS
@@ -92,16 +92,16 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     evtimer_add(g->resume, &tv);
 }
 
-cx_http_guard *cx_http_guard_new(struct event_base *base, struct evhttp *http,
-                                 struct evhttp_bound_socket *bound, cx_http_guard_log log,
-                                 void *user)
+cx_http_guard *cx__http_guard_new(struct event_base *base, struct evhttp *http,
+                                  struct evhttp_bound_socket *bound, cx_http_guard_log log,
+                                  void *user)
 {
     cx_http_guard *g = calloc(1, sizeof *g);
     if (!g) return NULL;
     g->listener = evhttp_bound_socket_get_listener(bound);
     g->resume = evtimer_new(base, on_resume, g);
     if (!g->listener || !g->resume) {
-        cx_http_guard_free(g);
+        cx__http_guard_free(g);
         return NULL;
     }
     g->pause_ms = PAUSE_MIN_MS;
@@ -114,7 +114,7 @@ cx_http_guard *cx_http_guard_new(struct event_base *base, struct evhttp *http,
     return g;
 }
 
-void cx_http_guard_free(cx_http_guard *g)
+void cx__http_guard_free(cx_http_guard *g)
 {
     if (!g) return;
     if (g->listener) evconnlistener_set_error_cb(g->listener, NULL);
@@ -122,7 +122,7 @@ void cx_http_guard_free(cx_http_guard *g)
     free(g);
 }
 
-bool cx_http_guard_refuse(struct evhttp_request *req)
+bool cx__http_guard_refuse(struct evhttp_request *req)
 {
     const char *uri = evhttp_request_get_uri(req);
     size_t bytes = uri ? strlen(uri) + 16 : 16, fields = 0;
@@ -147,7 +147,7 @@ bool cx_http_guard_refuse(struct evhttp_request *req)
     return true;
 }
 
-long cx_net_raise_fd_limit(void)
+long cx__net_raise_fd_limit(void)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;

@@ -32,17 +32,17 @@ typedef struct cx_http_guard cx_http_guard;
 /* Sets evhttp's header limit on http and takes over accept errors of bound.
  * log (may be NULL) receives one line per interval while accepts fail.
  * Returns NULL when out of memory. */
-cx_http_guard *cx_http_guard_new(struct event_base *base, struct evhttp *http,
-                                 struct evhttp_bound_socket *bound, cx_http_guard_log log,
-                                 void *user);
-void cx_http_guard_free(cx_http_guard *g);
+cx_http_guard *cx__http_guard_new(struct event_base *base, struct evhttp *http,
+                                  struct evhttp_bound_socket *bound, cx_http_guard_log log,
+                                  void *user);
+void cx__http_guard_free(cx_http_guard *g);
 
 /* Call first in the request callback: when req's headers are over the
  * limits it answers 431 and returns true (the request is done). */
-bool cx_http_guard_refuse(struct evhttp_request *req);
+bool cx__http_guard_refuse(struct evhttp_request *req);
 
 /* Raises the soft limit on open files to the hard limit, so a server meets
  * the limit as late as the system allows. Returns the new soft limit. */
-long cx_net_raise_fd_limit(void);
+long cx__net_raise_fd_limit(void);
 
 #endif

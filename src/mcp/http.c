@@ -53,7 +53,7 @@ static int on_event(void *user, const cx_sse_event *ev)
 {
     exchange *x = user;
     if (ev->data_len && (!strcmp(ev->event, "message") || !*ev->event))
-        cx_mcp_rpc_deliver(x->h->rpc, ev->data, ev->data_len);
+        cx__mcp_rpc_deliver(x->h->rpc, ev->data, ev->data_len);
     return 0;
 }
 
@@ -62,14 +62,14 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     exchange *x = ud;
     size_t len = size * n;
     if (x->sse) {
-        if (x->parser && cx_sse_feed(x->parser, p, len) != 0) return 0;
+        if (x->parser && cx__sse_feed(x->parser, p, len) != 0) return 0;
         return len;
     }
     if (x->body.len + len > CX_MCP_MAX_MESSAGE) {
         x->too_big = true;
         return 0;
     }
-    cx_buf_append(&x->body, p, len);
+    cx__buf_append(&x->body, p, len);
     return len;
 }
 
@@ -173,11 +173,11 @@ static int http_send(void *t, const char *msg, size_t len, int64_t deadline, cx_
     cx_mcp_http *h = t;
     long timeout = 0;
     if (deadline) {
-        timeout = (long)(deadline - cx_mcp_now_ms());
+        timeout = (long)(deadline - cx__mcp_now_ms());
         if (timeout <= 0) return cx_error_set(err, CX_ETIMEOUT, "timed out");
     }
     exchange x = {.h = h};
-    x.parser = cx_sse_new(on_event, &x);
+    x.parser = cx__sse_new(on_event, &x);
     struct curl_slist *hdrs = session_headers(h, true, true);
     long status = 0;
     CURLcode rc = perform(&x, "POST", h->url, hdrs, msg, len, timeout, &status);
@@ -191,10 +191,10 @@ static int http_send(void *t, const char *msg, size_t len, int64_t deadline, cx_
     } else if (status < 200 || status >= 300) {
         out = cx_error_set(err, CX_ENET, "unexpected HTTP status %ld from %s", status, h->url);
     } else if (!x.sse && x.body.len) {
-        cx_mcp_rpc_deliver(h->rpc, x.body.data, x.body.len);
+        cx__mcp_rpc_deliver(h->rpc, x.body.data, x.body.len);
     }
-    cx_sse_free(x.parser);
-    cx_buf_free(&x.body);
+    cx__sse_free(x.parser);
+    cx__buf_free(&x.body);
     return out;
 }
 
@@ -227,7 +227,7 @@ static void oauth_probe(cx_mcp_http *h, long timeout_ms)
         exchange x = {.h = h};
         long status = 0;
         perform(&x, "GET", urls[i], hdrs, NULL, 0, timeout_ms, &status);
-        cx_buf_free(&x.body);
+        cx__buf_free(&x.body);
         if (status == 200) break;
     }
     curl_slist_free_all(hdrs);
@@ -238,7 +238,7 @@ static void oauth_probe(cx_mcp_http *h, long timeout_ms)
     curl_url_cleanup(u);
 }
 
-cx_mcp_http *cx_mcp_http_new(const cx_mcp_http_opts *o, cx_error *err)
+cx_mcp_http *cx__mcp_http_new(const cx_mcp_http_opts *o, cx_error *err)
 {
     cx_mcp_http *h = calloc(1, sizeof *h);
     if (!h || !(h->url = strdup(o->url))) {
@@ -254,10 +254,10 @@ cx_mcp_http *cx_mcp_http_new(const cx_mcp_http_opts *o, cx_error *err)
     pthread_condattr_destroy(&ca);
     for (const char *const *p = o->headers; p && *p; p++)
         h->extra = curl_slist_append(h->extra, *p);
-    h->rpc = cx_mcp_rpc_new(http_send, h);
-    if (h->rpc) cx_mcp_rpc_set_inline_answers(h->rpc, true);
+    h->rpc = cx__mcp_rpc_new(http_send, h);
+    if (h->rpc) cx__mcp_rpc_set_inline_answers(h->rpc, true);
     if (!h->rpc) {
-        cx_mcp_http_free(h);
+        cx__mcp_http_free(h);
         cx_error_set(err, CX_ENOMEM, "out of memory");
         return NULL;
     }
@@ -265,7 +265,7 @@ cx_mcp_http *cx_mcp_http_new(const cx_mcp_http_opts *o, cx_error *err)
     return h;
 }
 
-cx_mcp_rpc *cx_mcp_http_rpc(cx_mcp_http *h)
+cx_mcp_rpc *cx__mcp_http_rpc(cx_mcp_http *h)
 {
     return h->rpc;
 }
@@ -274,23 +274,23 @@ static void *stream_main(void *arg)
 {
     cx_mcp_http *h = arg;
     exchange x = {.h = h, .stop = &h->stopping, .is_stream = true};
-    x.parser = cx_sse_new(on_event, &x);
+    x.parser = cx__sse_new(on_event, &x);
     struct curl_slist *hdrs = session_headers(h, true, false);
     long status = 0;
     perform(&x, "GET", h->url, hdrs, NULL, 0, 0, &status);
     stream_is_ready(h);
     curl_slist_free_all(hdrs);
-    cx_sse_free(x.parser);
-    cx_buf_free(&x.body);
+    cx__sse_free(x.parser);
+    cx__buf_free(&x.body);
     return NULL;
 }
 
-void cx_mcp_http_open_stream(cx_mcp_http *h)
+void cx__mcp_http_open_stream(cx_mcp_http *h)
 {
     h->stream_started = pthread_create(&h->stream, NULL, stream_main, h) == 0;
     /* like upstream, wait for the server's answer to the GET before the next
      * request (at most 2 s: a server may hold its headers back) */
-    int64_t until = cx_mcp_now_ms() + 2000;
+    int64_t until = cx__mcp_now_ms() + 2000;
     pthread_mutex_lock(&h->lock);
     while (h->stream_started && !h->stream_ready) {
         struct timespec ts = {until / 1000, (long)(until % 1000) * 1000000L};
@@ -299,7 +299,7 @@ void cx_mcp_http_open_stream(cx_mcp_http *h)
     pthread_mutex_unlock(&h->lock);
 }
 
-void cx_mcp_http_free(cx_mcp_http *h)
+void cx__mcp_http_free(cx_mcp_http *h)
 {
     if (!h) return;
     atomic_store(&h->stopping, true);
@@ -310,9 +310,9 @@ void cx_mcp_http_free(cx_mcp_http *h)
         long status = 0;
         perform(&x, "DELETE", h->url, hdrs, NULL, 0, 2000, &status);
         curl_slist_free_all(hdrs);
-        cx_buf_free(&x.body);
+        cx__buf_free(&x.body);
     }
-    cx_mcp_rpc_free(h->rpc);
+    cx__mcp_rpc_free(h->rpc);
     curl_slist_free_all(h->extra);
     free(h->session);
     free(h->url);

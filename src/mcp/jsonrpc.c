@@ -13,22 +13,22 @@
 #include <string.h>
 #include <time.h>
 
-int64_t cx_mcp_now_ms(void)
+int64_t cx__mcp_now_ms(void)
 {
-    return cx_clock_ms();
+    return cx__clock_ms();
 }
 
 /* ---- framing ------------------------------------------------------------ */
 
-void cx_mcp_lines_init(cx_mcp_lines *l, size_t max)
+void cx__mcp_lines_init(cx_mcp_lines *l, size_t max)
 {
     memset(l, 0, sizeof *l);
     l->max = max ? max : 1;
 }
 
-void cx_mcp_lines_free(cx_mcp_lines *l)
+void cx__mcp_lines_free(cx_mcp_lines *l)
 {
-    cx_buf_free(&l->pending);
+    cx__buf_free(&l->pending);
 }
 
 static void emit_line(const char *s, size_t n, cx_mcp_line_fn fn, void *user)
@@ -40,7 +40,7 @@ static void emit_line(const char *s, size_t n, cx_mcp_line_fn fn, void *user)
     if (i < n) fn(user, s + i, n - i);
 }
 
-int cx_mcp_lines_feed(cx_mcp_lines *l, const char *data, size_t len, cx_mcp_line_fn fn, void *user)
+int cx__mcp_lines_feed(cx_mcp_lines *l, const char *data, size_t len, cx_mcp_line_fn fn, void *user)
 {
     while (len) {
         const char *nl = memchr(data, '\n', len);
@@ -49,15 +49,15 @@ int cx_mcp_lines_feed(cx_mcp_lines *l, const char *data, size_t len, cx_mcp_line
             if (nl) l->skipping = false;
         } else if (l->pending.len + take > l->max) {
             l->oversized++;
-            cx_buf_reset(&l->pending);
+            cx__buf_reset(&l->pending);
             l->skipping = !nl;
         } else if (nl && !l->pending.len) {
             emit_line(data, take, fn, user); /* the common case: no copy */
         } else {
-            if (cx_buf_append(&l->pending, data, take) != 0) return CX_ENOMEM;
+            if (cx__buf_append(&l->pending, data, take) != 0) return CX_ENOMEM;
             if (nl) {
                 emit_line(l->pending.data, l->pending.len, fn, user);
-                cx_buf_reset(&l->pending);
+                cx__buf_reset(&l->pending);
             }
         }
         if (!nl) break;
@@ -69,12 +69,12 @@ int cx_mcp_lines_feed(cx_mcp_lines *l, const char *data, size_t len, cx_mcp_line
 
 /* ---- messages ----------------------------------------------------------- */
 
-cx_mcp_msg_kind cx_mcp_msg_classify(const json_object *msg, int64_t *id, bool *has_id)
+cx_mcp_msg_kind cx__mcp_msg_classify(const json_object *msg, int64_t *id, bool *has_id)
 {
     *has_id = false;
     *id = -1;
     if (!json_object_is_type(msg, json_type_object)) return CX_MCP_MSG_INVALID;
-    const char *v = cx_json_get_str(msg, "jsonrpc");
+    const char *v = cx__json_get_str(msg, "jsonrpc");
     if (!v || strcmp(v, "2.0")) return CX_MCP_MSG_INVALID;
     json_object *jid = NULL;
     bool id_present = json_object_object_get_ex(msg, "id", &jid);
@@ -82,7 +82,7 @@ cx_mcp_msg_kind cx_mcp_msg_classify(const json_object *msg, int64_t *id, bool *h
         *id = json_object_get_int64(jid);
         *has_id = true;
     }
-    json_object *method = cx_json_get(msg, "method");
+    json_object *method = cx__json_get(msg, "method");
     if (method) {
         if (!json_object_is_type(method, json_type_string)) return CX_MCP_MSG_INVALID;
         return id_present ? CX_MCP_MSG_REQUEST : CX_MCP_MSG_NOTIFICATION;
@@ -93,7 +93,8 @@ cx_mcp_msg_kind cx_mcp_msg_classify(const json_object *msg, int64_t *id, bool *h
     if (!id_present || has_result == has_error) return CX_MCP_MSG_INVALID;
     if (has_error) {
         int64_t code;
-        if (!json_object_is_type(error, json_type_object) || !cx_json_get_int(error, "code", &code))
+        if (!json_object_is_type(error, json_type_object) ||
+            !cx__json_get_int(error, "code", &code))
             return CX_MCP_MSG_INVALID;
         return CX_MCP_MSG_ERROR;
     }
@@ -127,7 +128,7 @@ struct cx_mcp_rpc {
     uint64_t dropped;
 };
 
-cx_mcp_rpc *cx_mcp_rpc_new(cx_mcp_send_fn send, void *transport)
+cx_mcp_rpc *cx__mcp_rpc_new(cx_mcp_send_fn send, void *transport)
 {
     cx_mcp_rpc *r = calloc(1, sizeof *r);
     if (!r) return NULL;
@@ -142,16 +143,16 @@ cx_mcp_rpc *cx_mcp_rpc_new(cx_mcp_send_fn send, void *transport)
     return r;
 }
 
-void cx_mcp_rpc_free(cx_mcp_rpc *r)
+void cx__mcp_rpc_free(cx_mcp_rpc *r)
 {
     if (!r) return;
-    cx_mcp_rpc_closed(r, "connection closed");
+    cx__mcp_rpc_closed(r, "connection closed");
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }
 
-void cx_mcp_rpc_set_inline_answers(cx_mcp_rpc *r, bool on)
+void cx__mcp_rpc_set_inline_answers(cx_mcp_rpc *r, bool on)
 {
     r->inline_answers = on;
 }
@@ -162,7 +163,7 @@ static void fail_set(cx_mcp_rpc_fail *f, const char *fmt, const char *arg)
     snprintf(f->message, sizeof f->message, fmt, arg);
 }
 
-void cx_mcp_rpc_closed(cx_mcp_rpc *r, const char *why)
+void cx__mcp_rpc_closed(cx_mcp_rpc *r, const char *why)
 {
     pthread_mutex_lock(&r->lock);
     if (!r->closed) {
@@ -179,7 +180,7 @@ void cx_mcp_rpc_closed(cx_mcp_rpc *r, const char *why)
     pthread_mutex_unlock(&r->lock);
 }
 
-bool cx_mcp_rpc_is_closed(cx_mcp_rpc *r)
+bool cx__mcp_rpc_is_closed(cx_mcp_rpc *r)
 {
     pthread_mutex_lock(&r->lock);
     bool c = r->closed;
@@ -187,7 +188,7 @@ bool cx_mcp_rpc_is_closed(cx_mcp_rpc *r)
     return c;
 }
 
-uint64_t cx_mcp_rpc_dropped(cx_mcp_rpc *r)
+uint64_t cx__mcp_rpc_dropped(cx_mcp_rpc *r)
 {
     pthread_mutex_lock(&r->lock);
     uint64_t d = r->dropped;
@@ -197,7 +198,7 @@ uint64_t cx_mcp_rpc_dropped(cx_mcp_rpc *r)
 
 static int send_obj(cx_mcp_rpc *r, json_object *msg, int64_t deadline, cx_error *err)
 {
-    char *text = cx_json_to_string(msg);
+    char *text = cx__json_to_string(msg);
     if (!text) return cx_error_set(err, CX_ENOMEM, "out of memory");
     int rc = r->send(r->transport, text, strlen(text), deadline, err);
     free(text);
@@ -209,30 +210,30 @@ static int send_obj(cx_mcp_rpc *r, json_object *msg, int64_t deadline, cx_error 
 static void answer_server_request(cx_mcp_rpc *r, const json_object *msg)
 {
     json_object *ans = json_object_new_object();
-    cx_json_set_str(ans, "jsonrpc", "2.0");
-    cx_json_set(ans, "id", json_object_get(cx_json_get(msg, "id")));
-    const char *method = cx_json_get_str(msg, "method");
+    cx__json_set_str(ans, "jsonrpc", "2.0");
+    cx__json_set(ans, "id", json_object_get(cx__json_get(msg, "id")));
+    const char *method = cx__json_get_str(msg, "method");
     if (method && !strcmp(method, "ping")) {
-        cx_json_set(ans, "result", json_object_new_object());
+        cx__json_set(ans, "result", json_object_new_object());
     } else {
         json_object *e = json_object_new_object();
-        cx_json_set(e, "code", json_object_new_int(-32601));
-        cx_json_set_str(e, "message", "Method not found");
-        cx_json_set(ans, "error", e);
+        cx__json_set(e, "code", json_object_new_int(-32601));
+        cx__json_set_str(e, "message", "Method not found");
+        cx__json_set(ans, "error", e);
     }
     cx_error err;
-    send_obj(r, ans, cx_mcp_now_ms() + 5000, &err);
+    send_obj(r, ans, cx__mcp_now_ms() + 5000, &err);
     json_object_put(ans);
 }
 
-void cx_mcp_rpc_deliver(cx_mcp_rpc *r, const char *text, size_t len)
+void cx__mcp_rpc_deliver(cx_mcp_rpc *r, const char *text, size_t len)
 {
     json_object *msg = NULL;
     cx_error err;
     int64_t id = -1;
     bool has_id = false;
     cx_mcp_msg_kind kind = CX_MCP_MSG_INVALID;
-    if (cx_json_parse(text, len, &msg, &err) == 0) kind = cx_mcp_msg_classify(msg, &id, &has_id);
+    if (cx__json_parse(text, len, &msg, &err) == 0) kind = cx__mcp_msg_classify(msg, &id, &has_id);
     if (kind == CX_MCP_MSG_REQUEST) {
         answer_server_request(r, msg);
         json_object_put(msg);
@@ -248,15 +249,15 @@ void cx_mcp_rpc_deliver(cx_mcp_rpc *r, const char *text, size_t len)
         p->done = true;
         if (kind == CX_MCP_MSG_RESULT) {
             p->rc = 0;
-            p->result = json_object_get(cx_json_get(msg, "result"));
+            p->result = json_object_get(cx__json_get(msg, "result"));
         } else if (kind == CX_MCP_MSG_ERROR) {
-            json_object *e = cx_json_get(msg, "error");
+            json_object *e = cx__json_get(msg, "error");
             memset(&p->fail, 0, sizeof p->fail);
             p->rc = 1;
             p->fail.rpc = true;
-            cx_json_get_int(e, "code", &p->fail.code);
+            cx__json_get_int(e, "code", &p->fail.code);
             snprintf(p->fail.message, sizeof p->fail.message, "%s",
-                     cx_json_get_str(e, "message") ?: "");
+                     cx__json_get_str(e, "message") ?: "");
         } else {
             /* the answer to this request is malformed: end the wait now
              * rather than at the timeout */
@@ -275,12 +276,12 @@ static json_object *with_meta(json_object *params, int64_t token)
 {
     json_object *out = json_object_new_object();
     json_object *meta = json_object_new_object();
-    cx_json_set(meta, "progressToken", json_object_new_int64(token));
-    cx_json_set(out, "_meta", meta);
+    cx__json_set(meta, "progressToken", json_object_new_int64(token));
+    cx__json_set(out, "_meta", meta);
     if (json_object_is_type(params, json_type_object)) {
         json_object_object_foreach(params, k, v)
         {
-            if (strcmp(k, "_meta") != 0) cx_json_set(out, k, json_object_get(v));
+            if (strcmp(k, "_meta") != 0) cx__json_set(out, k, json_object_get(v));
         }
     }
     json_object_put(params);
@@ -296,8 +297,8 @@ static void unlink_pending(cx_mcp_rpc *r, pending *p)
         }
 }
 
-int cx_mcp_rpc_call(cx_mcp_rpc *r, const char *method, json_object *params, long timeout_ms,
-                    const atomic_bool *cancel, json_object **result, cx_mcp_rpc_fail *fail)
+int cx__mcp_rpc_call(cx_mcp_rpc *r, const char *method, json_object *params, long timeout_ms,
+                     const atomic_bool *cancel, json_object **result, cx_mcp_rpc_fail *fail)
 {
     *result = NULL;
     memset(fail, 0, sizeof *fail);
@@ -307,7 +308,7 @@ int cx_mcp_rpc_call(cx_mcp_rpc *r, const char *method, json_object *params, long
         fail_set(fail, "%s", "out of memory");
         return CX_ENOMEM;
     }
-    int64_t deadline = timeout_ms > 0 ? cx_mcp_now_ms() + timeout_ms : 0;
+    int64_t deadline = timeout_ms > 0 ? cx__mcp_now_ms() + timeout_ms : 0;
     pthread_mutex_lock(&r->lock);
     if (r->closed) {
         pthread_mutex_unlock(&r->lock);
@@ -323,10 +324,10 @@ int cx_mcp_rpc_call(cx_mcp_rpc *r, const char *method, json_object *params, long
     pthread_mutex_unlock(&r->lock);
 
     json_object *msg = json_object_new_object();
-    cx_json_set_str(msg, "jsonrpc", "2.0");
-    cx_json_set(msg, "id", json_object_new_int64(p->id));
-    cx_json_set_str(msg, "method", method);
-    if (params) cx_json_set(msg, "params", params);
+    cx__json_set_str(msg, "jsonrpc", "2.0");
+    cx__json_set(msg, "id", json_object_new_int64(p->id));
+    cx__json_set_str(msg, "method", method);
+    if (params) cx__json_set(msg, "params", params);
     cx_error err;
     cx_error_clear(&err);
     int src = send_obj(r, msg, deadline, &err);
@@ -351,7 +352,7 @@ int cx_mcp_rpc_call(cx_mcp_rpc *r, const char *method, json_object *params, long
             break;
         }
         /* wake at least every 100 ms to notice cancellation */
-        int64_t now = cx_mcp_now_ms();
+        int64_t now = cx__mcp_now_ms();
         if (deadline && now >= deadline) {
             p->done = true;
             p->rc = CX_ETIMEOUT;
@@ -373,13 +374,13 @@ int cx_mcp_rpc_call(cx_mcp_rpc *r, const char *method, json_object *params, long
     return rc;
 }
 
-int cx_mcp_rpc_notify(cx_mcp_rpc *r, const char *method, json_object *params, cx_error *err)
+int cx__mcp_rpc_notify(cx_mcp_rpc *r, const char *method, json_object *params, cx_error *err)
 {
     json_object *msg = json_object_new_object();
-    cx_json_set_str(msg, "jsonrpc", "2.0");
-    cx_json_set_str(msg, "method", method);
-    if (params) cx_json_set(msg, "params", params);
-    int rc = send_obj(r, msg, cx_mcp_now_ms() + 5000, err);
+    cx__json_set_str(msg, "jsonrpc", "2.0");
+    cx__json_set_str(msg, "method", method);
+    if (params) cx__json_set(msg, "params", params);
+    int rc = send_obj(r, msg, cx__mcp_now_ms() + 5000, err);
     json_object_put(msg);
     return rc;
 }

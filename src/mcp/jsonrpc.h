@@ -30,11 +30,12 @@ typedef struct cx_mcp_lines {
 
 typedef void (*cx_mcp_line_fn)(void *user, const char *line, size_t len);
 
-void cx_mcp_lines_init(cx_mcp_lines *l, size_t max);
-void cx_mcp_lines_free(cx_mcp_lines *l);
+void cx__mcp_lines_init(cx_mcp_lines *l, size_t max);
+void cx__mcp_lines_free(cx_mcp_lines *l);
 /* Feeds bytes; calls fn for each complete line (without its "\n" or "\r\n";
  * blank lines are skipped). Returns 0 or CX_ENOMEM. */
-int cx_mcp_lines_feed(cx_mcp_lines *l, const char *data, size_t len, cx_mcp_line_fn fn, void *user);
+int cx__mcp_lines_feed(cx_mcp_lines *l, const char *data, size_t len, cx_mcp_line_fn fn,
+                       void *user);
 
 /* ---- messages ----------------------------------------------------------- */
 
@@ -48,13 +49,13 @@ typedef enum cx_mcp_msg_kind {
 
 /* Classifies a parsed message. *id is set for answers and requests whose id is
  * an integer (our own ids always are); *has_id tells whether one was found. */
-cx_mcp_msg_kind cx_mcp_msg_classify(const json_object *msg, int64_t *id, bool *has_id);
+cx_mcp_msg_kind cx__mcp_msg_classify(const json_object *msg, int64_t *id, bool *has_id);
 
 /* ---- connection --------------------------------------------------------- */
 
 /* Sends one serialised message (no trailing newline) to the peer. For
  * request/response transports (HTTP) the answers come back through
- * cx_mcp_rpc_deliver before or after send returns. deadline_ms is a
+ * cx__mcp_rpc_deliver before or after send returns. deadline_ms is a
  * CLOCK_MONOTONIC time in ms after which sending may give up (0: none). */
 typedef int (*cx_mcp_send_fn)(void *transport, const char *msg, size_t len, int64_t deadline_ms,
                               cx_error *err);
@@ -70,36 +71,36 @@ typedef struct cx_mcp_rpc_fail {
     char message[1024];
 } cx_mcp_rpc_fail;
 
-cx_mcp_rpc *cx_mcp_rpc_new(cx_mcp_send_fn send, void *transport);
+cx_mcp_rpc *cx__mcp_rpc_new(cx_mcp_send_fn send, void *transport);
 /* Fails every waiting request (as closed) and frees. The transport must no
  * longer deliver. */
-void cx_mcp_rpc_free(cx_mcp_rpc *r);
+void cx__mcp_rpc_free(cx_mcp_rpc *r);
 
 /* Sends request `method` with params (taken, may be NULL) and waits for its
  * answer until timeout_ms (0: forever) or *cancel. Returns 0 with *result (new
  * reference), or a negative code with *fail filled: CX_ETIMEOUT, CX_ECANCELED,
  * CX_ENET (closed / send failed), CX_EHTTP-free CX_EPARSE for an answer of
  * the wrong shape, or 1 for a JSON-RPC error answer. */
-int cx_mcp_rpc_call(cx_mcp_rpc *r, const char *method, json_object *params, long timeout_ms,
-                    const atomic_bool *cancel, json_object **result, cx_mcp_rpc_fail *fail);
+int cx__mcp_rpc_call(cx_mcp_rpc *r, const char *method, json_object *params, long timeout_ms,
+                     const atomic_bool *cancel, json_object **result, cx_mcp_rpc_fail *fail);
 /* For request/response transports (HTTP): the answer to a request must have
  * arrived by the time send returns, else the call fails at once. */
-void cx_mcp_rpc_set_inline_answers(cx_mcp_rpc *r, bool on);
+void cx__mcp_rpc_set_inline_answers(cx_mcp_rpc *r, bool on);
 /* Sends a notification (params taken, may be NULL). */
-int cx_mcp_rpc_notify(cx_mcp_rpc *r, const char *method, json_object *params, cx_error *err);
+int cx__mcp_rpc_notify(cx_mcp_rpc *r, const char *method, json_object *params, cx_error *err);
 
 /* Transport side: one received message text. Answers wake their request;
  * server requests get an answer (ping: {}; anything else: method not found);
  * notifications and malformed lines are dropped (counted). */
-void cx_mcp_rpc_deliver(cx_mcp_rpc *r, const char *text, size_t len);
+void cx__mcp_rpc_deliver(cx_mcp_rpc *r, const char *text, size_t len);
 /* Transport side: the peer is gone. Waiting and later requests fail with
  * `why` (e.g. "connection closed"). */
-void cx_mcp_rpc_closed(cx_mcp_rpc *r, const char *why);
-bool cx_mcp_rpc_is_closed(cx_mcp_rpc *r);
+void cx__mcp_rpc_closed(cx_mcp_rpc *r, const char *why);
+bool cx__mcp_rpc_is_closed(cx_mcp_rpc *r);
 /* Counters for tests and diagnostics. */
-uint64_t cx_mcp_rpc_dropped(cx_mcp_rpc *r);
+uint64_t cx__mcp_rpc_dropped(cx_mcp_rpc *r);
 
 /* CLOCK_MONOTONIC now in ms. */
-int64_t cx_mcp_now_ms(void);
+int64_t cx__mcp_now_ms(void);
 
 #endif

@@ -34,9 +34,9 @@ static void fail(cx__mcp_server *s, const char *cause)
     free(s->error);
     s->cause = strdup(cause);
     cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b, "MCP client for `%s` failed to start: MCP startup failed: %s", s->cfg->name,
-                  cause);
-    s->error = cx_buf_steal(&b);
+    cx__buf_printf(&b, "MCP client for `%s` failed to start: MCP startup failed: %s", s->cfg->name,
+                   cause);
+    s->error = cx__buf_steal(&b);
 }
 
 static void fail_timeout(cx__mcp_server *s, long ms)
@@ -45,15 +45,15 @@ static void fail_timeout(cx__mcp_server *s, long ms)
     free(s->cause);
     free(s->error);
     cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b,
-                  "MCP client for `%s` timed out after %ld seconds. Add or adjust "
-                  "`startup_timeout_sec` in your config.toml:\n[mcp_servers.%s]\n"
-                  "startup_timeout_sec = XX",
-                  s->cfg->name, ms / 1000, s->cfg->name);
-    s->error = cx_buf_steal(&b);
+    cx__buf_printf(&b,
+                   "MCP client for `%s` timed out after %ld seconds. Add or adjust "
+                   "`startup_timeout_sec` in your config.toml:\n[mcp_servers.%s]\n"
+                   "startup_timeout_sec = XX",
+                   s->cfg->name, ms / 1000, s->cfg->name);
+    s->error = cx__buf_steal(&b);
     b = (cx_buf)CX_BUF_INIT;
-    cx_buf_printf(&b, "request timed out after %ld seconds", ms / 1000);
-    s->cause = cx_buf_steal(&b);
+    cx__buf_printf(&b, "request timed out after %ld seconds", ms / 1000);
+    s->cause = cx__buf_steal(&b);
 }
 
 /* NULL-terminated "NAME=VALUE" list: the allow-listed parent variables, then
@@ -63,14 +63,15 @@ static char **child_env(const cx_mcp_server_cfg *c)
     json_object *env = json_object_new_object();
     for (size_t i = 0; i < sizeof INHERITED_ENV / sizeof *INHERITED_ENV; i++) {
         const char *v = getenv(INHERITED_ENV[i]);
-        if (v) cx_json_set_str(env, INHERITED_ENV[i], v);
+        if (v) cx__json_set_str(env, INHERITED_ENV[i], v);
     }
     for (char **p = c->env_vars; *p; p++) {
         const char *v = getenv(*p);
-        if (v) cx_json_set_str(env, *p, v);
+        if (v) cx__json_set_str(env, *p, v);
     }
     if (c->env) {
-        json_object_object_foreach(c->env, k, v) cx_json_set_str(env, k, json_object_get_string(v));
+        json_object_object_foreach(c->env, k, v)
+            cx__json_set_str(env, k, json_object_get_string(v));
     }
     size_t n = (size_t)json_object_object_length(env), i = 0;
     char **out = calloc(n + 1, sizeof *out);
@@ -100,13 +101,13 @@ static char **http_headers(const cx_mcp_server_cfg *c, bool *bearer, char **caus
     json_object *h = json_object_new_object();
     if (c->http_headers) {
         json_object_object_foreach(c->http_headers, k, v)
-            cx_json_set_str(h, k, json_object_get_string(v));
+            cx__json_set_str(h, k, json_object_get_string(v));
     }
     if (c->env_http_headers) {
         json_object_object_foreach(c->env_http_headers, k, v)
         {
             const char *val = getenv(json_object_get_string(v));
-            if (val && *val) cx_json_set_str(h, k, val);
+            if (val && *val) cx__json_set_str(h, k, val);
         }
     }
     *bearer = false;
@@ -120,7 +121,7 @@ static char **http_headers(const cx_mcp_server_cfg *c, bool *bearer, char **caus
             return NULL;
         }
         char *v = NULL;
-        if (asprintf(&v, "Bearer %s", tok) >= 0) cx_json_set_str(h, "Authorization", v);
+        if (asprintf(&v, "Bearer %s", tok) >= 0) cx__json_set_str(h, "Authorization", v);
         free(v);
         *bearer = true;
     }
@@ -164,13 +165,13 @@ static int connect_server(cx_mcp *m, cx__mcp_server *s)
         char **envp = child_env(c);
         cx_mcp_stdio_opts o = {c->command, (const char *const *)c->args, (const char *const *)envp,
                                c->cwd ? c->cwd : m->cwd};
-        s->stdio = envp ? cx_mcp_stdio_start(&o, &err) : NULL;
+        s->stdio = envp ? cx__mcp_stdio_start(&o, &err) : NULL;
         strv_free(envp);
         if (!s->stdio) {
             fail(s, err.msg[0] ? err.msg : "out of memory");
             return -1;
         }
-        s->rpc = cx_mcp_stdio_rpc(s->stdio);
+        s->rpc = cx__mcp_stdio_rpc(s->stdio);
         return 0;
     }
     char *cause = NULL;
@@ -188,26 +189,26 @@ static int connect_server(cx_mcp *m, cx__mcp_server *s)
                           probe > 3000 ? 3000
                           : probe > 0  ? probe
                                        : 1};
-    s->http = cx_mcp_http_new(&o, &err);
+    s->http = cx__mcp_http_new(&o, &err);
     strv_free(headers);
     if (!s->http) {
         fail(s, err.msg);
         return -1;
     }
-    s->rpc = cx_mcp_http_rpc(s->http);
+    s->rpc = cx__mcp_http_rpc(s->http);
     return 0;
 }
 
 static json_object *initialize_params(void)
 {
     json_object *p = json_object_new_object();
-    cx_json_set_str(p, "protocolVersion", "2025-06-18");
-    cx_json_set(p, "capabilities", json_object_new_object());
+    cx__json_set_str(p, "protocolVersion", "2025-06-18");
+    cx__json_set(p, "capabilities", json_object_new_object());
     json_object *ci = json_object_new_object();
-    cx_json_set_str(ci, "name", "codex-mcp-client");
-    cx_json_set_str(ci, "title", "Codex");
-    cx_json_set_str(ci, "version", "0.115.0");
-    cx_json_set(p, "clientInfo", ci);
+    cx__json_set_str(ci, "name", "codex-mcp-client");
+    cx__json_set_str(ci, "title", "Codex");
+    cx__json_set_str(ci, "version", "0.115.0");
+    cx__json_set(p, "clientInfo", ci);
     return p;
 }
 
@@ -221,20 +222,20 @@ static void handshake_failed(cx__mcp_server *s, int rc, const cx_mcp_rpc_fail *f
     }
     cx_buf b = CX_BUF_INIT;
     if (rc == 1)
-        cx_buf_printf(&b, "handshaking with MCP server failed: Mcp error: %lld: %s",
-                      (long long)f->code, f->message);
+        cx__buf_printf(&b, "handshaking with MCP server failed: Mcp error: %lld: %s",
+                       (long long)f->code, f->message);
     else
-        cx_buf_printf(&b, "handshaking with MCP server failed: %s: %s", f->message, what);
-    fail(s, cx_buf_str(&b));
-    cx_buf_free(&b);
+        cx__buf_printf(&b, "handshaking with MCP server failed: %s: %s", f->message, what);
+    fail(s, cx__buf_str(&b));
+    cx__buf_free(&b);
 }
 
 /* A server that failed its handshake is dropped at once. */
 static void drop(cx__mcp_server *s)
 {
-    cx_mcp_stdio_kill(s->stdio);
-    cx_mcp_stdio_free(s->stdio);
-    cx_mcp_http_free(s->http);
+    cx__mcp_stdio_kill(s->stdio);
+    cx__mcp_stdio_free(s->stdio);
+    cx__mcp_http_free(s->http);
     s->stdio = NULL;
     s->http = NULL;
     s->rpc = NULL;
@@ -246,8 +247,8 @@ static void *start_one(void *arg)
     cx_mcp *m = s->owner;
     const cx_mcp_server_cfg *c = s->cfg;
     long budget = startup_ms(c);
-    int64_t deadline = cx_mcp_now_ms() + budget;
-    if (!cx_mcp_name_valid(c->name)) {
+    int64_t deadline = cx__mcp_now_ms() + budget;
+    if (!cx__mcp_name_valid(c->name)) {
         char msg[600];
         snprintf(msg, sizeof msg, "Invalid MCP server name '%s': must match pattern %s", c->name,
                  "^[a-zA-Z0-9_-]+$");
@@ -261,9 +262,9 @@ static void *start_one(void *arg)
     }
     json_object *res = NULL;
     cx_mcp_rpc_fail f;
-    long left = (long)(deadline - cx_mcp_now_ms());
-    int rc = cx_mcp_rpc_call(s->rpc, "initialize", initialize_params(), left > 1 ? left : 1, NULL,
-                             &res, &f);
+    long left = (long)(deadline - cx__mcp_now_ms());
+    int rc = cx__mcp_rpc_call(s->rpc, "initialize", initialize_params(), left > 1 ? left : 1, NULL,
+                              &res, &f);
     if (rc == 0 && !json_object_is_type(res, json_type_object)) {
         rc = CX_EPARSE;
         snprintf(f.message, sizeof f.message, "invalid initialize result");
@@ -277,26 +278,26 @@ static void *start_one(void *arg)
     }
     json_object_put(res);
     cx_error err;
-    cx_mcp_rpc_notify(s->rpc, "notifications/initialized", NULL, &err);
-    if (s->http) cx_mcp_http_open_stream(s->http);
+    cx__mcp_rpc_notify(s->rpc, "notifications/initialized", NULL, &err);
+    if (s->http) cx__mcp_http_open_stream(s->http);
     json_object *tools = json_object_new_array();
     char *cursor = NULL;
     for (int page = 0; page < MAX_TOOL_PAGES; page++) {
         json_object *params = json_object_new_object();
-        if (cursor) cx_json_set_str(params, "cursor", cursor);
-        left = (long)(deadline - cx_mcp_now_ms());
-        rc = cx_mcp_rpc_call(s->rpc, "tools/list", params, left > 1 ? left : 1, NULL, &res, &f);
+        if (cursor) cx__json_set_str(params, "cursor", cursor);
+        left = (long)(deadline - cx__mcp_now_ms());
+        rc = cx__mcp_rpc_call(s->rpc, "tools/list", params, left > 1 ? left : 1, NULL, &res, &f);
         free(cursor);
         cursor = NULL;
         if (rc != 0) break;
-        json_object *list = cx_json_get(res, "tools");
+        json_object *list = cx__json_get(res, "tools");
         size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
         for (size_t i = 0; i < n; i++) {
             json_object *t = json_object_array_get_idx(list, i);
-            const char *name = cx_json_get_str(t, "name");
+            const char *name = cx__json_get_str(t, "name");
             if (name && tool_allowed(c, name)) json_object_array_add(tools, json_object_get(t));
         }
-        const char *next = cx_json_get_str(res, "nextCursor");
+        const char *next = cx__json_get_str(res, "nextCursor");
         cursor = next && *next ? strdup(next) : NULL;
         json_object_put(res);
         res = NULL;
@@ -316,7 +317,7 @@ static void *start_one(void *arg)
     return NULL;
 }
 
-cx_mcp *cx_mcp_new(const cx_config *cfg, const char *cwd, cx_error *err)
+cx_mcp *cx__mcp_new(const cx_config *cfg, const char *cwd, cx_error *err)
 {
     cx_mcp *m = calloc(1, sizeof *m);
     if (!m) {
@@ -325,14 +326,14 @@ cx_mcp *cx_mcp_new(const cx_config *cfg, const char *cwd, cx_error *err)
     }
     pthread_mutex_init(&m->status_lock, NULL);
     m->cwd = cwd ? strdup(cwd) : NULL;
-    if (cx_mcp_servers_parse(cfg ? cfg->root : NULL, &m->cfgs, &m->n, err) != 0) {
-        cx_mcp_free(m);
+    if (cx__mcp_servers_parse(cfg ? cfg->root : NULL, &m->cfgs, &m->n, err) != 0) {
+        cx__mcp_free(m);
         return NULL;
     }
     m->servers = calloc(m->n ? m->n : 1, sizeof *m->servers);
     if (!m->servers) {
         cx_error_set(err, CX_ENOMEM, "out of memory");
-        cx_mcp_free(m);
+        cx__mcp_free(m);
         return NULL;
     }
     for (size_t i = 0; i < m->n; i++) {
@@ -342,34 +343,34 @@ cx_mcp *cx_mcp_new(const cx_config *cfg, const char *cwd, cx_error *err)
     return m;
 }
 
-void cx_mcp_free(cx_mcp *m)
+void cx__mcp_free(cx_mcp *m)
 {
     if (!m) return;
     for (size_t i = 0; m->servers && i < m->n; i++)
-        cx_mcp_stdio_terminate(m->servers[i].stdio);
+        cx__mcp_stdio_terminate(m->servers[i].stdio);
     for (size_t i = 0; m->servers && i < m->n; i++) {
         cx__mcp_server *s = &m->servers[i];
-        cx_mcp_stdio_free(s->stdio);
-        cx_mcp_http_free(s->http);
+        cx__mcp_stdio_free(s->stdio);
+        cx__mcp_http_free(s->http);
         json_object_put(s->tools);
         free(s->error);
         free(s->cause);
     }
     free(m->servers);
-    cx_mcp_servers_free(m->cfgs, m->n);
+    cx__mcp_servers_free(m->cfgs, m->n);
     free(m->cwd);
     pthread_mutex_destroy(&m->status_lock);
     free(m);
 }
 
-bool cx_mcp_has_required(const cx_mcp *m)
+bool cx__mcp_has_required(const cx_mcp *m)
 {
     for (size_t i = 0; i < m->n; i++)
         if (m->cfgs[i].enabled && m->cfgs[i].required) return true;
     return false;
 }
 
-size_t cx_mcp_enabled_count(const cx_mcp *m)
+size_t cx__mcp_enabled_count(const cx_mcp *m)
 {
     size_t k = 0;
     for (size_t i = 0; i < m->n; i++)
@@ -377,7 +378,7 @@ size_t cx_mcp_enabled_count(const cx_mcp *m)
     return k;
 }
 
-int cx_mcp_start(cx_mcp *m, cx_mcp_status_fn fn, void *user, cx_error *err)
+int cx__mcp_start(cx_mcp *m, cx_mcp_status_fn fn, void *user, cx_error *err)
 {
     m->status_fn = fn;
     m->status_user = user;
@@ -407,17 +408,17 @@ int cx_mcp_start(cx_mcp *m, cx_mcp_status_fn fn, void *user, cx_error *err)
     for (size_t i = 0; i < m->n; i++) {
         const cx__mcp_server *s = &m->servers[i];
         if (!s->cfg->required || s->state != CX__MCP_FAILED) continue;
-        cx_buf_printf(&b, "%s%s: %s", b.len ? "; " : "", s->cfg->name, s->cause ? s->cause : "");
+        cx__buf_printf(&b, "%s%s: %s", b.len ? "; " : "", s->cfg->name, s->cause ? s->cause : "");
     }
     int rc = 0;
     if (b.len)
         rc = cx_error_set(err, CX_ECONFIG, "required MCP servers failed to initialize: %s",
-                          cx_buf_str(&b));
-    cx_buf_free(&b);
+                          cx__buf_str(&b));
+    cx__buf_free(&b);
     return rc;
 }
 
-char *cx_mcp_summary(const cx_mcp *m)
+char *cx__mcp_summary(const cx_mcp *m)
 {
     cx_buf ready = CX_BUF_INIT, failed = CX_BUF_INIT, out = CX_BUF_INIT;
     for (size_t i = 0; i < m->n; i++) {
@@ -425,12 +426,12 @@ char *cx_mcp_summary(const cx_mcp *m)
         cx_buf *b = s->state == CX__MCP_READY    ? &ready
                     : s->state == CX__MCP_FAILED ? &failed
                                                  : NULL;
-        if (b) cx_buf_printf(b, "%s%s", b->len ? ", " : "", s->cfg->name);
+        if (b) cx__buf_printf(b, "%s%s", b->len ? ", " : "", s->cfg->name);
     }
-    if (ready.len) cx_buf_printf(&out, "ready: %s", cx_buf_str(&ready));
-    if (failed.len) cx_buf_printf(&out, "%sfailed: %s", out.len ? "; " : "", cx_buf_str(&failed));
-    if (!out.len) cx_buf_puts(&out, "no servers");
-    cx_buf_free(&ready);
-    cx_buf_free(&failed);
-    return cx_buf_steal(&out);
+    if (ready.len) cx__buf_printf(&out, "ready: %s", cx__buf_str(&ready));
+    if (failed.len) cx__buf_printf(&out, "%sfailed: %s", out.len ? "; " : "", cx__buf_str(&failed));
+    if (!out.len) cx__buf_puts(&out, "no servers");
+    cx__buf_free(&ready);
+    cx__buf_free(&failed);
+    return cx__buf_steal(&out);
 }

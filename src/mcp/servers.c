@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool cx_mcp_name_valid(const char *name)
+bool cx__mcp_name_valid(const char *name)
 {
     if (!name || !*name) return false;
     for (const char *p = name; *p; p++)
@@ -33,7 +33,7 @@ static void strv_free(char **v)
 /* A string array at key: NULL with *bad set when the value is not one. */
 static char **read_strv(const json_object *t, const char *key, bool *bad)
 {
-    json_object *a = cx_json_get(t, key);
+    json_object *a = cx__json_get(t, key);
     if (!a) return NULL;
     if (!json_object_is_type(a, json_type_array)) {
         *bad = true;
@@ -57,7 +57,7 @@ static char **read_strv(const json_object *t, const char *key, bool *bad)
 /* An object of strings at key (new reference), NULL when absent. */
 static json_object *read_map(const json_object *t, const char *key, bool *bad)
 {
-    json_object *o = cx_json_get(t, key);
+    json_object *o = cx__json_get(t, key);
     if (!o) return NULL;
     if (!json_object_is_type(o, json_type_object)) {
         *bad = true;
@@ -73,7 +73,7 @@ static json_object *read_map(const json_object *t, const char *key, bool *bad)
 
 static char *read_str(const json_object *t, const char *key, bool *bad)
 {
-    json_object *o = cx_json_get(t, key);
+    json_object *o = cx__json_get(t, key);
     if (!o) return NULL;
     if (!json_object_is_type(o, json_type_string)) {
         *bad = true;
@@ -84,7 +84,7 @@ static char *read_str(const json_object *t, const char *key, bool *bad)
 
 static double read_secs(const json_object *t, const char *key, bool *bad)
 {
-    json_object *o = cx_json_get(t, key);
+    json_object *o = cx__json_get(t, key);
     if (!o) return -1;
     if (json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double)) {
         double d = json_object_get_double(o);
@@ -96,7 +96,7 @@ static double read_secs(const json_object *t, const char *key, bool *bad)
 
 static bool read_bool(const json_object *t, const char *key, bool dflt, bool *bad)
 {
-    json_object *o = cx_json_get(t, key);
+    json_object *o = cx__json_get(t, key);
     if (!o) return dflt;
     if (!json_object_is_type(o, json_type_boolean)) {
         *bad = true;
@@ -121,7 +121,7 @@ static void server_clear(cx_mcp_server_cfg *s)
     strv_free(s->disabled_tools);
 }
 
-void cx_mcp_servers_free(cx_mcp_server_cfg *s, size_t n)
+void cx__mcp_servers_free(cx_mcp_server_cfg *s, size_t n)
 {
     if (!s) return;
     for (size_t i = 0; i < n; i++)
@@ -176,11 +176,12 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const cx_mcp_server_cfg *)a)->name, ((const cx_mcp_server_cfg *)b)->name);
 }
 
-int cx_mcp_servers_parse(const json_object *root, cx_mcp_server_cfg **out, size_t *n, cx_error *err)
+int cx__mcp_servers_parse(const json_object *root, cx_mcp_server_cfg **out, size_t *n,
+                          cx_error *err)
 {
     *out = NULL;
     *n = 0;
-    json_object *tbl = root ? cx_json_get(root, "mcp_servers") : NULL;
+    json_object *tbl = root ? cx__json_get(root, "mcp_servers") : NULL;
     if (!tbl) return 0;
     if (!json_object_is_type(tbl, json_type_object))
         return cx_error_set(err, CX_ECONFIG, "mcp_servers: expected a table");
@@ -191,14 +192,14 @@ int cx_mcp_servers_parse(const json_object *root, cx_mcp_server_cfg **out, size_
     json_object_object_foreach(tbl, name, t)
     {
         if (!json_object_is_type(t, json_type_object)) {
-            cx_mcp_servers_free(s, i);
+            cx__mcp_servers_free(s, i);
             return cx_error_set(err, CX_ECONFIG, "mcp_servers.%s: expected a table", name);
         }
         const char *badkey = read_server(name, t, &s[i]);
         i++;
         if (!badkey && !s[i - 1].command && !s[i - 1].url) badkey = "command";
         if (badkey) {
-            cx_mcp_servers_free(s, i);
+            cx__mcp_servers_free(s, i);
             return cx_error_set(err, CX_ECONFIG, "mcp_servers.%s.%s: invalid value", name, badkey);
         }
     }

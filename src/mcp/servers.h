@@ -31,12 +31,12 @@ typedef struct cx_mcp_server_cfg {
 } cx_mcp_server_cfg;
 
 /* Reads root["mcp_servers"] (root may be NULL). *out is an array of *n
- * servers sorted by name (free with cx_mcp_servers_free). A table of the
+ * servers sorted by name (free with cx__mcp_servers_free). A table of the
  * wrong shape is a CX_ECONFIG naming the key. */
-int cx_mcp_servers_parse(const json_object *root, cx_mcp_server_cfg **out, size_t *n,
-                         cx_error *err);
-void cx_mcp_servers_free(cx_mcp_server_cfg *s, size_t n);
+int cx__mcp_servers_parse(const json_object *root, cx_mcp_server_cfg **out, size_t *n,
+                          cx_error *err);
+void cx__mcp_servers_free(cx_mcp_server_cfg *s, size_t n);
 /* True when name matches ^[a-zA-Z0-9_-]+$. */
-bool cx_mcp_name_valid(const char *name);
+bool cx__mcp_name_valid(const char *name);
 
 #endif

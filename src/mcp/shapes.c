@@ -13,7 +13,7 @@
 
 #define MAX_TOOL_NAME 64
 
-char *cx_mcp_qualified_name(const char *server, const char *tool)
+char *cx__mcp_qualified_name(const char *server, const char *tool)
 {
     char *raw = NULL;
     if (asprintf(&raw, "mcp__%s__%s", server, tool) < 0) return NULL;
@@ -51,7 +51,7 @@ static bool has(const json_object *o, const char *k)
  * "string"; "integer" reads as "number". */
 static const char *schema_type(const json_object *s)
 {
-    json_object *t = cx_json_get(s, "type");
+    json_object *t = cx__json_get(s, "type");
     const char *ty = NULL;
     if (json_object_is_type(t, json_type_string)) {
         ty = json_object_get_string(t);
@@ -85,36 +85,36 @@ static json_object *sanitize(const json_object *s, int depth)
 {
     json_object *out = json_object_new_object();
     if (!json_object_is_type(s, json_type_object) || depth > 64) {
-        cx_json_set_str(out, "type", "string");
+        cx__json_set_str(out, "type", "string");
         return out;
     }
     const char *ty = schema_type(s);
-    cx_json_set_str(out, "type", ty);
-    const char *desc = cx_json_get_str(s, "description");
+    cx__json_set_str(out, "type", ty);
+    const char *desc = cx__json_get_str(s, "description");
     if (!strcmp(ty, "object")) {
-        json_object *props = cx_json_get(s, "properties");
+        json_object *props = cx__json_get(s, "properties");
         json_object *p = json_object_new_object();
         if (json_object_is_type(props, json_type_object)) {
-            json_object_object_foreach(props, k, v) cx_json_set(p, k, sanitize(v, depth + 1));
+            json_object_object_foreach(props, k, v) cx__json_set(p, k, sanitize(v, depth + 1));
         }
-        cx_json_set(out, "properties", p);
-        json_object *req = cx_json_get(s, "required");
+        cx__json_set(out, "properties", p);
+        json_object *req = cx__json_get(s, "required");
         if (json_object_is_type(req, json_type_array))
-            cx_json_set(out, "required", json_object_get(req));
-        json_object *ap = cx_json_get(s, "additionalProperties");
+            cx__json_set(out, "required", json_object_get(req));
+        json_object *ap = cx__json_get(s, "additionalProperties");
         if (json_object_is_type(ap, json_type_boolean))
-            cx_json_set(out, "additionalProperties", json_object_get(ap));
+            cx__json_set(out, "additionalProperties", json_object_get(ap));
         else if (json_object_is_type(ap, json_type_object))
-            cx_json_set(out, "additionalProperties", sanitize(ap, depth + 1));
+            cx__json_set(out, "additionalProperties", sanitize(ap, depth + 1));
     } else if (!strcmp(ty, "array")) {
-        json_object *items = cx_json_get(s, "items");
-        cx_json_set(out, "items", sanitize(items, depth + 1));
+        json_object *items = cx__json_get(s, "items");
+        cx__json_set(out, "items", sanitize(items, depth + 1));
     }
-    if (desc) cx_json_set_str(out, "description", desc);
+    if (desc) cx__json_set_str(out, "description", desc);
     return out;
 }
 
-json_object *cx_mcp_sanitize_schema(const json_object *schema)
+json_object *cx__mcp_sanitize_schema(const json_object *schema)
 {
     return sanitize(schema, 0);
 }
@@ -123,7 +123,7 @@ static bool any_image(const json_object *content)
 {
     size_t n = json_object_array_length(content);
     for (size_t i = 0; i < n; i++) {
-        const char *t = cx_json_get_str(json_object_array_get_idx(content, i), "type");
+        const char *t = cx__json_get_str(json_object_array_get_idx(content, i), "type");
         if (t && !strcmp(t, "image")) return true;
     }
     return false;
@@ -137,22 +137,23 @@ static json_object *as_input_items(const json_object *content)
     size_t n = json_object_array_length(content);
     for (size_t i = 0; i < n; i++) {
         json_object *b = json_object_array_get_idx(content, i);
-        const char *t = cx_json_get_str(b, "type");
+        const char *t = cx__json_get_str(b, "type");
         json_object *item = json_object_new_object();
-        if (t && !strcmp(t, "text") && cx_json_get_str(b, "text")) {
-            cx_json_set_str(item, "type", "input_text");
-            cx_json_set_str(item, "text", cx_json_get_str(b, "text"));
-        } else if (t && !strcmp(t, "image") && cx_json_get_str(b, "data")) {
+        if (t && !strcmp(t, "text") && cx__json_get_str(b, "text")) {
+            cx__json_set_str(item, "type", "input_text");
+            cx__json_set_str(item, "text", cx__json_get_str(b, "text"));
+        } else if (t && !strcmp(t, "image") && cx__json_get_str(b, "data")) {
             cx_buf url = CX_BUF_INIT;
-            cx_buf_printf(&url, "data:%s;base64,%s", cx_json_get_str(b, "mimeType") ?: "image/png",
-                          cx_json_get_str(b, "data"));
-            cx_json_set_str(item, "type", "input_image");
-            cx_json_set_str(item, "image_url", cx_buf_str(&url));
-            cx_buf_free(&url);
+            cx__buf_printf(&url, "data:%s;base64,%s",
+                           cx__json_get_str(b, "mimeType") ?: "image/png",
+                           cx__json_get_str(b, "data"));
+            cx__json_set_str(item, "type", "input_image");
+            cx__json_set_str(item, "image_url", cx__buf_str(&url));
+            cx__buf_free(&url);
         } else {
-            char *js = cx_json_to_string(b);
-            cx_json_set_str(item, "type", "input_text");
-            cx_json_set_str(item, "text", js ? js : "");
+            char *js = cx__json_to_string(b);
+            cx__json_set_str(item, "type", "input_text");
+            cx__json_set_str(item, "text", js ? js : "");
             free(js);
         }
         json_object_array_add(arr, item);
@@ -160,13 +161,13 @@ static json_object *as_input_items(const json_object *content)
     return arr;
 }
 
-int cx_mcp_result_output(const json_object *result, cx_tool_output *out)
+int cx__mcp_result_output(const json_object *result, cx_tool_output *out)
 {
-    json_object *structured = cx_json_get(result, "structuredContent");
-    json_object *content = cx_json_get(result, "content");
+    json_object *structured = cx__json_get(result, "structuredContent");
+    json_object *content = cx__json_get(result, "content");
     bool content_ok = json_object_is_type(content, json_type_array);
     if (structured) {
-        out->text = cx_json_to_string(structured);
+        out->text = cx__json_to_string(structured);
         return out->text ? 0 : CX_ENOMEM;
     }
     if (!content_ok || json_object_array_length(content) == 0) return 1;
@@ -174,6 +175,6 @@ int cx_mcp_result_output(const json_object *result, cx_tool_output *out)
         out->content = as_input_items(content);
         return out->content ? 0 : CX_ENOMEM;
     }
-    out->text = cx_json_to_string(content);
+    out->text = cx__json_to_string(content);
     return out->text ? 0 : CX_ENOMEM;
 }

@@ -38,7 +38,7 @@ static int write_bounded(int fd, const char *p, size_t len, int64_t deadline)
     while (len) {
         int wait_ms = 1000;
         if (deadline) {
-            int64_t left = deadline - cx_mcp_now_ms();
+            int64_t left = deadline - cx__mcp_now_ms();
             if (left <= 0) return CX_ETIMEOUT;
             if (left < wait_ms) wait_ms = (int)left;
         }
@@ -48,7 +48,7 @@ static int write_bounded(int fd, const char *p, size_t len, int64_t deadline)
         if (pr <= 0) continue;
         if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) return CX_ENET;
         size_t n = len < PIPE_BUF ? len : PIPE_BUF;
-        if (cx_net_write_all(fd, p, n) != 0) return CX_ENET;
+        if (cx__net_write_all(fd, p, n) != 0) return CX_ENET;
         p += n;
         len -= n;
     }
@@ -70,7 +70,7 @@ static int stdio_send(void *t, const char *msg, size_t len, int64_t deadline, cx
 static void on_line(void *user, const char *line, size_t len)
 {
     cx_mcp_stdio *s = user;
-    cx_mcp_rpc_deliver(s->rpc, line, len);
+    cx__mcp_rpc_deliver(s->rpc, line, len);
 }
 
 static void *reader_main(void *arg)
@@ -87,9 +87,9 @@ static void *reader_main(void *arg)
         ssize_t n = read(s->from_child, buf, sizeof buf);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n <= 0) break;
-        if (cx_mcp_lines_feed(&s->lines, buf, (size_t)n, on_line, s) != 0) break;
+        if (cx__mcp_lines_feed(&s->lines, buf, (size_t)n, on_line, s) != 0) break;
     }
-    cx_mcp_rpc_closed(s->rpc, "connection closed");
+    cx__mcp_rpc_closed(s->rpc, "connection closed");
     return NULL;
 }
 
@@ -99,7 +99,7 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-cx_mcp_stdio *cx_mcp_stdio_start(const cx_mcp_stdio_opts *o, cx_error *err)
+cx_mcp_stdio *cx__mcp_stdio_start(const cx_mcp_stdio_opts *o, cx_error *err)
 {
     cx_mcp_stdio *s = calloc(1, sizeof *s);
     if (!s) {
@@ -108,10 +108,10 @@ cx_mcp_stdio *cx_mcp_stdio_start(const cx_mcp_stdio_opts *o, cx_error *err)
     }
     s->to_child = s->from_child = s->stop[0] = s->stop[1] = -1;
     pthread_mutex_init(&s->write_lock, NULL);
-    cx_mcp_lines_init(&s->lines, CX_MCP_MAX_MESSAGE);
+    cx__mcp_lines_init(&s->lines, CX_MCP_MAX_MESSAGE);
     if (pipe2(s->stop, O_CLOEXEC)) {
         cx_error_set(err, CX_EIO, "%s (os error %d)", strerror(errno), errno);
-        cx_mcp_stdio_free(s);
+        cx__mcp_stdio_free(s);
         return NULL;
     }
     size_t n = 0;
@@ -120,7 +120,7 @@ cx_mcp_stdio *cx_mcp_stdio_start(const cx_mcp_stdio_opts *o, cx_error *err)
     char **argv = calloc(n + 2, sizeof *argv);
     if (!argv) {
         cx_error_set(err, CX_ENOMEM, "out of memory");
-        cx_mcp_stdio_free(s);
+        cx__mcp_stdio_free(s);
         return NULL;
     }
     argv[0] = (char *)o->command;
@@ -134,7 +134,7 @@ cx_mcp_stdio *cx_mcp_stdio_start(const cx_mcp_stdio_opts *o, cx_error *err)
                        .stdin_pipe = true};
     int spawn_errno = 0;
     cx_error perr;
-    int rc = cx_proc_spawn(&po, &s->proc, &spawn_errno, &perr);
+    int rc = cx__proc_spawn(&po, &s->proc, &spawn_errno, &perr);
     free(argv);
     if (rc != 0) {
         /* upstream words OS errors as Rust's io::Error prints them */
@@ -142,23 +142,23 @@ cx_mcp_stdio *cx_mcp_stdio_start(const cx_mcp_stdio_opts *o, cx_error *err)
             cx_error_set(err, CX_ENOTFOUND, "%s (os error %d)", strerror(spawn_errno), spawn_errno);
         else
             cx_error_set(err, rc, "%s", perr.msg);
-        cx_mcp_stdio_free(s);
+        cx__mcp_stdio_free(s);
         return NULL;
     }
     int err_fd = -1;
-    cx_proc_take_fds(s->proc, &s->to_child, &s->from_child, &err_fd);
+    cx__proc_take_fds(s->proc, &s->to_child, &s->from_child, &err_fd);
     if (err_fd >= 0) close(err_fd);
-    s->rpc = cx_mcp_rpc_new(stdio_send, s);
+    s->rpc = cx__mcp_rpc_new(stdio_send, s);
     if (!s->rpc || pthread_create(&s->reader, NULL, reader_main, s) != 0) {
         cx_error_set(err, CX_ENOMEM, "cannot start the MCP reader");
-        cx_mcp_stdio_free(s);
+        cx__mcp_stdio_free(s);
         return NULL;
     }
     s->reader_started = true;
     return s;
 }
 
-cx_mcp_rpc *cx_mcp_stdio_rpc(cx_mcp_stdio *s)
+cx_mcp_rpc *cx__mcp_stdio_rpc(cx_mcp_stdio *s)
 {
     return s->rpc;
 }
@@ -168,41 +168,41 @@ static bool reap(cx_proc *p, int ms)
 {
     int status;
     for (int waited = 0; waited <= ms; waited += 10) {
-        if (cx_proc_wait(p, false, &status) != 0) return true;
+        if (cx__proc_wait(p, false, &status) != 0) return true;
         usleep(10000);
     }
     return false;
 }
 
-void cx_mcp_stdio_terminate(cx_mcp_stdio *s)
+void cx__mcp_stdio_terminate(cx_mcp_stdio *s)
 {
     if (s && s->proc && !s->terminated) {
-        cx_proc_kill(s->proc, SIGTERM);
+        cx__proc_kill(s->proc, SIGTERM);
         s->terminated = true;
     }
 }
 
-void cx_mcp_stdio_kill(cx_mcp_stdio *s)
+void cx__mcp_stdio_kill(cx_mcp_stdio *s)
 {
     if (s && s->proc) {
-        cx_proc_kill(s->proc, SIGKILL);
+        cx__proc_kill(s->proc, SIGKILL);
         reap(s->proc, 2000);
-        cx_proc_free(s->proc);
+        cx__proc_free(s->proc);
         s->proc = NULL;
     }
 }
 
-void cx_mcp_stdio_free(cx_mcp_stdio *s)
+void cx__mcp_stdio_free(cx_mcp_stdio *s)
 {
     if (!s) return;
     if (s->proc) {
         /* upstream sends SIGTERM without closing stdin first */
-        cx_mcp_stdio_terminate(s);
+        cx__mcp_stdio_terminate(s);
         if (!reap(s->proc, 2000)) {
-            cx_proc_kill(s->proc, SIGKILL);
+            cx__proc_kill(s->proc, SIGKILL);
             reap(s->proc, 2000);
         }
-        cx_proc_free(s->proc);
+        cx__proc_free(s->proc);
     }
     if (s->reader_started) {
         if (s->stop[1] >= 0) {
@@ -211,12 +211,12 @@ void cx_mcp_stdio_free(cx_mcp_stdio *s)
         }
         pthread_join(s->reader, NULL);
     }
-    cx_mcp_rpc_free(s->rpc);
+    cx__mcp_rpc_free(s->rpc);
     close_fd(&s->to_child);
     close_fd(&s->from_child);
     close_fd(&s->stop[0]);
     close_fd(&s->stop[1]);
-    cx_mcp_lines_free(&s->lines);
+    cx__mcp_lines_free(&s->lines);
     pthread_mutex_destroy(&s->write_lock);
     free(s);
 }

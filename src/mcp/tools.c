@@ -39,14 +39,14 @@ static json_object *call_item(const char *call_id, const char *server, const cha
                               const json_object *args)
 {
     json_object *it = json_object_new_object();
-    cx_json_set_str(it, "call_id", call_id);
-    cx_json_set_str(it, "type", "mcp_tool_call");
-    cx_json_set_str(it, "server", server);
-    cx_json_set_str(it, "tool", tool);
-    cx_json_set(it, "arguments", args ? cx_json_copy(args) : NULL);
-    cx_json_set(it, "result", NULL);
-    cx_json_set(it, "error", NULL);
-    cx_json_set_str(it, "status", "in_progress");
+    cx__json_set_str(it, "call_id", call_id);
+    cx__json_set_str(it, "type", "mcp_tool_call");
+    cx__json_set_str(it, "server", server);
+    cx__json_set_str(it, "tool", tool);
+    cx__json_set(it, "arguments", args ? cx__json_copy(args) : NULL);
+    cx__json_set(it, "result", NULL);
+    cx__json_set(it, "error", NULL);
+    cx__json_set_str(it, "status", "in_progress");
     return it;
 }
 
@@ -55,10 +55,10 @@ static void error_output(cx_tool_output *out, const char *msg)
 {
     json_object *arr = json_object_new_array();
     json_object *b = json_object_new_object();
-    cx_json_set_str(b, "type", "text");
-    cx_json_set_str(b, "text", msg);
+    cx__json_set_str(b, "type", "text");
+    cx__json_set_str(b, "text", msg);
     json_object_array_add(arr, b);
-    out->text = cx_json_to_string(arr);
+    out->text = cx__json_to_string(arr);
     out->success = false;
     json_object_put(arr);
 }
@@ -108,7 +108,7 @@ static json_object *parse_args(const char *text, char **msg, bool *absent)
     }
     json_object *o = NULL;
     cx_error err;
-    if (cx_json_parse(text, len, &o, &err) != 0) {
+    if (cx__json_parse(text, len, &o, &err) != 0) {
         char *serde = serde_message(text, len);
         if (asprintf(msg, "err: %s", serde ? serde : err.msg) < 0) *msg = NULL;
         free(serde);
@@ -136,13 +136,13 @@ static int mcp_tool_handler(void *state, const cx_tool_call *call, const cx_tool
     emit(env, CX_EV_ITEM_STARTED, json_object_get(item));
 
     json_object *params = json_object_new_object();
-    cx_json_set_str(params, "name", ts->tool);
-    if (args) cx_json_set(params, "arguments", json_object_get(args));
+    cx__json_set_str(params, "name", ts->tool);
+    if (args) cx__json_set(params, "arguments", json_object_get(args));
     long timeout =
         s->cfg->tool_timeout_sec >= 0 ? (long)(s->cfg->tool_timeout_sec * 1000) : DEFAULT_TOOL_MS;
     json_object *res = NULL;
     cx_mcp_rpc_fail f;
-    int rc = cx_mcp_rpc_call(s->rpc, "tools/call", params, timeout, env->cancel, &res, &f);
+    int rc = cx__mcp_rpc_call(s->rpc, "tools/call", params, timeout, env->cancel, &res, &f);
     if (rc == CX_ECANCELED) {
         json_object_put(item);
         json_object_put(args);
@@ -151,42 +151,42 @@ static int mcp_tool_handler(void *state, const cx_tool_call *call, const cx_tool
     }
     cx_buf cause = CX_BUF_INIT;
     if (rc == 0) {
-        int orc = cx_mcp_result_output(res, out);
-        if (orc == 1) cx_buf_puts(&cause, "Unexpected response type");
+        int orc = cx__mcp_result_output(res, out);
+        if (orc == 1) cx__buf_puts(&cause, "Unexpected response type");
         if (orc < 0) rc = orc;
     } else if (rc == 1) {
-        cx_buf_printf(&cause, "Mcp error: %lld: %s", (long long)f.code, f.message);
+        cx__buf_printf(&cause, "Mcp error: %lld: %s", (long long)f.code, f.message);
     } else if (rc == CX_ETIMEOUT) {
         char d[64];
         duration_text(timeout, d, sizeof d);
-        cx_buf_printf(&cause, "timed out awaiting tools/call after %s", d);
+        cx__buf_printf(&cause, "timed out awaiting tools/call after %s", d);
     } else {
-        cx_buf_puts(&cause, f.message);
+        cx__buf_puts(&cause, f.message);
     }
     if (cause.len) {
         cx_buf full = CX_BUF_INIT;
-        cx_buf_printf(&full, "tool call error: tool call failed for `%s/%s`\n\nCaused by:\n    %s",
-                      server, ts->tool, cx_buf_str(&cause));
+        cx__buf_printf(&full, "tool call error: tool call failed for `%s/%s`\n\nCaused by:\n    %s",
+                       server, ts->tool, cx__buf_str(&cause));
         cx_tool_output_clear(out);
-        error_output(out, cx_buf_str(&full));
+        error_output(out, cx__buf_str(&full));
         json_object *e = json_object_new_object();
-        cx_json_set_str(e, "message", cx_buf_str(&full));
-        cx_json_set(item, "error", e);
-        cx_json_set_str(item, "status", "failed");
-        cx_buf_free(&full);
+        cx__json_set_str(e, "message", cx__buf_str(&full));
+        cx__json_set(item, "error", e);
+        cx__json_set_str(item, "status", "failed");
+        cx__buf_free(&full);
     } else if (rc == 0) {
         bool is_error = false;
-        cx_json_get_bool(res, "isError", &is_error);
+        cx__json_get_bool(res, "isError", &is_error);
         out->success = !is_error;
         json_object *r = json_object_new_object();
-        json_object *content = cx_json_get(res, "content");
-        cx_json_set(r, "content", content ? json_object_get(content) : json_object_new_array());
-        cx_json_set(r, "structured_content",
-                    json_object_get(cx_json_get(res, "structuredContent")));
-        cx_json_set(item, "result", r);
-        cx_json_set_str(item, "status", is_error ? "failed" : "completed");
+        json_object *content = cx__json_get(res, "content");
+        cx__json_set(r, "content", content ? json_object_get(content) : json_object_new_array());
+        cx__json_set(r, "structured_content",
+                     json_object_get(cx__json_get(res, "structuredContent")));
+        cx__json_set(item, "result", r);
+        cx__json_set_str(item, "status", is_error ? "failed" : "completed");
     }
-    cx_buf_free(&cause);
+    cx__buf_free(&cause);
     emit(env, CX_EV_ITEM_COMPLETED, item);
     json_object_put(res);
     json_object_put(args);
@@ -214,12 +214,12 @@ static int resource_call(cx__mcp_server *s, const char *method, json_object *par
                          const cx_tool_env *env, json_object **res, cx_buf *err_text)
 {
     cx_mcp_rpc_fail f;
-    int rc = cx_mcp_rpc_call(s->rpc, method, params, server_timeout(s), env->cancel, res, &f);
+    int rc = cx__mcp_rpc_call(s->rpc, method, params, server_timeout(s), env->cancel, res, &f);
     if (rc == 1)
-        cx_buf_printf(err_text, "%s failed: Mcp error: %lld: %s", method, (long long)f.code,
-                      f.message);
+        cx__buf_printf(err_text, "%s failed: Mcp error: %lld: %s", method, (long long)f.code,
+                       f.message);
     else if (rc != 0)
-        cx_buf_printf(err_text, "%s failed: %s", method, f.message);
+        cx__buf_printf(err_text, "%s failed: %s", method, f.message);
     return rc;
 }
 
@@ -245,42 +245,42 @@ static int resource_handler(void *state, const cx_tool_call *call, const cx_tool
         return 0;
     }
     if (!args) args = json_object_new_object();
-    const char *server = cx_json_get_str(args, "server");
-    const char *cursor = cx_json_get_str(args, "cursor");
-    const char *uri = cx_json_get_str(args, "uri");
+    const char *server = cx__json_get_str(args, "server");
+    const char *cursor = cx__json_get_str(args, "cursor");
+    const char *uri = cx__json_get_str(args, "uri");
     json_object *item = call_item(call->call_id, server ? server : "codex", call->name, args);
     emit(env, CX_EV_ITEM_STARTED, json_object_get(item));
     cx_buf err_text = CX_BUF_INIT;
     json_object *payload = NULL, *res = NULL;
     if (kind == RES_READ && (!server || !uri)) {
-        cx_buf_printf(&err_text, "failed to parse function arguments: missing field `%s`",
-                      server ? "uri" : "server");
+        cx__buf_printf(&err_text, "failed to parse function arguments: missing field `%s`",
+                       server ? "uri" : "server");
     } else if (server) {
         cx__mcp_server *s = ready_server(m, server);
         if (!s) {
-            cx_buf_printf(&err_text, "unknown MCP server '%s'", server);
+            cx__buf_printf(&err_text, "unknown MCP server '%s'", server);
         } else {
             json_object *params = json_object_new_object();
-            if (kind == RES_READ) cx_json_set_str(params, "uri", uri);
-            if (cursor && kind != RES_READ) cx_json_set_str(params, "cursor", cursor);
+            if (kind == RES_READ) cx__json_set_str(params, "uri", uri);
+            if (cursor && kind != RES_READ) cx__json_set_str(params, "cursor", cursor);
             if (resource_call(s, method, params, env, &res, &err_text) == 0) {
                 payload = json_object_new_object();
-                cx_json_set_str(payload, "server", server);
+                cx__json_set_str(payload, "server", server);
                 if (kind == RES_READ) {
-                    cx_json_set_str(payload, "uri", uri);
-                    json_object *c = cx_json_get(res, "contents");
-                    cx_json_set(payload, "contents",
-                                c ? json_object_get(c) : json_object_new_array());
+                    cx__json_set_str(payload, "uri", uri);
+                    json_object *c = cx__json_get(res, "contents");
+                    cx__json_set(payload, "contents",
+                                 c ? json_object_get(c) : json_object_new_array());
                 } else {
-                    json_object *l = cx_json_get(res, key);
-                    cx_json_set(payload, key, l ? json_object_get(l) : json_object_new_array());
-                    const char *next = cx_json_get_str(res, "nextCursor");
-                    if (next) cx_json_set_str(payload, "nextCursor", next);
+                    json_object *l = cx__json_get(res, key);
+                    cx__json_set(payload, key, l ? json_object_get(l) : json_object_new_array());
+                    const char *next = cx__json_get_str(res, "nextCursor");
+                    if (next) cx__json_set_str(payload, "nextCursor", next);
                 }
             }
         }
     } else if (cursor) {
-        cx_buf_puts(&err_text, "cursor can only be used when a server is specified");
+        cx__buf_puts(&err_text, "cursor can only be used when a server is specified");
     } else {
         /* every ready server, each entry tagged with its server */
         payload = json_object_new_object();
@@ -290,48 +290,48 @@ static int resource_handler(void *state, const cx_tool_call *call, const cx_tool
             if (s->state != CX__MCP_READY) continue;
             if (resource_call(s, method, json_object_new_object(), env, &res, &err_text) != 0)
                 break;
-            json_object *l = cx_json_get(res, key);
+            json_object *l = cx__json_get(res, key);
             size_t n = json_object_is_type(l, json_type_array) ? json_object_array_length(l) : 0;
             for (size_t k = 0; k < n; k++) {
                 json_object *e = json_object_array_get_idx(l, k);
                 json_object *tagged = json_object_new_object();
-                cx_json_set_str(tagged, "server", s->cfg->name);
+                cx__json_set_str(tagged, "server", s->cfg->name);
                 json_object_object_foreach(e, ek, ev)
                 {
-                    if (strcmp(ek, "server") != 0) cx_json_set(tagged, ek, json_object_get(ev));
+                    if (strcmp(ek, "server") != 0) cx__json_set(tagged, ek, json_object_get(ev));
                 }
                 json_object_array_add(all, tagged);
             }
             json_object_put(res);
             res = NULL;
         }
-        cx_json_set(payload, key, all);
+        cx__json_set(payload, key, all);
     }
     json_object *r = json_object_new_object();
     json_object *content = json_object_new_array();
     json_object *block = json_object_new_object();
-    cx_json_set_str(block, "type", "text");
+    cx__json_set_str(block, "type", "text");
     if (err_text.len) {
-        cx_tool_output_setf(out, false, "%s", cx_buf_str(&err_text));
+        cx_tool_output_setf(out, false, "%s", cx__buf_str(&err_text));
         json_object *e = json_object_new_object();
-        cx_json_set_str(e, "message", cx_buf_str(&err_text));
-        cx_json_set(item, "error", e);
-        cx_json_set_str(item, "status", "failed");
+        cx__json_set_str(e, "message", cx__buf_str(&err_text));
+        cx__json_set(item, "error", e);
+        cx__json_set_str(item, "status", "failed");
         json_object_put(block);
         json_object_put(content);
         json_object_put(r);
     } else {
-        out->text = cx_json_to_string(payload);
+        out->text = cx__json_to_string(payload);
         out->success = true;
-        cx_json_set_str(block, "text", out->text);
+        cx__json_set_str(block, "text", out->text);
         json_object_array_add(content, block);
-        cx_json_set(r, "content", content);
-        cx_json_set(r, "structured_content", NULL);
-        cx_json_set(item, "result", r);
-        cx_json_set_str(item, "status", "completed");
+        cx__json_set(r, "content", content);
+        cx__json_set(r, "structured_content", NULL);
+        cx__json_set(item, "result", r);
+        cx__json_set_str(item, "status", "completed");
     }
     emit(env, CX_EV_ITEM_COMPLETED, item);
-    cx_buf_free(&err_text);
+    cx__buf_free(&err_text);
     json_object_put(payload);
     json_object_put(res);
     json_object_put(args);
@@ -341,8 +341,8 @@ static int resource_handler(void *state, const cx_tool_call *call, const cx_tool
 static json_object *str_prop(const char *desc)
 {
     json_object *p = json_object_new_object();
-    cx_json_set_str(p, "type", "string");
-    cx_json_set_str(p, "description", desc);
+    cx__json_set_str(p, "type", "string");
+    cx__json_set_str(p, "description", desc);
     return p;
 }
 
@@ -359,37 +359,37 @@ static json_object *resource_spec(res_kind kind)
         "when possible.",
         "Reads one resource from an MCP server, given the server name and the resource URI."};
     json_object *spec = json_object_new_object();
-    cx_json_set_str(spec, "type", "function");
-    cx_json_set_str(spec, "name", names[kind]);
-    cx_json_set_str(spec, "description", descs[kind]);
-    cx_json_set(spec, "strict", json_object_new_boolean(false));
+    cx__json_set_str(spec, "type", "function");
+    cx__json_set_str(spec, "name", names[kind]);
+    cx__json_set_str(spec, "description", descs[kind]);
+    cx__json_set(spec, "strict", json_object_new_boolean(false));
     json_object *params = json_object_new_object();
-    cx_json_set_str(params, "type", "object");
+    cx__json_set_str(params, "type", "object");
     json_object *props = json_object_new_object();
     if (kind == RES_READ) {
-        cx_json_set(props, "server",
-                    str_prop("MCP server name exactly as configured; it must match the 'server' "
-                             "field returned by list_mcp_resources."));
-        cx_json_set(props, "uri",
-                    str_prop("Resource URI to read; one of the URIs returned by "
-                             "list_mcp_resources."));
+        cx__json_set(props, "server",
+                     str_prop("MCP server name exactly as configured; it must match the 'server' "
+                              "field returned by list_mcp_resources."));
+        cx__json_set(props, "uri",
+                     str_prop("Resource URI to read; one of the URIs returned by "
+                              "list_mcp_resources."));
     } else {
-        cx_json_set(props, "cursor",
-                    str_prop("Opaque cursor returned by a previous call of this tool for the "
-                             "same server."));
-        cx_json_set(props, "server",
-                    str_prop("Optional MCP server name. When omitted, every configured server "
-                             "is listed."));
+        cx__json_set(props, "cursor",
+                     str_prop("Opaque cursor returned by a previous call of this tool for the "
+                              "same server."));
+        cx__json_set(props, "server",
+                     str_prop("Optional MCP server name. When omitted, every configured server "
+                              "is listed."));
     }
-    cx_json_set(params, "properties", props);
+    cx__json_set(params, "properties", props);
     if (kind == RES_READ) {
         json_object *req = json_object_new_array();
         json_object_array_add(req, json_object_new_string("server"));
         json_object_array_add(req, json_object_new_string("uri"));
-        cx_json_set(params, "required", req);
+        cx__json_set(params, "required", req);
     }
-    cx_json_set(params, "additionalProperties", json_object_new_boolean(false));
-    cx_json_set(spec, "parameters", params);
+    cx__json_set(params, "additionalProperties", json_object_new_boolean(false));
+    cx__json_set(spec, "parameters", params);
     return spec;
 }
 
@@ -431,7 +431,7 @@ static int add_server_tools(cx_mcp *m, cx_tool_registry *reg)
         size_t n = json_object_array_length(m->servers[i].tools);
         for (size_t j = 0; j < n; j++) {
             json_object *t = json_object_array_get_idx(m->servers[i].tools, j);
-            char *q = cx_mcp_qualified_name(m->cfgs[i].name, cx_json_get_str(t, "name"));
+            char *q = cx__mcp_qualified_name(m->cfgs[i].name, cx__json_get_str(t, "name"));
             if (q) all[k++] = (named){q, i, t};
         }
     }
@@ -449,14 +449,14 @@ static int add_server_tools(cx_mcp *m, cx_tool_registry *reg)
         }
         ts->m = m;
         ts->server = all[i].server;
-        ts->tool = strdup(cx_json_get_str(all[i].tool, "name"));
+        ts->tool = strdup(cx__json_get_str(all[i].tool, "name"));
         json_object *spec = json_object_new_object();
-        cx_json_set_str(spec, "type", "function");
-        cx_json_set_str(spec, "name", all[i].qualified);
-        cx_json_set_str(spec, "description", cx_json_get_str(all[i].tool, "description") ?: "");
-        cx_json_set(spec, "strict", json_object_new_boolean(false));
-        cx_json_set(spec, "parameters",
-                    cx_mcp_sanitize_schema(cx_json_get(all[i].tool, "inputSchema")));
+        cx__json_set_str(spec, "type", "function");
+        cx__json_set_str(spec, "name", all[i].qualified);
+        cx__json_set_str(spec, "description", cx__json_get_str(all[i].tool, "description") ?: "");
+        cx__json_set(spec, "strict", json_object_new_boolean(false));
+        cx__json_set(spec, "parameters",
+                     cx__mcp_sanitize_schema(cx__json_get(all[i].tool, "inputSchema")));
         cx_tool_def def = {.name = all[i].qualified,
                            .kind = CX_TOOL_FUNCTION,
                            .parallel = false,
@@ -472,16 +472,16 @@ static int add_server_tools(cx_mcp *m, cx_tool_registry *reg)
     return rc;
 }
 
-int cx_mcp_register(cx_mcp *m, cx_tool_registry *reg)
+int cx__mcp_register(cx_mcp *m, cx_tool_registry *reg)
 {
-    if (!m || !cx_mcp_enabled_count(m)) return 0;
+    if (!m || !cx__mcp_enabled_count(m)) return 0;
     size_t pos = resource_slot(reg);
     for (res_kind k = RES_LIST; k <= RES_READ; k++) {
         cx_mcp **st = malloc(sizeof(cx_mcp *));
         if (!st) return CX_ENOMEM;
         *st = m;
         json_object *spec = resource_spec(k);
-        cx_tool_def def = {.name = cx_json_get_str(spec, "name"),
+        cx_tool_def def = {.name = cx__json_get_str(spec, "name"),
                            .kind = CX_TOOL_FUNCTION,
                            .spec = spec,
                            .handler = resource_handler,

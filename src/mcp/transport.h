@@ -23,15 +23,15 @@ typedef struct cx_mcp_stdio_opts {
 /* Starts the child with its stdin/stdout as the message pipes (stderr goes to
  * /dev/null) and a reader thread. On failure err holds the OS reason, e.g.
  * "No such file or directory (os error 2)". */
-cx_mcp_stdio *cx_mcp_stdio_start(const cx_mcp_stdio_opts *o, cx_error *err);
-cx_mcp_rpc *cx_mcp_stdio_rpc(cx_mcp_stdio *s);
+cx_mcp_stdio *cx__mcp_stdio_start(const cx_mcp_stdio_opts *o, cx_error *err);
+cx_mcp_rpc *cx__mcp_stdio_rpc(cx_mcp_stdio *s);
 /* SIGTERM to the child's process group (SIGKILL if it lingers), then frees. */
-void cx_mcp_stdio_free(cx_mcp_stdio *s);
-/* Sends SIGTERM now (cx_mcp_stdio_free then only waits), so that several
+void cx__mcp_stdio_free(cx_mcp_stdio *s);
+/* Sends SIGTERM now (cx__mcp_stdio_free then only waits), so that several
  * servers stop in parallel. */
-void cx_mcp_stdio_terminate(cx_mcp_stdio *s);
+void cx__mcp_stdio_terminate(cx_mcp_stdio *s);
 /* SIGKILL at once (a server dropped during start-up, as upstream drops it). */
-void cx_mcp_stdio_kill(cx_mcp_stdio *s);
+void cx__mcp_stdio_kill(cx_mcp_stdio *s);
 
 typedef struct cx_mcp_http cx_mcp_http;
 
@@ -42,12 +42,12 @@ typedef struct cx_mcp_http_opts {
     long probe_timeout_ms;      /* bound for each OAuth probe (within the start-up budget) */
 } cx_mcp_http_opts;
 
-cx_mcp_http *cx_mcp_http_new(const cx_mcp_http_opts *o, cx_error *err);
-cx_mcp_rpc *cx_mcp_http_rpc(cx_mcp_http *h);
+cx_mcp_http *cx__mcp_http_new(const cx_mcp_http_opts *o, cx_error *err);
+cx_mcp_rpc *cx__mcp_http_rpc(cx_mcp_http *h);
 /* After a successful initialize: opens the server's GET event stream (a 405
  * is fine). */
-void cx_mcp_http_open_stream(cx_mcp_http *h);
+void cx__mcp_http_open_stream(cx_mcp_http *h);
 /* Sends DELETE for the session (if any), then frees. */
-void cx_mcp_http_free(cx_mcp_http *h);
+void cx__mcp_http_free(cx_mcp_http *h);
 
 #endif

@@ -38,7 +38,7 @@ typedef struct xfer {
     char errbuf[CURL_ERROR_SIZE]; /* curl's specific message ("CONNECT tunnel failed, ...") */
 } xfer;
 
-void cx_http_global_init(bool tls)
+void cx__http_global_init(bool tls)
 {
     /* libcurl (7.57 and later) sets up its TLS library whatever the flags say,
      * and OpenSSL then reads the system's openssl.cnf, which touches about
@@ -51,20 +51,20 @@ void cx_http_global_init(bool tls)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-cx_http_client *cx_http_client_new(void)
+cx_http_client *cx__http_client_new(void)
 {
     cx_http_client *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->easy = curl_easy_init();
     c->multi = curl_multi_init();
     if (!c->easy || !c->multi) {
-        cx_http_client_free(c);
+        cx__http_client_free(c);
         return NULL;
     }
     return c;
 }
 
-void cx_http_client_free(cx_http_client *c)
+void cx__http_client_free(cx_http_client *c)
 {
     if (!c) return;
     if (c->multi) curl_multi_cleanup(c->multi);
@@ -72,13 +72,13 @@ void cx_http_client_free(cx_http_client *c)
     free(c);
 }
 
-long cx_http_backoff_ms(int attempt)
+long cx__http_backoff_ms(int attempt)
 {
     if (attempt < 1) attempt = 1;
     if (attempt > 10) attempt = 10;
     long base = 200L << (attempt - 1);
     unsigned char r = 0;
-    cx_random_bytes(&r, 1);
+    cx__random_bytes(&r, 1);
     return base * (90 + r % 21) / 100;
 }
 
@@ -100,7 +100,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     xfer *x = ud;
     size_t n = size * nmemb;
-    x->last_byte_ms = cx_clock_ms();
+    x->last_byte_ms = cx__clock_ms();
     if (!x->ok_status && !x->wrong_type) {
         long code = 0;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -112,11 +112,11 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
     }
     if (x->wrong_type) {
         /* enough of the body to show what came; the rest is not waited for */
-        cx_buf_append(&x->err_body, ptr, n < 4096 ? n : 4096);
+        cx__buf_append(&x->err_body, ptr, n < 4096 ? n : 4096);
         return 0;
     }
     if (!x->ok_status) {
-        if (x->err_body.len < 4096) cx_buf_append(&x->err_body, ptr, n);
+        if (x->err_body.len < 4096) cx__buf_append(&x->err_body, ptr, n);
         return n;
     }
     x->delivered = true;
@@ -134,7 +134,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 {
     xfer *x = ud;
     size_t n = size * nitems;
-    x->last_byte_ms = cx_clock_ms();
+    x->last_byte_ms = cx__clock_ms();
     if (n > 12 && !strncasecmp(buf, "retry-after:", 12)) {
         char tmp[64];
         size_t len = n - 12 < sizeof tmp - 1 ? n - 12 : sizeof tmp - 1;
@@ -158,7 +158,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 static void redact_into(cx_buf *out, const char *s, size_t n, const char *secret)
 {
     const char *secrets[2] = {secret, NULL};
-    cx_redact_append(out, s, n, secrets, CX_REDACT_ONE_LINE);
+    cx__redact_append(out, s, n, secrets, CX_REDACT_ONE_LINE);
 }
 
 static bool retryable_status(long code)
@@ -183,12 +183,12 @@ static bool retryable_curl(CURLcode rc)
     }
 }
 
-bool cx_http_sleep_cancellable(long ms, const atomic_bool *cancel)
+bool cx__http_sleep_cancellable(long ms, const atomic_bool *cancel)
 {
-    long long end = cx_clock_ms() + ms;
-    while (cx_clock_ms() < end) {
+    long long end = cx__clock_ms() + ms;
+    while (cx__clock_ms() < end) {
         if (cancel && atomic_load(cancel)) return true;
-        long left = (long)(end - cx_clock_ms());
+        long left = (long)(end - cx__clock_ms());
         struct timespec ts = {0, (left > 50 ? 50 : left) * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -212,7 +212,7 @@ static run_end run_transfer(cx_http_client *c, xfer *x, long idle_ms, const atom
             end = RUN_CANCEL;
             break;
         }
-        if (idle_ms > 0 && cx_clock_ms() - x->last_byte_ms > idle_ms) {
+        if (idle_ms > 0 && cx__clock_ms() - x->last_byte_ms > idle_ms) {
             end = RUN_IDLE;
             break;
         }
@@ -228,7 +228,7 @@ static run_end run_transfer(cx_http_client *c, xfer *x, long idle_ms, const atom
     return end;
 }
 
-/* Returns cx_tls_apply's verdict: an https URL with no CA certificates fails
+/* Returns cx__tls_apply's verdict: an https URL with no CA certificates fails
  * before connecting, naming the places searched. */
 static int setup_easy(cx_http_client *c, xfer *x, const char *url, struct curl_slist *hdrs,
                       cx_error *err)
@@ -247,7 +247,7 @@ static int setup_easy(cx_http_client *c, xfer *x, const char *url, struct curl_s
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     x->easy = e;
-    return cx_tls_apply(e, url, err);
+    return cx__tls_apply(e, url, err);
 }
 
 static struct curl_slist *make_headers(const char *const *headers)
@@ -267,7 +267,7 @@ static struct curl_slist *make_headers(const char *const *headers)
 }
 
 /* The standard reason phrase, as upstream's status line shows it. */
-const char *cx_http_reason_phrase(long code)
+const char *cx__http_reason_phrase(long code)
 {
     static const struct {
         long code;
@@ -300,8 +300,8 @@ static void body_summary(cx_buf *out, const cx_buf *body, const char *secret)
 {
     json_object *o = NULL;
     const char *msg = NULL;
-    if (body->len && cx_json_parse(body->data, body->len, &o, NULL) == 0)
-        msg = cx_json_get_str(cx_json_get(o, "error"), "message");
+    if (body->len && cx__json_parse(body->data, body->len, &o, NULL) == 0)
+        msg = cx__json_get_str(cx__json_get(o, "error"), "message");
     for (int pass = 0; pass < 2; pass++) {
         /* pass 0: the JSON message (when not blank); pass 1: the body */
         const char *text = pass ? body->data : msg;
@@ -312,11 +312,11 @@ static void body_summary(cx_buf *out, const cx_buf *body, const char *secret)
             end--;
         if (end == start) continue;
         redact_into(out, text + start, end - start > 1000 ? 1000 : end - start, secret);
-        if (end - start > 1000) cx_buf_puts(out, "...");
+        if (end - start > 1000) cx__buf_puts(out, "...");
         json_object_put(o);
         return;
     }
-    cx_buf_puts(out, "Unknown error");
+    cx__buf_puts(out, "Unknown error");
     json_object_put(o);
 }
 
@@ -327,27 +327,27 @@ static int status_error(cx_error *err, long code, const char *url, const xfer *x
     if (x->wrong_type) {
         char *ct = NULL;
         curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
-        cx_buf_printf(&b, "expected %s but the server sent ", x->want_type);
+        cx__buf_printf(&b, "expected %s but the server sent ", x->want_type);
         if (ct)
             redact_into(&b, ct, strlen(ct), secret);
         else
-            cx_buf_puts(&b, "no Content-Type");
-        cx_buf_printf(&b, " (status %ld) from ", code);
+            cx__buf_puts(&b, "no Content-Type");
+        cx__buf_printf(&b, " (status %ld) from ", code);
         redact_into(&b, url, strlen(url), secret);
     } else if (code == 400 && x->err_body.len) {
         /* upstream reports a rejected request by the server's answer alone */
         redact_into(&b, x->err_body.data, x->err_body.len, secret);
     } else {
-        const char *reason = cx_http_reason_phrase(code);
-        cx_buf_printf(&b, "unexpected status %ld%s%s: ", code, reason ? " " : "",
-                      reason ? reason : "");
+        const char *reason = cx__http_reason_phrase(code);
+        cx__buf_printf(&b, "unexpected status %ld%s%s: ", code, reason ? " " : "",
+                       reason ? reason : "");
         body_summary(&b, &x->err_body, secret);
-        cx_buf_puts(&b, ", url: ");
+        cx__buf_puts(&b, ", url: ");
         redact_into(&b, url, strlen(url), secret);
     }
-    cx_error_set(err, CX_EHTTP, "%s", cx_buf_str(&b));
+    cx_error_set(err, CX_EHTTP, "%s", cx__buf_str(&b));
     if (err) err->http_status = (int)code;
-    cx_buf_free(&b);
+    cx__buf_free(&b);
     return CX_EHTTP;
 }
 
@@ -356,23 +356,23 @@ static int curl_error(cx_error *err, CURLcode rc, const xfer *x, const char *url
 {
     cx_buf b = CX_BUF_INIT;
     if (delivered)
-        cx_buf_puts(&b, "stream disconnected before completion: ");
+        cx__buf_puts(&b, "stream disconnected before completion: ");
     else
-        cx_buf_puts(&b, "request to ");
+        cx__buf_puts(&b, "request to ");
     if (!delivered) {
         redact_into(&b, url, strlen(url), secret);
-        cx_buf_puts(&b, " failed: ");
+        cx__buf_puts(&b, " failed: ");
     }
     /* the detail may quote a proxy URL with its password: redact both */
     redact_into(&b, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc),
                 strlen(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc)), secret);
-    cx_error_set(err, CX_ENET, "%s", cx_buf_str(&b));
-    cx_buf_free(&b);
+    cx_error_set(err, CX_ENET, "%s", cx__buf_str(&b));
+    cx__buf_free(&b);
     return CX_ENET;
 }
 
-int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_data_fn on_data,
-                        cx_http_retry_fn on_retry, void *user, int *status_out, cx_error *err)
+int cx__http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_data_fn on_data,
+                         cx_http_retry_fn on_retry, void *user, int *status_out, cx_error *err)
 {
     struct curl_slist *hdrs = make_headers(req->headers);
     if (!hdrs) return cx_error_set(err, CX_ENOMEM, "out of memory");
@@ -380,7 +380,7 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
     for (int attempt = 0;; attempt++) {
         xfer x = {.on_data = on_data,
                   .user = user,
-                  .last_byte_ms = cx_clock_ms(),
+                  .last_byte_ms = cx__clock_ms(),
                   .retry_after_ms = -1,
                   .want_type = req->content_type};
         if ((rc = setup_easy(c, &x, req->url, hdrs, err)) < 0) break;
@@ -418,9 +418,9 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
         } else {
             rc = 0;
         }
-        cx_buf_free(&x.err_body);
+        cx__buf_free(&x.err_body);
         if (!retry || attempt >= req->max_retries) break;
-        long delay = x.retry_after_ms >= 0 ? x.retry_after_ms : cx_http_backoff_ms(attempt + 1);
+        long delay = x.retry_after_ms >= 0 ? x.retry_after_ms : cx__http_backoff_ms(attempt + 1);
         if (req->max_retry_wait_ms > 0 && delay > req->max_retry_wait_ms) {
             /* waiting that long in silence helps nobody: the server's answer is the error */
             char tail[160];
@@ -433,7 +433,7 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
             break;
         }
         if (on_retry) on_retry(user, attempt + 1, delay, err ? err->msg : "");
-        if (cx_http_sleep_cancellable(delay, req->cancel)) {
+        if (cx__http_sleep_cancellable(delay, req->cancel)) {
             rc = cx_error_set(err, CX_ECANCELED, "request cancelled");
             break;
         }
@@ -444,16 +444,16 @@ int cx_http_post_stream(cx_http_client *c, const cx_http_request *req, cx_http_d
 
 static int append_body(void *user, const char *data, size_t len)
 {
-    return cx_buf_append(user, data, len);
+    return cx__buf_append(user, data, len);
 }
 
-int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, long timeout_ms,
-                cx_buf *body, int *status_out, cx_error *err)
+int cx__http_get(cx_http_client *c, const char *url, const char *const *headers, long timeout_ms,
+                 cx_buf *body, int *status_out, cx_error *err)
 {
     struct curl_slist *hdrs = make_headers(headers);
     if (!hdrs) return cx_error_set(err, CX_ENOMEM, "out of memory");
     xfer x = {
-        .on_data = append_body, .user = body, .last_byte_ms = cx_clock_ms(), .retry_after_ms = -1};
+        .on_data = append_body, .user = body, .last_byte_ms = cx__clock_ms(), .retry_after_ms = -1};
     int rc = setup_easy(c, &x, url, hdrs, err);
     if (rc < 0) {
         curl_slist_free_all(hdrs);
@@ -470,7 +470,7 @@ int cx_http_get(cx_http_client *c, const char *url, const char *const *headers, 
         rc = curl_error(err, cres, &x, url, NULL, false);
     else if (code < 200 || code >= 300)
         rc = status_error(err, code, url, &x, NULL);
-    cx_buf_free(&x.err_body);
+    cx__buf_free(&x.err_body);
     curl_slist_free_all(hdrs);
     return rc;
 }

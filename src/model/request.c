@@ -13,59 +13,59 @@
 
 static void put_key(cx_buf *b, const char *key)
 {
-    cx_buf_printf(b, ",\"%s\":", key);
+    cx__buf_printf(b, ",\"%s\":", key);
 }
 
 static void put_string(cx_buf *b, const char *s)
 {
-    json_object *js = cx_json_string(s);
-    cx_json_dump(js, b);
+    json_object *js = cx__json_string(s);
+    cx__json_dump(js, b);
     json_object_put(js);
 }
 
-int cx_request_body(const cx_request_body_opts *o, cx_buf *out)
+int cx__request_body(const cx_request_body_opts *o, cx_buf *out)
 {
-    cx_buf_puts(out, "{\"model\":");
+    cx__buf_puts(out, "{\"model\":");
     put_string(out, o->model ? o->model : "");
     put_key(out, "instructions");
     put_string(out, o->instructions ? o->instructions : "");
     put_key(out, "input");
-    cx_buf_putc(out, '[');
+    cx__buf_putc(out, '[');
     size_t n = o->input ? json_object_array_length(o->input) : 0;
     for (size_t i = 0; i < n; i++) {
-        if (i) cx_buf_putc(out, ',');
-        cx_json_dump(json_object_array_get_idx(o->input, i), out);
+        if (i) cx__buf_putc(out, ',');
+        cx__json_dump(json_object_array_get_idx(o->input, i), out);
     }
     if (o->input_tail_len) {
-        if (n) cx_buf_putc(out, ',');
-        cx_buf_append(out, o->input_tail, o->input_tail_len);
+        if (n) cx__buf_putc(out, ',');
+        cx__buf_append(out, o->input_tail, o->input_tail_len);
     }
-    cx_buf_putc(out, ']');
+    cx__buf_putc(out, ']');
     put_key(out, "tools");
     if (o->tools)
-        cx_json_dump(o->tools, out);
+        cx__json_dump(o->tools, out);
     else
-        cx_buf_puts(out, "[]");
+        cx__buf_puts(out, "[]");
     put_key(out, "tool_choice");
-    cx_buf_puts(out, "\"auto\"");
+    cx__buf_puts(out, "\"auto\"");
     put_key(out, "parallel_tool_calls");
-    cx_buf_puts(out, o->parallel_tool_calls ? "true" : "false");
+    cx__buf_puts(out, o->parallel_tool_calls ? "true" : "false");
     put_key(out, "reasoning");
     if (o->reasoning) {
         json_object *r = json_object_new_object();
-        if (o->reasoning_effort) cx_json_set_str(r, "effort", o->reasoning_effort);
-        if (o->reasoning_summary) cx_json_set_str(r, "summary", o->reasoning_summary);
-        cx_json_dump(r, out);
+        if (o->reasoning_effort) cx__json_set_str(r, "effort", o->reasoning_effort);
+        if (o->reasoning_summary) cx__json_set_str(r, "summary", o->reasoning_summary);
+        cx__json_dump(r, out);
         json_object_put(r);
     } else {
-        cx_buf_puts(out, "null");
+        cx__buf_puts(out, "null");
     }
     put_key(out, "store");
-    cx_buf_puts(out, "false");
+    cx__buf_puts(out, "false");
     put_key(out, "stream");
-    cx_buf_puts(out, "true");
+    cx__buf_puts(out, "true");
     put_key(out, "include");
-    cx_buf_puts(out, o->reasoning ? "[\"reasoning.encrypted_content\"]" : "[]");
+    cx__buf_puts(out, o->reasoning ? "[\"reasoning.encrypted_content\"]" : "[]");
     if (o->service_tier) {
         put_key(out, "service_tier");
         put_string(out, o->service_tier);
@@ -76,22 +76,22 @@ int cx_request_body(const cx_request_body_opts *o, cx_buf *out)
     }
     if (o->verbosity || o->output_schema) {
         put_key(out, "text");
-        cx_buf_putc(out, '{');
+        cx__buf_putc(out, '{');
         if (o->verbosity) {
-            cx_buf_puts(out, "\"verbosity\":");
+            cx__buf_puts(out, "\"verbosity\":");
             put_string(out, o->verbosity);
         }
         if (o->output_schema) {
             /* upstream's structured-output block for exec --output-schema */
-            cx_buf_puts(out, o->verbosity ? ",\"format\":" : "\"format\":");
-            cx_buf_puts(out, "{\"type\":\"json_schema\",\"strict\":true,\"schema\":");
-            cx_json_dump(o->output_schema, out);
-            cx_buf_puts(out, ",\"name\":\"codex_output_schema\"}");
+            cx__buf_puts(out, o->verbosity ? ",\"format\":" : "\"format\":");
+            cx__buf_puts(out, "{\"type\":\"json_schema\",\"strict\":true,\"schema\":");
+            cx__json_dump(o->output_schema, out);
+            cx__buf_puts(out, ",\"name\":\"codex_output_schema\"}");
         }
-        cx_buf_putc(out, '}');
+        cx__buf_putc(out, '}');
     }
-    cx_buf_putc(out, '}');
-    return cx_buf_failed(out) ? CX_ENOMEM : 0;
+    cx__buf_putc(out, '}');
+    return cx__buf_failed(out) ? CX_ENOMEM : 0;
 }
 
 static int push(char ***arr, size_t *n, size_t *cap, char *s)
@@ -121,7 +121,7 @@ static char *header(const char *name, const char *value)
     return s;
 }
 
-char **cx_request_headers(const cx_request_header_opts *o)
+char **cx__request_headers(const cx_request_header_opts *o)
 {
     char **arr = NULL;
     size_t n = 0, cap = 0;
@@ -164,14 +164,14 @@ char **cx_request_headers(const cx_request_header_opts *o)
         }
     }
     if (rc) {
-        cx_request_headers_free(arr);
+        cx__request_headers_free(arr);
         return NULL;
     }
     if (!arr) push(&arr, &n, &cap, strdup("accept: text/event-stream"));
     return arr;
 }
 
-void cx_request_headers_free(char **headers)
+void cx__request_headers_free(char **headers)
 {
     if (!headers) return;
     for (char **h = headers; *h; h++)
@@ -179,29 +179,29 @@ void cx_request_headers_free(char **headers)
     free(headers);
 }
 
-char *cx_request_url(const cx_provider *p, const char *path)
+char *cx__request_url(const cx_provider *p, const char *path)
 {
     cx_buf b = CX_BUF_INIT;
     const char *base = p && p->base_url ? p->base_url : "https://api.openai.com/v1";
     size_t len = strlen(base);
     while (len && base[len - 1] == '/')
         len--;
-    cx_buf_append(&b, base, len);
-    cx_buf_puts(&b, path);
+    cx__buf_append(&b, base, len);
+    cx__buf_puts(&b, path);
     if (p && p->query_params && json_object_is_type(p->query_params, json_type_object)) {
-        char sep = strchr(cx_buf_str(&b), '?') ? '&' : '?';
+        char sep = strchr(cx__buf_str(&b), '?') ? '&' : '?';
         json_object_object_foreach(p->query_params, k, v)
         {
             const char *val = json_object_get_string(v);
             char *ek = curl_easy_escape(NULL, k, 0);
             char *ev = curl_easy_escape(NULL, val ? val : "", 0);
-            if (ek && ev) cx_buf_printf(&b, "%c%s=%s", sep, ek, ev);
+            if (ek && ev) cx__buf_printf(&b, "%c%s=%s", sep, ek, ev);
             curl_free(ek);
             curl_free(ev);
             sep = '&';
         }
     }
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 /* "Debian 12.0.0": the distribution name and a three-part version, the way
@@ -270,7 +270,7 @@ static void terminal_name(char *out, size_t size)
         if (*c <= ' ' || *c == '(' || *c == ')' || *c == ';' || *c == 0x7f) *c = '_';
 }
 
-char *cx_request_user_agent(const char *originator, const char *client)
+char *cx__request_user_agent(const char *originator, const char *client)
 {
     char os[160], term[128];
     struct utsname u;

@@ -30,7 +30,7 @@ typedef struct cx_request_body_opts {
 } cx_request_body_opts;
 
 /* Appends the request body JSON to out. Returns 0 or CX_ENOMEM. */
-int cx_request_body(const cx_request_body_opts *o, cx_buf *out);
+int cx__request_body(const cx_request_body_opts *o, cx_buf *out);
 
 typedef struct cx_request_header_opts {
     const cx_provider *provider; /* api key, http_headers, env_http_headers */
@@ -42,15 +42,15 @@ typedef struct cx_request_header_opts {
 } cx_request_header_opts;
 
 /* A new NULL-terminated array of "name: value" strings (free with
- * cx_request_headers_free). NULL on OOM. */
-char **cx_request_headers(const cx_request_header_opts *o);
-void cx_request_headers_free(char **headers);
+ * cx__request_headers_free). NULL on OOM. */
+char **cx__request_headers(const cx_request_header_opts *o);
+void cx__request_headers_free(char **headers);
 
 /* The full responses URL: base_url + "/responses" + query_params. New string. */
-char *cx_request_url(const cx_provider *p, const char *path);
+char *cx__request_url(const cx_provider *p, const char *path);
 
 /* New user agent string:
  * "ORIGINATOR/VERSION (OS OS_VERSION; ARCH) TERMINAL (CLIENT; VERSION)". */
-char *cx_request_user_agent(const char *originator, const char *client);
+char *cx__request_user_agent(const char *originator, const char *client);
 
 #endif

@@ -23,7 +23,7 @@ struct cx_sse_parser {
     size_t max_event;
 };
 
-cx_sse_parser *cx_sse_new(cx_sse_fn fn, void *user)
+cx_sse_parser *cx__sse_new(cx_sse_fn fn, void *user)
 {
     cx_sse_parser *p = calloc(1, sizeof *p);
     if (!p) return NULL;
@@ -33,12 +33,12 @@ cx_sse_parser *cx_sse_new(cx_sse_fn fn, void *user)
     return p;
 }
 
-void cx_sse_set_max_event(cx_sse_parser *p, size_t bytes)
+void cx__sse_set_max_event(cx_sse_parser *p, size_t bytes)
 {
     p->max_event = bytes ? bytes : CX_SSE_DEFAULT_MAX_EVENT;
 }
 
-bool cx_sse_overflowed(const cx_sse_parser *p)
+bool cx__sse_overflowed(const cx_sse_parser *p)
 {
     return p->overflowed;
 }
@@ -50,19 +50,19 @@ static bool too_big(cx_sse_parser *p, size_t more)
     size_t held = p->line.len + p->data.len + p->event.len;
     if (held + more <= p->max_event) return false;
     p->overflowed = true;
-    cx_buf_free(&p->line);
-    cx_buf_free(&p->data);
-    cx_buf_free(&p->event);
+    cx__buf_free(&p->line);
+    cx__buf_free(&p->data);
+    cx__buf_free(&p->event);
     return true;
 }
 
-void cx_sse_free(cx_sse_parser *p)
+void cx__sse_free(cx_sse_parser *p)
 {
     if (!p) return;
-    cx_buf_free(&p->line);
-    cx_buf_free(&p->data);
-    cx_buf_free(&p->event);
-    cx_buf_free(&p->id);
+    cx__buf_free(&p->line);
+    cx__buf_free(&p->data);
+    cx__buf_free(&p->event);
+    cx__buf_free(&p->id);
     free(p);
 }
 
@@ -71,15 +71,15 @@ static int dispatch(cx_sse_parser *p)
     int rc = 0;
     if (p->has_data) {
         cx_sse_event ev = {
-            .event = p->event.len ? cx_buf_str(&p->event) : "message",
-            .data = cx_buf_str(&p->data),
+            .event = p->event.len ? cx__buf_str(&p->event) : "message",
+            .data = cx__buf_str(&p->data),
             .data_len = p->data.len,
-            .id = cx_buf_str(&p->id),
+            .id = cx__buf_str(&p->id),
         };
         rc = p->fn(p->user, &ev);
     }
-    cx_buf_reset(&p->data);
-    cx_buf_reset(&p->event);
+    cx__buf_reset(&p->data);
+    cx__buf_reset(&p->event);
     p->has_data = false;
     p->pending = false;
     return rc;
@@ -99,23 +99,23 @@ static int process_line(cx_sse_parser *p, const char *s, size_t n)
         vlen--;
     }
     if (flen == 4 && !memcmp(s, "data", 4)) {
-        if (p->has_data) cx_buf_putc(&p->data, '\n');
-        cx_buf_append(&p->data, val, vlen);
+        if (p->has_data) cx__buf_putc(&p->data, '\n');
+        cx__buf_append(&p->data, val, vlen);
         p->has_data = true;
     } else if (flen == 5 && !memcmp(s, "event", 5)) {
-        cx_buf_reset(&p->event);
-        cx_buf_append(&p->event, val, vlen);
+        cx__buf_reset(&p->event);
+        cx__buf_append(&p->event, val, vlen);
     } else if (flen == 2 && !memcmp(s, "id", 2)) {
         if (!memchr(val, '\0', vlen)) {
-            cx_buf_reset(&p->id);
-            cx_buf_append(&p->id, val, vlen);
+            cx__buf_reset(&p->id);
+            cx__buf_append(&p->id, val, vlen);
         }
     }
     /* retry and unknown fields are ignored */
-    return cx_buf_failed(&p->data) || cx_buf_failed(&p->event) ? CX_ENOMEM : 0;
+    return cx__buf_failed(&p->data) || cx__buf_failed(&p->event) ? CX_ENOMEM : 0;
 }
 
-int cx_sse_feed(cx_sse_parser *p, const char *data, size_t len)
+int cx__sse_feed(cx_sse_parser *p, const char *data, size_t len)
 {
     if (p->overflowed) return CX_EPARSE;
     size_t i = 0;
@@ -126,13 +126,13 @@ int cx_sse_feed(cx_sse_parser *p, const char *data, size_t len)
         while (i < len && have + i < 3 && data[i] == bom[have + i])
             i++;
         if (have + i == 3) {
-            cx_buf_reset(&p->line);
+            cx__buf_reset(&p->line);
             p->started = true;
         } else if (i < len) {
             p->started = true;
-            if (i) cx_buf_append(&p->line, data, i); /* not a BOM after all */
+            if (i) cx__buf_append(&p->line, data, i); /* not a BOM after all */
         } else {
-            cx_buf_append(&p->line, data, i);
+            cx__buf_append(&p->line, data, i);
             return 0;
         }
     }
@@ -146,16 +146,16 @@ int cx_sse_feed(cx_sse_parser *p, const char *data, size_t len)
         const char *end = cr ? cr : nl;
         if (!end) {
             if (too_big(p, left)) return CX_EPARSE;
-            if (cx_buf_append(&p->line, start, left)) return CX_ENOMEM;
+            if (cx__buf_append(&p->line, start, left)) return CX_ENOMEM;
             break;
         }
         size_t n = (size_t)(end - start);
         if (too_big(p, n)) return CX_EPARSE;
         int rc;
         if (p->line.len) {
-            if (cx_buf_append(&p->line, start, n)) return CX_ENOMEM;
+            if (cx__buf_append(&p->line, start, n)) return CX_ENOMEM;
             rc = process_line(p, p->line.data, p->line.len);
-            cx_buf_reset(&p->line);
+            cx__buf_reset(&p->line);
         } else {
             rc = process_line(p, start, n);
         }
@@ -171,12 +171,12 @@ int cx_sse_feed(cx_sse_parser *p, const char *data, size_t len)
     return 0;
 }
 
-bool cx_sse_finish(cx_sse_parser *p)
+bool cx__sse_finish(cx_sse_parser *p)
 {
     bool cut = p->line.len > 0 || p->pending;
-    cx_buf_reset(&p->line);
-    cx_buf_reset(&p->data);
-    cx_buf_reset(&p->event);
+    cx__buf_reset(&p->line);
+    cx__buf_reset(&p->data);
+    cx__buf_reset(&p->event);
     p->has_data = false;
     p->pending = false;
     return cut;

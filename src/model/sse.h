@@ -16,7 +16,7 @@ typedef struct cx_sse_event {
 } cx_sse_event;
 
 /* Called per event; the event is borrowed. A non-zero return stops the
- * parser and is returned from cx_sse_feed. */
+ * parser and is returned from cx__sse_feed. */
 typedef int (*cx_sse_fn)(void *user, const cx_sse_event *ev);
 
 typedef struct cx_sse_parser cx_sse_parser;
@@ -25,19 +25,19 @@ typedef struct cx_sse_parser cx_sse_parser;
  * that never ends a line cannot make the reader hold more than this. */
 #define CX_SSE_DEFAULT_MAX_EVENT ((size_t)16 << 20)
 
-cx_sse_parser *cx_sse_new(cx_sse_fn fn, void *user);
+cx_sse_parser *cx__sse_new(cx_sse_fn fn, void *user);
 /* Sets the cap on one event in bytes (0: the default). */
-void cx_sse_set_max_event(cx_sse_parser *p, size_t bytes);
-/* True once an event outgrew the cap: cx_sse_feed returned CX_EPARSE and
+void cx__sse_set_max_event(cx_sse_parser *p, size_t bytes);
+/* True once an event outgrew the cap: cx__sse_feed returned CX_EPARSE and
  * the stream must end (the parser drops what it held). */
-bool cx_sse_overflowed(const cx_sse_parser *p);
-void cx_sse_free(cx_sse_parser *p);
+bool cx__sse_overflowed(const cx_sse_parser *p);
+void cx__sse_free(cx_sse_parser *p);
 /* Feeds bytes. Returns 0, the callback's non-zero value, CX_ENOMEM, or
- * CX_EPARSE when an event outgrew the cap (see cx_sse_overflowed). */
-int cx_sse_feed(cx_sse_parser *p, const char *data, size_t len);
+ * CX_EPARSE when an event outgrew the cap (see cx__sse_overflowed). */
+int cx__sse_feed(cx_sse_parser *p, const char *data, size_t len);
 /* Call at end of stream. Returns true if a partly received event (no blank
  * line after it) was pending: per the SSE rules it is not dispatched, and the
  * caller should treat the stream as cut off. */
-bool cx_sse_finish(cx_sse_parser *p);
+bool cx__sse_finish(cx_sse_parser *p);
 
 #endif

@@ -29,7 +29,7 @@ typedef struct reader {
     int max_request_retries;
 } reader;
 
-void cx_model_stream_result_clear(cx_model_stream_result *r)
+void cx__model_stream_result_clear(cx_model_stream_result *r)
 {
     if (!r) return;
     free(r->response_id);
@@ -40,18 +40,18 @@ void cx_model_stream_result_clear(cx_model_stream_result *r)
 
 static const char *failure_message(const json_object *ev)
 {
-    json_object *resp = cx_json_get(ev, "response");
-    json_object *e = cx_json_get(resp, "error");
-    const char *m = cx_json_get_str(e, "message");
-    if (!m) m = cx_json_get_str(cx_json_get(ev, "error"), "message");
-    if (!m) m = cx_json_get_str(ev, "message");
+    json_object *resp = cx__json_get(ev, "response");
+    json_object *e = cx__json_get(resp, "error");
+    const char *m = cx__json_get_str(e, "message");
+    if (!m) m = cx__json_get_str(cx__json_get(ev, "error"), "message");
+    if (!m) m = cx__json_get_str(ev, "message");
     return m;
 }
 
 /* Sets the stream error "<what>: <the server's message, redacted>". */
 static int server_failure(reader *r, const char *what, const char *m, const char *fallback)
 {
-    char *red = cx_redact(m ? m : fallback, r->secret, CX_REDACT_ONE_LINE);
+    char *red = cx__redact(m ? m : fallback, r->secret, CX_REDACT_ONE_LINE);
     r->rc = cx_error_set(r->err, CX_ESTREAM, "%s: %s", what, red ? red : fallback);
     free(red);
     r->done = true;
@@ -68,10 +68,11 @@ static int on_sse(void *user, const cx_sse_event *sse)
     /* Most events of a stream are small flat text deltas of one shape: parse
      * them into the previous delta's object instead of building a new one. */
     bool is_delta = !strcmp(sse->event, "response.output_text.delta");
-    if (is_delta && r->delta && cx_json_parse_flat_reuse(sse->data, sse->data_len, r->delta) == 0) {
+    if (is_delta && r->delta &&
+        cx__json_parse_flat_reuse(sse->data, sse->data_len, r->delta) == 0) {
         ev = json_object_get(r->delta);
-    } else if (cx_json_parse_flat(sse->data, sse->data_len, &ev) != 0 &&
-               cx_json_parse(sse->data, sse->data_len, &ev, &perr) != 0) {
+    } else if (cx__json_parse_flat(sse->data, sse->data_len, &ev) != 0 &&
+               cx__json_parse(sse->data, sse->data_len, &ev, &perr) != 0) {
         r->rc = cx_error_set(r->err, CX_EPARSE, "malformed event '%s' in the response stream: %s",
                              sse->event, perr.msg);
         return r->rc;
@@ -80,23 +81,23 @@ static int on_sse(void *user, const cx_sse_event *sse)
         json_object_put(r->delta);
         r->delta = json_object_get(ev);
     }
-    const char *type = cx_json_get_str(ev, "type");
+    const char *type = cx__json_get_str(ev, "type");
     if (!type) type = sse->event;
     int rc = r->on_event ? r->on_event(r->user, ev) : 0;
     if (rc) {
         r->rc = rc;
     } else if (!strcmp(type, "response.completed")) {
-        json_object *resp = cx_json_get(ev, "response");
-        const char *id = cx_json_get_str(resp, "id");
+        json_object *resp = cx__json_get(ev, "response");
+        const char *id = cx__json_get_str(resp, "id");
         r->res->response_id = id ? strdup(id) : NULL;
-        json_object *usage = cx_json_get(resp, "usage");
+        json_object *usage = cx__json_get(resp, "usage");
         r->res->usage = usage ? json_object_get(usage) : NULL;
         r->done = true;
     } else if (!strcmp(type, "response.failed")) {
         server_failure(r, "response failed", failure_message(ev), "no reason given");
     } else if (!strcmp(type, "response.incomplete")) {
-        const char *why = cx_json_get_str(
-            cx_json_get(cx_json_get(ev, "response"), "incomplete_details"), "reason");
+        const char *why = cx__json_get_str(
+            cx__json_get(cx__json_get(ev, "response"), "incomplete_details"), "reason");
         server_failure(r, "response incomplete", why, "unknown reason");
     } else if (!strcmp(type, "error")) {
         server_failure(r, "stream error", failure_message(ev), "unknown error");
@@ -109,8 +110,8 @@ static int on_sse(void *user, const cx_sse_event *sse)
 static int on_bytes(void *user, const char *data, size_t len)
 {
     reader *r = user;
-    int rc = cx_sse_feed(r->sse, data, len);
-    if (rc && !r->rc && cx_sse_overflowed(r->sse))
+    int rc = cx__sse_feed(r->sse, data, len);
+    if (rc && !r->rc && cx__sse_overflowed(r->sse))
         r->rc = cx_error_set(r->err, CX_EPARSE,
                              "an event in the response stream grew past %zu bytes without "
                              "ending (stream_max_event_bytes): the stream was stopped",
@@ -137,22 +138,22 @@ static void on_request_retry(void *user, int attempt, long delay_ms, const char 
     announce(r->opts, false, attempt, r->max_request_retries, delay_ms, reason);
 }
 
-int cx_model_stream(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
-                    cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
-                    cx_error *err)
+int cx__model_stream(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
+                     cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
+                     cx_error *err)
 {
     memset(res, 0, sizeof *res);
     size_t max_event = o && o->max_event_bytes ? o->max_event_bytes : CX_SSE_DEFAULT_MAX_EVENT;
     reader r = {on_event, user,        res,  err,       0, false,
                 NULL,     req->redact, NULL, max_event, o, req->max_retries};
-    r.sse = cx_sse_new(on_sse, &r);
+    r.sse = cx__sse_new(on_sse, &r);
     if (!r.sse) return cx_error_set(err, CX_ENOMEM, "out of memory");
-    cx_sse_set_max_event(r.sse, max_event);
+    cx__sse_set_max_event(r.sse, max_event);
     cx_http_request sse_req = *req;
     if (!sse_req.content_type) sse_req.content_type = "text/event-stream";
-    int rc = cx_http_post_stream(c, &sse_req, on_bytes, on_request_retry, &r, NULL, err);
-    bool cut = cx_sse_finish(r.sse);
-    cx_sse_free(r.sse);
+    int rc = cx__http_post_stream(c, &sse_req, on_bytes, on_request_retry, &r, NULL, err);
+    bool cut = cx__sse_finish(r.sse);
+    cx__sse_free(r.sse);
     json_object_put(r.delta);
     if (r.rc) return r.rc;
     if (r.done) return 0; /* rc is STREAM_DONE, or 0 when the server closed first */
@@ -161,22 +162,22 @@ int cx_model_stream(cx_http_client *c, const cx_http_request *req, const cx_mode
                         cut ? " (an event was cut off)" : "");
 }
 
-int cx_model_sample(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
-                    cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
-                    cx_error *err)
+int cx__model_sample(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
+                     cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
+                     cx_error *err)
 {
     int max_stream = o ? o->stream_max_retries : 0;
     for (int attempt = 0;; attempt++) {
         cx_error_clear(err);
-        int rc = cx_model_stream(c, req, o, on_event, user, res, err);
+        int rc = cx__model_stream(c, req, o, on_event, user, res, err);
         if (rc == 0) return 0;
-        cx_model_stream_result_clear(res);
+        cx__model_stream_result_clear(res);
         bool cancelled = req->cancel && atomic_load(req->cancel);
         if (cancelled) return cx_error_set(err, CX_ECANCELED, "request cancelled");
         if ((rc != CX_ENET && rc != CX_ETIMEOUT) || attempt >= max_stream) return rc;
-        long delay = cx_http_backoff_ms(attempt + 1);
+        long delay = cx__http_backoff_ms(attempt + 1);
         announce(o, true, attempt + 1, max_stream, delay, err ? err->msg : "stream error");
-        if (cx_http_sleep_cancellable(delay, req->cancel))
+        if (cx__http_sleep_cancellable(delay, req->cancel))
             return cx_error_set(err, CX_ECANCELED, "request cancelled");
     }
 }

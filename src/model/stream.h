@@ -17,7 +17,7 @@ typedef struct cx_model_stream_result {
     json_object *usage; /* owned reference, or NULL */
 } cx_model_stream_result;
 
-void cx_model_stream_result_clear(cx_model_stream_result *r);
+void cx__model_stream_result_clear(cx_model_stream_result *r);
 
 /* Told before every wait: a request retry (429, 5xx, connection failure;
  * the server's Retry-After honoured) or a stream retry (the stream broke or
@@ -40,13 +40,13 @@ typedef struct cx_model_stream_opts {
     void *retry_user;
 } cx_model_stream_opts;
 
-/* cx_model_stream with retries: request retries as req says (each wait
+/* cx__model_stream with retries: request retries as req says (each wait
  * announced, none longer than req->max_retry_wait_ms), then up to
  * o->stream_max_retries new attempts with backoff for CX_ENET / CX_ETIMEOUT.
  * Waits end early on req->cancel (CX_ECANCELED). */
-int cx_model_sample(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
-                    cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
-                    cx_error *err);
+int cx__model_sample(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
+                     cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
+                     cx_error *err);
 
 /* One attempt. Returns 0 once `response.completed` arrived (the stream ends
  * there, whether or not the server closes the connection). Errors:
@@ -57,8 +57,8 @@ int cx_model_sample(cx_http_client *c, const cx_http_request *req, const cx_mode
  *  CX_EHTTP    a 2xx that is not text/event-stream (not retried)
  *  CX_EHTTP    an error status after the request retries
  *  CX_ECANCELED */
-int cx_model_stream(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
-                    cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
-                    cx_error *err);
+int cx__model_stream(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
+                     cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
+                     cx_error *err);
 
 #endif

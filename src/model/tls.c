@@ -101,21 +101,21 @@ static int none_found(const char *url, cx_error *err)
     cx_buf b = CX_BUF_INIT;
     const char *host = strstr(url, "://");
     host = host ? host + 3 : url;
-    cx_buf_printf(&b,
-                  "no CA certificates to verify %.*s: SSL_CERT_FILE and SSL_CERT_DIR are unset "
-                  "and none of",
-                  (int)strcspn(host, "/?#"), host);
+    cx__buf_printf(&b,
+                   "no CA certificates to verify %.*s: SSL_CERT_FILE and SSL_CERT_DIR are unset "
+                   "and none of",
+                   (int)strcspn(host, "/?#"), host);
     for (const char *const *f = ca_files; *f; f++)
-        cx_buf_printf(&b, " %s", *f);
+        cx__buf_printf(&b, " %s", *f);
     for (const char *const *d = ca_dirs; *d; d++)
-        cx_buf_printf(&b, " %s/", *d);
-    cx_buf_puts(&b, " exists; install the ca-certificates package or set SSL_CERT_FILE");
-    int rc = cx_error_set(err, CX_ENOTFOUND, "%s", cx_buf_str(&b));
-    cx_buf_free(&b);
+        cx__buf_printf(&b, " %s/", *d);
+    cx__buf_puts(&b, " exists; install the ca-certificates package or set SSL_CERT_FILE");
+    int rc = cx_error_set(err, CX_ENOTFOUND, "%s", cx__buf_str(&b));
+    cx__buf_free(&b);
     return rc;
 }
 
-int cx_tls_apply(CURL *easy, const char *url, cx_error *err)
+int cx__tls_apply(CURL *easy, const char *url, cx_error *err)
 {
     if (!needs_tls(url)) return 0;
     const char *file, *dir;
@@ -133,7 +133,7 @@ int cx_tls_apply(CURL *easy, const char *url, cx_error *err)
     return 0;
 }
 
-bool cx_tls_ca_location(char *out, size_t cap)
+bool cx__tls_ca_location(char *out, size_t cap)
 {
     const char *file, *dir;
     if (locate(&file, &dir, NULL) < 0 || (!file && !dir)) return false;

@@ -18,11 +18,11 @@
  * Returns 0, or CX_ENOTFOUND with err when url (or the proxy in the
  * environment) is https and no certificates exist, or SSL_CERT_FILE /
  * SSL_CERT_DIR name something unreadable. Call after any curl_easy_reset. */
-int cx_tls_apply(CURL *easy, const char *url, cx_error *err);
+int cx__tls_apply(CURL *easy, const char *url, cx_error *err);
 
-/* The CA bundle or directory cx_tls_apply would use, for reports (doctor,
+/* The CA bundle or directory cx__tls_apply would use, for reports (doctor,
  * --version --verbose): writes it into out and returns true, or false when
  * none is found. */
-bool cx_tls_ca_location(char *out, size_t cap);
+bool cx__tls_ca_location(char *out, size_t cap);
 
 #endif

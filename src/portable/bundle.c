@@ -57,7 +57,7 @@ static void list_add(list *l, const char *s)
     l->v[++l->n] = NULL;
 }
 
-void cx_bundle_files_free(char **files)
+void cx__bundle_files_free(char **files)
 {
     if (!files) return;
     for (size_t i = 0; files[i]; i++)
@@ -84,7 +84,7 @@ static int read_file(const char *path, size_t limit, cx_buf *out, struct stat *s
         rc = EINVAL;
     else if ((uint64_t)st->st_size > limit)
         rc = EFBIG;
-    else if (cx_buf_reserve(out, (size_t)st->st_size))
+    else if (cx__buf_reserve(out, (size_t)st->st_size))
         rc = ENOMEM;
     size_t start = out->len;
     while (!rc) {
@@ -95,7 +95,7 @@ static int read_file(const char *path, size_t limit, cx_buf *out, struct stat *s
         if (n <= 0) break;
         if (out->len - start + (size_t)n > limit)
             rc = EFBIG; /* the file grew while we read it */
-        else if (cx_buf_append(out, chunk, (size_t)n))
+        else if (cx__buf_append(out, chunk, (size_t)n))
             rc = ENOMEM;
     }
     close(fd);
@@ -115,8 +115,8 @@ static int normalize(const char *path, size_t len, cx_buf *out)
         size_t n = j - i;
         if (n == 2 && path[i] == '.' && path[i + 1] == '.') return -1;
         if (n && !(n == 1 && path[i] == '.')) {
-            if (out->len) cx_buf_putc(out, '/');
-            cx_buf_append(out, path + i, n);
+            if (out->len) cx__buf_putc(out, '/');
+            cx__buf_append(out, path + i, n);
         }
         i = j + 1;
     }
@@ -135,29 +135,29 @@ static void walk(cx_buf *abs, cx_buf *rel, list *l, int depth)
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        cx_buf_printf(abs, "/%s", e->d_name);
-        cx_buf_printf(rel, "/%s", e->d_name);
+        cx__buf_printf(abs, "/%s", e->d_name);
+        cx__buf_printf(rel, "/%s", e->d_name);
         struct stat st;
-        if (cx_buf_failed(abs) || cx_buf_failed(rel))
+        if (cx__buf_failed(abs) || cx__buf_failed(rel))
             l->failed = true;
         else if (lstat(abs->data, &st) == 0 && S_ISDIR(st.st_mode))
             walk(abs, rel, l, depth + 1);
         else if (is_regular(abs->data))
             list_add(l, rel->data);
-        cx_buf_truncate(abs, alen);
-        cx_buf_truncate(rel, rlen);
+        cx__buf_truncate(abs, alen);
+        cx__buf_truncate(rel, rlen);
     }
     closedir(d);
 }
 
 static int add_instructions(const char *home_real, const json_object *table, list *l, cx_error *err)
 {
-    const char *value = cx_json_get_str(table, "model_instructions_file");
+    const char *value = cx__json_get_str(table, "model_instructions_file");
     if (!value || value[0] == '/')
         return 0; /* absolute paths are the user's business, not the bundle's */
     cx_buf norm = CX_BUF_INIT;
     if (normalize(value, strlen(value), &norm)) {
-        cx_buf_free(&norm);
+        cx__buf_free(&norm);
         return cx_error_set(err, CX_ECONFIG, "config path contains invalid path segments");
     }
     char *full = NULL, *real = NULL;
@@ -173,7 +173,7 @@ static int add_instructions(const char *home_real, const json_object *table, lis
     }
     free(real);
     free(full);
-    cx_buf_free(&norm);
+    cx__buf_free(&norm);
     return rc;
 }
 
@@ -194,7 +194,7 @@ static int add_referenced(const char *home, list *l, cx_error *err)
         goto done;
     }
     cx_error perr;
-    if (cx_toml_parse(cx_buf_str(&text), text.len, &cfg, &perr) != 0) {
+    if (cx__toml_parse(cx__buf_str(&text), text.len, &cfg, &perr) != 0) {
         rc = cx_error_set(err, CX_ECONFIG, "%s: %s", path, perr.msg);
         goto done;
     }
@@ -203,7 +203,7 @@ static int add_referenced(const char *home, list *l, cx_error *err)
         goto done;
     }
     rc = add_instructions(home_real, cfg, l, err);
-    json_object *profiles = cx_json_get(cfg, "profiles");
+    json_object *profiles = cx__json_get(cfg, "profiles");
     if (!rc && profiles && json_object_is_type(profiles, json_type_object)) {
         json_object_object_foreach(profiles, name, prof)
         {
@@ -214,7 +214,7 @@ static int add_referenced(const char *home, list *l, cx_error *err)
     }
 done:
     json_object_put(cfg);
-    cx_buf_free(&text);
+    cx__buf_free(&text);
     free(home_real);
     free(path);
     return rc;
@@ -226,27 +226,27 @@ static int by_bytes(const void *a, const void *b)
                   *(char *const *)b); /* unsigned bytes: UTF-8 sorts as code points */
 }
 
-char **cx_bundle_collect(const char *home, cx_error *err)
+char **cx__bundle_collect(const char *home, cx_error *err)
 {
     static const char *const top[] = {"config.toml", ".env", "AGENTS.md", "AGENTS.override.md"};
     list l = {0};
     cx_buf abs = CX_BUF_INIT, rel = CX_BUF_INIT;
     for (size_t i = 0; i < sizeof top / sizeof *top; i++) {
-        cx_buf_reset(&abs);
-        cx_buf_printf(&abs, "%s/%s", home, top[i]);
-        if (is_regular(cx_buf_str(&abs))) list_add(&l, top[i]);
+        cx__buf_reset(&abs);
+        cx__buf_printf(&abs, "%s/%s", home, top[i]);
+        if (is_regular(cx__buf_str(&abs))) list_add(&l, top[i]);
     }
-    cx_buf_reset(&abs);
-    cx_buf_printf(&abs, "%s/skills", home);
-    cx_buf_puts(&rel, "skills");
+    cx__buf_reset(&abs);
+    cx__buf_printf(&abs, "%s/skills", home);
+    cx__buf_puts(&rel, "skills");
     struct stat st;
     /* the skills folder itself may be a link (pathlib's is_dir follows it) */
-    if (!cx_buf_failed(&abs) && stat(abs.data, &st) == 0 && S_ISDIR(st.st_mode))
+    if (!cx__buf_failed(&abs) && stat(abs.data, &st) == 0 && S_ISDIR(st.st_mode))
         walk(&abs, &rel, &l, 0);
     int rc = add_referenced(home, &l, err);
-    bool oom = l.failed || cx_buf_failed(&abs) || cx_buf_failed(&rel);
-    cx_buf_free(&abs);
-    cx_buf_free(&rel);
+    bool oom = l.failed || cx__buf_failed(&abs) || cx__buf_failed(&rel);
+    cx__buf_free(&abs);
+    cx__buf_free(&rel);
     if (!rc && !oom && !l.v && !(l.v = calloc(1, sizeof *l.v)))
         oom = true; /* nothing found: an empty list */
     if (rc || oom) {
@@ -279,14 +279,14 @@ struct cx_bundle_writer {
 static void put16(cx_buf *b, unsigned v)
 {
     unsigned char x[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
-    cx_buf_append(b, x, 2);
+    cx__buf_append(b, x, 2);
 }
 
 static void put32(cx_buf *b, uint32_t v)
 {
     unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
                           (unsigned char)(v >> 24)};
-    cx_buf_append(b, x, 4);
+    cx__buf_append(b, x, 4);
 }
 
 static unsigned get16(const unsigned char *p)
@@ -325,7 +325,7 @@ static int deflate_raw(const void *in, size_t len, cx_buf *out)
     if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -1;
     size_t cap = deflateBound(&z, (uLong)len);
-    if (cx_buf_reserve(out, cap)) {
+    if (cx__buf_reserve(out, cap)) {
         deflateEnd(&z);
         return -1;
     }
@@ -340,21 +340,21 @@ static int deflate_raw(const void *in, size_t len, cx_buf *out)
     return r == Z_STREAM_END ? 0 : -1;
 }
 
-cx_bundle_writer *cx_bundle_writer_new(void)
+cx_bundle_writer *cx__bundle_writer_new(void)
 {
     return calloc(1, sizeof(cx_bundle_writer));
 }
 
-void cx_bundle_writer_free(cx_bundle_writer *w)
+void cx__bundle_writer_free(cx_bundle_writer *w)
 {
     if (!w) return;
-    cx_buf_free(&w->body);
-    cx_buf_free(&w->central);
+    cx__buf_free(&w->body);
+    cx__buf_free(&w->central);
     free(w);
 }
 
-int cx_bundle_writer_add(cx_bundle_writer *w, const char *name, const void *data, size_t len,
-                         unsigned mode, time_t mtime, cx_error *err)
+int cx__bundle_writer_add(cx_bundle_writer *w, const char *name, const void *data, size_t len,
+                          unsigned mode, time_t mtime, cx_error *err)
 {
     size_t nlen = strlen(name);
     if (!nlen || nlen > 0xFFFF)
@@ -370,7 +370,7 @@ int cx_bundle_writer_add(cx_bundle_writer *w, const char *name, const void *data
                             CX_BUNDLE_MAX_ENTRIES);
     cx_buf packed = CX_BUF_INIT;
     if (deflate_raw(len ? data : "", len, &packed)) {
-        cx_buf_free(&packed);
+        cx__buf_free(&packed);
         return cx_error_set(err, CX_ENOMEM, "cannot compress %s", name);
     }
     uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)(len ? data : ""), (uInt)len);
@@ -392,8 +392,8 @@ int cx_bundle_writer_add(cx_bundle_writer *w, const char *name, const void *data
     put32(b, (uint32_t)len);
     put16(b, (unsigned)nlen);
     put16(b, 0);
-    cx_buf_append(b, name, nlen);
-    cx_buf_append(b, packed.data, packed.len);
+    cx__buf_append(b, name, nlen);
+    cx__buf_append(b, packed.data, packed.len);
     cx_buf *c = &w->central;
     put32(c, SIG_CENTRAL);
     put16(c, MADE_ON_UNIX << 8 | ZIP_VERSION);
@@ -412,18 +412,19 @@ int cx_bundle_writer_add(cx_bundle_writer *w, const char *name, const void *data
     put16(c, 0); /* internal attributes */
     put32(c, (uint32_t)(mode & 0xFFFF) << 16);
     put32(c, offset);
-    cx_buf_append(c, name, nlen);
-    cx_buf_free(&packed);
+    cx__buf_append(c, name, nlen);
+    cx__buf_free(&packed);
     w->count++;
     w->total += len;
-    return cx_buf_failed(b) || cx_buf_failed(c) ? cx_error_set(err, CX_ENOMEM, "out of memory") : 0;
+    return cx__buf_failed(b) || cx__buf_failed(c) ? cx_error_set(err, CX_ENOMEM, "out of memory")
+                                                  : 0;
 }
 
-int cx_bundle_writer_finish(cx_bundle_writer *w, cx_buf *out, cx_error *err)
+int cx__bundle_writer_finish(cx_bundle_writer *w, cx_buf *out, cx_error *err)
 {
     uint32_t cd_offset = (uint32_t)w->body.len;
-    cx_buf_append(out, w->body.data, w->body.len);
-    cx_buf_append(out, w->central.data, w->central.len);
+    cx__buf_append(out, w->body.data, w->body.len);
+    cx__buf_append(out, w->central.data, w->central.len);
     put32(out, SIG_END);
     put16(out, 0);
     put16(out, 0);
@@ -432,36 +433,36 @@ int cx_bundle_writer_finish(cx_bundle_writer *w, cx_buf *out, cx_error *err)
     put32(out, (uint32_t)w->central.len);
     put32(out, cd_offset);
     put16(out, 0);
-    return cx_buf_failed(out) ? cx_error_set(err, CX_ENOMEM, "out of memory") : 0;
+    return cx__buf_failed(out) ? cx_error_set(err, CX_ENOMEM, "out of memory") : 0;
 }
 
-int cx_bundle_zip(const char *home, char *const *files, cx_buf *out, cx_error *err)
+int cx__bundle_zip(const char *home, char *const *files, cx_buf *out, cx_error *err)
 {
-    cx_bundle_writer *w = cx_bundle_writer_new();
+    cx_bundle_writer *w = cx__bundle_writer_new();
     if (!w) return cx_error_set(err, CX_ENOMEM, "out of memory");
     int rc = 0;
     cx_buf path = CX_BUF_INIT, data = CX_BUF_INIT;
     for (size_t i = 0; !rc && files[i]; i++) {
-        cx_buf_reset(&path);
-        cx_buf_reset(&data);
-        cx_buf_printf(&path, "%s/%s", home, files[i]);
+        cx__buf_reset(&path);
+        cx__buf_reset(&data);
+        cx__buf_printf(&path, "%s/%s", home, files[i]);
         struct stat st = {0};
         int e =
-            cx_buf_failed(&path) ? ENOMEM : read_file(path.data, CX_BUNDLE_MAX_FILE, &data, &st);
+            cx__buf_failed(&path) ? ENOMEM : read_file(path.data, CX_BUNDLE_MAX_FILE, &data, &st);
         if (e == EFBIG)
             rc = cx_error_set(err, CX_EINVAL,
                               "%s is larger than the %u MiB a bundle member may hold", files[i],
                               CX_BUNDLE_MAX_FILE >> 20);
         else if (e)
-            rc = cx_error_set(err, CX_EIO, "cannot read %s: %s", cx_buf_str(&path), strerror(e));
+            rc = cx_error_set(err, CX_EIO, "cannot read %s: %s", cx__buf_str(&path), strerror(e));
         else
-            rc = cx_bundle_writer_add(w, files[i], data.data, data.len, (unsigned)st.st_mode,
-                                      st.st_mtime, err);
+            rc = cx__bundle_writer_add(w, files[i], data.data, data.len, (unsigned)st.st_mode,
+                                       st.st_mtime, err);
     }
-    if (!rc) rc = cx_bundle_writer_finish(w, out, err);
-    cx_buf_free(&path);
-    cx_buf_free(&data);
-    cx_bundle_writer_free(w);
+    if (!rc) rc = cx__bundle_writer_finish(w, out, err);
+    cx__buf_free(&path);
+    cx__buf_free(&data);
+    cx__bundle_writer_free(w);
     return rc;
 }
 
@@ -528,7 +529,7 @@ static int scan(const unsigned char *zip, size_t len, member **out, size_t *coun
         p += 46 + (size_t)nlen + xlen + clen;
         unsigned mode = made_by >> 8 == MADE_ON_UNIX ? attrs >> 16 : 0;
         bool dir = (nlen && raw[nlen - 1] == '/') || S_ISDIR(mode);
-        cx_buf_reset(&norm);
+        cx__buf_reset(&norm);
         if (!nlen || memchr(raw, '\0', nlen) || raw[0] == '/' || normalize(raw, nlen, &norm) ||
             (!norm.len && !dir)) {
             rc = cx_error_set(err, CX_EPARSE, "bundle contains unsafe paths: '%.*s'",
@@ -552,7 +553,7 @@ static int scan(const unsigned char *zip, size_t len, member **out, size_t *coun
             size_t data = (size_t)local + 30 + get16(zip + local + 26) + get16(zip + local + 28);
             if (data > len || csize > len - data || (method == 0 && csize != usize)) {
                 rc = cx_error_set(err, CX_EPARSE, "corrupt zip member '%s'", norm.data);
-            } else if (!(m[k].name = cx_buf_steal(&norm))) {
+            } else if (!(m[k].name = cx__buf_steal(&norm))) {
                 rc = cx_error_set(err, CX_ENOMEM, "out of memory");
             } else {
                 m[k].data = zip + data;
@@ -565,7 +566,7 @@ static int scan(const unsigned char *zip, size_t len, member **out, size_t *coun
             }
         }
     }
-    cx_buf_free(&norm);
+    cx__buf_free(&norm);
     if (rc) {
         members_free(m, k);
         return rc;
@@ -630,7 +631,7 @@ static int write_member(int root, const char *rel, const unsigned char *data, si
     return rc;
 }
 
-int cx_bundle_unzip(const void *zip, size_t len, const char *dest, cx_error *err)
+int cx__bundle_unzip(const void *zip, size_t len, const char *dest, cx_error *err)
 {
     member *m;
     size_t n;
@@ -659,7 +660,7 @@ int cx_bundle_unzip(const void *zip, size_t len, const char *dest, cx_error *err
 
 /* ---- after unpacking ------------------------------------------------------------ */
 
-int cx_bundle_find_home(const char *root, char **home, cx_error *err)
+int cx__bundle_find_home(const char *root, char **home, cx_error *err)
 {
     *home = NULL;
     char *probe = NULL;
@@ -695,7 +696,7 @@ int cx_bundle_find_home(const char *root, char **home, cx_error *err)
     return cx_error_set(err, CX_EPARSE, "bundle is missing required config file after extraction");
 }
 
-int cx_bundle_mkdirs(const char *path, unsigned mode)
+int cx__bundle_mkdirs(const char *path, unsigned mode)
 {
     if (!*path) return ENOENT;
     char *p = strdup(path);
@@ -724,7 +725,7 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
     return 0; /* keep going; the caller checks what is left */
 }
 
-int cx_bundle_rmtree(const char *path)
+int cx__bundle_rmtree(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : CX_EIO;

@@ -27,29 +27,29 @@
 
 /* The whitelisted files of home, relative (with '/'), sorted bytewise and
  * without duplicates, as a NULL-terminated array the caller frees with
- * cx_bundle_files_free. A home without config.toml just yields fewer
+ * cx__bundle_files_free. A home without config.toml just yields fewer
  * files; a config.toml that does not parse, or a model_instructions_file
  * with ".." segments or resolving outside home, is an error (NULL + err). */
-char **cx_bundle_collect(const char *home, cx_error *err);
-void cx_bundle_files_free(char **files);
+char **cx__bundle_collect(const char *home, cx_error *err);
+void cx__bundle_files_free(char **files);
 
 /* An archive being written in memory. */
 typedef struct cx_bundle_writer cx_bundle_writer;
 /* NULL only when out of memory. */
-cx_bundle_writer *cx_bundle_writer_new(void);
+cx_bundle_writer *cx__bundle_writer_new(void);
 /* Adds one deflated member. name is stored as given (the writer does not
  * judge it, so tests can build hostile archives); mode is an st_mode
  * (S_IFREG|0644 for a plain file); mtime gives the DOS stamp. Fails on the
  * size and count limits. */
-int cx_bundle_writer_add(cx_bundle_writer *w, const char *name, const void *data, size_t len,
-                         unsigned mode, time_t mtime, cx_error *err);
+int cx__bundle_writer_add(cx_bundle_writer *w, const char *name, const void *data, size_t len,
+                          unsigned mode, time_t mtime, cx_error *err);
 /* Appends the finished archive to out. */
-int cx_bundle_writer_finish(cx_bundle_writer *w, cx_buf *out, cx_error *err);
-void cx_bundle_writer_free(cx_bundle_writer *w);
+int cx__bundle_writer_finish(cx_bundle_writer *w, cx_buf *out, cx_error *err);
+void cx__bundle_writer_free(cx_bundle_writer *w);
 
 /* Appends the archive of files (relative to home, e.g. from
- * cx_bundle_collect) to out. */
-int cx_bundle_zip(const char *home, char *const *files, cx_buf *out, cx_error *err);
+ * cx__bundle_collect) to out. */
+int cx__bundle_zip(const char *home, char *const *files, cx_buf *out, cx_error *err);
 
 /* Unpacks an archive into the existing folder dest. Every member is checked
  * before anything is written: absolute names, ".." segments, symbolic links,
@@ -57,21 +57,21 @@ int cx_bundle_zip(const char *home, char *const *files, cx_buf *out, cx_error *e
  * and count limits and CRC mismatches are errors. Empty and "." segments are
  * dropped (as Python's zipfile does). Files are created without following
  * symbolic links; an executable bit in the member's mode is kept. */
-int cx_bundle_unzip(const void *zip, size_t len, const char *dest, cx_error *err);
+int cx__bundle_unzip(const void *zip, size_t len, const char *dest, cx_error *err);
 
 /* The home inside an unpacked bundle: root itself when it holds
  * config.toml, else its only entry (ignoring __MACOSX) when that is a
  * folder holding config.toml. Sets *home (malloc'd) or fails with
  * "bundle is missing required config file after extraction". */
-int cx_bundle_find_home(const char *root, char **home, cx_error *err);
+int cx__bundle_find_home(const char *root, char **home, cx_error *err);
 
 /* mkdir -p: creates path and its missing parents with mode (existing ones
  * are left as they are). Returns 0 or an errno value (ENOTDIR when path
  * exists but is not a folder). */
-int cx_bundle_mkdirs(const char *path, unsigned mode);
+int cx__bundle_mkdirs(const char *path, unsigned mode);
 
 /* Removes path and everything below it without following symbolic links.
  * Returns 0 or CX_EIO; a missing path is not an error. */
-int cx_bundle_rmtree(const char *path);
+int cx__bundle_rmtree(const char *path);
 
 #endif

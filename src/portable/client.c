@@ -42,7 +42,7 @@ static size_t on_body(char *d, size_t sz, size_t n, void *user)
         x->too_big = true;
         return 0;
     }
-    return cx_buf_append(x->body, d, sz * n) ? 0 : sz * n;
+    return cx__buf_append(x->body, d, sz * n) ? 0 : sz * n;
 }
 
 static size_t on_header(char *d, size_t sz, size_t n, void *user)
@@ -55,8 +55,8 @@ static size_t on_header(char *d, size_t sz, size_t n, void *user)
             v++;
         while (e > v && isspace((unsigned char)e[-1]))
             e--;
-        cx_buf_reset(&x->sha);
-        cx_buf_append(&x->sha, v, (size_t)(e - v));
+        cx__buf_reset(&x->sha);
+        cx__buf_append(&x->sha, v, (size_t)(e - v));
     }
     return len;
 }
@@ -116,7 +116,7 @@ static long http_exchange(const char *url, const void *body, size_t blen, const 
     }
     long status = -1;
     CURLcode rc;
-    if (cx_tls_apply(c, url, err) < 0) {
+    if (cx__tls_apply(c, url, err) < 0) {
         /* err already names the places searched */
     } else if ((rc = curl_easy_perform(c)) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -126,8 +126,8 @@ static long http_exchange(const char *url, const void *body, size_t blen, const 
         cx_error_set(err, CX_ETIMEOUT, "no data for %ld seconds", idle_s);
     else
         cx_error_set(err, CX_ENET, "%s", eb[0] ? eb : curl_easy_strerror(rc));
-    if (sha_out) cx_buf_append(sha_out, x.sha.data, x.sha.len);
-    cx_buf_free(&x.sha);
+    if (sha_out) cx__buf_append(sha_out, x.sha.data, x.sha.len);
+    cx__buf_free(&x.sha);
     curl_slist_free_all(headers);
     curl_easy_cleanup(c);
     return status;
@@ -144,7 +144,7 @@ static char *strip_dup(const char *s, size_t len)
     return strndup(s, len);
 }
 
-int cx_portable_server(const char *server, char **address, char **base_url, cx_error *err)
+int cx__portable_server(const char *server, char **address, char **base_url, cx_error *err)
 {
     *address = *base_url = NULL;
     const char *sources[] = {server, getenv("CCODEX_STORAGE_SERVER"),
@@ -196,26 +196,26 @@ static const char *split_token(char *s, char **id, char **server)
     *dash = '\0';
     *id = dash + 1;
     if (!*s || !**id) return "call spec is missing secret or call_id";
-    if (!cx_seal_is_base58(*id)) return "call spec has a call_id that is not base58";
+    if (!cx__seal_is_base58(*id)) return "call spec has a call_id that is not base58";
     return NULL;
 }
 
-int cx_portable_token_parse(const char *text, cx_portable_token *t, cx_error *err)
+int cx__portable_token_parse(const char *text, cx_portable_token *t, cx_error *err)
 {
     memset(t, 0, sizeof *t);
     char *s = strip_dup(text ? text : "", text ? strlen(text) : 0), *id = NULL, *server = NULL;
     if (!s) return cx_error_set(err, CX_ENOMEM, "out of memory");
     const char *why = split_token(s, &id, &server);
     int rc = why ? cx_error_set(err, CX_EINVAL, "%s", why)
-                 : cx_portable_server(server, &t->address, &t->base_url, err);
+                 : cx__portable_server(server, &t->address, &t->base_url, err);
     if (!rc && (!id || !(t->secret = strdup(s)) || !(t->call_id = strdup(id))))
         rc = cx_error_set(err, CX_ENOMEM, "out of memory");
     free(s);
-    if (rc) cx_portable_token_free(t);
+    if (rc) cx__portable_token_free(t);
     return rc;
 }
 
-void cx_portable_token_free(cx_portable_token *t)
+void cx__portable_token_free(cx_portable_token *t)
 {
     free(t->secret);
     free(t->call_id);
@@ -224,7 +224,7 @@ void cx_portable_token_free(cx_portable_token *t)
     memset(t, 0, sizeof *t);
 }
 
-int cx_portable_put_spec(const char *spec, char **home, char **server, cx_error *err)
+int cx__portable_put_spec(const char *spec, char **home, char **server, cx_error *err)
 {
     *home = *server = NULL;
     char *s = strip_dup(spec ? spec : "", spec ? strlen(spec) : 0);
@@ -256,7 +256,7 @@ int cx_portable_put_spec(const char *spec, char **home, char **server, cx_error 
     return rc;
 }
 
-char *cx_portable_home(const char *arg, cx_error *err)
+char *cx__portable_home(const char *arg, cx_error *err)
 {
     const char *env = getenv("CODEX_HOME"), *user_home = getenv("HOME");
     char *cand = NULL;
@@ -301,7 +301,7 @@ char *cx_portable_home(const char *arg, cx_error *err)
 
 /* ---- the protocol --------------------------------------------------------------- */
 
-int cx_portable_health(const char *address, const char *base_url, cx_error *err)
+int cx__portable_health(const char *address, const char *base_url, cx_error *err)
 {
     char *url = NULL;
     if (!base_url) return cx_error_set(err, CX_EINVAL, "no storage server address");
@@ -312,7 +312,7 @@ int cx_portable_health(const char *address, const char *base_url, cx_error *err)
     cx_error why;
     long status = http_exchange(url, NULL, 0, NULL, 3, 3, &body, NULL, &why);
     free(url);
-    cx_buf_free(&body);
+    cx__buf_free(&body);
     if (status < 0)
         return cx_error_set(err, CX_ENET, "storage server preflight failed for %s: %s", address,
                             why.msg);
@@ -322,26 +322,26 @@ int cx_portable_health(const char *address, const char *base_url, cx_error *err)
     return 0;
 }
 
-int cx_portable_upload(const char *base_url, const void *payload, size_t len, cx_error *err)
+int cx__portable_upload(const char *base_url, const void *payload, size_t len, cx_error *err)
 {
     char sha[65], *url = NULL;
-    cx_seal_sha256_hex(payload, len, sha);
+    cx__seal_sha256_hex(payload, len, sha);
     if (asprintf(&url, "%s/put", base_url) < 0)
         return cx_error_set(err, CX_ENOMEM, "out of memory");
     cx_buf answer = CX_BUF_INIT;
     cx_error why;
     long status = http_exchange(url, payload, len, sha, 5, 120, &answer, NULL, &why);
     free(url);
-    cx_buf_free(&answer);
+    cx__buf_free(&answer);
     if (status < 0) return cx_error_set(err, CX_ENET, "storage upload failed: %s", why.msg);
     if (status >= 400)
         return cx_error_set(err, CX_EHTTP, "storage upload failed with status %ld", status);
     return 0;
 }
 
-int cx_portable_download(const char *base_url, const char *call_id, cx_buf *out, cx_error *err)
+int cx__portable_download(const char *base_url, const char *call_id, cx_buf *out, cx_error *err)
 {
-    if (!cx_seal_is_base58(call_id))
+    if (!cx__seal_is_base58(call_id))
         return cx_error_set(err, CX_EINVAL, "call id is not base58: %s", call_id);
     char *url = NULL;
     if (asprintf(&url, "%s/call/%s", base_url, call_id) < 0)
@@ -360,12 +360,12 @@ int cx_portable_download(const char *base_url, const char *call_id, cx_buf *out,
         rc = cx_error_set(err, CX_EHTTP, "call download failed with status %ld", status);
     } else if (sha.len) {
         char got[65];
-        cx_seal_sha256_hex(out->data ? out->data + start : "", out->len - start, got);
-        if (strcasecmp(cx_buf_str(&sha), got))
+        cx__seal_sha256_hex(out->data ? out->data + start : "", out->len - start, got);
+        if (strcasecmp(cx__buf_str(&sha), got))
             rc = cx_error_set(err, CX_EPARSE, "downloaded bundle checksum mismatch");
     }
-    if (rc) cx_buf_truncate(out, start);
-    cx_buf_free(&sha);
+    if (rc) cx__buf_truncate(out, start);
+    cx__buf_free(&sha);
     return rc;
 }
 
@@ -377,25 +377,25 @@ static void say(cx_portable_progress progress, void *user, const char *fmt, ...)
     cx_buf b = CX_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    cx_buf_vprintf(&b, fmt, ap);
+    cx__buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    progress(user, cx_buf_str(&b));
-    cx_buf_free(&b);
+    progress(user, cx__buf_str(&b));
+    cx__buf_free(&b);
 }
 
-char *cx_portable_put(const char *home_arg, const char *server, cx_portable_progress progress,
-                      void *user, cx_error *err)
+char *cx__portable_put(const char *home_arg, const char *server, cx_portable_progress progress,
+                       void *user, cx_error *err)
 {
-    char *home = cx_portable_home(home_arg, err);
+    char *home = cx__portable_home(home_arg, err);
     if (!home) return NULL;
     char *address = NULL, *base = NULL, *token = NULL, **files = NULL;
     cx_buf zip = CX_BUF_INIT, sealed = CX_BUF_INIT, secret = CX_BUF_INIT, id = CX_BUF_INIT;
-    if (cx_portable_server(server, &address, &base, err)) goto done;
+    if (cx__portable_server(server, &address, &base, err)) goto done;
     say(progress, user, "[put] source: %s", home);
     say(progress, user, "[put] checking server: %s", address);
     /* before any packing: a typo in the address should cost nothing */
-    if (cx_portable_health(address, base, err)) goto done;
-    if (!(files = cx_bundle_collect(home, err))) goto done;
+    if (cx__portable_health(address, base, err)) goto done;
+    if (!(files = cx__bundle_collect(home, err))) goto done;
     size_t n = 0;
     while (files[n])
         n++;
@@ -403,13 +403,13 @@ char *cx_portable_put(const char *home_arg, const char *server, cx_portable_prog
     say(progress, user, "[put] packing %zu files", n);
     for (size_t i = 0; i < n; i++)
         say(progress, user, "[put] file: %s", files[i]);
-    if (cx_bundle_zip(home, files, &zip, err) || cx_seal_new_secret(&secret, err) ||
-        cx_seal_seal(cx_buf_str(&secret), zip.data, zip.len, &sealed, err))
+    if (cx__bundle_zip(home, files, &zip, err) || cx__seal_new_secret(&secret, err) ||
+        cx__seal_seal(cx__buf_str(&secret), zip.data, zip.len, &sealed, err))
         goto done;
     char sha[65];
-    cx_seal_sha256_hex(sealed.data, sealed.len, sha);
-    if (cx_seal_call_id(sealed.data, sealed.len, &id) ||
-        asprintf(&token, "%s-%s@%s", cx_buf_str(&secret), cx_buf_str(&id), address) < 0) {
+    cx__seal_sha256_hex(sealed.data, sealed.len, sha);
+    if (cx__seal_call_id(sealed.data, sealed.len, &id) ||
+        asprintf(&token, "%s-%s@%s", cx__buf_str(&secret), cx__buf_str(&id), address) < 0) {
         token = NULL;
         cx_error_set(err, CX_ENOMEM, "out of memory");
         goto done;
@@ -417,18 +417,18 @@ char *cx_portable_put(const char *home_arg, const char *server, cx_portable_prog
     /* pycodex's wording: the size is the zip's, the digest the ciphertext's */
     say(progress, user, "[put] bundle: %zu bytes plaintext, sha256=%s", zip.len, sha);
     say(progress, user, "[put] uploading ciphertext to %s", address);
-    if (cx_portable_upload(base, sealed.data, sealed.len, err)) {
+    if (cx__portable_upload(base, sealed.data, sealed.len, err)) {
         free(token);
         token = NULL;
         goto done;
     }
     say(progress, user, "[put] uploaded: %s", token);
 done:
-    cx_bundle_files_free(files);
-    cx_buf_free(&zip);
-    cx_buf_free(&sealed);
-    cx_buf_free(&secret);
-    cx_buf_free(&id);
+    cx__bundle_files_free(files);
+    cx__buf_free(&zip);
+    cx__buf_free(&sealed);
+    cx__buf_free(&secret);
+    cx__buf_free(&id);
     free(address);
     free(base);
     free(home);
@@ -437,7 +437,7 @@ done:
 
 /* ---- call ----------------------------------------------------------------------- */
 
-char *cx_portable_default_root(void)
+char *cx__portable_default_root(void)
 {
     const char *r = getenv("CCODEX_STORAGE_ROOT"), *xdg = getenv("XDG_CACHE_HOME"),
                *home = getenv("HOME");
@@ -470,8 +470,8 @@ static bool cached(const char *meta_path, const char *config, const cx_portable_
     size_t n = fread(text, 1, sizeof text - 1, f);
     fclose(f);
     json_object *m = NULL;
-    if (cx_json_parse(text, n, &m, NULL) != 0) return false;
-    const char *id = cx_json_get_str(m, "call_id"), *addr = cx_json_get_str(m, "server_address");
+    if (cx__json_parse(text, n, &m, NULL) != 0) return false;
+    const char *id = cx__json_get_str(m, "call_id"), *addr = cx__json_get_str(m, "server_address");
     bool same = id && addr && t->call_id && t->address && !strcmp(id, t->call_id) &&
                 !strcmp(addr, t->address);
     json_object_put(m);
@@ -481,28 +481,28 @@ static bool cached(const char *meta_path, const char *config, const cx_portable_
 /* pycodex writes json.dumps(..., indent=2): keep the same bytes */
 static int write_metadata(const char *path, const cx_portable_token *t)
 {
-    json_object *id = cx_json_string(t->call_id), *addr = cx_json_string(t->address);
+    json_object *id = cx__json_string(t->call_id), *addr = cx__json_string(t->address);
     cx_buf text = CX_BUF_INIT, a = CX_BUF_INIT, b = CX_BUF_INIT;
-    cx_json_dump(id, &a);
-    cx_json_dump(addr, &b);
-    cx_buf_printf(&text, "{\n  \"call_id\": %s,\n  \"server_address\": %s\n}", cx_buf_str(&a),
-                  cx_buf_str(&b));
+    cx__json_dump(id, &a);
+    cx__json_dump(addr, &b);
+    cx__buf_printf(&text, "{\n  \"call_id\": %s,\n  \"server_address\": %s\n}", cx__buf_str(&a),
+                   cx__buf_str(&b));
     json_object_put(id);
     json_object_put(addr);
-    FILE *f = cx_buf_failed(&text) ? NULL : fopen(path, "wb");
+    FILE *f = cx__buf_failed(&text) ? NULL : fopen(path, "wb");
     bool ok = f && fwrite(text.data, 1, text.len, f) == text.len;
     if (f && fclose(f) != 0) ok = false;
-    cx_buf_free(&text);
-    cx_buf_free(&a);
-    cx_buf_free(&b);
+    cx__buf_free(&text);
+    cx__buf_free(&a);
+    cx__buf_free(&b);
     return ok ? 0 : CX_EIO;
 }
 
-char *cx_portable_call(const char *text, const char *root_arg, cx_error *err)
+char *cx__portable_call(const char *text, const char *root_arg, cx_error *err)
 {
     cx_portable_token t;
-    if (cx_portable_token_parse(text, &t, err)) return NULL;
-    char *root = root_arg ? strdup(root_arg) : cx_portable_default_root(), *real_root = NULL;
+    if (cx__portable_token_parse(text, &t, err)) return NULL;
+    char *root = root_arg ? strdup(root_arg) : cx__portable_default_root(), *real_root = NULL;
     char *cache = NULL, *home = NULL, *meta = NULL, *config = NULL, *unpack = NULL, *found = NULL,
          *result = NULL;
     cx_buf payload = CX_BUF_INIT, plain = CX_BUF_INIT;
@@ -510,7 +510,7 @@ char *cx_portable_call(const char *text, const char *root_arg, cx_error *err)
     char key[65], *trimmed = strip_dup(text, strlen(text));
     int e;
     /* the cache key is the token as typed (whitespace trimmed), like pycodex's */
-    cx_seal_sha256_hex(trimmed ? trimmed : "", trimmed ? strlen(trimmed) : 0, key);
+    cx__seal_sha256_hex(trimmed ? trimmed : "", trimmed ? strlen(trimmed) : 0, key);
     free(trimmed);
     key[16] = '\0';
     if (!root) {
@@ -518,7 +518,7 @@ char *cx_portable_call(const char *text, const char *root_arg, cx_error *err)
                      "no folder to unpack into: set CCODEX_STORAGE_ROOT or HOME");
         goto done;
     }
-    if ((e = cx_bundle_mkdirs(root, 0700)) || !(real_root = realpath(root, NULL))) {
+    if ((e = cx__bundle_mkdirs(root, 0700)) || !(real_root = realpath(root, NULL))) {
         cx_error_set(err, CX_EIO, "cannot create %s: %s", root, strerror(e ? e : errno));
         goto done;
     }
@@ -536,22 +536,22 @@ char *cx_portable_call(const char *text, const char *root_arg, cx_error *err)
         home = NULL;
         goto done;
     }
-    if ((e = cx_bundle_mkdirs(cache, 0700))) {
+    if ((e = cx__bundle_mkdirs(cache, 0700))) {
         cx_error_set(err, CX_EIO, "cannot create %s: %s", cache, strerror(e));
         goto done;
     }
-    if (cx_portable_download(t.base_url, t.call_id, &payload, err) ||
-        cx_seal_open(t.secret, payload.data, payload.len, &plain, err))
+    if (cx__portable_download(t.base_url, t.call_id, &payload, err) ||
+        cx__seal_open(t.secret, payload.data, payload.len, &plain, err))
         goto done;
     if (!mkdtemp(unpack)) {
         cx_error_set(err, CX_EIO, "cannot create a folder in %s: %s", cache, strerror(errno));
         goto done;
     }
     made_unpack = true;
-    if (cx_bundle_unzip(plain.data, plain.len, unpack, err) ||
-        cx_bundle_find_home(unpack, &found, err))
+    if (cx__bundle_unzip(plain.data, plain.len, unpack, err) ||
+        cx__bundle_find_home(unpack, &found, err))
         goto done;
-    cx_bundle_rmtree(home);
+    cx__bundle_rmtree(home);
     if (rename(found, home) != 0) {
         cx_error_set(err, CX_EIO, "cannot move the unpacked home to %s: %s", home, strerror(errno));
         goto done;
@@ -563,12 +563,12 @@ char *cx_portable_call(const char *text, const char *root_arg, cx_error *err)
     result = home;
     home = NULL;
 done:
-    if (made_unpack) cx_bundle_rmtree(unpack);
+    if (made_unpack) cx__bundle_rmtree(unpack);
     /* the plaintext held the .env: do not leave it in freed memory */
     if (plain.data) explicit_bzero(plain.data, plain.len);
-    cx_buf_free(&plain);
-    cx_buf_free(&payload);
-    cx_portable_token_free(&t);
+    cx__buf_free(&plain);
+    cx__buf_free(&payload);
+    cx__portable_token_free(&t);
     free(root);
     free(real_root);
     free(cache);

@@ -17,14 +17,14 @@
 
 static const char B58[] = CX_SEAL_BASE58;
 
-int cx_seal_base58(const void *data, size_t len, cx_buf *out)
+int cx__seal_base58(const void *data, size_t len, cx_buf *out)
 {
     const unsigned char *p = data;
     size_t zeros = 0;
     while (zeros < len && p[zeros] == 0)
         zeros++;
     if (zeros == len)
-        return cx_buf_putc(out, B58[0]); /* pycodex: zero is "1" whatever the length */
+        return cx__buf_putc(out, B58[0]); /* pycodex: zero is "1" whatever the length */
     /* base-58 digits, least significant first; log(256)/log(58) < 1.37 */
     size_t cap = (len - zeros) * 137 / 100 + 1, n = 0;
     unsigned char *digits = calloc(cap, 1);
@@ -42,14 +42,14 @@ int cx_seal_base58(const void *data, size_t len, cx_buf *out)
         }
     }
     for (size_t i = 0; i < zeros; i++)
-        cx_buf_putc(out, B58[0]);
+        cx__buf_putc(out, B58[0]);
     while (n)
-        cx_buf_putc(out, B58[digits[--n]]);
+        cx__buf_putc(out, B58[digits[--n]]);
     free(digits);
-    return cx_buf_failed(out) ? CX_ENOMEM : 0;
+    return cx__buf_failed(out) ? CX_ENOMEM : 0;
 }
 
-bool cx_seal_is_base58(const char *s)
+bool cx__seal_is_base58(const char *s)
 {
     if (!s || !*s) return false;
     for (; *s; s++)
@@ -57,11 +57,11 @@ bool cx_seal_is_base58(const char *s)
     return true;
 }
 
-int cx_seal_call_id(const void *payload, size_t len, cx_buf *out)
+int cx__seal_call_id(const void *payload, size_t len, cx_buf *out)
 {
     unsigned char h[SHA256_DIGEST_LENGTH];
     SHA256(payload, len, h);
-    return cx_seal_base58(h, 8, out);
+    return cx__seal_base58(h, 8, out);
 }
 
 static void hex_digest(const unsigned char h[SHA256_DIGEST_LENGTH], char out[65])
@@ -74,14 +74,14 @@ static void hex_digest(const unsigned char h[SHA256_DIGEST_LENGTH], char out[65]
     out[64] = '\0';
 }
 
-void cx_seal_sha256_hex(const void *data, size_t len, char out[65])
+void cx__seal_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char h[SHA256_DIGEST_LENGTH];
     SHA256(data, len, h);
     hex_digest(h, out);
 }
 
-int cx_seal_sha256_fd_hex(int fd, char out[65])
+int cx__seal_sha256_fd_hex(int fd, char out[65])
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
@@ -106,12 +106,12 @@ int cx_seal_sha256_fd_hex(int fd, char out[65])
     return rc;
 }
 
-int cx_seal_new_secret(cx_buf *out, cx_error *err)
+int cx__seal_new_secret(cx_buf *out, cx_error *err)
 {
     unsigned char raw[16];
-    if (cx_random_bytes(raw, sizeof raw))
+    if (cx__random_bytes(raw, sizeof raw))
         return cx_error_set(err, CX_EIO, "cannot read random bytes for the secret");
-    int rc = cx_seal_base58(raw, sizeof raw, out);
+    int rc = cx__seal_base58(raw, sizeof raw, out);
     OPENSSL_cleanse(raw, sizeof raw);
     return rc ? cx_error_set(err, rc, "out of memory") : 0;
 }
@@ -137,16 +137,16 @@ static bool gcm_update(EVP_CIPHER_CTX *c, bool enc, unsigned char *dst, const un
     return true;
 }
 
-int cx_seal_seal_with_nonce(const char *secret, const unsigned char nonce[CX_SEAL_NONCE_LEN],
-                            const void *plain, size_t len, cx_buf *out, cx_error *err)
+int cx__seal_seal_with_nonce(const char *secret, const unsigned char nonce[CX_SEAL_NONCE_LEN],
+                             const void *plain, size_t len, cx_buf *out, cx_error *err)
 {
-    if (len > SIZE_MAX - CX_SEAL_OVERHEAD - 1 || cx_buf_reserve(out, len + CX_SEAL_OVERHEAD))
+    if (len > SIZE_MAX - CX_SEAL_OVERHEAD - 1 || cx__buf_reserve(out, len + CX_SEAL_OVERHEAD))
         return cx_error_set(err, CX_ENOMEM, "out of memory");
     unsigned char key[32];
     key_of(secret, key);
     size_t start = out->len;
-    cx_buf_append(out, CX_SEAL_MAGIC, CX_SEAL_MAGIC_LEN);
-    cx_buf_append(out, nonce, CX_SEAL_NONCE_LEN);
+    cx__buf_append(out, CX_SEAL_MAGIC, CX_SEAL_MAGIC_LEN);
+    cx__buf_append(out, nonce, CX_SEAL_NONCE_LEN);
     unsigned char *dst = (unsigned char *)out->data + out->len;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int fin = 0;
@@ -158,7 +158,7 @@ int cx_seal_seal_with_nonce(const char *secret, const unsigned char nonce[CX_SEA
     EVP_CIPHER_CTX_free(c);
     OPENSSL_cleanse(key, sizeof key);
     if (!ok) {
-        cx_buf_truncate(out, start);
+        cx__buf_truncate(out, start);
         return cx_error_set(err, CX_EIO, "encryption failed");
     }
     out->len += len + CX_SEAL_TAG_LEN;
@@ -166,15 +166,15 @@ int cx_seal_seal_with_nonce(const char *secret, const unsigned char nonce[CX_SEA
     return 0;
 }
 
-int cx_seal_seal(const char *secret, const void *plain, size_t len, cx_buf *out, cx_error *err)
+int cx__seal_seal(const char *secret, const void *plain, size_t len, cx_buf *out, cx_error *err)
 {
     unsigned char nonce[CX_SEAL_NONCE_LEN];
-    if (cx_random_bytes(nonce, sizeof nonce))
+    if (cx__random_bytes(nonce, sizeof nonce))
         return cx_error_set(err, CX_EIO, "cannot read random bytes for the nonce");
-    return cx_seal_seal_with_nonce(secret, nonce, plain, len, out, err);
+    return cx__seal_seal_with_nonce(secret, nonce, plain, len, out, err);
 }
 
-int cx_seal_open(const char *secret, const void *payload, size_t len, cx_buf *out, cx_error *err)
+int cx__seal_open(const char *secret, const void *payload, size_t len, cx_buf *out, cx_error *err)
 {
     const unsigned char *p = payload;
     if (len < CX_SEAL_MAGIC_LEN || memcmp(p, CX_SEAL_MAGIC, CX_SEAL_MAGIC_LEN))
@@ -183,7 +183,7 @@ int cx_seal_open(const char *secret, const void *payload, size_t len, cx_buf *ou
     if (len < CX_SEAL_OVERHEAD)
         return cx_error_set(err, CX_EPARSE, "call secret is invalid or bundle is corrupted");
     size_t ctlen = len - CX_SEAL_OVERHEAD;
-    if (cx_buf_reserve(out, ctlen)) return cx_error_set(err, CX_ENOMEM, "out of memory");
+    if (cx__buf_reserve(out, ctlen)) return cx_error_set(err, CX_ENOMEM, "out of memory");
     const unsigned char *nonce = p + CX_SEAL_MAGIC_LEN, *ct = nonce + CX_SEAL_NONCE_LEN;
     unsigned char key[32], tag[CX_SEAL_TAG_LEN];
     memcpy(tag, ct + ctlen, sizeof tag);

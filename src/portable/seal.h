@@ -27,30 +27,30 @@
  * big-endian number in base58 behind one '1' per leading zero byte, except
  * that a number equal to zero (any length, even empty) is just "1".
  * Returns 0 or CX_ENOMEM. */
-int cx_seal_base58(const void *data, size_t len, cx_buf *out);
+int cx__seal_base58(const void *data, size_t len, cx_buf *out);
 /* True when s is non-empty and uses only base58 characters. */
-bool cx_seal_is_base58(const char *s);
+bool cx__seal_is_base58(const char *s);
 /* Appends the call id of a sealed payload to out. Returns 0 or CX_ENOMEM. */
-int cx_seal_call_id(const void *payload, size_t len, cx_buf *out);
+int cx__seal_call_id(const void *payload, size_t len, cx_buf *out);
 /* Lower-case hex SHA-256 of data into out (NUL-terminated). */
-void cx_seal_sha256_hex(const void *data, size_t len, char out[65]);
+void cx__seal_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* The same for the rest of the file open on fd, read in 64 KiB pieces so a
  * large object is never held whole. Returns 0, or CX_EIO when a read fails. */
-int cx_seal_sha256_fd_hex(int fd, char out[65]);
+int cx__seal_sha256_fd_hex(int fd, char out[65]);
 /* Appends a fresh secret (base58 of 16 bytes from getrandom) to out. */
-int cx_seal_new_secret(cx_buf *out, cx_error *err);
+int cx__seal_new_secret(cx_buf *out, cx_error *err);
 
 /* Appends the PCX1 envelope of plain under secret, with a random nonce. */
-int cx_seal_seal(const char *secret, const void *plain, size_t len, cx_buf *out, cx_error *err);
+int cx__seal_seal(const char *secret, const void *plain, size_t len, cx_buf *out, cx_error *err);
 /* The same with a given nonce: for known-answer tests only, since reusing a
  * nonce under one key breaks GCM. */
-int cx_seal_seal_with_nonce(const char *secret, const unsigned char nonce[CX_SEAL_NONCE_LEN],
-                            const void *plain, size_t len, cx_buf *out, cx_error *err);
+int cx__seal_seal_with_nonce(const char *secret, const unsigned char nonce[CX_SEAL_NONCE_LEN],
+                             const void *plain, size_t len, cx_buf *out, cx_error *err);
 /* Appends the plaintext of a PCX1 envelope to out. A payload without the
  * magic is CX_EPARSE "stored bundle is not a recognized encrypted payload";
  * a wrong secret or any changed byte is CX_EPARSE "call secret is invalid
  * or bundle is corrupted" (pycodex's wording), and out is left as it was. */
-int cx_seal_open(const char *secret, const void *payload, size_t len, cx_buf *out, cx_error *err);
+int cx__seal_open(const char *secret, const void *payload, size_t len, cx_buf *out, cx_error *err);
 
 #endif

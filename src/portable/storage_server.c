@@ -63,7 +63,7 @@ static const char *reason(int status)
  * 0x7f are Latin-1 to Python's http.server, hence one \u00XX each. */
 static void json_str(cx_buf *b, const char *s)
 {
-    cx_escape_quoted(b, s, strlen(s), CX_ESC_PYTHON);
+    cx__escape_quoted(b, s, strlen(s), CX_ESC_PYTHON);
 }
 
 static void send_json(struct evhttp_request *req, int status, const char *json)
@@ -78,11 +78,11 @@ static void send_json(struct evhttp_request *req, int status, const char *json)
 static void send_error(struct evhttp_request *req, int status, const char *message)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "{\"error\": ");
+    cx__buf_puts(&b, "{\"error\": ");
     json_str(&b, message);
-    cx_buf_putc(&b, '}');
-    send_json(req, status, cx_buf_str(&b));
-    cx_buf_free(&b);
+    cx__buf_putc(&b, '}');
+    send_json(req, status, cx__buf_str(&b));
+    cx__buf_free(&b);
 }
 
 static void say(cx_storage_server *s, struct evhttp_request *req, const char *what, const char *id,
@@ -93,11 +93,11 @@ static void say(cx_storage_server *s, struct evhttp_request *req, const char *wh
     ev_uint16_t port = 0;
     evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &port);
     cx_buf line = CX_BUF_INIT;
-    cx_buf_printf(&line, "[server] %s: client=%s call_id=%s", what, peer ? peer : "?", id);
-    if (status) cx_buf_printf(&line, " status=%s", status);
-    cx_buf_printf(&line, " path=%s", path);
-    if (!cx_buf_failed(&line)) s->log(s->log_user, line.data);
-    cx_buf_free(&line);
+    cx__buf_printf(&line, "[server] %s: client=%s call_id=%s", what, peer ? peer : "?", id);
+    if (status) cx__buf_printf(&line, " status=%s", status);
+    cx__buf_printf(&line, " path=%s", path);
+    if (!cx__buf_failed(&line)) s->log(s->log_user, line.data);
+    cx__buf_free(&line);
 }
 
 /* Writes next to the final name and renames, so a reader never sees half an
@@ -210,7 +210,7 @@ static int object_sha(const char *path, int fd, const struct stat *st, char sha[
         memcpy(sha, have, 64);
         sha[64] = '\0';
     } else {
-        rc = cx_seal_sha256_fd_hex(fd, sha);
+        rc = cx__seal_sha256_fd_hex(fd, sha);
         side_line(st, sha, want, sizeof want);
         if (!rc) store(side, (const unsigned char *)want, strlen(want));
     }
@@ -233,7 +233,7 @@ static void serve_call(cx_storage_server *s, struct evhttp_request *req, const c
     int fd = -1;
     struct stat st;
     bool found = false;
-    if (start && cx_seal_is_base58(start) && strlen(start) <= 64) {
+    if (start && cx__seal_is_base58(start) && strlen(start) <= 64) {
         if (asprintf(&path, "%s/%s.bin", s->objects, start) < 0) path = NULL;
         if (path && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
             found = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -280,7 +280,7 @@ static void serve_put(cx_storage_server *s, struct evhttp_request *req)
         return;
     }
     char sha[65];
-    cx_seal_sha256_hex(payload, len, sha);
+    cx__seal_sha256_hex(payload, len, sha);
     const char *want =
         evhttp_find_header(evhttp_request_get_input_headers(req), "X-Pycodex-Sha256");
     while (want && *want == ' ')
@@ -292,8 +292,8 @@ static void serve_put(cx_storage_server *s, struct evhttp_request *req)
     cx_buf id = CX_BUF_INIT, answer = CX_BUF_INIT, call = CX_BUF_INIT;
     char *path = NULL;
     struct stat st;
-    if (cx_seal_call_id(payload, len, &id) ||
-        asprintf(&path, "%s/%s.bin", s->objects, cx_buf_str(&id)) < 0) {
+    if (cx__seal_call_id(payload, len, &id) ||
+        asprintf(&path, "%s/%s.bin", s->objects, cx__buf_str(&id)) < 0) {
         path = NULL;
         send_error(req, 500, "out of memory");
     } else {
@@ -303,22 +303,22 @@ static void serve_put(cx_storage_server *s, struct evhttp_request *req)
         } else {
             say(s, req, "put", id.data, exists ? "reused" : "stored", path);
             const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
-            cx_buf_printf(&call, "%s@%s", id.data, host && *host ? host : s->address);
-            cx_buf_puts(&answer, "{\"call_id\": ");
+            cx__buf_printf(&call, "%s@%s", id.data, host && *host ? host : s->address);
+            cx__buf_puts(&answer, "{\"call_id\": ");
             json_str(&answer, id.data);
-            cx_buf_puts(&answer, ", \"call\": ");
-            json_str(&answer, cx_buf_str(&call));
-            cx_buf_putc(&answer, '}');
-            if (cx_buf_failed(&answer))
+            cx__buf_puts(&answer, ", \"call\": ");
+            json_str(&answer, cx__buf_str(&call));
+            cx__buf_putc(&answer, '}');
+            if (cx__buf_failed(&answer))
                 send_error(req, 500, "out of memory");
             else
                 send_json(req, 200, answer.data);
         }
     }
     free(path);
-    cx_buf_free(&id);
-    cx_buf_free(&answer);
-    cx_buf_free(&call);
+    cx__buf_free(&id);
+    cx__buf_free(&answer);
+    cx__buf_free(&call);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -328,7 +328,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     size_t plen = strcspn(uri, "?#");
     char *path = strndup(uri, plen);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (cx_http_guard_refuse(req))
+    if (cx__http_guard_refuse(req))
         ;
     else if (!path)
         send_error(req, 500, "out of memory");
@@ -355,8 +355,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(s->base);
 }
 
-cx_storage_server *cx_storage_server_new(const char *host, int port, const char *root,
-                                         cx_storage_log log, void *user, cx_error *err)
+cx_storage_server *cx__storage_server_new(const char *host, int port, const char *root,
+                                          cx_storage_log log, void *user, cx_error *err)
 {
     cx_storage_server *s = calloc(1, sizeof *s);
     if (!s) {
@@ -368,19 +368,19 @@ cx_storage_server *cx_storage_server_new(const char *host, int port, const char 
     s->log_user = user;
     char *objects = NULL;
     if (asprintf(&objects, "%s/objects", root) < 0) objects = NULL;
-    int e = objects ? cx_bundle_mkdirs(objects, 0755) : ENOMEM;
+    int e = objects ? cx__bundle_mkdirs(objects, 0755) : ENOMEM;
     free(objects);
     if (e || !(s->root = realpath(root, NULL)) ||
         asprintf(&s->objects, "%s/objects", s->root) < 0) {
         s->objects = NULL;
         cx_error_set(err, CX_EIO, "cannot create the storage folder %s/objects: %s", root,
                      strerror(e ? e : errno));
-        cx_storage_server_free(s);
+        cx__storage_server_free(s);
         return NULL;
     }
-    int fd = cx_net_listen(host, port, &s->port, err);
+    int fd = cx__net_listen(host, port, &s->port, err);
     if (fd < 0) {
-        cx_storage_server_free(s);
+        cx__storage_server_free(s);
         return NULL;
     }
     if (asprintf(&s->address, "%s:%d", host, s->port) < 0) s->address = NULL;
@@ -390,11 +390,11 @@ cx_storage_server *cx_storage_server_new(const char *host, int port, const char 
     bool listening = s->address && s->http && pipe2(s->wake_fds, O_CLOEXEC | O_NONBLOCK) == 0 &&
                      (bound = evhttp_accept_socket_with_handle(s->http, fd)) != NULL;
     if (!listening) close(fd); /* evhttp owns it only once accepted */
-    if (!listening || !(s->guard = cx_http_guard_new(s->base, s->http, bound, log, user)) ||
+    if (!listening || !(s->guard = cx__http_guard_new(s->base, s->http, bound, log, user)) ||
         !(s->wake = event_new(s->base, s->wake_fds[0], EV_READ | EV_PERSIST, on_wake, s)) ||
         event_add(s->wake, NULL) != 0) {
         cx_error_set(err, CX_EIO, "cannot set up the storage server");
-        cx_storage_server_free(s);
+        cx__storage_server_free(s);
         return NULL;
     }
     evhttp_set_max_body_size(s->http, CX_STORAGE_MAX_BODY);
@@ -403,35 +403,35 @@ cx_storage_server *cx_storage_server_new(const char *host, int port, const char 
     return s;
 }
 
-int cx_storage_server_port(const cx_storage_server *s)
+int cx__storage_server_port(const cx_storage_server *s)
 {
     return s->port;
 }
 
-const char *cx_storage_server_root(const cx_storage_server *s)
+const char *cx__storage_server_root(const cx_storage_server *s)
 {
     return s->root;
 }
 
-void cx_storage_server_run(cx_storage_server *s)
+void cx__storage_server_run(cx_storage_server *s)
 {
     event_base_dispatch(s->base);
 }
 
 static void *serve_thread(void *arg)
 {
-    cx_storage_server_run(arg);
+    cx__storage_server_run(arg);
     return NULL;
 }
 
-int cx_storage_server_start(cx_storage_server *s)
+int cx__storage_server_start(cx_storage_server *s)
 {
     if (pthread_create(&s->thread, NULL, serve_thread, s) != 0) return CX_EIO;
     s->threaded = true;
     return 0;
 }
 
-void cx_storage_server_stop(cx_storage_server *s)
+void cx__storage_server_stop(cx_storage_server *s)
 {
     if (s && s->wake_fds[1] >= 0) {
         ssize_t w = write(s->wake_fds[1], "x", 1); /* async-signal-safe */
@@ -439,15 +439,15 @@ void cx_storage_server_stop(cx_storage_server *s)
     }
 }
 
-void cx_storage_server_free(cx_storage_server *s)
+void cx__storage_server_free(cx_storage_server *s)
 {
     if (!s) return;
     if (s->threaded) {
-        cx_storage_server_stop(s);
+        cx__storage_server_stop(s);
         pthread_join(s->thread, NULL);
     }
     if (s->wake) event_free(s->wake);
-    cx_http_guard_free(s->guard);
+    cx__http_guard_free(s->guard);
     if (s->http) evhttp_free(s->http);
     if (s->base) event_base_free(s->base);
     if (s->wake_fds[0] >= 0) close(s->wake_fds[0]);

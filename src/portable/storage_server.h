@@ -27,19 +27,19 @@ typedef void (*cx_storage_log)(void *user, const char *line);
 /* Creates ROOT/objects and listens on host (IPv4) and port (0: any free
  * port). Returns NULL with err when the folder or the socket fails. log may
  * be NULL. */
-cx_storage_server *cx_storage_server_new(const char *host, int port, const char *root,
-                                         cx_storage_log log, void *user, cx_error *err);
+cx_storage_server *cx__storage_server_new(const char *host, int port, const char *root,
+                                          cx_storage_log log, void *user, cx_error *err);
 /* The port actually bound. */
-int cx_storage_server_port(const cx_storage_server *s);
+int cx__storage_server_port(const cx_storage_server *s);
 /* ROOT made absolute, as the server uses it (owned by s). */
-const char *cx_storage_server_root(const cx_storage_server *s);
-/* Serves on the calling thread until cx_storage_server_stop. */
-void cx_storage_server_run(cx_storage_server *s);
+const char *cx__storage_server_root(const cx_storage_server *s);
+/* Serves on the calling thread until cx__storage_server_stop. */
+void cx__storage_server_run(cx_storage_server *s);
 /* Serves on a new thread (for tests and embedders). Returns 0 or CX_EIO. */
-int cx_storage_server_start(cx_storage_server *s);
+int cx__storage_server_start(cx_storage_server *s);
 /* Asks the loop to end; safe from any thread and from a signal handler. */
-void cx_storage_server_stop(cx_storage_server *s);
+void cx__storage_server_stop(cx_storage_server *s);
 /* Stops and joins a started server, then frees everything. NULL is fine. */
-void cx_storage_server_free(cx_storage_server *s);
+void cx__storage_server_free(cx_storage_server *s);
 
 #endif

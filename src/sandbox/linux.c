@@ -3,7 +3,7 @@
  * legacy Landlock mode only for read-only `.git` / `.codex`), Landlock for
  * the file system as a second wall (and TCP where the ABI has it), a seccomp
  * filter built with libseccomp for sockets and mount calls, no_new_privs.
- * Everything that allocates or opens paths happens in cx_sandbox_prepare, in
+ * Everything that allocates or opens paths happens in cx__sandbox_prepare, in
  * the parent; the child only makes system calls. */
 #include "sandbox/sandbox.h"
 
@@ -164,7 +164,7 @@ static int build_filter(const cx_sandbox_policy *p, struct sock_fprog *prog, cx_
     return 0;
 }
 
-void cx_sandbox_free(cx_sandbox *sb)
+void cx__sandbox_free(cx_sandbox *sb)
 {
     if (!sb) return;
     if (sb->ruleset_fd >= 0) close(sb->ruleset_fd);
@@ -173,7 +173,7 @@ void cx_sandbox_free(cx_sandbox *sb)
     free(sb);
 }
 
-int cx_sandbox_prepare(const cx_sandbox_policy *p, cx_sandbox **out, cx_error *err)
+int cx__sandbox_prepare(const cx_sandbox_policy *p, cx_sandbox **out, cx_error *err)
 {
     *out = NULL;
     if (p->mode == CX_SANDBOX_FULL_ACCESS) return 0;
@@ -195,7 +195,7 @@ int cx_sandbox_prepare(const cx_sandbox_policy *p, cx_sandbox **out, cx_error *e
     int rc = build_filter(p, &sb->prog, err);
     if (!rc) rc = cx__sandbox_mounts_prepare(p, &sb->mounts, err);
     if (rc) {
-        cx_sandbox_free(sb);
+        cx__sandbox_free(sb);
         return rc;
     }
     *out = sb;
@@ -204,7 +204,7 @@ int cx_sandbox_prepare(const cx_sandbox_policy *p, cx_sandbox **out, cx_error *e
 
 /* ---- in the child: system calls only ------------------------------------------------------- */
 
-int cx_sandbox_child_apply(void *prepared)
+int cx__sandbox_child_apply(void *prepared)
 {
     const cx_sandbox *sb = prepared;
     if (!sb) return 0;
@@ -216,7 +216,7 @@ int cx_sandbox_child_apply(void *prepared)
     return 0;
 }
 
-bool cx_sandbox_available(char *why, size_t size)
+bool cx__sandbox_available(char *why, size_t size)
 {
     int abi = landlock_abi();
     bool seccomp_ok = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;

@@ -12,14 +12,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *cx_sandbox_mode_name(cx_sandbox_mode m)
+const char *cx__sandbox_mode_name(cx_sandbox_mode m)
 {
     return m == CX_SANDBOX_READ_ONLY         ? "read-only"
            : m == CX_SANDBOX_WORKSPACE_WRITE ? "workspace-write"
                                              : "danger-full-access";
 }
 
-void cx_sandbox_policy_free(cx_sandbox_policy *p)
+void cx__sandbox_policy_free(cx_sandbox_policy *p)
 {
     if (!p) return;
     for (size_t i = 0; i < p->n_writable; i++)
@@ -150,8 +150,8 @@ static int add_root(cx_sandbox_policy *p, const char *root)
     return push(&p->writable, &p->n_writable, r);
 }
 
-int cx_sandbox_policy_new(cx_sandbox_mode mode, bool network, const char *const *roots,
-                          size_t n_roots, cx_sandbox_policy **out, cx_error *err)
+int cx__sandbox_policy_new(cx_sandbox_mode mode, bool network, const char *const *roots,
+                           size_t n_roots, cx_sandbox_policy **out, cx_error *err)
 {
     *out = NULL;
     cx_sandbox_policy *p = calloc(1, sizeof *p);
@@ -161,15 +161,15 @@ int cx_sandbox_policy_new(cx_sandbox_mode mode, bool network, const char *const 
     if (mode == CX_SANDBOX_WORKSPACE_WRITE)
         for (size_t i = 0; i < n_roots; i++)
             if (add_root(p, roots[i])) {
-                cx_sandbox_policy_free(p);
+                cx__sandbox_policy_free(p);
                 return cx_error_set(err, CX_ENOMEM, "out of memory");
             }
     *out = p;
     return 0;
 }
 
-int cx_sandbox_policy_widen(cx_sandbox_policy *p, const char *const *roots, size_t n_roots,
-                            bool network)
+int cx__sandbox_policy_widen(cx_sandbox_policy *p, const char *const *roots, size_t n_roots,
+                             bool network)
 {
     if (p->mode == CX_SANDBOX_FULL_ACCESS) return 0;
     if (network) p->network = true;
@@ -178,25 +178,25 @@ int cx_sandbox_policy_widen(cx_sandbox_policy *p, const char *const *roots, size
     return 0;
 }
 
-int cx_sandbox_policy_from_config(const cx_config *cfg, const char *cwd,
-                                  const char *const *extra_roots, size_t n_extra,
-                                  cx_sandbox_policy **out, cx_error *err)
+int cx__sandbox_policy_from_config(const cx_config *cfg, const char *cwd,
+                                   const char *const *extra_roots, size_t n_extra,
+                                   cx_sandbox_policy **out, cx_error *err)
 {
-    if (!cfg) return cx_sandbox_policy_new(CX_SANDBOX_FULL_ACCESS, true, NULL, 0, out, err);
+    if (!cfg) return cx__sandbox_policy_new(CX_SANDBOX_FULL_ACCESS, true, NULL, 0, out, err);
     const char *m = cfg->sandbox_mode ? cfg->sandbox_mode : "read-only";
     cx_sandbox_mode mode = !strcmp(m, "danger-full-access") ? CX_SANDBOX_FULL_ACCESS
                            : !strcmp(m, "workspace-write")  ? CX_SANDBOX_WORKSPACE_WRITE
                                                             : CX_SANDBOX_READ_ONLY;
-    json_object *ww = cfg->root ? cx_json_get(cfg->root, "sandbox_workspace_write") : NULL;
+    json_object *ww = cfg->root ? cx__json_get(cfg->root, "sandbox_workspace_write") : NULL;
     bool net = false, no_tmp = false, no_tmpdir = false;
     if (ww) {
-        cx_json_get_bool(ww, "network_access", &net);
-        cx_json_get_bool(ww, "exclude_slash_tmp", &no_tmp);
-        cx_json_get_bool(ww, "exclude_tmpdir_env_var", &no_tmpdir);
+        cx__json_get_bool(ww, "network_access", &net);
+        cx__json_get_bool(ww, "exclude_slash_tmp", &no_tmp);
+        cx__json_get_bool(ww, "exclude_tmpdir_env_var", &no_tmpdir);
     }
     /* upstream's order: configured roots and --add-dir, memories, cwd, /tmp, $TMPDIR */
     size_t cap = n_extra + 8;
-    json_object *cfg_roots = ww ? cx_json_get(ww, "writable_roots") : NULL;
+    json_object *cfg_roots = ww ? cx__json_get(ww, "writable_roots") : NULL;
     size_t n_cfg = cfg_roots && json_object_is_type(cfg_roots, json_type_array)
                        ? json_object_array_length(cfg_roots)
                        : 0;
@@ -221,9 +221,9 @@ int cx_sandbox_policy_from_config(const cx_config *cfg, const char *cwd,
     if (!no_tmpdir && tmpdir && *tmpdir) roots[n++] = tmpdir;
     /* the [sandbox_workspace_write] table governs workspace-write only */
     int rc =
-        cx_sandbox_policy_new(mode, net && mode == CX_SANDBOX_WORKSPACE_WRITE, roots, n, out, err);
+        cx__sandbox_policy_new(mode, net && mode == CX_SANDBOX_WORKSPACE_WRITE, roots, n, out, err);
     bool legacy = false;
-    if (cfg->features) cx_json_get_bool(cfg->features, "use_legacy_landlock", &legacy);
+    if (cfg->features) cx__json_get_bool(cfg->features, "use_legacy_landlock", &legacy);
     if (!rc && *out) (*out)->legacy_landlock = legacy;
     free(memories);
     free(roots);
@@ -237,7 +237,7 @@ static bool under(const char *path, const char *root)
     return !strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-bool cx_sandbox_policy_allows_write(const cx_sandbox_policy *p, const char *path)
+bool cx__sandbox_policy_allows_write(const cx_sandbox_policy *p, const char *path)
 {
     if (p->mode == CX_SANDBOX_FULL_ACCESS) return true;
     char *r = resolve(path);

@@ -11,9 +11,9 @@
  *                      network_access = true
  *   danger-full-access no sandbox
  *
- * Use: build a policy (cx_sandbox_policy_from_config), prepare it in the
- * parent (cx_sandbox_prepare: all allocation and path opening happens here),
- * pass cx_sandbox_child_apply + the prepared object as base/proc's
+ * Use: build a policy (cx__sandbox_policy_from_config), prepare it in the
+ * parent (cx__sandbox_prepare: all allocation and path opening happens here),
+ * pass cx__sandbox_child_apply + the prepared object as base/proc's
  * child_setup hook, free it after the spawn returned. A sandbox that cannot be
  * set up fails the spawn: nothing runs unsandboxed when a sandbox was asked for.
  *
@@ -54,37 +54,37 @@ typedef struct cx_sandbox_policy {
  * [sandbox_workspace_write] table; extra_roots are --add-dir / granted
  * directories, may be NULL). cfg NULL means no configuration at all (an
  * embedder's or a unit test's tool env): no sandbox. New object. */
-int cx_sandbox_policy_from_config(const struct cx_config *cfg, const char *cwd,
-                                  const char *const *extra_roots, size_t n_extra,
-                                  cx_sandbox_policy **out, cx_error *err);
+int cx__sandbox_policy_from_config(const struct cx_config *cfg, const char *cwd,
+                                   const char *const *extra_roots, size_t n_extra,
+                                   cx_sandbox_policy **out, cx_error *err);
 /* A policy from explicit parts (roots are copied; non-existing ones dropped). */
-int cx_sandbox_policy_new(cx_sandbox_mode mode, bool network, const char *const *roots,
-                          size_t n_roots, cx_sandbox_policy **out, cx_error *err);
+int cx__sandbox_policy_new(cx_sandbox_mode mode, bool network, const char *const *roots,
+                           size_t n_roots, cx_sandbox_policy **out, cx_error *err);
 /* Widens a sandboxed p by granted directories (writable from then on, in
  * read-only mode too; `.git` / `.codex` inside stay read-only) and, with
  * network, the network. No-op for danger-full-access. 0 or CX_ENOMEM. */
-int cx_sandbox_policy_widen(cx_sandbox_policy *p, const char *const *roots, size_t n_roots,
-                            bool network);
-void cx_sandbox_policy_free(cx_sandbox_policy *p);
+int cx__sandbox_policy_widen(cx_sandbox_policy *p, const char *const *roots, size_t n_roots,
+                             bool network);
+void cx__sandbox_policy_free(cx_sandbox_policy *p);
 /* "read-only", "workspace-write", "danger-full-access". */
-const char *cx_sandbox_mode_name(cx_sandbox_mode m);
+const char *cx__sandbox_mode_name(cx_sandbox_mode m);
 /* True when path (absolute, normalised) may be written under p. */
-bool cx_sandbox_policy_allows_write(const cx_sandbox_policy *p, const char *path);
+bool cx__sandbox_policy_allows_write(const cx_sandbox_policy *p, const char *path);
 
 typedef struct cx_sandbox cx_sandbox;
 
 /* Prepares p for spawning. *out is NULL for danger-full-access (run as is).
  * Fails with CX_EIO and a sentence saying what the kernel lacks when the
  * sandbox cannot be built. */
-int cx_sandbox_prepare(const cx_sandbox_policy *p, cx_sandbox **out, cx_error *err);
+int cx__sandbox_prepare(const cx_sandbox_policy *p, cx_sandbox **out, cx_error *err);
 /* base/proc child_setup hook: applies the prepared sandbox to the calling
  * (child) process. Async-signal-safe; returns 0 or an errno value. */
-int cx_sandbox_child_apply(void *prepared);
-void cx_sandbox_free(cx_sandbox *sb);
+int cx__sandbox_child_apply(void *prepared);
+void cx__sandbox_free(cx_sandbox *sb);
 
 /* Whether the kernel gives what a sandboxed mode needs; fills why (a line
  * for `ccodex doctor`: the Landlock ABI, seccomp, user namespaces). */
-bool cx_sandbox_available(char *why, size_t size);
+bool cx__sandbox_available(char *why, size_t size);
 
 /* How a spawn names the sandbox's setup in the child when it fails there
  * (base/proc's setup_what): "sandbox unavailable: setting up the sandbox

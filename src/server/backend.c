@@ -53,7 +53,7 @@ void cx__xfer_flush(xfer *x)
     /* freed, not kept: with thousands of streams in flight their idle
        buffers would add up to tens of MB, while only the stream being
        translated needs one */
-    cx_buf_free(&x->out);
+    cx__buf_free(&x->out);
 }
 
 void cx__xfer_end_reply(xfer *x)
@@ -79,11 +79,11 @@ void cx__xfer_free(xfer *x)
     curl_slist_free_all(x->headers);
     free(x->body);
     free(x->retry_after);
-    cx_sse_free(x->sse);
-    cx_chat_stream_free(x->cs);
+    cx__sse_free(x->sse);
+    cx__chat_stream_free(x->cs);
     free(x->input);
-    cx_buf_free(&x->out);
-    cx_buf_free(&x->raw);
+    cx__buf_free(&x->out);
+    cx__buf_free(&x->raw);
     if (x->prev)
         x->prev->next = x->next;
     else
@@ -126,11 +126,11 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
 {
     xfer *x = user;
     size_t len = size * n;
-    x->last_byte = cx_clock_ms();
+    x->last_byte = cx__clock_ms();
     if (!x->status) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
     if (x->kind == XFER_MODELS || x->status != 200) {
         if (x->kind == XFER_MODELS || x->raw.len < CX__ERROR_BODY_CAP)
-            cx_buf_append(&x->raw, data, len);
+            cx__buf_append(&x->raw, data, len);
         return len;
     }
     if (!x->req || x->failed) {
@@ -143,8 +143,8 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
         x->paused = true;
         return CURL_WRITEFUNC_PAUSE;
     }
-    if (cx_sse_feed(x->sse, data, len) != 0 || x->failed) {
-        if (cx_sse_overflowed(x->sse))
+    if (cx__sse_feed(x->sse, data, len) != 0 || x->failed) {
+        if (cx__sse_overflowed(x->sse))
             cx__responses_fail(x, 502,
                                "chat completions backend sent an event larger than 16 MiB "
                                "without ending it");
@@ -186,14 +186,14 @@ xfer *cx__xfer_new(cx_rserver *s, xfer_kind kind, struct evhttp_request *req, co
     x->kind = kind;
     x->req = req;
     x->body = body;
-    cx_buf_init(&x->out);
-    cx_buf_init(&x->raw);
-    x->last_byte = cx_clock_ms();
+    cx__buf_init(&x->out);
+    cx__buf_init(&x->raw);
+    x->last_byte = cx__clock_ms();
     x->easy = curl_easy_init();
-    if (kind == XFER_STREAM) x->sse = cx_sse_new(on_sse, x);
+    if (kind == XFER_STREAM) x->sse = cx__sse_new(on_sse, x);
     if (!x->easy || (kind == XFER_STREAM && !x->sse)) {
         curl_easy_cleanup(x->easy);
-        cx_sse_free(x->sse);
+        cx__sse_free(x->sse);
         free(x->body);
         free(x);
         return NULL;
@@ -214,7 +214,7 @@ xfer *cx__xfer_new(cx_rserver *s, xfer_kind kind, struct evhttp_request *req, co
     curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(x->easy, CURLOPT_TCP_NODELAY, 1L);
     /* With no CA certificates the transfer fails with curl's own TLS error. */
-    cx_tls_apply(x->easy, url, NULL);
+    cx__tls_apply(x->easy, url, NULL);
     /* hundreds of transfers at once: keep curl's per-handle buffers small */
     curl_easy_setopt(x->easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 4096L);
@@ -244,15 +244,15 @@ int cx__xfer_restart(xfer *x, char *body)
     x->body = body;
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    cx_sse_free(x->sse);
-    x->sse = cx_sse_new(on_sse, x);
+    cx__sse_free(x->sse);
+    x->sse = cx__sse_new(on_sse, x);
     x->status = 0;
     x->done_seen = x->aborting = x->paused = false;
     x->errbuf[0] = '\0';
     free(x->retry_after);
     x->retry_after = NULL;
-    cx_buf_reset(&x->raw);
-    x->last_byte = cx_clock_ms();
+    cx__buf_reset(&x->raw);
+    x->last_byte = cx__clock_ms();
     if (!x->sse || curl_multi_add_handle(s->multi, x->easy) != CURLM_OK) return -1;
     return 0;
 }
@@ -369,7 +369,7 @@ int cx__backend_init(cx_rserver *s)
 
 void cx__backend_watchdog(cx_rserver *s)
 {
-    long long now = cx_clock_ms();
+    long long now = cx__clock_ms();
     for (xfer *x = s->xfers, *next; x; x = next) {
         next = x->next;
         if (now - x->last_byte < s->idle_ms) continue;

@@ -13,10 +13,10 @@
 static void shape_field(json_object *shape, const json_object *req, const char *key,
                         json_object *fallback)
 {
-    json_object *v = cx_json_get(req, key);
+    json_object *v = cx__json_get(req, key);
     if (v) {
         json_object_put(fallback);
-        json_object_object_add(shape, key, cx_json_copy(v));
+        json_object_object_add(shape, key, cx__json_copy(v));
     } else {
         json_object_object_add(shape, key, fallback);
     }
@@ -34,19 +34,19 @@ void cx__chat_response_shape(json_object *r, const json_object *req)
     shape_field(r, req, "parallel_tool_calls", json_object_new_boolean(1));
     shape_field(r, req, "previous_response_id", NULL);
     json_object *reasoning = json_object_new_object();
-    const char *effort = cx_json_get_str(cx_json_get(req, "reasoning"), "effort");
+    const char *effort = cx__json_get_str(cx__json_get(req, "reasoning"), "effort");
     json_object_object_add(reasoning, "effort", effort ? json_object_new_string(effort) : NULL);
-    const char *summary = cx_json_get_str(cx_json_get(req, "reasoning"), "summary");
+    const char *summary = cx__json_get_str(cx__json_get(req, "reasoning"), "summary");
     json_object_object_add(reasoning, "summary", summary ? json_object_new_string(summary) : NULL);
     json_object_object_add(r, "reasoning", reasoning);
     bool store = true;
-    cx_json_get_bool(req, "store", &store);
+    cx__json_get_bool(req, "store", &store);
     json_object_object_add(r, "store", json_object_new_boolean(store));
     shape_field(r, req, "temperature", json_object_new_double(1.0));
     json_object *text = json_object_new_object();
     json_object *fmt = json_object_new_object();
-    cx_json_set_str(fmt, "type", "text");
-    cx_json_set(text, "format", fmt);
+    cx__json_set_str(fmt, "type", "text");
+    cx__json_set(text, "format", fmt);
     shape_field(r, req, "text", text);
     shape_field(r, req, "tool_choice", json_object_new_string("auto"));
     shape_field(r, req, "tools", json_object_new_array());
@@ -63,55 +63,55 @@ json_object *cx__chat_usage(const json_object *u)
                                          {"total_tokens", "total_tokens", NULL}};
     for (int i = 0; i < 3; i++) {
         int64_t v;
-        if (cx_json_get_int(u, map[i][1], &v) || (map[i][2] && cx_json_get_int(u, map[i][2], &v)))
-            cx_json_set(r, map[i][0], json_object_new_int64(v));
+        if (cx__json_get_int(u, map[i][1], &v) || (map[i][2] && cx__json_get_int(u, map[i][2], &v)))
+            cx__json_set(r, map[i][0], json_object_new_int64(v));
     }
     static const char *const details[][3] = {
         {"input_tokens_details", "input_tokens_details", "prompt_tokens_details"},
         {"output_tokens_details", "output_tokens_details", "completion_tokens_details"}};
     for (int i = 0; i < 2; i++) {
-        json_object *d = cx_json_get(u, details[i][1]);
-        if (!d) d = cx_json_get(u, details[i][2]);
+        json_object *d = cx__json_get(u, details[i][1]);
+        if (!d) d = cx__json_get(u, details[i][2]);
         if (d && json_object_is_type(d, json_type_object))
-            cx_json_set(r, details[i][0], cx_json_copy(d));
+            cx__json_set(r, details[i][0], cx__json_copy(d));
     }
     return r;
 }
 
-/* Appends s as a JSON string, escaped the way cx_json_dump does. */
+/* Appends s as a JSON string, escaped the way cx__json_dump does. */
 void cx__chat_json_quote(cx_buf *out, const char *str, size_t len)
 {
-    cx_escape_quoted(out, str, len, CX_ESC_JSON);
+    cx__escape_quoted(out, str, len, CX_ESC_JSON);
 }
 
 size_t cx__chat_put_str(cx_buf *out, const json_object *obj, const char *key)
 {
-    json_object *v = key ? cx_json_get(obj, key) : (json_object *)obj;
+    json_object *v = key ? cx__json_get(obj, key) : (json_object *)obj;
     if (!v || !json_object_is_type(v, json_type_string)) return 0;
     size_t n = (size_t)json_object_get_string_len(v);
-    cx_buf_append(out, json_object_get_string(v), n);
+    cx__buf_append(out, json_object_get_string(v), n);
     return n;
 }
 
 json_object *cx__chat_copy_str(const json_object *obj, const char *key, const char *dflt)
 {
     cx_buf b = CX_BUF_INIT;
-    if (!cx__chat_put_str(&b, obj, key)) cx_buf_puts(&b, dflt);
-    json_object *v = cx_json_string_len(b.data ? b.data : "", b.len);
-    cx_buf_free(&b);
+    if (!cx__chat_put_str(&b, obj, key)) cx__buf_puts(&b, dflt);
+    json_object *v = cx__json_string_len(b.data ? b.data : "", b.len);
+    cx__buf_free(&b);
     return v;
 }
 
 json_object *cx__chat_custom_input(const char *args, size_t len)
 {
     json_object *o = NULL;
-    if (args && !cx_json_parse(args, len, &o, NULL) && json_object_is_type(o, json_type_object) &&
-        cx_json_get(o, "input")) {
-        json_object *v = cx_json_get(o, "input");
+    if (args && !cx__json_parse(args, len, &o, NULL) && json_object_is_type(o, json_type_object) &&
+        cx__json_get(o, "input")) {
+        json_object *v = cx__json_get(o, "input");
         json_object *r =
             json_object_is_type(v, json_type_string) ? cx__chat_copy_str(v, NULL, "") : NULL;
         if (!r) {
-            char *text = cx_json_to_string(v);
+            char *text = cx__json_to_string(v);
             r = json_object_new_string(text ? text : "");
             free(text);
         }
@@ -119,7 +119,7 @@ json_object *cx__chat_custom_input(const char *args, size_t len)
         return r;
     }
     json_object_put(o);
-    return cx_json_string_len(args ? args : "", args ? len : 0);
+    return cx__json_string_len(args ? args : "", args ? len : 0);
 }
 
 static bool contains(const char *data, size_t len, const char *needle)
@@ -144,8 +144,8 @@ bool cx__chat_plain_delta(const char *data, size_t len, cx_buf *text, const char
     size_t start = text->len;
     if (p < end && *p == '"') {
         size_t at = (size_t)(p + 1 - data);
-        if (cx_json_scan_string(data, len, &at, text) != 0) {
-            cx_buf_truncate(text, start);
+        if (cx__json_scan_string(data, len, &at, text) != 0) {
+            cx__buf_truncate(text, start);
             return false;
         }
     } else if (!(end - p >= 4 && !memcmp(p, "null", 4))) {
@@ -162,12 +162,12 @@ bool cx__chat_plain_delta(const char *data, size_t len, cx_buf *text, const char
             *finish_len = q ? (size_t)(q - f - 1) : 0;
         }
     }
-    if (text->len > start && !cx_utf8_valid(text->data + start, text->len - start)) {
+    if (text->len > start && !cx__utf8_valid(text->data + start, text->len - start)) {
         cx_buf fixed = CX_BUF_INIT;
-        cx_utf8_repair(text->data + start, text->len - start, &fixed);
-        cx_buf_truncate(text, start);
-        cx_buf_append(text, fixed.data, fixed.len);
-        cx_buf_free(&fixed);
+        cx__utf8_repair(text->data + start, text->len - start, &fixed);
+        cx__buf_truncate(text, start);
+        cx__buf_append(text, fixed.data, fixed.len);
+        cx__buf_free(&fixed);
     }
     return true;
 }

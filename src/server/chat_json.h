@@ -16,7 +16,7 @@ void cx__chat_response_shape(json_object *r, const json_object *responses_req);
 /* Chat usage renamed to the Responses fields (prompt_tokens -> input_tokens,
  * completion_tokens -> output_tokens, details kept); new reference. */
 json_object *cx__chat_usage(const json_object *chat_usage);
-/* Appends str as a JSON string, escaped the way cx_json_dump does. */
+/* Appends str as a JSON string, escaped the way cx__json_dump does. */
 void cx__chat_json_quote(cx_buf *out, const char *str, size_t len);
 /* The input a custom tool call carries in its `input` argument (the
  * arguments themselves when they are not such an object), as a JSON string

@@ -25,14 +25,14 @@
  * request's own list: read it, do not modify it): a string input becomes one
  * user message; a missing input an empty list. CX_EINVAL with err for any
  * other shape. */
-int cx_chat_request_items(const json_object *responses_req, json_object **items, cx_error *err);
+int cx__chat_request_items(const json_object *responses_req, json_object **items, cx_error *err);
 
 /* Builds the chat request for a Responses request. Returns 0 and *out (new
  * reference), CX_EINVAL for a request a chat backend cannot take (files,
  * unknown item or tool types, background mode), with err saying why.
  * provider may be NULL (vllm). */
-int cx_chat_request_build(const json_object *responses_req, const char *provider, json_object **out,
-                          cx_error *err);
+int cx__chat_request_build(const json_object *responses_req, const char *provider,
+                           json_object **out, cx_error *err);
 
 /* The name of the mock search tool, shared with the stream translation. */
 #define CX_CHAT_MOCK_SEARCH "web_search"

@@ -59,7 +59,7 @@ struct cx_chat_stream {
 static void new_id(char *out, size_t size, const char *prefix)
 {
     char u[CX_UUID_STRLEN + 1];
-    if (cx_uuid7(u)) snprintf(u, sizeof u, "0");
+    if (cx__uuid7(u)) snprintf(u, sizeof u, "0");
     size_t k = 0;
     for (const char *p = u; *p && k < sizeof u - 1; p++)
         if (*p != '-') u[k++] = *p;
@@ -67,8 +67,8 @@ static void new_id(char *out, size_t size, const char *prefix)
     snprintf(out, size, "%s_%s", prefix, u);
 }
 
-cx_chat_stream *cx_chat_stream_new(const json_object *req, const json_object *chat_req,
-                                   const char *provider, cx_chat_wire wire)
+cx_chat_stream *cx__chat_stream_new(const json_object *req, const json_object *chat_req,
+                                    const char *provider, cx_chat_wire wire)
 {
     cx_chat_stream *s = calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -78,10 +78,10 @@ cx_chat_stream *cx_chat_stream_new(const json_object *req, const json_object *ch
        compact form rather than the request trees. The chat request (a
        reference; nobody modifies it) only when it has tools, for calls that
        come without a name and for the mock search's follow-up. */
-    if (cx_json_get(chat_req, "tools")) s->chat_req = json_object_get((json_object *)chat_req);
+    if (cx__json_get(chat_req, "tools")) s->chat_req = json_object_get((json_object *)chat_req);
     json_object *shape = json_object_new_object();
     cx__chat_response_shape(shape, req);
-    char *text = cx_json_to_string(shape);
+    char *text = cx__json_to_string(shape);
     json_object_put(shape);
     size_t len = text ? strlen(text) : 0;
     if (len >= 2) {
@@ -93,27 +93,27 @@ cx_chat_stream *cx_chat_stream_new(const json_object *req, const json_object *ch
         free(text);
     }
     s->provider = strdup(provider ? provider : "vllm");
-    s->model = strdup(cx_json_get_str(req, "model") ? cx_json_get_str(req, "model") : "");
+    s->model = strdup(cx__json_get_str(req, "model") ? cx__json_get_str(req, "model") : "");
     s->output = json_object_new_array();
-    cx_buf_init(&s->text);
-    cx_buf_init(&s->reasoning);
-    cx_buf_init(&s->cur_text);
-    json_object *tools = cx_json_get(req, "tools");
+    cx__buf_init(&s->text);
+    cx__buf_init(&s->reasoning);
+    cx__buf_init(&s->cur_text);
+    json_object *tools = cx__json_get(req, "tools");
     size_t n =
         tools && json_object_is_type(tools, json_type_array) ? json_object_array_length(tools) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *t = json_object_array_get_idx(tools, i);
-        const char *type = cx_json_get_str(t, "type");
-        if (type && !strcmp(type, "custom") && cx_json_get_str(t, "name")) {
+        const char *type = cx__json_get_str(t, "type");
+        if (type && !strcmp(type, "custom") && cx__json_get_str(t, "name")) {
             if (!s->custom) s->custom = json_object_new_object();
-            cx_json_set(s->custom, cx_json_get_str(t, "name"), json_object_new_boolean(1));
+            cx__json_set(s->custom, cx__json_get_str(t, "name"), json_object_new_boolean(1));
         }
         if (type && !strcmp(type, "web_search")) s->mock_search = true;
     }
     new_id(s->response_id, sizeof s->response_id, "resp");
     new_id(s->message_id, sizeof s->message_id, "msg");
     if (!s->shape || !s->provider || !s->model || !s->output) {
-        cx_chat_stream_free(s);
+        cx__chat_stream_free(s);
         return NULL;
     }
     return s;
@@ -122,16 +122,16 @@ cx_chat_stream *cx_chat_stream_new(const json_object *req, const json_object *ch
 static void calls_reset(cx_chat_stream *s)
 {
     for (size_t i = 0; i < s->n_calls; i++) {
-        cx_buf_free(&s->calls[i].id);
-        cx_buf_free(&s->calls[i].name);
-        cx_buf_free(&s->calls[i].args);
+        cx__buf_free(&s->calls[i].id);
+        cx__buf_free(&s->calls[i].name);
+        cx__buf_free(&s->calls[i].args);
     }
     free(s->calls);
     s->calls = NULL;
     s->n_calls = 0;
 }
 
-void cx_chat_stream_free(cx_chat_stream *s)
+void cx__chat_stream_free(cx_chat_stream *s)
 {
     if (!s) return;
     calls_reset(s);
@@ -141,29 +141,29 @@ void cx_chat_stream_free(cx_chat_stream *s)
     free(s->shape);
     json_object_put(s->output);
     json_object_put(s->final);
-    cx_buf_free(&s->text);
-    cx_buf_free(&s->reasoning);
-    cx_buf_free(&s->cur_text);
+    cx__buf_free(&s->text);
+    cx__buf_free(&s->reasoning);
+    cx__buf_free(&s->cur_text);
     free(s->provider);
     free(s->model);
     free(s);
 }
 
-const char *cx_chat_stream_id(const cx_chat_stream *s)
+const char *cx__chat_stream_id(const cx_chat_stream *s)
 {
     return s->response_id;
 }
 
-const json_object *cx_chat_stream_response(const cx_chat_stream *s)
+const json_object *cx__chat_stream_response(const cx_chat_stream *s)
 {
     return s->final;
 }
 
-void cx_chat_sse(cx_buf *out, const char *name, const json_object *payload)
+void cx__chat_sse(cx_buf *out, const char *name, const json_object *payload)
 {
-    cx_buf_printf(out, "event: %s\ndata: ", name);
-    cx_json_dump(payload, out);
-    cx_buf_puts(out, "\n\n");
+    cx__buf_printf(out, "event: %s\ndata: ", name);
+    cx__json_dump(payload, out);
+    cx__buf_puts(out, "\n\n");
 }
 
 /* Appends one event; takes payload. Every payload repeats its event name in
@@ -171,11 +171,11 @@ void cx_chat_sse(cx_buf *out, const char *name, const json_object *payload)
 static void emit(cx_chat_stream *s, cx_buf *out, const char *name, json_object *payload)
 {
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "type", name);
+    cx__json_set_str(o, "type", name);
     json_object_object_foreach(payload, k, v) json_object_object_add(o, k, json_object_get(v));
     if (s->wire == CX_CHAT_WIRE_API)
         json_object_object_add(o, "sequence_number", json_object_new_int64(s->seq++));
-    cx_chat_sse(out, name, o);
+    cx__chat_sse(out, name, o);
     json_object_put(o);
     json_object_put(payload);
 }
@@ -184,10 +184,10 @@ static void emit(cx_chat_stream *s, cx_buf *out, const char *name, json_object *
 static json_object *response_object(const cx_chat_stream *s, const char *status)
 {
     json_object *r = json_object_new_object();
-    cx_json_set_str(r, "id", s->response_id);
-    cx_json_set_str(r, "object", "response");
-    cx_json_set_str(r, "status", status);
-    cx_json_set_str(r, "model", s->model);
+    cx__json_set_str(r, "id", s->response_id);
+    cx__json_set_str(r, "object", "response");
+    cx__json_set_str(r, "status", status);
+    cx__json_set_str(r, "model", s->model);
     return r;
 }
 
@@ -197,16 +197,17 @@ static json_object *api_response(const cx_chat_stream *s, const char *status, bo
 {
     /* created_at: seconds, as the API gives it */
     cx_buf text = CX_BUF_INIT;
-    cx_buf_printf(&text,
-                  "{\"id\":\"%s\",\"object\":\"response\",\"created_at\":%lld,\"status\":\"%s\","
-                  "%s}",
-                  s->response_id, (long long)s->created_at, status, s->shape);
+    cx__buf_printf(&text,
+                   "{\"id\":\"%s\",\"object\":\"response\",\"created_at\":%lld,\"status\":\"%s\","
+                   "%s}",
+                   s->response_id, (long long)s->created_at, status, s->shape);
     json_object *r = NULL;
-    if (cx_json_parse(text.data ? text.data : "", text.len, &r, NULL)) r = json_object_new_object();
-    cx_buf_free(&text);
-    cx_json_set_str(r, "model", s->model);
+    if (cx__json_parse(text.data ? text.data : "", text.len, &r, NULL))
+        r = json_object_new_object();
+    cx__buf_free(&text);
+    cx__json_set_str(r, "model", s->model);
     json_object_object_add(r, "output",
-                           with_output ? cx_json_copy(s->output) : json_object_new_array());
+                           with_output ? cx__json_copy(s->output) : json_object_new_array());
     json_object_object_add(r, "usage", with_output && s->usage ? json_object_get(s->usage) : NULL);
     return r;
 }
@@ -214,11 +215,11 @@ static json_object *api_response(const cx_chat_stream *s, const char *status, bo
 static json_object *payload_with_response(json_object *r)
 {
     json_object *p = json_object_new_object();
-    cx_json_set(p, "response", r);
+    cx__json_set(p, "response", r);
     return p;
 }
 
-void cx_chat_stream_begin(cx_chat_stream *s, cx_buf *out)
+void cx__chat_stream_begin(cx_chat_stream *s, cx_buf *out)
 {
     if (s->wire == CX_CHAT_WIRE_CODEX) {
         emit(s, out, "response.created", payload_with_response(response_object(s, "in_progress")));
@@ -235,8 +236,8 @@ static json_object *new_payload(const cx_chat_stream *s, const char *item_id, in
 {
     json_object *p = json_object_new_object();
     (void)s;
-    if (item_id) cx_json_set_str(p, "item_id", item_id);
-    cx_json_set(p, "output_index", json_object_new_int(index));
+    if (item_id) cx__json_set_str(p, "item_id", item_id);
+    cx__json_set(p, "output_index", json_object_new_int(index));
     return p;
 }
 
@@ -244,8 +245,8 @@ static void item_event(cx_chat_stream *s, cx_buf *out, const char *name, int ind
                        json_object *item)
 {
     json_object *p = json_object_new_object();
-    cx_json_set(p, "output_index", json_object_new_int(index));
-    cx_json_set(p, "item", item);
+    cx__json_set(p, "output_index", json_object_new_int(index));
+    cx__json_set(p, "item", item);
     emit(s, out, name, p);
 }
 
@@ -254,11 +255,11 @@ static json_object *text_part(const cx_chat_stream *s, const char *text, size_t 
 {
     json_object *part = json_object_new_object();
     bool message = s->cur == CUR_MESSAGE;
-    cx_json_set_str(part, "type", message ? "output_text" : "reasoning_text");
-    cx_json_set(part, "text", cx_json_string_len(text, len));
+    cx__json_set_str(part, "type", message ? "output_text" : "reasoning_text");
+    cx__json_set(part, "text", cx__json_string_len(text, len));
     if (message) {
-        cx_json_set(part, "annotations", json_object_new_array());
-        cx_json_set(part, "logprobs", json_object_new_array());
+        cx__json_set(part, "annotations", json_object_new_array());
+        cx__json_set(part, "logprobs", json_object_new_array());
     }
     return part;
 }
@@ -267,17 +268,17 @@ static json_object *text_item(const cx_chat_stream *s, bool done)
 {
     json_object *item = json_object_new_object();
     bool message = s->cur == CUR_MESSAGE;
-    cx_json_set_str(item, "id", s->cur_id);
-    cx_json_set_str(item, "type", message ? "message" : "reasoning");
+    cx__json_set_str(item, "id", s->cur_id);
+    cx__json_set_str(item, "type", message ? "message" : "reasoning");
     if (message) {
-        cx_json_set_str(item, "status", done ? "completed" : "in_progress");
-        cx_json_set_str(item, "role", "assistant");
+        cx__json_set_str(item, "status", done ? "completed" : "in_progress");
+        cx__json_set_str(item, "role", "assistant");
     } else {
-        cx_json_set(item, "summary", json_object_new_array());
+        cx__json_set(item, "summary", json_object_new_array());
     }
     json_object *content = json_object_new_array();
     if (done) json_object_array_add(content, text_part(s, s->cur_text.data, s->cur_text.len));
-    cx_json_set(item, "content", content);
+    cx__json_set(item, "content", content);
     return item;
 }
 
@@ -285,12 +286,12 @@ static json_object *text_item(const cx_chat_stream *s, bool done)
 
 static bool is_custom(const cx_chat_stream *s, const tool_call *t)
 {
-    return cx_json_get(s->custom, cx_buf_str(&t->name)) != NULL;
+    return cx__json_get(s->custom, cx__buf_str(&t->name)) != NULL;
 }
 
 static const char *call_id(const tool_call *t, size_t i, char *buf, size_t size)
 {
-    if (t->id.len) return cx_buf_str(&t->id);
+    if (t->id.len) return cx__buf_str(&t->id);
     snprintf(buf, size, "call_%zu", i);
     return buf;
 }
@@ -301,23 +302,23 @@ static json_object *call_item(const cx_chat_stream *s, size_t i, bool done)
     const tool_call *t = &s->calls[i];
     char buf[32];
     json_object *item = json_object_new_object();
-    cx_json_set_str(item, "id", t->item_id);
+    cx__json_set_str(item, "id", t->item_id);
     if (is_custom(s, t)) {
-        cx_json_set_str(item, "type", "custom_tool_call");
-        cx_json_set_str(item, "status", done ? "completed" : "in_progress");
-        cx_json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
-        cx_json_set_str(item, "name", cx_buf_str(&t->name));
-        cx_json_set(item, "input",
-                    done ? cx__chat_custom_input(t->args.data, t->args.len) : cx_json_string(""));
+        cx__json_set_str(item, "type", "custom_tool_call");
+        cx__json_set_str(item, "status", done ? "completed" : "in_progress");
+        cx__json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
+        cx__json_set_str(item, "name", cx__buf_str(&t->name));
+        cx__json_set(item, "input",
+                     done ? cx__chat_custom_input(t->args.data, t->args.len) : cx__json_string(""));
     } else {
-        cx_json_set_str(item, "type", "function_call");
-        cx_json_set_str(item, "status", done ? "completed" : "in_progress");
-        cx_json_set(item, "arguments",
-                    !done         ? cx_json_string("")
-                    : t->args.len ? cx_json_string_len(t->args.data, t->args.len)
-                                  : cx_json_string("{}"));
-        cx_json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
-        cx_json_set_str(item, "name", cx_buf_str(&t->name));
+        cx__json_set_str(item, "type", "function_call");
+        cx__json_set_str(item, "status", done ? "completed" : "in_progress");
+        cx__json_set(item, "arguments",
+                     !done         ? cx__json_string("")
+                     : t->args.len ? cx__json_string_len(t->args.data, t->args.len)
+                                   : cx__json_string("{}"));
+        cx__json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
+        cx__json_set_str(item, "name", cx__buf_str(&t->name));
     }
     return item;
 }
@@ -331,16 +332,16 @@ static void close_call(cx_chat_stream *s, size_t i, cx_buf *out)
     if (is_custom(s, t)) {
         /* the input is unwrapped from its JSON argument only once complete,
            so it goes out as one delta */
-        json_object *input = cx_json_get(item, "input");
+        json_object *input = cx__json_get(item, "input");
         json_object *p = new_payload(s, t->item_id, t->index);
-        cx_json_set(p, "delta", json_object_get(input));
+        cx__json_set(p, "delta", json_object_get(input));
         emit(s, out, "response.custom_tool_call_input.delta", p);
         p = new_payload(s, t->item_id, t->index);
-        cx_json_set(p, "input", json_object_get(input));
+        cx__json_set(p, "input", json_object_get(input));
         emit(s, out, "response.custom_tool_call_input.done", p);
     } else {
         json_object *p = new_payload(s, t->item_id, t->index);
-        cx_json_set(p, "arguments", json_object_get(cx_json_get(item, "arguments")));
+        cx__json_set(p, "arguments", json_object_get(cx__json_get(item, "arguments")));
         emit(s, out, "response.function_call_arguments.done", p);
     }
     json_object_array_add(s->output, json_object_get(item));
@@ -358,13 +359,13 @@ static void close_current(cx_chat_stream *s, cx_buf *out)
     if (s->cur == CUR_NONE) return;
     bool message = s->cur == CUR_MESSAGE;
     json_object *p = new_payload(s, s->cur_id, s->cur_index);
-    cx_json_set(p, "content_index", json_object_new_int(0));
-    cx_json_set(p, "text", cx_json_string_len(s->cur_text.data, s->cur_text.len));
-    if (message) cx_json_set(p, "logprobs", json_object_new_array());
+    cx__json_set(p, "content_index", json_object_new_int(0));
+    cx__json_set(p, "text", cx__json_string_len(s->cur_text.data, s->cur_text.len));
+    if (message) cx__json_set(p, "logprobs", json_object_new_array());
     emit(s, out, message ? "response.output_text.done" : "response.reasoning_text.done", p);
     p = new_payload(s, s->cur_id, s->cur_index);
-    cx_json_set(p, "content_index", json_object_new_int(0));
-    cx_json_set(p, "part", text_part(s, s->cur_text.data, s->cur_text.len));
+    cx__json_set(p, "content_index", json_object_new_int(0));
+    cx__json_set(p, "part", text_part(s, s->cur_text.data, s->cur_text.len));
     emit(s, out, "response.content_part.done", p);
     json_object *item = text_item(s, true);
     json_object_array_add(s->output, json_object_get(item));
@@ -379,18 +380,18 @@ static void open_text(cx_chat_stream *s, int kind, cx_buf *out)
     s->cur = kind;
     s->cur_index = s->next_index++;
     new_id(s->cur_id, sizeof s->cur_id, kind == CUR_MESSAGE ? "msg" : "rs");
-    cx_buf_reset(&s->cur_text);
+    cx__buf_reset(&s->cur_text);
     item_event(s, out, "response.output_item.added", s->cur_index, text_item(s, false));
     json_object *p = new_payload(s, s->cur_id, s->cur_index);
-    cx_json_set(p, "content_index", json_object_new_int(0));
-    cx_json_set(p, "part", text_part(s, "", 0));
+    cx__json_set(p, "content_index", json_object_new_int(0));
+    cx__json_set(p, "part", text_part(s, "", 0));
     emit(s, out, "response.content_part.added", p);
 }
 
 static bool is_mock(const cx_chat_stream *s, const tool_call *t)
 {
-    return s->mock_search && !strcmp(cx_buf_str(&t->name), MOCK_SEARCH) &&
-           !cx_json_get(s->custom, MOCK_SEARCH);
+    return s->mock_search && !strcmp(cx__buf_str(&t->name), MOCK_SEARCH) &&
+           !cx__json_get(s->custom, MOCK_SEARCH);
 }
 
 /* Call i got a delta: open its item once its name is known, stream its
@@ -410,7 +411,7 @@ static void call_progress(cx_chat_stream *s, size_t i, cx_buf *out)
     }
     if (is_custom(s, t) || t->args.len <= t->sent) return;
     json_object *p = new_payload(s, t->item_id, t->index);
-    cx_json_set(p, "delta", cx_json_string_len(t->args.data + t->sent, t->args.len - t->sent));
+    cx__json_set(p, "delta", cx__json_string_len(t->args.data + t->sent, t->args.len - t->sent));
     emit(s, out, "response.function_call_arguments.delta", p);
     t->sent = t->args.len;
 }
@@ -424,8 +425,8 @@ static void reasoning_delta(cx_chat_stream *s, json_object *text, cx_buf *out)
     if (s->cur != CUR_REASONING) open_text(s, CUR_REASONING, out);
     cx__chat_put_str(&s->cur_text, text, NULL);
     json_object *p = new_payload(s, s->cur_id, s->cur_index);
-    cx_json_set(p, "content_index", json_object_new_int(0));
-    cx_json_set(p, "delta", json_object_get(text));
+    cx__json_set(p, "content_index", json_object_new_int(0));
+    cx__json_set(p, "delta", json_object_get(text));
     emit(s, out, "response.reasoning_text.delta", p);
 }
 
@@ -440,12 +441,12 @@ static bool fast_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *
     const char *finish = NULL;
     size_t finish_len = 0;
     if (!cx__chat_plain_delta(data, len, &text, &finish, &finish_len)) {
-        cx_buf_free(&text);
+        cx__buf_free(&text);
         return false;
     }
     if (finish) note_finish(s, finish, finish_len);
     if (text.len) emit_text_delta(s, text.data, text.len, out);
-    cx_buf_free(&text);
+    cx__buf_free(&text);
     return true;
 }
 
@@ -459,39 +460,39 @@ static void emit_text_delta(cx_chat_stream *s, const char *content, size_t len, 
     if (s->wire == CX_CHAT_WIRE_API) {
         /* the open message's text is all this wire keeps (cur_text) */
         if (s->cur != CUR_MESSAGE) open_text(s, CUR_MESSAGE, out);
-        cx_buf_append(&s->cur_text, content, len);
+        cx__buf_append(&s->cur_text, content, len);
         /* the hot path: written directly, same bytes as emit() would give */
-        cx_buf_printf(out,
-                      "event: response.output_text.delta\ndata: "
-                      "{\"type\":\"response.output_text.delta\",\"item_id\":\"%s\","
-                      "\"output_index\":%d,\"content_index\":0,\"delta\":",
-                      s->cur_id, s->cur_index);
+        cx__buf_printf(out,
+                       "event: response.output_text.delta\ndata: "
+                       "{\"type\":\"response.output_text.delta\",\"item_id\":\"%s\","
+                       "\"output_index\":%d,\"content_index\":0,\"delta\":",
+                       s->cur_id, s->cur_index);
         cx__chat_json_quote(out, content, len);
-        cx_buf_printf(out, ",\"logprobs\":[],\"sequence_number\":%lld}\n\n", s->seq++);
+        cx__buf_printf(out, ",\"logprobs\":[],\"sequence_number\":%lld}\n\n", s->seq++);
         return;
     }
     if (!s->message_open) {
         json_object *item = json_object_new_object();
-        cx_json_set_str(item, "type", "message");
-        cx_json_set_str(item, "id", s->message_id);
-        cx_json_set_str(item, "role", "assistant");
-        cx_json_set_str(item, "status", "in_progress");
-        cx_json_set(item, "content", json_object_new_array());
+        cx__json_set_str(item, "type", "message");
+        cx__json_set_str(item, "id", s->message_id);
+        cx__json_set_str(item, "role", "assistant");
+        cx__json_set_str(item, "status", "in_progress");
+        cx__json_set(item, "content", json_object_new_array());
         json_object *p = json_object_new_object();
-        cx_json_set(p, "output_index", json_object_new_int(message_index(s)));
-        cx_json_set(p, "item", item);
+        cx__json_set(p, "output_index", json_object_new_int(message_index(s)));
+        cx__json_set(p, "item", item);
         emit(s, out, "response.output_item.added", p);
         s->message_open = true;
     }
-    cx_buf_append(&s->text, content, len);
+    cx__buf_append(&s->text, content, len);
     /* the hot path of a stream: written directly, same bytes as emit() would give */
-    cx_buf_printf(
+    cx__buf_printf(
         out,
         "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\","
         "\"item_id\":\"%s\",\"output_index\":%d,\"content_index\":0,\"delta\":",
         s->message_id, message_index(s));
     cx__chat_json_quote(out, content, len);
-    cx_buf_puts(out, "}\n\n");
+    cx__buf_puts(out, "}\n\n");
 }
 
 static void note_finish(cx_chat_stream *s, const char *reason, size_t len)
@@ -500,76 +501,76 @@ static void note_finish(cx_chat_stream *s, const char *reason, size_t len)
     if (len == 6 && !memcmp(reason, "length", 6)) s->truncated = true;
 }
 
-int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out,
-                         cx_error *err)
+int cx__chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out,
+                          cx_error *err)
 {
     if (fast_chunk(s, data, len, out)) return 0;
     json_object *chunk = NULL;
     cx_error perr;
-    if (cx_json_parse(data, len, &chunk, &perr))
+    if (cx__json_parse(data, len, &chunk, &perr))
         return cx_error_set(err, CX_EPARSE, "backend sent a chunk that is not JSON: %s", perr.msg);
-    json_object *usage = cx_json_get(chunk, "usage");
+    json_object *usage = cx__json_get(chunk, "usage");
     if (usage && json_object_is_type(usage, json_type_object)) {
         json_object_put(s->usage);
         s->usage = cx__chat_usage(usage);
     }
-    json_object *err_obj = cx_json_get(chunk, "error");
+    json_object *err_obj = cx__json_get(chunk, "error");
     if (err_obj) {
         const char *m = json_object_is_type(err_obj, json_type_object)
-                            ? cx_json_get_str(err_obj, "message")
+                            ? cx__json_get_str(err_obj, "message")
                             : NULL;
         cx_error_set(err, CX_EPARSE, "backend error: %s", m ? m : json_object_get_string(err_obj));
         json_object_put(chunk);
         return CX_EPARSE;
     }
-    json_object *choices = cx_json_get(chunk, "choices");
+    json_object *choices = cx__json_get(chunk, "choices");
     size_t n = choices && json_object_is_type(choices, json_type_array)
                    ? json_object_array_length(choices)
                    : 0;
     for (size_t c = 0; c < n; c++) {
         json_object *choice = json_object_array_get_idx(choices, c);
-        const char *finish = cx_json_get_str(choice, "finish_reason");
+        const char *finish = cx__json_get_str(choice, "finish_reason");
         if (finish && *finish) note_finish(s, finish, strlen(finish));
-        json_object *delta = cx_json_get(choice, "delta");
+        json_object *delta = cx__json_get(choice, "delta");
         if (!delta || !json_object_is_type(delta, json_type_object)) continue;
-        reasoning_delta(s, cx_json_get(delta, "reasoning"), out);
-        reasoning_delta(s, cx_json_get(delta, "reasoning_content"), out);
-        json_object *cv = cx_json_get(delta, "content");
+        reasoning_delta(s, cx__json_get(delta, "reasoning"), out);
+        reasoning_delta(s, cx__json_get(delta, "reasoning_content"), out);
+        json_object *cv = cx__json_get(delta, "content");
         if (cv && json_object_is_type(cv, json_type_string) && json_object_get_string_len(cv) > 0)
             emit_text_delta(s, json_object_get_string(cv), (size_t)json_object_get_string_len(cv),
                             out);
-        json_object *calls = cx_json_get(delta, "tool_calls");
+        json_object *calls = cx__json_get(delta, "tool_calls");
         size_t m = calls && json_object_is_type(calls, json_type_array)
                        ? json_object_array_length(calls)
                        : 0;
         for (size_t k = 0; k < m; k++) {
             json_object *tc = json_object_array_get_idx(calls, k);
             int64_t idx = (int64_t)s->n_calls;
-            cx_json_get_int(tc, "index", &idx);
+            cx__json_get_int(tc, "index", &idx);
             if (idx < 0 || idx > 1024) continue;
             while ((size_t)idx >= s->n_calls) {
                 tool_call *p = realloc(s->calls, (s->n_calls + 1) * sizeof *p);
                 if (!p) break;
                 s->calls = p;
                 memset(&s->calls[s->n_calls], 0, sizeof *p);
-                cx_buf_init(&s->calls[s->n_calls].id);
-                cx_buf_init(&s->calls[s->n_calls].name);
-                cx_buf_init(&s->calls[s->n_calls].args);
+                cx__buf_init(&s->calls[s->n_calls].id);
+                cx__buf_init(&s->calls[s->n_calls].name);
+                cx__buf_init(&s->calls[s->n_calls].args);
                 s->n_calls++;
             }
             if ((size_t)idx >= s->n_calls) continue;
             tool_call *t = &s->calls[idx];
-            const char *id = cx_json_get_str(tc, "id");
+            const char *id = cx__json_get_str(tc, "id");
             if (id && *id) {
-                cx_buf_reset(&t->id);
-                cx_buf_puts(&t->id, id);
+                cx__buf_reset(&t->id);
+                cx__buf_puts(&t->id, id);
             }
-            json_object *fn = cx_json_get(tc, "function");
-            const char *name = fn ? cx_json_get_str(fn, "name") : NULL;
-            const char *args = fn ? cx_json_get_str(fn, "arguments") : NULL;
+            json_object *fn = cx__json_get(tc, "function");
+            const char *name = fn ? cx__json_get_str(fn, "name") : NULL;
+            const char *args = fn ? cx__json_get_str(fn, "arguments") : NULL;
             if (name && *name && !t->opened) {
-                cx_buf_reset(&t->name);
-                cx_buf_puts(&t->name, name);
+                cx__buf_reset(&t->name);
+                cx__buf_puts(&t->name, name);
             }
             if (args) cx__chat_put_str(&t->args, fn, "arguments");
             if (s->wire == CX_CHAT_WIRE_API) call_progress(s, (size_t)idx, out);
@@ -592,24 +593,24 @@ static void emit_search_items(cx_chat_stream *s, cx_buf *out, int *index)
     for (size_t i = 0; i < s->n_calls; i++) {
         if (!is_mock(s, &s->calls[i])) continue;
         json_object *item = json_object_new_object();
-        cx_json_set_str(item, "type", "web_search_call");
-        cx_json_set_str(item, "id", call_id(&s->calls[i], i, buf, sizeof buf));
-        cx_json_set_str(item, "status", "completed");
+        cx__json_set_str(item, "type", "web_search_call");
+        cx__json_set_str(item, "id", call_id(&s->calls[i], i, buf, sizeof buf));
+        cx__json_set_str(item, "status", "completed");
         json_object *action = json_object_new_object();
-        cx_json_set_str(action, "type", "search");
-        cx__chat_search_queries(cx_buf_str(&s->calls[i].args), action);
-        cx_json_set(item, "action", action);
+        cx__json_set_str(action, "type", "search");
+        cx__chat_search_queries(cx__buf_str(&s->calls[i].args), action);
+        cx__json_set(item, "action", action);
         int at = api ? s->next_index++ : (*index)++;
         if (api) {
-            json_object *added = cx_json_copy(item);
-            cx_json_set_str(added, "status", "in_progress");
+            json_object *added = cx__json_copy(item);
+            cx__json_set_str(added, "status", "in_progress");
             item_event(s, out, "response.output_item.added", at, added);
         }
         emit_done(s, out, at, item);
     }
 }
 
-bool cx_chat_stream_finished(const cx_chat_stream *s)
+bool cx__chat_stream_finished(const cx_chat_stream *s)
 {
     return s->finished;
 }
@@ -623,7 +624,7 @@ static json_object *search_followup(cx_chat_stream *s)
     if (calls && ids) {
         for (size_t i = 0; i < s->n_calls; i++) {
             calls[i].id = call_id(&s->calls[i], i, ids[i], sizeof ids[i]);
-            calls[i].args = cx_buf_str(&s->calls[i].args);
+            calls[i].args = cx__buf_str(&s->calls[i].args);
         }
         next = cx__chat_search_followup(s->chat_req, calls, s->n_calls, s->reasoning.data,
                                         s->reasoning.len);
@@ -640,30 +641,30 @@ static void codex_items(cx_chat_stream *s, cx_buf *out, int *index)
         json_object *item = json_object_new_object();
         char rid[48];
         new_id(rid, sizeof rid, "rs");
-        cx_json_set_str(item, "type", "reasoning");
-        cx_json_set_str(item, "id", rid);
-        cx_json_set(item, "summary", json_object_new_array());
+        cx__json_set_str(item, "type", "reasoning");
+        cx__json_set_str(item, "id", rid);
+        cx__json_set(item, "summary", json_object_new_array());
         json_object *content = json_object_new_array();
         json_object *part = json_object_new_object();
-        cx_json_set_str(part, "type", "reasoning_text");
-        cx_json_set(part, "text", cx_json_string_len(s->reasoning.data, s->reasoning.len));
+        cx__json_set_str(part, "type", "reasoning_text");
+        cx__json_set(part, "text", cx__json_string_len(s->reasoning.data, s->reasoning.len));
         json_object_array_add(content, part);
-        cx_json_set(item, "content", content);
+        cx__json_set(item, "content", content);
         emit_done(s, out, (*index)++, item);
     }
     if (s->text.len) {
         json_object *item = json_object_new_object();
-        cx_json_set_str(item, "type", "message");
-        cx_json_set_str(item, "id", s->message_id);
-        cx_json_set_str(item, "role", "assistant");
-        cx_json_set_str(item, "status", "completed");
+        cx__json_set_str(item, "type", "message");
+        cx__json_set_str(item, "id", s->message_id);
+        cx__json_set_str(item, "role", "assistant");
+        cx__json_set_str(item, "status", "completed");
         json_object *content = json_object_new_array();
         json_object *part = json_object_new_object();
-        cx_json_set_str(part, "type", "output_text");
-        cx_json_set(part, "text", cx_json_string_len(s->text.data, s->text.len));
-        cx_json_set(part, "annotations", json_object_new_array());
+        cx__json_set_str(part, "type", "output_text");
+        cx__json_set(part, "text", cx__json_string_len(s->text.data, s->text.len));
+        cx__json_set(part, "annotations", json_object_new_array());
         json_object_array_add(content, part);
-        cx_json_set(item, "content", content);
+        cx__json_set(item, "content", content);
         emit_done(s, out, (*index)++, item);
     }
     char buf[32];
@@ -671,38 +672,38 @@ static void codex_items(cx_chat_stream *s, cx_buf *out, int *index)
         tool_call *t = &s->calls[i];
         if (is_mock(s, t)) continue;
         json_object *item = json_object_new_object();
-        const char *name = cx_buf_str(&t->name);
-        if (cx_json_get(s->custom, name)) {
+        const char *name = cx__buf_str(&t->name);
+        if (cx__json_get(s->custom, name)) {
             json_object *input = cx__chat_custom_input(t->args.data, t->args.len);
-            cx_json_set_str(item, "type", "custom_tool_call");
-            cx_json_set_str(item, "status", "completed");
-            cx_json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
-            cx_json_set_str(item, "name", name);
-            cx_json_set(item, "input", input);
+            cx__json_set_str(item, "type", "custom_tool_call");
+            cx__json_set_str(item, "status", "completed");
+            cx__json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
+            cx__json_set_str(item, "name", name);
+            cx__json_set(item, "input", input);
         } else {
-            cx_json_set_str(item, "type", "function_call");
-            cx_json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
-            cx_json_set_str(item, "name", name);
-            cx_json_set(item, "arguments",
-                        t->args.len ? cx_json_string_len(t->args.data, t->args.len)
-                                    : cx_json_string("{}"));
+            cx__json_set_str(item, "type", "function_call");
+            cx__json_set_str(item, "call_id", call_id(t, i, buf, sizeof buf));
+            cx__json_set_str(item, "name", name);
+            cx__json_set(item, "arguments",
+                         t->args.len ? cx__json_string_len(t->args.data, t->args.len)
+                                     : cx__json_string("{}"));
         }
         emit_done(s, out, (*index)++, item);
     }
 }
 
-int cx_chat_stream_end(cx_chat_stream *s, cx_buf *out, json_object **next, cx_error *err)
+int cx__chat_stream_end(cx_chat_stream *s, cx_buf *out, json_object **next, cx_error *err)
 {
     s->finished = false;
     *next = NULL;
     bool api = s->wire == CX_CHAT_WIRE_API;
     /* a call streamed without its name takes the name of the tool at its index */
-    json_object *tools = cx_json_get(s->chat_req, "tools");
+    json_object *tools = cx__json_get(s->chat_req, "tools");
     for (size_t i = 0; i < s->n_calls; i++) {
         if (s->calls[i].name.len || !tools || i >= json_object_array_length(tools)) continue;
         const char *name =
-            cx_json_get_str(cx_json_get(json_object_array_get_idx(tools, i), "function"), "name");
-        if (name) cx_buf_puts(&s->calls[i].name, name);
+            cx__json_get_str(cx__json_get(json_object_array_get_idx(tools, i), "function"), "name");
+        if (name) cx__buf_puts(&s->calls[i].name, name);
     }
     size_t mock = 0, ordinary = 0;
     for (size_t i = 0; i < s->n_calls; i++) {
@@ -743,7 +744,7 @@ int cx_chat_stream_end(cx_chat_stream *s, cx_buf *out, json_object **next, cx_er
     s->final = api_response(s, status, true);
     if (s->truncated) {
         json_object *why = json_object_new_object();
-        cx_json_set_str(why, "reason", "max_output_tokens");
+        cx__json_set_str(why, "reason", "max_output_tokens");
         json_object_object_add(s->final, "incomplete_details", why);
     }
     if (api) {
@@ -752,17 +753,17 @@ int cx_chat_stream_end(cx_chat_stream *s, cx_buf *out, json_object **next, cx_er
         return 0;
     }
     json_object *r = response_object(s, "completed");
-    cx_json_set(r, "output", json_object_new_array());
-    if (s->usage) cx_json_set(r, "usage", json_object_get(s->usage));
+    cx__json_set(r, "output", json_object_new_array());
+    if (s->usage) cx__json_set(r, "usage", json_object_get(s->usage));
     emit(s, out, "response.completed", payload_with_response(r));
     return 0;
 }
 
-void cx_chat_stream_fail(cx_chat_stream *s, const char *message, cx_buf *out)
+void cx__chat_stream_fail(cx_chat_stream *s, const char *message, cx_buf *out)
 {
     json_object *e = json_object_new_object();
-    cx_json_set_str(e, "code", "server_error");
-    cx_json_set_str(e, "message", message);
+    cx__json_set_str(e, "code", "server_error");
+    cx__json_set_str(e, "message", message);
     json_object_put(s->final);
     s->final = api_response(s, "failed", true);
     json_object_object_add(s->final, "error", json_object_get(e));
@@ -772,6 +773,6 @@ void cx_chat_stream_fail(cx_chat_stream *s, const char *message, cx_buf *out)
         return;
     }
     json_object *r = response_object(s, "failed");
-    cx_json_set(r, "error", e);
+    cx__json_set(r, "error", e);
     emit(s, out, "response.failed", payload_with_response(r));
 }

@@ -36,36 +36,36 @@ typedef struct cx_chat_stream cx_chat_stream;
 /* chat_req is the request sent downstream, responses_req the client's
  * request (it shapes the Response object); the stream keeps a reference to
  * each, so neither may be modified afterwards. NULL on OOM. */
-cx_chat_stream *cx_chat_stream_new(const json_object *responses_req, const json_object *chat_req,
-                                   const char *provider, cx_chat_wire wire);
-void cx_chat_stream_free(cx_chat_stream *s);
+cx_chat_stream *cx__chat_stream_new(const json_object *responses_req, const json_object *chat_req,
+                                    const char *provider, cx_chat_wire wire);
+void cx__chat_stream_free(cx_chat_stream *s);
 /* The response's id ("resp_..."). */
-const char *cx_chat_stream_id(const cx_chat_stream *s);
+const char *cx__chat_stream_id(const cx_chat_stream *s);
 /* Appends the opening events (response.created; .in_progress on the API wire). */
-void cx_chat_stream_begin(cx_chat_stream *s, cx_buf *out);
+void cx__chat_stream_begin(cx_chat_stream *s, cx_buf *out);
 /* Consumes one chat SSE `data:` payload (not "[DONE]") and appends the events
  * it yields. Returns 0, or CX_EPARSE for a payload that is not JSON or that
  * carries an error (err set). */
-int cx_chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out,
-                         cx_error *err);
+int cx__chat_stream_chunk(cx_chat_stream *s, const char *data, size_t len, cx_buf *out,
+                          cx_error *err);
 /* Whether a chunk of the current downstream stream carried a finish_reason
  * (a stream that ends without one, or without [DONE], was cut off). */
-bool cx_chat_stream_finished(const cx_chat_stream *s);
+bool cx__chat_stream_finished(const cx_chat_stream *s);
 /* The downstream stream ended. When the model only called the mock web
  * search, returns 1 and sets *followup (new reference) to the next chat
  * request to send (its results joined to the conversation); the caller streams
  * it into the same cx_chat_stream. Otherwise appends the final output items
  * and response.completed, and returns 0. CX_EPARSE with err when the model's
  * output cannot be expressed (a tool call with no name). */
-int cx_chat_stream_end(cx_chat_stream *s, cx_buf *out, json_object **followup, cx_error *err);
+int cx__chat_stream_end(cx_chat_stream *s, cx_buf *out, json_object **followup, cx_error *err);
 /* Appends a response.failed event carrying message. */
-void cx_chat_stream_fail(cx_chat_stream *s, const char *message, cx_buf *out);
+void cx__chat_stream_fail(cx_chat_stream *s, const char *message, cx_buf *out);
 /* The Response object as the API returns it (status, whole output, usage),
- * after cx_chat_stream_end returned 0 or cx_chat_stream_fail; NULL before.
+ * after cx__chat_stream_end returned 0 or cx__chat_stream_fail; NULL before.
  * Borrowed: valid until the stream is freed. */
-const json_object *cx_chat_stream_response(const cx_chat_stream *s);
+const json_object *cx__chat_stream_response(const cx_chat_stream *s);
 
 /* Appends one SSE event ("event: NAME\ndata: JSON\n\n"). */
-void cx_chat_sse(cx_buf *out, const char *name, const json_object *payload);
+void cx__chat_sse(cx_buf *out, const char *name, const json_object *payload);
 
 #endif

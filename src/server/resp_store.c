@@ -35,8 +35,8 @@ static time_t now_s(void)
     return ts.tv_sec;
 }
 
-cx_resp_store *cx_resp_store_new(struct event_base *base, const char *spec,
-                                 const cx_resp_store_limits *limits, cx_error *err)
+cx_resp_store *cx__resp_store_new(struct event_base *base, const char *spec,
+                                  const cx_resp_store_limits *limits, cx_error *err)
 {
     cx_resp_store *s = calloc(1, sizeof *s);
     if (!s) {
@@ -70,7 +70,7 @@ cx_resp_store *cx_resp_store_new(struct event_base *base, const char *spec,
     return s;
 }
 
-const char *cx_resp_store_kind(const cx_resp_store *s)
+const char *cx__resp_store_kind(const cx_resp_store *s)
 {
     return s->redis ? "redis" : "memory";
 }
@@ -95,7 +95,7 @@ static void unlink_entry(cx_resp_store *s, entry *e)
     free(e);
 }
 
-void cx_resp_store_free(cx_resp_store *s)
+void cx__resp_store_free(cx_resp_store *s)
 {
     if (!s) return;
     if (s->redis) cx__redis_store_free(s->redis);
@@ -120,7 +120,7 @@ static entry *find(cx_resp_store *s, const char *id)
     return e;
 }
 
-void cx_resp_store_put(cx_resp_store *s, const char *id, const char *data, size_t len)
+void cx__resp_store_put(cx_resp_store *s, const char *id, const char *data, size_t len)
 {
     if (s->redis) {
         cx__redis_store_put(s->redis, id, data, len);
@@ -167,7 +167,7 @@ void cx_resp_store_put(cx_resp_store *s, const char *id, const char *data, size_
     s->bytes += len;
 }
 
-void cx_resp_store_get(cx_resp_store *s, const char *id, cx_resp_store_cb cb, void *user)
+void cx__resp_store_get(cx_resp_store *s, const char *id, cx_resp_store_cb cb, void *user)
 {
     if (s->redis) {
         cx__redis_store_get(s->redis, id, cb, user);
@@ -180,7 +180,7 @@ void cx_resp_store_get(cx_resp_store *s, const char *id, cx_resp_store_cb cb, vo
         cb(user, CX_ENOTFOUND, NULL, 0);
 }
 
-void cx_resp_store_del(cx_resp_store *s, const char *id, cx_resp_store_cb cb, void *user)
+void cx__resp_store_del(cx_resp_store *s, const char *id, cx_resp_store_cb cb, void *user)
 {
     if (s->redis) {
         cx__redis_store_del(s->redis, id, cb, user);

@@ -37,16 +37,16 @@ typedef void (*cx_resp_store_cb)(void *user, int rc, const char *data, size_t le
 /* NULL with err for a spec that is neither, or a Redis address that cannot
  * be resolved. A Redis server that is down is not an error here: each
  * operation reconnects, and fails with CX_EIO while it cannot. */
-cx_resp_store *cx_resp_store_new(struct event_base *base, const char *spec,
-                                 const cx_resp_store_limits *limits, cx_error *err);
-void cx_resp_store_free(cx_resp_store *s);
+cx_resp_store *cx__resp_store_new(struct event_base *base, const char *spec,
+                                  const cx_resp_store_limits *limits, cx_error *err);
+void cx__resp_store_free(cx_resp_store *s);
 /* "memory" or "redis". */
-const char *cx_resp_store_kind(const cx_resp_store *s);
+const char *cx__resp_store_kind(const cx_resp_store *s);
 /* Stores (or replaces) a record; failures are only counted (a response that
  * was not stored answers 404 later). */
-void cx_resp_store_put(cx_resp_store *s, const char *id, const char *data, size_t len);
-void cx_resp_store_get(cx_resp_store *s, const char *id, cx_resp_store_cb cb, void *user);
-void cx_resp_store_del(cx_resp_store *s, const char *id, cx_resp_store_cb cb, void *user);
+void cx__resp_store_put(cx_resp_store *s, const char *id, const char *data, size_t len);
+void cx__resp_store_get(cx_resp_store *s, const char *id, cx_resp_store_cb cb, void *user);
+void cx__resp_store_del(cx_resp_store *s, const char *id, cx_resp_store_cb cb, void *user);
 
 /* Library-internal: the Redis kind (resp_store_redis.c). */
 typedef struct cx__redis_store cx__redis_store;

@@ -27,7 +27,7 @@ void cx__responses_fail(xfer *x, int status, const char *message)
     if (x->failed) return;
     x->failed = true;
     if (x->started) {
-        cx_chat_stream_fail(x->cs, message, &x->out);
+        cx__chat_stream_fail(x->cs, message, &x->out);
         cx__xfer_flush(x);
         cx__xfer_end_reply(x);
         return;
@@ -43,24 +43,24 @@ void cx__responses_fail(xfer *x, int status, const char *message)
  * status, the backend's message in OpenAI's error shape, and Retry-After. */
 static void backend_status(xfer *x)
 {
-    cx_buf_puts(&x->raw, "");
+    cx__buf_puts(&x->raw, "");
     json_object *body = NULL, *e = NULL;
-    if (x->raw.len && !cx_json_parse(x->raw.data, x->raw.len, &body, NULL))
-        e = cx_json_get(body, "error");
+    if (x->raw.len && !cx__json_parse(x->raw.data, x->raw.len, &body, NULL))
+        e = cx__json_get(body, "error");
     const char *message = NULL, *type = NULL, *code = NULL;
     if (e && json_object_is_type(e, json_type_object)) {
-        message = cx_json_get_str(e, "message");
-        type = cx_json_get_str(e, "type");
-        code = cx_json_get_str(e, "code");
+        message = cx__json_get_str(e, "message");
+        type = cx__json_get_str(e, "type");
+        code = cx__json_get_str(e, "code");
     } else if (e && json_object_is_type(e, json_type_string)) {
         message = json_object_get_string(e);
     }
     char msg[CX__ERROR_BODY_CAP + 128];
     /* the backend's words may echo a credential: redacted, on one line */
-    char *red = cx_redact(message       ? message
-                          : x->raw.data ? x->raw.data
-                                        : "",
-                          NULL, CX_REDACT_ONE_LINE);
+    char *red = cx__redact(message       ? message
+                           : x->raw.data ? x->raw.data
+                                         : "",
+                           NULL, CX_REDACT_ONE_LINE);
     if (message)
         snprintf(msg, sizeof msg, "%s", red ? red : "");
     else
@@ -92,15 +92,15 @@ void cx__responses_start(xfer *x)
     evhttp_send_reply_start(x->req, 200, "OK");
     x->started = true;
     cx_buf begin = CX_BUF_INIT;
-    cx_chat_stream_begin(x->cs, &begin);
-    cx_buf_append(&x->out, begin.data, begin.len);
-    cx_buf_free(&begin);
+    cx__chat_stream_begin(x->cs, &begin);
+    cx__buf_append(&x->out, begin.data, begin.len);
+    cx__buf_free(&begin);
 }
 
 int cx__responses_chunk(xfer *x, const char *data, size_t len)
 {
     cx_error err;
-    if (cx_chat_stream_chunk(x->cs, data, len, &x->out, &err)) {
+    if (cx__chat_stream_chunk(x->cs, data, len, &x->out, &err)) {
         cx__responses_fail(x, 502, err.msg);
         return 1;
     }
@@ -110,15 +110,15 @@ int cx__responses_chunk(xfer *x, const char *data, size_t len)
 /* Keeps the finished response and its conversation for later requests. */
 static void store_response(xfer *x)
 {
-    const json_object *r = cx_chat_stream_response(x->cs);
+    const json_object *r = cx__chat_stream_response(x->cs);
     if (!x->store || !r || !x->srv->store) return;
     cx_buf rec = CX_BUF_INIT;
-    cx_buf_puts(&rec, "{\"response\":");
-    cx_json_dump(r, &rec);
-    cx_buf_printf(&rec, ",\"input\":%s}", x->input ? x->input : "[]");
-    if (!cx_buf_failed(&rec))
-        cx_resp_store_put(x->srv->store, cx_chat_stream_id(x->cs), rec.data, rec.len);
-    cx_buf_free(&rec);
+    cx__buf_puts(&rec, "{\"response\":");
+    cx__json_dump(r, &rec);
+    cx__buf_printf(&rec, ",\"input\":%s}", x->input ? x->input : "[]");
+    if (!cx__buf_failed(&rec))
+        cx__resp_store_put(x->srv->store, cx__chat_stream_id(x->cs), rec.data, rec.len);
+    cx__buf_free(&rec);
 }
 
 void cx__responses_done(xfer *x, CURLcode rc)
@@ -132,8 +132,8 @@ void cx__responses_done(xfer *x, CURLcode rc)
         if (!x->started) {
             backend_status(x);
         } else {
-            cx_buf_puts(&x->raw, "");
-            char *red = cx_redact(x->raw.data ? x->raw.data : "", NULL, CX_REDACT_ONE_LINE);
+            cx__buf_puts(&x->raw, "");
+            char *red = cx__redact(x->raw.data ? x->raw.data : "", NULL, CX_REDACT_ONE_LINE);
             snprintf(msg, sizeof msg, "chat completions backend answered %ld: %.*s", x->status,
                      CX__ERROR_BODY_CAP, red ? red : "");
             free(red);
@@ -150,15 +150,15 @@ void cx__responses_done(xfer *x, CURLcode rc)
         return;
     }
     if (x->deferred) cx__responses_start(x);
-    bool cut = cx_sse_finish(x->sse);
-    if (!x->done_seen && (cut || !cx_chat_stream_finished(x->cs))) {
+    bool cut = cx__sse_finish(x->sse);
+    if (!x->done_seen && (cut || !cx__chat_stream_finished(x->cs))) {
         cx__responses_fail(x, 502, "chat completions backend closed the stream before it finished");
         cx__xfer_free(x);
         return;
     }
     json_object *next = NULL;
     cx_error err;
-    int r = cx_chat_stream_end(x->cs, &x->out, &next, &err);
+    int r = cx__chat_stream_end(x->cs, &x->out, &next, &err);
     if (r < 0) {
         cx__xfer_flush(x);
         cx__responses_fail(x, 502, err.msg);
@@ -170,7 +170,7 @@ void cx__responses_done(xfer *x, CURLcode rc)
         /* the mock search answered: the same transfer carries on with the
            follow-up request, so the client's stream (and the callbacks evhttp
            holds for it) keep pointing at a live xfer */
-        char *body = cx_json_to_string(next);
+        char *body = cx__json_to_string(next);
         json_object_put(next);
         if (!body || cx__xfer_restart(x, body)) {
             cx__responses_fail(x, 502,
@@ -187,7 +187,7 @@ void cx__responses_done(xfer *x, CURLcode rc)
         struct evhttp_request *req = x->req;
         detach(req);
         x->req = NULL;
-        cx__rserver_json(req, 200, json_object_get((json_object *)cx_chat_stream_response(x->cs)));
+        cx__rserver_json(req, 200, json_object_get((json_object *)cx__chat_stream_response(x->cs)));
     }
     cx__xfer_free(x);
 }
@@ -201,7 +201,7 @@ static void begin_response(cx_rserver *s, struct evhttp_request *req, json_objec
 {
     cx_error err;
     json_object *items = NULL, *chat = NULL, *translated = json_object_get(body);
-    if (cx_chat_request_items(body, &items, &err)) goto refused;
+    if (cx__chat_request_items(body, &items, &err)) goto refused;
     if (history) {
         /* the stored turns come first; instructions are this request's own */
         size_t n = json_object_array_length(items);
@@ -214,21 +214,21 @@ static void begin_response(cx_rserver *s, struct evhttp_request *req, json_objec
         translated = json_object_new_object();
         json_object_object_foreach(body, k, v) if (strcmp(k, "input"))
             json_object_object_add(translated, k, json_object_get(v));
-        cx_json_set(translated, "input", json_object_get(items));
+        cx__json_set(translated, "input", json_object_get(items));
     }
-    if (cx_chat_request_build(translated, s->provider, &chat, &err)) goto refused;
+    if (cx__chat_request_build(translated, s->provider, &chat, &err)) goto refused;
     json_object_put(translated);
     translated = NULL;
-    cx_chat_stream *cs = cx_chat_stream_new(body, chat, s->provider, wire);
+    cx_chat_stream *cs = cx__chat_stream_new(body, chat, s->provider, wire);
     bool streaming = wire == CX_CHAT_WIRE_CODEX, store = true;
-    cx_json_get_bool(body, "stream", &streaming);
-    cx_json_get_bool(body, "store", &store);
+    cx__json_get_bool(body, "stream", &streaming);
+    cx__json_get_bool(body, "store", &store);
     json_object_put(body);
-    char *text = cs ? cx_json_to_string(chat) : NULL;
+    char *text = cs ? cx__json_to_string(chat) : NULL;
     json_object_put(chat);
     if (!text) {
         cx__rserver_error(req, 500, NULL, NULL, "out of memory");
-        cx_chat_stream_free(cs);
+        cx__chat_stream_free(cs);
         json_object_put(items);
         return;
     }
@@ -247,24 +247,24 @@ static void begin_response(cx_rserver *s, struct evhttp_request *req, json_objec
             xfer tmp = {.srv = s, .req = req, .cs = cs, .out = CX_BUF_INIT, .started = true};
             cx__responses_fail(&tmp, 502,
                                "cannot start the request to the chat completions backend");
-            cx_buf_free(&tmp.out);
+            cx__buf_free(&tmp.out);
         } else {
             cx__rserver_error(req, 500, NULL, NULL,
                               "cannot start the request to the chat completions backend");
         }
-        cx_chat_stream_free(cs);
+        cx__chat_stream_free(cs);
         json_object_put(items);
         return;
     }
     x->cs = cs;
     /* kept as text: the tree would cost a stream in flight several times more */
-    x->input = store ? cx_json_to_string(items) : NULL;
+    x->input = store ? cx__json_to_string(items) : NULL;
     json_object_put(items);
     x->streaming = streaming;
     x->store = store;
     if (streaming && wire == CX_CHAT_WIRE_CODEX) {
         x->started = true;
-        cx_chat_stream_begin(cs, &x->out);
+        cx__chat_stream_begin(cs, &x->out);
         cx__xfer_flush(x);
     } else if (streaming) {
         x->deferred = true;
@@ -318,26 +318,26 @@ static void on_stored(void *user, int rc, const char *data, size_t len)
     if (rc) {
         char msg[128];
         snprintf(msg, sizeof msg, "the response store (%s) is unavailable",
-                 cx_resp_store_kind(w->srv->store));
+                 cx__resp_store_kind(w->srv->store));
         cx__rserver_error(req, 503, NULL, NULL, msg);
         goto done;
     }
     if (w->kind == WAIT_DELETE) {
         json_object *o = json_object_new_object();
-        cx_json_set_str(o, "id", w->id);
-        cx_json_set_str(o, "object", "response");
-        cx_json_set(o, "deleted", json_object_new_boolean(1));
+        cx__json_set_str(o, "id", w->id);
+        cx__json_set_str(o, "object", "response");
+        cx__json_set(o, "deleted", json_object_new_boolean(1));
         cx__rserver_json(req, 200, o);
         goto done;
     }
     json_object *rec = NULL;
-    json_object *r = !cx_json_parse(data, len, &rec, NULL) ? cx_json_get(rec, "response") : NULL;
+    json_object *r = !cx__json_parse(data, len, &rec, NULL) ? cx__json_get(rec, "response") : NULL;
     if (!r) {
         cx__rserver_error(req, 500, NULL, NULL, "a stored response could not be read");
     } else if (w->kind == WAIT_GET) {
         cx__rserver_json(req, 200, json_object_get(r));
     } else if (w->kind == WAIT_ITEMS) {
-        json_object *input = cx_json_get(rec, "input");
+        json_object *input = cx__json_get(rec, "input");
         size_t n = input && json_object_is_type(input, json_type_array)
                        ? json_object_array_length(input)
                        : 0;
@@ -346,21 +346,21 @@ static void on_stored(void *user, int rc, const char *data, size_t len)
             json_object_array_add(data_list, json_object_get(json_object_array_get_idx(
                                                  input, w->ascending ? i : n - 1 - i)));
         json_object *o = json_object_new_object();
-        cx_json_set_str(o, "object", "list");
-        cx_json_set(o, "data", data_list);
+        cx__json_set_str(o, "object", "list");
+        cx__json_set(o, "data", data_list);
         json_object *first = n ? json_object_array_get_idx(data_list, 0) : NULL;
         json_object *last = n ? json_object_array_get_idx(data_list, n - 1) : NULL;
-        json_object_object_add(o, "first_id", json_object_get(cx_json_get(first, "id")));
-        json_object_object_add(o, "last_id", json_object_get(cx_json_get(last, "id")));
-        cx_json_set(o, "has_more", json_object_new_boolean(0));
+        json_object_object_add(o, "first_id", json_object_get(cx__json_get(first, "id")));
+        json_object_object_add(o, "last_id", json_object_get(cx__json_get(last, "id")));
+        cx__json_set(o, "has_more", json_object_new_boolean(0));
         cx__rserver_json(req, 200, o);
     } else {
         /* the conversation so far: its input, then what the model answered */
         json_object *history = json_object_new_array();
         static const char *const parts[2][2] = {{"input", NULL}, {"response", "output"}};
         for (int k = 0; k < 2; k++) {
-            json_object *list = cx_json_get(rec, parts[k][0]);
-            if (parts[k][1]) list = cx_json_get(list, parts[k][1]);
+            json_object *list = cx__json_get(rec, parts[k][0]);
+            if (parts[k][1]) list = cx__json_get(list, parts[k][1]);
             size_t n = list && json_object_is_type(list, json_type_array)
                            ? json_object_array_length(list)
                            : 0;
@@ -395,9 +395,9 @@ static void wait_for_store(cx_rserver *s, struct evhttp_request *req, wait_kind 
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
     if (conn) evhttp_connection_set_closecb(conn, waiting_gone, w);
     if (kind == WAIT_DELETE)
-        cx_resp_store_del(s->store, w->id, on_stored, w);
+        cx__resp_store_del(s->store, w->id, on_stored, w);
     else
-        cx_resp_store_get(s->store, w->id, on_stored, w);
+        cx__resp_store_get(s->store, w->id, on_stored, w);
 }
 
 static void post(cx_rserver *s, struct evhttp_request *req)
@@ -413,7 +413,7 @@ static void post(cx_rserver *s, struct evhttp_request *req)
     text[len] = '\0';
     json_object *body = NULL;
     cx_error err;
-    if (cx_json_parse(text, len, &body, &err)) {
+    if (cx__json_parse(text, len, &body, &err)) {
         free(text);
         char msg[1200];
         snprintf(msg, sizeof msg, "invalid JSON body: %s", err.msg);
@@ -431,7 +431,7 @@ static void post(cx_rserver *s, struct evhttp_request *req)
     const char *originator =
         evhttp_find_header(evhttp_request_get_input_headers(req), "originator");
     cx_chat_wire wire = originator ? CX_CHAT_WIRE_CODEX : CX_CHAT_WIRE_API;
-    json_object *prev = cx_json_get(body, "previous_response_id");
+    json_object *prev = cx__json_get(body, "previous_response_id");
     if (prev && !json_object_is_type(prev, json_type_null)) {
         const char *id = json_object_get_string(prev);
         if (!json_object_is_type(prev, json_type_string) || !*id) {

@@ -56,7 +56,7 @@ static const char *reason_for(int status)
 
 void cx__rserver_json(struct evhttp_request *req, int status, json_object *body)
 {
-    char *text = cx_json_to_string(body);
+    char *text = cx__json_to_string(body);
     json_object_put(body);
     struct evbuffer *b = evbuffer_new();
     evbuffer_add(b, text ? text : "{}", text ? strlen(text) : 2);
@@ -71,14 +71,14 @@ void cx__rserver_error(struct evhttp_request *req, int status, const char *type,
 {
     json_object *o = json_object_new_object();
     json_object *e = json_object_new_object();
-    cx_json_set_str(e, "message", message);
-    cx_json_set_str(e, "type",
-                    type            ? type
-                    : status >= 500 ? "server_error"
-                                    : "invalid_request_error");
+    cx__json_set_str(e, "message", message);
+    cx__json_set_str(e, "type",
+                     type            ? type
+                     : status >= 500 ? "server_error"
+                                     : "invalid_request_error");
     json_object_object_add(e, "param", NULL);
     json_object_object_add(e, "code", code ? json_object_new_string(code) : NULL);
-    cx_json_set(o, "error", e);
+    cx__json_set(o, "error", e);
     cx__rserver_json(req, status, o);
 }
 
@@ -120,7 +120,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     cx_rserver *s = arg;
     const char *uri = evhttp_request_get_uri(req);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (cx_http_guard_refuse(req)) return;
+    if (cx__http_guard_refuse(req)) return;
     no_delay(req);
     const char *rest = NULL;
     if (cx__rserver_path(uri, "/responses", &rest)) {
@@ -187,7 +187,7 @@ static char *normalise_base(const char *url)
     return out;
 }
 
-cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
+cx_rserver *cx__rserver_new(const cx_rserver_options *o, cx_error *err)
 {
     cx_rserver *s = calloc(1, sizeof *s);
     if (!s) {
@@ -201,7 +201,7 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
         cx_error_set(err, CX_EINVAL,
                      "invalid downstream base URL '%s' (want e.g. http://127.0.0.1:8000/v1)",
                      o->downstream_base_url ? o->downstream_base_url : "");
-        cx_rserver_free(s);
+        cx__rserver_free(s);
         return NULL;
     }
     s->provider = strdup(o->provider && *o->provider ? o->provider : "vllm");
@@ -211,9 +211,9 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
     s->idle_ms = o->idle_timeout_ms > 0 ? o->idle_timeout_ms : 300000;
 
     const char *host = o->host && *o->host ? o->host : "127.0.0.1";
-    s->fd = cx_net_listen(host, o->port, &s->port, err);
+    s->fd = cx__net_listen(host, o->port, &s->port, err);
     if (s->fd < 0) {
-        cx_rserver_free(s);
+        cx__rserver_free(s);
         return NULL;
     }
     int one = 1;
@@ -225,7 +225,7 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
     s->multi = curl_multi_init();
     if (!s->base || !s->http || !s->multi || pipe2(s->wake_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
         cx_error_set(err, CX_ENOMEM, "cannot set up the event loop");
-        cx_rserver_free(s);
+        cx__rserver_free(s);
         return NULL;
     }
     evhttp_set_max_body_size(s->http, MAX_BODY);
@@ -240,20 +240,20 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
     struct evhttp_bound_socket *bound = evhttp_accept_socket_with_handle(s->http, s->fd);
     if (!bound) {
         cx_error_set(err, CX_EIO, "cannot accept on the listening socket");
-        cx_rserver_free(s);
+        cx__rserver_free(s);
         return NULL;
     }
     s->fd = -1; /* evhttp owns it now */
-    if (!(s->guard = cx_http_guard_new(s->base, s->http, bound, o->log, o->log_user))) {
+    if (!(s->guard = cx__http_guard_new(s->base, s->http, bound, o->log, o->log_user))) {
         cx_error_set(err, CX_ENOMEM, "cannot set up the event loop");
-        cx_rserver_free(s);
+        cx__rserver_free(s);
         return NULL;
     }
     cx_resp_store_limits lim = {o->store_max_count, o->store_max_bytes, o->store_max_age_s};
-    s->store = cx_resp_store_new(s->base, o->store, &lim, err);
+    s->store = cx__resp_store_new(s->base, o->store, &lim, err);
     if (!s->store || cx__backend_init(s)) {
         if (s->store) cx_error_set(err, CX_ENOMEM, "cannot set up the event loop");
-        cx_rserver_free(s);
+        cx__rserver_free(s);
         return NULL;
     }
     s->watchdog = event_new(s->base, -1, EV_PERSIST, on_watchdog, s);
@@ -264,17 +264,17 @@ cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err)
     return s;
 }
 
-int cx_rserver_port(const cx_rserver *s)
+int cx__rserver_port(const cx_rserver *s)
 {
     return s->port;
 }
 
-const char *cx_rserver_downstream(const cx_rserver *s)
+const char *cx__rserver_downstream(const cx_rserver *s)
 {
     return s->downstream;
 }
 
-int cx_rserver_run(cx_rserver *s)
+int cx__rserver_run(cx_rserver *s)
 {
     event_base_dispatch(s->base);
     return 0;
@@ -282,18 +282,18 @@ int cx_rserver_run(cx_rserver *s)
 
 static void *thread_main(void *arg)
 {
-    cx_rserver_run(arg);
+    cx__rserver_run(arg);
     return NULL;
 }
 
-int cx_rserver_start(cx_rserver *s)
+int cx__rserver_start(cx_rserver *s)
 {
     if (pthread_create(&s->thread, NULL, thread_main, s) != 0) return CX_EIO;
     s->threaded = true;
     return 0;
 }
 
-void cx_rserver_stop(cx_rserver *s)
+void cx__rserver_stop(cx_rserver *s)
 {
     if (s && s->wake_fds[1] >= 0) {
         ssize_t w = write(s->wake_fds[1], "x", 1);
@@ -301,11 +301,11 @@ void cx_rserver_stop(cx_rserver *s)
     }
 }
 
-void cx_rserver_free(cx_rserver *s)
+void cx__rserver_free(cx_rserver *s)
 {
     if (!s) return;
     if (s->threaded) {
-        cx_rserver_stop(s);
+        cx__rserver_stop(s);
         pthread_join(s->thread, NULL);
     }
     /* xfer_free detaches each connection's close callback, so evhttp_free
@@ -315,8 +315,8 @@ void cx_rserver_free(cx_rserver *s)
     /* requests still waiting for Redis are answered CX_ECANCELED and only
        clean up */
     s->closing = true;
-    cx_resp_store_free(s->store);
-    cx_http_guard_free(s->guard);
+    cx__resp_store_free(s->store);
+    cx__http_guard_free(s->guard);
     if (s->http) evhttp_free(s->http);
     if (s->curl_timer) event_free(s->curl_timer);
     if (s->watchdog) event_free(s->watchdog);

@@ -40,19 +40,19 @@ typedef struct cx_rserver_options {
 
 /* Creates the server and binds its socket (listen backlog 511). NULL with err
  * when the URL or the store is invalid or the address cannot be bound. */
-cx_rserver *cx_rserver_new(const cx_rserver_options *o, cx_error *err);
+cx_rserver *cx__rserver_new(const cx_rserver_options *o, cx_error *err);
 /* The port actually bound. */
-int cx_rserver_port(const cx_rserver *s);
+int cx__rserver_port(const cx_rserver *s);
 /* The downstream base URL after normalisation (borrowed). */
-const char *cx_rserver_downstream(const cx_rserver *s);
-/* Runs the loop on the calling thread until cx_rserver_stop. Returns 0. */
-int cx_rserver_run(cx_rserver *s);
+const char *cx__rserver_downstream(const cx_rserver *s);
+/* Runs the loop on the calling thread until cx__rserver_stop. Returns 0. */
+int cx__rserver_run(cx_rserver *s);
 /* Runs the loop on a new thread. Returns 0 or CX_EIO. */
-int cx_rserver_start(cx_rserver *s);
+int cx__rserver_start(cx_rserver *s);
 /* Asks the loop to stop; safe from any thread and from a signal handler. */
-void cx_rserver_stop(cx_rserver *s);
-/* Stops (joining a thread started by cx_rserver_start), cancels every
+void cx__rserver_stop(cx_rserver *s);
+/* Stops (joining a thread started by cx__rserver_start), cancels every
  * transfer and frees. */
-void cx_rserver_free(cx_rserver *s);
+void cx__rserver_free(cx_rserver *s);
 
 #endif

@@ -67,7 +67,7 @@ struct cx_rserver {
     long idle_ms;
     xfer *xfers;
     cx_resp_store *store;
-    bool closing; /* cx_rserver_free has begun: pending store answers only clean up */
+    bool closing; /* cx__rserver_free has begun: pending store answers only clean up */
     pthread_t thread;
     bool threaded;
 };

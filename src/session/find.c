@@ -152,8 +152,8 @@ static char *id_for_name(const char *home, const char *name)
     ssize_t len;
     while ((len = getline(&line, &cap, f)) > 0) {
         json_object *o = NULL;
-        if (cx_json_parse(line, (size_t)len, &o, NULL) != 0) continue;
-        const char *n = cx_json_get_str(o, "thread_name"), *i = cx_json_get_str(o, "id");
+        if (cx__json_parse(line, (size_t)len, &o, NULL) != 0) continue;
+        const char *n = cx__json_get_str(o, "thread_name"), *i = cx__json_get_str(o, "id");
         if (n && i && !strcmp(n, name)) {
             free(id);
             id = strdup(i);
@@ -199,8 +199,8 @@ static char *probe_str(const char *text, size_t len, const char *key)
     size_t i = (size_t)(at - text) + strlen(pat);
     cx_buf b = CX_BUF_INIT;
     char *out = NULL;
-    if (cx_json_scan_string(text, len, &i, &b) == 0) out = cx_buf_steal(&b);
-    cx_buf_free(&b);
+    if (cx__json_scan_string(text, len, &i, &b) == 0) out = cx__buf_steal(&b);
+    cx__buf_free(&b);
     return out;
 }
 
@@ -251,10 +251,10 @@ static void read_lines(FILE *f, head *h)
         if (first) {
             first = false;
             json_object *o = NULL;
-            if (cx_json_parse(line, (size_t)len, &o, NULL) != 0) break;
-            const char *t = cx_json_get_str(o, "type");
+            if (cx__json_parse(line, (size_t)len, &o, NULL) != 0) break;
+            const char *t = cx__json_get_str(o, "type");
             if (t && !strcmp(t, "session_meta"))
-                h->meta = json_object_get(cx_json_get(o, "payload"));
+                h->meta = json_object_get(cx__json_get(o, "payload"));
             json_object_put(o);
             if (!h->meta) break;
             continue;
@@ -262,10 +262,10 @@ static void read_lines(FILE *f, head *h)
         /* cheap test before parsing: most lines are not user messages */
         if (!strstr(line, "\"user_message\"")) continue;
         json_object *o = NULL;
-        if (cx_json_parse(line, (size_t)len, &o, NULL) != 0) continue;
-        json_object *p = cx_json_get(o, "payload");
-        const char *t = cx_json_get_str(o, "type"), *pt = cx_json_get_str(p, "type");
-        const char *msg = cx_json_get_str(p, "message");
+        if (cx__json_parse(line, (size_t)len, &o, NULL) != 0) continue;
+        json_object *p = cx__json_get(o, "payload");
+        const char *t = cx__json_get_str(o, "type"), *pt = cx__json_get_str(p, "type");
+        const char *msg = cx__json_get_str(p, "message");
         if (t && pt && msg && !strcmp(t, "event_msg") && !strcmp(pt, "user_message"))
             h->first_prompt = strdup(msg);
         json_object_put(o);
@@ -307,11 +307,12 @@ static int read_head(const cx_session_query *q, cx__sidx *ix, const char *rel, c
     read_lines(f, h);
     fclose(f);
     if (!h->meta) return -1;
-    const char *cwd = cx_json_get_str(h->meta, "cwd");
-    const char *prov = cx_json_get_str(h->meta, "model_provider");
-    const char *src = cx_json_get_str(h->meta, "source");
+    const char *cwd = cx__json_get_str(h->meta, "cwd");
+    const char *prov = cx__json_get_str(h->meta, "model_provider");
+    const char *src = cx__json_get_str(h->meta, "source");
     if (ix) {
-        cx__sidx_meta m = {cx_json_get_str(h->meta, "id"), cwd, prov, src, h->first_prompt != NULL};
+        cx__sidx_meta m = {cx__json_get_str(h->meta, "id"), cwd, prov, src,
+                           h->first_prompt != NULL};
         (void)cx__sidx_put(ix, rel, &e->st, &m);
     }
     /* never had a prompt: not listed (upstream) */
@@ -357,8 +358,8 @@ int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out
         if (read_head(q, m ? NULL : ix, sc.v[i].path + root_len, &sc.v[i], &h) == 0) {
             cx_session_info *e = &v[(*n)++];
             e->path = strdup(sc.v[i].path);
-            e->id = strdup(cx_json_get_str(h.meta, "id") ?: "");
-            e->cwd = strdup(cx_json_get_str(h.meta, "cwd") ?: "");
+            e->id = strdup(cx__json_get_str(h.meta, "id") ?: "");
+            e->cwd = strdup(cx__json_get_str(h.meta, "cwd") ?: "");
             e->first_prompt = h.first_prompt;
             h.first_prompt = NULL;
             e->updated = sc.v[i].st.st_mtim.tv_sec;

@@ -36,21 +36,21 @@ static void replace(json_object **slot, json_object *v)
 
 static void apply_line(cx_session_state *s, const json_object *line)
 {
-    const char *type = cx_json_get_str(line, "type");
-    json_object *p = cx_json_get(line, "payload");
+    const char *type = cx__json_get_str(line, "type");
+    json_object *p = cx__json_get(line, "payload");
     if (!type || !p || !json_object_is_type(p, json_type_object)) return;
     if (!strcmp(type, "session_meta")) {
         if (!s->meta) s->meta = json_object_get(p);
     } else if (!strcmp(type, "response_item")) {
-        json_object_array_add(s->history, cx_rollout_item_from_stored(p));
+        json_object_array_add(s->history, cx__rollout_item_from_stored(p));
     } else if (!strcmp(type, "compacted")) {
-        json_object *repl = cx_json_get(p, "replacement_history");
+        json_object *repl = cx__json_get(p, "replacement_history");
         if (!repl || !json_object_is_type(repl, json_type_array)) return;
         json_object *h = json_object_new_array();
         size_t n = json_object_array_length(repl);
         for (size_t i = 0; i < n; i++)
             json_object_array_add(h,
-                                  cx_rollout_item_from_stored(json_object_array_get_idx(repl, i)));
+                                  cx__rollout_item_from_stored(json_object_array_get_idx(repl, i)));
         replace(&s->history, h);
         /* settings after a compaction are unknown: the next turn injects the
          * full context again unless a turn_context follows */
@@ -58,10 +58,10 @@ static void apply_line(cx_session_state *s, const json_object *line)
     } else if (!strcmp(type, "turn_context")) {
         replace(&s->turn_context, json_object_get(p));
     } else if (!strcmp(type, "event_msg")) {
-        const char *ev = cx_json_get_str(p, "type");
+        const char *ev = cx__json_get_str(p, "type");
         if (!ev) return;
         if (!strcmp(ev, "user_message")) s->has_user_message = true;
-        json_object *info = cx_json_get(p, "info");
+        json_object *info = cx__json_get(p, "info");
         if (!strcmp(ev, "token_count") && info && json_object_is_type(info, json_type_object))
             replace(&s->token_info, json_object_get(info));
     }
@@ -83,13 +83,13 @@ int cx_session_load(const char *path, cx_session_state **out, cx_error *err)
     ssize_t len;
     while ((len = getline(&line, &cap, f)) > 0) {
         json_object *o = NULL;
-        if (cx_json_parse(line, (size_t)len, &o, NULL) != 0) continue; /* a torn last line */
+        if (cx__json_parse(line, (size_t)len, &o, NULL) != 0) continue; /* a torn last line */
         apply_line(s, o);
         json_object_put(o);
     }
     free(line);
     fclose(f);
-    const char *id = cx_json_get_str(s->meta, "id");
+    const char *id = cx__json_get_str(s->meta, "id");
     if (!id || !(s->id = strdup(id))) {
         cx_session_state_free(s);
         return cx_error_set(err, CX_EPARSE, "%s is not a session rollout (no session_meta)", path);
@@ -105,19 +105,19 @@ int cx_session_history_append(const char *codex_home, const char *session_id, co
     if (asprintf(&path, "%s/history.jsonl", codex_home) < 0)
         return cx_error_set(err, CX_ENOMEM, "out of memory");
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "session_id", session_id);
-    cx_json_set(o, "ts", json_object_new_int64((int64_t)time(NULL)));
-    cx_json_set_str(o, "text", text);
+    cx__json_set_str(o, "session_id", session_id);
+    cx__json_set(o, "ts", json_object_new_int64((int64_t)time(NULL)));
+    cx__json_set_str(o, "text", text);
     cx_buf b = CX_BUF_INIT;
-    cx_json_dump(o, &b);
-    cx_buf_putc(&b, '\n');
+    cx__json_dump(o, &b);
+    cx__buf_putc(&b, '\n');
     json_object_put(o);
     int rc = 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len)
         rc = cx_error_set(err, CX_EIO, "cannot write %s: %s", path, strerror(errno));
     if (fd >= 0) close(fd);
-    cx_buf_free(&b);
+    cx__buf_free(&b);
     free(path);
     return rc;
 }
@@ -136,8 +136,8 @@ char **cx_session_history_read(const char *codex_home, size_t max)
     ssize_t len;
     while (ring && (len = getline(&line, &cap, f)) > 0) {
         json_object *o = NULL;
-        if (cx_json_parse(line, (size_t)len, &o, NULL) != 0) continue;
-        const char *text = cx_json_get_str(o, "text");
+        if (cx__json_parse(line, (size_t)len, &o, NULL) != 0) continue;
+        const char *text = cx__json_get_str(o, "text");
         if (text) {
             free(ring[count % max]);
             ring[count % max] = strdup(text);

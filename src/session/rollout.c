@@ -33,7 +33,7 @@ static cx_rollout *with_path(char *path)
     return r;
 }
 
-cx_rollout *cx_rollout_new(const char *codex_home, const char *session_id, time_t created)
+cx_rollout *cx__rollout_new(const char *codex_home, const char *session_id, time_t created)
 {
     struct tm tm;
     localtime_r(&created, &tm);
@@ -45,12 +45,12 @@ cx_rollout *cx_rollout_new(const char *codex_home, const char *session_id, time_
     return with_path(path);
 }
 
-cx_rollout *cx_rollout_reopen(const char *path)
+cx_rollout *cx__rollout_reopen(const char *path)
 {
     return with_path(strdup(path));
 }
 
-void cx_rollout_free(cx_rollout *r)
+void cx__rollout_free(cx_rollout *r)
 {
     if (!r) return;
     if (r->fd >= 0) close(r->fd);
@@ -58,7 +58,7 @@ void cx_rollout_free(cx_rollout *r)
     free(r);
 }
 
-const char *cx_rollout_path(const cx_rollout *r)
+const char *cx__rollout_path(const cx_rollout *r)
 {
     return r->path;
 }
@@ -77,7 +77,7 @@ static int make_parents(const char *path)
     return 0;
 }
 
-void cx_rollout_timestamp(char out[32])
+void cx__rollout_timestamp(char out[32])
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -88,7 +88,7 @@ void cx_rollout_timestamp(char out[32])
     snprintf(out, 32, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
 }
 
-int cx_rollout_append(cx_rollout *r, const char *type, const json_object *payload, cx_error *err)
+int cx__rollout_append(cx_rollout *r, const char *type, const json_object *payload, cx_error *err)
 {
     if (r->fd < 0) {
         if (make_parents(r->path) != 0)
@@ -99,13 +99,13 @@ int cx_rollout_append(cx_rollout *r, const char *type, const json_object *payloa
             return cx_error_set(err, CX_EIO, "cannot open %s: %s", r->path, strerror(errno));
     }
     char ts[32];
-    cx_rollout_timestamp(ts);
+    cx__rollout_timestamp(ts);
     cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b, "{\"timestamp\":\"%s\",\"type\":\"%s\",\"payload\":", ts, type);
-    cx_json_dump(payload, &b);
-    cx_buf_puts(&b, "}\n");
-    if (cx_buf_failed(&b)) {
-        cx_buf_free(&b);
+    cx__buf_printf(&b, "{\"timestamp\":\"%s\",\"type\":\"%s\",\"payload\":", ts, type);
+    cx__json_dump(payload, &b);
+    cx__buf_puts(&b, "}\n");
+    if (cx__buf_failed(&b)) {
+        cx__buf_free(&b);
         return cx_error_set(err, CX_ENOMEM, "out of memory writing the rollout");
     }
     /* One write per line: a reader (or a crash) never sees half of two lines. */
@@ -114,28 +114,28 @@ int cx_rollout_append(cx_rollout *r, const char *type, const json_object *payloa
         ssize_t n = write(r->fd, b.data + off, b.len - off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            cx_buf_free(&b);
+            cx__buf_free(&b);
             return cx_error_set(err, CX_EIO, "cannot write %s: %s", r->path, strerror(errno));
         }
         off += (size_t)n;
     }
-    cx_buf_free(&b);
+    cx__buf_free(&b);
     return 0;
 }
 
-int cx_rollout_append_item(cx_rollout *r, const json_object *item, cx_error *err)
+int cx__rollout_append_item(cx_rollout *r, const json_object *item, cx_error *err)
 {
-    json_object *stored = cx_rollout_item_to_stored(item);
+    json_object *stored = cx__rollout_item_to_stored(item);
     if (!stored) return cx_error_set(err, CX_ENOMEM, "out of memory writing the rollout");
-    int rc = cx_rollout_append(r, "response_item", stored, err);
+    int rc = cx__rollout_append(r, "response_item", stored, err);
     json_object_put(stored);
     return rc;
 }
 
 static bool is_custom_output(const json_object *item)
 {
-    const char *type = cx_json_get_str(item, "type");
-    return type && !strcmp(type, "custom_tool_call_output") && cx_json_get_str(item, "output");
+    const char *type = cx__json_get_str(item, "type");
+    return type && !strcmp(type, "custom_tool_call_output") && cx__json_get_str(item, "output");
 }
 
 /* A copy of item with "output" replaced (value taken). */
@@ -145,9 +145,9 @@ static json_object *with_output(const json_object *item, json_object *output)
     json_object_object_foreach((json_object *)item, k, v)
     {
         if (!strcmp(k, "output"))
-            cx_json_set(copy, k, output);
+            cx__json_set(copy, k, output);
         else
-            cx_json_set(copy, k, json_object_get(v));
+            cx__json_set(copy, k, json_object_get(v));
     }
     return copy;
 }
@@ -159,20 +159,20 @@ static json_object *reasoning_to_stored(const json_object *item)
     json_object *copy = json_object_new_object();
     json_object_object_foreach((json_object *)item, k, v)
     {
-        cx_json_set(copy, k, json_object_get(v));
-        if (!strcmp(k, "summary")) cx_json_set(copy, "content", NULL);
+        cx__json_set(copy, k, json_object_get(v));
+        if (!strcmp(k, "summary")) cx__json_set(copy, "content", NULL);
     }
     return copy;
 }
 
-json_object *cx_rollout_item_to_stored(const json_object *item)
+json_object *cx__rollout_item_to_stored(const json_object *item)
 {
-    const char *type = cx_json_get_str(item, "type");
+    const char *type = cx__json_get_str(item, "type");
     if (type && !strcmp(type, "reasoning") && !json_object_object_get_ex(item, "content", NULL) &&
         json_object_object_get_ex(item, "summary", NULL))
         return reasoning_to_stored(item);
     if (!is_custom_output(item)) return json_object_get((json_object *)item);
-    const char *text = cx_json_get_str(item, "output");
+    const char *text = cx__json_get_str(item, "output");
     long code;
     char secs[32];
     int used = 0;
@@ -181,38 +181,38 @@ json_object *cx_rollout_item_to_stored(const json_object *item)
         used == 0)
         return json_object_get((json_object *)item);
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "output", text + used);
+    cx__json_set_str(o, "output", text + used);
     json_object *meta = json_object_new_object();
-    cx_json_set(meta, "exit_code", json_object_new_int64(code));
-    cx_json_set(meta, "duration_seconds", json_object_new_double_s(strtod(secs, NULL), secs));
-    cx_json_set(o, "metadata", meta);
-    char *s = cx_json_to_string(o);
+    cx__json_set(meta, "exit_code", json_object_new_int64(code));
+    cx__json_set(meta, "duration_seconds", json_object_new_double_s(strtod(secs, NULL), secs));
+    cx__json_set(o, "metadata", meta);
+    char *s = cx__json_to_string(o);
     json_object_put(o);
     json_object *out = s ? with_output(item, json_object_new_string(s)) : NULL;
     free(s);
     return out;
 }
 
-json_object *cx_rollout_item_from_stored(const json_object *item)
+json_object *cx__rollout_item_from_stored(const json_object *item)
 {
     if (!is_custom_output(item)) return json_object_get((json_object *)item);
-    const char *s = cx_json_get_str(item, "output");
+    const char *s = cx__json_get_str(item, "output");
     if (s[0] != '{') return json_object_get((json_object *)item);
     json_object *o = NULL;
-    if (cx_json_parse(s, strlen(s), &o, NULL) != 0) return json_object_get((json_object *)item);
-    const char *text = cx_json_get_str(o, "output");
-    json_object *meta = cx_json_get(o, "metadata");
+    if (cx__json_parse(s, strlen(s), &o, NULL) != 0) return json_object_get((json_object *)item);
+    const char *text = cx__json_get_str(o, "output");
+    json_object *meta = cx__json_get(o, "metadata");
     int64_t code;
-    json_object *secs = cx_json_get(meta, "duration_seconds");
-    if (!text || !cx_json_get_int(meta, "exit_code", &code) || !secs) {
+    json_object *secs = cx__json_get(meta, "duration_seconds");
+    if (!text || !cx__json_get_int(meta, "exit_code", &code) || !secs) {
         json_object_put(o);
         return json_object_get((json_object *)item);
     }
     cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b, "Exit code: %lld\nWall time: %s seconds\nOutput:\n%s", (long long)code,
-                  json_object_to_json_string_ext(secs, JSON_C_TO_STRING_PLAIN), text);
-    json_object *out = with_output(item, json_object_new_string(cx_buf_str(&b)));
-    cx_buf_free(&b);
+    cx__buf_printf(&b, "Exit code: %lld\nWall time: %s seconds\nOutput:\n%s", (long long)code,
+                   json_object_to_json_string_ext(secs, JSON_C_TO_STRING_PLAIN), text);
+    json_object *out = with_output(item, json_object_new_string(cx__buf_str(&b)));
+    cx__buf_free(&b);
     json_object_put(o);
     return out;
 }

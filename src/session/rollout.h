@@ -20,23 +20,23 @@ typedef struct cx_rollout cx_rollout;
 
 /* A writer for a new session: the file name is fixed now (local time of
  * `created`), the file itself appears with the first line. */
-cx_rollout *cx_rollout_new(const char *codex_home, const char *session_id, time_t created);
+cx_rollout *cx__rollout_new(const char *codex_home, const char *session_id, time_t created);
 /* A writer that appends to an existing rollout file (a resumed session). */
-cx_rollout *cx_rollout_reopen(const char *path);
-void cx_rollout_free(cx_rollout *r);
+cx_rollout *cx__rollout_reopen(const char *path);
+void cx__rollout_free(cx_rollout *r);
 /* Borrowed; the path the lines go (or will go) to. */
-const char *cx_rollout_path(const cx_rollout *r);
+const char *cx__rollout_path(const cx_rollout *r);
 
 /* Appends one line {"timestamp":now,"type":type,"payload":payload} (payload
  * borrowed). Creates the directories and the file on first use. Returns 0 or
  * a negative CX_E* with err filled. */
-int cx_rollout_append(cx_rollout *r, const char *type, const json_object *payload, cx_error *err);
+int cx__rollout_append(cx_rollout *r, const char *type, const json_object *payload, cx_error *err);
 /* Appends a response_item line for a history item, storing the apply_patch
- * output in upstream's JSON form (see cx_rollout_item_to_stored). */
-int cx_rollout_append_item(cx_rollout *r, const json_object *item, cx_error *err);
+ * output in upstream's JSON form (see cx__rollout_item_to_stored). */
+int cx__rollout_append_item(cx_rollout *r, const json_object *item, cx_error *err);
 
 /* The current time as upstream writes it: UTC, milliseconds, "Z". */
-void cx_rollout_timestamp(char out[32]);
+void cx__rollout_timestamp(char out[32]);
 
 /* Item conversions between what is sent and what is stored: a
  * custom_tool_call_output whose output is the text form "Exit code: N\nWall
@@ -44,7 +44,7 @@ void cx_rollout_timestamp(char out[32]);
  * {"output":TEXT,"metadata":{"exit_code":N,"duration_seconds":S}} and turned
  * back on replay. Both return a new reference (the item itself, with its
  * count raised, when nothing changes). */
-json_object *cx_rollout_item_to_stored(const json_object *item);
-json_object *cx_rollout_item_from_stored(const json_object *item);
+json_object *cx__rollout_item_to_stored(const json_object *item);
+json_object *cx__rollout_item_from_stored(const json_object *item);
 
 #endif

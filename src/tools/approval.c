@@ -25,7 +25,7 @@ struct cx_approver {
     cx__grants *grants; /* request_permissions' answers, for the sandbox */
 };
 
-cx_approver *cx_approver_new(cx_ask_user_fn ask, void *user)
+cx_approver *cx__approver_new(cx_ask_user_fn ask, void *user)
 {
     cx_approver *ap = calloc(1, sizeof *ap);
     if (!ap) return NULL;
@@ -40,7 +40,7 @@ cx_approver *cx_approver_new(cx_ask_user_fn ask, void *user)
     return ap;
 }
 
-void cx_approver_free(cx_approver *ap)
+void cx__approver_free(cx_approver *ap)
 {
     if (!ap) return;
     for (size_t i = 0; i < ap->n_always; i++)
@@ -95,15 +95,15 @@ static int ask_user(cx_approver *ap, const char *command, const char *why, bool 
 {
     if (!ap->ask) return 0;
     cx_buf q = CX_BUF_INIT;
-    if (retry) cx_buf_puts(&q, "The sandbox denied this command. ");
-    cx_buf_printf(&q, "Run this command%s? `%s`", escalate ? " outside the sandbox" : "", command);
-    if (why && *why) cx_buf_printf(&q, " (reason: %s)", why);
+    if (retry) cx__buf_puts(&q, "The sandbox denied this command. ");
+    cx__buf_printf(&q, "Run this command%s? `%s`", escalate ? " outside the sandbox" : "", command);
+    if (why && *why) cx__buf_printf(&q, " (reason: %s)", why);
     static const char opts[] =
         "[{\"label\":\"" YES "\",\"description\":\"this once\"},"
         "{\"label\":\"" ALWAYS "\",\"description\":\"this exact command, until ccodex exits\"},"
         "{\"label\":\"" NO "\",\"description\":\"do not run it; tell the model\"}]";
-    char *pick = cx__ask_choice(ap->ask, ap->user, "approval", "Approve", cx_buf_str(&q), opts);
-    cx_buf_free(&q);
+    char *pick = cx__ask_choice(ap->ask, ap->user, "approval", "Approve", cx__buf_str(&q), opts);
+    cx__buf_free(&q);
     /* only an exact option counts: free text is not a yes */
     int r = pick && !strcmp(pick, YES) ? 1 : pick && !strcmp(pick, ALWAYS) ? 2 : 0;
     free(pick);
@@ -129,7 +129,7 @@ bool cx__approval_check(cx_approver *ap, const cx_tool_env *env, const json_obje
                         bool *escalated, cx_tool_output *out)
 {
     *escalated = false;
-    const char *perm = cx_json_get_str(args, "sandbox_permissions");
+    const char *perm = cx__json_get_str(args, "sandbox_permissions");
     bool escalate = perm && !strcmp(perm, "require_escalated");
     const char *policy = policy_of(env);
     /* untrusted asks before anything off the known-safe list, even sandboxed */
@@ -151,9 +151,10 @@ bool cx__approval_check(cx_approver *ap, const cx_tool_env *env, const json_obje
         return false;
     }
     pthread_mutex_lock(&ap->mu);
-    int pick = remembered(ap, command, escalate)
-                   ? 1
-                   : ask_user(ap, command, cx_json_get_str(args, "justification"), escalate, false);
+    int pick =
+        remembered(ap, command, escalate)
+            ? 1
+            : ask_user(ap, command, cx__json_get_str(args, "justification"), escalate, false);
     if (pick == 2) remember(ap, command, escalate);
     pthread_mutex_unlock(&ap->mu);
     if (!pick) {

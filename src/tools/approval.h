@@ -31,8 +31,8 @@ typedef struct cx_approver cx_approver;
 
 /* ask may be NULL (no user to ask: every question is answered no). The
  * approver borrows user. NULL when out of memory. */
-cx_approver *cx_approver_new(cx_ask_user_fn ask, void *user);
-void cx_approver_free(cx_approver *ap);
+cx_approver *cx__approver_new(cx_ask_user_fn ask, void *user);
+void cx__approver_free(cx_approver *ap);
 /* The session's sandbox grants (request_permissions), owned by ap; NULL when
  * ap is NULL. */
 cx__grants *cx__approval_grants(cx_approver *ap);

@@ -31,13 +31,13 @@ static void one_of(cx_buf *b, const char *const *names)
     while (names[n])
         n++;
     if (n == 1) {
-        cx_buf_printf(b, "`%s`", names[0]);
+        cx__buf_printf(b, "`%s`", names[0]);
     } else if (n == 2) {
-        cx_buf_printf(b, "`%s` or `%s`", names[0], names[1]);
+        cx__buf_printf(b, "`%s` or `%s`", names[0], names[1]);
     } else {
-        cx_buf_puts(b, "one of ");
+        cx__buf_puts(b, "one of ");
         for (size_t k = 0; k < n; k++)
-            cx_buf_printf(b, "%s`%s`", k ? ", " : "", names[k]);
+            cx__buf_printf(b, "%s`%s`", k ? ", " : "", names[k]);
     }
 }
 
@@ -50,22 +50,22 @@ static int variant_name(cx__aj *d, cx__ft_field *f)
     d->i++;
     cx_buf s = CX_BUF_INIT;
     if (cx__aj_read_str(d, &s)) {
-        cx_buf_free(&s);
+        cx__buf_free(&s);
         return -1;
     }
-    const char *name = cx_buf_str(&s);
+    const char *name = cx__buf_str(&s);
     for (int k = 0; f->variants[k]; k++) {
         if (s.len == strlen(f->variants[k]) && !memcmp(name, f->variants[k], s.len)) {
             f->variant = k;
-            cx_buf_free(&s);
+            cx__buf_free(&s);
             return 0;
         }
     }
     cx_buf list = CX_BUF_INIT;
     one_of(&list, f->variants);
-    cx__aj_fail(d, true, d->i, "unknown variant `%s`, expected %s", name, cx_buf_str(&list));
-    cx_buf_free(&list);
-    cx_buf_free(&s);
+    cx__aj_fail(d, true, d->i, "unknown variant `%s`, expected %s", name, cx__buf_str(&list));
+    cx__buf_free(&list);
+    cx__buf_free(&s);
     return -1;
 }
 
@@ -111,8 +111,8 @@ static int decode_int(cx__aj *d, cx__ft_field *f, int c)
         cx_buf what = CX_BUF_INIT;
         cx__aj_put_unexpected(&what, &n);
         cx__aj_fail(d, true, d->i, "invalid %s: %s, expected %s",
-                    n.kind == NUM_F64 ? "type" : "value", cx_buf_str(&what), want);
-        cx_buf_free(&what);
+                    n.kind == NUM_F64 ? "type" : "value", cx__buf_str(&what), want);
+        cx__buf_free(&what);
         return -1;
     }
     if (is_u64) {
@@ -183,14 +183,14 @@ static int decode_value(cx__aj *d, cx__ft_field *f)
         d->i++;
         cx_buf s = CX_BUF_INIT;
         if (cx__aj_read_str(d, &s)) {
-            cx_buf_free(&s);
+            cx__buf_free(&s);
             return -1;
         }
         cx_buf fixed = CX_BUF_INIT;
-        cx_utf8_repair(s.data ? s.data : "", s.len, &fixed);
-        cx_buf_free(&s);
+        cx__utf8_repair(s.data ? s.data : "", s.len, &fixed);
+        cx__buf_free(&s);
         free(f->str);
-        f->str = cx_buf_steal(&fixed);
+        f->str = cx__buf_steal(&fixed);
         if (!f->str) {
             d->oom = true;
             return ERR_AT(d, "out of memory");
@@ -208,8 +208,8 @@ static int decode_value(cx__aj *d, cx__ft_field *f)
             cx_buf what = CX_BUF_INIT;
             cx__aj_put_unexpected(&what, &n);
             cx__aj_fail(d, true, d->i, "invalid %s: %s, expected usize",
-                        n.kind == NUM_I64 ? "value" : "type", cx_buf_str(&what));
-            cx_buf_free(&what);
+                        n.kind == NUM_I64 ? "value" : "type", cx__buf_str(&what));
+            cx__buf_free(&what);
             return -1;
         }
 #if SIZE_MAX < UINT64_MAX
@@ -253,7 +253,7 @@ static int decode_value(cx__aj *d, cx__ft_field *f)
 
 static bool key_is(const char *name, const cx_buf *key)
 {
-    return name && strlen(name) == key->len && !memcmp(name, cx_buf_str(key), key->len);
+    return name && strlen(name) == key->len && !memcmp(name, cx__buf_str(key), key->len);
 }
 
 static int visit_map(cx__aj *d, cx__ft_struct *st)
@@ -283,7 +283,7 @@ static int visit_map(cx__aj *d, cx__ft_struct *st)
             break;
         }
         d->i++;
-        cx_buf_reset(&key);
+        cx__buf_reset(&key);
         if ((rc = cx__aj_read_str(d, &key))) break;
         cx__ft_field *f = NULL;
         for (size_t k = 0; k < st->count && !f; k++)
@@ -297,7 +297,7 @@ static int visit_map(cx__aj *d, cx__ft_struct *st)
         if ((rc = object_colon(d))) break;
         if ((rc = f ? decode_value(d, f) : cx__aj_ignore_value(d))) break;
     }
-    cx_buf_free(&key);
+    cx__buf_free(&key);
     for (size_t k = 0; !rc && k < st->count; k++)
         if (st->fields[k].required && !st->fields[k].seen)
             rc = ERR_DATA(d, "missing field `%s`", st->fields[k].name);
@@ -403,11 +403,11 @@ int cx__ft_decode_as(const char *text, size_t len, cx__ft_struct *st, cx__ft_sty
     int rc = decode_struct(&d, st);
     if (!rc && cx__aj_skip_ws(&d) >= 0) rc = ERR_PEEK(&d, E_TRAILING);
     if (!rc) {
-        cx_buf_free(&d.msg);
+        cx__buf_free(&d.msg);
         return 0;
     }
-    if (d.oom || cx_buf_failed(&d.msg)) {
-        cx_buf_free(&d.msg);
+    if (d.oom || cx__buf_failed(&d.msg)) {
+        cx__buf_free(&d.msg);
         return CX_ENOMEM;
     }
     size_t line = 1, col_start = 0;
@@ -417,17 +417,17 @@ int cx__ft_decode_as(const char *text, size_t len, cx__ft_struct *st, cx__ft_sty
             col_start = k + 1;
         }
     cx_buf out = CX_BUF_INIT;
-    cx_buf_puts(&out, "failed to parse function arguments: ");
+    cx__buf_puts(&out, "failed to parse function arguments: ");
     if (style == CX__FT_DEBUG) {
-        cx_buf_puts(&out, "Error(");
-        cx__aj_debug_quote(cx_buf_str(&d.msg), d.msg.len, &out);
-        cx_buf_printf(&out, ", line: %zu, column: %zu)", line, d.pos - col_start);
+        cx__buf_puts(&out, "Error(");
+        cx__aj_debug_quote(cx__buf_str(&d.msg), d.msg.len, &out);
+        cx__buf_printf(&out, ", line: %zu, column: %zu)", line, d.pos - col_start);
     } else {
-        cx_buf_printf(&out, "%s at line %zu column %zu", cx_buf_str(&d.msg), line,
-                      d.pos - col_start);
+        cx__buf_printf(&out, "%s at line %zu column %zu", cx__buf_str(&d.msg), line,
+                       d.pos - col_start);
     }
-    cx_buf_free(&d.msg);
-    *msg = cx_buf_steal(&out);
+    cx__buf_free(&d.msg);
+    *msg = cx__buf_steal(&out);
     return *msg ? 1 : CX_ENOMEM;
 }
 
@@ -453,7 +453,7 @@ int cx__ft_args(const cx_tool_call *call, cx__ft_struct *st, json_object **args,
     if (rc) return rc;
     /* the decoder accepted it, so json-c reads it too (NUL escapes aside) */
     json_object *v = NULL;
-    if (cx_json_parse(text, len, &v, NULL) != 0) {
+    if (cx__json_parse(text, len, &v, NULL) != 0) {
         int e = cx_tool_output_setf(out, false,
                                     "failed to parse function arguments: a string holds \\u0000");
         return e ? e : 1;
@@ -463,15 +463,15 @@ int cx__ft_args(const cx_tool_call *call, cx__ft_struct *st, json_object **args,
         json_object *o = json_object_new_object();
         size_t n = json_object_array_length(v);
         for (size_t k = 0; o && k < n && k < st->count; k++)
-            cx_json_set(o, st->fields[k].name, json_object_get(json_object_array_get_idx(v, k)));
+            cx__json_set(o, st->fields[k].name, json_object_get(json_object_array_get_idx(v, k)));
         json_object_put(v);
         v = o;
     } else {
         /* an alias answers to the field's own name for the handler */
         for (size_t k = 0; k < st->count; k++) {
             const cx__ft_field *f = &st->fields[k];
-            json_object *a = f->alias ? cx_json_get(v, f->alias) : NULL;
-            if (a && !cx_json_get(v, f->name)) cx_json_set(v, f->name, json_object_get(a));
+            json_object *a = f->alias ? cx__json_get(v, f->alias) : NULL;
+            if (a && !cx__json_get(v, f->name)) cx__json_set(v, f->name, json_object_get(a));
         }
     }
     if (!v) return CX_ENOMEM;

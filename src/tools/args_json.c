@@ -23,7 +23,7 @@ int cx__aj_fail(cx__aj *d, bool positioned, size_t pos, const char *fmt, ...)
     d->pos = pos;
     va_list ap;
     va_start(ap, fmt);
-    cx_buf_vprintf(&d->msg, fmt, ap);
+    cx__buf_vprintf(&d->msg, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -60,39 +60,39 @@ bool cx__aj_is_digit(int c)
  * Error's Debug output quotes its whole message. */
 void cx__aj_debug_quote(const char *s, size_t len, cx_buf *out)
 {
-    cx_buf_putc(out, '"');
+    cx__buf_putc(out, '"');
     for (size_t k = 0; k < len; k++) {
         unsigned char c = (unsigned char)s[k];
         switch (c) {
         case '"':
-            cx_buf_puts(out, "\\\"");
+            cx__buf_puts(out, "\\\"");
             break;
         case '\\':
-            cx_buf_puts(out, "\\\\");
+            cx__buf_puts(out, "\\\\");
             break;
         case '\n':
-            cx_buf_puts(out, "\\n");
+            cx__buf_puts(out, "\\n");
             break;
         case '\r':
-            cx_buf_puts(out, "\\r");
+            cx__buf_puts(out, "\\r");
             break;
         case '\t':
-            cx_buf_puts(out, "\\t");
+            cx__buf_puts(out, "\\t");
             break;
         case '\0':
-            cx_buf_puts(out, "\\0");
+            cx__buf_puts(out, "\\0");
             break;
         default:
             if (c < 0x20 || c == 0x7f)
-                cx_buf_printf(out, "\\u{%x}", c);
+                cx__buf_printf(out, "\\u{%x}", c);
             else if (c == 0xC2 && k + 1 < len && (unsigned char)s[k + 1] >= 0x80 &&
                      (unsigned char)s[k + 1] <= 0x9f)
-                cx_buf_printf(out, "\\u{%x}", (unsigned char)s[++k]); /* C1 controls */
+                cx__buf_printf(out, "\\u{%x}", (unsigned char)s[++k]); /* C1 controls */
             else
-                cx_buf_putc(out, (char)c);
+                cx__buf_putc(out, (char)c);
         }
     }
-    cx_buf_putc(out, '"');
+    cx__buf_putc(out, '"');
 }
 
 /* ---- strings -------------------------------------------------------------------------------- */
@@ -139,7 +139,7 @@ int cx__aj_read_str(cx__aj *d, cx_buf *out)
         }
         d->i++;
         if (c != '\\') {
-            if (out) cx_buf_putc(out, (char)c);
+            if (out) cx__buf_putc(out, (char)c);
             continue;
         }
         if (d->i >= d->len) return ERR_AT(d, E_EOF_STRING);
@@ -147,7 +147,7 @@ int cx__aj_read_str(cx__aj *d, cx_buf *out)
         const char *simple = strchr("\"\\/bfnrt", e);
         if (e && simple) {
             static const char to[] = "\"\\/\b\f\n\r\t";
-            if (out) cx_buf_putc(out, to[simple - "\"\\/bfnrt"]);
+            if (out) cx__buf_putc(out, to[simple - "\"\\/bfnrt"]);
             continue;
         }
         if (e != 'u') return ERR_AT(d, E_ESCAPE);
@@ -166,7 +166,7 @@ int cx__aj_read_str(cx__aj *d, cx_buf *out)
             if (n2 < 0xDC00 || n2 > 0xDFFF) return ERR_AT(d, E_SURROGATE);
             n1 = (((n1 - 0xD800) << 10) | (n2 - 0xDC00)) + 0x10000;
         }
-        cx_utf8_put(out, n1);
+        cx__utf8_put(out, n1);
     }
 }
 
@@ -177,17 +177,17 @@ int cx__aj_read_str(cx__aj *d, cx_buf *out)
 static void put_float(cx_buf *b, double v)
 {
     if (isnan(v)) {
-        cx_buf_puts(b, "NaN");
+        cx__buf_puts(b, "NaN");
         return;
     }
     if (isinf(v)) {
-        cx_buf_puts(b, v < 0 ? "-inf" : "inf");
+        cx__buf_puts(b, v < 0 ? "-inf" : "inf");
         return;
     }
-    if (signbit(v)) cx_buf_putc(b, '-');
+    if (signbit(v)) cx__buf_putc(b, '-');
     v = fabs(v);
     if (v == 0) {
-        cx_buf_puts(b, "0.0");
+        cx__buf_puts(b, "0.0");
         return;
     }
     char sci[40];
@@ -205,39 +205,39 @@ static void put_float(cx_buf *b, double v)
         n--;
     int len = (int)n, kk = e10 + 1, k = kk - len;
     if (k >= 0 && kk <= 16) {
-        cx_buf_append(b, digits, n);
+        cx__buf_append(b, digits, n);
         for (int z = 0; z < k; z++)
-            cx_buf_putc(b, '0');
-        cx_buf_puts(b, ".0");
+            cx__buf_putc(b, '0');
+        cx__buf_puts(b, ".0");
     } else if (kk > 0 && kk <= 16) {
-        cx_buf_append(b, digits, (size_t)kk);
-        cx_buf_putc(b, '.');
-        cx_buf_append(b, digits + kk, n - (size_t)kk);
+        cx__buf_append(b, digits, (size_t)kk);
+        cx__buf_putc(b, '.');
+        cx__buf_append(b, digits + kk, n - (size_t)kk);
     } else if (kk > -5 && kk <= 0) {
-        cx_buf_puts(b, "0.");
+        cx__buf_puts(b, "0.");
         for (int z = 0; z < -kk; z++)
-            cx_buf_putc(b, '0');
-        cx_buf_append(b, digits, n);
+            cx__buf_putc(b, '0');
+        cx__buf_append(b, digits, n);
     } else {
-        cx_buf_putc(b, digits[0]);
+        cx__buf_putc(b, digits[0]);
         if (n > 1) {
-            cx_buf_putc(b, '.');
-            cx_buf_append(b, digits + 1, n - 1);
+            cx__buf_putc(b, '.');
+            cx__buf_append(b, digits + 1, n - 1);
         }
-        cx_buf_printf(b, "e%d", kk - 1);
+        cx__buf_printf(b, "e%d", kk - 1);
     }
 }
 
 void cx__aj_put_unexpected(cx_buf *b, const cx__aj_number *n)
 {
     if (n->kind == NUM_U64)
-        cx_buf_printf(b, "integer `%llu`", (unsigned long long)n->u);
+        cx__buf_printf(b, "integer `%llu`", (unsigned long long)n->u);
     else if (n->kind == NUM_I64)
-        cx_buf_printf(b, "integer `%lld`", (long long)n->i);
+        cx__buf_printf(b, "integer `%lld`", (long long)n->i);
     else {
-        cx_buf_puts(b, "floating point `");
+        cx__buf_puts(b, "floating point `");
         put_float(b, n->f);
-        cx_buf_putc(b, '`');
+        cx__buf_putc(b, '`');
     }
 }
 
@@ -329,7 +329,7 @@ int cx__aj_invalid_type(cx__aj *d, const char *expected)
     if (c == 'n' || c == 't' || c == 'f') {
         d->i++;
         if (cx__aj_read_ident(d, c == 'n' ? "ull" : c == 't' ? "rue" : "alse")) return -1;
-        cx_buf_puts(&what, c == 'n' ? "null" : c == 't' ? "boolean `true`" : "boolean `false`");
+        cx__buf_puts(&what, c == 'n' ? "null" : c == 't' ? "boolean `true`" : "boolean `false`");
     } else if (c == '-' || cx__aj_is_digit(c)) {
         size_t start = d->i;
         if (c == '-') d->i++;
@@ -340,19 +340,19 @@ int cx__aj_invalid_type(cx__aj *d, const char *expected)
         d->i++;
         cx_buf s = CX_BUF_INIT;
         if (cx__aj_read_str(d, &s)) {
-            cx_buf_free(&s);
+            cx__buf_free(&s);
             return -1;
         }
-        cx_buf_puts(&what, "string ");
+        cx__buf_puts(&what, "string ");
         cx__aj_debug_quote(s.data ? s.data : "", s.len, &what);
-        cx_buf_free(&s);
+        cx__buf_free(&s);
     } else if (c == '[' || c == '{') {
-        cx_buf_puts(&what, c == '[' ? "sequence" : "map");
+        cx__buf_puts(&what, c == '[' ? "sequence" : "map");
     } else {
         return ERR_PEEK(d, E_VALUE);
     }
-    cx__aj_fail(d, true, d->i, "invalid type: %s, expected %s", cx_buf_str(&what), expected);
-    cx_buf_free(&what);
+    cx__aj_fail(d, true, d->i, "invalid type: %s, expected %s", cx__buf_str(&what), expected);
+    cx__buf_free(&what);
     return -1;
 }
 
@@ -379,7 +379,7 @@ int cx__aj_ignore_value(cx__aj *d)
             if ((rc = cx__aj_read_str(d, NULL))) break;
         } else if (c == '[' || c == '{') {
             d->i++;
-            cx_buf_putc(&stack, (char)c);
+            cx__buf_putc(&stack, (char)c);
             opened = true;
         } else {
             rc = ERR_PEEK(d, E_VALUE);
@@ -401,7 +401,7 @@ int cx__aj_ignore_value(cx__aj *d)
                 next = true;
             } else if ((c == ']' && frame == '[') || (c == '}' && frame == '{')) {
                 d->i++;
-                cx_buf_truncate(&stack, stack.len - 1);
+                cx__buf_truncate(&stack, stack.len - 1);
                 accept_comma = true;
             } else if (c < 0) {
                 rc = ERR_PEEK(d, frame == '[' ? E_EOF_LIST : E_EOF_OBJECT);
@@ -430,6 +430,6 @@ int cx__aj_ignore_value(cx__aj *d)
             d->i++;
         }
     }
-    cx_buf_free(&stack);
+    cx__buf_free(&stack);
     return rc;
 }

@@ -19,7 +19,7 @@ static int add_spec(cx_tool_registry *reg, const char *name, const char *json, c
                     cx_tool_handler h, void *state, void (*state_free)(void *))
 {
     json_object *spec = NULL;
-    if (cx_json_parse(json, strlen(json), &spec, NULL) != 0) {
+    if (cx__json_parse(json, strlen(json), &spec, NULL) != 0) {
         if (state_free) state_free(state); /* the registry owns state only once added */
         return CX_ENOMEM;
     }
@@ -65,7 +65,7 @@ static int plan_handler(void *state, const cx_tool_call *call, const cx_tool_env
     int prc = 0;
     json_object *args = args_object(call, "UpdatePlanArgs", fields, 2, out, &prc);
     if (!args) return prc;
-    json_object *plan = cx_json_get(args, "plan");
+    json_object *plan = cx__json_get(args, "plan");
     if (!plan || !json_object_is_type(plan, json_type_array)) {
         json_object_put(args);
         return cx_tool_output_setf(out, false,
@@ -76,8 +76,8 @@ static int plan_handler(void *state, const cx_tool_call *call, const cx_tool_env
     json_object *items = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
         json_object *st = json_object_array_get_idx(plan, i);
-        const char *step = cx_json_get_str(st, "step");
-        const char *status = cx_json_get_str(st, "status");
+        const char *step = cx__json_get_str(st, "step");
+        const char *status = cx__json_get_str(st, "status");
         if (!step || !status ||
             (strcmp(status, "pending") && strcmp(status, "in_progress") &&
              strcmp(status, "completed"))) {
@@ -90,8 +90,8 @@ static int plan_handler(void *state, const cx_tool_call *call, const cx_tool_env
         }
         in_progress += !strcmp(status, "in_progress");
         json_object *it = json_object_new_object();
-        cx_json_set_str(it, "text", step);
-        cx_json_set(it, "completed", json_object_new_boolean(!strcmp(status, "completed")));
+        cx__json_set_str(it, "text", step);
+        cx__json_set(it, "completed", json_object_new_boolean(!strcmp(status, "completed")));
         json_object_array_add(items, it);
     }
     if (in_progress > 1) {
@@ -101,9 +101,9 @@ static int plan_handler(void *state, const cx_tool_call *call, const cx_tool_env
     }
     if (env->emit) {
         json_object *d = json_object_new_object();
-        cx_json_set_str(d, "type", "todo_list");
-        cx_json_set_str(d, "call_id", "update_plan");
-        cx_json_set(d, "items", json_object_get(items));
+        cx__json_set_str(d, "type", "todo_list");
+        cx__json_set_str(d, "call_id", "update_plan");
+        cx__json_set(d, "items", json_object_get(items));
         cx_event ev = {ps->started ? CX_EV_ITEM_UPDATED : CX_EV_ITEM_STARTED, d};
         env->emit(env->emit_user, &ev);
         json_object_put(d);
@@ -114,7 +114,7 @@ static int plan_handler(void *state, const cx_tool_call *call, const cx_tool_env
     return cx_tool_output_setf(out, true, "Plan updated");
 }
 
-int cx_plan_tool_register(cx_tool_registry *reg)
+int cx__plan_tool_register(cx_tool_registry *reg)
 {
     static const char spec[] =
         "{\"type\":\"function\",\"name\":\"update_plan\",\"description\":\"Record the task plan: "
@@ -148,7 +148,7 @@ static int user_input_handler(void *state, const cx_tool_call *call, const cx_to
     int prc = 0;
     json_object *args = args_object(call, "RequestUserInputArgs", NULL, 0, out, &prc);
     if (!args) return prc;
-    json_object *questions = cx_json_get(args, "questions");
+    json_object *questions = cx__json_get(args, "questions");
     size_t n = questions && json_object_is_type(questions, json_type_array)
                    ? json_object_array_length(questions)
                    : 0;
@@ -158,7 +158,7 @@ static int user_input_handler(void *state, const cx_tool_call *call, const cx_to
     }
     for (size_t i = 0; i < n; i++) {
         json_object *q = json_object_array_get_idx(questions, i);
-        json_object *opts = cx_json_get(q, "options");
+        json_object *opts = cx__json_get(q, "options");
         if (!opts || !json_object_is_type(opts, json_type_array) ||
             !json_object_array_length(opts)) {
             json_object_put(args);
@@ -166,21 +166,21 @@ static int user_input_handler(void *state, const cx_tool_call *call, const cx_to
                 out, false, "request_user_input requires non-empty options for every question");
         }
         /* the client always offers a free-form answer */
-        cx_json_set(q, "isOther", json_object_new_boolean(1));
+        cx__json_set(q, "isOther", json_object_new_boolean(1));
     }
     json_object *answer = as->ask ? as->ask(as->user, args) : NULL;
     json_object_put(args);
     if (!answer)
         return cx_tool_output_setf(out, false,
                                    "request_user_input was cancelled: no answer from the user");
-    char *s = cx_json_to_string(answer);
+    char *s = cx__json_to_string(answer);
     json_object_put(answer);
     int rc = cx_tool_output_setf(out, true, "%s", s ? s : "{}");
     free(s);
     return rc;
 }
 
-int cx_user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user)
+int cx__user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user)
 {
     static const char spec[] =
         "{\"type\":\"function\",\"name\":\"request_user_input\",\"description\":\"Ask the user one "
@@ -267,15 +267,15 @@ char *cx_image_data_url(const unsigned char *data, size_t n)
     if (!mime) return NULL;
     size_t enc_len = 4 * ((n + 2) / 3);
     cx_buf url = CX_BUF_INIT;
-    cx_buf_printf(&url, "data:%s;base64,", mime);
-    if (cx_buf_reserve(&url, enc_len + 1) != 0) {
-        cx_buf_free(&url);
+    cx__buf_printf(&url, "data:%s;base64,", mime);
+    if (cx__buf_reserve(&url, enc_len + 1) != 0) {
+        cx__buf_free(&url);
         return NULL;
     }
     EVP_EncodeBlock((unsigned char *)url.data + url.len, data, (int)n);
     url.len += enc_len;
     url.data[url.len] = '\0';
-    return cx_buf_steal(&url);
+    return cx__buf_steal(&url);
 }
 
 static int view_image_handler(void *state, const cx_tool_call *call, const cx_tool_env *env,
@@ -288,7 +288,7 @@ static int view_image_handler(void *state, const cx_tool_call *call, const cx_to
     int prc = 0;
     json_object *args = args_object(call, "ViewImageArgs", fields, 2, out, &prc);
     if (!args) return prc;
-    const char *path = cx_json_get_str(args, "path");
+    const char *path = cx__json_get_str(args, "path");
     if (!path || !*path) {
         json_object_put(args);
         return cx_tool_output_setf(out, false,
@@ -329,8 +329,8 @@ static int view_image_handler(void *state, const cx_tool_call *call, const cx_to
             free(why);
         } else {
             json_object *item = json_object_new_object();
-            cx_json_set_str(item, "type", "input_image");
-            cx_json_set_str(item, "image_url", url);
+            cx__json_set_str(item, "type", "input_image");
+            cx__json_set_str(item, "image_url", url);
             json_object *content = json_object_new_array();
             json_object_array_add(content, item);
             json_object_put(out->content);
@@ -351,20 +351,20 @@ char *cx__ask_choice(cx_ask_user_fn ask, void *user, const char *id, const char 
 {
     if (!ask) return NULL;
     json_object *question = json_object_new_object();
-    cx_json_set_str(question, "id", id);
-    cx_json_set_str(question, "header", header);
-    cx_json_set_str(question, "question", text);
+    cx__json_set_str(question, "id", id);
+    cx__json_set_str(question, "header", header);
+    cx__json_set_str(question, "question", text);
     json_object *o = NULL;
-    cx_json_parse(options_json, strlen(options_json), &o, NULL);
-    cx_json_set(question, "options", o);
+    cx__json_parse(options_json, strlen(options_json), &o, NULL);
+    cx__json_set(question, "options", o);
     json_object *request = json_object_new_object();
     json_object *list = json_object_new_array();
     json_object_array_add(list, question);
-    cx_json_set(request, "questions", list);
+    cx__json_set(request, "questions", list);
     json_object *answer = ask(user, request);
     json_object_put(request);
     if (!answer) return NULL;
-    json_object *a = cx_json_get(cx_json_get(cx_json_get(answer, "answers"), id), "answers");
+    json_object *a = cx__json_get(cx__json_get(cx__json_get(answer, "answers"), id), "answers");
     const char *pick = a && json_object_is_type(a, json_type_array) && json_object_array_length(a)
                            ? json_object_get_string(json_object_array_get_idx(a, 0))
                            : NULL;
@@ -386,7 +386,7 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
     int prc = 0;
     json_object *args = args_object(call, "RequestPermissionsArgs", NULL, 0, out, &prc);
     if (!args) return prc;
-    json_object *perms = cx_json_get(args, "permissions");
+    json_object *perms = cx__json_get(args, "permissions");
     int rc = 0;
     if (!perms || !json_object_is_type(perms, json_type_object)) {
         rc = cx_tool_output_setf(out, false, "Error: `permissions` must be an object.");
@@ -394,21 +394,21 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
         rc = cx_tool_output_setf(out, false,
                                  "Error: request_permissions requires at least one permission.");
     } else {
-        const char *reason = cx_json_get_str(args, "reason");
-        char *wanted = cx_json_to_string(perms);
+        const char *reason = cx__json_get_str(args, "reason");
+        char *wanted = cx__json_to_string(perms);
         cx_buf q = CX_BUF_INIT;
         if (reason && *reason)
-            cx_buf_printf(&q, "Grant these permissions (%s)? %s", reason, wanted ? wanted : "{}");
+            cx__buf_printf(&q, "Grant these permissions (%s)? %s", reason, wanted ? wanted : "{}");
         else
-            cx_buf_printf(&q, "Grant these permissions? %s", wanted ? wanted : "{}");
+            cx__buf_printf(&q, "Grant these permissions? %s", wanted ? wanted : "{}");
         free(wanted);
         static const char opts[] =
             "[{\"label\":\"Deny\",\"description\":\"keep the current permissions\"},"
             "{\"label\":\"Grant for this turn\",\"description\":\"until the turn ends\"},"
             "{\"label\":\"Grant for the session\",\"description\":\"until ccodex exits\"}]";
         char *pick =
-            cx__ask_choice(as->ask, as->user, "permissions", "Permissions", cx_buf_str(&q), opts);
-        cx_buf_free(&q);
+            cx__ask_choice(as->ask, as->user, "permissions", "Permissions", cx__buf_str(&q), opts);
+        cx__buf_free(&q);
         if (!pick) {
             rc = cx_tool_output_setf(
                 out, false,
@@ -420,10 +420,10 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
             /* the sandbox of the later commands widens by what was granted */
             if ((session || turn) && as->grants) rc = cx__grants_add(as->grants, perms, session);
             json_object *result = json_object_new_object();
-            cx_json_set(result, "permissions",
-                        (session || turn) ? json_object_get(perms) : json_object_new_object());
-            cx_json_set_str(result, "scope", session ? "session" : "turn");
-            char *text = cx_json_to_string(result);
+            cx__json_set(result, "permissions",
+                         (session || turn) ? json_object_get(perms) : json_object_new_object());
+            cx__json_set_str(result, "scope", session ? "session" : "turn");
+            char *text = cx__json_to_string(result);
             if (!rc) rc = cx_tool_output_setf(out, true, "%s", text ? text : "{}");
             free(text);
             json_object_put(result);
@@ -433,8 +433,8 @@ static int permissions_handler(void *state, const cx_tool_call *call, const cx_t
     return rc;
 }
 
-int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user,
-                                 cx__grants *grants)
+int cx__permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user,
+                                  cx__grants *grants)
 {
     static const char spec[] =
         "{\"type\":\"function\",\"name\":\"request_permissions\",\"description\":\"Ask the user "
@@ -463,7 +463,7 @@ int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void
                     free);
 }
 
-int cx_view_image_tool_register(cx_tool_registry *reg)
+int cx__view_image_tool_register(cx_tool_registry *reg)
 {
     static const char spec[] =
         "{\"type\":\"function\",\"name\":\"view_image\",\"description\":\"Look at an image file "
@@ -474,11 +474,11 @@ int cx_view_image_tool_register(cx_tool_registry *reg)
     return add_spec(reg, "view_image", spec, CX_TOOL_FUNCTION, view_image_handler, NULL, NULL);
 }
 
-int cx_web_search_tool_register(cx_tool_registry *reg, bool external_web_access)
+int cx__web_search_tool_register(cx_tool_registry *reg, bool external_web_access)
 {
     json_object *spec = json_object_new_object();
-    cx_json_set_str(spec, "type", "web_search");
-    cx_json_set(spec, "external_web_access", json_object_new_boolean(external_web_access));
+    cx__json_set_str(spec, "type", "web_search");
+    cx__json_set(spec, "external_web_access", json_object_new_boolean(external_web_access));
     cx_tool_def d = {"web_search", CX_TOOL_PROVIDER, false, spec, NULL, NULL, NULL};
     return cx_tools_add(reg, &d);
 }

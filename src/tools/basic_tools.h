@@ -20,16 +20,16 @@ typedef json_object *(*cx_ask_user_fn)(void *user, const json_object *request);
 char *cx__ask_choice(cx_ask_user_fn ask, void *user, const char *id, const char *header,
                      const char *text, const char *options_json);
 
-int cx_plan_tool_register(cx_tool_registry *reg);
+int cx__plan_tool_register(cx_tool_registry *reg);
 /* ask may be NULL: Plan-mode calls then report that no user can be asked. */
-int cx_user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user);
+int cx__user_input_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user);
 /* pycodex's request_permissions; the question reaches the user through ask
  * (NULL: the call reports it was cancelled). What the user grants widens the
  * session's sandbox through grants (borrowed, may be NULL). */
-int cx_permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user,
-                                 cx__grants *grants);
-int cx_view_image_tool_register(cx_tool_registry *reg);
+int cx__permissions_tool_register(cx_tool_registry *reg, cx_ask_user_fn ask, void *ask_user,
+                                  cx__grants *grants);
+int cx__view_image_tool_register(cx_tool_registry *reg);
 /* cx_image_data_url and cx_image_unsupported_text: include/ccodex/tools.h */
-int cx_web_search_tool_register(cx_tool_registry *reg, bool external_web_access);
+int cx__web_search_tool_register(cx_tool_registry *reg, bool external_web_access);
 
 #endif

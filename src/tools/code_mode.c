@@ -66,10 +66,10 @@ struct cx_code_mode {
 static void send_line(cell *c, json_object *msg)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_json_dump(msg, &b);
-    cx_buf_putc(&b, '\n');
-    cx_net_write_all(c->to_fd, b.data, b.len); /* a dead cell just misses the message */
-    cx_buf_free(&b);
+    cx__json_dump(msg, &b);
+    cx__buf_putc(&b, '\n');
+    cx__net_write_all(c->to_fd, b.data, b.len); /* a dead cell just misses the message */
+    cx__buf_free(&b);
 }
 
 static bool is_code_mode_tool(const char *name)
@@ -90,7 +90,7 @@ static json_object *structured_exec_result(const char *text)
     const char *p = text;
     while (*p) {
         if (!strncmp(p, "Output:\n", 8)) {
-            cx_json_set_str(o, "output", p + 8);
+            cx__json_set_str(o, "output", p + 8);
             return o;
         }
         const char *eol = strchr(p, '\n');
@@ -102,15 +102,15 @@ static json_object *structured_exec_result(const char *text)
             const char *v = p + strlen(labels[k]);
             char *end = NULL;
             if (k == 0)
-                cx_json_set(o, "chunk_id", cx_json_string_len(v, (size_t)(eol - v)));
+                cx__json_set(o, "chunk_id", cx__json_string_len(v, (size_t)(eol - v)));
             else if (k == 1)
-                cx_json_set(o, "wall_time_seconds", json_object_new_double(strtod(v, &end)));
+                cx__json_set(o, "wall_time_seconds", json_object_new_double(strtod(v, &end)));
             else
-                cx_json_set(o,
-                            k == 2   ? "exit_code"
-                            : k == 3 ? "session_id"
-                                     : "original_token_count",
-                            json_object_new_int64(strtoll(v, &end, 10)));
+                cx__json_set(o,
+                             k == 2   ? "exit_code"
+                             : k == 3 ? "session_id"
+                                      : "original_token_count",
+                             json_object_new_int64(strtoll(v, &end, 10)));
         }
         p = eol + 1;
     }
@@ -121,29 +121,29 @@ static json_object *structured_exec_result(const char *text)
 /* A tool call made from JavaScript, run on the reader thread. */
 static void nested_call(cell *c, json_object *msg)
 {
-    const char *id = cx_json_get_str(msg, "id");
-    const char *name = cx_json_get_str(msg, "tool_name");
+    const char *id = cx__json_get_str(msg, "id");
+    const char *name = cx__json_get_str(msg, "tool_name");
     json_object *reply = json_object_new_object();
-    cx_json_set_str(reply, "type", "tool_result");
-    cx_json_set_str(reply, "id", id ? id : "");
+    cx__json_set_str(reply, "type", "tool_result");
+    cx__json_set_str(reply, "id", id ? id : "");
     const cx_tool_def *d = name ? cx_tools_find(c->cm->tools, name) : NULL;
     if (!d || is_code_mode_tool(name)) {
-        cx_json_set(reply, "ok", json_object_new_boolean(0));
+        cx__json_set(reply, "ok", json_object_new_boolean(0));
         cx_buf e = CX_BUF_INIT;
-        cx_buf_printf(&e, "unknown tool: %s", name ? name : "");
-        cx_json_set_str(reply, "error", cx_buf_str(&e));
-        cx_buf_free(&e);
+        cx__buf_printf(&e, "unknown tool: %s", name ? name : "");
+        cx__json_set_str(reply, "error", cx__buf_str(&e));
+        cx__buf_free(&e);
     } else if (!d->handler) {
-        cx_json_set(reply, "ok", json_object_new_boolean(0));
+        cx__json_set(reply, "ok", json_object_new_boolean(0));
         cx_buf e = CX_BUF_INIT;
-        cx_buf_printf(&e, "tool `%s` is not available inside exec", name);
-        cx_json_set_str(reply, "error", cx_buf_str(&e));
-        cx_buf_free(&e);
+        cx__buf_printf(&e, "tool `%s` is not available inside exec", name);
+        cx__json_set_str(reply, "error", cx__buf_str(&e));
+        cx__buf_free(&e);
     } else {
-        json_object *args = cx_json_get(msg, "arguments");
+        json_object *args = cx__json_get(msg, "arguments");
         char *input = args && json_object_is_type(args, json_type_string)
                           ? strdup(json_object_get_string(args))
-                          : cx_json_to_string(args);
+                          : cx__json_to_string(args);
         char call_id[64];
         snprintf(call_id, sizeof call_id, "%s_%s", c->id, id ? id : "");
         cx_tool_call call = {name, call_id, d->kind, input ? input : "{}"};
@@ -152,20 +152,20 @@ static void nested_call(cell *c, json_object *msg)
         cx_tool_output out = {0};
         int rc = d->handler(d->state, &call, &env, &out);
         bool ok = rc == 0 && out.success;
-        cx_json_set(reply, "ok", json_object_new_boolean(ok));
+        cx__json_set(reply, "ok", json_object_new_boolean(ok));
         json_object *structured =
             ok && c->cm->upstream && !out.content && out.text &&
                     (!strcmp(name, "exec_command") || !strcmp(name, "write_stdin"))
                 ? structured_exec_result(out.text)
                 : NULL;
         if (structured)
-            cx_json_set(reply, "result", structured);
+            cx__json_set(reply, "result", structured);
         else if (ok)
-            cx_json_set(reply, "result",
-                        out.content ? json_object_get(out.content)
-                                    : cx_json_string(out.text ? out.text : ""));
+            cx__json_set(reply, "result",
+                         out.content ? json_object_get(out.content)
+                                     : cx__json_string(out.text ? out.text : ""));
         else
-            cx_json_set_str(reply, "error", out.text ? out.text : cx_error_name(rc));
+            cx__json_set_str(reply, "error", out.text ? out.text : cx_error_name(rc));
         cx_tool_output_clear(&out);
         free(input);
     }
@@ -176,11 +176,11 @@ static void nested_call(cell *c, json_object *msg)
 static void handle_line(cell *c, const char *line, size_t len)
 {
     json_object *m = NULL;
-    if (cx_json_parse(line, len, &m, NULL) || !json_object_is_type(m, json_type_object)) {
+    if (cx__json_parse(line, len, &m, NULL) || !json_object_is_type(m, json_type_object)) {
         /* anything the script printed itself is kept as text */
         json_object *it = json_object_new_object();
-        cx_json_set_str(it, "type", "input_text");
-        cx_json_set(it, "text", cx_json_string_len(line, len));
+        cx__json_set_str(it, "type", "input_text");
+        cx__json_set(it, "text", cx__json_string_len(line, len));
         pthread_mutex_lock(&c->mu);
         json_object_array_add(c->items, it);
         pthread_cond_broadcast(&c->cv);
@@ -188,7 +188,7 @@ static void handle_line(cell *c, const char *line, size_t len)
         json_object_put(m);
         return;
     }
-    const char *type = cx_json_get_str(m, "type");
+    const char *type = cx__json_get_str(m, "type");
     if (type && !strcmp(type, "tool_call")) {
         nested_call(c, m);
         json_object_put(m);
@@ -197,24 +197,25 @@ static void handle_line(cell *c, const char *line, size_t len)
     pthread_mutex_lock(&c->mu);
     if (type && !strcmp(type, "output_text")) {
         json_object *it = json_object_new_object();
-        cx_json_set_str(it, "type", "input_text");
-        cx_json_set_str(it, "text", cx_json_get_str(m, "text") ? cx_json_get_str(m, "text") : "");
+        cx__json_set_str(it, "type", "input_text");
+        cx__json_set_str(it, "text",
+                         cx__json_get_str(m, "text") ? cx__json_get_str(m, "text") : "");
         json_object_array_add(c->items, it);
     } else if (type && !strcmp(type, "output_image")) {
         json_object *it = json_object_new_object();
-        cx_json_set_str(it, "type", "input_image");
-        cx_json_set_str(it, "image_url",
-                        cx_json_get_str(m, "image_url") ? cx_json_get_str(m, "image_url") : "");
-        const char *detail = cx_json_get_str(m, "detail");
-        if (detail) cx_json_set_str(it, "detail", detail);
+        cx__json_set_str(it, "type", "input_image");
+        cx__json_set_str(it, "image_url",
+                         cx__json_get_str(m, "image_url") ? cx__json_get_str(m, "image_url") : "");
+        const char *detail = cx__json_get_str(m, "detail");
+        if (detail) cx__json_set_str(it, "detail", detail);
         json_object_array_add(c->items, it);
     } else if (type && !strcmp(type, "yield")) {
         c->yielded = true;
     } else if (type && !strcmp(type, "result")) {
-        const char *e = cx_json_get_str(m, "error_text");
+        const char *e = cx__json_get_str(m, "error_text");
         free(c->error_text);
         c->error_text = e && *e ? strdup(e) : NULL;
-        json_object *sv = cx_json_get(m, "stored_values");
+        json_object *sv = cx__json_get(m, "stored_values");
         if (sv && json_object_is_type(sv, json_type_object)) {
             pthread_mutex_lock(&c->cm->mu);
             json_object_put(c->cm->stored);
@@ -251,27 +252,27 @@ static void *reader_main(void *arg)
             }
             if (k == 1) {
                 pthread_mutex_lock(&c->mu);
-                if (c->errbuf.len < 65536) cx_buf_append(&c->errbuf, chunk, (size_t)n);
+                if (c->errbuf.len < 65536) cx__buf_append(&c->errbuf, chunk, (size_t)n);
                 pthread_mutex_unlock(&c->mu);
                 continue;
             }
-            cx_buf_append(&line, chunk, (size_t)n);
+            cx__buf_append(&line, chunk, (size_t)n);
             char *nl;
             while (line.len && (nl = memchr(line.data, '\n', line.len))) {
                 size_t len = (size_t)(nl - line.data);
                 if (len) handle_line(c, line.data, len);
-                cx_buf_consume(&line, len + 1);
+                cx__buf_consume(&line, len + 1);
             }
         }
     }
     if (line.len) handle_line(c, line.data, line.len);
-    cx_buf_free(&line);
+    cx__buf_free(&line);
     int status = 0;
-    cx_proc_wait(c->proc, true, &status);
+    cx__proc_wait(c->proc, true, &status);
     pthread_mutex_lock(&c->mu);
     if (!c->done) {
         /* the process ended without a result: say why */
-        cx_buf_puts(&c->errbuf, "");
+        cx__buf_puts(&c->errbuf, "");
         char *e = c->errbuf.data ? c->errbuf.data : (char *)"";
         while (*e == '\n' || *e == ' ')
             e++;
@@ -296,16 +297,16 @@ static void cell_free(cell *c)
         pthread_mutex_lock(&c->mu);
         bool done = c->done;
         pthread_mutex_unlock(&c->mu);
-        if (!done) cx_proc_kill(c->proc, SIGKILL);
+        if (!done) cx__proc_kill(c->proc, SIGKILL);
         close(c->to_fd);
         pthread_join(c->reader, NULL);
     }
     if (c->out_fd >= 0) close(c->out_fd);
     if (c->err_fd >= 0) close(c->err_fd);
-    cx_proc_free(c->proc);
+    cx__proc_free(c->proc);
     json_object_put(c->items);
     free(c->error_text);
-    cx_buf_free(&c->errbuf);
+    cx__buf_free(&c->errbuf);
     free(c->cwd);
     free(c->shell);
     free(c->mode);
@@ -314,7 +315,7 @@ static void cell_free(cell *c)
     free(c);
 }
 
-cx_code_mode *cx_code_mode_new(cx_tool_registry *tools, const char *node)
+cx_code_mode *cx__code_mode_new(cx_tool_registry *tools, const char *node)
 {
     cx_code_mode *cm = calloc(1, sizeof *cm);
     if (!cm) return NULL;
@@ -325,7 +326,7 @@ cx_code_mode *cx_code_mode_new(cx_tool_registry *tools, const char *node)
     return cm;
 }
 
-void cx_code_mode_free(cx_code_mode *cm)
+void cx__code_mode_free(cx_code_mode *cm)
 {
     if (!cm) return;
     for (size_t i = 0; i < cm->n; i++)
@@ -354,11 +355,11 @@ static json_object *tool_list(cx_code_mode *cm)
         }
         js[k] = '\0';
         json_object *t = json_object_new_object();
-        cx_json_set_str(t, "tool_name", d->name);
-        cx_json_set_str(t, "js_name", k ? js : "_");
-        const char *desc = d->spec ? cx_json_get_str(d->spec, "description") : NULL;
-        cx_json_set_str(t, "description", desc ? desc : "");
-        cx_json_set_str(t, "tool_type", d->kind == CX_TOOL_CUSTOM ? "custom" : "function");
+        cx__json_set_str(t, "tool_name", d->name);
+        cx__json_set_str(t, "js_name", k ? js : "_");
+        const char *desc = d->spec ? cx__json_get_str(d->spec, "description") : NULL;
+        cx__json_set_str(t, "description", desc ? desc : "");
+        cx__json_set_str(t, "tool_type", d->kind == CX_TOOL_CUSTOM ? "custom" : "function");
         json_object_array_add(list, t);
     }
     return list;
@@ -385,34 +386,34 @@ static cell *start_cell(cx_code_mode *cm, const char *source, const cx_tool_env 
     cell *c = calloc(1, sizeof *c);
     c->cm = cm;
     c->proc = proc;
-    cx_proc_take_fds(proc, &c->to_fd, &c->out_fd, &c->err_fd);
+    cx__proc_take_fds(proc, &c->to_fd, &c->out_fd, &c->err_fd);
     c->items = json_object_new_array();
-    c->started = cx_clock_s();
+    c->started = cx__clock_s();
     c->cwd = env->cwd ? strdup(env->cwd) : NULL;
     c->shell = env->shell ? strdup(env->shell) : NULL;
     c->mode = env->collaboration_mode ? strdup(env->collaboration_mode) : NULL;
     c->config = env->config;
-    cx_buf_init(&c->errbuf);
+    cx__buf_init(&c->errbuf);
     if (cm->upstream) {
         pthread_mutex_lock(&cm->mu);
         snprintf(c->id, sizeof c->id, "%u", ++cm->next_cell);
         pthread_mutex_unlock(&cm->mu);
     } else {
         unsigned char r[5];
-        cx_random_bytes(r, sizeof r);
+        cx__random_bytes(r, sizeof r);
         snprintf(c->id, sizeof c->id, "%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4]);
     }
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     json_object *init = json_object_new_object();
-    cx_json_set_str(init, "type", "init");
-    cx_json_set_str(init, "cell_id", c->id);
-    cx_json_set_str(init, "source", source);
-    cx_json_set(init, "isolated", json_object_new_boolean(cm->upstream));
+    cx__json_set_str(init, "type", "init");
+    cx__json_set_str(init, "cell_id", c->id);
+    cx__json_set_str(init, "source", source);
+    cx__json_set(init, "isolated", json_object_new_boolean(cm->upstream));
     pthread_mutex_lock(&cm->mu);
-    cx_json_set(init, "stored_values", cx_json_copy(cm->stored));
+    cx__json_set(init, "stored_values", cx__json_copy(cm->stored));
     pthread_mutex_unlock(&cm->mu);
-    cx_json_set(init, "tools", tool_list(cm));
+    cx__json_set(init, "tools", tool_list(cm));
     send_line(c, init);
     json_object_put(init);
     c->reader_started = pthread_create(&c->reader, NULL, reader_main, c) == 0;
@@ -427,11 +428,11 @@ static void wait_cell(cell *c, double deadline, const atomic_bool *cancel, bool 
         if (cancel && atomic_load(cancel)) break;
         if (stop_on_output && json_object_array_length(c->items) > seen) {
             /* a little grace so output and completion arrive together */
-            double grace = cx_clock_s() + GRACE_MS / 1000.0;
+            double grace = cx__clock_s() + GRACE_MS / 1000.0;
             if (deadline < 0 || grace < deadline) deadline = grace;
             stop_on_output = false;
         }
-        double now = cx_clock_s();
+        double now = cx__clock_s();
         if (deadline >= 0 && now >= deadline) break;
         double step = deadline < 0 ? 0.05 : (deadline - now < 0.05 ? deadline - now : 0.05);
         struct timespec ts;
@@ -453,31 +454,31 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, double call_s
     bool done = c->done;
     cx_buf head = CX_BUF_INIT;
     if (c->terminated)
-        cx_buf_puts(&head, "Script terminated");
+        cx__buf_puts(&head, "Script terminated");
     else if (!done)
-        cx_buf_printf(&head, "Script running with cell ID %s", c->id);
+        cx__buf_printf(&head, "Script running with cell ID %s", c->id);
     else if (c->error_text)
-        cx_buf_puts(&head, "Script failed");
+        cx__buf_puts(&head, "Script failed");
     else
-        cx_buf_puts(&head, "Script completed");
+        cx__buf_puts(&head, "Script completed");
     /* upstream counts the time of this call; pycodex the cell's whole life */
-    cx_buf_printf(&head, "\nWall time %.1f seconds\nOutput:\n",
-                  cx_clock_s() - (cm->upstream ? call_started : c->started));
+    cx__buf_printf(&head, "\nWall time %.1f seconds\nOutput:\n",
+                   cx__clock_s() - (cm->upstream ? call_started : c->started));
     if (done && c->error_text) {
         json_object *it = json_object_new_object();
-        cx_json_set_str(it, "type", "input_text");
+        cx__json_set_str(it, "type", "input_text");
         cx_buf e = CX_BUF_INIT;
-        cx_buf_printf(&e, "Script error:\n%s", c->error_text);
-        cx_json_set_str(it, "text", cx_buf_str(&e));
-        cx_buf_free(&e);
+        cx__buf_printf(&e, "Script error:\n%s", c->error_text);
+        cx__json_set_str(it, "text", cx__buf_str(&e));
+        cx__buf_free(&e);
         json_object_array_add(items, it);
     }
     /* the token budget, counted in characters as 4 per token */
     size_t budget = (size_t)(max_tokens > 0 ? max_tokens : 1) * 4, used = 0;
     json_object *content = json_object_new_array();
     json_object *h = json_object_new_object();
-    cx_json_set_str(h, "type", "input_text");
-    cx_json_set_str(h, "text", cx_buf_str(&head));
+    cx__json_set_str(h, "type", "input_text");
+    cx__json_set_str(h, "text", cx__buf_str(&head));
     json_object *all = json_object_new_array();
     json_object_array_add(all, h);
     for (size_t i = 0; i < json_object_array_length(items); i++)
@@ -486,36 +487,36 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, double call_s
     cx_buf text = CX_BUF_INIT;
     for (size_t i = 0; i < json_object_array_length(all); i++) {
         json_object *it = json_object_array_get_idx(all, i);
-        if (strcmp(cx_json_get_str(it, "type"), "input_text") != 0) {
+        if (strcmp(cx__json_get_str(it, "type"), "input_text") != 0) {
             images = true;
             json_object_array_add(content, json_object_get(it));
             continue;
         }
-        const char *t = cx_json_get_str(it, "text");
+        const char *t = cx__json_get_str(it, "text");
         size_t len = strlen(t);
         if (used >= budget) break;
-        if (text.len) cx_buf_putc(&text, '\n');
+        if (text.len) cx__buf_putc(&text, '\n');
         json_object *copy = json_object_new_object();
-        cx_json_set_str(copy, "type", "input_text");
+        cx__json_set_str(copy, "type", "input_text");
         if (len > budget - used) {
-            size_t keep = cx_utf8_floor(t, len, budget - used);
+            size_t keep = cx__utf8_floor(t, len, budget - used);
             cx_buf cut = CX_BUF_INIT;
-            cx_buf_append(&cut, t, keep);
-            cx_buf_puts(&cut, "\n...[truncated]...");
-            cx_buf_append(&text, cut.data, cut.len);
-            cx_json_set(copy, "text", cx_json_string_len(cut.data, cut.len));
-            cx_buf_free(&cut);
+            cx__buf_append(&cut, t, keep);
+            cx__buf_puts(&cut, "\n...[truncated]...");
+            cx__buf_append(&text, cut.data, cut.len);
+            cx__json_set(copy, "text", cx__json_string_len(cut.data, cut.len));
+            cx__buf_free(&cut);
             json_object_array_add(content, copy);
             break;
         }
-        cx_buf_puts(&text, t);
-        cx_json_set_str(copy, "text", t);
+        cx__buf_puts(&text, t);
+        cx__json_set_str(copy, "text", t);
         json_object_array_add(content, copy);
         used += len;
     }
-    cx_buf_puts(&text, "");
+    cx__buf_puts(&text, "");
     free(out->text);
-    out->text = cx_buf_steal(&text);
+    out->text = cx__buf_steal(&text);
     out->success = true;
     /* upstream answers with the items themselves whenever there is more than
      * the status line; pycodex joins text and sends items only for images */
@@ -525,7 +526,7 @@ static int snapshot(cx_code_mode *cm, cell *c, int64_t max_tokens, double call_s
         json_object_put(content);
     json_object_put(all);
     json_object_put(items);
-    cx_buf_free(&head);
+    cx__buf_free(&head);
     return out->text ? 0 : CX_ENOMEM;
 }
 
@@ -562,12 +563,12 @@ static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env
                 out, false,
                 "Error: exec pragma must be followed by JavaScript source on subsequent lines");
         cx_buf p = CX_BUF_INIT;
-        cx_buf_append(&p, first + strlen(PRAGMA), (size_t)(nl - first) - strlen(PRAGMA));
-        cx_buf_puts(&p, "");
+        cx__buf_append(&p, first + strlen(PRAGMA), (size_t)(nl - first) - strlen(PRAGMA));
+        cx__buf_puts(&p, "");
         json_object *o = NULL;
         cx_error perr = {0};
         int bad =
-            cx_json_parse(p.data, p.len, &o, &perr) || !json_object_is_type(o, json_type_object);
+            cx__json_parse(p.data, p.len, &o, &perr) || !json_object_is_type(o, json_type_object);
         const char *unknown = NULL;
         if (!bad) {
             json_object_object_foreach(o, k, v)
@@ -576,8 +577,8 @@ static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env
                 if (strcmp(k, "yield_time_ms") && strcmp(k, "max_output_tokens") && !unknown)
                     unknown = k;
             }
-            cx_json_get_int(o, "yield_time_ms", &yield_ms);
-            cx_json_get_int(o, "max_output_tokens", &max_tokens);
+            cx__json_get_int(o, "yield_time_ms", &yield_ms);
+            cx__json_get_int(o, "max_output_tokens", &max_tokens);
         }
         int rc = 0;
         if (bad)
@@ -589,7 +590,7 @@ static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env
             rc = cx_tool_output_setf(out, false, "Error: unsupported exec pragma field `%s`",
                                      unknown);
         json_object_put(o);
-        cx_buf_free(&p);
+        cx__buf_free(&p);
         if (bad || unknown) return rc;
         source = nl + 1;
     }
@@ -606,7 +607,8 @@ static int exec_handler(void *state, const cx_tool_call *call, const cx_tool_env
     cm->cells[cm->n++] = c;
     pthread_mutex_unlock(&cm->mu);
     pthread_mutex_lock(&c->mu);
-    wait_cell(c, yield_ms >= 0 ? cx_clock_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0 : -1,
+    wait_cell(c,
+              yield_ms >= 0 ? cx__clock_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0 : -1,
               env->cancel, false);
     int rc = snapshot(cm, c, max_tokens, c->started, out);
     bool done = c->done;
@@ -619,7 +621,7 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
                         cx_tool_output *out)
 {
     cx_code_mode *cm = state;
-    double call_started = cx_clock_s();
+    double call_started = cx__clock_s();
     json_object *args = NULL;
     if (cm->upstream) {
         /* upstream's exec_wait reads ExecWaitArgs with serde */
@@ -633,13 +635,13 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
         int rc = cx__ft_args(call, &st, &args, out);
         cx__ft_clear(&st);
         if (rc) return rc < 0 ? rc : 0;
-    } else if (cx_json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0,
-                             &args, NULL) ||
+    } else if (cx__json_parse(call->input ? call->input : "", call->input ? strlen(call->input) : 0,
+                              &args, NULL) ||
                !json_object_is_type(args, json_type_object)) {
         json_object_put(args);
         return cx_tool_output_setf(out, false, "Error: wait expects a JSON object");
     }
-    const char *id = cx_json_get_str(args, "cell_id");
+    const char *id = cx__json_get_str(args, "cell_id");
     char idbuf[32] = "";
     snprintf(idbuf, sizeof idbuf, "%s", id ? id : "");
     char *trim = idbuf + strspn(idbuf, " \t");
@@ -651,9 +653,9 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     }
     int64_t yield_ms = DEFAULT_WAIT_MS, max_tokens = DEFAULT_MAX_TOKENS;
     bool terminate = false;
-    cx_json_get_int(args, "yield_time_ms", &yield_ms);
-    cx_json_get_int(args, "max_tokens", &max_tokens);
-    cx_json_get_bool(args, "terminate", &terminate);
+    cx__json_get_int(args, "yield_time_ms", &yield_ms);
+    cx__json_get_int(args, "max_tokens", &max_tokens);
+    cx__json_get_bool(args, "terminate", &terminate);
     json_object_put(args);
     cell *c = NULL;
     pthread_mutex_lock(&cm->mu);
@@ -664,15 +666,15 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     pthread_mutex_lock(&c->mu);
     if (terminate && !c->done) {
         c->terminated = true;
-        cx_proc_kill(c->proc, SIGTERM);
-        double until = cx_clock_s() + 1.0;
-        while (!c->done && cx_clock_s() < until)
+        cx__proc_kill(c->proc, SIGTERM);
+        double until = cx__clock_s() + 1.0;
+        while (!c->done && cx__clock_s() < until)
             wait_cell(c, until, NULL, false);
-        if (!c->done) cx_proc_kill(c->proc, SIGKILL);
+        if (!c->done) cx__proc_kill(c->proc, SIGKILL);
         while (!c->done)
             wait_cell(c, -1, NULL, false);
     }
-    wait_cell(c, cx_clock_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0, env->cancel, true);
+    wait_cell(c, cx__clock_s() + (double)(yield_ms > 0 ? yield_ms : 1) / 1000.0, env->cancel, true);
     int rc = snapshot(cm, c, max_tokens, call_started, out);
     bool done = c->done;
     pthread_mutex_unlock(&c->mu);
@@ -738,22 +740,22 @@ static const char UPSTREAM_WAIT_SPEC[] =
     "output, in milliseconds.\"}},"
     "\"required\":[\"cell_id\"],\"additionalProperties\":false}}";
 
-int cx_code_mode_register(cx_code_mode *cm, cx_tool_registry *reg)
+int cx__code_mode_register(cx_code_mode *cm, cx_tool_registry *reg)
 {
     const char *exec_spec = cm->upstream ? UPSTREAM_EXEC_SPEC : EXEC_SPEC;
     const char *wait_spec = cm->upstream ? UPSTREAM_WAIT_SPEC : WAIT_SPEC;
     json_object *spec = NULL;
-    if (cx_json_parse(exec_spec, strlen(exec_spec), &spec, NULL)) return CX_ENOMEM;
+    if (cx__json_parse(exec_spec, strlen(exec_spec), &spec, NULL)) return CX_ENOMEM;
     cx_tool_def e = {"exec", CX_TOOL_CUSTOM, false, spec, exec_handler, cm, NULL};
     int rc = cx_tools_add(reg, &e);
     if (rc) return rc;
-    if (cx_json_parse(wait_spec, strlen(wait_spec), &spec, NULL)) return CX_ENOMEM;
+    if (cx__json_parse(wait_spec, strlen(wait_spec), &spec, NULL)) return CX_ENOMEM;
     cx_tool_def w = {
         cm->upstream ? "exec_wait" : "wait", CX_TOOL_FUNCTION, false, spec, wait_handler, cm, NULL};
     return cx_tools_add(reg, &w);
 }
 
-void cx_code_mode_use_upstream_flavour(cx_code_mode *cm)
+void cx__code_mode_use_upstream_flavour(cx_code_mode *cm)
 {
     cm->upstream = true;
 }

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-int cx_code_mode_check_node(const char *configured, char *resolved, size_t resolved_size, char *why,
-                            size_t why_size)
+int cx__code_mode_check_node(const char *configured, char *resolved, size_t resolved_size,
+                             char *why, size_t why_size)
 {
     const char *name = configured && *configured ? configured : "node";
-    if (!cx_proc_find_program(name, resolved, resolved_size)) {
+    if (!cx__proc_find_program(name, resolved, resolved_size)) {
         snprintf(why, why_size, "Node runtime not found for js_repl (looked for %s).", name);
         return -1;
     }
@@ -68,7 +68,7 @@ int cx__code_mode_run_version(const char *node, char *out, size_t size)
     cx_proc_run_opts r = {
         .timeout_ms = 10000, .drain_ms = 0, .on_output = keep_version, .user = &v};
     cx_proc_result res;
-    if (cx_proc_run(&o, &r, &res, NULL, NULL) != 0) return -1;
+    if (cx__proc_run(&o, &r, &res, NULL, NULL) != 0) return -1;
     out[strcspn(out, "\r\n")] = '\0';
     return !res.timed_out && res.exit_code == 0 && *out ? 0 : -1;
 }

@@ -20,9 +20,9 @@ int cx__ft_answer(cx_tool_output *out, bool success, const char *fmt, ...)
     cx_buf b = CX_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    cx_buf_vprintf(&b, fmt, ap);
+    cx__buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    char *text = cx_buf_steal(&b);
+    char *text = cx__buf_steal(&b);
     if (!text) return CX_ENOMEM;
     cx_tool_output_clear(out);
     out->text = text;
@@ -46,11 +46,11 @@ const char *cx__ft_os_error(int err, char *buf, size_t size)
 int cx__ft_lossy_prefix(const char *s, size_t len, size_t max, cx_buf *out)
 {
     cx_buf fixed = CX_BUF_INIT;
-    int rc = cx_utf8_repair(s, len, &fixed);
+    int rc = cx__utf8_repair(s, len, &fixed);
     size_t n = fixed.len;
-    if (n > max) n = cx_utf8_floor(fixed.data, fixed.len, max);
-    if (!rc) rc = cx_buf_append(out, fixed.data ? fixed.data : "", n);
-    cx_buf_free(&fixed);
+    if (n > max) n = cx__utf8_floor(fixed.data, fixed.len, max);
+    if (!rc) rc = cx__buf_append(out, fixed.data ? fixed.data : "", n);
+    cx__buf_free(&fixed);
     return rc;
 }
 
@@ -59,11 +59,11 @@ int cx__ft_put_text(cx_buf *out, const char *s, size_t len)
     size_t from = 0;
     for (size_t k = 0; k < len; k++) {
         if (s[k]) continue;
-        cx_buf_append(out, s + from, k - from);
-        cx_buf_puts(out, CX_UTF8_REPLACEMENT);
+        cx__buf_append(out, s + from, k - from);
+        cx__buf_puts(out, CX_UTF8_REPLACEMENT);
         from = k + 1;
     }
-    return cx_buf_append(out, s + from, len - from);
+    return cx__buf_append(out, s + from, len - from);
 }
 
 bool cx__ft_is_space(unsigned cp)
@@ -76,7 +76,7 @@ bool cx__ft_is_space(unsigned cp)
 size_t cx__ft_space_prefix(const char *s, size_t len)
 {
     size_t k = 0, n;
-    while (k < len && cx__ft_is_space(cx_utf8_decode(s, len, k, &n)))
+    while (k < len && cx__ft_is_space(cx__utf8_decode(s, len, k, &n)))
         k += n;
     return k;
 }
@@ -85,8 +85,8 @@ size_t cx__ft_space_suffix(const char *s, size_t len)
 {
     size_t end = len;
     while (end > 0) {
-        size_t start = cx_utf8_floor(s, len, end - 1), n;
-        if (!cx__ft_is_space(cx_utf8_decode(s, len, start, &n))) break;
+        size_t start = cx__utf8_floor(s, len, end - 1), n;
+        if (!cx__ft_is_space(cx__utf8_decode(s, len, start, &n))) break;
         end = start;
     }
     return len - end;
@@ -96,7 +96,7 @@ int cx__ft_register(cx_tool_registry *reg, const char *name, const char *spec_js
                     cx_tool_handler handler)
 {
     json_object *spec = NULL;
-    if (cx_json_parse(spec_json, strlen(spec_json), &spec, NULL)) return CX_ENOMEM;
+    if (cx__json_parse(spec_json, strlen(spec_json), &spec, NULL)) return CX_ENOMEM;
     cx_tool_def d = {name, CX_TOOL_FUNCTION, true, spec, handler, NULL, NULL};
     return cx_tools_add(reg, &d);
 }

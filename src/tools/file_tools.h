@@ -26,13 +26,13 @@
 /* read_file {file_path, offset?, limit?, mode?, indentation?}: `L<n>: `
  * numbered lines of an absolute path, as a slice or as the indentation block
  * around an anchor line. Returns 0, CX_ENOMEM or CX_EINVAL (see cx_tools_add). */
-int cx_read_file_tool_register(cx_tool_registry *reg);
+int cx__read_file_tool_register(cx_tool_registry *reg);
 /* list_dir {dir_path, offset?, limit?, depth?}: entries of an absolute
  * directory, breadth first to `depth`, with / @ ? markers. */
-int cx_list_dir_tool_register(cx_tool_registry *reg);
+int cx__list_dir_tool_register(cx_tool_registry *reg);
 /* grep_files {pattern, include?, path?, limit?}: the files whose contents
  * match a regex, newest first, found by running `rg`. */
-int cx_grep_files_tool_register(cx_tool_registry *reg);
+int cx__grep_files_tool_register(cx_tool_registry *reg);
 
 /* ---- shared by the file tools; library-internal ------------------------------------------ */
 

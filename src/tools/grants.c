@@ -50,11 +50,11 @@ static int push(cx__grants *g, char *root, bool session)
 
 int cx__grants_add(cx__grants *g, const json_object *permissions, bool session)
 {
-    json_object *fs = cx_json_get(permissions, "file_system");
-    json_object *write = fs ? cx_json_get(fs, "write") : NULL;
-    json_object *net = cx_json_get(permissions, "network");
+    json_object *fs = cx__json_get(permissions, "file_system");
+    json_object *write = fs ? cx__json_get(fs, "write") : NULL;
+    json_object *net = cx__json_get(permissions, "network");
     bool network = false;
-    if (net) cx_json_get_bool(net, "enabled", &network);
+    if (net) cx__json_get_bool(net, "enabled", &network);
     size_t n =
         write && json_object_is_type(write, json_type_array) ? json_object_array_length(write) : 0;
     int rc = 0;

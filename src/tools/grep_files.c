@@ -29,7 +29,7 @@ typedef struct sinks {
 static int collect(void *user, int stream, const char *data, size_t n)
 {
     sinks *k = user;
-    if (cx_buf_append(stream == 2 ? k->err : k->out, data, n)) k->oom = true;
+    if (cx__buf_append(stream == 2 ? k->err : k->out, data, n)) k->oom = true;
     return k->oom;
 }
 
@@ -73,10 +73,10 @@ static char *resolve(const char *cwd, const char *path)
     if (path[0] == '/') return strdup(path);
     size_t cl = strlen(cwd);
     cx_buf b = CX_BUF_INIT;
-    cx_buf_append(&b, cwd, cl);
-    if (cl && cwd[cl - 1] != '/') cx_buf_putc(&b, '/');
-    cx_buf_puts(&b, path);
-    return cx_buf_steal(&b);
+    cx__buf_append(&b, cwd, cl);
+    if (cl && cwd[cl - 1] != '/') cx__buf_putc(&b, '/');
+    cx__buf_puts(&b, path);
+    return cx__buf_steal(&b);
 }
 
 /* The paths rg printed, one per line, skipping empty and non-UTF-8 lines. */
@@ -88,8 +88,8 @@ static int format_results(const cx_buf *so, size_t limit, cx_buf *list)
         const char *nl = memchr(ln, '\n', so->len - at);
         size_t len = nl ? (size_t)(nl - ln) : so->len - at;
         at += len + 1;
-        if (!len || !cx_utf8_valid(ln, len)) continue;
-        if (count++) cx_buf_putc(list, '\n');
+        if (!len || !cx__utf8_valid(ln, len)) continue;
+        if (count++) cx__buf_putc(list, '\n');
         cx__ft_put_text(list, ln, len);
     }
     return (int)count;
@@ -131,25 +131,25 @@ static int search(const char *pattern, const char *include, const char *search_p
     } else if (status == 0 || status == 1) {
         cx_buf list = CX_BUF_INIT;
         int count = status == 0 ? format_results(&so, limit, &list) : 0;
-        if (cx_buf_failed(&list))
+        if (cx__buf_failed(&list))
             rc = CX_ENOMEM;
         else if (count == 0)
             rc = cx__ft_answer(out, false, "No matches found.");
         else
-            rc = cx__ft_answer(out, true, "%s", cx_buf_str(&list));
-        cx_buf_free(&list);
+            rc = cx__ft_answer(out, true, "%s", cx__buf_str(&list));
+        cx__buf_free(&list);
     } else {
         cx_buf msg = CX_BUF_INIT;
         cx__ft_lossy_prefix(se.data ? se.data : "", se.len, (size_t)-1, &msg);
         cx_buf text = CX_BUF_INIT;
-        cx__ft_put_text(&text, cx_buf_str(&msg), msg.len);
-        rc = cx_buf_failed(&text) ? CX_ENOMEM
-                                  : cx__ft_answer(out, false, "rg failed: %s", cx_buf_str(&text));
-        cx_buf_free(&text);
-        cx_buf_free(&msg);
+        cx__ft_put_text(&text, cx__buf_str(&msg), msg.len);
+        rc = cx__buf_failed(&text) ? CX_ENOMEM
+                                   : cx__ft_answer(out, false, "rg failed: %s", cx__buf_str(&text));
+        cx__buf_free(&text);
+        cx__buf_free(&msg);
     }
-    cx_buf_free(&so);
-    cx_buf_free(&se);
+    cx__buf_free(&so);
+    cx__buf_free(&se);
     return rc;
 }
 
@@ -231,7 +231,7 @@ static const char GREP_FILES_SPEC[] =
     "\"pattern\":{\"type\":\"string\",\"description\":\"The regular expression to look for.\"}},"
     "\"required\":[\"pattern\"],\"additionalProperties\":false}}";
 
-int cx_grep_files_tool_register(cx_tool_registry *reg)
+int cx__grep_files_tool_register(cx_tool_registry *reg)
 {
     return cx__ft_register(reg, "grep_files", GREP_FILES_SPEC, grep_files_handler);
 }

@@ -70,8 +70,8 @@ static char *lossy_cut(const char *s)
 {
     cx_buf b = CX_BUF_INIT;
     cx__ft_lossy_prefix(s, strlen(s), MAX_ENTRY_LENGTH, &b);
-    cx_buf_puts(&b, "");
-    return cx_buf_steal(&b);
+    cx__buf_puts(&b, "");
+    return cx__buf_steal(&b);
 }
 
 /* Upstream sorts by the relative path with any backslash turned into '/'. */
@@ -88,10 +88,10 @@ static char *join(const char *dir, const char *name)
 {
     size_t dl = strlen(dir);
     cx_buf b = CX_BUF_INIT;
-    cx_buf_append(&b, dir, dl);
-    if (dl && dir[dl - 1] != '/') cx_buf_putc(&b, '/');
-    cx_buf_puts(&b, name);
-    return cx_buf_steal(&b);
+    cx__buf_append(&b, dir, dl);
+    if (dl && dir[dl - 1] != '/') cx__buf_putc(&b, '/');
+    cx__buf_puts(&b, name);
+    return cx__buf_steal(&b);
 }
 
 static size_t components(const char *prefix)
@@ -264,22 +264,22 @@ static int list(const char *path, size_t offset, size_t limit, size_t depth,
         rc = cx__ft_answer(out, false, "offset exceeds directory entry count");
     } else if (rc == 0) {
         cx_buf b = CX_BUF_INIT;
-        cx_buf_printf(&b, "Absolute path: %s", path);
+        cx__buf_printf(&b, "Absolute path: %s", path);
         if (all.n) {
             size_t start = offset - 1, remaining = all.n - start;
             size_t take = limit < remaining ? limit : remaining;
             qsort(all.v + start, take, sizeof *all.v, by_name);
             for (size_t k = start; k < start + take; k++) {
-                cx_buf_putc(&b, '\n');
+                cx__buf_putc(&b, '\n');
                 for (size_t s = 0; s < all.v[k].depth * INDENTATION_SPACES; s++)
-                    cx_buf_putc(&b, ' ');
-                cx_buf_puts(&b, all.v[k].display);
-                if (all.v[k].mark) cx_buf_putc(&b, all.v[k].mark);
+                    cx__buf_putc(&b, ' ');
+                cx__buf_puts(&b, all.v[k].display);
+                if (all.v[k].mark) cx__buf_putc(&b, all.v[k].mark);
             }
-            if (start + take < all.n) cx_buf_printf(&b, "\nMore than %zu entries found", take);
+            if (start + take < all.n) cx__buf_printf(&b, "\nMore than %zu entries found", take);
         }
-        rc = cx_buf_failed(&b) ? CX_ENOMEM : cx__ft_answer(out, true, "%s", cx_buf_str(&b));
-        cx_buf_free(&b);
+        rc = cx__buf_failed(&b) ? CX_ENOMEM : cx__ft_answer(out, true, "%s", cx__buf_str(&b));
+        cx__buf_free(&b);
     }
     entries_free(&all);
     return rc;
@@ -336,7 +336,7 @@ static const char LIST_DIR_SPEC[] =
     "\"offset\":{\"type\":\"number\",\"description\":\"First entry to return, counting from 1.\"}},"
     "\"required\":[\"dir_path\"],\"additionalProperties\":false}}";
 
-int cx_list_dir_tool_register(cx_tool_registry *reg)
+int cx__list_dir_tool_register(cx_tool_registry *reg)
 {
     return cx__ft_register(reg, "list_dir", LIST_DIR_SPEC, list_dir_handler);
 }

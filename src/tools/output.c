@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-double cx_output_round(double x)
+double cx__output_round(double x)
 {
     /* C's round() without libm, which the program would map whole (~0.3 MB resident) for
      * it: x - trunc(x) is exact, and from 2^52 up every double is whole already */
@@ -22,10 +22,10 @@ double cx_output_round(double x)
     return whole;
 }
 
-const char *cx_output_format_seconds(double seconds, char *buf, unsigned size)
+const char *cx__output_format_seconds(double seconds, char *buf, unsigned size)
 {
     /* one decimal, dropped when it is 0: "3", "2.5" */
-    int n = snprintf(buf, size, "%.1f", cx_output_round(seconds * 10.0) / 10.0);
+    int n = snprintf(buf, size, "%.1f", cx__output_round(seconds * 10.0) / 10.0);
     if (n >= 2 && (unsigned)n < size && !strcmp(buf + n - 2, ".0")) buf[n - 2] = '\0';
     return buf;
 }
@@ -51,7 +51,7 @@ static void quote_word(cx_buf *b, const char *w)
 {
     const unsigned char *p = (const unsigned char *)w;
     if (!*p) {
-        cx_buf_puts(b, "''");
+        cx__buf_puts(b, "''");
         return;
     }
     while (*p) {
@@ -67,32 +67,32 @@ static void quote_word(cx_buf *b, const char *w)
             ok = next;
         }
         if (ok & Q_BARE) {
-            cx_buf_append(b, (const char *)p, n);
+            cx__buf_append(b, (const char *)p, n);
         } else if (ok & Q_SINGLE) {
-            cx_buf_putc(b, '\'');
-            cx_buf_append(b, (const char *)p, n);
-            cx_buf_putc(b, '\'');
+            cx__buf_putc(b, '\'');
+            cx__buf_append(b, (const char *)p, n);
+            cx__buf_putc(b, '\'');
         } else {
-            cx_buf_putc(b, '"');
+            cx__buf_putc(b, '"');
             for (size_t i = 0; i < n; i++) {
-                if (p[i] == '"' || p[i] == '\\') cx_buf_putc(b, '\\');
-                cx_buf_putc(b, (char)p[i]);
+                if (p[i] == '"' || p[i] == '\\') cx__buf_putc(b, '\\');
+                cx__buf_putc(b, (char)p[i]);
             }
-            cx_buf_putc(b, '"');
+            cx__buf_putc(b, '"');
         }
         p += n;
     }
 }
 
-char *cx_output_shlex_join(const char *const *argv)
+char *cx__output_shlex_join(const char *const *argv)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
+    cx__buf_puts(&b, "");
     for (size_t i = 0; argv[i]; i++) {
-        if (i) cx_buf_putc(&b, ' ');
+        if (i) cx__buf_putc(&b, ' ');
         quote_word(&b, argv[i]);
     }
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 /* s as Rust's Debug prints a str: quoted, with \\ \" \n \r \t \0 escaped and
@@ -100,56 +100,56 @@ char *cx_output_shlex_join(const char *const *argv)
 static void debug_str(cx_buf *b, const char *s, size_t len)
 {
     static const char plain[] = "\"\\\n\r\t", shown[] = "\"\\nrt";
-    cx_buf_putc(b, '"');
+    cx__buf_putc(b, '"');
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *hit = c ? memchr(plain, c, sizeof plain - 1) : NULL;
         if (hit) {
-            cx_buf_putc(b, '\\');
-            cx_buf_putc(b, shown[hit - plain]);
+            cx__buf_putc(b, '\\');
+            cx__buf_putc(b, shown[hit - plain]);
         } else if (c == 0) {
-            cx_buf_puts(b, "\\0");
+            cx__buf_puts(b, "\\0");
         } else if (c < 0x20 || c == 0x7f) {
-            cx_buf_printf(b, "\\u{%x}", c);
+            cx__buf_printf(b, "\\u{%x}", c);
         } else {
-            cx_buf_putc(b, (char)c);
+            cx__buf_putc(b, (char)c);
         }
     }
-    cx_buf_putc(b, '"');
+    cx__buf_putc(b, '"');
 }
 
-void cx_output_sandbox_denied(cx_buf *b, const char *tool, const char *command, int exit_code,
-                              const char *output, size_t len)
+void cx__output_sandbox_denied(cx_buf *b, const char *tool, const char *command, int exit_code,
+                               const char *output, size_t len)
 {
     /* the inner error is printed with Debug, then printed again as a field */
     cx_buf inner = CX_BUF_INIT;
-    cx_buf_printf(&inner,
-                  "Codex(Sandbox(Denied { output: ExecToolCallOutput { exit_code: %d, stdout: "
-                  "StreamOutput { text: \"\", truncated_after_lines: None }, stderr: StreamOutput "
-                  "{ text: ",
-                  exit_code);
+    cx__buf_printf(&inner,
+                   "Codex(Sandbox(Denied { output: ExecToolCallOutput { exit_code: %d, stdout: "
+                   "StreamOutput { text: \"\", truncated_after_lines: None }, stderr: StreamOutput "
+                   "{ text: ",
+                   exit_code);
     debug_str(&inner, output, len);
-    cx_buf_puts(&inner,
-                ", truncated_after_lines: None }, aggregated_output: StreamOutput { text: ");
+    cx__buf_puts(&inner,
+                 ", truncated_after_lines: None }, aggregated_output: StreamOutput { text: ");
     debug_str(&inner, output, len);
-    cx_buf_puts(&inner, ", truncated_after_lines: None }, duration: 0ns, timed_out: false }, "
-                        "network_policy_decision: None }))");
-    cx_buf_printf(b, "%s failed for `%s`: CreateProcess { message: ", tool, command);
+    cx__buf_puts(&inner, ", truncated_after_lines: None }, duration: 0ns, timed_out: false }, "
+                         "network_policy_decision: None }))");
+    cx__buf_printf(b, "%s failed for `%s`: CreateProcess { message: ", tool, command);
     debug_str(b, inner.data ? inner.data : "", inner.len);
-    cx_buf_puts(b, " }");
-    cx_buf_free(&inner);
+    cx__buf_puts(b, " }");
+    cx__buf_free(&inner);
 }
 
-size_t cx_output_approx_tokens(size_t bytes)
+size_t cx__output_approx_tokens(size_t bytes)
 {
     return (bytes + 3) / 4;
 }
 
-void cx_output_truncate_middle(const char *text, size_t len, size_t max_tokens, cx_buf *out)
+void cx__output_truncate_middle(const char *text, size_t len, size_t max_tokens, cx_buf *out)
 {
     size_t max_bytes = max_tokens * 4;
     if (len <= max_bytes) {
-        cx_buf_append(out, text, len);
+        cx__buf_append(out, text, len);
         return;
     }
     size_t head = max_bytes / 2, tail = max_bytes - head;
@@ -159,8 +159,8 @@ void cx_output_truncate_middle(const char *text, size_t len, size_t max_tokens, 
     size_t tail_start = len - tail;
     while (tail_start < len && ((unsigned char)text[tail_start] & 0xC0) == 0x80)
         tail_start++;
-    size_t removed = cx_output_approx_tokens(tail_start - head);
-    cx_buf_append(out, text, head);
-    cx_buf_printf(out, "…%zu tokens truncated…", removed);
-    cx_buf_append(out, text + tail_start, len - tail_start);
+    size_t removed = cx__output_approx_tokens(tail_start - head);
+    cx__buf_append(out, text, head);
+    cx__buf_printf(out, "…%zu tokens truncated…", removed);
+    cx__buf_append(out, text + tail_start, len - tail_start);
 }

@@ -1,5 +1,5 @@
 /* The apply_patch tool: its grammar, file_change events and upstream's
- * output text around cx_patch_apply. */
+ * output text around cx__patch_apply. */
 #include "tools/patch.h"
 #include "tools/output.h"
 #include "tools/tool_proc.h"
@@ -36,10 +36,10 @@ static void emit_change(const cx_tool_env *env, cx_event_kind kind, const char *
 {
     if (!env->emit) return;
     json_object *d = json_object_new_object();
-    cx_json_set_str(d, "type", "file_change");
-    cx_json_set_str(d, "call_id", call_id);
-    cx_json_set(d, "changes", json_object_get(changes));
-    cx_json_set_str(d, "status", status);
+    cx__json_set_str(d, "type", "file_change");
+    cx__json_set_str(d, "call_id", call_id);
+    cx__json_set(d, "changes", json_object_get(changes));
+    cx__json_set_str(d, "status", status);
     cx_event ev = {kind, d};
     env->emit(env->emit_user, &ev);
     json_object_put(d);
@@ -53,8 +53,8 @@ static int patch_handler(void *state, const cx_tool_call *call, const cx_tool_en
     if (call->kind == CX_TOOL_FUNCTION) {
         /* a function-style call carries {"input": "..."} */
         json_object *args = NULL;
-        if (cx_json_parse(input, strlen(input), &args, NULL) == 0) {
-            const char *in = cx_json_get_str(args, "input");
+        if (cx__json_parse(input, strlen(input), &args, NULL) == 0) {
+            const char *in = cx__json_get_str(args, "input");
             if (in) {
                 char *copy = strdup(in);
                 json_object_put(args);
@@ -68,7 +68,7 @@ static int patch_handler(void *state, const cx_tool_call *call, const cx_tool_en
         }
         json_object_put(args);
     }
-    return cx_patch_run(input, env->cwd, call->call_id, env, out);
+    return cx__patch_run(input, env->cwd, call->call_id, env, out);
 }
 
 static bool may_write(const void *env, const char *path)
@@ -76,8 +76,8 @@ static bool may_write(const void *env, const char *path)
     return cx__tool_may_write(env, path);
 }
 
-int cx_patch_run(const char *input, const char *cwd, const char *call_id, const cx_tool_env *env,
-                 cx_tool_output *out)
+int cx__patch_run(const char *input, const char *cwd, const char *call_id, const cx_tool_env *env,
+                  cx_tool_output *out)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -89,7 +89,7 @@ int cx_patch_run(const char *input, const char *cwd, const char *call_id, const 
     int rc = cx__patch_apply_checked(input, cwd, may_write, env, &summary, changes, &err);
     if (rc == CX_PATCH_REJECTED) {
         emit_change(env, CX_EV_ITEM_COMPLETED, call_id ? call_id : "", changes, "failed");
-        cx_buf_free(&summary);
+        cx__buf_free(&summary);
         json_object_put(changes);
         return cx_tool_output_setf(out, false,
                                    "patch rejected: writing outside of the project; "
@@ -102,31 +102,31 @@ int cx_patch_run(const char *input, const char *cwd, const char *call_id, const 
     char secs[32];
     if (rc == 0)
         cx_tool_output_setf(out, true, "Exit code: 0\nWall time: %s seconds\nOutput:\n%s",
-                            cx_output_format_seconds(wall, secs, sizeof secs),
-                            cx_buf_str(&summary));
+                            cx__output_format_seconds(wall, secs, sizeof secs),
+                            cx__buf_str(&summary));
     else if (rc == CX_EINVAL)
         cx_tool_output_setf(out, false, "%s", err.msg);
     else
         cx_tool_output_setf(out, false, "apply_patch verification failed: %s", err.msg);
-    cx_buf_free(&summary);
+    cx__buf_free(&summary);
     json_object_put(changes);
     return 0;
 }
 
-int cx_patch_register(cx_tool_registry *reg)
+int cx__patch_register(cx_tool_registry *reg)
 {
     json_object *spec = json_object_new_object();
-    cx_json_set_str(spec, "type", "custom");
-    cx_json_set_str(spec, "name", "apply_patch");
-    cx_json_set_str(spec, "description",
-                    "Edit files by sending a patch in the format below (freeform text, not "
-                    "JSON): add, delete, update or move files, with a few lines of context around "
-                    "each change.");
+    cx__json_set_str(spec, "type", "custom");
+    cx__json_set_str(spec, "name", "apply_patch");
+    cx__json_set_str(spec, "description",
+                     "Edit files by sending a patch in the format below (freeform text, not "
+                     "JSON): add, delete, update or move files, with a few lines of context around "
+                     "each change.");
     json_object *format = json_object_new_object();
-    cx_json_set_str(format, "type", "grammar");
-    cx_json_set_str(format, "syntax", "lark");
-    cx_json_set_str(format, "definition", GRAMMAR);
-    cx_json_set(spec, "format", format);
+    cx__json_set_str(format, "type", "grammar");
+    cx__json_set_str(format, "syntax", "lark");
+    cx__json_set_str(format, "definition", GRAMMAR);
+    cx__json_set(spec, "format", format);
     cx_tool_def d = {"apply_patch", CX_TOOL_CUSTOM, false, spec, patch_handler, NULL, NULL};
     return cx_tools_add(reg, &d);
 }

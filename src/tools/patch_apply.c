@@ -26,10 +26,10 @@ static char *normalise(const char *s, int mode)
         n--;
     if (mode < 3) return strndup(b, n);
     cx_buf out = CX_BUF_INIT;
-    cx_buf_puts(&out, "");
+    cx__buf_puts(&out, "");
     for (size_t i = 0; i < n;) {
         size_t len;
-        uint32_t cp = cx_utf8_decode(b, n, i, &len);
+        uint32_t cp = cx__utf8_decode(b, n, i, &len);
         char rep = 0;
         switch (cp) {
         case 0x2010:
@@ -70,12 +70,12 @@ static char *normalise(const char *s, int mode)
             break;
         }
         if (rep)
-            cx_buf_putc(&out, rep);
+            cx__buf_putc(&out, rep);
         else
-            cx_buf_append(&out, b + i, len);
+            cx__buf_append(&out, b + i, len);
         i += len;
     }
-    return cx_buf_steal(&out);
+    return cx__buf_steal(&out);
 }
 
 static bool lines_match(char **have, char **want, size_t n, int mode)
@@ -118,12 +118,12 @@ typedef struct repl {
 static char *join_lines(char **v, size_t n)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
+    cx__buf_puts(&b, "");
     for (size_t i = 0; i < n; i++) {
-        if (i) cx_buf_putc(&b, '\n');
-        cx_buf_puts(&b, v[i]);
+        if (i) cx__buf_putc(&b, '\n');
+        cx__buf_puts(&b, v[i]);
     }
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 /* Computes the new content of an updated file (new string) or NULL + err. */
@@ -209,12 +209,12 @@ char *cx__patch_apply_chunks(const char *original, const cx__patch_hunk *h, cons
     }
     {
         cx_buf b = CX_BUF_INIT;
-        cx_buf_puts(&b, "");
+        cx__buf_puts(&b, "");
         for (size_t i = 0; i < lines.n; i++) {
-            cx_buf_puts(&b, lines.v[i]);
-            cx_buf_putc(&b, '\n');
+            cx__buf_puts(&b, lines.v[i]);
+            cx__buf_putc(&b, '\n');
         }
-        result = cx_buf_steal(&b);
+        result = cx__buf_steal(&b);
     }
 out:
     free(reps);
@@ -242,7 +242,7 @@ static char *resolve(const char *cwd, const char *path)
 static char *read_all(const char *path, cx_error *err, const char *what)
 {
     /* (a folder fails here too, with EISDIR, as Rust's read_to_string does) */
-    char *text = cx_fs_slurp(path, SIZE_MAX, NULL);
+    char *text = cx__fs_slurp(path, SIZE_MAX, NULL);
     if (!text)
         cx_error_set(err, CX_EIO, "Failed to read file to %s %s: %s", what, path, OSERR(errno));
     return text;
@@ -403,7 +403,7 @@ static int vtree_commit(vtree *t, cx_error *err)
     return 0;
 }
 
-int cx_patch_check(const char *text, const char *original, cx_error *err)
+int cx__patch_check(const char *text, const char *original, cx_error *err)
 {
     cx__patch p = {0};
     int rc = cx__patch_parse(text, &p, err);
@@ -418,8 +418,8 @@ int cx_patch_check(const char *text, const char *original, cx_error *err)
     return rc ? rc : (int)n;
 }
 
-int cx_patch_apply(const char *text, const char *cwd, cx_buf *summary, json_object *changes,
-                   cx_error *err)
+int cx__patch_apply(const char *text, const char *cwd, cx_buf *summary, json_object *changes,
+                    cx_error *err)
 {
     return cx__patch_apply_checked(text, cwd, NULL, NULL, summary, changes, err);
 }
@@ -465,7 +465,7 @@ int cx__patch_apply_checked(const char *text, const char *cwd,
     /* Now write. */
     if (!rc) rc = vtree_commit(&tree, err);
     if (!rc) {
-        cx_buf_puts(summary, "Success. Updated the following files:\n");
+        cx__buf_puts(summary, "Success. Updated the following files:\n");
         /* as upstream: added files, then modified, then deleted, each in patch order */
         static const cx__hunk_kind order[] = {CX__H_ADD, CX__H_UPDATE, CX__H_DELETE};
         for (int o = 0; o < 3; o++)
@@ -473,16 +473,16 @@ int cx__patch_apply_checked(const char *text, const char *cwd,
                 cx__patch_hunk *h = &p.hunks[i];
                 if (h->kind != order[o]) continue;
                 char mark = h->kind == CX__H_ADD ? 'A' : h->kind == CX__H_DELETE ? 'D' : 'M';
-                cx_buf_printf(summary, "%c %s\n", mark, h->move_to ? h->move_to : h->path);
+                cx__buf_printf(summary, "%c %s\n", mark, h->move_to ? h->move_to : h->path);
             }
         for (size_t i = 0; changes && i < p.n; i++) {
             cx__patch_hunk *h = &p.hunks[i];
             json_object *c = json_object_new_object();
-            cx_json_set_str(c, "path", shown[i]);
-            cx_json_set_str(c, "kind",
-                            h->kind == CX__H_ADD      ? "add"
-                            : h->kind == CX__H_DELETE ? "delete"
-                                                      : "update");
+            cx__json_set_str(c, "path", shown[i]);
+            cx__json_set_str(c, "kind",
+                             h->kind == CX__H_ADD      ? "add"
+                             : h->kind == CX__H_DELETE ? "delete"
+                                                       : "update");
             json_object_array_add(changes, c);
         }
     }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool cx_patch_from_heredoc(const char *script, char **patch_out, char **dir_out)
+bool cx__patch_from_heredoc(const char *script, char **patch_out, char **dir_out)
 {
     *patch_out = NULL;
     *dir_out = NULL;

@@ -229,13 +229,13 @@ int cx__patch_parse(const char *text, cx__patch *p, cx_error *err)
             h.path = trimmed_copy(path);
             i++;
             cx_buf content = CX_BUF_INIT;
-            cx_buf_puts(&content, "");
+            cx__buf_puts(&content, "");
             while (i < end && lines.v[i][0] == '+') {
-                cx_buf_puts(&content, lines.v[i] + 1);
-                cx_buf_putc(&content, '\n');
+                cx__buf_puts(&content, lines.v[i] + 1);
+                cx__buf_putc(&content, '\n');
                 i++;
             }
-            h.contents = cx_buf_steal(&content);
+            h.contents = cx__buf_steal(&content);
         } else if ((path = after_prefix(line, "*** Delete File: "))) {
             h.kind = CX__H_DELETE;
             h.path = trimmed_copy(path);

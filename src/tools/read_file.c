@@ -37,8 +37,8 @@ static int read_error(cx_tool_output *out, int err)
 
 static void put_numbered(cx_buf *b, size_t number, const char *text, size_t len)
 {
-    if (b->len) cx_buf_putc(b, '\n');
-    cx_buf_printf(b, "L%zu: ", number);
+    if (b->len) cx__buf_putc(b, '\n');
+    cx__buf_printf(b, "L%zu: ", number);
     cx__ft_put_text(b, text, len);
 }
 
@@ -64,24 +64,24 @@ static int read_slice(const char *path, size_t offset, size_t limit, cx_tool_out
         }
         seen++;
         if (seen < offset) continue;
-        cx_buf_reset(&line);
+        cx__buf_reset(&line);
         cx__ft_lossy_prefix(buf, strip_eol(buf, (size_t)got), MAX_LINE_LENGTH, &line);
-        put_numbered(&text, seen, cx_buf_str(&line), line.len);
+        put_numbered(&text, seen, cx__buf_str(&line), line.len);
         collected++;
     }
     free(buf);
     fclose(f);
-    cx_buf_free(&line);
+    cx__buf_free(&line);
     int rc;
-    if (cx_buf_failed(&text))
+    if (cx__buf_failed(&text))
         rc = CX_ENOMEM;
     else if (err)
         rc = read_error(out, err);
     else if (seen < offset)
         rc = cx__ft_answer(out, false, "offset exceeds file length");
     else
-        rc = cx__ft_answer(out, true, "%s", cx_buf_str(&text));
-    cx_buf_free(&text);
+        rc = cx__ft_answer(out, true, "%s", cx__buf_str(&text));
+    cx__buf_free(&text);
     return rc;
 }
 
@@ -108,16 +108,16 @@ static int make_rec(const char *bytes, size_t len, line_rec *r)
     cx_buf raw = CX_BUF_INIT, shown = CX_BUF_INIT;
     cx__ft_lossy_prefix(bytes, len, (size_t)-1, &raw);
     cx__ft_lossy_prefix(bytes, len, MAX_LINE_LENGTH, &shown);
-    cx_buf_puts(&raw, "");
-    bool failed = cx_buf_failed(&raw) || cx_buf_failed(&shown);
+    cx__buf_puts(&raw, "");
+    bool failed = cx__buf_failed(&raw) || cx__buf_failed(&shown);
     r->display_len = shown.len;
-    cx_buf_free(&shown);
+    cx__buf_free(&shown);
     if (failed) {
-        cx_buf_free(&raw);
+        cx__buf_free(&raw);
         return CX_ENOMEM;
     }
     r->raw_len = raw.len;
-    r->raw = cx_buf_steal(&raw);
+    r->raw = cx__buf_steal(&raw);
     r->indent = 0;
     for (size_t k = 0; k < r->raw_len && (r->raw[k] == ' ' || r->raw[k] == '\t'); k++)
         r->indent += r->raw[k] == '\t' ? TAB_WIDTH : 1;
@@ -296,9 +296,9 @@ static int read_block(const char *path, size_t offset, size_t limit, const cx__f
     cx_buf text = CX_BUF_INIT;
     rc = expand_block(v, n, limit, &o, &text);
     recs_free(v, n);
-    if (!rc && cx_buf_failed(&text)) rc = CX_ENOMEM;
-    if (!rc) rc = cx__ft_answer(out, true, "%s", cx_buf_str(&text));
-    cx_buf_free(&text);
+    if (!rc && cx__buf_failed(&text)) rc = CX_ENOMEM;
+    if (!rc) rc = cx__ft_answer(out, true, "%s", cx__buf_str(&text));
+    cx__buf_free(&text);
     return rc;
 }
 
@@ -376,7 +376,7 @@ static const char READ_FILE_SPEC[] =
     "\"offset\":{\"type\":\"number\",\"description\":\"First line to return, counting from 1.\"}},"
     "\"required\":[\"file_path\"],\"additionalProperties\":false}}";
 
-int cx_read_file_tool_register(cx_tool_registry *reg)
+int cx__read_file_tool_register(cx_tool_registry *reg)
 {
     return cx__ft_register(reg, "read_file", READ_FILE_SPEC, read_file_handler);
 }

@@ -42,13 +42,13 @@ static void capture(run_result *r, const char *data, size_t n)
     r->total += n;
     if (r->head.len < half) {
         size_t take = n < half - r->head.len ? n : half - r->head.len;
-        cx_buf_append(&r->head, data, take);
+        cx__buf_append(&r->head, data, take);
         data += take;
         n -= take;
     }
     for (; n > 0; data++, n--) {
         if (r->tail.len < half) {
-            cx_buf_putc(&r->tail, *data);
+            cx__buf_putc(&r->tail, *data);
         } else {
             r->tail.data[r->tail_start] = *data;
             r->tail_start = (r->tail_start + 1) % half;
@@ -59,10 +59,10 @@ static void capture(run_result *r, const char *data, size_t n)
 /* The kept output in order: head, then the tail ring unrolled. */
 static void captured(const run_result *r, cx_buf *out)
 {
-    cx_buf_append(out, r->head.data, r->head.len);
+    cx__buf_append(out, r->head.data, r->head.len);
     if (r->tail.len) {
-        cx_buf_append(out, r->tail.data + r->tail_start, r->tail.len - r->tail_start);
-        cx_buf_append(out, r->tail.data, r->tail_start);
+        cx__buf_append(out, r->tail.data + r->tail_start, r->tail.len - r->tail_start);
+        cx__buf_append(out, r->tail.data, r->tail_start);
     }
 }
 
@@ -108,17 +108,17 @@ static int run(const cx_tool_env *env, cx_approver *ap, bool escalated, char *co
 static void model_text(const run_result *r, cx_buf *content, cx_buf *cut)
 {
     if (r->timed_out)
-        cx_buf_printf(content, "command timed out after %lld milliseconds\n", r->elapsed_ms);
+        cx__buf_printf(content, "command timed out after %lld milliseconds\n", r->elapsed_ms);
     captured(r, content);
-    cx_buf_puts(content, "");
+    cx__buf_puts(content, "");
     cx_buf repaired = CX_BUF_INIT;
-    cx_utf8_repair(content->data, content->len, &repaired);
-    cx_buf_reset(content);
-    cx_buf_append(content, repaired.data, repaired.len);
-    cx_buf_puts(content, "");
-    cx_buf_free(&repaired);
-    cx_output_truncate_middle(content->data, content->len, DEFAULT_MAX_TOKENS, cut);
-    cx_buf_puts(cut, "");
+    cx__utf8_repair(content->data, content->len, &repaired);
+    cx__buf_reset(content);
+    cx__buf_append(content, repaired.data, repaired.len);
+    cx__buf_puts(content, "");
+    cx__buf_free(&repaired);
+    cx__output_truncate_middle(content->data, content->len, DEFAULT_MAX_TOKENS, cut);
+    cx__buf_puts(cut, "");
 }
 
 static size_t count_lines(const char *s, size_t len)
@@ -136,12 +136,12 @@ static void emit_command(const cx_tool_env *env, cx_event_kind kind, const char 
 {
     if (!env->emit) return;
     json_object *d = json_object_new_object();
-    cx_json_set_str(d, "type", "command_execution");
-    cx_json_set_str(d, "call_id", call_id ? call_id : "");
-    cx_json_set_str(d, "command", command);
-    cx_json_set(d, "aggregated_output", cx_json_string(output ? output : ""));
-    cx_json_set(d, "exit_code", done ? json_object_new_int(code) : NULL);
-    cx_json_set_str(d, "status", !done ? "in_progress" : code == 0 ? "completed" : "failed");
+    cx__json_set_str(d, "type", "command_execution");
+    cx__json_set_str(d, "call_id", call_id ? call_id : "");
+    cx__json_set_str(d, "command", command);
+    cx__json_set(d, "aggregated_output", cx__json_string(output ? output : ""));
+    cx__json_set(d, "exit_code", done ? json_object_new_int(code) : NULL);
+    cx__json_set_str(d, "status", !done ? "in_progress" : code == 0 ? "completed" : "failed");
     cx_event ev = {kind, d};
     env->emit(env->emit_user, &ev);
     json_object_put(d);
@@ -149,14 +149,14 @@ static void emit_command(const cx_tool_env *env, cx_event_kind kind, const char 
 
 static char *resolve_dir(const cx_tool_env *env, const char *workdir)
 {
-    return cx_shell_env_workdir(env->cwd, workdir);
+    return cx__shell_env_workdir(env->cwd, workdir);
 }
 
 static char **tool_env(const cx_tool_env *env)
 {
     const char *net[] = {"CODEX_SANDBOX_NETWORK_DISABLED=1", NULL};
-    return cx_shell_env_build(environ, cx_shell_env_policy(env->config),
-                              cx_shell_env_network_disabled(env->config) ? net : NULL);
+    return cx__shell_env_build(environ, cx__shell_env_policy(env->config),
+                               cx__shell_env_network_disabled(env->config) ? net : NULL);
 }
 
 /* Runs the command and writes the answer; freeform picks shell_command's text
@@ -166,12 +166,12 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
                    const cx_tool_env *env, cx_tool_output *out)
 {
     char *cwd = resolve_dir(env, workdir);
-    char *display = cx_output_shlex_join((const char *const *)argv);
+    char *display = cx__output_shlex_join((const char *const *)argv);
     char **envp = tool_env(env);
     if (!display || !envp || (!cwd && env->cwd)) {
         free(cwd);
         free(display);
-        cx_shell_env_free(envp);
+        cx__shell_env_free(envp);
         return CX_ENOMEM;
     }
     emit_command(env, CX_EV_ITEM_STARTED, call->call_id, display, "", false, 0);
@@ -184,19 +184,19 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
         /* on-failure: a sandbox denial may be re-run outside it, if the user says so */
         cx_buf all = CX_BUF_INIT;
         captured(&r, &all);
-        cx_buf_puts(&all, "");
+        cx__buf_puts(&all, "");
         /* shell_command asks about its script, as the escalation question does */
         bool again = cx__approval_retry(ap, env, freeform ? argv[2] : display, all.data);
-        cx_buf_free(&all);
+        cx__buf_free(&all);
         if (again) {
-            cx_buf_free(&r.head);
-            cx_buf_free(&r.tail);
+            cx__buf_free(&r.head);
+            cx__buf_free(&r.tail);
             r = (run_result){.head = CX_BUF_INIT, .tail = CX_BUF_INIT};
             escalated = true;
             e = run(env, ap, true, argv, cwd, envp, timeout, &r, err, sizeof err);
         }
     }
-    cx_shell_env_free(envp);
+    cx__shell_env_free(envp);
     free(cwd);
     int rc = 0;
     if (e) {
@@ -210,53 +210,53 @@ static int execute(char *const argv[], const char *workdir, int64_t timeout_ms, 
         cx_buf content = CX_BUF_INIT, cut = CX_BUF_INIT, text = CX_BUF_INIT;
         model_text(&r, &content, &cut);
         char secs[32];
-        cx_output_format_seconds((double)r.elapsed_ms / 1000.0, secs, sizeof secs);
+        cx__output_format_seconds((double)r.elapsed_ms / 1000.0, secs, sizeof secs);
         /* upstream answers a sandbox denial in the text form, from shell too */
         bool denied = cx__approval_denied(env, escalated, r.exit_code, content.data);
         if (freeform || denied) {
-            cx_buf_printf(&text, "Exit code: %d\nWall time: %s seconds\n", r.exit_code, secs);
+            cx__buf_printf(&text, "Exit code: %d\nWall time: %s seconds\n", r.exit_code, secs);
             size_t total = count_lines(content.data, content.len);
             if (total != count_lines(cut.data, cut.len))
-                cx_buf_printf(&text, "Total output lines: %zu\n", total);
-            cx_buf_puts(&text, "Output:\n");
-            cx_buf_append(&text, cut.data, cut.len);
+                cx__buf_printf(&text, "Total output lines: %zu\n", total);
+            cx__buf_puts(&text, "Output:\n");
+            cx__buf_append(&text, cut.data, cut.len);
         } else {
             /* formatted_truncate_text: a line count ahead of a cut body */
             cx_buf body = CX_BUF_INIT;
             if (cut.len != content.len)
-                cx_buf_printf(&body, "Total output lines: %zu\n\n",
-                              count_lines(content.data, content.len));
-            cx_buf_append(&body, cut.data, cut.len);
+                cx__buf_printf(&body, "Total output lines: %zu\n\n",
+                               count_lines(content.data, content.len));
+            cx__buf_append(&body, cut.data, cut.len);
             json_object *o = json_object_new_object();
-            cx_json_set(o, "output", cx_json_string_len(body.data, body.len));
+            cx__json_set(o, "output", cx__json_string_len(body.data, body.len));
             json_object *meta = json_object_new_object();
-            cx_json_set(meta, "exit_code", json_object_new_int(r.exit_code));
+            cx__json_set(meta, "exit_code", json_object_new_int(r.exit_code));
             /* serde prints the f32 with a decimal point: 0.0, 1.5 */
             char num[40];
-            double d = cx_output_round((double)r.elapsed_ms / 100.0) / 10.0;
+            double d = cx__output_round((double)r.elapsed_ms / 100.0) / 10.0;
             snprintf(num, sizeof num, "%.1f", d);
-            cx_json_set(meta, "duration_seconds", json_object_new_double_s(d, num));
-            cx_json_set(o, "metadata", meta);
-            cx_json_dump(o, &text);
+            cx__json_set(meta, "duration_seconds", json_object_new_double_s(d, num));
+            cx__json_set(o, "metadata", meta);
+            cx__json_dump(o, &text);
             json_object_put(o);
-            cx_buf_free(&body);
+            cx__buf_free(&body);
         }
         cx_buf all = CX_BUF_INIT;
         captured(&r, &all);
-        cx_buf_puts(&all, "");
+        cx__buf_puts(&all, "");
         emit_command(env, CX_EV_ITEM_COMPLETED, call->call_id, display, all.data, true,
                      r.exit_code);
-        cx_buf_free(&all);
+        cx__buf_free(&all);
         free(out->text);
-        out->text = cx_buf_steal(&text);
+        out->text = cx__buf_steal(&text);
         /* a non-zero exit is reported to the model as a failed call */
         out->success = r.exit_code == 0;
         rc = out->text ? 0 : CX_ENOMEM;
-        cx_buf_free(&content);
-        cx_buf_free(&cut);
+        cx__buf_free(&content);
+        cx__buf_free(&cut);
     }
-    cx_buf_free(&r.head);
-    cx_buf_free(&r.tail);
+    cx__buf_free(&r.head);
+    cx__buf_free(&r.tail);
     free(display);
     return rc;
 }
@@ -294,7 +294,7 @@ static bool intercept_patch(const char *script, const char *workdir, const cx_to
                             const cx_tool_env *env, cx_tool_output *out, int *rc)
 {
     char *patch = NULL, *dir = NULL;
-    if (!cx_patch_from_heredoc(script, &patch, &dir)) return false;
+    if (!cx__patch_from_heredoc(script, &patch, &dir)) return false;
     char *base = resolve_dir(env, workdir);
     char *where = NULL;
     if (dir && dir[0] == '/')
@@ -303,7 +303,7 @@ static bool intercept_patch(const char *script, const char *workdir, const cx_to
         where = NULL;
     else if (!dir)
         where = strdup(base ? base : ".");
-    *rc = where ? cx_patch_run(patch, where, call->call_id, env, out) : CX_ENOMEM;
+    *rc = where ? cx__patch_run(patch, where, call->call_id, env, out) : CX_ENOMEM;
     free(where);
     free(base);
     free(patch);
@@ -317,7 +317,7 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
     json_object *args = NULL;
     int prc = parse(call, true, &args, out);
     if (prc) return prc < 0 ? prc : 0;
-    json_object *cmd = cx_json_get(args, "command");
+    json_object *cmd = cx__json_get(args, "command");
     size_t n = cmd && json_object_is_type(cmd, json_type_array) ? json_object_array_length(cmd) : 0;
     if (!n) {
         json_object_put(args);
@@ -332,7 +332,7 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
     }
     for (size_t i = 0; i < n; i++)
         argv[i] = (char *)json_object_get_string(json_object_array_get_idx(cmd, i));
-    char *shown = cx_output_shlex_join((const char *const *)argv);
+    char *shown = cx__output_shlex_join((const char *const *)argv);
     bool escalated = false,
          go = shown && cx__approval_check(state, env, args, shown, (const char *const *)argv, false,
                                           &escalated, out);
@@ -342,9 +342,9 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
         json_object_put(args);
         return out->text ? 0 : CX_ENOMEM;
     }
-    const char *workdir = cx_json_get_str(args, "workdir");
+    const char *workdir = cx__json_get_str(args, "workdir");
     int64_t timeout = 0;
-    cx_json_get_int(args, "timeout_ms", &timeout);
+    cx__json_get_int(args, "timeout_ms", &timeout);
     int rc = 0;
     /* ["bash", "-lc", "apply_patch <<'EOF' ..."] is a patch, not a command */
     if (n == 3 && (!strcmp(argv[1], "-lc") || !strcmp(argv[1], "-c")) &&
@@ -370,7 +370,7 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
     json_object *args = NULL;
     int prc = parse(call, false, &args, out);
     if (prc) return prc < 0 ? prc : 0;
-    const char *script = cx_json_get_str(args, "command");
+    const char *script = cx__json_get_str(args, "command");
     if (!script) {
         json_object_put(args);
         return cx_tool_output_setf(out, false,
@@ -381,11 +381,11 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
         json_object_put(args);
         return 0;
     }
-    const char *workdir = cx_json_get_str(args, "workdir");
+    const char *workdir = cx__json_get_str(args, "workdir");
     int64_t timeout = 0;
-    cx_json_get_int(args, "timeout_ms", &timeout);
+    cx__json_get_int(args, "timeout_ms", &timeout);
     bool login = true;
-    cx_json_get_bool(args, "login", &login);
+    cx__json_get_bool(args, "login", &login);
     int rc = 0;
     if (intercept_patch(script, workdir, call, env, out, &rc)) {
         json_object_put(args);
@@ -442,18 +442,18 @@ static int add(cx_tool_registry *reg, const char *name, const char *spec_text, s
                bool declared, cx_tool_handler h, cx_approver *ap)
 {
     json_object *spec = NULL;
-    if (declared && cx_json_parse(spec_text, len, &spec, NULL)) return CX_ENOMEM;
+    if (declared && cx__json_parse(spec_text, len, &spec, NULL)) return CX_ENOMEM;
     /* upstream runs shell calls of one response side by side */
     cx_tool_def d = {name, CX_TOOL_FUNCTION, true, spec, h, ap, NULL};
     return cx_tools_add(reg, &d);
 }
 
-int cx_shell_tool_register(cx_tool_registry *reg, bool declared, cx_approver *ap)
+int cx__shell_tool_register(cx_tool_registry *reg, bool declared, cx_approver *ap)
 {
     return add(reg, "shell", SHELL_SPEC, sizeof SHELL_SPEC - 1, declared, shell_handler, ap);
 }
 
-int cx_shell_command_tool_register(cx_tool_registry *reg, bool declared, cx_approver *ap)
+int cx__shell_command_tool_register(cx_tool_registry *reg, bool declared, cx_approver *ap)
 {
     return add(reg, "shell_command", SHELL_COMMAND_SPEC, sizeof SHELL_COMMAND_SPEC - 1, declared,
                shell_command_handler, ap);

@@ -15,8 +15,8 @@
 /* Adds `shell`; declared=false registers only the handler (upstream keeps
  * handling calls to `shell` when it does not declare it). ap (borrowed, may be
  * NULL: no user to ask) approves commands under the approval policy. */
-int cx_shell_tool_register(cx_tool_registry *reg, bool declared, cx_approver *ap);
+int cx__shell_tool_register(cx_tool_registry *reg, bool declared, cx_approver *ap);
 /* Adds `shell_command` (same meaning of declared and ap). */
-int cx_shell_command_tool_register(cx_tool_registry *reg, bool declared, cx_approver *ap);
+int cx__shell_command_tool_register(cx_tool_registry *reg, bool declared, cx_approver *ap);
 
 #endif

@@ -14,7 +14,7 @@ static const char *const CORE_VARS[] = {"HOME",     "LOGNAME", "PATH", "SHELL", 
                                         "USERNAME", "TMPDIR",  "TEMP", "TMP",   NULL};
 static const char *const DEFAULT_EXCLUDES[] = {"*KEY*", "*SECRET*", "*TOKEN*", NULL};
 
-bool cx_shell_env_match(const char *pattern, const char *name)
+bool cx__shell_env_match(const char *pattern, const char *name)
 {
     /* iterative glob with single-star backtracking */
     const char *star = NULL, *resume = NULL;
@@ -56,12 +56,12 @@ static bool any_match(const json_object *patterns, const char *const *builtin, c
 {
     if (builtin)
         for (size_t i = 0; builtin[i]; i++)
-            if (cx_shell_env_match(builtin[i], name)) return true;
+            if (cx__shell_env_match(builtin[i], name)) return true;
     if (patterns && json_object_is_type(patterns, json_type_array)) {
         size_t n = json_object_array_length(patterns);
         for (size_t i = 0; i < n; i++) {
             const char *p = json_object_get_string(json_object_array_get_idx(patterns, i));
-            if (p && cx_shell_env_match(p, name)) return true;
+            if (p && cx__shell_env_match(p, name)) return true;
         }
     }
     return false;
@@ -100,15 +100,15 @@ static void vars_drop(vars *vs, size_t i)
     vs->n--;
 }
 
-char **cx_shell_env_build(char *const *base, const json_object *policy, const char *const *extra)
+char **cx__shell_env_build(char *const *base, const json_object *policy, const char *const *extra)
 {
     vars vs = {0};
     if (vars_put(&vs, "_=x")) goto oom; /* makes sure v is allocated and NULL-terminated */
     vars_drop(&vs, 0);
 
-    const char *inherit = policy ? cx_json_get_str(policy, "inherit") : NULL;
+    const char *inherit = policy ? cx__json_get_str(policy, "inherit") : NULL;
     bool ignore_default_excludes = true;
-    if (policy) cx_json_get_bool(policy, "ignore_default_excludes", &ignore_default_excludes);
+    if (policy) cx__json_get_bool(policy, "ignore_default_excludes", &ignore_default_excludes);
     char name[256];
     for (size_t i = 0; base && base[i]; i++) {
         name_of(base[i], name, sizeof name);
@@ -119,13 +119,13 @@ char **cx_shell_env_build(char *const *base, const json_object *policy, const ch
     for (size_t i = 0; i < vs.n;) {
         name_of(vs.v[i], name, sizeof name);
         bool drop = (!ignore_default_excludes && any_match(NULL, DEFAULT_EXCLUDES, name)) ||
-                    any_match(policy ? cx_json_get(policy, "exclude") : NULL, NULL, name);
+                    any_match(policy ? cx__json_get(policy, "exclude") : NULL, NULL, name);
         if (drop)
             vars_drop(&vs, i);
         else
             i++;
     }
-    json_object *set = policy ? cx_json_get(policy, "set") : NULL;
+    json_object *set = policy ? cx__json_get(policy, "set") : NULL;
     if (set && json_object_is_type(set, json_type_object)) {
         json_object_object_foreach(set, k, v)
         {
@@ -136,7 +136,7 @@ char **cx_shell_env_build(char *const *base, const json_object *policy, const ch
             if (rc) goto oom;
         }
     }
-    json_object *only = policy ? cx_json_get(policy, "include_only") : NULL;
+    json_object *only = policy ? cx__json_get(policy, "include_only") : NULL;
     if (only && json_object_is_type(only, json_type_array) && json_object_array_length(only) > 0) {
         for (size_t i = 0; i < vs.n;) {
             name_of(vs.v[i], name, sizeof name);
@@ -150,11 +150,11 @@ char **cx_shell_env_build(char *const *base, const json_object *policy, const ch
         if (vars_put(&vs, extra[i])) goto oom;
     return vs.v;
 oom:
-    cx_shell_env_free(vs.v);
+    cx__shell_env_free(vs.v);
     return NULL;
 }
 
-void cx_shell_env_free(char **env)
+void cx__shell_env_free(char **env)
 {
     if (!env) return;
     for (size_t i = 0; env[i]; i++)
@@ -162,25 +162,25 @@ void cx_shell_env_free(char **env)
     free(env);
 }
 
-const json_object *cx_shell_env_policy(const cx_config *cfg)
+const json_object *cx__shell_env_policy(const cx_config *cfg)
 {
-    json_object *p = cfg && cfg->root ? cx_json_get(cfg->root, "shell_environment_policy") : NULL;
+    json_object *p = cfg && cfg->root ? cx__json_get(cfg->root, "shell_environment_policy") : NULL;
     return p && json_object_is_type(p, json_type_object) ? p : NULL;
 }
 
-bool cx_shell_env_network_disabled(const cx_config *cfg)
+bool cx__shell_env_network_disabled(const cx_config *cfg)
 {
     const char *mode = cfg && cfg->sandbox_mode ? cfg->sandbox_mode : "read-only";
     if (!strcmp(mode, "danger-full-access")) return false;
     if (!strcmp(mode, "workspace-write") && cfg && cfg->root) {
-        json_object *ww = cx_json_get(cfg->root, "sandbox_workspace_write");
+        json_object *ww = cx__json_get(cfg->root, "sandbox_workspace_write");
         bool net = false;
-        if (ww && cx_json_get_bool(ww, "network_access", &net) && net) return false;
+        if (ww && cx__json_get_bool(ww, "network_access", &net) && net) return false;
     }
     return true;
 }
 
-char *cx_shell_env_workdir(const char *cwd, const char *workdir)
+char *cx__shell_env_workdir(const char *cwd, const char *workdir)
 {
     char *dir = NULL;
     if (workdir && *workdir) {

@@ -14,23 +14,23 @@ static int prepare(const cx_tool_env *env, bool escalated, cx__grants *grants, c
     *sb = NULL;
     if (escalated) return 0;
     cx_sandbox_policy *policy;
-    int rc = cx_sandbox_policy_from_config(env ? env->config : NULL, env ? env->cwd : NULL, NULL, 0,
-                                           &policy, err);
+    int rc = cx__sandbox_policy_from_config(env ? env->config : NULL, env ? env->cwd : NULL, NULL,
+                                            0, &policy, err);
     if (rc) return rc;
     cx__grant_set set;
     rc = cx__grants_get(grants, &set);
     if (!rc)
-        rc = cx_sandbox_policy_widen(policy, (const char *const *)set.roots, set.n_roots,
-                                     set.network);
+        rc = cx__sandbox_policy_widen(policy, (const char *const *)set.roots, set.n_roots,
+                                      set.network);
     cx__grant_set_clear(&set);
     if (rc) {
-        cx_sandbox_policy_free(policy);
+        cx__sandbox_policy_free(policy);
         return cx_error_set(err, rc, "out of memory");
     }
-    rc = cx_sandbox_prepare(policy, sb, err);
-    cx_sandbox_policy_free(policy);
+    rc = cx__sandbox_prepare(policy, sb, err);
+    cx__sandbox_policy_free(policy);
     if (rc) return rc;
-    o->child_setup = *sb ? cx_sandbox_child_apply : NULL;
+    o->child_setup = *sb ? cx__sandbox_child_apply : NULL;
     o->child_user = *sb;
     o->setup_what = CX_SANDBOX_SETUP_WHAT;
     return 0;
@@ -42,8 +42,8 @@ int cx__tool_spawn(const cx_tool_env *env, bool escalated, cx__grants *grants, c
     cx_sandbox *sb;
     *out = NULL;
     int rc = prepare(env, escalated, grants, o, &sb, err);
-    if (!rc) rc = cx_proc_spawn(o, out, errno_out, err);
-    cx_sandbox_free(sb);
+    if (!rc) rc = cx__proc_spawn(o, out, errno_out, err);
+    cx__sandbox_free(sb);
     return rc;
 }
 
@@ -52,19 +52,19 @@ int cx__tool_run(const cx_tool_env *env, bool escalated, cx__grants *grants, cx_
 {
     cx_sandbox *sb;
     int rc = prepare(env, escalated, grants, o, &sb, err);
-    if (!rc) rc = cx_proc_run(o, r, res, errno_out, err);
-    cx_sandbox_free(sb);
+    if (!rc) rc = cx__proc_run(o, r, res, errno_out, err);
+    cx__sandbox_free(sb);
     return rc;
 }
 
 bool cx__tool_may_write(const cx_tool_env *env, const char *path)
 {
     cx_sandbox_policy *policy;
-    if (cx_sandbox_policy_from_config(env ? env->config : NULL, env ? env->cwd : NULL, NULL, 0,
-                                      &policy, NULL))
+    if (cx__sandbox_policy_from_config(env ? env->config : NULL, env ? env->cwd : NULL, NULL, 0,
+                                       &policy, NULL))
         return false;
-    bool ok = cx_sandbox_policy_allows_write(policy, path);
-    cx_sandbox_policy_free(policy);
+    bool ok = cx__sandbox_policy_allows_write(policy, path);
+    cx__sandbox_policy_free(policy);
     return ok;
 }
 

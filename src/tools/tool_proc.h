@@ -10,13 +10,13 @@
 #include "ccodex/tools.h"
 #include "tools/grants.h"
 
-/* cx_proc_spawn under env's sandbox (o->child_setup must be NULL: the sandbox
+/* cx__proc_spawn under env's sandbox (o->child_setup must be NULL: the sandbox
  * owns it), widened by the session's grants (may be NULL). escalated=true
  * runs without the sandbox: only for a command the user approved to run
  * outside it. */
 int cx__tool_spawn(const cx_tool_env *env, bool escalated, cx__grants *grants, cx_proc_opts *o,
                    cx_proc **out, int *errno_out, cx_error *err);
-/* cx_proc_run under env's sandbox and grants (may be NULL). */
+/* cx__proc_run under env's sandbox and grants (may be NULL). */
 int cx__tool_run(const cx_tool_env *env, bool escalated, cx__grants *grants, cx_proc_opts *o,
                  const cx_proc_run_opts *r, cx_proc_result *res, int *errno_out, cx_error *err);
 

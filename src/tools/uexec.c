@@ -69,20 +69,20 @@ struct cx_uexec {
 static void buffer_output(session *s, const char *data, size_t n)
 {
     if (s->all.len < BUFFER_CAP)
-        cx_buf_append(&s->all, data, n < BUFFER_CAP - s->all.len ? n : BUFFER_CAP - s->all.len);
+        cx__buf_append(&s->all, data, n < BUFFER_CAP - s->all.len ? n : BUFFER_CAP - s->all.len);
     size_t half = BUFFER_CAP / 2;
     if (s->head.len < half) {
         size_t take = n < half - s->head.len ? n : half - s->head.len;
-        cx_buf_append(&s->head, data, take);
+        cx__buf_append(&s->head, data, take);
         data += take;
         n -= take;
     }
     if (!n) return;
-    cx_buf_append(&s->tail, data, n);
+    cx__buf_append(&s->tail, data, n);
     if (s->tail.len > half) {
         size_t cut = s->tail.len - half;
         s->dropped += cut;
-        cx_buf_consume(&s->tail, cut);
+        cx__buf_consume(&s->tail, cut);
     }
 }
 
@@ -100,11 +100,11 @@ static void *reader_main(void *arg)
         pthread_mutex_unlock(&s->mu);
     }
     int status = 0;
-    int r = cx_proc_wait(s->proc, true, &status);
+    int r = cx__proc_wait(s->proc, true, &status);
     pthread_mutex_lock(&s->mu);
     s->eof = true;
     s->exited = true;
-    s->exit_code = r == 1 ? cx_proc_exit_code(status) : -1;
+    s->exit_code = r == 1 ? cx__proc_exit_code(status) : -1;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -113,15 +113,15 @@ static void *reader_main(void *arg)
 static void session_free(session *s)
 {
     if (!s) return;
-    if (!s->exited) cx_proc_kill(s->proc, SIGKILL);
+    if (!s->exited) cx__proc_kill(s->proc, SIGKILL);
     if (s->in_fd >= 0 && s->in_fd != s->out_fd) close(s->in_fd);
     /* closing the PTY master makes the reader's read fail and the child get SIGHUP */
     pthread_join(s->reader, NULL);
     close(s->out_fd);
-    cx_proc_free(s->proc);
-    cx_buf_free(&s->head);
-    cx_buf_free(&s->tail);
-    cx_buf_free(&s->all);
+    cx__proc_free(s->proc);
+    cx__buf_free(&s->head);
+    cx__buf_free(&s->tail);
+    cx__buf_free(&s->all);
     free(s->command);
     free(s->call_id);
     pthread_mutex_destroy(&s->mu);
@@ -129,14 +129,14 @@ static void session_free(session *s)
     free(s);
 }
 
-cx_uexec *cx_uexec_new(void)
+cx_uexec *cx__uexec_new(void)
 {
     cx_uexec *ux = calloc(1, sizeof *ux);
     if (ux) pthread_mutex_init(&ux->mu, NULL);
     return ux;
 }
 
-void cx_uexec_free(cx_uexec *ux)
+void cx__uexec_free(cx_uexec *ux)
 {
     if (!ux) return;
     for (size_t i = 0; i < ux->n; i++)
@@ -145,7 +145,7 @@ void cx_uexec_free(cx_uexec *ux)
     free(ux);
 }
 
-size_t cx_uexec_count(cx_uexec *ux)
+size_t cx__uexec_count(cx_uexec *ux)
 {
     pthread_mutex_lock(&ux->mu);
     size_t n = ux->n;
@@ -155,7 +155,7 @@ size_t cx_uexec_count(cx_uexec *ux)
 
 /* Environment for commands: the shell_environment_policy result, plus what
  * keeps tools from paging or colouring (upstream sets the same for unified
- * exec). Free with cx_shell_env_free. */
+ * exec). Free with cx__shell_env_free. */
 static char **command_env(const cx_tool_env *tenv)
 {
     static const char *const extra[] = {
@@ -175,8 +175,8 @@ static char **command_env(const cx_tool_env *tenv)
                                                 "CODEX_SANDBOX_NETWORK_DISABLED=1",
                                                 NULL};
     const cx_config *cfg = tenv ? tenv->config : NULL;
-    return cx_shell_env_build(environ, cx_shell_env_policy(cfg),
-                              cx_shell_env_network_disabled(cfg) ? extra_offline : extra);
+    return cx__shell_env_build(environ, cx__shell_env_policy(cfg),
+                               cx__shell_env_network_disabled(cfg) ? extra_offline : extra);
 }
 
 static int spawn(session *s, char *const argv[], const char *cwd, bool tty, bool escalated,
@@ -193,9 +193,9 @@ static int spawn(session *s, char *const argv[], const char *cwd, bool tty, bool
                       .pty_raw = true,
                       .late_errors = true};
     int rc = cx__tool_spawn(tenv, escalated, cx__approval_grants(ap), &o, &s->proc, NULL, err);
-    cx_shell_env_free(env);
+    cx__shell_env_free(env);
     if (rc) return rc;
-    cx_proc_take_fds(s->proc, &s->in_fd, &s->out_fd, NULL);
+    cx__proc_take_fds(s->proc, &s->in_fd, &s->out_fd, NULL);
     return 0;
 }
 
@@ -205,10 +205,10 @@ static char *collect(session *s, long long deadline, const atomic_bool *cancel, 
                      bool *exited, int *code)
 {
     pthread_mutex_lock(&s->mu);
-    while (!s->exited && cx_clock_ms() < deadline && !(cancel && atomic_load(cancel))) {
+    while (!s->exited && cx__clock_ms() < deadline && !(cancel && atomic_load(cancel))) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        long long step = deadline - cx_clock_ms();
+        long long step = deadline - cx__clock_ms();
         if (step > 50) step = 50;
         ts.tv_nsec += step * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -218,19 +218,19 @@ static char *collect(session *s, long long deadline, const atomic_bool *cancel, 
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     }
     cx_buf out = CX_BUF_INIT;
-    cx_buf_append(&out, s->head.data ? s->head.data : "", s->head.len);
-    if (s->dropped) cx_buf_printf(&out, "\n[... %zu bytes of output dropped ...]\n", s->dropped);
-    cx_buf_append(&out, s->tail.data ? s->tail.data : "", s->tail.len);
-    cx_buf_reset(&s->head);
-    cx_buf_reset(&s->tail);
+    cx__buf_append(&out, s->head.data ? s->head.data : "", s->head.len);
+    if (s->dropped) cx__buf_printf(&out, "\n[... %zu bytes of output dropped ...]\n", s->dropped);
+    cx__buf_append(&out, s->tail.data ? s->tail.data : "", s->tail.len);
+    cx__buf_reset(&s->head);
+    cx__buf_reset(&s->tail);
     s->dropped = 0;
     *exited = s->exited;
     *code = s->exit_code;
-    s->last_used = cx_clock_ms();
+    s->last_used = cx__clock_ms();
     pthread_mutex_unlock(&s->mu);
     *len_out = out.len;
-    cx_buf_puts(&out, "");
-    return cx_buf_steal(&out);
+    cx__buf_puts(&out, "");
+    return cx__buf_steal(&out);
 }
 
 static long clamp_yield(int64_t v, long lo, long hi)
@@ -243,12 +243,12 @@ static void emit_item(const cx_tool_env *env, cx_event_kind kind, const session 
 {
     if (!env->emit) return;
     json_object *d = json_object_new_object();
-    cx_json_set_str(d, "type", "command_execution");
-    cx_json_set_str(d, "call_id", s->call_id ? s->call_id : "");
-    cx_json_set_str(d, "command", s->command);
-    cx_json_set(d, "aggregated_output", cx_json_string(output ? output : ""));
-    cx_json_set(d, "exit_code", done ? json_object_new_int(code) : NULL);
-    cx_json_set_str(d, "status", !done ? "in_progress" : code == 0 ? "completed" : "failed");
+    cx__json_set_str(d, "type", "command_execution");
+    cx__json_set_str(d, "call_id", s->call_id ? s->call_id : "");
+    cx__json_set_str(d, "command", s->command);
+    cx__json_set(d, "aggregated_output", cx__json_string(output ? output : ""));
+    cx__json_set(d, "exit_code", done ? json_object_new_int(code) : NULL);
+    cx__json_set_str(d, "status", !done ? "in_progress" : code == 0 ? "completed" : "failed");
     cx_event ev = {kind, d};
     env->emit(env->emit_user, &ev);
     json_object_put(d);
@@ -259,25 +259,25 @@ static void format_reply(cx_buf *b, const char *command, double wall, bool exite
                          int session_id, const char *output, size_t len, int64_t max_tokens)
 {
     unsigned char rnd[3];
-    cx_random_bytes(rnd, sizeof rnd);
-    if (command) cx_buf_printf(b, "Command: %s\n", command);
-    cx_buf_printf(b, "Chunk ID: %02x%02x%02x\n", rnd[0], rnd[1], rnd[2]);
-    cx_buf_printf(b, "Wall time: %.4f seconds\n", wall);
+    cx__random_bytes(rnd, sizeof rnd);
+    if (command) cx__buf_printf(b, "Command: %s\n", command);
+    cx__buf_printf(b, "Chunk ID: %02x%02x%02x\n", rnd[0], rnd[1], rnd[2]);
+    cx__buf_printf(b, "Wall time: %.4f seconds\n", wall);
     if (exited)
-        cx_buf_printf(b, "Process exited with code %d\n", code);
+        cx__buf_printf(b, "Process exited with code %d\n", code);
     else
-        cx_buf_printf(b, "Process running with session ID %d\n", session_id);
-    cx_buf_printf(b, "Original token count: %zu\n", cx_output_approx_tokens(len));
-    cx_buf_puts(b, "Output:\n");
-    cx_output_truncate_middle(output, len, max_tokens > 0 ? (size_t)max_tokens : DEFAULT_MAX_TOKENS,
-                              b);
+        cx__buf_printf(b, "Process running with session ID %d\n", session_id);
+    cx__buf_printf(b, "Original token count: %zu\n", cx__output_approx_tokens(len));
+    cx__buf_puts(b, "Output:\n");
+    cx__output_truncate_middle(output, len,
+                               max_tokens > 0 ? (size_t)max_tokens : DEFAULT_MAX_TOKENS, b);
 }
 
 static int new_session_id(cx_uexec *ux)
 {
     for (;;) {
         unsigned r = 0;
-        cx_random_bytes(&r, sizeof r);
+        cx__random_bytes(&r, sizeof r);
         int id = 1000 + (int)(r % 99000);
         bool taken = false;
         for (size_t i = 0; i < ux->n; i++)
@@ -353,7 +353,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     json_object *args = NULL;
     int arc = parse_args(call, "exec_command", &args, out);
     if (arc) return arc < 0 ? arc : 0;
-    const char *cmd = cx_json_get_str(args, "cmd");
+    const char *cmd = cx__json_get_str(args, "cmd");
     if (!cmd) {
         json_object_put(args);
         return cx_tool_output_setf(out, false,
@@ -364,43 +364,43 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
         json_object_put(args);
         return 0;
     }
-    const char *shell = cx_json_get_str(args, "shell");
+    const char *shell = cx__json_get_str(args, "shell");
     if (!shell || !*shell) shell = env->shell ? env->shell : "/bin/bash";
     bool login = true, tty = false;
-    cx_json_get_bool(args, "login", &login);
-    cx_json_get_bool(args, "tty", &tty);
+    cx__json_get_bool(args, "login", &login);
+    cx__json_get_bool(args, "tty", &tty);
     int64_t yield = EXEC_DEFAULT_YIELD_MS, max_tokens = DEFAULT_MAX_TOKENS;
-    cx_json_get_int(args, "yield_time_ms", &yield);
-    cx_json_get_int(args, "max_output_tokens", &max_tokens);
-    const char *workdir = cx_json_get_str(args, "workdir");
-    char *cwd = cx_shell_env_workdir(env->cwd, workdir);
+    cx__json_get_int(args, "yield_time_ms", &yield);
+    cx__json_get_int(args, "max_output_tokens", &max_tokens);
+    const char *workdir = cx__json_get_str(args, "workdir");
+    char *cwd = cx__shell_env_workdir(env->cwd, workdir);
     /* `apply_patch <<'EOF' ... EOF` runs as the apply_patch tool, as upstream intercepts it. */
     char *heredoc = NULL, *hdir = NULL;
-    if (cx_patch_from_heredoc(cmd, &heredoc, &hdir)) {
+    if (cx__patch_from_heredoc(cmd, &heredoc, &hdir)) {
         char *pcwd = hdir ? (hdir[0] == '/' ? strdup(hdir) : NULL) : strdup(cwd ? cwd : ".");
         if (hdir && !pcwd && asprintf(&pcwd, "%s/%s", cwd ? cwd : ".", hdir) < 0) pcwd = NULL;
-        long long t0 = cx_clock_ms();
-        int prc = cx_patch_run(heredoc, pcwd, call->call_id, env, out);
+        long long t0 = cx__clock_ms();
+        int prc = cx__patch_run(heredoc, pcwd, call->call_id, env, out);
         const char *body = out->text && out->success ? strstr(out->text, "Output:\n") : NULL;
         if (!prc && body) {
             /* upstream answers an intercepted patch in exec_command's own shape:
                the wall time, then the shell tool's JSON around the patch summary */
-            double wall = (double)(cx_clock_ms() - t0) / 1000.0;
+            double wall = (double)(cx__clock_ms() - t0) / 1000.0;
             json_object *o = json_object_new_object();
-            cx_json_set_str(o, "output", body + strlen("Output:\n"));
+            cx__json_set_str(o, "output", body + strlen("Output:\n"));
             json_object *meta = json_object_new_object();
-            cx_json_set(meta, "exit_code", json_object_new_int(0));
+            cx__json_set(meta, "exit_code", json_object_new_int(0));
             char num[32];
-            double d = cx_output_round(wall * 10.0) / 10.0;
+            double d = cx__output_round(wall * 10.0) / 10.0;
             snprintf(num, sizeof num, "%.1f", d);
-            cx_json_set(meta, "duration_seconds", json_object_new_double_s(d, num));
-            cx_json_set(o, "metadata", meta);
+            cx__json_set(meta, "duration_seconds", json_object_new_double_s(d, num));
+            cx__json_set(o, "metadata", meta);
             cx_buf b = CX_BUF_INIT;
-            cx_buf_printf(&b, "Wall time: %.4f seconds\nOutput:\n", wall);
-            cx_json_dump(o, &b);
+            cx__buf_printf(&b, "Wall time: %.4f seconds\nOutput:\n", wall);
+            cx__json_dump(o, &b);
             json_object_put(o);
             free(out->text);
-            out->text = cx_buf_steal(&b);
+            out->text = cx__buf_steal(&b);
         }
         free(pcwd);
         free(heredoc);
@@ -420,11 +420,11 @@ again:;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->in_fd = s->out_fd = -1;
-    s->command = cx_output_shlex_join(argv);
+    s->command = cx__output_shlex_join(argv);
     s->call_id = strdup(call->call_id ? call->call_id : "");
-    s->last_used = cx_clock_ms();
+    s->last_used = cx__clock_ms();
     emit_item(env, CX_EV_ITEM_STARTED, s, "", false, 0);
-    long long t0 = cx_clock_ms();
+    long long t0 = cx__clock_ms();
     cx_error err;
     if (spawn(s, (char *const *)argv, cwd, tty, escalated, ux->approver, env, &err) != 0) {
         emit_item(env, CX_EV_ITEM_COMPLETED, s, err.msg, true, -1);
@@ -439,7 +439,7 @@ again:;
         return 0;
     }
     if (pthread_create(&s->reader, NULL, reader_main, s) != 0) {
-        cx_proc_free(s->proc);
+        cx__proc_free(s->proc);
         s->exited = true;
         /* no reader: treat as failed spawn */
         close(s->out_fd);
@@ -457,11 +457,11 @@ again:;
     bool exited;
     int code;
     char *output = collect(s, t0 + wait, env->cancel, &len, &exited, &code);
-    double wall = (double)(cx_clock_ms() - t0) / 1000.0;
+    double wall = (double)(cx__clock_ms() - t0) / 1000.0;
     cx_buf b = CX_BUF_INIT;
     bool denied = exited && cx__approval_denied(env, escalated, code, output);
     if (denied) {
-        emit_item(env, CX_EV_ITEM_COMPLETED, s, cx_buf_str(&s->all), true, code);
+        emit_item(env, CX_EV_ITEM_COMPLETED, s, cx__buf_str(&s->all), true, code);
         /* on-failure: the user may let it run again outside the sandbox */
         if (cx__approval_retry(ux->approver, env, cmd, output)) {
             session_free(s);
@@ -469,11 +469,11 @@ again:;
             escalated = true;
             goto again;
         }
-        cx_output_sandbox_denied(&b, "exec_command", s->command, code, output, len);
+        cx__output_sandbox_denied(&b, "exec_command", s->command, code, output, len);
         session_free(s);
     } else if (exited) {
         format_reply(&b, s->command, wall, true, code, 0, output, len, max_tokens);
-        emit_item(env, CX_EV_ITEM_COMPLETED, s, cx_buf_str(&s->all), true, code);
+        emit_item(env, CX_EV_ITEM_COMPLETED, s, cx__buf_str(&s->all), true, code);
         session_free(s);
     } else {
         pthread_mutex_lock(&ux->mu);
@@ -488,7 +488,7 @@ again:;
     free(cwd);
     json_object_put(args);
     free(out->text);
-    out->text = cx_buf_steal(&b);
+    out->text = cx__buf_steal(&b);
     out->success = !denied;
     return out->text ? 0 : CX_ENOMEM;
 }
@@ -501,16 +501,16 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
     int prc = parse_args(call, "write_stdin", &args, out);
     if (prc) return prc < 0 ? prc : 0;
     int64_t sid = 0;
-    if (!cx_json_get_int(args, "session_id", &sid)) {
+    if (!cx__json_get_int(args, "session_id", &sid)) {
         json_object_put(args);
         return cx_tool_output_setf(
             out, false, "failed to parse write_stdin arguments: missing field `session_id`");
     }
-    const char *chars = cx_json_get_str(args, "chars");
+    const char *chars = cx__json_get_str(args, "chars");
     if (!chars) chars = "";
     int64_t yield = WRITE_DEFAULT_YIELD_MS, max_tokens = DEFAULT_MAX_TOKENS;
-    cx_json_get_int(args, "yield_time_ms", &yield);
-    cx_json_get_int(args, "max_output_tokens", &max_tokens);
+    cx__json_get_int(args, "yield_time_ms", &yield);
+    cx__json_get_int(args, "max_output_tokens", &max_tokens);
     pthread_mutex_lock(&ux->mu);
     session *s = NULL;
     size_t idx = 0;
@@ -526,7 +526,7 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
                                    "write_stdin failed: UnknownProcessId { process_id: \"%lld\" }",
                                    (long long)sid);
     }
-    long long t0 = cx_clock_ms();
+    long long t0 = cx__clock_ms();
     size_t clen = strlen(chars);
     if (clen) {
         if (s->in_fd < 0) {
@@ -535,7 +535,7 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
                                        "write_stdin failed: stdin is closed for this session");
         }
         /* a process that closed its input must not take ccodex down with SIGPIPE */
-        cx_net_write_all(s->in_fd, chars, clen);
+        cx__net_write_all(s->in_fd, chars, clen);
     }
     /* An empty write is a poll: it waits at least 5 s (returning early if the
      * process exits), as upstream does, so polling loops stay cheap. */
@@ -544,12 +544,12 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
     bool exited;
     int code;
     char *output = collect(s, t0 + wait, env->cancel, &len, &exited, &code);
-    double wall = (double)(cx_clock_ms() - t0) / 1000.0;
+    double wall = (double)(cx__clock_ms() - t0) / 1000.0;
     cx_buf b = CX_BUF_INIT;
     format_reply(&b, NULL, wall, exited, code, (int)sid, output, len, max_tokens);
     free(output);
     if (exited) {
-        emit_item(env, CX_EV_ITEM_COMPLETED, s, cx_buf_str(&s->all), true, code);
+        emit_item(env, CX_EV_ITEM_COMPLETED, s, cx__buf_str(&s->all), true, code);
         pthread_mutex_lock(&ux->mu);
         for (size_t i = 0; i < ux->n; i++)
             if (ux->sessions[i] == s) idx = i;
@@ -560,7 +560,7 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
     }
     json_object_put(args);
     free(out->text);
-    out->text = cx_buf_steal(&b);
+    out->text = cx__buf_steal(&b);
     out->success = true;
     return out->text ? 0 : CX_ENOMEM;
 }
@@ -607,20 +607,20 @@ static const char WRITE_SPEC[] =
     "before returning, in milliseconds.\"}},"
     "\"required\":[\"session_id\"],\"additionalProperties\":false}}";
 
-void cx_uexec_set_approver(cx_uexec *ux, cx_approver *ap)
+void cx__uexec_set_approver(cx_uexec *ux, cx_approver *ap)
 {
     ux->approver = ap;
 }
 
-int cx_uexec_register(cx_uexec *ux, cx_tool_registry *reg)
+int cx__uexec_register(cx_uexec *ux, cx_tool_registry *reg)
 {
     json_object *spec = NULL;
-    if (cx_json_parse(EXEC_SPEC, sizeof EXEC_SPEC - 1, &spec, NULL)) return CX_ENOMEM;
+    if (cx__json_parse(EXEC_SPEC, sizeof EXEC_SPEC - 1, &spec, NULL)) return CX_ENOMEM;
     /* upstream lets exec_command calls of one response run side by side */
     cx_tool_def d = {"exec_command", CX_TOOL_FUNCTION, true, spec, exec_command, ux, NULL};
     int rc = cx_tools_add(reg, &d);
     if (rc) return rc;
-    if (cx_json_parse(WRITE_SPEC, sizeof WRITE_SPEC - 1, &spec, NULL)) return CX_ENOMEM;
+    if (cx__json_parse(WRITE_SPEC, sizeof WRITE_SPEC - 1, &spec, NULL)) return CX_ENOMEM;
     cx_tool_def w = {"write_stdin", CX_TOOL_FUNCTION, false, spec, write_stdin, ux, NULL};
     return cx_tools_add(reg, &w);
 }

@@ -12,15 +12,15 @@
 
 typedef struct cx_uexec cx_uexec;
 
-cx_uexec *cx_uexec_new(void);
+cx_uexec *cx__uexec_new(void);
 /* Kills all live sessions (SIGKILL to their process groups) and frees. */
-void cx_uexec_free(cx_uexec *ux);
+void cx__uexec_free(cx_uexec *ux);
 /* The approver exec_command asks (borrowed; must outlive ux's use; NULL, the
  * default: escalations are refused as nobody can be asked). */
-void cx_uexec_set_approver(cx_uexec *ux, cx_approver *ap);
+void cx__uexec_set_approver(cx_uexec *ux, cx_approver *ap);
 /* Adds exec_command then write_stdin to reg; handlers borrow ux. */
-int cx_uexec_register(cx_uexec *ux, cx_tool_registry *reg);
+int cx__uexec_register(cx_uexec *ux, cx_tool_registry *reg);
 /* Live sessions (for tests). */
-size_t cx_uexec_count(cx_uexec *ux);
+size_t cx__uexec_count(cx_uexec *ux);
 
 #endif

@@ -48,8 +48,8 @@ static char *read_request(cx_test_httpd *h, int fd)
         char chunk[4096];
         ssize_t n = read(fd, chunk, sizeof chunk);
         if (n <= 0) break;
-        cx_buf_append(&b, chunk, (size_t)n);
-        const char *end = head_done ? NULL : strstr(cx_buf_str(&b), "\r\n\r\n");
+        cx__buf_append(&b, chunk, (size_t)n);
+        const char *end = head_done ? NULL : strstr(cx__buf_str(&b), "\r\n\r\n");
         if (end) {
             head_done = true;
             size_t head = (size_t)(end - b.data) + 4, body = 0;
@@ -58,7 +58,7 @@ static char *read_request(cx_test_httpd *h, int fd)
             want = head + body;
         }
     }
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 static void write_all(int fd, const char *s, size_t len)
@@ -78,15 +78,15 @@ static void answer(cx_test_httpd *h, int fd, const cx_test_reply *r)
     if (!r) r = &missing;
     const char *body = r->body ? r->body : "";
     cx_buf b = CX_BUF_INIT;
-    cx_buf_printf(&b, "HTTP/1.1 %s\r\nConnection: close\r\n%s", r->status,
-                  r->headers ? r->headers : "");
-    if (!r->until_close) cx_buf_printf(&b, "Content-Length: %zu\r\n", strlen(body));
-    cx_buf_printf(&b, "\r\n%s", body);
+    cx__buf_printf(&b, "HTTP/1.1 %s\r\nConnection: close\r\n%s", r->status,
+                   r->headers ? r->headers : "");
+    if (!r->until_close) cx__buf_printf(&b, "Content-Length: %zu\r\n", strlen(body));
+    cx__buf_printf(&b, "\r\n%s", body);
     write_all(fd, b.data, b.len);
-    cx_buf_free(&b);
+    cx__buf_free(&b);
     /* the stall ends early when the client hangs up (one connection at a time) */
-    long long until = cx_clock_ms() + r->stall_ms;
-    while (cx_clock_ms() < until && !atomic_load(&h->stop)) {
+    long long until = cx__clock_ms() + r->stall_ms;
+    while (cx__clock_ms() < until && !atomic_load(&h->stop)) {
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, 10) <= 0) continue;
         char sink[512];

@@ -98,12 +98,12 @@ char *cx_test_tmpdir(const char *prefix)
 
 char *cx_test_slurp(const char *path, size_t *len)
 {
-    return cx_fs_slurp(path, SIZE_MAX, len);
+    return cx__fs_slurp(path, SIZE_MAX, len);
 }
 
 void cx_test_write(const char *path, const char *text)
 {
-    if (cx_fs_write(path, text, strlen(text), true) != 0)
+    if (cx__fs_write(path, text, strlen(text), true) != 0)
         fail_msg("cannot write %s: %s", path, strerror(errno));
 }
 
@@ -111,7 +111,7 @@ char *cx_test_fixture(const char *rel, size_t *len)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", CX_TEST_FIXTURES, rel);
-    char *text = cx_fs_slurp(path, SIZE_MAX, len);
+    char *text = cx__fs_slurp(path, SIZE_MAX, len);
     if (!text) fail_msg("cannot read fixture %s: %s", path, strerror(errno));
     return text;
 }
@@ -154,7 +154,7 @@ json_object *cx_test_json(const char *text)
 {
     json_object *o = NULL;
     cx_error err;
-    if (cx_json_parse(text, strlen(text), &o, &err) != 0) fail_msg("bad JSON: %s", err.msg);
+    if (cx__json_parse(text, strlen(text), &o, &err) != 0) fail_msg("bad JSON: %s", err.msg);
     return o;
 }
 

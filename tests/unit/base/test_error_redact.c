@@ -49,7 +49,7 @@ static void error_prefix_keeps_the_message(void **state)
 
 static void expect_redacted(const char *in, const char *secret, const char *want)
 {
-    char *got = cx_redact(in, secret, CX_REDACT_ONE_LINE);
+    char *got = cx__redact(in, secret, CX_REDACT_ONE_LINE);
     assert_non_null(got);
     assert_string_equal(got, want);
     free(got);

@@ -1,6 +1,6 @@
 /* base/escape: each form quotes every byte exactly as the hand-written escaper it
  * replaced did. The expected outputs in tests/fixtures/escape/ were produced by those
- * old functions (TOML: cx_toml_put_string; Python: the storage server's json_str;
+ * old functions (TOML: cx__toml_put_string; Python: the storage server's json_str;
  * JSON: cx__chat_json_quote; plain: exec_collab's quoted) over bytes 1..255 and some
  * UTF-8, so the wires stay byte-identical. */
 #include <setjmp.h>
@@ -31,14 +31,14 @@ static void check(const char *fixture, unsigned style, bool with_nul)
     char in[300];
     size_t n = every_byte(in);
     cx_buf b = CX_BUF_INIT;
-    cx_escape_quoted(&b, in, n, style);
-    if (with_nul) cx_escape_quoted(&b, "a\0b", 3, style); /* a NUL inside, as \u0000 */
+    cx__escape_quoted(&b, in, n, style);
+    if (with_nul) cx__escape_quoted(&b, "a\0b", 3, style); /* a NUL inside, as \u0000 */
     size_t want_len = 0;
     char *want = cx_test_fixture(fixture, &want_len);
     assert_int_equal(b.len, want_len);
     assert_memory_equal(b.data, want, want_len);
     free(want);
-    cx_buf_free(&b);
+    cx__buf_free(&b);
 }
 
 static void toml_form(void **state)
@@ -64,11 +64,11 @@ static void plain_form(void **state)
 static void short_cases(void **state)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_escape_quoted(&b, "", 0, CX_ESC_JSON);
-    cx_escape_quoted(&b, "say \"hi\"\\", 9, CX_ESC_PLAIN);
-    cx_escape_quoted(&b, "\x1f\x7f", 2, CX_ESC_TOML);
+    cx__escape_quoted(&b, "", 0, CX_ESC_JSON);
+    cx__escape_quoted(&b, "say \"hi\"\\", 9, CX_ESC_PLAIN);
+    cx__escape_quoted(&b, "\x1f\x7f", 2, CX_ESC_TOML);
     assert_string_equal(b.data, "\"\"\"say \\\"hi\\\"\\\\\"\"\\u001F\\u007F\"");
-    cx_buf_free(&b);
+    cx__buf_free(&b);
 }
 
 int main(void)

@@ -20,18 +20,18 @@ static void write_then_read_whole_file(void **state)
     char *dir = cx_test_tmpdir("cx-fs");
     char path[256];
     snprintf(path, sizeof path, "%s/a/b/c.txt", dir);
-    assert_int_equal(cx_fs_write(path, "hello\0world", 11, true), 0);
+    assert_int_equal(cx__fs_write(path, "hello\0world", 11, true), 0);
     size_t len = 0;
-    char *text = cx_fs_slurp(path, SIZE_MAX, &len);
+    char *text = cx__fs_slurp(path, SIZE_MAX, &len);
     assert_non_null(text);
     assert_int_equal(len, 11);
     assert_memory_equal(text, "hello\0world", 12); /* NUL-terminated after the data */
     free(text);
-    text = cx_fs_slurp(path, 4, &len);
+    text = cx__fs_slurp(path, 4, &len);
     assert_int_equal(len, 4);
     assert_string_equal(text, "hell");
     free(text);
-    text = cx_fs_slurp(path, 0, &len);
+    text = cx__fs_slurp(path, 0, &len);
     assert_int_equal(len, 0);
     assert_string_equal(text, "");
     free(text);
@@ -43,10 +43,10 @@ static void missing_file_sets_errno(void **state)
 {
     size_t len = 7;
     errno = 0;
-    assert_null(cx_fs_slurp("/nonexistent-cx/file", SIZE_MAX, &len));
+    assert_null(cx__fs_slurp("/nonexistent-cx/file", SIZE_MAX, &len));
     assert_int_equal(errno, ENOENT);
     assert_int_equal(len, 0);
-    assert_int_equal(cx_fs_write("/nonexistent-cx/file", "x", 1, false), -1);
+    assert_int_equal(cx__fs_write("/nonexistent-cx/file", "x", 1, false), -1);
 }
 
 static void large_file_reads_whole(void **state)
@@ -58,9 +58,9 @@ static void large_file_reads_whole(void **state)
     char *data = malloc(n);
     for (size_t i = 0; i < n; i++)
         data[i] = (char)('a' + i % 26);
-    assert_int_equal(cx_fs_write(path, data, n, false), 0);
+    assert_int_equal(cx__fs_write(path, data, n, false), 0);
     size_t len = 0;
-    char *back = cx_fs_slurp(path, SIZE_MAX, &len);
+    char *back = cx__fs_slurp(path, SIZE_MAX, &len);
     assert_int_equal(len, n);
     assert_memory_equal(back, data, n);
     free(back);

@@ -25,7 +25,7 @@ typedef struct sink {
 static int collect(void *user, int stream, const char *data, size_t n)
 {
     sink *s = user;
-    cx_buf_append(stream == 2 ? &s->err : &s->out, data, n);
+    cx__buf_append(stream == 2 ? &s->err : &s->out, data, n);
     return 0;
 }
 
@@ -37,16 +37,16 @@ static int run_sh(const char *script, cx_proc_io io, long timeout_ms, long drain
     cx_proc_opts o = {.argv = argv, .io = io};
     cx_proc_run_opts r = {
         .timeout_ms = timeout_ms, .drain_ms = drain_ms, .on_output = collect, .user = s};
-    int rc = cx_proc_run(&o, &r, res, NULL, err);
-    cx_buf_puts(&s->out, "");
-    cx_buf_puts(&s->err, "");
+    int rc = cx__proc_run(&o, &r, res, NULL, err);
+    cx__buf_puts(&s->out, "");
+    cx__buf_puts(&s->err, "");
     return rc;
 }
 
 static void sink_free(sink *s)
 {
-    cx_buf_free(&s->out);
-    cx_buf_free(&s->err);
+    cx__buf_free(&s->out);
+    cx__buf_free(&s->err);
 }
 
 static void test_merged_output_and_exit_code(void **st)
@@ -85,7 +85,7 @@ static void test_missing_program_is_a_spawn_error(void **st)
     cx_proc *p = NULL;
     int e = 0;
     cx_error err;
-    assert_int_equal(cx_proc_spawn(&o, &p, &e, &err), CX_ENOTFOUND);
+    assert_int_equal(cx__proc_spawn(&o, &p, &e, &err), CX_ENOTFOUND);
     assert_null(p);
     assert_int_equal(e, ENOENT);
     assert_non_null(strstr(err.msg, "cx-no-such-program-xyz: No such file or directory"));
@@ -95,8 +95,8 @@ static void test_missing_program_is_a_spawn_error(void **st)
     sink s = {CX_BUF_INIT, CX_BUF_INIT};
     cx_proc_result res;
     cx_proc_run_opts r = {.timeout_ms = 5000, .drain_ms = -1, .on_output = collect, .user = &s};
-    assert_int_equal(cx_proc_run(&o, &r, &res, NULL, &err), 0);
-    cx_buf_puts(&s.out, "");
+    assert_int_equal(cx__proc_run(&o, &r, &res, NULL, &err), 0);
+    cx__buf_puts(&s.out, "");
     assert_int_equal(res.exit_code, 127);
     assert_non_null(strstr(s.out.data, "cx-no-such-program-xyz: No such file or directory"));
     sink_free(&s);
@@ -109,7 +109,7 @@ static void test_bad_cwd(void **st)
     cx_proc_opts o = {.argv = argv, .cwd = "/nonexistent/cx-dir"};
     cx_proc *p = NULL;
     cx_error err;
-    assert_int_equal(cx_proc_spawn(&o, &p, NULL, &err), CX_ENOTFOUND);
+    assert_int_equal(cx__proc_spawn(&o, &p, NULL, &err), CX_ENOTFOUND);
     assert_non_null(strstr(err.msg, "working directory /nonexistent/cx-dir"));
 }
 
@@ -126,11 +126,11 @@ static void test_timeout_kills_the_whole_group(void **st)
     sink s = {CX_BUF_INIT, CX_BUF_INIT};
     cx_proc_result res;
     cx_error err;
-    long long t0 = cx_proc_now_ms();
+    long long t0 = cx__proc_now_ms();
     assert_int_equal(run_sh(script, CX_PROC_IO_MERGED, 200, 2000, &s, &res, &err), 0);
     assert_true(res.timed_out);
     assert_int_equal(res.exit_code, 124);
-    assert_true(cx_proc_now_ms() - t0 < 3000);
+    assert_true(cx__proc_now_ms() - t0 < 3000);
     usleep(1500 * 1000);
     assert_int_equal(access(marker, F_OK), -1);
     sink_free(&s);
@@ -142,14 +142,14 @@ static void test_drain_then_kill_stragglers(void **st)
     sink s = {CX_BUF_INIT, CX_BUF_INIT};
     cx_proc_result res;
     cx_error err;
-    long long t0 = cx_proc_now_ms();
+    long long t0 = cx__proc_now_ms();
     /* the shell exits at once; its background child keeps the pipe open */
     assert_int_equal(run_sh("echo first; (sleep 0.05; echo second; sleep 30) & exit 0",
                             CX_PROC_IO_MERGED, 10000, 300, &s, &res, &err),
                      0);
     assert_int_equal(res.exit_code, 0);
     assert_false(res.timed_out);
-    assert_true(cx_proc_now_ms() - t0 < 3000);
+    assert_true(cx__proc_now_ms() - t0 < 3000);
     assert_string_equal(s.out.data, "first\nsecond\n");
     sink_free(&s);
 }
@@ -175,10 +175,10 @@ static void test_cancel(void **st)
     cx_proc_opts o = {.argv = argv};
     cx_proc_run_opts r = {.timeout_ms = 60000, .cancel = &cancel};
     cx_proc_result res;
-    long long t0 = cx_proc_now_ms();
-    assert_int_equal(cx_proc_run(&o, &r, &res, NULL, NULL), 0);
+    long long t0 = cx__proc_now_ms();
+    assert_int_equal(cx__proc_run(&o, &r, &res, NULL, NULL), 0);
     assert_true(res.cancelled);
-    assert_true(cx_proc_now_ms() - t0 < 2000);
+    assert_true(cx__proc_now_ms() - t0 < 2000);
 }
 
 static void test_pty(void **st)
@@ -189,22 +189,22 @@ static void test_pty(void **st)
     cx_proc_opts o = {.argv = argv, .io = CX_PROC_IO_PTY, .pty_raw = true};
     cx_proc *p;
     cx_error err;
-    assert_int_equal(cx_proc_spawn(&o, &p, NULL, &err), 0);
-    assert_int_equal(cx_proc_stdin_fd(p), cx_proc_stdout_fd(p));
-    assert_int_equal(write(cx_proc_stdin_fd(p), "hi\n", 3), 3);
+    assert_int_equal(cx__proc_spawn(&o, &p, NULL, &err), 0);
+    assert_int_equal(cx__proc_stdin_fd(p), cx__proc_stdout_fd(p));
+    assert_int_equal(write(cx__proc_stdin_fd(p), "hi\n", 3), 3);
     cx_buf b = CX_BUF_INIT;
     char chunk[256];
     ssize_t n;
-    while ((n = read(cx_proc_stdout_fd(p), chunk, sizeof chunk)) > 0)
-        cx_buf_append(&b, chunk, (size_t)n);
-    cx_buf_puts(&b, "");
+    while ((n = read(cx__proc_stdout_fd(p), chunk, sizeof chunk)) > 0)
+        cx__buf_append(&b, chunk, (size_t)n);
+    cx__buf_puts(&b, "");
     int status = -1;
-    assert_int_equal(cx_proc_wait(p, true, &status), 1);
-    assert_int_equal(cx_proc_exit_code(status), 0);
+    assert_int_equal(cx__proc_wait(p, true, &status), 1);
+    assert_int_equal(cx__proc_exit_code(status), 0);
     /* raw: no echo of "hi", no \r added */
     assert_string_equal(b.data, "tty\ngot=hi\n");
-    cx_buf_free(&b);
-    cx_proc_free(p);
+    cx__buf_free(&b);
+    cx__proc_free(p);
 }
 
 static void test_stdin_pipe_and_env(void **st)
@@ -214,14 +214,14 @@ static void test_stdin_pipe_and_env(void **st)
     char *envp[] = {"CX_PROC_T=v1", "PATH=/usr/bin:/bin", NULL};
     cx_proc_opts o = {.argv = argv, .envp = envp, .stdin_pipe = true};
     cx_proc *p;
-    assert_int_equal(cx_proc_spawn(&o, &p, NULL, NULL), 0);
-    assert_int_equal(write(cx_proc_stdin_fd(p), "in\n", 3), 3);
-    cx_proc_close_stdin(p);
+    assert_int_equal(cx__proc_spawn(&o, &p, NULL, NULL), 0);
+    assert_int_equal(write(cx__proc_stdin_fd(p), "in\n", 3), 3);
+    cx__proc_close_stdin(p);
     char buf[64] = "";
-    ssize_t n = read(cx_proc_stdout_fd(p), buf, sizeof buf - 1);
+    ssize_t n = read(cx__proc_stdout_fd(p), buf, sizeof buf - 1);
     assert_true(n > 0);
     assert_string_equal(buf, "in v1\n");
-    cx_proc_free(p);
+    cx__proc_free(p);
 }
 
 static int refuse(void *user)
@@ -242,7 +242,7 @@ static void test_setup_hook_failure_runs_nothing(void **st)
     cx_proc *p = NULL;
     int e = 0;
     cx_error err;
-    assert_int_equal(cx_proc_spawn(&o, &p, &e, &err), CX_EIO);
+    assert_int_equal(cx__proc_spawn(&o, &p, &e, &err), CX_EIO);
     assert_int_equal(e, EPERM);
     assert_null(p);
     assert_int_equal(access(marker, F_OK), -1);

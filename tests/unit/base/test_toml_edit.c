@@ -18,11 +18,11 @@ static char *edit(const char *in, const char *insert, bool *removed)
     cx_buf out = CX_BUF_INIT;
     cx_error err;
     assert_int_equal(
-        cx_toml_edit_replace_tables(in, strlen(in), FOO, 2, insert, &out, removed, &err), 0);
+        cx__toml_edit_replace_tables(in, strlen(in), FOO, 2, insert, &out, removed, &err), 0);
     json_object *doc = NULL;
-    assert_int_equal(cx_toml_parse(cx_buf_str(&out), out.len, &doc, &err), 0);
+    assert_int_equal(cx__toml_parse(cx__buf_str(&out), out.len, &doc, &err), 0);
     json_object_put(doc);
-    return cx_buf_steal(&out);
+    return cx__buf_steal(&out);
 }
 
 static void removes_tables_and_keeps_the_rest(void **state)
@@ -109,21 +109,22 @@ static void bad_header_is_an_error(void **state)
     bool removed;
     const char *in = "[mcp_servers.\"unterminated]\n";
     assert_int_equal(
-        cx_toml_edit_replace_tables(in, strlen(in), FOO, 2, NULL, &out, &removed, &err), CX_EPARSE);
-    cx_buf_free(&out);
+        cx__toml_edit_replace_tables(in, strlen(in), FOO, 2, NULL, &out, &removed, &err),
+        CX_EPARSE);
+    cx__buf_free(&out);
 }
 
 static void keys_and_strings_are_quoted(void **state)
 {
     (void)state;
     cx_buf b = CX_BUF_INIT;
-    cx_toml_put_key(&b, "plain-key_1");
-    cx_buf_putc(&b, ' ');
-    cx_toml_put_key(&b, "with space");
-    cx_buf_putc(&b, ' ');
-    cx_toml_put_string(&b, "q\"\\\n\x01");
-    assert_string_equal(cx_buf_str(&b), "plain-key_1 \"with space\" \"q\\\"\\\\\\n\\u0001\"");
-    cx_buf_free(&b);
+    cx__toml_put_key(&b, "plain-key_1");
+    cx__buf_putc(&b, ' ');
+    cx__toml_put_key(&b, "with space");
+    cx__buf_putc(&b, ' ');
+    cx__toml_put_string(&b, "q\"\\\n\x01");
+    assert_string_equal(cx__buf_str(&b), "plain-key_1 \"with space\" \"q\\\"\\\\\\n\\u0001\"");
+    cx__buf_free(&b);
 }
 
 int main(void)

@@ -24,8 +24,8 @@
 static json_object *leaf(const char *type, const char *value)
 {
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "type", type);
-    cx_json_set_str(o, "value", value);
+    cx__json_set_str(o, "type", type);
+    cx__json_set_str(o, "value", value);
     return o;
 }
 
@@ -36,7 +36,7 @@ static json_object *tagged(json_object *v)
     switch (json_object_get_type(v)) {
     case json_type_object: {
         json_object *o = json_object_new_object();
-        json_object_object_foreach(v, k, child) cx_json_set(o, k, tagged(child));
+        json_object_object_foreach(v, k, child) cx__json_set(o, k, tagged(child));
         return o;
     }
     case json_type_array: {
@@ -47,12 +47,12 @@ static json_object *tagged(json_object *v)
         return a;
     }
     case json_type_string: {
-        const char *kind = cx_toml_datetime_kind(v);
+        const char *kind = cx__toml_datetime_kind(v);
         if (kind) return leaf(kind, json_object_get_string(v));
         /* strings may hold U+0000, so keep their length */
         json_object *o = json_object_new_object();
-        cx_json_set_str(o, "type", "string");
-        cx_json_set(
+        cx__json_set_str(o, "type", "string");
+        cx__json_set(
             o, "value",
             json_object_new_string_len(json_object_get_string(v), json_object_get_string_len(v)));
         return o;
@@ -107,8 +107,8 @@ static void norm_datetime(const char *in, char *out, size_t size)
 
 static bool leaf_equal(json_object *want, json_object *got)
 {
-    const char *wt = cx_json_get_str(want, "type"), *gt = cx_json_get_str(got, "type");
-    const char *wv = cx_json_get_str(want, "value"), *gv = cx_json_get_str(got, "value");
+    const char *wt = cx__json_get_str(want, "type"), *gt = cx__json_get_str(got, "type");
+    const char *wv = cx__json_get_str(want, "value"), *gv = cx__json_get_str(got, "value");
     if (!wt || !gt || !wv || !gv || strcmp(wt, gt)) return false;
     if (!strcmp(wt, "integer")) return strtoll(wv, NULL, 10) == strtoll(gv, NULL, 10);
     if (!strcmp(wt, "float")) {
@@ -129,8 +129,8 @@ static bool leaf_equal(json_object *want, json_object *got)
 static bool is_leaf(json_object *o)
 {
     return json_object_is_type(o, json_type_object) && json_object_object_length(o) == 2 &&
-           cx_json_get_str(o, "type") && cx_json_get(o, "value") &&
-           json_object_is_type(cx_json_get(o, "value"), json_type_string);
+           cx__json_get_str(o, "type") && cx__json_get(o, "value") &&
+           json_object_is_type(cx__json_get(o, "value"), json_type_string);
 }
 
 static bool deep_equal(json_object *want, json_object *got)
@@ -149,7 +149,7 @@ static bool deep_equal(json_object *want, json_object *got)
         if (json_object_object_length(want) != json_object_object_length(got)) return false;
         json_object_object_foreach(want, k, v)
         {
-            json_object *g = cx_json_get(got, k);
+            json_object *g = cx__json_get(got, k);
             if (!g || !deep_equal(v, g)) return false;
         }
         return true;
@@ -178,7 +178,7 @@ static void toml_test_suite(void **state)
         }
         json_object *doc = NULL;
         cx_error err;
-        int rc = cx_toml_parse(text, tlen, &doc, &err);
+        int rc = cx__toml_parse(text, tlen, &doc, &err);
         if (!strncmp(line, "valid/", 6)) {
             valid++;
             char jpath[1024];
@@ -189,13 +189,13 @@ static void toml_test_suite(void **state)
             if (rc) {
                 printf("FAIL %s: rejected: %s\n", line, err.msg);
                 failed++;
-            } else if (!jtext || cx_json_parse(jtext, jlen, &want, NULL)) {
+            } else if (!jtext || cx__json_parse(jtext, jlen, &want, NULL)) {
                 printf("FAIL %s: no expected JSON\n", line);
                 failed++;
             } else {
                 json_object *got = tagged(doc);
                 if (!deep_equal(want, got)) {
-                    char *g = cx_json_to_string(got);
+                    char *g = cx__json_to_string(got);
                     printf("FAIL %s: got %.300s\n", line, g);
                     free(g);
                     failed++;
@@ -226,29 +226,29 @@ static void errors_name_line_and_column(void **state)
     json_object *doc = NULL;
     cx_error err;
     const char *bad = "a = 1\nb = [1, 2\n";
-    assert_int_equal(cx_toml_parse(bad, strlen(bad), &doc, &err), CX_EPARSE);
+    assert_int_equal(cx__toml_parse(bad, strlen(bad), &doc, &err), CX_EPARSE);
     assert_non_null(strstr(err.msg, "line 3"));
     const char *dup = "[t]\nx = 1\n[t]\ny = 2\n";
-    assert_int_equal(cx_toml_parse(dup, strlen(dup), &doc, &err), CX_EPARSE);
+    assert_int_equal(cx__toml_parse(dup, strlen(dup), &doc, &err), CX_EPARSE);
     assert_non_null(strstr(err.msg, "line 3, column"));
     const char *esc = "s = \"bad \\q escape\"";
-    assert_int_equal(cx_toml_parse(esc, strlen(esc), &doc, &err), CX_EPARSE);
+    assert_int_equal(cx__toml_parse(esc, strlen(esc), &doc, &err), CX_EPARSE);
     assert_non_null(strstr(err.msg, "line 1, column 10"));
     const char *ok = "model = \"gpt\"\n[model_providers.fake]\nbase_url = 'http://x'\nn = 0x10\n"
                      "f = 1_000.5e1\nd = 1979-05-27T07:32:00Z\n[[a]]\nk = [1, 'two', {z = true}]\n";
-    assert_int_equal(cx_toml_parse(ok, strlen(ok), &doc, &err), 0);
-    json_object *prov = cx_json_get(cx_json_get(doc, "model_providers"), "fake");
-    assert_string_equal(cx_json_get_str(prov, "base_url"), "http://x");
+    assert_int_equal(cx__toml_parse(ok, strlen(ok), &doc, &err), 0);
+    json_object *prov = cx__json_get(cx__json_get(doc, "model_providers"), "fake");
+    assert_string_equal(cx__json_get_str(prov, "base_url"), "http://x");
     int64_t n = 0;
-    assert_true(cx_json_get_int(prov, "n", &n));
+    assert_true(cx__json_get_int(prov, "n", &n));
     assert_int_equal(n, 16);
-    assert_string_equal(cx_toml_datetime_kind(cx_json_get(prov, "d")), "datetime");
+    assert_string_equal(cx__toml_datetime_kind(cx__json_get(prov, "d")), "datetime");
     json_object_put(doc);
     json_object *v = NULL;
-    assert_int_equal(cx_toml_parse_value("[1, 2]", 6, &v, &err), 0);
+    assert_int_equal(cx__toml_parse_value("[1, 2]", 6, &v, &err), 0);
     assert_int_equal(json_object_array_length(v), 2);
     json_object_put(v);
-    assert_int_equal(cx_toml_parse_value("bare words", 10, &v, &err), CX_EPARSE);
+    assert_int_equal(cx__toml_parse_value("bare words", 10, &v, &err), CX_EPARSE);
 }
 
 int main(int argc, char **argv)
@@ -258,13 +258,13 @@ int main(int argc, char **argv)
         char *text = cx_test_slurp(argv[2], &len);
         json_object *doc = NULL;
         cx_error err;
-        if (!text || cx_toml_parse(text, len, &doc, &err) != 0) {
+        if (!text || cx__toml_parse(text, len, &doc, &err) != 0) {
             fprintf(stderr, "%s\n", text ? err.msg : "cannot read file");
             free(text);
             return 1;
         }
         json_object *t = tagged(doc);
-        char *s = cx_json_to_string(t);
+        char *s = cx__json_to_string(t);
         puts(s);
         free(s);
         json_object_put(t);

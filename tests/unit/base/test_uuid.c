@@ -1,4 +1,4 @@
-/* cx_uuid_parse: the forms upstream accepts for an agent id and the reasons it
+/* cx__uuid_parse: the forms upstream accepts for an agent id and the reasons it
  * gives for the ones it does not (checked against the 0.115.0 binary). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,14 +13,14 @@
 static void expect_ok(const char *in, const char *canon)
 {
     char out[CX_UUID_STRLEN + 1], why[160];
-    assert_int_equal(cx_uuid_parse(in, out, why, sizeof why), 0);
+    assert_int_equal(cx__uuid_parse(in, out, why, sizeof why), 0);
     assert_string_equal(out, canon);
 }
 
 static void expect_err(const char *in, const char *reason)
 {
     char out[CX_UUID_STRLEN + 1], why[160];
-    assert_int_equal(cx_uuid_parse(in, out, why, sizeof why), -1);
+    assert_int_equal(cx__uuid_parse(in, out, why, sizeof why), -1);
     assert_string_equal(why, reason);
 }
 

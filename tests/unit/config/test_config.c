@@ -128,10 +128,10 @@ static void overrides_take_toml_values_and_dotted_keys(void **state)
     assert_int_equal(c->provider.stream_max_retries, 0);
     assert_string_equal(c->model, "gpt-x"); /* not TOML: taken as a string */
     bool on = true;
-    assert_true(cx_json_get_bool(c->features, "unified_exec", &on));
+    assert_true(cx__json_get_bool(c->features, "unified_exec", &on));
     assert_false(on);
-    json_object *set = cx_json_get(cx_json_get(c->root, "shell_environment_policy"), "set");
-    assert_string_equal(cx_json_get_str(set, "FOO"), "1");
+    json_object *set = cx__json_get(cx__json_get(c->root, "shell_environment_policy"), "set");
+    assert_string_equal(cx__json_get_str(set, "FOO"), "1");
     cx_config_free(c);
     const char *bad[] = {"novalue"};
     o = (cx_config_options){.overrides = bad, .n_overrides = 1};
@@ -152,7 +152,7 @@ static void providers_and_keys(void **state)
     assert_string_equal(c->provider.api_key, "sk-local");
     assert_string_equal(c->provider.name, "p");
     assert_int_equal(c->provider.request_max_retries, 100); /* capped as upstream */
-    assert_string_equal(cx_json_get_str(c->provider.http_headers, "X-A"), "b");
+    assert_string_equal(cx__json_get_str(c->provider.http_headers, "X-A"), "b");
     cx_config_free(c);
     write_file("config.toml", "model_provider = \"missing\"\n");
     load(NULL, &err, CX_ECONFIG);

@@ -72,20 +72,20 @@ static void config_for(cx_config *cfg, const char *root_json)
     cfg->approval_policy = "never";
     cfg->root = NULL;
     if (root_json)
-        assert_int_equal(cx_json_parse(root_json, strlen(root_json), &cfg->root, NULL), 0);
+        assert_int_equal(cx__json_parse(root_json, strlen(root_json), &cfg->root, NULL), 0);
 }
 
 /* All input_text texts of a message item, joined by "\n----\n". */
 static char *texts(json_object *msg)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
-    json_object *content = cx_json_get(msg, "content");
+    cx__buf_puts(&b, "");
+    json_object *content = cx__json_get(msg, "content");
     for (size_t i = 0; i < json_object_array_length(content); i++) {
-        if (i) cx_buf_puts(&b, "\n----\n");
-        cx_buf_puts(&b, cx_json_get_str(json_object_array_get_idx(content, i), "text"));
+        if (i) cx__buf_puts(&b, "\n----\n");
+        cx__buf_puts(&b, cx__json_get_str(json_object_array_get_idx(content, i), "text"));
     }
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 static void base_instructions_precedence(void **state)
@@ -94,28 +94,28 @@ static void base_instructions_precedence(void **state)
     cx_config cfg;
     config_for(&cfg, NULL);
     cx_error err;
-    cx_context_cache *c = cx_context_cache_new(&cfg, at("repo"));
-    char *s = cx_context_base_instructions(c, "gpt-5.1-codex", NULL, &err);
+    cx_context_cache *c = cx__context_cache_new(&cfg, at("repo"));
+    char *s = cx__context_base_instructions(c, "gpt-5.1-codex", NULL, &err);
     assert_non_null(s);
     assert_true(strlen(s) > 200); /* our default text */
     free(s);
     put("home/mine.md", "FROM FILE");
     cfg.model_instructions_file = at("home/mine.md");
-    s = cx_context_base_instructions(c, "gpt-5.1-codex", NULL, &err);
+    s = cx__context_base_instructions(c, "gpt-5.1-codex", NULL, &err);
     assert_string_equal(s, "FROM FILE");
     free(s);
     cfg.base_instructions = "INLINE";
-    s = cx_context_base_instructions(c, "gpt-5.1-codex", NULL, &err);
+    s = cx__context_base_instructions(c, "gpt-5.1-codex", NULL, &err);
     assert_string_equal(s, "INLINE");
     free(s);
-    s = cx_context_base_instructions(c, "gpt-5.1-codex", "OVERRIDE", &err);
+    s = cx__context_base_instructions(c, "gpt-5.1-codex", "OVERRIDE", &err);
     assert_string_equal(s, "OVERRIDE");
     free(s);
     cfg.base_instructions = NULL;
     cfg.model_instructions_file = at("home/missing.md");
-    assert_null(cx_context_base_instructions(c, "gpt-5.1-codex", NULL, &err));
+    assert_null(cx__context_base_instructions(c, "gpt-5.1-codex", NULL, &err));
     assert_non_null(strstr(err.msg, "missing.md"));
-    cx_context_cache_free(c);
+    cx__context_cache_free(c);
 }
 
 static void agents_md_from_home_and_repository_root_down(void **state)
@@ -128,10 +128,10 @@ static void agents_md_from_home_and_repository_root_down(void **state)
     put("repo/a/b/AGENTS.md", "   \n"); /* blank files are skipped */
     cx_config cfg;
     config_for(&cfg, NULL);
-    cx_context_cache *c = cx_context_cache_new(&cfg, at("repo/a/b"));
+    cx_context_cache *c = cx__context_cache_new(&cfg, at("repo/a/b"));
     cx_context_request_opts o = {NULL, "/usr/bin/zsh"};
-    json_object *m = cx_context_user_message(c, &o);
-    assert_string_equal(cx_json_get_str(m, "role"), "user");
+    json_object *m = cx__context_user_message(c, &o);
+    assert_string_equal(cx__json_get_str(m, "role"), "user");
     char *t = texts(m);
     char want[1024];
     snprintf(
@@ -149,7 +149,7 @@ static void agents_md_from_home_and_repository_root_down(void **state)
         !strcmp(t + strlen(t) - strlen("</environment_context>"), "</environment_context>"));
     free(t);
     json_object_put(m);
-    cx_context_cache_free(c);
+    cx__context_cache_free(c);
 }
 
 static void outside_a_repository_only_cwd_counts(void **state)
@@ -159,14 +159,14 @@ static void outside_a_repository_only_cwd_counts(void **state)
     put("plain/sub/AGENTS.md", "sub rule");
     cx_config cfg;
     config_for(&cfg, NULL);
-    cx_context_cache *c = cx_context_cache_new(&cfg, at("plain/sub"));
-    json_object *m = cx_context_user_message(c, NULL);
+    cx_context_cache *c = cx__context_cache_new(&cfg, at("plain/sub"));
+    json_object *m = cx__context_user_message(c, NULL);
     char *t = texts(m);
     assert_non_null(strstr(t, "sub rule"));
     assert_null(strstr(t, "plain rule"));
     free(t);
     json_object_put(m);
-    cx_context_cache_free(c);
+    cx__context_cache_free(c);
 }
 
 static void project_docs_are_capped(void **state)
@@ -179,32 +179,32 @@ static void project_docs_are_capped(void **state)
     free(big);
     cx_config cfg;
     config_for(&cfg, NULL);
-    cx_context_cache *c = cx_context_cache_new(&cfg, at("repo"));
-    json_object *m = cx_context_user_message(c, NULL);
+    cx_context_cache *c = cx__context_cache_new(&cfg, at("repo"));
+    json_object *m = cx__context_user_message(c, NULL);
     const char *doc =
-        cx_json_get_str(json_object_array_get_idx(cx_json_get(m, "content"), 0), "text");
+        cx__json_get_str(json_object_array_get_idx(cx__json_get(m, "content"), 0), "text");
     const char *start = strstr(doc, "<INSTRUCTIONS>\n") + strlen("<INSTRUCTIONS>\n");
     assert_int_equal(strstr(doc, "\n</INSTRUCTIONS>") - start, 32 * 1024);
     json_object_put(m);
-    cx_context_cache_free(c);
+    cx__context_cache_free(c);
     json_object_put(cfg.root);
 
     config_for(&cfg, "{\"project_doc_max_bytes\":10}");
-    c = cx_context_cache_new(&cfg, at("repo"));
-    m = cx_context_user_message(c, NULL);
-    doc = cx_json_get_str(json_object_array_get_idx(cx_json_get(m, "content"), 0), "text");
+    c = cx__context_cache_new(&cfg, at("repo"));
+    m = cx__context_user_message(c, NULL);
+    doc = cx__json_get_str(json_object_array_get_idx(cx__json_get(m, "content"), 0), "text");
     assert_non_null(strstr(doc, "<INSTRUCTIONS>\nxxxxxxxxxx\n</INSTRUCTIONS>"));
     json_object_put(m);
-    cx_context_cache_free(c);
+    cx__context_cache_free(c);
     json_object_put(cfg.root);
 
     config_for(&cfg, "{\"project_doc_max_bytes\":0}");
-    c = cx_context_cache_new(&cfg, at("repo"));
-    m = cx_context_user_message(c, NULL);
+    c = cx__context_cache_new(&cfg, at("repo"));
+    m = cx__context_user_message(c, NULL);
     /* only the environment context is left */
-    assert_int_equal(json_object_array_length(cx_json_get(m, "content")), 1);
+    assert_int_equal(json_object_array_length(cx__json_get(m, "content")), 1);
     json_object_put(m);
-    cx_context_cache_free(c);
+    cx__context_cache_free(c);
     json_object_put(cfg.root);
 }
 
@@ -217,10 +217,10 @@ static void developer_message_permissions_mode_and_skills(void **state)
     put("home/skills/broken/SKILL.md", "no front matter here\n");
     cx_config cfg;
     config_for(&cfg, NULL);
-    cx_context_cache *c = cx_context_cache_new(&cfg, at("repo"));
+    cx_context_cache *c = cx__context_cache_new(&cfg, at("repo"));
     cx_context_request_opts o = {"plan", "/bin/bash"};
-    json_object *m = cx_context_developer_message(c, &o);
-    assert_string_equal(cx_json_get_str(m, "role"), "developer");
+    json_object *m = cx__context_developer_message(c, &o);
+    assert_string_equal(cx__json_get_str(m, "role"), "developer");
     char *t = texts(m);
     assert_non_null(strstr(t, "<permissions instructions>"));
     assert_non_null(strstr(t, "`read-only`"));
@@ -235,19 +235,19 @@ static void developer_message_permissions_mode_and_skills(void **state)
     assert_null(strstr(t, "broken"));
     free(t);
     json_object_put(m);
-    cx_context_cache_free(c);
+    cx__context_cache_free(c);
 
     cfg.sandbox_mode = "danger-full-access";
     cfg.approval_policy = "on-request";
-    c = cx_context_cache_new(&cfg, at("repo"));
-    m = cx_context_developer_message(c, NULL);
+    c = cx__context_cache_new(&cfg, at("repo"));
+    m = cx__context_developer_message(c, NULL);
     t = texts(m);
     assert_non_null(strstr(t, "`danger-full-access`"));
     assert_non_null(strstr(t, "`on-request`"));
     assert_null(strstr(t, "<collaboration_mode>")); /* exec sends no mode block */
     free(t);
     json_object_put(m);
-    cx_context_cache_free(c);
+    cx__context_cache_free(c);
 }
 
 static void turn_metadata_names_the_repository(void **state)
@@ -257,15 +257,15 @@ static void turn_metadata_names_the_repository(void **state)
     put("repo/.git/refs/heads/main", "0123456789abcdef0123456789abcdef01234567\n");
     cx_config cfg;
     config_for(&cfg, NULL);
-    cx_context_cache *c = cx_context_cache_new(&cfg, at("repo/a"));
-    char *meta = cx_context_turn_metadata(c, "turn-1");
+    cx_context_cache *c = cx__context_cache_new(&cfg, at("repo/a"));
+    char *meta = cx__context_turn_metadata(c, "turn-1");
     json_object *o = NULL;
-    assert_int_equal(cx_json_parse(meta, strlen(meta), &o, NULL), 0);
-    assert_string_equal(cx_json_get_str(o, "turn_id"), "turn-1");
+    assert_int_equal(cx__json_parse(meta, strlen(meta), &o, NULL), 0);
+    assert_string_equal(cx__json_get_str(o, "turn_id"), "turn-1");
     assert_non_null(strstr(meta, "0123456789abcdef0123456789abcdef01234567"));
     json_object_put(o);
     free(meta);
-    cx_context_cache_free(c);
+    cx__context_cache_free(c);
 }
 
 int main(void)

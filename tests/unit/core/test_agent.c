@@ -100,9 +100,9 @@ static json_object *request_body(world *w, int n)
     size_t len = fread(buf, 1, (1 << 22) - 1, f);
     fclose(f);
     json_object *rec = NULL;
-    assert_int_equal(cx_json_parse(buf, len, &rec, NULL), 0);
+    assert_int_equal(cx__json_parse(buf, len, &rec, NULL), 0);
     free(buf);
-    json_object *body = json_object_get(cx_json_get(rec, "body"));
+    json_object *body = json_object_get(cx__json_get(rec, "body"));
     json_object_put(rec);
     return body;
 }
@@ -194,22 +194,22 @@ static void add_tool(cx_tool_registry *reg, const char *name, bool parallel, cx_
                      void *state)
 {
     json_object *spec = json_object_new_object();
-    cx_json_set_str(spec, "type", "function");
-    cx_json_set_str(spec, "name", name);
+    cx__json_set_str(spec, "type", "function");
+    cx__json_set_str(spec, "name", name);
     cx_tool_def d = {name, CX_TOOL_FUNCTION, parallel, spec, h, state, NULL};
     assert_int_equal(cx_tools_add(reg, &d), 0);
 }
 
 static const char *output_of(json_object *body, const char *call_id)
 {
-    json_object *input = cx_json_get(body, "input");
+    json_object *input = cx__json_get(body, "input");
     size_t n = json_object_array_length(input);
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(input, i);
-        const char *cid = cx_json_get_str(it, "call_id");
-        const char *type = cx_json_get_str(it, "type");
+        const char *cid = cx__json_get_str(it, "call_id");
+        const char *type = cx__json_get_str(it, "type");
         if (cid && type && !strcmp(type, "function_call_output") && !strcmp(cid, call_id))
-            return cx_json_get_str(it, "output");
+            return cx__json_get_str(it, "output");
     }
     return NULL;
 }
@@ -235,8 +235,8 @@ static void tool_round_trip(void **state)
     /* the context is rebuilt per request, not stored: history holds only conversation items */
     const json_object *hist = cx_agent_history(a);
     assert_int_equal(json_object_array_length(hist), 4);
-    json_object *tools = cx_json_get(body, "tools");
-    assert_string_equal(cx_json_get_str(json_object_array_get_idx(tools, 0), "name"), "echo");
+    json_object *tools = cx__json_get(body, "tools");
+    assert_string_equal(cx__json_get_str(json_object_array_get_idx(tools, 0), "name"), "echo");
     json_object_put(body);
     cx_usage u = cx_agent_usage(a);
     assert_int_equal(u.input_tokens, 200);
@@ -264,10 +264,10 @@ static void parallel_tools_run_concurrently(void **state)
     assert_string_equal(output_of(body, "a"), "met");
     assert_string_equal(output_of(body, "b"), "met");
     /* outputs come back in call order */
-    json_object *input = cx_json_get(body, "input");
+    json_object *input = cx__json_get(body, "input");
     size_t n = json_object_array_length(input);
-    assert_string_equal(cx_json_get_str(json_object_array_get_idx(input, n - 2), "call_id"), "a");
-    assert_string_equal(cx_json_get_str(json_object_array_get_idx(input, n - 1), "call_id"), "b");
+    assert_string_equal(cx__json_get_str(json_object_array_get_idx(input, n - 2), "call_id"), "a");
+    assert_string_equal(cx__json_get_str(json_object_array_get_idx(input, n - 1), "call_id"), "b");
     json_object_put(body);
     cx_agent_free(a);
     cx_tools_free(reg);
@@ -278,16 +278,16 @@ static void no_iteration_cap_and_unknown_tool(void **state)
 {
     (void)state;
     cx_buf s = CX_BUF_INIT;
-    cx_buf_puts(&s, "[");
+    cx__buf_puts(&s, "[");
     for (int i = 0; i < 30; i++)
-        cx_buf_printf(&s,
-                      "[{\"type\":\"function_call\",\"name\":\"%s\",\"call_id\":\"c%d\","
-                      "\"arguments\":\"{}\"}],",
-                      i == 29 ? "nope" : "echo", i);
-    cx_buf_puts(&s, "[{\"type\":\"message\",\"text\":\"end\"}]]");
+        cx__buf_printf(&s,
+                       "[{\"type\":\"function_call\",\"name\":\"%s\",\"call_id\":\"c%d\","
+                       "\"arguments\":\"{}\"}],",
+                       i == 29 ? "nope" : "echo", i);
+    cx__buf_puts(&s, "[{\"type\":\"message\",\"text\":\"end\"}]]");
     world w;
-    world_start(&w, cx_buf_str(&s));
-    cx_buf_free(&s);
+    world_start(&w, cx__buf_str(&s));
+    cx__buf_free(&s);
     cx_tool_registry *reg = cx_tools_new();
     int calls = 0;
     add_tool(reg, "echo", false, echo_tool, &calls);
@@ -332,12 +332,12 @@ static void steer_joins_next_request(void **state)
     sc.agent = a;
     assert_int_equal(cx_agent_run_turn(a, "start", NULL), 0);
     json_object *body = request_body(&w, 2);
-    json_object *input = cx_json_get(body, "input");
+    json_object *input = cx__json_get(body, "input");
     size_t n = json_object_array_length(input);
     json_object *last = json_object_array_get_idx(input, n - 1);
     json_object *prev = json_object_array_get_idx(input, n - 2);
     json_object *out = json_object_array_get_idx(input, n - 3);
-    assert_string_equal(cx_json_get_str(out, "type"), "function_call_output");
+    assert_string_equal(cx__json_get_str(out, "type"), "function_call_output");
     char *t1 = cx_item_message_text(prev), *t2 = cx_item_message_text(last);
     assert_string_equal(t1, "first steer");
     assert_string_equal(t2, "second steer");

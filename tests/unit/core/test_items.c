@@ -15,13 +15,13 @@
 static json_object *parse(const char *s)
 {
     json_object *o = NULL;
-    assert_int_equal(cx_json_parse(s, strlen(s), &o, NULL), 0);
+    assert_int_equal(cx__json_parse(s, strlen(s), &o, NULL), 0);
     return o;
 }
 
 static void assert_json(json_object *o, const char *want)
 {
-    char *s = cx_json_to_string(o);
+    char *s = cx__json_to_string(o);
     assert_string_equal(s, want);
     free(s);
 }
@@ -36,11 +36,11 @@ static void model_items_are_canonicalised(void **state)
     assert_true(n >= 5);
     for (char **line = lines; *line; line++) {
         json_object *c = cx_test_json(*line);
-        json_object *item = cx_item_from_model(cx_json_get(c, "model"));
-        char *want = cx_json_to_string(cx_json_get(c, "history"));
+        json_object *item = cx_item_from_model(cx__json_get(c, "model"));
+        char *want = cx__json_to_string(cx__json_get(c, "history"));
         assert_json(item, want);
         /* only calls are tool calls */
-        const char *type = cx_json_get_str(item, "type");
+        const char *type = cx__json_get_str(item, "type");
         assert_int_equal(cx_item_is_tool_call(item), strstr(type, "call") != NULL);
         free(want);
         json_object_put(item);
@@ -89,12 +89,12 @@ static void registry_keeps_order_and_replaces_in_place(void **state)
     const char *names[] = {"a", "b", "c"};
     for (int i = 0; i < 3; i++) {
         json_object *spec = json_object_new_object();
-        cx_json_set_str(spec, "name", names[i]);
+        cx__json_set_str(spec, "name", names[i]);
         cx_tool_def d = {names[i], CX_TOOL_FUNCTION, i == 1, spec, noop, NULL, NULL};
         assert_int_equal(cx_tools_add(reg, &d), 0);
     }
     json_object *spec = json_object_new_object();
-    cx_json_set_str(spec, "name", "b2");
+    cx__json_set_str(spec, "name", "b2");
     cx_tool_def d = {"b", CX_TOOL_FUNCTION, false, spec, noop, NULL, NULL};
     assert_int_equal(cx_tools_add(reg, &d), 0);
     assert_int_equal(cx_tools_count(reg), 3);

@@ -92,22 +92,22 @@ static json_object *request_body(world *w, size_t i)
 static char *user_texts(world *w, size_t i)
 {
     json_object *body = request_body(w, i);
-    json_object *input = cx_json_get(body, "input");
+    json_object *input = cx__json_get(body, "input");
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
+    cx__buf_puts(&b, "");
     for (size_t k = 0; k < json_object_array_length(input); k++) {
         json_object *it = json_object_array_get_idx(input, k);
-        const char *role = cx_json_get_str(it, "role");
+        const char *role = cx__json_get_str(it, "role");
         if (!role || strcmp(role, "user")) continue;
-        json_object *content = cx_json_get(it, "content");
+        json_object *content = cx__json_get(it, "content");
         for (size_t j = 0; j < json_object_array_length(content); j++) {
-            const char *t = cx_json_get_str(json_object_array_get_idx(content, j), "text");
+            const char *t = cx__json_get_str(json_object_array_get_idx(content, j), "text");
             /* skip the environment context the agent adds itself */
-            if (t && t[0] != '<') cx_buf_printf(&b, "%s%s", b.len ? "|" : "", t);
+            if (t && t[0] != '<') cx__buf_printf(&b, "%s%s", b.len ? "|" : "", t);
         }
     }
     json_object_put(body);
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 static void enqueued_turns_run_in_order(void **state)
@@ -150,7 +150,7 @@ static int gate_tool(void *state, const cx_tool_call *call, const cx_tool_env *e
     pthread_mutex_lock(&g->mu);
     g->entered = true;
     pthread_cond_broadcast(&g->cv);
-    struct timespec deadline = cx_clock_deadline(10000);
+    struct timespec deadline = cx__clock_deadline(10000);
     while (!g->open && pthread_cond_timedwait(&g->cv, &g->mu, &deadline) == 0) {
     }
     pthread_mutex_unlock(&g->mu);
@@ -171,8 +171,8 @@ static void steer_joins_the_running_turn(void **state)
     gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false};
     w.reg = cx_tools_new();
     json_object *spec = json_object_new_object();
-    cx_json_set_str(spec, "type", "function");
-    cx_json_set_str(spec, "name", "gate");
+    cx__json_set_str(spec, "type", "function");
+    cx__json_set_str(spec, "name", "gate");
     cx_tool_def d = {"gate", CX_TOOL_FUNCTION, false, spec, gate_tool, &g, NULL};
     assert_int_equal(cx_tools_add(w.reg, &d), 0);
     world_agent(&w);
@@ -180,7 +180,7 @@ static void steer_joins_the_running_turn(void **state)
     assert_int_equal(cx_runtime_submit(w.rt, "start", &steered), 0);
     assert_false(steered); /* idle: it started a turn */
     pthread_mutex_lock(&g.mu);
-    struct timespec deadline = cx_clock_deadline(10000);
+    struct timespec deadline = cx__clock_deadline(10000);
     while (!g.entered && pthread_cond_timedwait(&g.cv, &g.mu, &deadline) == 0) {
     }
     assert_true(g.entered);
@@ -218,10 +218,10 @@ static void interrupt_ends_the_turn_and_keeps_the_queue(void **state)
     assert_int_equal(cx_test_httpd_count(w.httpd), 1);
     assert_int_equal(cx_runtime_enqueue(w.rt, "next"), 0);
     assert_int_equal(cx_runtime_queued(w.rt), 1);
-    long long t0 = cx_clock_ms();
+    long long t0 = cx__clock_ms();
     cx_runtime_interrupt(w.rt);
     cx_runtime_wait_idle(w.rt);
-    assert_true(cx_clock_ms() - t0 < 5000);
+    assert_true(cx__clock_ms() - t0 < 5000);
     assert_int_equal(cx_test_httpd_count(w.httpd), 2); /* the queued turn still ran */
     cx_error err;
     assert_int_equal(cx_runtime_last_status(w.rt, &err), 0);

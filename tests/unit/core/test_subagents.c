@@ -28,8 +28,8 @@ typedef struct fx {
 static void on_event(void *user, const cx_event *ev)
 {
     fx *f = user;
-    const char *tool = cx_json_get_str(ev->data, "tool");
-    const char *status = cx_json_get_str(ev->data, "status");
+    const char *tool = cx__json_get_str(ev->data, "tool");
+    const char *status = cx__json_get_str(ev->data, "status");
     char line[128];
     snprintf(line, sizeof line, "%s:%s:%s",
              ev->kind == CX_EV_ITEM_STARTED ? "started" : "completed", tool ? tool : "?",
@@ -40,10 +40,10 @@ static void on_event(void *user, const cx_event *ev)
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    f->m = cx_subagents_new(NULL, "/tmp");
+    f->m = cx__subagents_new(NULL, "/tmp");
     f->reg = cx_tools_new();
     f->events = json_object_new_array();
-    assert_int_equal(cx_subagents_register(f->m, f->reg), 0);
+    assert_int_equal(cx__subagents_register(f->m, f->reg), 0);
     *state = f;
     return 0;
 }
@@ -52,7 +52,7 @@ static int teardown(void **state)
 {
     fx *f = *state;
     cx_tools_free(f->reg);
-    cx_subagents_free(f->m);
+    cx__subagents_free(f->m);
     json_object_put(f->events);
     free(f);
     return 0;
@@ -79,7 +79,7 @@ static void registered_in_order(void **state)
     assert_int_equal(cx_tools_count(f->reg), 5);
     for (size_t i = 0; i < 5; i++)
         assert_string_equal(cx_tools_at(f->reg, i)->name, names[i]);
-    assert_int_equal(cx_subagents_count(f->m), 0);
+    assert_int_equal(cx__subagents_count(f->m), 0);
 }
 
 static void message_or_items(void **state)
@@ -99,7 +99,7 @@ static void message_or_items(void **state)
     says(f, "spawn_agent", "{\"message\": \"x\", \"reasoning_effort\": \"huge\"}",
          "failed to parse function arguments: unknown variant `huge`, expected one of `none`, "
          "`minimal`, `low`, `medium`, `high`, `xhigh` at line 1 column 43");
-    assert_int_equal(cx_subagents_count(f->m), 0);
+    assert_int_equal(cx__subagents_count(f->m), 0);
     /* refused before anything started: no collab item */
     assert_int_equal(json_object_array_length(f->events), 0);
 }
@@ -169,15 +169,15 @@ static void followups(void **state)
         "\"{\\\"status\\\":{\\\"a3\\\":{\\\"completed\\\":\\\"x\\\"}}}\"},"
         "{\"type\":\"function_call_output\",\"call_id\":\"w2\",\"output\":\"not json\"}]";
     json_object *calls = NULL, *results = NULL;
-    assert_int_equal(cx_json_parse(calls_json, strlen(calls_json), &calls, NULL), 0);
-    assert_int_equal(cx_json_parse(results_json, strlen(results_json), &results, NULL), 0);
+    assert_int_equal(cx__json_parse(calls_json, strlen(calls_json), &calls, NULL), 0);
+    assert_int_equal(cx__json_parse(results_json, strlen(results_json), &results, NULL), 0);
     json_object *out = json_object_new_array();
-    cx_subagents_followups(calls, results, out);
+    cx__subagents_followups(calls, results, out);
     assert_int_equal(json_object_array_length(out), 1);
     json_object *msg = json_object_array_get_idx(out, 0);
-    assert_string_equal(cx_json_get_str(msg, "role"), "user");
-    json_object *part = json_object_array_get_idx(cx_json_get(msg, "content"), 0);
-    assert_string_equal(cx_json_get_str(part, "text"),
+    assert_string_equal(cx__json_get_str(msg, "role"), "user");
+    json_object *part = json_object_array_get_idx(cx__json_get(msg, "content"), 0);
+    assert_string_equal(cx__json_get_str(part, "text"),
                         "<subagent_notification>\n{\"agent_id\":\"a1\",\"status\":{\"completed\":"
                         "\"done\"}}\n</subagent_notification>");
     json_object_put(out);

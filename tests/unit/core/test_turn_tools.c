@@ -41,12 +41,12 @@ static void on_event(void *user, const cx_event *ev)
     seen *s = user;
     if (!pthread_equal(pthread_self(), s->self)) s->off_thread++;
     char line[128];
-    const char *id = cx_json_get_str(ev->data, "call_id");
+    const char *id = cx__json_get_str(ev->data, "call_id");
     if (ev->kind == CX_EV_TOOL_STARTED) {
         snprintf(line, sizeof line, "started:%s", id ? id : "?");
     } else if (ev->kind == CX_EV_TOOL_COMPLETED) {
         bool ok = false;
-        cx_json_get_bool(ev->data, "success", &ok);
+        cx__json_get_bool(ev->data, "success", &ok);
         snprintf(line, sizeof line, "completed:%s:%s", id ? id : "?", ok ? "true" : "false");
     } else {
         snprintf(line, sizeof line, "other:%d", (int)ev->kind);
@@ -133,10 +133,10 @@ static cx_tool_registry *registry(probe *p)
 static json_object *call_item(const char *name, const char *id, const char *args)
 {
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "type", "function_call");
-    cx_json_set_str(o, "name", name);
-    cx_json_set_str(o, "call_id", id);
-    cx_json_set_str(o, "arguments", args);
+    cx__json_set_str(o, "type", "function_call");
+    cx__json_set_str(o, "name", name);
+    cx__json_set_str(o, "call_id", id);
+    cx__json_set_str(o, "arguments", args);
     return o;
 }
 
@@ -179,9 +179,9 @@ static const char *result_text(run *r, size_t i, const char *want_type, const ch
 {
     json_object *o = json_object_array_get_idx(r->results, i);
     assert_non_null(o);
-    assert_string_equal(cx_json_get_str(o, "type"), want_type);
-    assert_string_equal(cx_json_get_str(o, "call_id"), want_id);
-    return cx_json_get_str(o, "output");
+    assert_string_equal(cx__json_get_str(o, "type"), want_type);
+    assert_string_equal(cx__json_get_str(o, "call_id"), want_id);
+    return cx__json_get_str(o, "output");
 }
 
 static void parallel_neighbours_run_together(void **state)
@@ -190,7 +190,7 @@ static void parallel_neighbours_run_together(void **state)
     run r;
     run_start(&r);
     json_object *msg = json_object_new_object();
-    cx_json_set_str(msg, "type", "message"); /* not a call: skipped */
+    cx__json_set_str(msg, "type", "message"); /* not a call: skipped */
     json_object_array_add(r.items, msg);
     json_object_array_add(r.items, call_item("meet", "p1", "{}"));
     json_object_array_add(r.items, call_item("meet", "p2", "{}"));
@@ -238,10 +238,10 @@ static void unknown_nul_and_custom(void **state)
     json_object_array_add(r.items, call_item("nope", "u1", "{}"));
     json_object_array_add(r.items, call_item("solo", "n1", "{\"path\":\"a\\u0000b\"}"));
     json_object *custom = json_object_new_object();
-    cx_json_set_str(custom, "type", "custom_tool_call");
-    cx_json_set_str(custom, "name", "freeform");
-    cx_json_set_str(custom, "call_id", "f1");
-    cx_json_set_str(custom, "input", "raw text");
+    cx__json_set_str(custom, "type", "custom_tool_call");
+    cx__json_set_str(custom, "name", "freeform");
+    cx__json_set_str(custom, "call_id", "f1");
+    cx__json_set_str(custom, "input", "raw text");
     json_object_array_add(r.items, custom);
     assert_int_equal(run_go(&r), 0);
     assert_string_equal(result_text(&r, 0, "function_call_output", "u1"), "unsupported call: nope");

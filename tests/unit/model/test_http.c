@@ -30,7 +30,7 @@ typedef struct seen {
 static int on_data(void *user, const char *data, size_t len)
 {
     seen *s = user;
-    return cx_buf_append(&s->body, data, len);
+    return cx__buf_append(&s->body, data, len);
 }
 
 static void on_retry(void *user, int attempt, long delay_ms, const char *reason)
@@ -47,7 +47,7 @@ static void on_retry(void *user, int attempt, long delay_ms, const char *reason)
 static int post(cx_test_httpd *h, cx_http_request *req, seen *s, int *status, cx_error *err)
 {
     static const char *const headers[] = {"X-Test: one", "Content-Type: application/json", NULL};
-    cx_http_client *c = cx_http_client_new();
+    cx_http_client *c = cx__http_client_new();
     assert_non_null(c);
     req->url = cx_test_httpd_url(h, "/v1/responses");
     req->headers = headers;
@@ -55,8 +55,8 @@ static int post(cx_test_httpd *h, cx_http_request *req, seen *s, int *status, cx
         req->body = "{\"q\":1}";
         req->body_len = 7;
     }
-    int rc = cx_http_post_stream(c, req, on_data, on_retry, s, status, err);
-    cx_http_client_free(c);
+    int rc = cx__http_post_stream(c, req, on_data, on_retry, s, status, err);
+    cx__http_client_free(c);
     return rc;
 }
 
@@ -71,7 +71,7 @@ static void body_and_request_arrive(void **state)
     cx_error err = {0};
     assert_int_equal(post(h, &req, &s, &status, &err), 0);
     assert_int_equal(status, 200);
-    assert_string_equal(cx_buf_str(&s.body), "hello, client");
+    assert_string_equal(cx__buf_str(&s.body), "hello, client");
     char *r = cx_test_httpd_request(h, 0);
     assert_non_null(r);
     assert_true(!strncmp(r, "POST /v1/responses HTTP/1.1\r\n", 29));
@@ -79,7 +79,7 @@ static void body_and_request_arrive(void **state)
     assert_null(strstr(r, "Expect:")); /* no 100-continue round trip */
     assert_non_null(strstr(r, "\r\n\r\n{\"q\":1}"));
     free(r);
-    cx_buf_free(&s.body);
+    cx__buf_free(&s.body);
     cx_test_httpd_stop(h);
 }
 
@@ -95,7 +95,7 @@ static void retries_429_and_5xx_then_succeeds(void **state)
     cx_http_request req = {.max_retries = 2};
     cx_error err = {0};
     assert_int_equal(post(h, &req, &s, NULL, &err), 0);
-    assert_string_equal(cx_buf_str(&s.body), "done"); /* error bodies are not data */
+    assert_string_equal(cx__buf_str(&s.body), "done"); /* error bodies are not data */
     assert_int_equal(cx_test_httpd_count(h), 3);
     assert_int_equal(s.retries, 2);
     assert_int_equal(s.attempts[0], 1);
@@ -105,7 +105,7 @@ static void retries_429_and_5xx_then_succeeds(void **state)
     /* upstream's form: status with its reason, the body's message, then the URL */
     assert_non_null(strstr(
         s.reason, "unexpected status 503 Service Unavailable: busy, url: http://127.0.0.1:"));
-    cx_buf_free(&s.body);
+    cx__buf_free(&s.body);
     cx_test_httpd_stop(h);
 }
 
@@ -127,7 +127,7 @@ static void error_status_after_the_last_retry(void **state)
     assert_non_null(strstr(err.msg, "unexpected status 502"));
     assert_non_null(strstr(err.msg, ": two"));
     assert_int_equal(cx_test_httpd_count(h), 2);
-    cx_buf_free(&s.body);
+    cx__buf_free(&s.body);
     cx_test_httpd_stop(h);
 }
 
@@ -147,7 +147,7 @@ static void client_errors_are_not_retried_and_secrets_hidden(void **state)
     assert_non_null(strstr(err.msg, "bad key "));
     assert_int_equal(cx_test_httpd_count(h), 1);
     assert_int_equal(s.retries, 0);
-    cx_buf_free(&s.body);
+    cx__buf_free(&s.body);
     cx_test_httpd_stop(h);
 }
 
@@ -161,14 +161,14 @@ static void a_long_retry_after_is_the_answer(void **state)
     seen s = {.body = CX_BUF_INIT};
     cx_http_request req = {.max_retries = 3, .max_retry_wait_ms = 60000};
     cx_error err = {0};
-    long long t0 = cx_clock_ms();
+    long long t0 = cx__clock_ms();
     assert_int_equal(post(h, &req, &s, NULL, &err), CX_EHTTP);
-    assert_true(cx_clock_ms() - t0 < 5000);
+    assert_true(cx__clock_ms() - t0 < 5000);
     assert_int_equal(err.http_status, 429);
     assert_non_null(strstr(err.msg, "(the server asked to retry after 3600 s, more than the 60 s "
                                     "limit)"));
     assert_int_equal(cx_test_httpd_count(h), 1);
-    cx_buf_free(&s.body);
+    cx__buf_free(&s.body);
     cx_test_httpd_stop(h);
 }
 
@@ -187,7 +187,7 @@ static void wrong_content_type_fails_at_once(void **state)
                                     "(status 200) from http://127.0.0.1:"));
     assert_int_equal(s.body.len, 0); /* the page never reached the caller */
     assert_int_equal(cx_test_httpd_count(h), 1);
-    cx_buf_free(&s.body);
+    cx__buf_free(&s.body);
     cx_test_httpd_stop(h);
 }
 
@@ -199,13 +199,13 @@ static void idle_watchdog_ends_a_silent_stream(void **state)
     seen s = {.body = CX_BUF_INIT};
     cx_http_request req = {.idle_timeout_ms = 300};
     cx_error err = {0};
-    long long t0 = cx_clock_ms();
+    long long t0 = cx__clock_ms();
     assert_int_equal(post(h, &req, &s, NULL, &err), CX_ETIMEOUT);
-    long long took = cx_clock_ms() - t0;
+    long long took = cx__clock_ms() - t0;
     assert_true(took >= 250 && took < 3000);
-    assert_string_equal(cx_buf_str(&s.body), "data: first\n\n");
+    assert_string_equal(cx__buf_str(&s.body), "data: first\n\n");
     assert_non_null(strstr(err.msg, "idle timeout waiting for SSE (no data for 300 ms)"));
-    cx_buf_free(&s.body);
+    cx__buf_free(&s.body);
     cx_test_httpd_stop(h);
 }
 
@@ -227,12 +227,12 @@ static void cancellation_is_noticed_quickly(void **state)
     cx_error err = {0};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, cancel_later, &cancel), 0);
-    long long t0 = cx_clock_ms();
+    long long t0 = cx__clock_ms();
     assert_int_equal(post(h, &req, &s, NULL, &err), CX_ECANCELED);
-    long long took = cx_clock_ms() - t0;
+    long long took = cx__clock_ms() - t0;
     pthread_join(t, NULL);
     assert_true(took >= 150 && took < 1500);
-    cx_buf_free(&s.body);
+    cx__buf_free(&s.body);
     cx_test_httpd_stop(h);
 }
 
@@ -248,7 +248,7 @@ static void a_stream_cut_short_is_a_network_error(void **state)
     assert_int_equal(post(h, &req, &s, NULL, &err), CX_ENET);
     assert_non_null(strstr(err.msg, "stream disconnected before completion: "));
     assert_int_equal(cx_test_httpd_count(h), 1); /* bytes were delivered: no request retry */
-    cx_buf_free(&s.body);
+    cx__buf_free(&s.body);
     cx_test_httpd_stop(h);
 }
 
@@ -259,18 +259,18 @@ static void get_and_refused_connection(void **state)
         {"404 Not Found", NULL, "no such thing", false, 0},
     };
     cx_test_httpd *h = cx_test_httpd_start(script, 2);
-    cx_http_client *c = cx_http_client_new();
+    cx_http_client *c = cx__http_client_new();
     cx_buf body = CX_BUF_INIT;
     int status = 0;
     cx_error err = {0};
     assert_int_equal(
-        cx_http_get(c, cx_test_httpd_url(h, "/v1/models"), NULL, 5000, &body, &status, &err), 0);
-    assert_string_equal(cx_buf_str(&body), "[\"m1\"]");
+        cx__http_get(c, cx_test_httpd_url(h, "/v1/models"), NULL, 5000, &body, &status, &err), 0);
+    assert_string_equal(cx__buf_str(&body), "[\"m1\"]");
     char *r = cx_test_httpd_request(h, 0);
     assert_true(!strncmp(r, "GET /v1/models HTTP/1.1\r\n", 25));
     free(r);
-    cx_buf_reset(&body);
-    assert_int_equal(cx_http_get(c, cx_test_httpd_url(h, "/x"), NULL, 5000, &body, &status, &err),
+    cx__buf_reset(&body);
+    assert_int_equal(cx__http_get(c, cx_test_httpd_url(h, "/x"), NULL, 5000, &body, &status, &err),
                      CX_EHTTP);
     assert_int_equal(status, 404);
     assert_non_null(strstr(err.msg, "unexpected status 404"));
@@ -280,30 +280,30 @@ static void get_and_refused_connection(void **state)
     cx_test_httpd_stop(h);
     cx_http_request req = {.url = url, .body = "{}", .body_len = 2, .max_retries = 0};
     seen s = {.body = CX_BUF_INIT};
-    assert_int_equal(cx_http_post_stream(c, &req, on_data, on_retry, &s, NULL, &err), CX_ENET);
+    assert_int_equal(cx__http_post_stream(c, &req, on_data, on_retry, &s, NULL, &err), CX_ENET);
     assert_non_null(strstr(err.msg, "request to http://127.0.0.1:"));
-    cx_buf_free(&s.body);
-    cx_buf_free(&body);
-    cx_http_client_free(c);
+    cx__buf_free(&s.body);
+    cx__buf_free(&body);
+    cx__http_client_free(c);
 }
 
 static void backoff_grows_with_jitter(void **state)
 {
     for (int i = 0; i < 20; i++) {
-        long a = cx_http_backoff_ms(1), b = cx_http_backoff_ms(3);
+        long a = cx__http_backoff_ms(1), b = cx__http_backoff_ms(3);
         assert_true(a >= 180 && a <= 220);
         assert_true(b >= 720 && b <= 880);
     }
     atomic_bool cancel = true;
-    long long t0 = cx_clock_ms();
-    assert_true(cx_http_sleep_cancellable(5000, &cancel));
-    assert_true(cx_clock_ms() - t0 < 500);
-    assert_false(cx_http_sleep_cancellable(60, NULL));
+    long long t0 = cx__clock_ms();
+    assert_true(cx__http_sleep_cancellable(5000, &cancel));
+    assert_true(cx__clock_ms() - t0 < 500);
+    assert_false(cx__http_sleep_cancellable(60, NULL));
 }
 
 int main(void)
 {
-    cx_http_global_init(false);
+    cx__http_global_init(false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(body_and_request_arrive),
         cmocka_unit_test(retries_429_and_5xx_then_succeeds),

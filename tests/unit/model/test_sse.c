@@ -16,9 +16,9 @@
 static int collect(void *user, const cx_sse_event *ev)
 {
     cx_buf *b = user;
-    cx_buf_printf(b, "%s|", ev->event);
-    cx_buf_append(b, ev->data, ev->data_len);
-    cx_buf_printf(b, "|%s\n", ev->id);
+    cx__buf_printf(b, "%s|", ev->event);
+    cx__buf_append(b, ev->data, ev->data_len);
+    cx__buf_printf(b, "|%s\n", ev->id);
     return 0;
 }
 
@@ -26,14 +26,14 @@ static int collect(void *user, const cx_sse_event *ev)
 static char *run(const char *text, size_t len, size_t step, bool *cut)
 {
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
-    cx_sse_parser *p = cx_sse_new(collect, &b);
+    cx__buf_puts(&b, "");
+    cx_sse_parser *p = cx__sse_new(collect, &b);
     for (size_t i = 0; i < len; i += step)
-        assert_int_equal(cx_sse_feed(p, text + i, len - i < step ? len - i : step), 0);
-    bool c = cx_sse_finish(p);
+        assert_int_equal(cx__sse_feed(p, text + i, len - i < step ? len - i : step), 0);
+    bool c = cx__sse_finish(p);
     if (cut) *cut = c;
-    cx_sse_free(p);
-    return cx_buf_steal(&b);
+    cx__sse_free(p);
+    return cx__buf_steal(&b);
 }
 
 static void every_split_gives_the_same_events(void **state)
@@ -66,16 +66,16 @@ static void crlf_split_between_cr_and_lf(void **state)
 {
     (void)state;
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "");
-    cx_sse_parser *p = cx_sse_new(collect, &b);
+    cx__buf_puts(&b, "");
+    cx_sse_parser *p = cx__sse_new(collect, &b);
     /* "\r" at the end of one piece and "\n" at the start of the next is one line end */
-    assert_int_equal(cx_sse_feed(p, "data: a\r", 8), 0);
-    assert_int_equal(cx_sse_feed(p, "\n\r", 2), 0);
-    assert_int_equal(cx_sse_feed(p, "\ndata: b\r\n\r\n", 12), 0);
-    assert_false(cx_sse_finish(p));
-    cx_sse_free(p);
+    assert_int_equal(cx__sse_feed(p, "data: a\r", 8), 0);
+    assert_int_equal(cx__sse_feed(p, "\n\r", 2), 0);
+    assert_int_equal(cx__sse_feed(p, "\ndata: b\r\n\r\n", 12), 0);
+    assert_false(cx__sse_finish(p));
+    cx__sse_free(p);
     assert_string_equal(b.data, "message|a|\nmessage|b|\n");
-    cx_buf_free(&b);
+    cx__buf_free(&b);
 }
 
 static void bom_is_skipped(void **state)
@@ -120,25 +120,25 @@ static void callback_can_stop_the_parser(void **state)
 {
     (void)state;
     int n = 0;
-    cx_sse_parser *p = cx_sse_new(stop_at_second, &n);
+    cx_sse_parser *p = cx__sse_new(stop_at_second, &n);
     const char *s = "data: 1\n\ndata: 2\n\ndata: 3\n\n";
-    assert_int_equal(cx_sse_feed(p, s, strlen(s)), 42);
+    assert_int_equal(cx__sse_feed(p, s, strlen(s)), 42);
     assert_int_equal(n, 2);
-    cx_sse_free(p);
+    cx__sse_free(p);
 }
 
 static void large_event_in_tiny_pieces(void **state)
 {
     (void)state;
     cx_buf s = CX_BUF_INIT;
-    cx_buf_puts(&s, "data: ");
+    cx__buf_puts(&s, "data: ");
     for (int i = 0; i < 200000; i++)
-        cx_buf_putc(&s, (char)('a' + i % 26));
-    cx_buf_puts(&s, "\n\n");
+        cx__buf_putc(&s, (char)('a' + i % 26));
+    cx__buf_puts(&s, "\n\n");
     char *got = run(s.data, s.len, 7, NULL);
     assert_int_equal(strlen(got), 200000 + strlen("message||\n"));
     free(got);
-    cx_buf_free(&s);
+    cx__buf_free(&s);
 }
 
 int main(void)

@@ -40,9 +40,9 @@ typedef struct seen {
 static int on_event(void *user, const json_object *ev)
 {
     seen *s = user;
-    cx_buf_printf(&s->types, "%s\n", cx_json_get_str(ev, "type"));
-    const char *d = cx_json_get_str(ev, "delta");
-    if (d) cx_buf_puts(&s->text, d);
+    cx__buf_printf(&s->types, "%s\n", cx__json_get_str(ev, "type"));
+    const char *d = cx__json_get_str(ev, "delta");
+    if (d) cx__buf_puts(&s->text, d);
     return 0;
 }
 
@@ -57,7 +57,7 @@ static void on_retry(void *user, const cx_model_retry *r)
 static int sample(cx_test_httpd *h, seen *s, int stream_retries, size_t max_event,
                   cx_model_stream_result *res, cx_error *err)
 {
-    cx_http_client *c = cx_http_client_new();
+    cx_http_client *c = cx__http_client_new();
     cx_http_request req = {.url = cx_test_httpd_url(h, "/v1/responses"),
                            .body = "{}",
                            .body_len = 2,
@@ -66,8 +66,8 @@ static int sample(cx_test_httpd *h, seen *s, int stream_retries, size_t max_even
                               .max_event_bytes = max_event,
                               .on_retry = on_retry,
                               .retry_user = s};
-    int rc = cx_model_sample(c, &req, &o, on_event, s, res, err);
-    cx_http_client_free(c);
+    int rc = cx__model_sample(c, &req, &o, on_event, s, res, err);
+    cx__http_client_free(c);
     return rc;
 }
 
@@ -81,20 +81,20 @@ static void events_in_order_then_completed(void **state)
     seen s = {CX_BUF_INIT, CX_BUF_INIT, 0, 0, ""};
     cx_model_stream_result res;
     cx_error err = {0};
-    long long t0 = cx_clock_ms();
+    long long t0 = cx__clock_ms();
     assert_int_equal(sample(h, &s, 0, 0, &res, &err), 0);
-    assert_true(cx_clock_ms() - t0 < 5000);
-    assert_string_equal(cx_buf_str(&s.types), "response.created\nresponse.output_text.delta\n"
-                                              "response.output_text.delta\nresponse.completed\n");
-    assert_string_equal(cx_buf_str(&s.text), "Hello \xc3\xa9");
+    assert_true(cx__clock_ms() - t0 < 5000);
+    assert_string_equal(cx__buf_str(&s.types), "response.created\nresponse.output_text.delta\n"
+                                               "response.output_text.delta\nresponse.completed\n");
+    assert_string_equal(cx__buf_str(&s.text), "Hello \xc3\xa9");
     assert_string_equal(res.response_id, "resp_1");
     assert_non_null(res.usage);
     int64_t out_tokens = 0;
-    assert_true(cx_json_get_int(res.usage, "output_tokens", &out_tokens));
+    assert_true(cx__json_get_int(res.usage, "output_tokens", &out_tokens));
     assert_int_equal(out_tokens, 2);
-    cx_model_stream_result_clear(&res);
-    cx_buf_free(&s.types);
-    cx_buf_free(&s.text);
+    cx__model_stream_result_clear(&res);
+    cx__buf_free(&s.types);
+    cx__buf_free(&s.text);
     cx_test_httpd_stop(h);
 }
 
@@ -122,8 +122,8 @@ static void server_failures_are_stream_errors(void **state)
     assert_int_equal(sample(h, &s, 3, 0, &res, &err), CX_ESTREAM);
     assert_string_equal(err.msg, "response incomplete: max_output_tokens");
     assert_int_equal(cx_test_httpd_count(h), 2);
-    cx_buf_free(&s.types);
-    cx_buf_free(&s.text);
+    cx__buf_free(&s.types);
+    cx__buf_free(&s.text);
     cx_test_httpd_stop(h);
 }
 
@@ -142,12 +142,12 @@ static void a_cut_stream_is_retried_as_a_whole(void **state)
     assert_non_null(strstr(s.last_retry, "1/1 stream disconnected before completion"));
     assert_non_null(strstr(s.last_retry, "(retrying in 0."));
     /* the first attempt's events came too: the caller drops them on the retry notice */
-    assert_string_equal(cx_buf_str(&s.text), "lostkept");
+    assert_string_equal(cx__buf_str(&s.text), "lostkept");
     assert_string_equal(res.response_id, "resp_1");
-    cx_model_stream_result_clear(&res);
+    cx__model_stream_result_clear(&res);
     assert_int_equal(cx_test_httpd_count(h), 2);
-    cx_buf_free(&s.types);
-    cx_buf_free(&s.text);
+    cx__buf_free(&s.types);
+    cx__buf_free(&s.text);
     cx_test_httpd_stop(h);
 }
 
@@ -162,8 +162,8 @@ static void without_retries_a_cut_stream_fails(void **state)
     assert_int_equal(sample(h, &s, 0, 0, &res, &err), CX_ENET);
     assert_string_equal(err.msg, "stream disconnected before completion (an event was cut off)");
     assert_null(res.response_id);
-    cx_buf_free(&s.types);
-    cx_buf_free(&s.text);
+    cx__buf_free(&s.types);
+    cx__buf_free(&s.text);
     cx_test_httpd_stop(h);
 }
 
@@ -188,14 +188,14 @@ static void malformed_and_oversized_events(void **state)
                                     "application/json"));
     assert_int_equal(s.retries, 0);
     assert_int_equal(cx_test_httpd_count(h), 3);
-    cx_buf_free(&s.types);
-    cx_buf_free(&s.text);
+    cx__buf_free(&s.types);
+    cx__buf_free(&s.text);
     cx_test_httpd_stop(h);
 }
 
 int main(void)
 {
-    cx_http_global_init(false);
+    cx__http_global_init(false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(events_in_order_then_completed),
         cmocka_unit_test(server_failures_are_stream_errors),

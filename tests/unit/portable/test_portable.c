@@ -33,7 +33,7 @@ static cx_buf slurp(const char *path)
     char chunk[4096];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cx_buf_append(&b, chunk, n);
+        cx__buf_append(&b, chunk, n);
     fclose(f);
     return b;
 }
@@ -47,7 +47,7 @@ static char *tmpdir(void)
 
 static void drop_dir(char *path)
 {
-    assert_int_equal(cx_bundle_rmtree(path), 0);
+    assert_int_equal(cx__bundle_rmtree(path), 0);
     free(path);
 }
 
@@ -108,7 +108,7 @@ static size_t pycodex_files(char names[][128], size_t max, char *secret, char *c
         else if (!strncmp(line, "call_id ", 8) && call_id)
             strcpy(call_id, line + 8);
     }
-    cx_buf_free(&txt);
+    cx__buf_free(&txt);
     return n;
 }
 
@@ -125,8 +125,8 @@ static void assert_same_tree(const char *dir)
         cx_buf x = slurp(a), y = slurp(b);
         assert_int_equal(x.len, y.len);
         assert_memory_equal(x.data, y.data, x.len);
-        cx_buf_free(&x);
-        cx_buf_free(&y);
+        cx__buf_free(&x);
+        cx__buf_free(&y);
     }
     assert_int_equal(count_files(dir), n);
 }
@@ -136,8 +136,8 @@ static void assert_same_tree(const char *dir)
 static char *b58(const void *data, size_t len)
 {
     cx_buf b = CX_BUF_INIT;
-    assert_int_equal(cx_seal_base58(data, len, &b), 0);
-    return cx_buf_steal(&b);
+    assert_int_equal(cx__seal_base58(data, len, &b), 0);
+    return cx__buf_steal(&b);
 }
 
 static void base58_matches_pycodex(void **state)
@@ -165,31 +165,31 @@ static void base58_matches_pycodex(void **state)
         assert_string_equal(s, v[i].out);
         free(s);
     }
-    assert_true(cx_seal_is_base58("JwKYqk8NTs8"));
-    assert_false(cx_seal_is_base58(""));
-    assert_false(cx_seal_is_base58("0OIl")); /* the letters base58 leaves out */
-    assert_false(cx_seal_is_base58("../x"));
+    assert_true(cx__seal_is_base58("JwKYqk8NTs8"));
+    assert_false(cx__seal_is_base58(""));
+    assert_false(cx__seal_is_base58("0OIl")); /* the letters base58 leaves out */
+    assert_false(cx__seal_is_base58("../x"));
 }
 
 static void call_ids_and_secrets(void **state)
 {
     (void)state;
     cx_buf id = CX_BUF_INIT;
-    cx_seal_call_id("PCX1", 4, &id); /* pycodex's _call_id_from_payload(b"PCX1") */
-    assert_string_equal(cx_buf_str(&id), "JwKYqk8NTs8");
-    cx_buf_reset(&id);
-    cx_seal_call_id("", 0, &id);
-    assert_string_equal(cx_buf_str(&id), "f5tDTsASJx3");
-    cx_buf_free(&id);
+    cx__seal_call_id("PCX1", 4, &id); /* pycodex's _call_id_from_payload(b"PCX1") */
+    assert_string_equal(cx__buf_str(&id), "JwKYqk8NTs8");
+    cx__buf_reset(&id);
+    cx__seal_call_id("", 0, &id);
+    assert_string_equal(cx__buf_str(&id), "f5tDTsASJx3");
+    cx__buf_free(&id);
     cx_buf a = CX_BUF_INIT, b = CX_BUF_INIT;
     cx_error err;
-    assert_int_equal(cx_seal_new_secret(&a, &err), 0);
-    assert_int_equal(cx_seal_new_secret(&b, &err), 0);
-    assert_true(cx_seal_is_base58(cx_buf_str(&a)));
+    assert_int_equal(cx__seal_new_secret(&a, &err), 0);
+    assert_int_equal(cx__seal_new_secret(&b, &err), 0);
+    assert_true(cx__seal_is_base58(cx__buf_str(&a)));
     assert_in_range(a.len, 16, 22); /* 16 bytes; short only with tiny odds */
     assert_string_not_equal(a.data, b.data);
-    cx_buf_free(&a);
-    cx_buf_free(&b);
+    cx__buf_free(&a);
+    cx__buf_free(&b);
 }
 
 static void seal_known_answer(void **state)
@@ -204,17 +204,17 @@ static void seal_known_answer(void **state)
     const char *plain = "known answer plaintext";
     cx_buf out = CX_BUF_INIT;
     cx_error err;
-    assert_int_equal(cx_seal_seal_with_nonce("kat-secret", nonce, plain, strlen(plain), &out, &err),
-                     0);
+    assert_int_equal(
+        cx__seal_seal_with_nonce("kat-secret", nonce, plain, strlen(plain), &out, &err), 0);
     char hex[256] = "";
     for (size_t i = 0; i < out.len; i++)
         sprintf(hex + 2 * i, "%02x", (unsigned char)out.data[i]);
     assert_string_equal(hex, want);
     cx_buf back = CX_BUF_INIT;
-    assert_int_equal(cx_seal_open("kat-secret", out.data, out.len, &back, &err), 0);
-    assert_string_equal(cx_buf_str(&back), plain);
-    cx_buf_free(&out);
-    cx_buf_free(&back);
+    assert_int_equal(cx__seal_open("kat-secret", out.data, out.len, &back, &err), 0);
+    assert_string_equal(cx__buf_str(&back), plain);
+    cx__buf_free(&out);
+    cx__buf_free(&back);
 }
 
 static void seal_round_trip_wrong_key_and_tampering(void **state)
@@ -225,42 +225,42 @@ static void seal_round_trip_wrong_key_and_tampering(void **state)
         msg[i] = (unsigned char)(i * 7);
     cx_buf sealed = CX_BUF_INIT, plain = CX_BUF_INIT;
     cx_error err;
-    assert_int_equal(cx_seal_seal("s3cret", msg, sizeof msg, &sealed, &err), 0);
+    assert_int_equal(cx__seal_seal("s3cret", msg, sizeof msg, &sealed, &err), 0);
     assert_int_equal(sealed.len, CX_SEAL_OVERHEAD + sizeof msg);
     assert_memory_equal(sealed.data, "PCX1", 4);
-    assert_int_equal(cx_seal_open("s3cret", sealed.data, sealed.len, &plain, &err), 0);
+    assert_int_equal(cx__seal_open("s3cret", sealed.data, sealed.len, &plain, &err), 0);
     assert_int_equal(plain.len, sizeof msg);
     assert_memory_equal(plain.data, msg, sizeof msg);
     /* a second seal of the same bytes differs (fresh nonce) */
     cx_buf again = CX_BUF_INIT;
-    assert_int_equal(cx_seal_seal("s3cret", msg, sizeof msg, &again, &err), 0);
+    assert_int_equal(cx__seal_seal("s3cret", msg, sizeof msg, &again, &err), 0);
     assert_memory_not_equal(again.data, sealed.data, sealed.len);
-    cx_buf_free(&again);
+    cx__buf_free(&again);
 
-    cx_buf_reset(&plain);
-    cx_buf_puts(&plain, "kept");
-    assert_int_equal(cx_seal_open("s3cret ", sealed.data, sealed.len, &plain, &err), CX_EPARSE);
+    cx__buf_reset(&plain);
+    cx__buf_puts(&plain, "kept");
+    assert_int_equal(cx__seal_open("s3cret ", sealed.data, sealed.len, &plain, &err), CX_EPARSE);
     assert_string_equal(err.msg, "call secret is invalid or bundle is corrupted");
-    assert_string_equal(cx_buf_str(&plain), "kept"); /* nothing unauthenticated was added */
+    assert_string_equal(cx__buf_str(&plain), "kept"); /* nothing unauthenticated was added */
     /* one flipped bit anywhere after the magic: nonce, ciphertext, tag */
     size_t spots[] = {
         4, 15, 16, 16 + sizeof msg / 2, sealed.len - 17, sealed.len - 16, sealed.len - 1};
     for (size_t i = 0; i < sizeof spots / sizeof *spots; i++) {
         sealed.data[spots[i]] ^= 0x01;
-        assert_int_equal(cx_seal_open("s3cret", sealed.data, sealed.len, &plain, &err), CX_EPARSE);
+        assert_int_equal(cx__seal_open("s3cret", sealed.data, sealed.len, &plain, &err), CX_EPARSE);
         assert_string_equal(err.msg, "call secret is invalid or bundle is corrupted");
         sealed.data[spots[i]] ^= 0x01;
     }
-    assert_int_equal(cx_seal_open("s3cret", sealed.data, sealed.len - 1, &plain, &err), CX_EPARSE);
-    assert_int_equal(cx_seal_open("s3cret", sealed.data, 20, &plain, &err), CX_EPARSE);
+    assert_int_equal(cx__seal_open("s3cret", sealed.data, sealed.len - 1, &plain, &err), CX_EPARSE);
+    assert_int_equal(cx__seal_open("s3cret", sealed.data, 20, &plain, &err), CX_EPARSE);
     sealed.data[0] = 'Q';
-    assert_int_equal(cx_seal_open("s3cret", sealed.data, sealed.len, &plain, &err), CX_EPARSE);
+    assert_int_equal(cx__seal_open("s3cret", sealed.data, sealed.len, &plain, &err), CX_EPARSE);
     assert_string_equal(err.msg, "stored bundle is not a recognized encrypted payload");
-    assert_int_equal(cx_seal_open("s3cret", "PK\3\4", 4, &plain, &err), CX_EPARSE);
+    assert_int_equal(cx__seal_open("s3cret", "PK\3\4", 4, &plain, &err), CX_EPARSE);
     assert_string_equal(err.msg, "stored bundle is not a recognized encrypted payload");
-    assert_string_equal(cx_buf_str(&plain), "kept");
-    cx_buf_free(&sealed);
-    cx_buf_free(&plain);
+    assert_string_equal(cx__buf_str(&plain), "kept");
+    cx__buf_free(&sealed);
+    cx__buf_free(&plain);
 }
 
 /* ---- bundle -------------------------------------------------------------------- */
@@ -271,7 +271,7 @@ static void whitelist_matches_pycodex(void **state)
     char names[32][128];
     size_t n = pycodex_files(names, 32, NULL, NULL);
     cx_error err;
-    char **files = cx_bundle_collect(FIXTURE_HOME, &err);
+    char **files = cx__bundle_collect(FIXTURE_HOME, &err);
     assert_non_null(files);
     size_t k = 0;
     for (; files[k]; k++) {
@@ -279,7 +279,7 @@ static void whitelist_matches_pycodex(void **state)
         assert_string_equal(files[k], names[k]);
     }
     assert_int_equal(k, n); /* sessions/, auth.json, prompts/other.md stayed behind */
-    cx_bundle_files_free(files);
+    cx__bundle_files_free(files);
 }
 
 static void whitelist_links_and_bad_instruction_paths(void **state)
@@ -301,7 +301,7 @@ static void whitelist_links_and_bad_instruction_paths(void **state)
     snprintf(target, sizeof target, "%s/dir", outside);
     assert_int_equal(symlink(target, link), 0); /* a linked folder is not entered */
     cx_error err;
-    char **files = cx_bundle_collect(home, &err);
+    char **files = cx__bundle_collect(home, &err);
     assert_non_null(files);
     const char *want[] = {"config.toml", "skills/.hidden/x", "skills/a/SKILL.md",
                           "skills/a/linked.txt", NULL};
@@ -310,19 +310,19 @@ static void whitelist_links_and_bad_instruction_paths(void **state)
         assert_non_null(want[i]);
         assert_string_equal(files[i], want[i]);
     }
-    cx_bundle_files_free(files);
+    cx__bundle_files_free(files);
 
     write_file(home, "config.toml", "model_instructions_file = \"../x.md\"\n");
-    assert_null(cx_bundle_collect(home, &err));
+    assert_null(cx__bundle_collect(home, &err));
     assert_string_equal(err.msg, "config path contains invalid path segments");
     snprintf(link, sizeof link, "%s/escape.md", home);
     snprintf(target, sizeof target, "%s/secret.txt", outside);
     assert_int_equal(symlink(target, link), 0);
     write_file(home, "config.toml", "[profiles.p]\nmodel_instructions_file = \"escape.md\"\n");
-    assert_null(cx_bundle_collect(home, &err));
+    assert_null(cx__bundle_collect(home, &err));
     assert_string_equal(err.msg, "config path points outside Codex home: escape.md");
     write_file(home, "config.toml", "model = [\n");
-    assert_null(cx_bundle_collect(home, &err));
+    assert_null(cx__bundle_collect(home, &err));
     assert_int_equal(err.code, CX_ECONFIG);
     drop_dir(home);
     drop_dir(outside);
@@ -332,13 +332,13 @@ static void zip_round_trip_of_the_fixture(void **state)
 {
     (void)state;
     cx_error err;
-    char **files = cx_bundle_collect(FIXTURE_HOME, &err);
+    char **files = cx__bundle_collect(FIXTURE_HOME, &err);
     assert_non_null(files);
     cx_buf zip = CX_BUF_INIT;
-    assert_int_equal(cx_bundle_zip(FIXTURE_HOME, files, &zip, &err), 0);
-    cx_bundle_files_free(files);
+    assert_int_equal(cx__bundle_zip(FIXTURE_HOME, files, &zip, &err), 0);
+    cx__bundle_files_free(files);
     char *out = tmpdir();
-    assert_int_equal(cx_bundle_unzip(zip.data, zip.len, out, &err), 0);
+    assert_int_equal(cx__bundle_unzip(zip.data, zip.len, out, &err), 0);
     assert_same_tree(out);
     char path[600];
     snprintf(path, sizeof path, "%s/skills/demo/scripts/run.sh", out);
@@ -346,24 +346,24 @@ static void zip_round_trip_of_the_fixture(void **state)
     snprintf(path, sizeof path, "%s/AGENTS.md", out);
     assert_int_not_equal(access(path, X_OK), 0);
     char *home = NULL;
-    assert_int_equal(cx_bundle_find_home(out, &home, &err), 0);
+    assert_int_equal(cx__bundle_find_home(out, &home, &err), 0);
     assert_string_equal(home, out);
     free(home);
     drop_dir(out);
-    cx_buf_free(&zip);
+    cx__buf_free(&zip);
 }
 
 static cx_buf archive_of(const char *const *names, const unsigned *modes, size_t n)
 {
-    cx_bundle_writer *w = cx_bundle_writer_new();
+    cx_bundle_writer *w = cx__bundle_writer_new();
     cx_error err;
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(cx_bundle_writer_add(w, names[i], names[i], strlen(names[i]), modes[i],
-                                              1700000000, &err),
+        assert_int_equal(cx__bundle_writer_add(w, names[i], names[i], strlen(names[i]), modes[i],
+                                               1700000000, &err),
                          0);
     cx_buf zip = CX_BUF_INIT;
-    assert_int_equal(cx_bundle_writer_finish(w, &zip, &err), 0);
-    cx_bundle_writer_free(w);
+    assert_int_equal(cx__bundle_writer_finish(w, &zip, &err), 0);
+    cx__bundle_writer_free(w);
     return zip;
 }
 
@@ -372,47 +372,47 @@ static void writer_edge_cases(void **state)
     (void)state;
     const char *names[] = {"empty", "ünïcode/naïve.txt", "./dot//slashes.txt", "dir/"};
     unsigned modes[] = {S_IFREG | 0644, S_IFREG | 0600, S_IFREG | 0644, S_IFDIR | 0755};
-    cx_bundle_writer *w = cx_bundle_writer_new();
+    cx_bundle_writer *w = cx__bundle_writer_new();
     cx_error err;
-    assert_int_equal(cx_bundle_writer_add(w, names[0], "", 0, modes[0], 0, &err),
+    assert_int_equal(cx__bundle_writer_add(w, names[0], "", 0, modes[0], 0, &err),
                      0); /* 1970 clamps to 1980 */
     for (size_t i = 1; i < 4; i++)
-        assert_int_equal(cx_bundle_writer_add(w, names[i], names[i], strlen(names[i]), modes[i],
-                                              1700000000, &err),
+        assert_int_equal(cx__bundle_writer_add(w, names[i], names[i], strlen(names[i]), modes[i],
+                                               1700000000, &err),
                          0);
     assert_int_not_equal(
-        cx_bundle_writer_add(w, "huge", "", CX_BUNDLE_MAX_FILE + 1, S_IFREG | 0644, 0, &err), 0);
+        cx__bundle_writer_add(w, "huge", "", CX_BUNDLE_MAX_FILE + 1, S_IFREG | 0644, 0, &err), 0);
     assert_non_null(strstr(err.msg, "larger than"));
-    assert_int_not_equal(cx_bundle_writer_add(w, "", "", 0, S_IFREG | 0644, 0, &err), 0);
+    assert_int_not_equal(cx__bundle_writer_add(w, "", "", 0, S_IFREG | 0644, 0, &err), 0);
     cx_buf zip = CX_BUF_INIT;
-    assert_int_equal(cx_bundle_writer_finish(w, &zip, &err), 0);
-    cx_bundle_writer_free(w);
+    assert_int_equal(cx__bundle_writer_finish(w, &zip, &err), 0);
+    cx__bundle_writer_free(w);
     /* the UTF-8 flag is set only where the name needs it (zipfile reads others as cp437) */
     assert_int_equal((unsigned char)zip.data[7] & 0x08, 0);
     char *out = tmpdir();
-    assert_int_equal(cx_bundle_unzip(zip.data, zip.len, out, &err), 0);
+    assert_int_equal(cx__bundle_unzip(zip.data, zip.len, out, &err), 0);
     assert_true(exists(out, "empty"));
     assert_true(exists(out, "ünïcode/naïve.txt"));
     assert_true(
         exists(out, "dot/slashes.txt")); /* "." and empty segments dropped, as zipfile does */
     assert_int_equal(count_files(out), 3);
     char *home = NULL;
-    assert_int_not_equal(cx_bundle_find_home(out, &home, &err), 0);
+    assert_int_not_equal(cx__bundle_find_home(out, &home, &err), 0);
     assert_string_equal(err.msg, "bundle is missing required config file after extraction");
     drop_dir(out);
-    cx_buf_free(&zip);
+    cx__buf_free(&zip);
 
     /* a bundle made of the home folder itself: the single folder is the home */
     const char *nested[] = {"myhome/config.toml", "myhome/AGENTS.md", "__MACOSX/junk"};
     unsigned plain[] = {S_IFREG | 0644, S_IFREG | 0644, S_IFREG | 0644};
     zip = archive_of(nested, plain, 3);
     out = tmpdir();
-    assert_int_equal(cx_bundle_unzip(zip.data, zip.len, out, &err), 0);
-    assert_int_equal(cx_bundle_find_home(out, &home, &err), 0);
+    assert_int_equal(cx__bundle_unzip(zip.data, zip.len, out, &err), 0);
+    assert_int_equal(cx__bundle_find_home(out, &home, &err), 0);
     assert_non_null(strstr(home, "/myhome"));
     free(home);
     drop_dir(out);
-    cx_buf_free(&zip);
+    cx__buf_free(&zip);
 }
 
 static void hostile_archives_are_refused_before_writing(void **state)
@@ -439,11 +439,11 @@ static void hostile_archives_are_refused_before_writing(void **state)
         snprintf(out, sizeof out, "%s/dest", parent);
         assert_int_equal(mkdir(out, 0755), 0);
         cx_error err;
-        assert_int_equal(cx_bundle_unzip(zip.data, zip.len, out, &err), CX_EPARSE);
+        assert_int_equal(cx__bundle_unzip(zip.data, zip.len, out, &err), CX_EPARSE);
         if (!strstr(err.msg, bad[i].why)) fail_msg("%s: %s", bad[i].name, err.msg);
         assert_int_equal(count_files(parent), 0); /* not even the good member before it */
         drop_dir(parent);
-        cx_buf_free(&zip);
+        cx__buf_free(&zip);
     }
     /* an existing symbolic link in the destination is not written through */
     const char *names[] = {"sub/file"};
@@ -453,25 +453,25 @@ static void hostile_archives_are_refused_before_writing(void **state)
     snprintf(link, sizeof link, "%s/sub", out);
     assert_int_equal(symlink(elsewhere, link), 0);
     cx_error err;
-    assert_int_equal(cx_bundle_unzip(zip.data, zip.len, out, &err), CX_EIO);
+    assert_int_equal(cx__bundle_unzip(zip.data, zip.len, out, &err), CX_EIO);
     assert_int_equal(count_files(elsewhere), 0);
     drop_dir(out);
     drop_dir(elsewhere);
-    cx_buf_free(&zip);
+    cx__buf_free(&zip);
 }
 
 static void damaged_archives_fail_cleanly(void **state)
 {
     (void)state;
     cx_error err;
-    char **files = cx_bundle_collect(FIXTURE_HOME, &err);
+    char **files = cx__bundle_collect(FIXTURE_HOME, &err);
     cx_buf zip = CX_BUF_INIT;
-    assert_int_equal(cx_bundle_zip(FIXTURE_HOME, files, &zip, &err), 0);
-    cx_bundle_files_free(files);
+    assert_int_equal(cx__bundle_zip(FIXTURE_HOME, files, &zip, &err), 0);
+    cx__bundle_files_free(files);
     char *out = tmpdir();
-    assert_int_not_equal(cx_bundle_unzip("PK", 2, out, &err), 0);
-    assert_int_not_equal(cx_bundle_unzip(zip.data, zip.len - 1, out, &err), 0);
-    assert_int_not_equal(cx_bundle_unzip(zip.data + 1, zip.len - 1, out, &err), 0);
+    assert_int_not_equal(cx__bundle_unzip("PK", 2, out, &err), 0);
+    assert_int_not_equal(cx__bundle_unzip(zip.data, zip.len - 1, out, &err), 0);
+    assert_int_not_equal(cx__bundle_unzip(zip.data + 1, zip.len - 1, out, &err), 0);
     /* a wrong CRC in the directory */
     size_t cd = 0;
     for (size_t i = 0; i + 4 <= zip.len; i++)
@@ -481,38 +481,38 @@ static void damaged_archives_fail_cleanly(void **state)
         }
     assert_true(cd > 0);
     zip.data[cd + 16] ^= 1;
-    assert_int_equal(cx_bundle_unzip(zip.data, zip.len, out, &err), CX_EPARSE);
+    assert_int_equal(cx__bundle_unzip(zip.data, zip.len, out, &err), CX_EPARSE);
     assert_non_null(strstr(err.msg, "corrupt"));
     zip.data[cd + 16] ^= 1;
     /* a size beyond the limits */
     memcpy(zip.data + cd + 24, "\xff\xff\xff\x7f", 4);
-    assert_int_equal(cx_bundle_unzip(zip.data, zip.len, out, &err), CX_EPARSE);
+    assert_int_equal(cx__bundle_unzip(zip.data, zip.len, out, &err), CX_EPARSE);
     assert_non_null(strstr(err.msg, "too large"));
-    cx_bundle_rmtree(out);
+    cx__bundle_rmtree(out);
     free(out);
     /* and random damage: any answer but a crash (the sanitizers watch) */
     cx_buf copy = CX_BUF_INIT;
-    cx_bundle_writer *w = cx_bundle_writer_new();
+    cx_bundle_writer *w = cx__bundle_writer_new();
     assert_int_equal(
-        cx_bundle_writer_add(w, "a/b.txt", "hello hello hello", 17, S_IFREG | 0644, 0, &err), 0);
-    assert_int_equal(cx_bundle_writer_add(w, "c", "x", 1, S_IFREG | 0755, 0, &err), 0);
-    cx_buf_reset(&zip);
-    assert_int_equal(cx_bundle_writer_finish(w, &zip, &err), 0);
-    cx_bundle_writer_free(w);
+        cx__bundle_writer_add(w, "a/b.txt", "hello hello hello", 17, S_IFREG | 0644, 0, &err), 0);
+    assert_int_equal(cx__bundle_writer_add(w, "c", "x", 1, S_IFREG | 0755, 0, &err), 0);
+    cx__buf_reset(&zip);
+    assert_int_equal(cx__bundle_writer_finish(w, &zip, &err), 0);
+    cx__bundle_writer_free(w);
     uint32_t seed = 12345;
     for (int round = 0; round < 3000; round++) {
-        cx_buf_reset(&copy);
-        cx_buf_append(&copy, zip.data, zip.len);
+        cx__buf_reset(&copy);
+        cx__buf_append(&copy, zip.data, zip.len);
         for (int k = 0; k < 1 + round % 4; k++) {
             seed = seed * 1103515245u + 12345u;
             copy.data[(seed >> 8) % copy.len] = (char)(seed >> 24);
         }
         out = tmpdir();
-        (void)cx_bundle_unzip(copy.data, copy.len, out, &err);
+        (void)cx__bundle_unzip(copy.data, copy.len, out, &err);
         drop_dir(out);
     }
-    cx_buf_free(&copy);
-    cx_buf_free(&zip);
+    cx__buf_free(&copy);
+    cx__buf_free(&zip);
 }
 
 static void opens_and_unpacks_pycodex_bundle(void **state)
@@ -523,19 +523,20 @@ static void opens_and_unpacks_pycodex_bundle(void **state)
     pycodex_files(names, 32, secret, call_id);
     assert_string_equal(secret, "FixtureSecret-with-dash");
     cx_buf payload = slurp(FIXTURE "/pycodex-bundle.pcx1"), id = CX_BUF_INIT, plain = CX_BUF_INIT;
-    cx_seal_call_id(payload.data, payload.len, &id);
-    assert_string_equal(cx_buf_str(&id), call_id);
+    cx__seal_call_id(payload.data, payload.len, &id);
+    assert_string_equal(cx__buf_str(&id), call_id);
     cx_error err;
-    assert_int_not_equal(cx_seal_open("FixtureSecret", payload.data, payload.len, &plain, &err), 0);
-    assert_int_equal(cx_seal_open(secret, payload.data, payload.len, &plain, &err), 0);
+    assert_int_not_equal(cx__seal_open("FixtureSecret", payload.data, payload.len, &plain, &err),
+                         0);
+    assert_int_equal(cx__seal_open(secret, payload.data, payload.len, &plain, &err), 0);
     assert_memory_equal(plain.data, "PK\3\4", 4);
     char *out = tmpdir();
-    assert_int_equal(cx_bundle_unzip(plain.data, plain.len, out, &err), 0);
+    assert_int_equal(cx__bundle_unzip(plain.data, plain.len, out, &err), 0);
     assert_same_tree(out);
     drop_dir(out);
-    cx_buf_free(&payload);
-    cx_buf_free(&id);
-    cx_buf_free(&plain);
+    cx__buf_free(&payload);
+    cx__buf_free(&id);
+    cx__buf_free(&plain);
 }
 
 /* ---- client and server ---------------------------------------------------------- */
@@ -545,45 +546,45 @@ static void specs_and_tokens(void **state)
     (void)state;
     char *home, *server;
     cx_error err;
-    assert_int_equal(cx_portable_put_spec(" @127.0.0.1:5577 ", &home, &server, &err), 0);
+    assert_int_equal(cx__portable_put_spec(" @127.0.0.1:5577 ", &home, &server, &err), 0);
     assert_null(home);
     assert_string_equal(server, "127.0.0.1:5577");
     free(server);
-    assert_int_equal(cx_portable_put_spec("/a/b@c@h:1", &home, &server, &err), 0);
+    assert_int_equal(cx__portable_put_spec("/a/b@c@h:1", &home, &server, &err), 0);
     assert_string_equal(home, "/a/b@c");
     assert_string_equal(server, "h:1");
     free(home);
     free(server);
-    assert_int_equal(cx_portable_put_spec("/only/path", &home, &server, &err), 0);
+    assert_int_equal(cx__portable_put_spec("/only/path", &home, &server, &err), 0);
     assert_string_equal(home, "/only/path");
     assert_null(server);
     free(home);
-    assert_int_equal(cx_portable_put_spec("", &home, &server, &err), 0);
+    assert_int_equal(cx__portable_put_spec("", &home, &server, &err), 0);
     assert_null(home);
     assert_null(server);
-    assert_int_not_equal(cx_portable_put_spec("/x@ ", &home, &server, &err), 0);
+    assert_int_not_equal(cx__portable_put_spec("/x@ ", &home, &server, &err), 0);
     assert_string_equal(err.msg, "put spec is missing server after @");
 
     cx_portable_token t;
-    assert_int_equal(cx_portable_token_parse(" se-cret-2Zx@host:5577\n", &t, &err), 0);
+    assert_int_equal(cx__portable_token_parse(" se-cret-2Zx@host:5577\n", &t, &err), 0);
     assert_string_equal(t.secret, "se-cret");
     assert_string_equal(t.call_id, "2Zx");
     assert_string_equal(t.address, "host:5577");
     assert_string_equal(t.base_url, "http://host:5577/v1/storage");
-    cx_portable_token_free(&t);
-    assert_int_equal(cx_portable_token_parse("s-id@https://store.example:8443/ignored", &t, &err),
+    cx__portable_token_free(&t);
+    assert_int_equal(cx__portable_token_parse("s-id@https://store.example:8443/ignored", &t, &err),
                      0);
     assert_string_equal(t.address, "store.example:8443");
     assert_string_equal(t.base_url, "https://store.example:8443/v1/storage");
-    cx_portable_token_free(&t);
-    assert_int_not_equal(cx_portable_token_parse("not-a-valid-call-spec", &t, &err), 0);
+    cx__portable_token_free(&t);
+    assert_int_not_equal(cx__portable_token_parse("not-a-valid-call-spec", &t, &err), 0);
     assert_string_equal(err.msg, "call spec must look like <secret>-<call_id>@<host:port>");
-    assert_int_not_equal(cx_portable_token_parse("nodash@h:1", &t, &err), 0);
+    assert_int_not_equal(cx__portable_token_parse("nodash@h:1", &t, &err), 0);
     assert_string_equal(err.msg, "call spec must include secret and call_id");
-    assert_int_not_equal(cx_portable_token_parse("-id@h:1", &t, &err), 0);
-    assert_int_not_equal(cx_portable_token_parse("s-@h:1", &t, &err), 0);
-    assert_int_not_equal(cx_portable_token_parse("s-../x@h:1", &t, &err), 0);
-    assert_int_not_equal(cx_portable_token_parse("s-id@host/path", &t, &err), 0);
+    assert_int_not_equal(cx__portable_token_parse("-id@h:1", &t, &err), 0);
+    assert_int_not_equal(cx__portable_token_parse("s-@h:1", &t, &err), 0);
+    assert_int_not_equal(cx__portable_token_parse("s-../x@h:1", &t, &err), 0);
+    assert_int_not_equal(cx__portable_token_parse("s-id@host/path", &t, &err), 0);
     assert_string_equal(err.msg, "invalid storage server: host/path");
 }
 
@@ -612,13 +613,13 @@ static void put_and_call_through_the_server(void **state)
     lines server_log = {0}, progress = {0};
     cx_error err;
     cx_storage_server *s =
-        cx_storage_server_new("127.0.0.1", 0, store, keep_line, &server_log, &err);
+        cx__storage_server_new("127.0.0.1", 0, store, keep_line, &server_log, &err);
     assert_non_null(s);
-    assert_int_equal(cx_storage_server_start(s), 0);
+    assert_int_equal(cx__storage_server_start(s), 0);
     char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", cx_storage_server_port(s));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", cx__storage_server_port(s));
 
-    char *token = cx_portable_put(FIXTURE_HOME, addr, keep_line, &progress, &err);
+    char *token = cx__portable_put(FIXTURE_HOME, addr, keep_line, &progress, &err);
     if (!token) fail_msg("put: %s", err.msg);
     char want[600];
     char *home_real = realpath(FIXTURE_HOME, NULL);
@@ -640,14 +641,14 @@ static void put_and_call_through_the_server(void **state)
 
     /* the server holds ciphertext only, under the call id */
     cx_portable_token t;
-    assert_int_equal(cx_portable_token_parse(token, &t, &err), 0);
+    assert_int_equal(cx__portable_token_parse(token, &t, &err), 0);
     char object[700];
     snprintf(object, sizeof object, "%s/objects/%s.bin", store, t.call_id);
     cx_buf stored = slurp(object);
     assert_memory_equal(stored.data, "PCX1", 4);
     assert_null(memmem(stored.data, stored.len, "stored agents instructions", 26));
 
-    char *home = cx_portable_call(token, calls, &err);
+    char *home = cx__portable_call(token, calls, &err);
     if (!home) fail_msg("call: %s", err.msg);
     assert_same_tree(home);
     assert_true(has_line(&server_log, "[server] call: client=127.0.0.1 call_id="));
@@ -656,16 +657,16 @@ static void put_and_call_through_the_server(void **state)
     cx_buf meta = slurp(meta_path);
     snprintf(meta_want, sizeof meta_want,
              "{\n  \"call_id\": \"%s\",\n  \"server_address\": \"%s\"\n}", t.call_id, addr);
-    assert_string_equal(cx_buf_str(&meta), meta_want); /* pycodex's json.dumps(indent=2) bytes */
-    cx_buf_free(&meta);
+    assert_string_equal(cx__buf_str(&meta), meta_want); /* pycodex's json.dumps(indent=2) bytes */
+    cx__buf_free(&meta);
 
     /* wrong secret, unknown id */
     char bad[300];
     snprintf(bad, sizeof bad, "Wrong%s-%s@%s", t.secret, t.call_id, addr);
-    assert_null(cx_portable_call(bad, calls, &err));
+    assert_null(cx__portable_call(bad, calls, &err));
     assert_string_equal(err.msg, "call secret is invalid or bundle is corrupted");
     snprintf(bad, sizeof bad, "%s-1111111@%s", t.secret, addr);
-    assert_null(cx_portable_call(bad, calls, &err));
+    assert_null(cx__portable_call(bad, calls, &err));
     assert_string_equal(err.msg, "call id not found: 1111111");
 
     /* a changed byte in the stored object: the server serves it with a matching digest, the tag
@@ -675,27 +676,27 @@ static void put_and_call_through_the_server(void **state)
     fwrite(stored.data, 1, stored.len, f);
     fclose(f);
     char *calls2 = tmpdir();
-    assert_null(cx_portable_call(token, calls2, &err));
+    assert_null(cx__portable_call(token, calls2, &err));
     assert_string_equal(err.msg, "call secret is invalid or bundle is corrupted");
     assert_int_equal(count_files(calls2), 0); /* nothing half-unpacked left behind */
     drop_dir(calls2);
-    cx_buf_free(&stored);
+    cx__buf_free(&stored);
 
     /* server gone: the unpacked home is reused; a new call and a put fail with a clear line */
-    cx_storage_server_free(s);
-    char *again = cx_portable_call(token, calls, &err);
+    cx__storage_server_free(s);
+    char *again = cx__portable_call(token, calls, &err);
     assert_non_null(again);
     assert_string_equal(again, home);
     free(again);
     calls2 = tmpdir();
-    assert_null(cx_portable_call(token, calls2, &err));
+    assert_null(cx__portable_call(token, calls2, &err));
     assert_non_null(strstr(err.msg, "call download failed: "));
     drop_dir(calls2);
-    assert_null(cx_portable_put(FIXTURE_HOME, addr, NULL, NULL, &err));
+    assert_null(cx__portable_put(FIXTURE_HOME, addr, NULL, NULL, &err));
     snprintf(want, sizeof want, "storage server preflight failed for %s: ", addr);
     assert_non_null(strstr(err.msg, want));
 
-    cx_portable_token_free(&t);
+    cx__portable_token_free(&t);
     free(home);
     free(token);
     drop_dir(store);
@@ -708,11 +709,11 @@ static void put_refuses_a_home_without_config(void **state)
     char *home = tmpdir();
     cx_error err;
     /* checked before the server is even contacted (port 9 would fail otherwise) */
-    assert_null(cx_portable_put(home, "127.0.0.1:9", NULL, NULL, &err));
+    assert_null(cx__portable_put(home, "127.0.0.1:9", NULL, NULL, &err));
     assert_non_null(strstr(err.msg, "Codex home is missing required file: "));
     char missing[600];
     snprintf(missing, sizeof missing, "%s/nope", home);
-    assert_null(cx_portable_put(missing, "127.0.0.1:9", NULL, NULL, &err));
+    assert_null(cx__portable_put(missing, "127.0.0.1:9", NULL, NULL, &err));
     assert_non_null(strstr(err.msg, "Codex home is not a directory: "));
     drop_dir(home);
 }

@@ -18,7 +18,7 @@
 static json_object *parse(const char *text)
 {
     json_object *o = NULL;
-    assert_int_equal(cx_json_parse(text, strlen(text), &o, NULL), 0);
+    assert_int_equal(cx__json_parse(text, strlen(text), &o, NULL), 0);
     return o;
 }
 
@@ -28,8 +28,8 @@ static void request_text_keeps_what_follows_a_nul(void **state)
     json_object *req = cx_test_fixture_json("chat/request_with_nuls.json");
     json_object *chat = NULL;
     cx_error err;
-    assert_int_equal(cx_chat_request_build(req, NULL, &chat, &err), 0);
-    char *s = cx_json_to_string(cx_json_get(chat, "messages"));
+    assert_int_equal(cx__chat_request_build(req, NULL, &chat, &err), 0);
+    char *s = cx__json_to_string(cx__json_get(chat, "messages"));
     assert_non_null(strstr(s, "\"be\\u0000brief\""));
     assert_non_null(strstr(s, "\"before\\u0000after\""));
     assert_non_null(strstr(s, "\"part\\u0000two\""));
@@ -46,10 +46,10 @@ static void stream_text_on(cx_chat_wire wire)
     json_object *req = parse("{\"model\":\"m\",\"input\":[],\"stream\":true}");
     json_object *chat = NULL;
     cx_error err;
-    assert_int_equal(cx_chat_request_build(req, NULL, &chat, &err), 0);
-    cx_chat_stream *s = cx_chat_stream_new(req, chat, NULL, wire);
+    assert_int_equal(cx__chat_request_build(req, NULL, &chat, &err), 0);
+    cx_chat_stream *s = cx__chat_stream_new(req, chat, NULL, wire);
     cx_buf out = CX_BUF_INIT;
-    cx_chat_stream_begin(s, &out);
+    cx__chat_stream_begin(s, &out);
     static const char *const chunks[] = {
         "{\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"think\\u0000more\"}}]}",
         "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"say\\u0000this\"}}]}",
@@ -62,16 +62,16 @@ static void stream_text_on(cx_chat_wire wire)
          "\"arguments\":\"\\u0000b\\\"}\"}}]},\"finish_reason\":\"tool_calls\"}]}"),
     };
     for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++)
-        assert_int_equal(cx_chat_stream_chunk(s, chunks[i], strlen(chunks[i]), &out, &err), 0);
+        assert_int_equal(cx__chat_stream_chunk(s, chunks[i], strlen(chunks[i]), &out, &err), 0);
     json_object *next = NULL;
-    assert_int_equal(cx_chat_stream_end(s, &out, &next, &err), 0);
-    const char *text = cx_buf_str(&out);
+    assert_int_equal(cx__chat_stream_end(s, &out, &next, &err), 0);
+    const char *text = cx__buf_str(&out);
     assert_non_null(strstr(text, "think\\u0000more"));
     assert_non_null(strstr(text, "say\\u0000this"));
     assert_non_null(strstr(text, "{\\\"x\\\":\\\"a\\u0000b\\\"}"));
     json_object_put(next);
-    cx_buf_free(&out);
-    cx_chat_stream_free(s);
+    cx__buf_free(&out);
+    cx__chat_stream_free(s);
     json_object_put(chat);
     json_object_put(req);
 }

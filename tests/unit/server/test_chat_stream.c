@@ -19,7 +19,7 @@
 static json_object *parse(const char *text)
 {
     json_object *o = NULL;
-    assert_int_equal(cx_json_parse(text, strlen(text), &o, NULL), 0);
+    assert_int_equal(cx__json_parse(text, strlen(text), &o, NULL), 0);
     return o;
 }
 
@@ -40,28 +40,28 @@ static char *run(const char *const *chunks, size_t n, bool force_slow, cx_chat_w
     json_object *req = parse("{\"model\":\"m\",\"input\":[],\"stream\":true}");
     json_object *chat = NULL;
     cx_error err;
-    assert_int_equal(cx_chat_request_build(req, NULL, &chat, &err), 0);
-    cx_chat_stream *s = cx_chat_stream_new(req, chat, NULL, wire);
+    assert_int_equal(cx__chat_request_build(req, NULL, &chat, &err), 0);
+    cx_chat_stream *s = cx__chat_stream_new(req, chat, NULL, wire);
     cx_buf out = CX_BUF_INIT;
-    cx_chat_stream_begin(s, &out);
+    cx__chat_stream_begin(s, &out);
     for (size_t i = 0; i < n; i++) {
         cx_buf c = CX_BUF_INIT;
-        cx_buf_puts(&c, chunks[i]);
+        cx__buf_puts(&c, chunks[i]);
         if (force_slow) {
             /* a logprobs object sends the chunk down the general path */
-            cx_buf_truncate(&c, c.len - 1);
-            cx_buf_puts(&c, ",\"logprobs\":{\"content\":null}}");
+            cx__buf_truncate(&c, c.len - 1);
+            cx__buf_puts(&c, ",\"logprobs\":{\"content\":null}}");
         }
-        assert_int_equal(cx_chat_stream_chunk(s, c.data, c.len, &out, &err), 0);
-        cx_buf_free(&c);
+        assert_int_equal(cx__chat_stream_chunk(s, c.data, c.len, &out, &err), 0);
+        cx__buf_free(&c);
     }
     json_object *next = NULL;
-    assert_int_equal(cx_chat_stream_end(s, &out, &next, &err), 0);
+    assert_int_equal(cx__chat_stream_end(s, &out, &next, &err), 0);
     assert_null(next);
-    cx_chat_stream_free(s);
+    cx__chat_stream_free(s);
     json_object_put(chat);
     json_object_put(req);
-    char *r = cx_buf_steal(&out);
+    char *r = cx__buf_steal(&out);
     scrub_ids(r);
     return r;
 }
@@ -99,11 +99,11 @@ static void requests_refuse_what_chat_cannot_carry(void **state)
     char **bad = cx_test_fixture_lines("chat/bad_requests.jsonl", NULL);
     for (char **line = bad; *line; line++) {
         json_object *c = parse(*line);
-        json_object *req = json_object_get(cx_json_get(c, "request"));
-        const char *want = cx_json_get_str(c, "error");
+        json_object *req = json_object_get(cx__json_get(c, "request"));
+        const char *want = cx__json_get_str(c, "error");
         json_object *chat = NULL;
         cx_error err;
-        assert_int_equal(cx_chat_request_build(req, "vllm", &chat, &err), CX_EINVAL);
+        assert_int_equal(cx__chat_request_build(req, "vllm", &chat, &err), CX_EINVAL);
         if (!strstr(err.msg, want)) fail_msg("%s: got '%s'", *line, err.msg);
         assert_null(chat);
         json_object_put(req);
@@ -124,8 +124,8 @@ static void assistant_turn_is_merged(void **state)
         "{\"type\":\"function_call_output\",\"call_id\":\"c1\",\"output\":{\"ok\":true}}]}");
     json_object *chat = NULL;
     cx_error err;
-    assert_int_equal(cx_chat_request_build(req, NULL, &chat, &err), 0);
-    char *s = cx_json_to_string(cx_json_get(chat, "messages"));
+    assert_int_equal(cx__chat_request_build(req, NULL, &chat, &err), 0);
+    char *s = cx__json_to_string(cx__json_get(chat, "messages"));
     assert_string_equal(
         s, "[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
            "\"function\":"

@@ -41,24 +41,24 @@ static void world_start(world *w, const cx_test_reply *script, size_t n)
                             .api_key = "sk-backend",
                             .idle_timeout_ms = 10000};
     cx_error err;
-    w->server = cx_rserver_new(&o, &err);
+    w->server = cx__rserver_new(&o, &err);
     if (!w->server) fail_msg("rserver: %s", err.msg);
-    assert_true(cx_rserver_port(w->server) > 0);
-    assert_int_equal(cx_rserver_start(w->server), 0);
-    snprintf(w->base, sizeof w->base, "http://127.0.0.1:%d", cx_rserver_port(w->server));
-    w->client = cx_http_client_new();
+    assert_true(cx__rserver_port(w->server) > 0);
+    assert_int_equal(cx__rserver_start(w->server), 0);
+    snprintf(w->base, sizeof w->base, "http://127.0.0.1:%d", cx__rserver_port(w->server));
+    w->client = cx__http_client_new();
 }
 
 static void world_stop(world *w)
 {
-    cx_http_client_free(w->client);
-    cx_rserver_free(w->server);
+    cx__http_client_free(w->client);
+    cx__rserver_free(w->server);
     cx_test_httpd_stop(w->backend);
 }
 
 static int collect(void *user, const char *data, size_t len)
 {
-    return cx_buf_append(user, data, len);
+    return cx__buf_append(user, data, len);
 }
 
 static int post(world *w, const char *path, const char *body, cx_buf *out, int *status,
@@ -68,7 +68,7 @@ static int post(world *w, const char *path, const char *body, cx_buf *out, int *
     char url[256];
     snprintf(url, sizeof url, "%s%s", w->base, path);
     cx_http_request req = {.url = url, .headers = headers, .body = body, .body_len = strlen(body)};
-    return cx_http_post_stream(w->client, &req, collect, NULL, out, status, err);
+    return cx__http_post_stream(w->client, &req, collect, NULL, out, status, err);
 }
 
 static void a_request_becomes_a_chat_stream_and_one_response(void **state)
@@ -87,13 +87,13 @@ static void a_request_becomes_a_chat_stream_and_one_response(void **state)
         post(&w, "/v1/responses", "{\"model\":\"m\",\"input\":\"hi there\"}", &out, &status, &err),
         0);
     assert_int_equal(status, 200);
-    json_object *resp = cx_test_json(cx_buf_str(&out));
-    assert_string_equal(cx_json_get_str(resp, "object"), "response");
-    assert_string_equal(cx_json_get_str(resp, "status"), "completed");
-    json_object *item = json_object_array_get_idx(cx_json_get(resp, "output"), 0);
-    assert_string_equal(cx_json_get_str(item, "type"), "message");
-    json_object *part = json_object_array_get_idx(cx_json_get(item, "content"), 0);
-    assert_string_equal(cx_json_get_str(part, "text"), "Hello");
+    json_object *resp = cx_test_json(cx__buf_str(&out));
+    assert_string_equal(cx__json_get_str(resp, "object"), "response");
+    assert_string_equal(cx__json_get_str(resp, "status"), "completed");
+    json_object *item = json_object_array_get_idx(cx__json_get(resp, "output"), 0);
+    assert_string_equal(cx__json_get_str(item, "type"), "message");
+    json_object *part = json_object_array_get_idx(cx__json_get(item, "content"), 0);
+    assert_string_equal(cx__json_get_str(part, "text"), "Hello");
     json_object_put(resp);
     /* what the backend was asked */
     assert_int_equal(cx_test_httpd_count(w.backend), 1);
@@ -102,15 +102,15 @@ static void a_request_becomes_a_chat_stream_and_one_response(void **state)
     assert_non_null(strcasestr(raw, "\r\nAuthorization: Bearer sk-backend\r\n"));
     json_object *chat = cx_test_json(strstr(raw, "\r\n\r\n") + 4);
     free(raw);
-    assert_string_equal(cx_json_get_str(chat, "model"), "m");
+    assert_string_equal(cx__json_get_str(chat, "model"), "m");
     bool stream = false;
-    assert_true(cx_json_get_bool(chat, "stream", &stream) && stream);
-    json_object *msgs = cx_json_get(chat, "messages");
+    assert_true(cx__json_get_bool(chat, "stream", &stream) && stream);
+    json_object *msgs = cx__json_get(chat, "messages");
     json_object *last = json_object_array_get_idx(msgs, json_object_array_length(msgs) - 1);
-    assert_string_equal(cx_json_get_str(last, "role"), "user");
-    assert_string_equal(cx_json_get_str(last, "content"), "hi there");
+    assert_string_equal(cx__json_get_str(last, "role"), "user");
+    assert_string_equal(cx__json_get_str(last, "content"), "hi there");
     json_object_put(chat);
-    cx_buf_free(&out);
+    cx__buf_free(&out);
     world_stop(&w);
 }
 
@@ -126,27 +126,27 @@ static void health_unknown_paths_and_backend_refusal(void **state)
     cx_error err = {0};
     char url[256];
     snprintf(url, sizeof url, "%s/healthz", w.base);
-    assert_int_equal(cx_http_get(w.client, url, NULL, 5000, &out, &status, &err), 0);
-    assert_string_equal(cx_buf_str(&out), "{\"ok\":true}");
-    cx_buf_reset(&out);
+    assert_int_equal(cx__http_get(w.client, url, NULL, 5000, &out, &status, &err), 0);
+    assert_string_equal(cx__buf_str(&out), "{\"ok\":true}");
+    cx__buf_reset(&out);
     snprintf(url, sizeof url, "%s/v1/nothing-here", w.base);
-    assert_int_equal(cx_http_get(w.client, url, NULL, 5000, &out, &status, &err), CX_EHTTP);
+    assert_int_equal(cx__http_get(w.client, url, NULL, 5000, &out, &status, &err), CX_EHTTP);
     assert_int_equal(status, 404);
     assert_int_equal(cx_test_httpd_count(w.backend), 0); /* answered without the backend */
-    cx_buf_reset(&out);
+    cx__buf_reset(&out);
     assert_int_equal(
         post(&w, "/v1/responses", "{\"model\":\"m\",\"input\":\"x\"}", &out, &status, &err),
         CX_EHTTP);
     assert_int_equal(status, 503);
     assert_non_null(strstr(err.msg, "warming up"));
-    cx_buf_free(&out);
+    cx__buf_free(&out);
     world_stop(&w);
 }
 
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    cx_http_global_init(false);
+    cx__http_global_init(false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_request_becomes_a_chat_stream_and_one_response),
         cmocka_unit_test(health_unknown_paths_and_backend_refusal),

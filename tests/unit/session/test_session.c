@@ -37,7 +37,7 @@ static void rm_rf(const char *dir)
 static json_object *parse(const char *s)
 {
     json_object *o = NULL;
-    assert_int_equal(cx_json_parse(s, strlen(s), &o, NULL), 0);
+    assert_int_equal(cx__json_parse(s, strlen(s), &o, NULL), 0);
     return o;
 }
 
@@ -45,7 +45,7 @@ static void append(cx_rollout *r, const char *type, const char *payload)
 {
     json_object *p = parse(payload);
     cx_error err;
-    assert_int_equal(cx_rollout_append(r, type, p, &err), 0);
+    assert_int_equal(cx__rollout_append(r, type, p, &err), 0);
     json_object_put(p);
 }
 
@@ -53,7 +53,7 @@ static void append(cx_rollout *r, const char *type, const char *payload)
 static char *write_session(const char *home, const char *id, const char *cwd, const char *source,
                            const char *prompt, time_t created)
 {
-    cx_rollout *r = cx_rollout_new(home, id, created);
+    cx_rollout *r = cx__rollout_new(home, id, created);
     char meta[512];
     snprintf(meta, sizeof meta,
              "{\"id\":\"%s\",\"timestamp\":\"t\",\"cwd\":\"%s\",\"originator\":\"x\","
@@ -70,8 +70,8 @@ static char *write_session(const char *home, const char *id, const char *cwd, co
     char ev[256];
     snprintf(ev, sizeof ev, "{\"type\":\"user_message\",\"message\":\"%s\"}", prompt);
     append(r, "event_msg", ev);
-    char *path = strdup(cx_rollout_path(r));
-    cx_rollout_free(r);
+    char *path = strdup(cx__rollout_path(r));
+    cx__rollout_free(r);
     struct timeval tv[2] = {{created, 0}, {created, 0}};
     utimes(path, tv);
     return path;
@@ -106,16 +106,16 @@ static void apply_patch_output_round_trip(void **state)
     json_object *sent = parse("{\"type\":\"custom_tool_call_output\",\"call_id\":\"c\","
                               "\"output\":\"Exit code: 0\\nWall time: 0.1 seconds\\nOutput:\\n"
                               "Success. Updated the following files:\\nA hello.txt\\n\"}");
-    json_object *stored = cx_rollout_item_to_stored(sent);
-    assert_string_equal(cx_json_get_str(stored, "output"),
+    json_object *stored = cx__rollout_item_to_stored(sent);
+    assert_string_equal(cx__json_get_str(stored, "output"),
                         "{\"output\":\"Success. Updated the following files:\\nA hello.txt\\n\","
                         "\"metadata\":{\"exit_code\":0,\"duration_seconds\":0.1}}");
-    json_object *back = cx_rollout_item_from_stored(stored);
+    json_object *back = cx__rollout_item_from_stored(stored);
     assert_true(json_object_equal(back, sent));
     /* other text (a failure message) is stored as it is */
     json_object *plain = parse("{\"type\":\"custom_tool_call_output\",\"call_id\":\"c\","
                                "\"output\":\"invalid patch\"}");
-    json_object *same = cx_rollout_item_to_stored(plain);
+    json_object *same = cx__rollout_item_to_stored(plain);
     assert_ptr_equal(same, plain);
     json_object_put(same);
     json_object_put(plain);
@@ -128,7 +128,7 @@ static void replay_compaction_and_torn_line(void **state)
 {
     (void)state;
     char *home = make_home();
-    cx_rollout *r = cx_rollout_new(home, "01a22a25-0000-7000-8000-000000000002", time(NULL));
+    cx_rollout *r = cx__rollout_new(home, "01a22a25-0000-7000-8000-000000000002", time(NULL));
     append(r, "session_meta", "{\"id\":\"01a22a25-0000-7000-8000-000000000002\",\"cwd\":\"/w\"}");
     append(r, "response_item", "{\"type\":\"message\",\"role\":\"user\",\"content\":[]}");
     append(r, "turn_context", "{\"turn_id\":\"t1\",\"cwd\":\"/w\"}");
@@ -138,8 +138,8 @@ static void replay_compaction_and_torn_line(void **state)
     append(r, "response_item", "{\"type\":\"reasoning\",\"summary\":[],\"content\":null}");
     append(r, "event_msg", "{\"type\":\"token_count\",\"info\":{\"total_token_usage\":{}}}");
     append(r, "event_msg", "{\"type\":\"token_count\",\"info\":null}");
-    char *path = strdup(cx_rollout_path(r));
-    cx_rollout_free(r);
+    char *path = strdup(cx__rollout_path(r));
+    cx__rollout_free(r);
     FILE *f = fopen(path, "a");
     fputs("{\"timestamp\":\"x\",\"type\":\"respo", f); /* killed mid-write */
     fclose(f);
@@ -148,7 +148,7 @@ static void replay_compaction_and_torn_line(void **state)
     assert_int_equal(cx_session_load(path, &s, &err), 0);
     assert_string_equal(s->id, "01a22a25-0000-7000-8000-000000000002");
     assert_int_equal(json_object_array_length(s->history), 2);
-    assert_string_equal(cx_json_get_str(json_object_array_get_idx(s->history, 0), "type"),
+    assert_string_equal(cx__json_get_str(json_object_array_get_idx(s->history, 0), "type"),
                         "compaction");
     assert_null(s->turn_context); /* cleared by the compaction */
     assert_false(s->has_user_message);

@@ -21,8 +21,8 @@ int ft_setup(void **state)
     snprintf(w->dir, sizeof w->dir, "/tmp/cx-ftools-XXXXXX");
     if (!mkdtemp(w->dir)) return -1;
     w->reg = cx_tools_new();
-    if (cx_read_file_tool_register(w->reg) || cx_list_dir_tool_register(w->reg) ||
-        cx_grep_files_tool_register(w->reg))
+    if (cx__read_file_tool_register(w->reg) || cx__list_dir_tool_register(w->reg) ||
+        cx__grep_files_tool_register(w->reg))
         return -1;
     *state = w;
     return 0;
@@ -116,11 +116,11 @@ char *ft_subst(const char *s, const char *from, const char *to)
     cx_buf b = CX_BUF_INIT;
     size_t fl = strlen(from);
     for (const char *p; (p = strstr(s, from)); s = p + fl) {
-        cx_buf_append(&b, s, (size_t)(p - s));
-        cx_buf_puts(&b, to);
+        cx__buf_append(&b, s, (size_t)(p - s));
+        cx__buf_puts(&b, to);
     }
-    cx_buf_puts(&b, s);
-    return cx_buf_steal(&b);
+    cx__buf_puts(&b, s);
+    return cx__buf_steal(&b);
 }
 
 /* Runs every case of a reference file; placeholders in args and output are
@@ -134,12 +134,12 @@ int ft_run_reference(world *w, const char *file, const char *placeholder, const 
     int cases = 0, failures = 0;
     while (getline(&line, &cap, f) > 0) {
         json_object *c = NULL;
-        assert_int_equal(cx_json_parse(line, strlen(line), &c, NULL), 0);
-        const char *tool = cx_json_get_str(c, "tool");
+        assert_int_equal(cx__json_parse(line, strlen(line), &c, NULL), 0);
+        const char *tool = cx__json_get_str(c, "tool");
         bool want_ok = false;
-        cx_json_get_bool(c, "success", &want_ok);
-        char *args = ft_subst(cx_json_get_str(c, "args"), placeholder, value);
-        char *want = ft_subst(cx_json_get_str(c, "output"), placeholder, value);
+        cx__json_get_bool(c, "success", &want_ok);
+        char *args = ft_subst(cx__json_get_str(c, "args"), placeholder, value);
+        char *want = ft_subst(cx__json_get_str(c, "output"), placeholder, value);
         assert_int_equal(ft_call_raw(w, tool, args), 0);
         if (!w->out.text || strcmp(w->out.text, want) || w->out.success != want_ok) {
             print_message("case %d: %s %s\n  want (%s): %s\n  got  (%s): %s\n", cases + 1, tool,

@@ -173,14 +173,14 @@ static void args_object(void **state)
     cx_tool_output out = {0};
     cx_tool_call call = {"t", "c1", CX_TOOL_FUNCTION, "[\"a\", 3]"};
     assert_int_equal(cx__ft_args(&call, &t.st, &args, &out), 0);
-    assert_string_equal(cx_json_get_str(args, "name"), "a");
+    assert_string_equal(cx__json_get_str(args, "name"), "a");
     int64_t n = 0;
-    assert_true(cx_json_get_int(args, "count", &n));
+    assert_true(cx__json_get_int(args, "count", &n));
     assert_int_equal(n, 3);
     json_object_put(args);
     call.input = "{\"name\":\"b\",\"n\":4}";
     assert_int_equal(cx__ft_args(&call, &t.st, &args, &out), 0);
-    assert_true(cx_json_get_int(args, "count", &n));
+    assert_true(cx__json_get_int(args, "count", &n));
     assert_int_equal(n, 4);
     json_object_put(args);
     call.input = "{\"name\":1}";
@@ -205,14 +205,14 @@ static int tools_setup(void **state)
 {
     tools *t = calloc(1, sizeof *t);
     t->reg = cx_tools_new();
-    t->ux = cx_uexec_new();
-    t->agents = cx_subagents_new(NULL, "/tmp");
-    assert_int_equal(cx_shell_tool_register(t->reg, true, NULL), 0);
-    assert_int_equal(cx_shell_command_tool_register(t->reg, true, NULL), 0);
-    assert_int_equal(cx_uexec_register(t->ux, t->reg), 0);
-    assert_int_equal(cx_plan_tool_register(t->reg), 0);
-    assert_int_equal(cx_view_image_tool_register(t->reg), 0);
-    assert_int_equal(cx_subagents_register(t->agents, t->reg), 0);
+    t->ux = cx__uexec_new();
+    t->agents = cx__subagents_new(NULL, "/tmp");
+    assert_int_equal(cx__shell_tool_register(t->reg, true, NULL), 0);
+    assert_int_equal(cx__shell_command_tool_register(t->reg, true, NULL), 0);
+    assert_int_equal(cx__uexec_register(t->ux, t->reg), 0);
+    assert_int_equal(cx__plan_tool_register(t->reg), 0);
+    assert_int_equal(cx__view_image_tool_register(t->reg), 0);
+    assert_int_equal(cx__subagents_register(t->agents, t->reg), 0);
     *state = t;
     return 0;
 }
@@ -221,8 +221,8 @@ static int tools_teardown(void **state)
 {
     tools *t = *state;
     cx_tools_free(t->reg);
-    cx_uexec_free(t->ux);
-    cx_subagents_free(t->agents);
+    cx__uexec_free(t->ux);
+    cx__subagents_free(t->agents);
     free(t);
     return 0;
 }

@@ -32,18 +32,18 @@ static int setup(void **state)
     json_object *spec = NULL;
     const char *s = "{\"type\":\"function\",\"name\":\"echo-tool\",\"description\":\"echoes\","
                     "\"parameters\":{}}";
-    cx_json_parse(s, strlen(s), &spec, NULL);
+    cx__json_parse(s, strlen(s), &spec, NULL);
     cx_tool_def d = {"echo-tool", CX_TOOL_FUNCTION, false, spec, echo_tool, NULL, NULL};
     cx_tools_add(reg, &d);
-    cm = cx_code_mode_new(reg, NULL);
-    cx_code_mode_register(cm, reg);
+    cm = cx__code_mode_new(reg, NULL);
+    cx__code_mode_register(cm, reg);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    cx_code_mode_free(cm);
+    cx__code_mode_free(cm);
     cx_tools_free(reg);
     return 0;
 }

@@ -141,9 +141,9 @@ static void run_captures_and_reports(void **state)
     assert_int_equal(cx__ft_run(NULL, argv, w->dir, 10000, NULL, &out, &err, &spawn_err), 3);
     char want[256];
     snprintf(want, sizeof want, "%s\n[]\n", w->dir); /* runs in cwd, stdin is empty */
-    assert_string_equal(cx_buf_str(&out), want);
-    assert_string_equal(cx_buf_str(&err), "oops\n");
-    cx_buf_reset(&out);
+    assert_string_equal(cx__buf_str(&out), want);
+    assert_string_equal(cx__buf_str(&err), "oops\n");
+    cx__buf_reset(&out);
     char *killed[] = {"sh", "-c", "kill -9 $$", NULL};
     assert_int_equal(cx__ft_run(NULL, killed, NULL, 10000, NULL, &out, &err, &spawn_err),
                      CX__FT_SIGNALED);
@@ -151,8 +151,8 @@ static void run_captures_and_reports(void **state)
     assert_int_equal(cx__ft_run(NULL, missing, NULL, 10000, NULL, &out, &err, &spawn_err),
                      CX__FT_SPAWN);
     assert_int_equal(spawn_err, ENOENT);
-    cx_buf_free(&out);
-    cx_buf_free(&err);
+    cx__buf_free(&out);
+    cx__buf_free(&err);
 }
 
 /* True once pid no longer runs (gone, or a zombie nobody reaped yet). */
@@ -203,8 +203,8 @@ static void run_kills_on_timeout_and_cancel(void **state)
     /* both were reaped: no child is left */
     assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
     assert_int_equal(errno, ECHILD);
-    cx_buf_free(&out);
-    cx_buf_free(&err);
+    cx__buf_free(&out);
+    cx__buf_free(&err);
 }
 
 int main(void)

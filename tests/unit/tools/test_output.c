@@ -12,7 +12,7 @@
 
 static void join_is(const char *const *argv, const char *want)
 {
-    char *got = cx_output_shlex_join(argv);
+    char *got = cx__output_shlex_join(argv);
     assert_non_null(got);
     assert_string_equal(got, want);
     free(got);
@@ -47,9 +47,10 @@ static void sandbox_denial_is_upstreams_debug_dump(void **state)
     (void)state;
     cx_buf b = CX_BUF_INIT;
     const char out[] = "x: Read-only file system\n\"q\"\t\\\x01";
-    cx_output_sandbox_denied(&b, "exec_command", "/bin/bash -lc 'touch x'", 1, out, sizeof out - 1);
+    cx__output_sandbox_denied(&b, "exec_command", "/bin/bash -lc 'touch x'", 1, out,
+                              sizeof out - 1);
     assert_string_equal(
-        cx_buf_str(&b),
+        cx__buf_str(&b),
         "exec_command failed for `/bin/bash -lc 'touch x'`: CreateProcess { message: "
         "\"Codex(Sandbox(Denied { output: ExecToolCallOutput { exit_code: 1, stdout: StreamOutput "
         "{ text: \\\"\\\", truncated_after_lines: None }, stderr: StreamOutput { text: \\\"x: "
@@ -57,7 +58,7 @@ static void sandbox_denial_is_upstreams_debug_dump(void **state)
         "truncated_after_lines: None }, aggregated_output: StreamOutput { text: \\\"x: Read-only "
         "file system\\\\n\\\\\\\"q\\\\\\\"\\\\t\\\\\\\\\\\\u{1}\\\", truncated_after_lines: None "
         "}, duration: 0ns, timed_out: false }, network_policy_decision: None }))\" }");
-    cx_buf_free(&b);
+    cx__buf_free(&b);
 }
 
 int main(void)

@@ -124,29 +124,29 @@ static void describe_tree(const char *root, const char *rel, cx_buf *out)
         snprintf(full, sizeof full, "%s/%s", root, sub);
         struct stat st;
         if (lstat(full, &st) != 0) {
-            cx_buf_printf(out, "== %s (vanished)\n", sub);
+            cx__buf_printf(out, "== %s (vanished)\n", sub);
         } else if (S_ISDIR(st.st_mode)) {
             describe_tree(root, sub, out);
         } else if (!S_ISREG(st.st_mode)) {
-            cx_buf_printf(out, "== %s (not a regular file)\n", sub);
+            cx__buf_printf(out, "== %s (not a regular file)\n", sub);
         } else {
             size_t len = 0;
             char *data = cx_test_slurp(full, &len);
-            cx_buf_printf(out, "== %s (%zu bytes)\n", sub, len);
+            cx__buf_printf(out, "== %s (%zu bytes)\n", sub, len);
             for (size_t k = 0; data && k < len; k++) {
                 unsigned char c = (unsigned char)data[k];
                 if (c == '\n')
-                    cx_buf_puts(out, "\\n\n");
+                    cx__buf_puts(out, "\\n\n");
                 else if (c == '\r')
-                    cx_buf_puts(out, "\\r");
+                    cx__buf_puts(out, "\\r");
                 else if (c == '\\')
-                    cx_buf_puts(out, "\\\\");
+                    cx__buf_puts(out, "\\\\");
                 else if (c < 0x20 || c == 0x7f)
-                    cx_buf_printf(out, "\\x%02x", c);
+                    cx__buf_printf(out, "\\x%02x", c);
                 else
-                    cx_buf_putc(out, (char)c);
+                    cx__buf_putc(out, (char)c);
             }
-            if (len && data[len - 1] != '\n') cx_buf_puts(out, "(no newline at end)\n");
+            if (len && data[len - 1] != '\n') cx__buf_puts(out, "(no newline at end)\n");
             free(data);
         }
         free(names[i]);
@@ -162,11 +162,11 @@ static void replace_all(cx_buf *out, const char *text, const char *from, const c
     for (const char *p = text; *p;) {
         const char *hit = fl ? strstr(p, from) : NULL;
         if (!hit) {
-            cx_buf_puts(out, p);
+            cx__buf_puts(out, p);
             break;
         }
-        cx_buf_append(out, p, (size_t)(hit - p));
-        cx_buf_puts(out, to);
+        cx__buf_append(out, p, (size_t)(hit - p));
+        cx__buf_puts(out, to);
         p = hit + fl;
     }
 }
@@ -176,7 +176,7 @@ static void replace_all(cx_buf *out, const char *text, const char *from, const c
 static bool mask_seconds(cx_buf *text, const char *key, const char *until, char **why)
 {
     cx_buf out = CX_BUF_INIT;
-    const char *p = cx_buf_str(text);
+    const char *p = cx__buf_str(text);
     bool ok = true;
     for (;;) {
         const char *hit = strstr(p, key);
@@ -190,12 +190,12 @@ static bool mask_seconds(cx_buf *text, const char *key, const char *until, char 
             if (*why == NULL && asprintf(why, "malformed time after \"%s\": %.20s", key, num) < 0)
                 *why = NULL;
         }
-        cx_buf_append(&out, p, (size_t)(num - p));
-        cx_buf_puts(&out, "{SECONDS}");
+        cx__buf_append(&out, p, (size_t)(num - p));
+        cx__buf_puts(&out, "{SECONDS}");
         p = q;
     }
-    cx_buf_puts(&out, p);
-    cx_buf_free(text);
+    cx__buf_puts(&out, p);
+    cx__buf_free(text);
     *text = out;
     return ok;
 }
@@ -205,10 +205,10 @@ static char *normalise(const char *raw, const char *root, char **why)
 {
     cx_buf b = CX_BUF_INIT;
     replace_all(&b, raw, root, "{ROOT}");
-    cx_buf_puts(&b, "");
+    cx__buf_puts(&b, "");
     mask_seconds(&b, "Wall time: ", " seconds", why);
     mask_seconds(&b, "\"duration_seconds\":", "", why);
-    return cx_buf_steal(&b);
+    return cx__buf_steal(&b);
 }
 
 /* An `expected` made only of `REGEX: ERE` (searched line-wise) and
@@ -256,9 +256,9 @@ static char *check_list(const char *want, const char *got)
 static char *call_tool(const char *tool, cx_tool_kind kind, const char *input, const char *cwd)
 {
     cx_tool_registry *reg = cx_tools_new();
-    cx_uexec *ux = cx_uexec_new();
-    assert_int_equal(cx_patch_register(reg), 0);
-    assert_int_equal(cx_uexec_register(ux, reg), 0);
+    cx_uexec *ux = cx__uexec_new();
+    assert_int_equal(cx__patch_register(reg), 0);
+    assert_int_equal(cx__uexec_register(ux, reg), 0);
     const cx_tool_def *d = cx_tools_find(reg, tool);
     assert_non_null(d);
     cx_tool_env env = {.cwd = cwd, .shell = "/bin/bash"};
@@ -268,7 +268,7 @@ static char *call_tool(const char *tool, cx_tool_kind kind, const char *input, c
     assert_non_null(out.text);
     char *text = strdup(out.text);
     cx_tool_output_clear(&out);
-    cx_uexec_free(ux);
+    cx__uexec_free(ux);
     cx_tools_free(reg);
     return text;
 }
@@ -289,19 +289,19 @@ static char *run_case(const char *dir)
     assert_non_null(input_raw);
     cx_buf input = CX_BUF_INIT;
     replace_all(&input, input_raw, "{ROOT}", root);
-    cx_buf_puts(&input, "");
+    cx__buf_puts(&input, "");
     free(input_raw);
 
     char *raw;
     if (via_shell) {
         json_object *args = json_object_new_object();
-        cx_json_set_str(args, "cmd", cx_buf_str(&input));
+        cx__json_set_str(args, "cmd", cx__buf_str(&input));
         raw = call_tool("exec_command", CX_TOOL_FUNCTION, json_object_to_json_string(args), root);
         json_object_put(args);
     } else {
-        raw = call_tool("apply_patch", CX_TOOL_CUSTOM, cx_buf_str(&input), root);
+        raw = call_tool("apply_patch", CX_TOOL_CUSTOM, cx__buf_str(&input), root);
     }
-    cx_buf_free(&input);
+    cx__buf_free(&input);
 
     char *why = NULL;
     char *got = normalise(raw, root, &why);
@@ -327,12 +327,12 @@ static char *run_case(const char *dir)
     if (!exists(path)) snprintf(path, sizeof path, "%s/after", dir);
     describe_tree(path, "", &want_tree);
     describe_tree(root, "", &got_tree);
-    if (!why && strcmp(cx_buf_str(&want_tree), cx_buf_str(&got_tree)) != 0 &&
-        asprintf(&why, "tree differs\n--- want\n%s--- got\n%s", cx_buf_str(&want_tree),
-                 cx_buf_str(&got_tree)) < 0)
+    if (!why && strcmp(cx__buf_str(&want_tree), cx__buf_str(&got_tree)) != 0 &&
+        asprintf(&why, "tree differs\n--- want\n%s--- got\n%s", cx__buf_str(&want_tree),
+                 cx__buf_str(&got_tree)) < 0)
         why = NULL;
-    cx_buf_free(&want_tree);
-    cx_buf_free(&got_tree);
+    cx__buf_free(&want_tree);
+    cx__buf_free(&got_tree);
     rm_tree(root);
     return why;
 }

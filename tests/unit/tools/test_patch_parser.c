@@ -1,5 +1,5 @@
 /* apply_patch below the tool: the parser and in-memory matcher through
- * cx_patch_check, and the heredoc extractor shell commands go through.
+ * cx__patch_check, and the heredoc extractor shell commands go through.
  * The expected messages and decisions are upstream Codex's (codex-rs/apply-patch
  * parser.rs, seek_sequence.rs, lib.rs and their tests). Behaviour that ccodex does
  * not share yet is pinned by the corpus (tests/fixtures/patches, KNOWN_DIFFERENCES),
@@ -18,22 +18,22 @@
 #define BEGIN "*** Begin Patch\n"
 #define END "*** End Patch"
 
-/* cx_patch_check that must fail with code and exactly msg. */
+/* cx__patch_check that must fail with code and exactly msg. */
 static void check_fails(const char *patch, const char *original, int code, const char *msg)
 {
     cx_error err = {0};
-    int rc = cx_patch_check(patch, original, &err);
+    int rc = cx__patch_check(patch, original, &err);
     if (rc != code || strcmp(err.msg, msg) != 0)
         print_message("patch:\n%s\nrc %d, message: %s\nwanted: %s\n", patch, rc, err.msg, msg);
     assert_int_equal(rc, code);
     assert_string_equal(err.msg, msg);
 }
 
-/* cx_patch_check that must fail with a message starting with prefix. */
+/* cx__patch_check that must fail with a message starting with prefix. */
 static void check_fails_with_prefix(const char *patch, const char *original, const char *prefix)
 {
     cx_error err = {0};
-    int rc = cx_patch_check(patch, original, &err);
+    int rc = cx__patch_check(patch, original, &err);
     assert_true(rc < 0);
     if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
         print_message("message: %s\nwanted prefix: %s\n", err.msg, prefix);
@@ -43,7 +43,7 @@ static void check_fails_with_prefix(const char *patch, const char *original, con
 static void check_hunks(const char *patch, const char *original, int hunks)
 {
     cx_error err = {0};
-    int rc = cx_patch_check(patch, original, &err);
+    int rc = cx__patch_check(patch, original, &err);
     if (rc != hunks) print_message("patch:\n%s\nrc %d: %s\n", patch, rc, err.msg);
     assert_int_equal(rc, hunks);
 }
@@ -163,11 +163,11 @@ static void matcher_additions(void **state)
 
 #define HEREDOC_BODY "*** Begin Patch\n*** Add File: foo\n+hi\n*** End Patch\n"
 
-/* cx_patch_from_heredoc must match, find one hunk and the given dir (or none). */
+/* cx__patch_from_heredoc must match, find one hunk and the given dir (or none). */
 static void heredoc_matches(const char *script, const char *want_dir)
 {
     char *patch = NULL, *dir = NULL;
-    bool ok = cx_patch_from_heredoc(script, &patch, &dir);
+    bool ok = cx__patch_from_heredoc(script, &patch, &dir);
     if (!ok) print_message("not recognised:\n%s\n", script);
     assert_true(ok);
     check_hunks(patch, NULL, 1);
@@ -182,7 +182,7 @@ static void heredoc_matches(const char *script, const char *want_dir)
 static void heredoc_not_matched(const char *script)
 {
     char *patch = NULL, *dir = NULL;
-    bool ok = cx_patch_from_heredoc(script, &patch, &dir);
+    bool ok = cx__patch_from_heredoc(script, &patch, &dir);
     if (ok) print_message("recognised but should not be:\n%s\n", script);
     assert_false(ok);
     assert_null(patch);

@@ -40,12 +40,12 @@ static void check_spec(world *w, const char *name, const char *skeleton)
     assert_int_equal(d->kind, CX_TOOL_FUNCTION);
     assert_true(d->parallel);
     assert_non_null(d->handler);
-    const char *desc = cx_json_get_str(d->spec, "description");
+    const char *desc = cx__json_get_str(d->spec, "description");
     assert_non_null(desc);
     assert_true(strlen(desc) > 40);
-    json_object *copy = cx_json_copy(d->spec);
+    json_object *copy = cx__json_copy(d->spec);
     strip_descriptions(copy);
-    char *text = cx_json_to_string(copy);
+    char *text = cx__json_to_string(copy);
     assert_string_equal(text, skeleton);
     free(text);
     json_object_put(copy);
@@ -121,17 +121,17 @@ static void read_long_lines_cut_on_char_boundary(void **state)
     assert_true(ok);
     /* 498 x + "éé" (4 bytes) keeps one é: exactly 500 bytes */
     cx_buf b = CX_BUF_INIT;
-    cx_buf_puts(&b, "L2: ");
+    cx__buf_puts(&b, "L2: ");
     for (int k = 0; k < 498; k++)
-        cx_buf_putc(&b, 'x');
-    cx_buf_puts(&b, "\xc3\xa9\nL3: ");
+        cx__buf_putc(&b, 'x');
+    cx__buf_puts(&b, "\xc3\xa9\nL3: ");
     for (int k = 0; k < 500; k++)
-        cx_buf_putc(&b, 'y');
-    cx_buf_puts(&b, "\nL4: ");
+        cx__buf_putc(&b, 'y');
+    cx__buf_puts(&b, "\nL4: ");
     for (int k = 0; k < 499; k++)
-        cx_buf_putc(&b, 'z'); /* the euro sign would cross 500: dropped */
-    assert_string_equal(t, cx_buf_str(&b));
-    cx_buf_free(&b);
+        cx__buf_putc(&b, 'z'); /* the euro sign would cross 500: dropped */
+    assert_string_equal(t, cx__buf_str(&b));
+    cx__buf_free(&b);
 }
 
 static void read_nul_bytes_do_not_cut_the_output(void **state)

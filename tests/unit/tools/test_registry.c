@@ -28,8 +28,8 @@ static void count_free(void *state)
 static json_object *spec(const char *name)
 {
     json_object *o = json_object_new_object();
-    cx_json_set_str(o, "type", "function");
-    cx_json_set_str(o, "name", name);
+    cx__json_set_str(o, "type", "function");
+    cx__json_set_str(o, "name", name);
     return o;
 }
 
@@ -124,8 +124,8 @@ static void specs_leave_out_undeclared(void **state)
     add(reg, "b", true);
     json_object *specs = cx_tools_specs(reg);
     assert_int_equal(json_object_array_length(specs), 2);
-    assert_string_equal(cx_json_get_str(json_object_array_get_idx(specs, 0), "name"), "a");
-    assert_string_equal(cx_json_get_str(json_object_array_get_idx(specs, 1), "name"), "b");
+    assert_string_equal(cx__json_get_str(json_object_array_get_idx(specs, 0), "name"), "a");
+    assert_string_equal(cx__json_get_str(json_object_array_get_idx(specs, 1), "name"), "b");
     json_object_put(specs);
     assert_non_null(cx_tools_find(reg, "alias"));
     cx_tools_free(reg);

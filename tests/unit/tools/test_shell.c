@@ -34,8 +34,8 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/cx-shell-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
     f->reg = cx_tools_new();
-    cx_shell_tool_register(f->reg, true, NULL);
-    cx_shell_command_tool_register(f->reg, true, NULL);
+    cx__shell_tool_register(f->reg, true, NULL);
+    cx__shell_command_tool_register(f->reg, true, NULL);
     atomic_init(&f->cancel, false);
     f->env.cwd = f->dir;
     f->env.shell = "/bin/bash";
@@ -260,18 +260,18 @@ static void hidden_tools_are_not_declared(void **state)
 {
     (void)state;
     cx_tool_registry *reg = cx_tools_new();
-    assert_int_equal(cx_shell_tool_register(reg, false, NULL), 0);
-    assert_int_equal(cx_shell_command_tool_register(reg, true, NULL), 0);
+    assert_int_equal(cx__shell_tool_register(reg, false, NULL), 0);
+    assert_int_equal(cx__shell_command_tool_register(reg, true, NULL), 0);
     json_object *specs = cx_tools_specs(reg);
     assert_int_equal(json_object_array_length(specs), 1);
-    assert_string_equal(cx_json_get_str(json_object_array_get_idx(specs, 0), "name"),
+    assert_string_equal(cx__json_get_str(json_object_array_get_idx(specs, 0), "name"),
                         "shell_command");
-    json_object *params = cx_json_get(json_object_array_get_idx(specs, 0), "parameters");
-    json_object *props = cx_json_get(params, "properties");
+    json_object *params = cx__json_get(json_object_array_get_idx(specs, 0), "parameters");
+    json_object *props = cx__json_get(params, "properties");
     const char *names[] = {"command", "justification", "prefix_rule", "sandbox_permissions",
                            "login",   "timeout_ms",    "workdir"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        assert_non_null(cx_json_get(props, names[i]));
+        assert_non_null(cx__json_get(props, names[i]));
     assert_non_null(cx_tools_find(reg, "shell"));
     assert_true(cx_tools_find(reg, "shell")->parallel);
     json_object_put(specs);
@@ -299,50 +299,50 @@ static void env_policy(void **state)
     char *base[] = {"PATH=/bin", "HOME=/h", "MY_API_KEY=k", "GH_TOKEN=t", "AWS_REGION=x",
                     "LANG=C",    NULL};
     /* defaults: everything inherited, nothing dropped */
-    char **e = cx_shell_env_build(base, NULL, NULL);
+    char **e = cx__shell_env_build(base, NULL, NULL);
     assert_true(has(e, "MY_API_KEY=k") && has(e, "AWS_REGION=x") && has(e, "LANG=C"));
-    cx_shell_env_free(e);
+    cx__shell_env_free(e);
 
     json_object *p = NULL;
     const char *toml_like = "{\"inherit\":\"core\",\"ignore_default_excludes\":false,"
                             "\"set\":{\"FOO\":\"bar\",\"PATH\":\"/usr/bin\"}}";
-    assert_int_equal(cx_json_parse(toml_like, strlen(toml_like), &p, NULL), 0);
-    e = cx_shell_env_build(base, p, (const char *const[]){"TERM=dumb", NULL});
+    assert_int_equal(cx__json_parse(toml_like, strlen(toml_like), &p, NULL), 0);
+    e = cx__shell_env_build(base, p, (const char *const[]){"TERM=dumb", NULL});
     assert_true(has(e, "PATH=/usr/bin") && has(e, "HOME=/h") && has(e, "FOO=bar") &&
                 has(e, "TERM=dumb"));
     assert_false(has_name(e, "LANG") || has_name(e, "MY_API_KEY") || has_name(e, "GH_TOKEN"));
-    cx_shell_env_free(e);
+    cx__shell_env_free(e);
     json_object_put(p);
 
     const char *ex = "{\"exclude\":[\"aws_*\"],\"ignore_default_excludes\":false}";
-    assert_int_equal(cx_json_parse(ex, strlen(ex), &p, NULL), 0);
-    e = cx_shell_env_build(base, p, NULL);
+    assert_int_equal(cx__json_parse(ex, strlen(ex), &p, NULL), 0);
+    e = cx__shell_env_build(base, p, NULL);
     assert_false(has_name(e, "AWS_REGION") || has_name(e, "MY_API_KEY") || has_name(e, "GH_TOKEN"));
     assert_true(has(e, "LANG=C") && has(e, "PATH=/bin"));
-    cx_shell_env_free(e);
+    cx__shell_env_free(e);
     json_object_put(p);
 
     const char *only = "{\"inherit\":\"all\",\"include_only\":[\"PATH\",\"H*\"]}";
-    assert_int_equal(cx_json_parse(only, strlen(only), &p, NULL), 0);
-    e = cx_shell_env_build(base, p, NULL);
+    assert_int_equal(cx__json_parse(only, strlen(only), &p, NULL), 0);
+    e = cx__shell_env_build(base, p, NULL);
     assert_true(has(e, "PATH=/bin") && has(e, "HOME=/h"));
     assert_false(has_name(e, "LANG") || has_name(e, "AWS_REGION"));
-    cx_shell_env_free(e);
+    cx__shell_env_free(e);
     json_object_put(p);
 
     const char *none = "{\"inherit\":\"none\",\"set\":{\"ONLY\":\"1\"}}";
-    assert_int_equal(cx_json_parse(none, strlen(none), &p, NULL), 0);
-    e = cx_shell_env_build(base, p, NULL);
+    assert_int_equal(cx__json_parse(none, strlen(none), &p, NULL), 0);
+    e = cx__shell_env_build(base, p, NULL);
     assert_true(has(e, "ONLY=1"));
     assert_null(e[1]);
-    cx_shell_env_free(e);
+    cx__shell_env_free(e);
     json_object_put(p);
 
-    assert_true(cx_shell_env_match("*key*", "MY_API_KEY"));
-    assert_true(cx_shell_env_match("A?C", "abc"));
-    assert_false(cx_shell_env_match("A?C", "abbc"));
-    assert_true(cx_shell_env_match("*", ""));
-    assert_false(cx_shell_env_match("PATH", "PATHX"));
+    assert_true(cx__shell_env_match("*key*", "MY_API_KEY"));
+    assert_true(cx__shell_env_match("A?C", "abc"));
+    assert_false(cx__shell_env_match("A?C", "abbc"));
+    assert_true(cx__shell_env_match("*", ""));
+    assert_false(cx__shell_env_match("PATH", "PATHX"));
 }
 
 static void env_reaches_the_command(void **state)
@@ -351,7 +351,7 @@ static void env_reaches_the_command(void **state)
     cx_config cfg = {0};
     cfg.sandbox_mode = "read-only";
     const char *doc = "{\"shell_environment_policy\":{\"set\":{\"CX_FROM_POLICY\":\"yes\"}}}";
-    assert_int_equal(cx_json_parse(doc, strlen(doc), &cfg.root, NULL), 0);
+    assert_int_equal(cx__json_parse(doc, strlen(doc), &cfg.root, NULL), 0);
     f->env.config = &cfg;
     cx_tool_output out;
     assert_int_equal(call(f, "shell_command",
@@ -376,11 +376,11 @@ static void seconds_format(void **state)
 {
     (void)state;
     char b[32];
-    assert_string_equal(cx_output_format_seconds(0.0, b, sizeof b), "0");
-    assert_string_equal(cx_output_format_seconds(0.04, b, sizeof b), "0");
-    assert_string_equal(cx_output_format_seconds(0.16, b, sizeof b), "0.2");
-    assert_string_equal(cx_output_format_seconds(12.0, b, sizeof b), "12");
-    assert_string_equal(cx_output_format_seconds(1.25, b, sizeof b), "1.3");
+    assert_string_equal(cx__output_format_seconds(0.0, b, sizeof b), "0");
+    assert_string_equal(cx__output_format_seconds(0.04, b, sizeof b), "0");
+    assert_string_equal(cx__output_format_seconds(0.16, b, sizeof b), "0.2");
+    assert_string_equal(cx__output_format_seconds(12.0, b, sizeof b), "12");
+    assert_string_equal(cx__output_format_seconds(1.25, b, sizeof b), "1.3");
 }
 
 int main(void)

@@ -30,9 +30,9 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/cx-uexec-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
-    f->ux = cx_uexec_new();
+    f->ux = cx__uexec_new();
     f->reg = cx_tools_new();
-    cx_uexec_register(f->ux, f->reg);
+    cx__uexec_register(f->ux, f->reg);
     atomic_init(&f->cancel, false);
     f->env.cwd = f->dir;
     f->env.shell = "/bin/bash";
@@ -45,7 +45,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     cx_tools_free(f->reg);
-    cx_uexec_free(f->ux);
+    cx__uexec_free(f->ux);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     int rc = system(cmd);
@@ -86,7 +86,7 @@ static void quick_command_reports_exit(void **state)
     assert_true(strncmp(t, "Command: /bin/bash -c 'echo HELLO'\nChunk ID: ", 44) == 0);
     assert_non_null(
         strstr(t, "\nProcess exited with code 0\nOriginal token count: 2\nOutput:\nHELLO\n"));
-    assert_int_equal(cx_uexec_count(f->ux), 0);
+    assert_int_equal(cx__uexec_count(f->ux), 0);
     free(t);
     t = call(f, "exec_command", "{\"cmd\":\"exit 7\",\"login\":false}");
     assert_non_null(strstr(t, "Process exited with code 7\n"));
@@ -116,7 +116,7 @@ static void interactive_program_through_write_stdin(void **state)
     t = call(f, "write_stdin", args);
     assert_non_null(strstr(t, "Process exited with code 0\n"));
     free(t);
-    assert_int_equal(cx_uexec_count(f->ux), 0);
+    assert_int_equal(cx__uexec_count(f->ux), 0);
 }
 
 static void tty_session_without_echo(void **state)
@@ -211,7 +211,7 @@ static void session_outlives_its_turn(void **state)
     /* the turn ends (interrupted, even); the session stays for the next one */
     atomic_store(&f->cancel, true);
     atomic_store(&f->cancel, false);
-    assert_int_equal(cx_uexec_count(f->ux), 1);
+    assert_int_equal(cx__uexec_count(f->ux), 1);
     char args[96];
     snprintf(args, sizeof args, "{\"session_id\":%d,\"chars\":\"x\\n\",\"yield_time_ms\":2000}",
              sid);
@@ -254,10 +254,10 @@ static void no_orphans_after_free(void **state)
     free(t);
     assert_int_equal(kill(pid, 0), 0);
     cx_tools_free(f->reg);
-    cx_uexec_free(f->ux);
-    f->ux = cx_uexec_new();
+    cx__uexec_free(f->ux);
+    f->ux = cx__uexec_new();
     f->reg = cx_tools_new();
-    cx_uexec_register(f->ux, f->reg);
+    cx__uexec_register(f->ux, f->reg);
     /* the shell and its sleep are gone (reaped, so not even a zombie) */
     assert_int_equal(kill(pid, 0), -1);
     assert_int_equal(errno, ESRCH);
@@ -272,7 +272,7 @@ static void many_sessions_are_pruned(void **state)
         free(t);
     }
     /* the cap holds: the oldest sessions were killed to make room */
-    assert_true(cx_uexec_count(f->ux) <= 64);
+    assert_true(cx__uexec_count(f->ux) <= 64);
 }
 
 static void heredoc_becomes_apply_patch(void **state)
