@@ -32,8 +32,14 @@ typedef struct scan {
     size_t n, cap;
     const char *want_suffix; /* "-<id>.jsonl": stop at the first such name */
     char *found;
-    bool with_stat;
+    /* listing: the filters, the cache and the length of "<home>/sessions/" */
+    const cx_session_query *q;
+    cx__sidx *ix;
+    size_t root_len;
 } scan;
+
+static bool passes_fields(const cx_session_query *q, const char *cwd, const char *prov,
+                          const char *src);
 
 static bool is_digits(const char *s, size_t n)
 {
@@ -49,8 +55,9 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static int add_file(scan *sc, int dfd, const char *dir, const char *name)
+static int add_file(scan *sc, int dfd, const char *dir, const struct dirent *de)
 {
+    const char *name = de->d_name;
     if (strncmp(name, "rollout-", 8) != 0 || !ends_with(name, ".jsonl")) return 0;
     char *path = NULL;
     if (asprintf(&path, "%s/%s", dir, name) < 0) return CX_ENOMEM;
@@ -61,9 +68,15 @@ static int add_file(scan *sc, int dfd, const char *dir, const char *name)
             free(path);
         return 0;
     }
+    /* a file the cache knows, by its inode, to fail the filters is left
+     * unstat'ed: with 10,000 rollouts the stats were most of --last's cost */
+    const cx__sidx_meta *m =
+        sc->ix ? cx__sidx_meta_by_inode(sc->ix, path + sc->root_len, (unsigned long long)de->d_ino)
+               : NULL;
     struct stat st;
     /* relative to the open directory: no path walk per file */
-    if (sc->with_stat && fstatat(dfd, name, &st, 0) != 0) {
+    if ((m && !passes_fields(sc->q, m->cwd, m->provider, m->source)) ||
+        fstatat(dfd, name, &st, 0) != 0) {
         free(path);
         return 0;
     }
@@ -79,7 +92,7 @@ static int add_file(scan *sc, int dfd, const char *dir, const char *name)
     }
     memset(&sc->v[sc->n], 0, sizeof sc->v[sc->n]);
     sc->v[sc->n].path = path;
-    if (sc->with_stat) sc->v[sc->n].st = st;
+    sc->v[sc->n].st = st;
     sc->n++;
     return 0;
 }
@@ -95,7 +108,7 @@ static int walk(scan *sc, const char *dir, int depth)
     while (!rc && !sc->found && (de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.') continue;
         if (depth == 0) {
-            rc = add_file(sc, dirfd(d), dir, de->d_name);
+            rc = add_file(sc, dirfd(d), dir, de);
         } else if (is_digits(de->d_name, widths[depth - 1])) {
             char *sub = NULL;
             if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0) {
@@ -319,9 +332,13 @@ static int read_head(const cx_session_query *q, cx__sidx *ix, const char *rel, c
     return h->first_prompt && passes_fields(q, cwd, prov, src) ? 0 : -1;
 }
 
+/* Lists sessions/ and stats the files that may match sc->q, newest first.
+ * Loads the cache first (sc->ix; NULL when out of memory, and then every
+ * file is simply read). */
 static int scan_sorted(const char *root, scan *sc, cx_error *err)
 {
-    sc->with_stat = true;
+    sc->ix = cx__sidx_load(sc->q->codex_home);
+    sc->root_len = strlen(root) + 1;
     int rc = walk(sc, root, 3);
     if (rc) return cx_error_set(err, rc, "out of memory listing sessions");
     if (sc->n) qsort(sc->v, sc->n, sizeof *sc->v, newest_first);
@@ -333,19 +350,19 @@ int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out
 {
     *out = NULL;
     *n = 0;
-    scan sc = {0};
     char *root = NULL;
     if (asprintf(&root, "%s/sessions", q->codex_home) < 0)
         return cx_error_set(err, CX_ENOMEM, "out of memory");
+    scan sc = {.q = q};
     int rc = scan_sorted(root, &sc, err);
+    cx__sidx *ix = sc.ix;
     cx_session_info *v = rc ? NULL : calloc(max ? max : 1, sizeof *v);
     if (!v) {
+        cx__sidx_free(ix);
         scan_free(&sc);
         free(root);
         return rc ? rc : cx_error_set(err, CX_ENOMEM, "out of memory");
     }
-    /* without the cache (out of memory) every file is simply read */
-    cx__sidx *ix = sc.n ? cx__sidx_load(q->codex_home) : NULL;
     size_t root_len = strlen(root) + 1;
     /* look every file up first: records of files not seen are dropped */
     for (size_t i = 0; ix && i < sc.n; i++)

@@ -221,6 +221,15 @@ const cx__sidx_meta *cx__sidx_get(cx__sidx *x, const char *rel, const struct sta
     return &r->m;
 }
 
+const cx__sidx_meta *cx__sidx_meta_by_inode(cx__sidx *x, const char *rel, unsigned long long ino)
+{
+    rec key = {.rel = (char *)rel};
+    rec *r = x->n ? bsearch(&key, x->v, x->n, sizeof *x->v, by_rel) : NULL;
+    if (!r || r->ino != ino) return NULL;
+    r->keep = true;
+    return &r->m;
+}
+
 static char *dup_or_null(const char *s, bool *oom)
 {
     if (!s) return NULL;
@@ -252,6 +261,11 @@ int cx__sidx_put(cx__sidx *x, const char *rel, const struct stat *st, const cx__
     r.m.source = dup_or_null(m->source, &oom);
     r.m.has_prompt = m->has_prompt;
     x->added[x->n_added++] = r;
+    /* the new record replaces a loaded one for the same file (even one that
+     * cx__sidx_meta_by_inode kept): one line per file on save */
+    rec key = {.rel = (char *)rel};
+    rec *old = x->n ? bsearch(&key, x->v, x->n, sizeof *x->v, by_rel) : NULL;
+    if (old) old->keep = false;
     if (oom) return CX_ENOMEM; /* freed with x; a NULL rel is skipped on save */
     return 0;
 }

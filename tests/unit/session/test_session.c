@@ -232,8 +232,10 @@ static void expect_last(const char *home, const char *cwd, const char *want)
     free(path);
 }
 
-/* --last consults CODEX_HOME/ccodex-sessions-index for files it already read, and a
- * record is trusted only while the file's inode, size and mtime match. */
+/* --last consults CODEX_HOME/ccodex-sessions-index for files it already read. A whole
+ * record is trusted only while the file's inode, size and mtime match; its session_meta
+ * fields (the first line, never rewritten by Codex) are trusted while the inode does, so a
+ * file known not to match is not even stat'ed. */
 static void listing_cache_is_used_and_validated(void **state)
 {
     (void)state;
@@ -247,12 +249,28 @@ static void listing_cache_is_used_and_validated(void **state)
     assert_true(asprintf(&ix, "%s/ccodex-sessions-index", home) > 0);
     struct stat st;
     assert_int_equal(stat(ix, &st), 0);
-    /* b now claims /w but looks unchanged: the record (cwd /x) is used */
+    /* b now claims /w but keeps its inode: the record (cwd /x) is used, even once
+     * its mtime moves on */
     rewrite_keeping_stat(b, "\"cwd\":\"/x\"", "\"cwd\":\"/w\"", t + 10);
     expect_last(home, "/w", a);
-    /* a changed mtime invalidates the record: b is read again */
     struct timeval tv[2] = {{t + 11, 0}, {t + 11, 0}};
     assert_int_equal(utimes(b, tv), 0);
+    expect_last(home, "/w", a);
+    /* written anew (another inode, as an editor saves): b is read again */
+    char *tmp = NULL;
+    assert_true(asprintf(&tmp, "%s.new", b) > 0);
+    FILE *in = fopen(b, "rb"), *out = fopen(tmp, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, got, out), got);
+    fclose(in);
+    fclose(out);
+    assert_int_equal(utimes(tmp, tv), 0);
+    assert_int_equal(rename(tmp, b), 0);
+    free(tmp);
     expect_last(home, "/w", b);
     /* a damaged index is an empty one */
     FILE *f = fopen(ix, "wb");
