@@ -362,12 +362,7 @@ static json_object *one_state(cx_subagents *m, const char *id, const sub *s)
 static bool agent_id(json_object *args, const char *key, char canon[CX_UUID_STRLEN + 1],
                      cx_tool_output *out)
 {
-    const char *id = cx__json_get_str(args, key);
-    if (!id) {
-        cx_tool_output_setf(out, false, "failed to parse function arguments: missing field `%s`",
-                            key);
-        return false;
-    }
+    const char *id = cx__json_get_str(args, key); /* required: decoded */
     char why[160];
     if (cx__uuid_parse(id, canon, why, sizeof why) != 0) {
         cx_tool_output_setf(out, false, "invalid agent id %s: %s", id, why);
@@ -674,12 +669,7 @@ static int wait_handler(void *state, const cx_tool_call *call, const cx_tool_env
     json_object *args = NULL;
     int prc = parse_args(call, "wait_agent", &args, out);
     if (prc) return prc < 0 ? prc : 0;
-    json_object *ids = cx__json_get(args, "ids");
-    if (!ids || !json_object_is_type(ids, json_type_array)) {
-        json_object_put(args);
-        return cx_tool_output_setf(out, false,
-                                   "failed to parse function arguments: missing field `ids`");
-    }
+    json_object *ids = cx__json_get(args, "ids"); /* required array: decoded */
     size_t n = json_object_array_length(ids);
     if (!n) {
         json_object_put(args);

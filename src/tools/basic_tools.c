@@ -65,12 +65,7 @@ static int plan_handler(void *state, const cx_tool_call *call, const cx_tool_env
     int prc = 0;
     json_object *args = args_object(call, "UpdatePlanArgs", fields, 2, out, &prc);
     if (!args) return prc;
-    json_object *plan = cx__json_get(args, "plan");
-    if (!plan || !json_object_is_type(plan, json_type_array)) {
-        json_object_put(args);
-        return cx_tool_output_setf(out, false,
-                                   "failed to parse function arguments: missing field `plan`");
-    }
+    json_object *plan = cx__json_get(args, "plan"); /* required array: decoded */
     size_t n = json_object_array_length(plan);
     int in_progress = 0;
     json_object *items = json_object_new_array();

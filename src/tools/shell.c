@@ -317,13 +317,13 @@ static int shell_handler(void *state, const cx_tool_call *call, const cx_tool_en
     json_object *args = NULL;
     int prc = parse(call, true, &args, out);
     if (prc) return prc < 0 ? prc : 0;
+    /* the decoder guarantees an array of strings; only its length is left to check */
     json_object *cmd = cx__json_get(args, "command");
-    size_t n = cmd && json_object_is_type(cmd, json_type_array) ? json_object_array_length(cmd) : 0;
+    size_t n = json_object_array_length(cmd);
     if (!n) {
         json_object_put(args);
         return cx_tool_output_setf(out, false, "failed to parse function arguments: %s",
-                                   cmd ? "`command` must be a non-empty array of strings"
-                                       : "missing field `command`");
+                                   "`command` must be a non-empty array of strings");
     }
     char **argv = calloc(n + 1, sizeof *argv);
     if (!argv) {
@@ -370,12 +370,7 @@ static int shell_command_handler(void *state, const cx_tool_call *call, const cx
     json_object *args = NULL;
     int prc = parse(call, false, &args, out);
     if (prc) return prc < 0 ? prc : 0;
-    const char *script = cx__json_get_str(args, "command");
-    if (!script) {
-        json_object_put(args);
-        return cx_tool_output_setf(out, false,
-                                   "failed to parse function arguments: missing field `command`");
-    }
+    const char *script = cx__json_get_str(args, "command"); /* required: decoded */
     bool escalated = false;
     if (!cx__approval_check(state, env, args, script, NULL, false, &escalated, out)) {
         json_object_put(args);

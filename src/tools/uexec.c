@@ -353,12 +353,7 @@ static int exec_command(void *state, const cx_tool_call *call, const cx_tool_env
     json_object *args = NULL;
     int arc = parse_args(call, "exec_command", &args, out);
     if (arc) return arc < 0 ? arc : 0;
-    const char *cmd = cx__json_get_str(args, "cmd");
-    if (!cmd) {
-        json_object_put(args);
-        return cx_tool_output_setf(out, false,
-                                   "failed to parse exec_command arguments: missing field `cmd`");
-    }
+    const char *cmd = cx__json_get_str(args, "cmd"); /* required: decoded */
     bool escalated = false;
     if (!cx__approval_check(ux->approver, env, args, cmd, NULL, true, &escalated, out)) {
         json_object_put(args);
@@ -501,11 +496,7 @@ static int write_stdin(void *state, const cx_tool_call *call, const cx_tool_env 
     int prc = parse_args(call, "write_stdin", &args, out);
     if (prc) return prc < 0 ? prc : 0;
     int64_t sid = 0;
-    if (!cx__json_get_int(args, "session_id", &sid)) {
-        json_object_put(args);
-        return cx_tool_output_setf(
-            out, false, "failed to parse write_stdin arguments: missing field `session_id`");
-    }
+    cx__json_get_int(args, "session_id", &sid); /* required i32: decoded */
     const char *chars = cx__json_get_str(args, "chars");
     if (!chars) chars = "";
     int64_t yield = WRITE_DEFAULT_YIELD_MS, max_tokens = DEFAULT_MAX_TOKENS;
