@@ -268,9 +268,14 @@ void cx_exec_human_event(cx_exec_human *h, const cx_event *ev)
         }
         break;
     }
-    case CX_EV_RETRY:
-        fprintf(h->err, "Reconnecting... %s\n", cx__json_get_str(d, "message") ?: "");
+    case CX_EV_RETRY: {
+        int64_t attempt = 0, max = 0;
+        cx__json_get_int(d, "attempt", &attempt);
+        cx__json_get_int(d, "max", &max);
+        fprintf(h->err, "Reconnecting... %lld/%lld (%s)\n", (long long)attempt, (long long)max,
+                cx__json_get_str(d, "message") ?: "");
         break;
+    }
     case CX_EV_WARNING:
         fprintf(h->err, "warning: %s\n", cx__json_get_str(d, "message") ?: "");
         break;

@@ -126,8 +126,11 @@ static void announce(const cx_model_stream_opts *o, bool stream, int attempt, in
 {
     if (!o || !o->on_retry) return;
     char msg[1200];
-    snprintf(msg, sizeof msg, "%s (retrying in %.1f s)", why && *why ? why : "request failed",
-             (double)delay / 1000.0);
+    if (stream)
+        snprintf(msg, sizeof msg, "%s", why && *why ? why : "stream error");
+    else
+        snprintf(msg, sizeof msg, "%s (retrying in %.1f s)", why && *why ? why : "request failed",
+                 (double)delay / 1000.0);
     cx_model_retry r = {stream, attempt, max, delay, msg};
     o->on_retry(o->retry_user, &r);
 }
@@ -162,6 +165,16 @@ int cx__model_stream(cx_http_client *c, const cx_http_request *req, const cx_mod
                         cut ? " (an event was cut off)" : "");
 }
 
+/* Upstream's turn loop retries every failure but a few verdicts: a 400 (the
+ * request itself is wrong), a 429 (its "exceeded retry limit"), and, here, an
+ * answer that was not an event stream (http_status 0) or a response.failed. */
+static bool attempt_again(int rc, const cx_error *err)
+{
+    if (rc == CX_ENET || rc == CX_ETIMEOUT) return true;
+    if (rc != CX_EHTTP || !err) return false;
+    return err->http_status > 400 && err->http_status != 429;
+}
+
 int cx__model_sample(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
                      cx_model_event_fn on_event, void *user, cx_model_stream_result *res,
                      cx_error *err)
@@ -174,7 +187,7 @@ int cx__model_sample(cx_http_client *c, const cx_http_request *req, const cx_mod
         cx__model_stream_result_clear(res);
         bool cancelled = req->cancel && atomic_load(req->cancel);
         if (cancelled) return cx_error_set(err, CX_ECANCELED, "request cancelled");
-        if ((rc != CX_ENET && rc != CX_ETIMEOUT) || attempt >= max_stream) return rc;
+        if (!attempt_again(rc, err) || attempt >= max_stream) return rc;
         long delay = cx__http_backoff_ms(attempt + 1);
         announce(o, true, attempt + 1, max_stream, delay, err ? err->msg : "stream error");
         if (cx__http_sleep_cancellable(delay, req->cancel))

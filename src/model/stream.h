@@ -20,11 +20,14 @@ typedef struct cx_model_stream_result {
 void cx__model_stream_result_clear(cx_model_stream_result *r);
 
 /* Told before every wait: a request retry (429, 5xx, connection failure;
- * the server's Retry-After honoured) or a stream retry (the stream broke or
- * went idle). attempt counts from 1 to max; message is the redacted failure
- * with the wait appended, e.g. "unexpected status 429 from URL: ... (retrying
- * in 2.0 s)". A stream retry starts the response over: drop what the
- * attempt's events gave. */
+ * the server's Retry-After honoured) or a stream retry (the whole attempt
+ * again, as upstream's turn loop does: the stream broke or went idle, or the
+ * request ended in an error status other than 400 and 429). attempt counts
+ * from 1 to max; message is the redacted failure, for a request retry with
+ * the wait appended ("unexpected status 429 ...: slow down, url: URL
+ * (retrying in 2.0 s)"; upstream's request retries are silent, so that form
+ * is ours), for a stream retry exactly upstream's text. A stream retry starts
+ * the response over: drop what the attempt's events gave. */
 typedef struct cx_model_retry {
     bool stream; /* false: the request was refused or failed before any byte */
     int attempt, max;
@@ -42,7 +45,9 @@ typedef struct cx_model_stream_opts {
 
 /* cx__model_stream with retries: request retries as req says (each wait
  * announced, none longer than req->max_retry_wait_ms), then up to
- * o->stream_max_retries new attempts with backoff for CX_ENET / CX_ETIMEOUT.
+ * o->stream_max_retries new attempts with backoff for CX_ENET / CX_ETIMEOUT
+ * and for a CX_EHTTP status other than 400 and 429 (a 5xx once its request
+ * retries are spent, 401, 403, 404, 422...), as upstream retries them.
  * Waits end early on req->cancel (CX_ECANCELED). */
 int cx__model_sample(cx_http_client *c, const cx_http_request *req, const cx_model_stream_opts *o,
                      cx_model_event_fn on_event, void *user, cx_model_stream_result *res,

@@ -58,7 +58,9 @@ class ExecTests(unittest.TestCase):
 
     def test_request_retries_exhausted(self):
         w = self.world([{"status": 503}] * 5, config_extra="")
-        p = w.run(["exec", "-c", "model_providers.fake.request_max_retries=1", "hi"])
+        # the request's own retries alone (no new attempt of the turn's sample after them)
+        p = w.run(["exec", "-c", "model_providers.fake.request_max_retries=1",
+                   "-c", "model_providers.fake.stream_max_retries=0", "hi"])
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("503", p.stderr)
         self.assertEqual(len(w.requests()), 2)

@@ -1,7 +1,8 @@
 /* model/stream: reading a Responses stream from a scripted server on 127.0.0.1
  * (tests/support/httpd.h): events in order, the id and usage of response.completed,
  * the end at response.completed even on a connection left open, the server's
- * failures, a stream cut short, malformed or oversized events, and stream retries. */
+ * failures, a stream cut short, malformed or oversized events, stream retries and which
+ * error statuses are attempted again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -139,13 +140,58 @@ static void a_cut_stream_is_retried_as_a_whole(void **state)
     cx_error err = {0};
     assert_int_equal(sample(h, &s, 1, 0, &res, &err), 0);
     assert_int_equal(s.stream_retries, 1);
-    assert_non_null(strstr(s.last_retry, "1/1 stream disconnected before completion"));
-    assert_non_null(strstr(s.last_retry, "(retrying in 0."));
+    /* upstream's own words: the stream retry's notice carries no wait */
+    assert_string_equal(s.last_retry, "1/1 stream disconnected before completion");
     /* the first attempt's events came too: the caller drops them on the retry notice */
     assert_string_equal(cx__buf_str(&s.text), "lostkept");
     assert_string_equal(res.response_id, "resp_1");
     cx__model_stream_result_clear(&res);
     assert_int_equal(cx_test_httpd_count(h), 2);
+    cx__buf_free(&s.types);
+    cx__buf_free(&s.text);
+    cx_test_httpd_stop(h);
+}
+
+/* As upstream's turn loop: an error status is attempted again (after the
+ * request's own retries), but for a 400 and a 429. */
+static void error_statuses_are_attempted_again_but_400_and_429(void **state)
+{
+#define JSON_ERR(m)                                                                                \
+    "Content-Type: application/json\r\n", "{\"error\":{\"message\":\"" m "\"}}", false, 0
+    static const cx_test_reply script[] = {
+        {"404 Not Found", JSON_ERR("no such route")},
+        {"503 Service Unavailable", JSON_ERR("busy")},
+        {"200 OK", SSE, CREATED DELTA("ok") COMPLETED, true, 0},
+        {"400 Bad Request", JSON_ERR("bad input")},
+        {"429 Too Many Requests", JSON_ERR("slow down")},
+        {"401 Unauthorized", JSON_ERR("bad key")},
+        {"401 Unauthorized", JSON_ERR("bad key")},
+    };
+#undef JSON_ERR
+    cx_test_httpd *h = cx_test_httpd_start(script, 7);
+    seen s = {CX_BUF_INIT, CX_BUF_INIT, 0, 0, ""};
+    cx_model_stream_result res;
+    cx_error err = {0};
+    assert_int_equal(sample(h, &s, 2, 0, &res, &err), 0);
+    assert_int_equal(s.stream_retries, 2);
+    char want[256];
+    snprintf(want, sizeof want, "2/2 unexpected status 503 Service Unavailable: busy, url: %s",
+             cx_test_httpd_url(h, "/v1/responses"));
+    assert_string_equal(s.last_retry, want);
+    assert_string_equal(cx__buf_str(&s.text), "ok");
+    cx__model_stream_result_clear(&res);
+    /* the request is wrong, or the server said to slow down: no new attempt */
+    assert_int_equal(sample(h, &s, 2, 0, &res, &err), CX_EHTTP);
+    assert_int_equal(err.http_status, 400);
+    assert_int_equal(sample(h, &s, 2, 0, &res, &err), CX_EHTTP);
+    assert_int_equal(err.http_status, 429);
+    assert_int_equal(s.stream_retries, 2);
+    /* retries spent: the last failure is the answer */
+    assert_int_equal(sample(h, &s, 1, 0, &res, &err), CX_EHTTP);
+    assert_int_equal(err.http_status, 401);
+    assert_non_null(strstr(err.msg, "unexpected status 401 Unauthorized: bad key"));
+    assert_int_equal(s.stream_retries, 3);
+    assert_int_equal(cx_test_httpd_count(h), 7);
     cx__buf_free(&s.types);
     cx__buf_free(&s.text);
     cx_test_httpd_stop(h);
@@ -200,6 +246,7 @@ int main(void)
         cmocka_unit_test(events_in_order_then_completed),
         cmocka_unit_test(server_failures_are_stream_errors),
         cmocka_unit_test(a_cut_stream_is_retried_as_a_whole),
+        cmocka_unit_test(error_statuses_are_attempted_again_but_400_and_429),
         cmocka_unit_test(without_retries_a_cut_stream_fails),
         cmocka_unit_test(malformed_and_oversized_events),
     };
