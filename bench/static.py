@@ -23,6 +23,15 @@ from run import median, run_cpu, run_measured  # noqa: E402
 
 
 def dep_prefix(deps, pkg):
+    # release.sh names the builds it linked for this machine's architecture: the cache also
+    # holds other architectures' (release.sh --arch) and superseded ones
+    listing = os.path.join(os.path.dirname(os.path.abspath(deps)), f"deps-{os.uname().machine}.txt")
+    if os.path.isfile(listing):
+        with open(listing) as f:
+            for line in f:
+                name, _, path = line.strip().partition(" ")
+                if name == pkg and os.path.isfile(os.path.join(path, ".done")):
+                    return path
     found = sorted(glob.glob(os.path.join(deps, f"{pkg}-*", ".done")), key=os.path.getmtime)
     if not found:
         sys.exit(f"no built {pkg} under {deps}: run scripts/release.sh first")

@@ -10,37 +10,102 @@
 # only rebuilds what changed (a new Debian version or a changed recipe). Keep that directory
 # between CI runs to skip the dependency build (see docs/RELEASE.md for its cost).
 #
-# Usage: scripts/release.sh [--jobs N] [--offline]
+# Usage: scripts/release.sh [--jobs N] [--offline] [--cached-only] [--arch x86_64|aarch64]
 #   --offline   use the cached Sources index and source packages; no network
+#   --cached-only  exit 3 rather than build a dependency that is not in the cache (scripts/test.sh
+#               uses it to keep a cold cross build out of a CI run)
+#   --arch      build for another architecture with Debian's cross compiler and that
+#               architecture's musl-dev (scripts/deps.sh --cross aarch64 installs them);
+#               default: this machine's
 # Environment: RELEASE_DIR (default build-static), DIST_DIR (default dist).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 JOBS=2
 OFFLINE=0
+CACHED_ONLY=0
+HOST_ARCH=$(uname -m)
+ARCH=$HOST_ARCH
+usage() {
+  echo "usage: scripts/release.sh [--jobs N] [--offline] [--cached-only] [--arch x86_64|aarch64]" >&2
+  exit 2
+}
 while [ $# -gt 0 ]; do
   case "$1" in
   --jobs) JOBS=$2; shift 2 ;;
   --offline) OFFLINE=1; shift ;;
-  *) echo "usage: scripts/release.sh [--jobs N] [--offline]" >&2; exit 2 ;;
+  --cached-only) CACHED_ONLY=1; shift ;;
+  --arch) [ $# -ge 2 ] || usage; ARCH=$2; shift 2 ;;
+  *) usage ;;
   esac
 done
+case "$ARCH" in # Debian's names are accepted too
+amd64) ARCH=x86_64 ;;
+arm64) ARCH=aarch64 ;;
+x86_64 | aarch64) ;;
+*) echo "release.sh: unsupported architecture '$ARCH' (x86_64 or aarch64)" >&2; exit 2 ;;
+esac
 RELEASE_DIR=$(realpath -m "${RELEASE_DIR:-build-static}")
 DIST_DIR=$(realpath -m "${DIST_DIR:-dist}")
 APTDIR=$RELEASE_DIR/apt
 SRCDIR=$RELEASE_DIR/src
 DEPSDIR=$RELEASE_DIR/deps
-WORKDIR=$RELEASE_DIR/work
+# A cross build keeps its scratch trees, ccodex build and build_info.h apart from the native
+# one's; the sources, the apt index and the dependency cache (keyed by architecture) are shared.
+SUFFIX=""
+[ "$ARCH" = "$HOST_ARCH" ] || SUFFIX=-$ARCH
+WORKDIR=$RELEASE_DIR/work$SUFFIX
 mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$SRCDIR" "$DEPSDIR" "$WORKDIR"
-
-ARCH=$(uname -m)
-MUSL_GCC=$(command -v musl-gcc || true)
-if [ -z "$MUSL_GCC" ]; then
-  echo "release.sh: musl-gcc not found; install Debian's musl-tools (scripts/deps.sh does)" >&2
-  exit 1
-fi
-MUSL_VERSION=$(dpkg-query -W -f='${Version}' musl-tools 2>/dev/null || echo unknown)
 log() { printf '[release %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+if [ -z "$SUFFIX" ]; then
+  MUSL_GCC=$(command -v musl-gcc || true)
+  if [ -z "$MUSL_GCC" ]; then
+    echo "release.sh: musl-gcc not found; install Debian's musl-tools (scripts/deps.sh does)" >&2
+    exit 1
+  fi
+  MUSL_VERSION=$(dpkg-query -W -f='${Version}' musl-tools 2>/dev/null || echo unknown)
+  TOOLCHAIN="Debian musl-tools"
+  STRIP=strip
+else
+  # Debian's cross gcc with the target's musl-dev (Multi-Arch: same) through its specs file:
+  # musl-tools' musl-gcc wrapper exists only for the machine's own architecture. The wrapper
+  # and the binutils links carry the target triplet, so autoconf's --host and CMake's
+  # binutils lookup find them on PATH.
+  DEB_ARCH=$(case "$ARCH" in aarch64) echo arm64 ;; x86_64) echo amd64 ;; esac)
+  SPECS=/usr/lib/$ARCH-linux-musl/musl-gcc.specs
+  GNU_CC=$ARCH-linux-gnu-gcc
+  if ! command -v "$GNU_CC" >/dev/null || [ ! -r "$SPECS" ] ||
+     [ ! -d "/usr/include/$ARCH-linux-gnu/asm" ]; then
+    echo "release.sh: cross-building for $ARCH needs $GNU_CC, $SPECS and" \
+      "/usr/include/$ARCH-linux-gnu/asm (Debian: gcc-$ARCH-linux-gnu, musl-dev:$DEB_ARCH," \
+      "linux-libc-dev:$DEB_ARCH; scripts/deps.sh --cross $ARCH installs them)" >&2
+    exit 1
+  fi
+  # Debian's aarch64 gcc calls libgcc's outline atomics, whose CPU probe needs glibc's
+  # __getauxval; musl has none, so atomics are compiled inline (plain ARMv8.0 code).
+  CROSS_FLAGS=""
+  [ "$ARCH" != aarch64 ] || CROSS_FLAGS="-mno-outline-atomics"
+  TOOLS=$RELEASE_DIR/toolchain-$ARCH
+  mkdir -p "$TOOLS"
+  printf '#!/bin/sh\nexec %s -specs %s %s "$@"\n' "$GNU_CC" "$SPECS" "$CROSS_FLAGS" \
+    >"$TOOLS/$ARCH-linux-musl-gcc"
+  chmod +x "$TOOLS/$ARCH-linux-musl-gcc"
+  for t in ar ranlib nm strip objcopy objdump ld readelf; do
+    ln -sfn "$(command -v "$ARCH-linux-gnu-$t")" "$TOOLS/$ARCH-linux-musl-$t"
+  done
+  export PATH=$TOOLS:$PATH
+  MUSL_GCC=$TOOLS/$ARCH-linux-musl-gcc
+  # OpenSSL's Configure and plain Makefiles take these from the environment
+  export AR=$ARCH-linux-musl-ar RANLIB=$ARCH-linux-musl-ranlib NM=$ARCH-linux-musl-nm
+  STRIP=$ARCH-linux-musl-strip
+  musl_v=$(dpkg-query -W -f='${Version}' "musl-dev:$DEB_ARCH" 2>/dev/null || echo unknown)
+  gcc_v=$(dpkg-query -W -f='${Version}' "gcc-$ARCH-linux-gnu" 2>/dev/null || echo unknown)
+  # in the cache key too: another compiler or musl rebuilds every library
+  MUSL_VERSION="$musl_v, gcc-$ARCH-linux-gnu $gcc_v $CROSS_FLAGS"
+  TOOLCHAIN="Debian musl-dev:$DEB_ARCH, cross-built on $HOST_ARCH"
+  log "cross-building for $ARCH with $GNU_CC and $SPECS"
+fi
 
 # --- sources: a private apt configuration with deb-src lines only -------------------------
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -116,6 +181,10 @@ export CFLAGS="$BASE_CFLAGS"
 CMAKE_COMMON=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$MUSL_GCC"
               -DCMAKE_C_FLAGS="$BASE_CFLAGS" -DCMAKE_INSTALL_LIBDIR=lib
               -DBUILD_SHARED_LIBS=OFF -DBUILD_TESTING=OFF)
+CMAKE_CROSS=()
+[ -z "$SUFFIX" ] || CMAKE_CROSS=(-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="$ARCH"
+                                 -DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER)
+CMAKE_COMMON+=("${CMAKE_CROSS[@]}")
 case "$ARCH" in
 x86_64) OSSL_TARGET=linux-x86_64 ;;
 aarch64) OSSL_TARGET=linux-aarch64 ;;
@@ -246,6 +315,11 @@ for pkg in "${DEP_PKGS[@]}"; do
   P=$DEPSDIR/$pkg-${ver//:/%}-$key
   VERSION_OF[$pkg]=$ver
   KEY_OF[$pkg]=$key
+  if [ ! -f "$P/.done" ] && [ "$CACHED_ONLY" = 1 ]; then
+    echo "release.sh: $pkg $ver for $ARCH is not in the cache ($P); run without --cached-only" \
+      "to build it" >&2
+    exit 3
+  fi
   if [ ! -f "$P/.done" ]; then
     log "building $pkg $ver"
     t0=$(date +%s)
@@ -264,6 +338,10 @@ for pkg in "${DEP_PKGS[@]}"; do
   export "PREFIX_${pkg//-/_}=$P"
 done
 log "dependencies ready in $(($(date +%s) - DEPS_START)) s"
+# which cached build of each package this architecture's binary links (bench/static.py reads it;
+# the cache holds several architectures and superseded keys side by side)
+for pkg in "${DEP_PKGS[@]}"; do v=PREFIX_${pkg//-/_}; echo "$pkg ${!v}"; done >"$RELEASE_DIR/deps-$ARCH.txt.new"
+mv "$RELEASE_DIR/deps-$ARCH.txt.new" "$RELEASE_DIR/deps-$ARCH.txt"
 
 # --- ccodex itself ------------------------------------------------------------------------------
 VERSION=$(sed -n 's/^project(ccodex VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
@@ -279,10 +357,10 @@ sources=""
 for pkg in "${DEP_PKGS[@]}"; do sources+="$pkg ${VERSION_OF[$pkg]}, "; done
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit+="+changes"
-INFO=$RELEASE_DIR/build_info.h
+INFO=$RELEASE_DIR/build_info$SUFFIX.h
 # What --version --verbose reports about the build (src/cli/version_cmd.c).
 cat >"$INFO.new" <<INFO_EOF
-#define CCODEX_BUILD_INFO "static, $ARCH, musl $MUSL_VERSION (Debian musl-tools), source $commit"
+#define CCODEX_BUILD_INFO "static, $ARCH, musl ${MUSL_VERSION%%,*} ($TOOLCHAIN), source $commit"
 #define CCODEX_DEBIAN_SOURCES "${sources%, }"
 INFO_EOF
 cmp -s "$INFO.new" "$INFO" && rm "$INFO.new" || mv "$INFO.new" "$INFO"
@@ -291,13 +369,13 @@ for lib in nghttp2/libnghttp2 openssl/libssl openssl/libcrypto zlib/libz ncurses
   v=PREFIX_${lib%/*}
   S+=("${!v}/lib/${lib#*/}.a")
 done
-BUILD=$RELEASE_DIR/ccodex
+BUILD=$RELEASE_DIR/ccodex$SUFFIX
 log "building ccodex $VERSION"
 # pkg-config results are cached by CMake; a dependency rebuilt under a new key must be found anew
 rm -f "$BUILD/CMakeCache.txt"
 # curl's own dependencies go last on the link line (static archives resolve left to right).
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCCODEX_TESTS=OFF -DCCODEX_LAZY_LIBS=OFF \
-  -DCMAKE_C_COMPILER="$MUSL_GCC" \
+  -DCMAKE_C_COMPILER="$MUSL_GCC" "${CMAKE_CROSS[@]}" \
   -DCMAKE_C_FLAGS="$BASE_CFLAGS -Werror=implicit-function-declaration -Werror=int-conversion -include $INFO" \
   -DCMAKE_EXE_LINKER_FLAGS="-static -Wl,--gc-sections $LDIRS" \
   -DCMAKE_C_STANDARD_LIBRARIES="${S[*]} -lpthread" >/dev/null
@@ -308,7 +386,7 @@ cmake --build "$BUILD" -j "$JOBS" --target ccodex_cli | grep -v '^\[' || true
 mkdir -p "$DIST_DIR"
 OUT=$DIST_DIR/ccodex-$VERSION-linux-$ARCH
 cp "$BUILD/ccodex" "$OUT.tmp"
-strip "$OUT.tmp"
+"$STRIP" "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 (cd "$DIST_DIR" && sha256sum "$(basename "$OUT")" >"$(basename "$OUT").sha256")
 if file "$OUT" | grep -q "dynamically linked"; then

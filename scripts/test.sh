@@ -6,7 +6,9 @@
 #  3. a ThreadSanitizer build (build-tsan/) of the CLI, running the parallel-tools test;
 #  4. scripts/lint.sh: clang-format and clang-tidy;
 #  5. the fuzz smoke runs;
-#  6. the static release build (scripts/release.sh) run in an empty chroot.
+#  6. the static release build (scripts/release.sh) run in an empty chroot;
+#  7. the same for the aarch64 release binary under qemu-user, when the cross toolchain is
+#     installed and its dependencies are cached (otherwise a line says why it was skipped).
 # Every build has -Werror (CCODEX_WERROR). Arguments go to the first ctest only;
 # CX_TEST_ASAN_ONLY=1 stops after step 1 (a quicker local run).
 set -euo pipefail
@@ -60,4 +62,32 @@ if [ "${CCODEX_SKIP_RELEASE:-0}" != 1 ]; then
     static_bin=$(realpath "dist/ccodex-$version-linux-$(uname -m)")
     CCODEX_STATIC_BIN=$static_bin python3 tests/integration/test_static_root.py
     CCODEX_STATIC_BIN=$static_bin python3 tests/integration/test_tls_proxy.py
+
+    # 7. aarch64, cross-built from Debian's packages (scripts/deps.sh --cross aarch64) and run by
+    # qemu-aarch64-static in the same empty root. Its cold dependency build takes longer than a
+    # CI run may (docs/RELEASE.md), so CI only builds ccodex itself against a warm cache
+    # (release.sh --cached-only) and says so when it cannot.
+    step "aarch64 static release (cross-built), exec and serve in an empty root under qemu"
+    if [ "$(uname -m)" = aarch64 ]; then
+        echo "skipped: this machine is aarch64; step 6 tested its native build"
+    elif ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64-static >/dev/null ||
+         [ ! -r /usr/lib/aarch64-linux-musl/musl-gcc.specs ]; then
+        echo "skipped: no aarch64 cross toolchain (install it with scripts/deps.sh --cross aarch64)"
+    else
+        rc=0
+        scripts/release.sh --arch aarch64 --jobs "$jobs" --cached-only || rc=$?
+        if [ "$rc" = 3 ]; then
+            echo "skipped: the aarch64 dependencies are not cached; build them once with" \
+                "scripts/release.sh --arch aarch64"
+        elif [ "$rc" != 0 ]; then
+            exit "$rc"
+        else
+            arm_bin=$(realpath "dist/ccodex-$version-linux-aarch64")
+            export CCODEX_STATIC_RUNNER
+            CCODEX_STATIC_RUNNER=$(command -v qemu-aarch64-static)
+            CCODEX_STATIC_BIN=$arm_bin python3 tests/integration/test_static_root.py
+            CCODEX_STATIC_BIN=$arm_bin python3 tests/integration/test_tls_proxy.py
+            unset CCODEX_STATIC_RUNNER
+        fi
+    fi
 fi

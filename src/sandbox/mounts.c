@@ -9,13 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* struct statx and its attributes; musl 1.2.3 has no statx() wrapper */
+#include <linux/stat.h>
 
 #ifndef __GLIBC__
 /* musl (the static release) has neither the new mount API's wrappers nor struct mount_attr
  * (glibc 2.36 has both): the kernel's definitions and the raw system calls */
 #include <linux/mount.h>
-#include <sys/syscall.h>
 
 static int mount_setattr(int dfd, const char *path, unsigned flags, struct mount_attr *attr,
                          size_t size)
@@ -76,6 +80,23 @@ static bool userns_disabled(void)
     return atol(buf) == 0;
 }
 
+/* False when / is known not to be a mount point, as inside a plain chroot: the
+ * new namespace then cannot make it private (mount(2) answers EINVAL), and
+ * nothing laid over it could be kept from propagating back. */
+static bool root_is_a_mount(void)
+{
+#ifdef STATX_ATTR_MOUNT_ROOT
+    struct statx st;
+    memset(&st, 0, sizeof st);
+    if (syscall(SYS_statx, AT_FDCWD, "/", AT_SYMLINK_NOFOLLOW, STATX_TYPE, &st) != 0)
+        return true; /* cannot tell (an old kernel): mount(2) will say */
+    if (!(st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) return true;
+    return (st.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+#else
+    return true;
+#endif
+}
+
 int cx__sandbox_mounts_prepare(const cx_sandbox_policy *p, cx__sandbox_mounts *m, cx_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -88,6 +109,12 @@ int cx__sandbox_mounts_prepare(const cx_sandbox_policy *p, cx__sandbox_mounts *m
     if (m->read_only_tree && p->n_writable > CX__SANDBOX_MAX_ROOTS)
         return cx_error_set(err, CX_EINVAL, "sandbox unavailable: more than %d writable roots",
                             CX__SANDBOX_MAX_ROOTS);
+    if (!root_is_a_mount())
+        return cx_error_set(err, CX_EIO,
+                            "sandbox unavailable: / is not a mount point (a chroot?), so the "
+                            "sandbox's read-only mounts cannot be kept to it; bind-mount the "
+                            "chroot's directory onto itself before entering it, or run ccodex in "
+                            "a container");
     m->privileged = geteuid() == 0;
     if (!m->privileged && userns_disabled())
         return cx_error_set(err, CX_EIO,

@@ -4,7 +4,11 @@ terminfo. Outside it, on 127.0.0.1: the scripted fake Responses server behind a 
 fake Chat Completions backend. Inside it: an `exec` turn over https (CA found at the default
 Debian path) with an apply_patch tool call that writes a file, and `ccodex serve` answering a
 Responses request from outside. The binary comes from CCODEX_STATIC_BIN (scripts/test.sh sets it
-after scripts/release.sh); the test skips clearly without it or when not root."""
+after scripts/release.sh); the test skips clearly without it or when not root.
+
+A binary for another architecture (release.sh --arch aarch64) runs through CCODEX_STATIC_RUNNER, a
+static user-mode emulator (Debian's qemu-user-static: /usr/bin/qemu-aarch64-static) copied into
+the root beside it, so the root still holds nothing the binary could lean on."""
 import json, os, pty, re, select, shutil, signal, subprocess, sys, tempfile, time, unittest
 import urllib.request
 
@@ -14,6 +18,7 @@ import fakechat, fakeserver, tlsfront  # noqa: E402
 from fakechat import finish, text, usage  # noqa: E402
 
 BIN = os.environ.get("CCODEX_STATIC_BIN")
+RUNNER = os.environ.get("CCODEX_STATIC_RUNNER")
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 PATCH = "*** Begin Patch\n*** Add File: hello.txt\n+made in an empty root\n*** End Patch\n"
 
@@ -23,14 +28,17 @@ PATCH = "*** Begin Patch\n*** Add File: hello.txt\n+made in an empty root\n*** E
 class EmptyRoot(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        out = subprocess.run(["file", "-b", BIN], capture_output=True, text=True).stdout
-        assert "statically linked" in out or "static-pie" in out, out
+        for f in [BIN] + ([RUNNER] if RUNNER else []):
+            out = subprocess.run(["file", "-b", f], capture_output=True, text=True).stdout
+            assert "statically linked" in out or "static-pie" in out, f"{f}: {out}"
         cls.tmp = tempfile.mkdtemp(prefix="cx-root-")
         cls.root = os.path.join(cls.tmp, "root")
         certs = os.path.join(cls.root, "etc", "ssl", "certs")
         os.makedirs(certs)
         os.makedirs(os.path.join(cls.root, "work"))
         shutil.copy(BIN, os.path.join(cls.root, "ccodex"))
+        if RUNNER:
+            shutil.copy(RUNNER, os.path.join(cls.root, "emulator"))
         cls.ca, cls.cert, cls.key = tlsfront.make_ca(cls.tmp)
         with open(os.path.join(certs, "ca-certificates.crt"), "wb") as f:
             if os.path.isfile("/etc/ssl/certs/ca-certificates.crt"):
@@ -47,19 +55,22 @@ class EmptyRoot(unittest.TestCase):
 
     def chroot(self, *args):
         # the environment's PATH is the root's, so chroot is named by its full path
-        return [CHROOT, self.root, "/ccodex", *args]
+        return [CHROOT, self.root, *(["/emulator"] if RUNNER else []), "/ccodex", *args]
 
     def test_root_is_empty_but_for_binary_and_certs(self):
         found = sorted(os.path.relpath(os.path.join(d, f), self.root)
                        for d, _, fs in os.walk(self.root) for f in fs)
         self.assertEqual([f for f in found if not f.startswith(("work/", "home/"))],
-                         ["ccodex", "etc/ssl/certs/ca-certificates.crt"])
+                         ["ccodex"] + (["emulator"] if RUNNER else []) +
+                         ["etc/ssl/certs/ca-certificates.crt"])
 
     def test_version_verbose_lists_libraries(self):
         p = subprocess.run(self.chroot("--version", "--verbose"), env=self.env, capture_output=True,
                            text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stderr)
-        for want in ("build: static", "libcurl: ", "HTTP2", "tls: OpenSSL/", "json-c: ",
+        arch = subprocess.run(["file", "-b", BIN], capture_output=True, text=True).stdout
+        arch = "aarch64" if "aarch64" in arch else "x86_64" if "x86-64" in arch else "?"
+        for want in (f"build: static, {arch}, ", "libcurl: ", "HTTP2", "tls: OpenSSL/", "json-c: ",
                      "libevent: ", "debian source packages: ", "curl 7.", "openssl 3.",
                      "ca certificates: /etc/ssl/certs/ca-certificates.crt"):
             self.assertIn(want, p.stdout)
@@ -101,6 +112,34 @@ class EmptyRoot(unittest.TestCase):
         finally:
             front.close()
             stop()
+
+    def test_sandbox_refuses_rather_than_run_unconfined(self):
+        # The root of a plain chroot is no mount point: the sandbox's mount namespace cannot be
+        # made private there, so a sandboxed command is refused, saying why. Bind-mounting the
+        # root onto itself (in a namespace of the test's own) is the remedy the message names.
+        # Under a user-mode emulator the kernel's Landlock is out of reach: refused too.
+        cmd = ["sandbox", "linux", "--", "/ccodex", "--version"]
+        p = subprocess.run(self.chroot(*cmd), env=self.env, capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertEqual(p.stdout, "")
+        self.assertIn("sandbox unavailable: ", p.stderr)
+        self.assertIn("the command was not run", p.stderr)
+        if not RUNNER:
+            self.assertIn("/ is not a mount point", p.stderr)
+        if not shutil.which("unshare"):
+            return
+        script = 'mount --bind "$0" "$0" && exec "$@"'
+        p = subprocess.run([shutil.which("unshare"), "-m", "--propagation", "private", "sh", "-c",
+                            script, self.root] + self.chroot(*cmd),
+                           env=dict(self.env, PATH=os.environ.get("PATH", "/usr/bin:/bin")),
+                           capture_output=True, text=True, timeout=60)
+        if RUNNER:
+            self.assertEqual(p.returncode, 1, p.stdout)
+            self.assertIn("sandbox unavailable: ", p.stderr)
+        else:
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertRegex(p.stdout, r"^ccodex \d+\.\d+\.\d+\n")
 
     def test_repl_edits_lines_without_a_terminfo_database(self):
         # xterm-256color is compiled into the static libtinfo; the root has no /usr/share/terminfo

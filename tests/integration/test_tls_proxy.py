@@ -11,6 +11,8 @@ import tlsfront  # noqa: E402
 from harness import BIN, Env  # noqa: E402
 
 BINS = [os.environ.get("CCODEX_STATIC_BIN") or BIN]
+# a static binary of another architecture runs through a user-mode emulator (test_static_root.py)
+RUNNER = [os.environ["CCODEX_STATIC_RUNNER"]] if os.environ.get("CCODEX_STATIC_RUNNER") else []
 SCRUB = ("SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "HTTPS_PROXY", "https_proxy",
          "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
 
@@ -51,7 +53,7 @@ class TlsProxy(unittest.TestCase):
         for k in SCRUB:
             e.pop(k, None)
         e.update(env)
-        return subprocess.run(list(prefix) + [binary, "exec", "--skip-git-repo-check", "hi"], cwd=self.w.cwd, env=e,
+        return subprocess.run(list(prefix) + RUNNER + [binary, "exec", "--skip-git-repo-check", "hi"], cwd=self.w.cwd, env=e,
                               capture_output=True, text=True, timeout=60)
 
     def test_ssl_cert_file_is_trusted(self):
@@ -92,7 +94,8 @@ class TlsProxy(unittest.TestCase):
             e = self.w.env()
             for k in SCRUB:
                 e.pop(k, None)
-            p = subprocess.run(["unshare", "-m", "sh", "-c", hide + ' exec "$0" exec --skip-git-repo-check hi', b],
+            p = subprocess.run(["unshare", "-m", "sh", "-c", hide + ' exec "$@" exec --skip-git-repo-check hi',
+                                "sh", *RUNNER, b],
                                cwd=self.w.cwd, env=e, capture_output=True, text=True, timeout=60)
             if "unshare failed" in p.stderr or "mount:" in p.stderr:
                 self.skipTest(f"cannot make a mount namespace here: {p.stderr.strip()}")
