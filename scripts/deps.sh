@@ -12,17 +12,17 @@ PKGS=(build-essential pkg-config cmake ninja-build python3 git libcurl4-openssl-
       redis-server musl-tools gperf)
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+usage() { echo "usage: scripts/deps.sh [--cross aarch64]" >&2; exit 2; }
 if [ "${1:-}" = --cross ]; then
   case "${2:-}" in
   aarch64 | arm64) deb=arm64 gnu=aarch64 ;;
-  *) echo "usage: scripts/deps.sh [--cross aarch64]" >&2; exit 2 ;;
+  *) usage ;;
   esac
   dpkg --print-foreign-architectures | grep -qx "$deb" || $SUDO dpkg --add-architecture "$deb"
   PKGS+=("gcc-$gnu-linux-gnu" "binutils-$gnu-linux-gnu" "musl-dev:$deb" "linux-libc-dev:$deb"
          qemu-user-static)
 elif [ $# -gt 0 ]; then
-  echo "usage: scripts/deps.sh [--cross aarch64]" >&2
-  exit 2
+  usage
 fi
 missing=()
 for p in "${PKGS[@]}"; do

@@ -120,9 +120,9 @@ static char *version_problem(cx_http_client *c, const char *root)
     if (get_path(c, root, "/api/version", &b) == 0 && b.len &&
         cx__json_parse(b.data, b.len, &o, NULL) == 0) {
         const char *ver = cx__json_get_str(o, "version");
-        bool dev = ver && parse_version(ver, v) && !v[0] && !v[1] && !v[2];
-        bool old = ver && parse_version(ver, v) && !dev &&
-                   (v[0] < 0 || (v[0] == 0 && (v[1] < 13 || (v[1] == 13 && v[2] < 4))));
+        bool parsed = ver && parse_version(ver, v);
+        bool dev = parsed && !v[0] && !v[1] && !v[2];
+        bool old = parsed && !dev && v[0] == 0 && (v[1] < 13 || (v[1] == 13 && v[2] < 4));
         if (old &&
             asprintf(&msg, "Ollama %ld.%ld.%ld is too old. Codex requires Ollama 0.13.4 or newer.",
                      v[0], v[1], v[2]) < 0)

@@ -305,6 +305,14 @@ static void openai_auth(cx_provider *p)
     p->api_key = strdup(k);
 }
 
+/* A built-in provider's base URL as request paths are appended to it. */
+static void trim_trailing_slashes(char *url)
+{
+    size_t n = url ? strlen(url) : 0;
+    while (n > 1 && url[n - 1] == '/')
+        url[--n] = '\0';
+}
+
 static int load_provider(loader *l, json_object *root, const char *id, cx_provider *p)
 {
     json_object *providers = cx__json_get(root, "model_providers");
@@ -321,9 +329,7 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
         if (!base || !*base) base = getenv("OPENAI_BASE_URL");
         p->name = strdup("OpenAI");
         p->base_url = strdup(base && *base ? base : "https://api.openai.com/v1");
-        size_t bl = strlen(p->base_url);
-        while (bl > 1 && p->base_url[bl - 1] == '/')
-            p->base_url[--bl] = '\0';
+        trim_trailing_slashes(p->base_url);
         p->env_key = strdup("OPENAI_API_KEY");
         p->wire_api = strdup("responses");
         p->requires_auth = true;
@@ -340,9 +346,7 @@ static int load_provider(loader *l, json_object *root, const char *id, cx_provid
                           : lms         ? "1234"
                                         : "11434") < 0)
             p->base_url = NULL;
-        size_t bl = p->base_url ? strlen(p->base_url) : 0;
-        while (bl > 1 && p->base_url[bl - 1] == '/')
-            p->base_url[--bl] = '\0';
+        trim_trailing_slashes(p->base_url);
         p->wire_api = strdup("responses");
     } else if (!t) {
         return l->rc = cx_error_set(l->err, CX_ECONFIG,

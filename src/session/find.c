@@ -363,16 +363,15 @@ int cx_session_list(const cx_session_query *q, size_t max, cx_session_info **out
         free(root);
         return rc ? rc : cx_error_set(err, CX_ENOMEM, "out of memory");
     }
-    size_t root_len = strlen(root) + 1;
     /* look every file up first: records of files not seen are dropped */
     for (size_t i = 0; ix && i < sc.n; i++)
-        sc.v[i].cached = cx__sidx_get(ix, sc.v[i].path + root_len, &sc.v[i].st);
+        sc.v[i].cached = cx__sidx_get(ix, sc.v[i].path + sc.root_len, &sc.v[i].st);
     for (size_t i = 0; i < sc.n && *n < max; i++) {
         const cx__sidx_meta *m = sc.v[i].cached;
         if (m && (m->has_prompt == 0 || !passes_fields(q, m->cwd, m->provider, m->source)))
             continue;
         head h;
-        if (read_head(q, m ? NULL : ix, sc.v[i].path + root_len, &sc.v[i], &h) == 0) {
+        if (read_head(q, m ? NULL : ix, sc.v[i].path + sc.root_len, &sc.v[i], &h) == 0) {
             cx_session_info *e = &v[(*n)++];
             e->path = strdup(sc.v[i].path);
             e->id = strdup(cx__json_get_str(h.meta, "id") ?: "");

@@ -15,9 +15,13 @@ UPSTREAM_BIN = os.environ.get("CX_UPSTREAM_CODEX") or (
 BODY = '{"error": {"message": "scripted failure", "type": "server_error"}}'
 
 
-def attempts(binary, script, json_mode, **provider):
-    """(exit code, the Reconnecting notices, the number of requests); provider: settings of the
-    fake provider, e.g. stream_max_retries=2."""
+def norm(s):
+    return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", s)
+
+
+def run_exec(binary, script, json_mode, **provider):
+    """One `exec hi` against the scripted server: (process, --json events or None, the number of
+    requests); provider: settings of the fake provider, e.g. stream_max_retries=2."""
     w = Env(script)
     try:
         args = ["exec", "--skip-git-repo-check"] + (["--json"] if json_mode else [])
@@ -26,35 +30,28 @@ def attempts(binary, script, json_mode, **provider):
         args.append("hi")
         p = subprocess.run([binary] + args, cwd=w.cwd, env=w.env(), capture_output=True, text=True,
                            timeout=180)
-        norm = lambda s: re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", s)
-        if json_mode:
-            notices = [json.loads(l)["message"] for l in p.stdout.splitlines()
-                       if json.loads(l)["type"] == "error"]
-        else:
-            notices = p.stderr.splitlines()
-        notices = [norm(m) for m in notices if m.startswith("Reconnecting")]
-        return p.returncode, notices, len(w.requests())
+        events = [json.loads(l) for l in p.stdout.splitlines()] if json_mode else None
+        return p, events, len(w.requests())
     finally:
         w.close()
+
+
+def attempts(binary, script, json_mode, **provider):
+    """(exit code, the Reconnecting notices, the number of requests)."""
+    p, events, n = run_exec(binary, script, json_mode, **provider)
+    lines = [e["message"] for e in events if e["type"] == "error"] if json_mode else p.stderr.splitlines()
+    return p.returncode, [norm(m) for m in lines if m.startswith("Reconnecting")], n
 
 
 def final_errors(binary, script, json_mode):
     """(exit code, the ERROR line of stderr or the --json error/turn.failed messages)."""
-    w = Env(script)
-    try:
-        args = ["exec", "--skip-git-repo-check"] + (["--json"] if json_mode else []) + ["hi"]
-        p = subprocess.run([binary] + args, cwd=w.cwd, env=w.env(), capture_output=True, text=True,
-                           timeout=180)
-        norm = lambda s: re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", s)
-        if json_mode:
-            ev = [json.loads(l) for l in p.stdout.splitlines()]
-            errs = [e["message"] for e in ev if e["type"] == "error"
-                    and not e["message"].startswith("Reconnecting")]
-            failed = [e["error"]["message"] for e in ev if e["type"] == "turn.failed"]
-            return p.returncode, [norm(m) for m in errs + failed]
-        return p.returncode, [norm(l) for l in p.stderr.splitlines() if l.startswith("ERROR: ")]
-    finally:
-        w.close()
+    p, events, _ = run_exec(binary, script, json_mode)
+    if json_mode:
+        errs = [e["message"] for e in events if e["type"] == "error"
+                and not e["message"].startswith("Reconnecting")]
+        failed = [e["error"]["message"] for e in events if e["type"] == "turn.failed"]
+        return p.returncode, [norm(m) for m in errs + failed]
+    return p.returncode, [norm(l) for l in p.stderr.splitlines() if l.startswith("ERROR: ")]
 
 
 class ModelErrors(unittest.TestCase):

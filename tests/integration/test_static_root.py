@@ -31,6 +31,8 @@ class EmptyRoot(unittest.TestCase):
         for f in [BIN] + ([RUNNER] if RUNNER else []):
             out = subprocess.run(["file", "-b", f], capture_output=True, text=True).stdout
             assert "statically linked" in out or "static-pie" in out, f"{f}: {out}"
+            if f == BIN:
+                cls.arch = "aarch64" if "aarch64" in out else "x86_64" if "x86-64" in out else "?"
         cls.tmp = tempfile.mkdtemp(prefix="cx-root-")
         cls.root = os.path.join(cls.tmp, "root")
         certs = os.path.join(cls.root, "etc", "ssl", "certs")
@@ -68,9 +70,7 @@ class EmptyRoot(unittest.TestCase):
         p = subprocess.run(self.chroot("--version", "--verbose"), env=self.env, capture_output=True,
                            text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stderr)
-        arch = subprocess.run(["file", "-b", BIN], capture_output=True, text=True).stdout
-        arch = "aarch64" if "aarch64" in arch else "x86_64" if "x86-64" in arch else "?"
-        for want in (f"build: static, {arch}, ", "libcurl: ", "HTTP2", "tls: OpenSSL/", "json-c: ",
+        for want in (f"build: static, {self.arch}, ", "libcurl: ", "HTTP2", "tls: OpenSSL/", "json-c: ",
                      "libevent: ", "debian source packages: ", "curl 7.", "openssl 3.",
                      "ca certificates: /etc/ssl/certs/ca-certificates.crt"):
             self.assertIn(want, p.stdout)
